@@ -1,0 +1,23 @@
+// The validated request for one MOM failover pair: what `/momlink plan ...` and
+// `momlink plan ...` both turn into. Produced only by the grammar + validators.
+
+export const PLATFORMS = ["windows", "linux"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const DEFAULT_ALLOWED_DIRS = ["config", "data", "traces", "logs", "threaddumps"] as const;
+
+export interface PairSpec {
+  platform: Platform;
+  /** Host names as typed (case preserved), already validated. */
+  primary: string;
+  secondary: string;
+  /** Absolute paths, trailing separator dropped, case preserved. */
+  emHome: string;
+  secondaryEmHome: string;
+  /** UNC root on Windows (`\\host\share[\...]`), an absolute mount path on Linux; no trailing separator. */
+  share: string;
+  /** Directory names to link, `config` first, then in the order typed; no duplicates. */
+  dirs: string[];
+  /** True when the user left `config` out and momlink added it (the plan says so). */
+  configAdded: boolean;
+}

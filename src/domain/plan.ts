@@ -1,6 +1,10 @@
-// PLACEHOLDER: types agreed for helpers; the implementation replaces the function bodies.
-import type { HostFacts } from "./facts.ts";
+// PairSpec (+ pre-flight facts) -> the canonical Plan a team approves, with its SHA-256.
+// Every command line is built here from quoted, re-checked arguments (quote.ts); renderers only
+// lay the lines out. The plan is data: what is hashed is what is shown is what runs.
+import { canonicalJson, sha256Hex } from "./canonical.ts";
+import type { DirFacts, HostFacts } from "./facts.ts";
 import type { PairSpec, Platform } from "./pair.ts";
+import { cmdQuote, shQuote } from "./quote.ts";
 
 /** The closed vocabulary of things a runner may do. Read-only checks are not in a plan's script. */
 export type StepKind = "seed-share" | "move-aside" | "mklink" | "verify-link" | "remove-link" | "restore";
@@ -52,4 +56,304 @@ export interface PlanInput {
   spec: PairSpec;
   changeId: string | null;
   facts?: { primary?: HostFacts | null; secondary?: HostFacts | null };
+}
+
+/** Suffix of moved-aside directories when there is no change id yet (CLI preview): fixed, so previews hash stably. */
+export const PREVIEW_SUFFIX = "momlink";
+
+export function buildPlan(input: PlanInput): Plan {
+  const { spec, changeId } = input;
+  const cmds = commandsFor(spec.platform);
+  const aside = (dir: string) => `${dir}.pre-${changeId ?? PREVIEW_SUFFIX}`;
+  const ctx: HostContext = { spec, cmds, aside };
+
+  const primary = planHost(ctx, "primary", spec.primary, spec.emHome, input.facts?.primary ?? null, null);
+  const primarySeeds = new Set(primary.steps.filter((s) => s.kind === "seed-share").map((s) => s.dir));
+  const secondary = planHost(
+    ctx,
+    "secondary",
+    spec.secondary,
+    spec.secondaryEmHome,
+    input.facts?.secondary ?? null,
+    primarySeeds,
+  );
+
+  const body: Omit<Plan, "hash"> = {
+    format: "momlink-plan/1",
+    changeId,
+    platform: spec.platform,
+    share: spec.share,
+    dirs: [...spec.dirs],
+    configAdded: spec.configAdded,
+    failoverProperties: [
+      { key: "introscope.enterprisemanager.failover.enable", value: "true" },
+      { key: "introscope.enterprisemanager.failover.primary", value: spec.primary },
+      { key: "introscope.enterprisemanager.failover.secondary", value: spec.secondary },
+    ],
+    hosts: [primary, secondary],
+  };
+  return { ...body, hash: planHash(body) };
+}
+
+/** The hash a plan must carry: SHA-256 of the canonical JSON of everything but `hash`. */
+export function planHash(body: Omit<Plan, "hash">): string {
+  return sha256Hex(canonicalJson(body));
+}
+
+/** True when `plan.hash` matches its content: any edit to a line, fact or field makes it false. */
+export function verifyPlanHash(plan: Plan): boolean {
+  const { hash, ...body } = plan;
+  if (typeof hash !== "string") return false;
+  try {
+    return planHash(body) === hash;
+  } catch {
+    // Tampering can leave values canonical JSON refuses (NaN, undefined in an array ...).
+    return false;
+  }
+}
+
+interface HostContext {
+  spec: PairSpec;
+  cmds: Commands;
+  aside: (dir: string) => string;
+}
+
+function planHost(
+  ctx: HostContext,
+  role: HostPlan["role"],
+  host: string,
+  emHome: string,
+  facts: HostFacts | null,
+  primarySeeds: ReadonlySet<string> | null,
+): HostPlan {
+  const { spec, cmds, aside } = ctx;
+  const steps: Step[] = [];
+  const rollbackByDir: Step[][] = [];
+  const blockers = facts ? hostBlockers(spec.platform, role, host, emHome, facts) : [];
+
+  for (const dir of spec.dirs) {
+    const target = cmds.join(spec.share, dir);
+    const local = cmds.join(emHome, dir);
+    const seed = (when?: string): Step => step("seed-share", dir, cmds.seed(local, target), { when });
+    const move = (when?: string): Step => step("move-aside", dir, cmds.move(dir, aside(dir)), { when });
+    const link = (noop?: boolean): Step => step("mklink", dir, cmds.mklink(dir, target), { noop });
+    const verify = step("verify-link", dir, cmds.verify(dir, target));
+    const unlink = step("remove-link", dir, cmds.removeLink(dir));
+    const restore = (when?: string): Step => step("restore", dir, cmds.move(aside(dir), dir), { when });
+
+    if (!facts) {
+      // Worst case, each conditional step saying what the runner must find for it to run.
+      if (role === "primary") steps.push(seed(`if ${target} is empty or missing`));
+      const realDir = `if ${dir} is a real directory`;
+      steps.push(move(realDir), link(), verify);
+      rollbackByDir.push([unlink, restore(`if ${aside(dir)} exists`)]);
+      continue;
+    }
+
+    const found = facts.dirs.find((d) => d.dir === dir);
+    if (!found) {
+      blockers.push(`pre-flight on ${host} reported nothing about ${dir}: run pre-flight again`);
+      continue;
+    }
+    const conflict = conflictOf(found, host, target);
+    if (conflict) {
+      blockers.push(conflict);
+      continue;
+    }
+
+    const shareHasData = found.share.exists && !found.share.empty;
+    const seedsHere = role === "primary" && found.linkPath === "directory" && !shareHasData;
+    const filled = shareHasData || seedsHere || (primarySeeds?.has(dir) ?? false);
+    blockers.push(...targetBlockers(found, host, dir, target, filled));
+
+    if (found.linkPath === "link-to-target") {
+      // Already what we want: shown for the record, not run, and not undone by a rollback.
+      steps.push(link(true), verify);
+      continue;
+    }
+    if (seedsHere) steps.push(seed());
+    if (found.linkPath === "directory") steps.push(move());
+    steps.push(link(), verify);
+    rollbackByDir.push(found.linkPath === "directory" ? [unlink, restore()] : [unlink]);
+  }
+
+  return {
+    role,
+    host,
+    emHome,
+    facts: facts ? structuredClone(facts) : null,
+    steps,
+    rollback: rollbackByDir.reverse().flat(),
+    blockers,
+  };
+}
+
+/** A step without `when`/`noop` keys unless they carry something, so stored and sent plans stay lean. */
+function step(
+  kind: StepKind,
+  dir: string,
+  command: Command,
+  extra: { when?: string; noop?: boolean } = {},
+): Step {
+  return {
+    kind,
+    dir,
+    ...command,
+    ...(extra.when === undefined ? {} : { when: extra.when }),
+    ...(extra.noop ? { noop: true } : {}),
+  };
+}
+
+function hostBlockers(
+  platform: Platform,
+  role: HostPlan["role"],
+  host: string,
+  emHome: string,
+  facts: HostFacts,
+): string[] {
+  const blockers: string[] = [];
+  const key = role === "primary" ? "em-home" : "secondary-em-home";
+  if (facts.host.toLowerCase() !== host.toLowerCase()) {
+    blockers.push(
+      `the pre-flight facts came from ${printable(facts.host)}, not ${host}: run pre-flight on ${host}`,
+    );
+  }
+  if (!facts.emHomeExists) {
+    blockers.push(`EM_HOME ${emHome} does not exist on ${host}: check ${key}`);
+  } else if (!facts.emHomeHoldsEm) {
+    const props = platform === "windows" ? PROPERTIES_FILE.windows : PROPERTIES_FILE.linux;
+    blockers.push(`${emHome} on ${host} has no ${props}: it does not look like an EM_HOME; check ${key}`);
+  }
+  if (!facts.serviceStopped) {
+    blockers.push(
+      `the Enterprise Manager service is running on ${host}: stop it on both hosts before the change`,
+    );
+  }
+  if (!facts.canCreateSymlinks) {
+    blockers.push(
+      platform === "windows"
+        ? `the runner on ${host} lacks SeCreateSymbolicLinkPrivilege: run it elevated, as an Administrator`
+        : `the runner on ${host} cannot create symbolic links in ${emHome}: give its account write access there`,
+    );
+  }
+  if (!facts.symlinkL2R) {
+    blockers.push(
+      `SymlinkEvaluation L2R is disabled on ${host}, so a local link to a share cannot be followed: enable it with fsutil behavior set SymlinkEvaluation L2R:1`,
+    );
+  }
+  return blockers;
+}
+
+function conflictOf(found: DirFacts, host: string, target: string): string | null {
+  const { dir } = found;
+  const current = found.currentTarget === undefined ? "" : ` to ${printable(found.currentTarget)}`;
+  switch (found.linkPath) {
+    case "missing":
+    case "directory":
+    case "link-to-target":
+      return null;
+    case "link-elsewhere":
+      return `${dir} on ${host} is already a link${current}, not to ${target}: remove it by hand or choose another dir`;
+    case "junction":
+      return `${dir} on ${host} is a junction${current}: remove it by hand or choose another dir`;
+    case "file":
+      return `${dir} on ${host} is a file, not a directory: move it away by hand or choose another dir`;
+    default: {
+      const unhandled: never = found.linkPath;
+      throw new Error(`unhandled link path state ${String(unhandled)}`);
+    }
+  }
+}
+
+/** Problems with the share directory a link would point at, as seen from this host. */
+function targetBlockers(
+  found: DirFacts,
+  host: string,
+  dir: string,
+  target: string,
+  filled: boolean,
+): string[] {
+  if (found.share.exists && !found.share.writable) {
+    return [`${target} is not writable from ${host}: the EM service account must be able to write there`];
+  }
+  if (!found.share.exists && !filled) {
+    return [
+      `${target} does not exist and nothing in this plan fills it: the link would dangle; create it on the share first`,
+    ];
+  }
+  if (dir === "config" && !filled) {
+    return [`${target} is empty and no host seeds it: the EM would start with no configuration`];
+  }
+  return [];
+}
+
+const PROPERTIES_FILE = {
+  windows: "config\\IntroscopeEnterpriseManager.properties",
+  linux: "config/IntroscopeEnterpriseManager.properties",
+} as const;
+
+export function propertiesFile(platform: Platform): string {
+  return PROPERTIES_FILE[platform];
+}
+
+/** Runner-reported text (a link's current target) shown in a sentence: no control characters or backquotes. */
+function printable(text: string): string {
+  const cleaned = text.replace(/[\p{Cc}`]/gu, "?");
+  return cleaned.length > 300 ? `${cleaned.slice(0, 300)}...` : cleaned;
+}
+
+type Command = Pick<Step, "line" | "argv">;
+
+interface Commands {
+  join(base: string, name: string): string;
+  seed(local: string, target: string): Command;
+  move(from: string, to: string): Command;
+  mklink(dir: string, target: string): Command;
+  verify(dir: string, target: string): Command;
+  removeLink(dir: string): Command;
+}
+
+function commandsFor(platform: Platform): Commands {
+  return platform === "windows" ? WINDOWS : LINUX;
+}
+
+const WINDOWS: Commands = {
+  join: (base, name) => `${base}\\${name}`,
+  seed: (local, target) => cmd(`robocopy ${cmdQuote(local)} ${cmdQuote(target)} /E /COPY:DAT /R:1 /W:1`),
+  move: (from, to) => cmd(`move ${cmdQuote(from)} ${cmdQuote(to)}`),
+  mklink: (dir, target) => cmd(`mklink /D ${cmdQuote(dir)} ${cmdQuote(target)}`),
+  // Not run: the runner reads the link back. Quoting only repeats the checks on what is shown.
+  verify: (dir, target) => {
+    cmdQuote(dir);
+    cmdQuote(target);
+    return cmd(`REM verify ${dir} -> ${target}`);
+  },
+  // rmdir on a directory link removes the link only. Never `rd /s` or `del`: they walk into the share.
+  removeLink: (dir) => cmd(`rmdir ${cmdQuote(dir)}`),
+};
+
+const LINUX: Commands = {
+  join: (base, name) => `${base}/${name}`,
+  seed: (local, target) => argv("cp", "-a", { path: `${local}/.` }, { path: `${target}/` }),
+  move: (from, to) => argv("mv", { path: from }, { path: to }),
+  mklink: (dir, target) => argv("ln", "-s", { path: target }, { path: dir }),
+  verify: (dir, target) => {
+    shQuote(dir);
+    shQuote(target);
+    return { line: `# verify ${dir} -> ${target}`, argv: [] };
+  },
+  // No -r: on a link rm removes the link; on a real directory it fails instead of deleting data.
+  removeLink: (dir) => argv("rm", { path: dir }),
+};
+
+function cmd(line: string): Command {
+  return { line, argv: [] };
+}
+
+/** Builds the argv and its display line together so the two cannot disagree. */
+function argv(...words: (string | { path: string })[]): Command {
+  return {
+    argv: words.map((w) => (typeof w === "string" ? w : w.path)),
+    line: words.map((w) => (typeof w === "string" ? w : shQuote(w.path))).join(" "),
+  };
 }

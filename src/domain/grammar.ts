@@ -1,0 +1,342 @@
+// The one parser for `plan` command text, shared by the CLI (argv, already split by a shell)
+// and Slack (raw text, where clients turn " into “ ”). Backslashes are always literal: the values
+// are Windows paths, so there is no escape character at all.
+import { DEFAULT_ALLOWED_DIRS, type PairSpec } from "./pair.ts";
+import {
+  closest,
+  describeChar,
+  exampleToken,
+  type Field,
+  fail,
+  type Problem,
+  type Result,
+  showText,
+} from "./problem.ts";
+import { genericExample, orderProblems, type RawPairInput, validatePair } from "./validate.ts";
+
+/** The keys `plan` accepts, in the order help and rendered commands show them. */
+export const PLAN_KEYS = [
+  "primary",
+  "secondary",
+  "em-home",
+  "share",
+  "dirs",
+  "secondary-em-home",
+  "platform",
+] as const;
+export type PlanKey = (typeof PLAN_KEYS)[number];
+
+/** DESIGN.md's grammar line, without the `/momlink ` or `momlink ` prefix each front end adds. */
+export const PLAN_GRAMMAR =
+  "plan primary=<host> secondary=<host> em-home=<path> share=<UNC> [dirs=config,data,traces] " +
+  "[secondary-em-home=<path>] [platform=windows|linux]";
+
+export const PLAN_EXAMPLE =
+  "plan primary=mom-a.corp.example secondary=mom-b.corp.example " +
+  "em-home='D:\\Program Files\\CA APM\\Introscope' share='\\\\san-server\\mom-failover' dirs=config,data,traces";
+
+/** Help text for `plan`: the grammar, a full example, and the quoting rules. */
+export const PLAN_USAGE = [
+  PLAN_GRAMMAR,
+  `Example: ${PLAN_EXAMPLE}`,
+  "Keys in any order, any case. Put values with spaces in quotes: '...' or \"...\" (Slack's “...” work too);",
+  "backslashes are literal. config is always linked. In a POSIX shell, single-quote values with backslashes.",
+].join("\n");
+
+export interface PlanParseOptions {
+  /** The configured allow-list for `dirs=` (default: DEFAULT_ALLOWED_DIRS). */
+  allowedDirs: readonly string[];
+}
+
+const DEFAULT_OPTIONS: PlanParseOptions = { allowedDirs: DEFAULT_ALLOWED_DIRS };
+
+// Which characters close a quote opened by each opening character. Curly quotes are matched
+// loosely because clients and keyboards disagree about which of “ ” „ comes first.
+const QUOTES: Readonly<Record<string, string>> = {
+  '"': '"',
+  "'": "'",
+  "“": "”“",
+  "”": "”“",
+  "„": "“”",
+  "‘": "’‘",
+  "’": "’‘",
+  "‚": "‘’",
+};
+const CURLY = new Set(["“", "”", "„", "‘", "’", "‚"]);
+
+function unterminated(rawToken: string, quote: string, position: number): Problem {
+  const closer = (QUOTES[quote] ?? quote)[0] ?? quote;
+  return {
+    field: "command",
+    rule: "unterminated-quote",
+    message: `the quote ${describeChar(quote)} at position ${position} is never closed.`,
+    example: `${rawToken}${closer}`,
+  };
+}
+
+/**
+ * Splits command text into tokens at whitespace outside quotes. Quoted segments may sit anywhere
+ * in a token (`em-home="D:\Program Files\EM"` is one token, `em-home=D:\Program Files\EM`);
+ * the quote characters themselves are dropped.
+ */
+export function tokenize(text: string): Result<string[]> {
+  const tokens: string[] = [];
+  let current = "";
+  let raw = "";
+  let inToken = false;
+  let open: { quote: string; closers: string; position: number } | undefined;
+  let position = 0;
+  for (const ch of text) {
+    position += 1;
+    if (open !== undefined) {
+      raw += ch;
+      if (open.closers.includes(ch)) open = undefined;
+      else current += ch;
+      continue;
+    }
+    if (/\s/u.test(ch)) {
+      if (inToken) tokens.push(current);
+      current = "";
+      raw = "";
+      inToken = false;
+      continue;
+    }
+    inToken = true;
+    raw += ch;
+    const closers = QUOTES[ch];
+    if (closers === undefined) current += ch;
+    else open = { quote: ch, closers, position };
+  }
+  if (open !== undefined) return fail([unterminated(raw, open.quote, open.position)]);
+  if (inToken) tokens.push(current);
+  return { ok: true, value: tokens };
+}
+
+/** Removes one pair of quotes wrapping the whole text, if there is one. */
+function unwrap(text: string): string {
+  const chars = [...text];
+  const first = chars[0];
+  const last = chars[chars.length - 1];
+  if (chars.length < 2 || first === undefined || last === undefined) return text;
+  return QUOTES[first]?.includes(last) ? chars.slice(1, -1).join("") : text;
+}
+
+/** The curly quote left open at the end of `token`, if any (straight quotes in argv are literal). */
+function openCurlyQuote(token: string): string | undefined {
+  let open: string | undefined;
+  for (const ch of token) {
+    if (open !== undefined) {
+      if (QUOTES[open]?.includes(ch)) open = undefined;
+    } else if (CURLY.has(ch)) {
+      open = ch;
+    }
+  }
+  return open;
+}
+
+const asPlanKey = (text: string): PlanKey | undefined =>
+  PLAN_KEYS.find((candidate) => candidate === text.toLowerCase());
+
+/**
+ * `primary = mom-a`, `primary =mom-a` and `primary= mom-a` (spaces around `=`) are joined into one
+ * token and reported once, so the value is still checked and the user sees one precise problem.
+ */
+function joinSpacedEquals(tokens: readonly string[], problems: Problem[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i] ?? "";
+    const next = tokens[i + 1];
+    const after = tokens[i + 2];
+    const bareKey = asPlanKey(token);
+    const keyWithEquals = token.endsWith("=") ? asPlanKey(token.slice(0, -1)) : undefined;
+    let spaced: { key: PlanKey; value: string; used: number } | undefined;
+    if (
+      bareKey !== undefined &&
+      next === "=" &&
+      after !== undefined &&
+      after !== "" &&
+      !after.includes("=")
+    ) {
+      spaced = { key: bareKey, value: after, used: 2 };
+    } else if (bareKey !== undefined && next?.startsWith("=") && next.length > 1) {
+      spaced = { key: bareKey, value: next.slice(1), used: 1 };
+    } else if (keyWithEquals !== undefined && next !== undefined && next !== "" && !next.includes("=")) {
+      spaced = { key: keyWithEquals, value: next, used: 1 };
+    }
+    if (spaced === undefined) {
+      joined.push(token);
+      continue;
+    }
+    problems.push({
+      field: spaced.key,
+      rule: "spaces-around-equals",
+      message: `${spaced.key} has spaces around \`=\`; a space ends a token, so write ${spaced.key}=<value> as one word.`,
+      example: exampleToken(spaced.key, spaced.value),
+    });
+    joined.push(`${spaced.key}=${spaced.value}`);
+    i += spaced.used;
+  }
+  return joined;
+}
+
+function parseKeyValues(
+  given: readonly string[],
+  options: PlanParseOptions,
+  earlier: Problem[],
+  explainedEarlier: Field[],
+): Result<PairSpec> {
+  const problems = [...earlier];
+  const values = new Map<PlanKey, string[]>();
+  const explained: Field[] = [...explainedEarlier];
+  const tokens = joinSpacedEquals(given, problems);
+  tokens.forEach((token, index) => {
+    const where = `token ${index + 1} ${showText(token)}`;
+    const equals = token.indexOf("=");
+    if (equals === -1) {
+      const colon = /^([A-Za-z-]+):(.+)$/s.exec(token);
+      const key = closest(colon?.[1] ?? token, PLAN_KEYS);
+      const asKey = key !== undefined && colon === null && key === token.toLowerCase();
+      problems.push({
+        field: "command",
+        rule: "not-key-value",
+        message: asKey
+          ? `${where} is a key without a value: write ${key}=<value>.`
+          : `${where} is not a key=value pair${key !== undefined && colon !== null ? ` (did you mean ${key}=?)` : ""}; valid keys: ${PLAN_KEYS.join(", ")}.`,
+        example:
+          key !== undefined && colon !== null && colon[2] !== undefined
+            ? exampleToken(key, colon[2])
+            : genericExample(asKey ? key : "command"),
+      });
+      if (asKey) explained.push(key);
+      return;
+    }
+    const typedKey = token.slice(0, equals);
+    const value = unwrap(token.slice(equals + 1));
+    if (typedKey === "") {
+      problems.push({
+        field: "command",
+        rule: "empty-key",
+        message: `${where} has no key before \`=\`; write key=value with no spaces around \`=\`.`,
+        example: genericExample("command"),
+      });
+      return;
+    }
+    const key = asPlanKey(typedKey);
+    if (key === undefined) {
+      const guess = closest(typedKey, PLAN_KEYS);
+      problems.push({
+        field: "command",
+        rule: "unknown-key",
+        message:
+          `${showText(typedKey)} is not a plan key${guess === undefined ? "" : ` (did you mean ${guess}?)`}; ` +
+          `valid keys: ${PLAN_KEYS.join(", ")}.`,
+        example:
+          guess !== undefined && value !== ""
+            ? exampleToken(guess, value)
+            : genericExample(guess ?? "command"),
+      });
+      if (guess !== undefined) explained.push(guess);
+      return;
+    }
+    if (value === "") {
+      problems.push({
+        field: key,
+        rule: "empty-value",
+        message: `${key}= has no value.`,
+        example: genericExample(key),
+      });
+      explained.push(key);
+      return;
+    }
+    values.set(key, [...(values.get(key) ?? []), value]);
+  });
+
+  const raw: RawPairInput = {};
+  for (const [key, given] of values) {
+    raw[key] = given[0];
+    if (given.length > 1) {
+      problems.push({
+        field: key,
+        rule: "repeated-key",
+        message: `${key} is given ${given.length} times (${given.map(showText).join(", ")}); give it once.`,
+        example: exampleToken(key, given[0] ?? ""),
+      });
+    }
+  }
+  const pair = validatePair(raw, { allowedDirs: options.allowedDirs, explained });
+  if (problems.length === 0) return pair;
+  return fail(orderProblems([...problems, ...(pair.ok ? [] : pair.problems)]));
+}
+
+/**
+ * Parses argv tokens (`momlink plan primary=mom-a ...`). Quotes that survived the shell around a
+ * token or a value are removed; a curly-quoted value a shell split at its spaces is joined again.
+ */
+export function parsePlanTokens(
+  tokens: readonly string[],
+  options: PlanParseOptions = DEFAULT_OPTIONS,
+): Result<PairSpec> {
+  const problems: Problem[] = [];
+  const explained: Field[] = [];
+  const joined: string[] = [];
+  for (let i = 0; i < tokens.length; i += 1) {
+    let token = tokens[i] ?? "";
+    let open = openCurlyQuote(token);
+    while (open !== undefined && i + 1 < tokens.length) {
+      i += 1;
+      token = `${token} ${tokens[i] ?? ""}`;
+      open = openCurlyQuote(token);
+    }
+    if (open !== undefined) {
+      problems.push(unterminated(token, open, [...token].indexOf(open) + 1));
+      const key = asPlanKey(token.split("=")[0] ?? "");
+      if (key !== undefined) explained.push(key);
+      continue;
+    }
+    joined.push(unwrap(token));
+  }
+  return parseKeyValues(joined, options, problems, explained);
+}
+
+/** Parses the text after `plan` as typed in Slack or the console. */
+export function parsePlanText(text: string, options: PlanParseOptions = DEFAULT_OPTIONS): Result<PairSpec> {
+  const tokens = tokenize(text);
+  if (!tokens.ok) return tokens;
+  return parseKeyValues(tokens.value, options, [], []);
+}
+
+/** `/momlink <sub> <args>`: the first word lowercased (empty text means help), the rest as typed. */
+export function parseSlashCommand(text: string): { subcommand: string; args: string } {
+  const match = /^\s*(\S+)\s*([\s\S]*)$/u.exec(text);
+  if (match === null) return { subcommand: "help", args: "" };
+  return { subcommand: (match[1] ?? "").toLowerCase(), args: match[2] ?? "" };
+}
+
+/** The argv tokens that parse back to `spec` (unquoted: for execa or `momlink plan` argv). */
+export function renderPairTokens(spec: PairSpec): string[] {
+  const dirs = spec.configAdded ? spec.dirs.filter((dir) => dir !== "config") : spec.dirs;
+  const tokens = [
+    `primary=${spec.primary}`,
+    `secondary=${spec.secondary}`,
+    `em-home=${spec.emHome}`,
+    `share=${spec.share}`,
+    `dirs=${dirs.join(",")}`,
+  ];
+  if (spec.secondaryEmHome !== spec.emHome) tokens.push(`secondary-em-home=${spec.secondaryEmHome}`);
+  if (spec.platform !== "windows") tokens.push(`platform=${spec.platform}`);
+  return tokens;
+}
+
+/**
+ * The command text that parses back to `spec`, safe to paste into Slack or a POSIX shell: values
+ * with whitespace or backslashes are single-quoted (no valid value contains a quote).
+ */
+export function renderPairText(spec: PairSpec): string {
+  return renderPairTokens(spec)
+    .map((token) => {
+      const equals = token.indexOf("=");
+      const value = token.slice(equals + 1);
+      return /[\s\\]/u.test(value) ? `${token.slice(0, equals)}='${value}'` : token;
+    })
+    .join(" ");
+}

@@ -1,0 +1,176 @@
+// Who may approve a change, how many must, and for how long a plan stays approvable.
+// Pure: the config layer reads MOMLINK_APPROVERS & co. and names the variable in its errors.
+//
+// An empty approver list is the "open" policy a first-time console user starts with. It is not
+// "no approval needed": anyone in the workspace EXCEPT the requester may approve, and four-eyes is
+// enforced even when configured off, because an open list without four-eyes would let anyone run
+// a change on their own say-so. describePolicy says so loudly. To approve your own plans (a solo
+// console session), name yourself in MOMLINK_APPROVERS and turn four-eyes off: a deliberate act.
+
+export interface Approvers {
+  /** Slack user ids (`U…`, `W…`). */
+  users: string[];
+  /** User groups, each a lower-case `@handle` or a group id (`S…`). */
+  groups: string[];
+}
+
+export interface ApprovalPolicy {
+  approvers: Approvers;
+  /** Distinct approvers needed; at least 1. */
+  requiredApprovals: number;
+  /** The requester cannot approve their own change. */
+  fourEyes: boolean;
+  /** Minutes a posted plan stays approvable. */
+  ttlMinutes: number;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const GROUP_ID = /^S[A-Z0-9]{2,}$/;
+const HANDLE = /^[a-z0-9][a-z0-9._-]*$/i;
+const USER_MENTION = /^<@([^|>]+)(?:\|[^>]*)?>$/;
+const GROUP_MENTION = /^<!subteam\^([^|>]+)(?:\|([^>]*))?>$/;
+
+/**
+ * Parses a comma-separated approver list: `U123`, `W123`, `<@U123>`, `@ops-leads`,
+ * `<!subteam^S123|@ops-leads>`, `S123`. Empty entries (a trailing comma) are ignored; an empty text
+ * is the open policy. Every bad entry is reported, each naming the entry and saying what to type.
+ */
+export function parseApprovers(text: string): ParseResult<Approvers> {
+  const users: string[] = [];
+  const groups: string[] = [];
+  const errors: string[] = [];
+  for (const raw of text.split(",")) {
+    const entry = raw.trim();
+    if (entry === "") continue;
+    const parsed = parseEntry(entry);
+    if ("error" in parsed) {
+      errors.push(parsed.error);
+      continue;
+    }
+    const list = parsed.kind === "user" ? users : groups;
+    if (!list.includes(parsed.value)) list.push(parsed.value);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { users, groups } };
+}
+
+type Entry = { kind: "user" | "group"; value: string } | { error: string };
+
+function parseEntry(entry: string): Entry {
+  const user = USER_MENTION.exec(entry);
+  if (user) return userId(user[1] ?? "", entry);
+  const group = GROUP_MENTION.exec(entry);
+  if (group) {
+    // The id is what Slack keeps stable when a group's handle is renamed, so it wins.
+    const id = group[1] ?? "";
+    if (GROUP_ID.test(id)) return { kind: "group", value: id };
+    return {
+      error: `"${entry}" is not a user-group mention: the id after "subteam^" must look like S0123ABC`,
+    };
+  }
+  if (entry.startsWith("@")) {
+    const handle = entry.slice(1);
+    if (HANDLE.test(handle)) return { kind: "group", value: `@${handle.toLowerCase()}` };
+    return {
+      error: `"${entry}" is not a user-group handle: use letters, digits, ".", "_" or "-" after "@", e.g. @ops-leads`,
+    };
+  }
+  if (USER_ID.test(entry)) return { kind: "user", value: entry };
+  if (GROUP_ID.test(entry)) return { kind: "group", value: entry };
+  if (/\s/.test(entry)) {
+    return { error: `"${entry}" holds a space: separate approvers with commas, e.g. U0123ABC, @ops-leads` };
+  }
+  return {
+    error: `"${entry}" is neither a Slack user id (U0123ABC or W0123ABC) nor a user group (@ops-leads or S0123ABC)`,
+  };
+}
+
+function userId(id: string, entry: string): Entry {
+  if (USER_ID.test(id)) return { kind: "user", value: id };
+  return { error: `"${entry}" is not a user mention: the id after "@" must look like U0123ABC or W0123ABC` };
+}
+
+/** True when no approver is configured: see the file comment for what that allows. */
+export function isOpenPolicy(policy: ApprovalPolicy): boolean {
+  return policy.approvers.users.length === 0 && policy.approvers.groups.length === 0;
+}
+
+/** Four-eyes as it applies: always on under the open policy. */
+export function requiresFourEyes(policy: ApprovalPolicy): boolean {
+  return policy.fourEyes || isOpenPolicy(policy);
+}
+
+/**
+ * Whether `actor` counts as an approver. `actorGroups` lists the user's groups as the Slack layer
+ * knows them: ids (`S…`) and/or handles (with or without `@`, any case); pass both when known.
+ * Four-eyes is not checked here: the state machine knows who requested what.
+ */
+export function isApprover(policy: ApprovalPolicy, actor: string, actorGroups: readonly string[]): boolean {
+  if (isOpenPolicy(policy)) return true;
+  if (policy.approvers.users.includes(actor)) return true;
+  const mine = new Set(actorGroups.map(normaliseGroup));
+  return policy.approvers.groups.some((g) => mine.has(g));
+}
+
+function normaliseGroup(group: string): string {
+  const g = group.trim();
+  if (GROUP_ID.test(g)) return g;
+  return `@${g.replace(/^@/, "").toLowerCase()}`;
+}
+
+/** The approvers as Slack renders them: `<@U123>` shows a name, `<!subteam^S123>` a group. */
+export function describeApprovers(approvers: Approvers): string {
+  if (approvers.users.length === 0 && approvers.groups.length === 0) return "anyone in the workspace";
+  const groups = approvers.groups.map((g) => (g.startsWith("@") ? g : `<!subteam^${g}>`));
+  const users = approvers.users.map((u) => `<@${u}>`);
+  return [...groups, ...users].join(", ");
+}
+
+/** One line for the plan message, e.g. "needs 1 approval from @ops-leads; requester cannot approve; expires 10:42 UTC". */
+export function describePolicy(policy: ApprovalPolicy, expiresAt: string | Date): string {
+  const n = policy.requiredApprovals;
+  const count = `${n} approval${n === 1 ? "" : "s"}`;
+  const expiry = `expires ${formatUtc(expiresAt)}`;
+  if (isOpenPolicy(policy)) {
+    return `NO APPROVERS CONFIGURED (set MOMLINK_APPROVERS): needs ${count} from anyone in the workspace except the requester; ${expiry}`;
+  }
+  const who = `needs ${count} from ${describeApprovers(policy.approvers)}`;
+  const eyes = policy.fourEyes ? "requester cannot approve" : "requester may approve their own change";
+  return `${who}; ${eyes}; ${expiry}`;
+}
+
+/**
+ * Settings that make approval impossible or meaningless, in an operator's words. The config layer
+ * prefixes each with the variable it came from.
+ */
+export function checkPolicy(policy: ApprovalPolicy): string[] {
+  const errors: string[] = [];
+  const n = policy.requiredApprovals;
+  if (!Number.isInteger(n) || n < 1)
+    errors.push(`required approvals must be a whole number of at least 1, not ${n}`);
+  const ttl = policy.ttlMinutes;
+  if (!Number.isInteger(ttl) || ttl < 1)
+    errors.push(`the plan TTL must be a whole number of minutes of at least 1, not ${ttl}`);
+  const { users, groups } = policy.approvers;
+  // With groups we cannot count members here; with users only, the arithmetic is certain.
+  if (groups.length === 0 && users.length > 0 && Number.isInteger(n) && users.length < n) {
+    errors.push(
+      `${n} approvals are required but only ${users.length} approver${users.length === 1 ? " is" : "s are"} named`,
+    );
+  }
+  return errors;
+}
+
+/**
+ * A time as operators read it in Slack: "10:42 UTC", with the date in front when `now` is given and
+ * falls on another UTC day.
+ */
+export function formatUtc(at: string | Date, now?: Date): string {
+  const d = typeof at === "string" ? new Date(at) : at;
+  if (Number.isNaN(d.getTime())) return String(at);
+  const iso = d.toISOString();
+  const time = `${iso.slice(11, 16)} UTC`;
+  if (now && now.toISOString().slice(0, 10) !== iso.slice(0, 10)) return `${iso.slice(0, 10)} ${time}`;
+  return time;
+}

@@ -1,0 +1,135 @@
+// The one renderer: CLI, Slack and console all show a plan through these functions. Every
+// command line comes verbatim from the plan (what is hashed is what is shown); this module only
+// adds comments and layout. Plain text, no colours: it must read the same in a terminal and in a
+// Slack code block. Results have no trailing newline, except the JSON (a file-like document).
+import { canonicalJson } from "./canonical.ts";
+import type { Platform } from "./pair.ts";
+import { type HostPlan, type Plan, propertiesFile, type Step, type StepKind } from "./plan.ts";
+import { cmdQuote, shQuote } from "./quote.ts";
+
+/** The script to run on one host, in order, as a team approves it. */
+export function renderHostScript(plan: Plan, hostPlan: HostPlan): string {
+  const c = commentMark(plan.platform);
+  const lines = preamble(plan, hostPlan, "");
+  for (const step of hostPlan.steps) lines.push(...stepLines(c, step));
+  if (hostPlan.steps.length === 0) lines.push(`${c} nothing to do on this host`);
+  return lines.join("\n");
+}
+
+/** The undo script for one host: links removed (never their targets), moved-aside dirs put back. */
+export function renderRollbackScript(plan: Plan, hostPlan: HostPlan): string {
+  const c = commentMark(plan.platform);
+  const lines = preamble(plan, hostPlan, "rollback ");
+  for (const step of hostPlan.steps) {
+    if (step.kind === "mklink" && step.noop) {
+      lines.push(`${c} ${step.dir} was linked before this change: rollback leaves it as it is`);
+    }
+  }
+  for (const step of hostPlan.rollback) lines.push(...stepLines(c, step));
+  if (hostPlan.rollback.length === 0) lines.push(`${c} nothing to undo on this host`);
+  return lines.join("\n");
+}
+
+/** Everything an operator reviews, top to bottom. */
+export function renderPlanText(plan: Plan): string {
+  const [primary, secondary] = plan.hosts;
+  const sections: string[] = [];
+
+  const title =
+    plan.changeId === null ? "momlink plan (preview, no change id)" : `momlink plan ${plan.changeId}`;
+  const head = [
+    `${title}: MOM failover pair ${primary.host} (primary) + ${secondary.host} (secondary), ${plan.platform}`,
+    `share ${plan.share}, dirs ${plan.dirs.join(", ")}`,
+  ];
+  if (plan.configAdded) {
+    head.push(
+      "note: config was added automatically: the failover lock files live in it, so it is always linked",
+    );
+  }
+  sections.push(head.join("\n"));
+
+  for (const host of plan.hosts) {
+    sections.push(`apply on ${host.host} (${host.role}):\n${renderHostScript(plan, host)}`);
+  }
+
+  const blockers = plan.hosts.flatMap((h) => h.blockers.map((b) => `- ${h.host}: ${b}`));
+  if (blockers.length > 0) {
+    sections.push(
+      [
+        `BLOCKED: ${count(blockers.length, "problem")} to resolve before this plan can be approved:`,
+        ...blockers,
+      ].join("\n"),
+    );
+  }
+
+  sections.push(
+    [
+      `failover properties to set in ${propertiesFile(plan.platform)} on both hosts (information; momlink does not edit it):`,
+      ...plan.failoverProperties.map((p) => `${p.key}=${p.value}`),
+    ].join("\n"),
+  );
+
+  for (const host of plan.hosts) {
+    sections.push(`rollback on ${host.host} (${host.role}):\n${renderRollbackScript(plan, host)}`);
+  }
+
+  sections.push(`plan hash: ${plan.hash.slice(0, 12)} (sha256 ${plan.hash})`);
+  return sections.join("\n\n");
+}
+
+/** The full plan, hash included, as canonical JSON and a final newline. */
+export function renderPlanJson(plan: Plan): string {
+  return `${canonicalJson(plan)}\n`;
+}
+
+function commentMark(platform: Platform): string {
+  return platform === "windows" ? "REM" : "#";
+}
+
+function preamble(plan: Plan, hostPlan: HostPlan, what: string): string[] {
+  const c = commentMark(plan.platform);
+  const change = plan.changeId === null ? "" : `${plan.changeId} `;
+  const lines = [`${c} ${change}${what}${hostPlan.role} ${hostPlan.host}  EM_HOME ${hostPlan.emHome}`];
+  if (hostPlan.facts === null) {
+    lines.push(`${c} no pre-flight facts yet: steps marked [if ...] depend on what the runner finds`);
+  }
+  if (hostPlan.blockers.length > 0) {
+    // The sentences themselves carry runner-reported text: they are listed in the plan, not
+    // pasted into a script where a cmd.exe comment might not stay a comment.
+    lines.push(
+      `${c} BLOCKED: ${count(hostPlan.blockers.length, "problem")} found by pre-flight; see the plan`,
+    );
+  }
+  lines.push(
+    plan.platform === "windows" ? `cd /d ${cmdQuote(hostPlan.emHome)}` : `cd ${shQuote(hostPlan.emHome)}`,
+  );
+  return lines;
+}
+
+function stepLines(c: string, step: Step): string[] {
+  if (step.noop) return [`${c} [${noopLabel(step.kind)}] ${step.line}`];
+  return step.when === undefined ? [step.line] : [`${c} [${step.when}]`, step.line];
+}
+
+function noopLabel(kind: StepKind): string {
+  switch (kind) {
+    case "mklink":
+      return "already linked";
+    case "seed-share":
+      return "share already filled";
+    case "move-aside":
+      return "already moved aside";
+    case "verify-link":
+    case "remove-link":
+    case "restore":
+      return "already done";
+    default: {
+      const unhandled: never = kind;
+      throw new Error(`unhandled step kind ${String(unhandled)}`);
+    }
+  }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,398 @@
+// The share root on Windows: `\\host\share[\component...]` (DOMAIN.md, UNC path rules).
+// Each link target is `<share>\<dir>`; the same text ends up quoted inside cmd.exe lines, so on
+// top of what Windows forbids, everything cmd.exe would interpret is refused.
+import { correctHost, hostIssues, type Issue, isLoopbackHost, sameMachine } from "./host.ts";
+import {
+  atPositions,
+  describeChar,
+  exampleToken,
+  findChars,
+  isControlChar,
+  isInvisibleChar,
+  isTypographicQuote,
+  type Problem,
+  showText,
+} from "./problem.ts";
+
+/** Windows' MAX_PATH: a path must be shorter than this (in UTF-16 units, as Windows counts). */
+export const WINDOWS_MAX_PATH = 260;
+
+const CMD_METACHARACTERS: Readonly<Record<string, string>> = {
+  "%": "it expands environment variables (%USERPROFILE%)",
+  "!": "it expands variables when delayed expansion is on (!VAR!)",
+  "^": "it is cmd's escape character",
+  "&": "it starts a second command",
+  "|": "it pipes into another command",
+  "<": "it redirects input from a file",
+  ">": "it redirects output into a file",
+  "(": "it opens a command block",
+  ")": "it closes a command block",
+  '"': "it ends the quotes that keep the path one argument",
+  "'": "it quotes a command in FOR /F (and in POSIX shells)",
+};
+
+// What a Windows path may never contain, whatever the part: ASCII that cmd.exe or the path
+// syntax would interpret. Used to spot look-alikes that Windows' best-fit mapping folds into them.
+const WINDOWS_REFUSED_ASCII = `"%!^&()'<>|/\\:*?`;
+
+function isLookalike(ch: string, refused: string): boolean {
+  if (ch.charCodeAt(0) < 0x80) return false;
+  return [...ch.normalize("NFKC")].some((folded) => refused.includes(folded));
+}
+
+/**
+ * Character rules that hold anywhere in a Windows path: control, invisible and typographic-quote
+ * characters, cmd.exe metacharacters, and non-ASCII look-alikes of refused characters.
+ * `reported(ch)` tells later part-level checks which characters are already named.
+ */
+export function windowsTextIssues(value: string): { issues: Issue[]; reported: (ch: string) => boolean } {
+  const issues: Issue[] = [];
+  const reported = (ch: string): boolean =>
+    isControlChar(ch) ||
+    isInvisibleChar(ch) ||
+    isTypographicQuote(ch) ||
+    ch in CMD_METACHARACTERS ||
+    isLookalike(ch, WINDOWS_REFUSED_ASCII);
+  for (const { ch, positions } of findChars(value, reported)) {
+    const at = `${describeChar(ch)} ${atPositions(positions)}`;
+    if (isControlChar(ch)) {
+      issues.push({
+        rule: "control-character",
+        message: `${at} is a control character: paths cannot contain one, and it would break the command line.`,
+      });
+    } else if (isTypographicQuote(ch)) {
+      issues.push({
+        rule: "quote-character",
+        message: `${at} is a typographic quote left inside the value; put straight or curly quotes around the whole value, or none.`,
+      });
+    } else if (isInvisibleChar(ch)) {
+      issues.push({
+        rule: "invisible-character",
+        message: `${at} is an invisible character: the path shown for approval would not look like the path that runs.`,
+      });
+    } else if (ch in CMD_METACHARACTERS) {
+      issues.push({
+        rule: "cmd-metacharacter",
+        message:
+          `${at} is a cmd.exe metacharacter (${CMD_METACHARACTERS[ch]}); momlink refuses it anywhere ` +
+          "in a path so that an approved command line can only mean one thing.",
+      });
+    } else {
+      issues.push({
+        rule: "lookalike-character",
+        message:
+          `${at} looks like \`${ch.normalize("NFKC")}\`, and Windows' best-fit conversion can turn it into ` +
+          "that character; type the path without it.",
+      });
+    }
+  }
+  return { issues, reported };
+}
+
+/** True for characters `windowsTextIssues` refuses (what a mechanical correction drops). */
+export function refusedAnywhereOnWindows(ch: string): boolean {
+  return windowsTextIssues(ch).issues.length > 0;
+}
+
+const RESERVED_DEVICE = /^(?:CON|PRN|AUX|NUL|COM[1-9¹²³]|LPT[1-9¹²³]|CONIN\$|CONOUT\$)$/i;
+
+/** True for CON, PRN, AUX, NUL, COM1–9, LPT1–9 (and CONIN$/CONOUT$), any case, any extension. */
+export function isReservedDeviceName(name: string): boolean {
+  // Windows ignores the extension and trailing spaces before it: `nul.txt` and `CON .log` are devices.
+  return RESERVED_DEVICE.test((name.split(".")[0] ?? "").trimEnd());
+}
+
+export interface NameRules {
+  /** How the message names the part: "share name", "component", "EM_HOME component". */
+  label: string;
+  /** Characters Windows forbids in this kind of part (besides control characters). */
+  forbidden: string;
+  maxLength: number;
+  tooLongRule: string;
+  characterRule: string;
+  /** Position (1-based, in characters) of the part's first character in the whole value. */
+  position: number;
+  /** Characters already named by `windowsTextIssues`. */
+  reported: (ch: string) => boolean;
+}
+
+/** Rules for one non-empty part of a Windows path (a share name or a path component). */
+export function windowsNameIssues(name: string, rules: NameRules): Issue[] {
+  const issues: Issue[] = [];
+  const part = `${rules.label} ${showText(name)}`;
+  if (name === "." || name === "..") {
+    issues.push({
+      rule: "path-dot-component",
+      message: `${part} at position ${rules.position} is a relative step; write the full path without \`.\` or \`..\`.`,
+    });
+    return issues;
+  }
+  if (isReservedDeviceName(name)) {
+    issues.push({
+      rule: "path-reserved-name",
+      message: `${part} is the reserved device name ${(name.split(".")[0] ?? "").trimEnd().toUpperCase()}: Windows opens the device, not a directory (an extension does not help).`,
+    });
+  }
+  const forbidden = findChars(
+    name,
+    (ch) => rules.forbidden.includes(ch) && !rules.reported(ch) && ch !== "/",
+    rules.position - 1,
+  );
+  for (const { ch, positions } of forbidden) {
+    issues.push({
+      rule: rules.characterRule,
+      message: `${describeChar(ch)} ${atPositions(positions)} is not allowed in a Windows ${rules.label}.`,
+    });
+  }
+  if (/[. ]$/.test(name)) {
+    issues.push({
+      rule: "path-trailing-dot-space",
+      message: `${part} ends with ${name.endsWith(".") ? "a dot" : "a space"}, which Windows silently strips, so the directory would not have the name shown.`,
+    });
+  }
+  if (name.length > rules.maxLength) {
+    issues.push({
+      rule: rules.tooLongRule,
+      message: `${part} is ${name.length} characters; Windows allows at most ${rules.maxLength}.`,
+    });
+  }
+  return issues;
+}
+
+/** A component with forbidden characters and a trailing dot/space dropped ("" when nothing is left). */
+export function repairWindowsName(name: string, forbidden: string): string {
+  return [...name]
+    .filter((ch) => !forbidden.includes(ch) && !refusedAnywhereOnWindows(ch))
+    .join("")
+    .replace(/[. ]+$/, "");
+}
+
+export const SHARE_FORBIDDEN = `"\\/[]:|<>+=;,*?`;
+export const COMPONENT_FORBIDDEN = `<>:"/\\|?*`;
+const ADMIN_SHARE = /^(?:[a-z]\$|admin\$|ipc\$|print\$)$/i;
+
+export interface UncContext {
+  primary?: string | undefined;
+  secondary?: string | undefined;
+  /** The directories that will be linked: `<share>\<dir>` must fit in MAX_PATH for each. */
+  dirs: readonly string[];
+}
+
+const charLength = (text: string): number => [...text].length;
+
+function uncIssues(value: string, ctx: UncContext): { normalised?: string; issues: Issue[] } {
+  if (value === "") return { issues: [{ rule: "unc-empty", message: "the share is empty." }] };
+  const { issues, reported } = windowsTextIssues(value);
+  const done = (): { issues: Issue[] } => ({ issues });
+
+  if (/^[\\/]{2}[?.][\\/]/.test(value) || /^[\\/]\?\?[\\/]/.test(value)) {
+    issues.push({
+      rule: "unc-device-path",
+      message:
+        `${showText(value.slice(0, 4))} starts a Win32 device or long-path form; mklink targets and the EM ` +
+        "need a plain UNC path `\\\\host\\share\\...`.",
+    });
+    return done();
+  }
+  if (/^[A-Za-z]:/.test(value)) {
+    issues.push({
+      rule: "unc-drive-letter",
+      message:
+        `${showText(value.slice(0, 2))} is a drive letter. Mapped drives belong to one logon session; the EM runs ` +
+        "as a Windows service that cannot see them, so it fails to start (Broadcom KB000044582). " +
+        "Give the UNC path of the share instead.",
+    });
+    return done();
+  }
+  const slashes = findChars(value, (ch) => ch === "/");
+  if (slashes.length > 0) {
+    const mixed = value.includes("\\");
+    issues.push({
+      rule: "forward-slash",
+      message:
+        `\`/\` ${atPositions(slashes[0]?.positions ?? [])}: a UNC path uses backslashes only` +
+        `${mixed ? " (this one mixes / and \\)" : ""}.`,
+    });
+  }
+  const path = value.replaceAll("/", "\\");
+  if (!path.startsWith("\\\\")) {
+    if (path.startsWith("\\")) {
+      // What a POSIX shell leaves of \\srv\share: unquoted \srvshare, in double quotes \srv\share.
+      const eaten = !path.slice(1).includes("\\");
+      issues.push({
+        rule: "unc-shell-mangled",
+        message:
+          `${showText(value)} starts with one backslash, not two${eaten ? " and has no other" : ""}: it looks like a ` +
+          "POSIX shell removed backslashes. Quote the value in single quotes: share='\\\\san-server\\mom-failover'.",
+      });
+    } else {
+      issues.push({
+        rule: "unc-not-unc",
+        message: `${showText(value)} is not a UNC path: it must start with \\\\host\\share.`,
+      });
+    }
+    return done();
+  }
+
+  // One trailing backslash is accepted and dropped; more than one leaves an empty component.
+  const body = path.slice(2).replace(/\\$/, "");
+  const parts = body.split("\\");
+  let position = 3;
+  const positions = parts.map((part) => {
+    const start = position;
+    position += charLength(part) + 1;
+    return start;
+  });
+
+  const host = parts[0] ?? "";
+  if (host === "") {
+    issues.push({ rule: "unc-missing-host", message: "the host after \\\\ is missing." });
+  } else {
+    const hostProblems = hostIssues(host, { offset: 2, alreadyReported: reported });
+    issues.push(...hostProblems);
+    if (hostProblems.length === 0 && isLoopbackHost(host)) {
+      issues.push({
+        rule: "unc-loopback-host",
+        message: `host ${showText(host)} is this machine: each MOM would link to its own disk, not to shared storage.`,
+      });
+    } else if (hostProblems.length === 0) {
+      const role =
+        ctx.primary !== undefined && sameMachine(host, ctx.primary)
+          ? "primary"
+          : ctx.secondary !== undefined && sameMachine(host, ctx.secondary)
+            ? "secondary"
+            : undefined;
+      if (role !== undefined) {
+        issues.push({
+          rule: "unc-share-on-mom-host",
+          message:
+            `host ${showText(host)} is the ${role} MOM host; that is not shared storage: when it goes down ` +
+            "the other MOM loses the shared config too. Use a file server or NAS.",
+        });
+      }
+    }
+  }
+
+  const share = parts[1];
+  if (share === undefined) {
+    issues.push({
+      rule: "unc-missing-share",
+      message: `${showText(value)} names no share: a UNC path is \\\\host\\share[\\directory...].`,
+    });
+  } else if (share === "") {
+    issues.push({
+      rule: "path-empty-component",
+      message: `the share name is empty (two backslashes in a row at position ${(positions[1] ?? 0) - 1}).`,
+    });
+  } else if (ADMIN_SHARE.test(share)) {
+    issues.push({
+      rule: "unc-admin-share",
+      message:
+        `${showText(share)} is an administrative share: it exposes a whole drive or system resource, only ` +
+        "administrators may use it, and the MOMs' service account should not. Create a dedicated share.",
+    });
+  } else {
+    issues.push(
+      ...windowsNameIssues(share, {
+        label: "share name",
+        forbidden: SHARE_FORBIDDEN,
+        maxLength: 80,
+        tooLongRule: "unc-share-too-long",
+        characterRule: "unc-share-character",
+        position: positions[1] ?? 0,
+        reported,
+      }),
+    );
+  }
+
+  parts.slice(2).forEach((component, i) => {
+    const at = positions[i + 2] ?? 0;
+    if (component === "") {
+      issues.push({
+        rule: "path-empty-component",
+        message: `empty directory name: two backslashes in a row at position ${at - 1}.`,
+      });
+      return;
+    }
+    issues.push(
+      ...windowsNameIssues(component, {
+        label: "component",
+        forbidden: COMPONENT_FORBIDDEN,
+        maxLength: 255,
+        tooLongRule: "path-component-too-long",
+        characterRule: "path-forbidden-character",
+        position: at,
+        reported,
+      }),
+    );
+  });
+
+  const normalised = `\\\\${body}`;
+  const longest = ctx.dirs.reduce((a, b) => (b.length > a.length ? b : a), "");
+  const target = longest === "" ? normalised : `${normalised}\\${longest}`;
+  if (target.length >= WINDOWS_MAX_PATH) {
+    issues.push({
+      rule: "path-too-long",
+      message:
+        `the link target ${showText(target)} would be ${target.length} characters; Windows paths must stay ` +
+        `under ${WINDOWS_MAX_PATH} (MAX_PATH). Use a shorter share path.`,
+    });
+  }
+  return issues.length === 0 ? { normalised, issues } : { issues };
+}
+
+/** The user's share with every mechanical fix applied, or undefined when none is possible. */
+function correctUnc(value: string): string | undefined {
+  const device = /^[\\/]{2}[?.][\\/]UNC[\\/](.*)$/i.exec(value);
+  let text = device === null ? value : `\\\\${device[1] ?? ""}`;
+  // A double-quoting shell halves the leading \\ but keeps \share: the user meant one more.
+  if (/^\\[^\\/]+\\/.test(text)) text = `\\${text}`;
+  if (/^[\\/]{2}[?.][\\/]/.test(text) || /^[\\/]\?\?[\\/]/.test(text) || /^[A-Za-z]:/.test(text))
+    return undefined;
+  text = [...text]
+    .filter((ch) => !refusedAnywhereOnWindows(ch))
+    .join("")
+    .replaceAll("/", "\\");
+  if (!text.startsWith("\\\\")) return undefined;
+  const [host, share, ...rest] = text
+    .slice(2)
+    .split("\\")
+    .filter((part) => part !== "");
+  if (host === undefined || share === undefined) return undefined;
+  const fixedHost = hostIssues(host).length === 0 ? host : correctHost(host);
+  const fixedShare = repairWindowsName(share, SHARE_FORBIDDEN);
+  if (fixedHost === undefined || fixedShare === "") return undefined;
+  const components: string[] = [];
+  for (const component of rest) {
+    if (component === ".") continue;
+    if (component === "..") {
+      if (components.pop() === undefined) return undefined;
+      continue;
+    }
+    const fixed = repairWindowsName(component, COMPONENT_FORBIDDEN);
+    if (fixed !== "") components.push(fixed);
+  }
+  return `\\\\${[fixedHost, fixedShare, ...components].join("\\")}`;
+}
+
+function genericShare(ctx: UncContext): string {
+  const onMom = (host: string): boolean =>
+    [ctx.primary, ctx.secondary].some((mom) => mom !== undefined && sameMachine(host, mom));
+  return onMom("san-server") ? "\\\\nas-server\\mom-failover" : "\\\\san-server\\mom-failover";
+}
+
+/**
+ * Validates the share root. On success `value` is the normalised share (one trailing backslash
+ * dropped, case preserved); otherwise every problem found, each with the same corrected example.
+ */
+export function validateUncShare(value: string, ctx: UncContext): { value?: string; problems: Problem[] } {
+  const { normalised, issues } = uncIssues(value, ctx);
+  if (normalised !== undefined) return { value: normalised, problems: [] };
+  const corrected = correctUnc(value);
+  const fixed =
+    corrected !== undefined && uncIssues(corrected, ctx).normalised !== undefined
+      ? corrected
+      : genericShare(ctx);
+  const example = exampleToken("share", fixed);
+  return { problems: issues.map((issue) => ({ field: "share", ...issue, example })) };
+}

@@ -1,0 +1,236 @@
+// A whole pair request: every field checked, cross-field rules applied, every problem returned.
+// The grammar calls `validatePair` once; the Slack modal calls the per-field validators as the
+// user fills fields in, and `validatePair` on submit.
+import { parseDirs } from "./dirs.ts";
+import { GENERIC_WINDOWS_EM_HOME, validateEmHome } from "./em-home.ts";
+import { isLoopbackHost, sameMachine, validateHost } from "./host.ts";
+import { type PairSpec, PLATFORMS, type Platform } from "./pair.ts";
+import { GENERIC_LINUX_EM_HOME, GENERIC_LINUX_SHARE, validatePosixPath } from "./posix-path.ts";
+import {
+  closest,
+  exampleToken,
+  type Field,
+  fail,
+  ok,
+  type Problem,
+  type Result,
+  showText,
+} from "./problem.ts";
+import { type UncContext, validateUncShare } from "./unc.ts";
+
+/** The grammar's keys with their raw (unvalidated) string values. */
+export interface RawPairInput {
+  primary?: string | undefined;
+  secondary?: string | undefined;
+  "em-home"?: string | undefined;
+  "secondary-em-home"?: string | undefined;
+  share?: string | undefined;
+  dirs?: string | undefined;
+  platform?: string | undefined;
+}
+
+export interface ValidatePairOptions {
+  allowedDirs: readonly string[];
+  /**
+   * Keys whose absence a caller has already explained (the grammar, after an empty value or a
+   * mistyped key): no second "missing" problem for them.
+   */
+  explained?: readonly Field[];
+}
+
+const REQUIRED = ["primary", "secondary", "em-home", "share"] as const;
+const FIELD_ORDER: readonly Field[] = [
+  "command",
+  "primary",
+  "secondary",
+  "em-home",
+  "share",
+  "dirs",
+  "secondary-em-home",
+  "platform",
+];
+
+/** A valid value to show for `field` when the user's own value offers no correction. */
+export function genericExample(field: Field, platform: Platform = "windows"): string {
+  switch (field) {
+    case "primary":
+      return "primary=mom-a.corp.example";
+    case "secondary":
+      return "secondary=mom-b.corp.example";
+    case "em-home":
+    case "secondary-em-home":
+      return exampleToken(field, platform === "linux" ? GENERIC_LINUX_EM_HOME : GENERIC_WINDOWS_EM_HOME);
+    case "share":
+      return exampleToken(field, platform === "linux" ? GENERIC_LINUX_SHARE : "\\\\san-server\\mom-failover");
+    case "dirs":
+      return "dirs=config,data,traces";
+    case "platform":
+      return "platform=windows";
+    case "command":
+      return "primary=mom-a.corp.example";
+    default: {
+      const unreachable: never = field;
+      return unreachable;
+    }
+  }
+}
+
+/** `platform=`: windows (the default) or linux, any case. */
+export function validatePlatform(value: string | undefined): { value?: Platform; problems: Problem[] } {
+  if (value === undefined) return { value: "windows", problems: [] };
+  const platform = PLATFORMS.find((candidate) => candidate === value.toLowerCase());
+  if (platform !== undefined) return { value: platform, problems: [] };
+  const guess = closest(value, PLATFORMS);
+  return {
+    problems: [
+      {
+        field: "platform",
+        rule: "platform-unknown",
+        message: `${showText(value)} is not a platform${guess === undefined ? "" : ` (did you mean ${guess}?)`}; use windows or linux.`,
+        example: `platform=${guess ?? "windows"}`,
+      },
+    ],
+  };
+}
+
+/** A MOM host (`primary` or `secondary`): host-name rules, and never this machine. */
+export function validateMomHost(value: string, field: "primary" | "secondary"): Problem[] {
+  const problems = validateHost(value, field);
+  if (problems.length === 0 && isLoopbackHost(value)) {
+    problems.push({
+      field,
+      rule: "host-loopback",
+      message:
+        `${showText(value)} always means "this machine": name the MOM host as the other MOM and the ` +
+        "runners know it.",
+      example: genericExample(field),
+    });
+  }
+  return problems;
+}
+
+/** The share root: UNC on Windows, an absolute (NFS mount) path on Linux. */
+export function validateShare(
+  value: string,
+  platform: Platform,
+  ctx: UncContext,
+): { value?: string; problems: Problem[] } {
+  if (platform === "windows") return validateUncShare(value, ctx);
+  return validatePosixPath(value, "share", {
+    label: "the share mount path",
+    dirs: ctx.dirs,
+    suffix: "",
+    generic: GENERIC_LINUX_SHARE,
+  });
+}
+
+const isSameOrUnder = (path: string, root: string): boolean => path === root || path.startsWith(`${root}/`);
+
+/** Validates every field of a pair request and the rules between them. */
+export function validatePair(raw: RawPairInput, options: ValidatePairOptions): Result<PairSpec> {
+  const problems: Problem[] = [];
+  const explained = new Set(options.explained ?? []);
+  for (const key of REQUIRED) {
+    if (raw[key] === undefined && !explained.has(key)) {
+      problems.push({
+        field: key,
+        rule: "missing-key",
+        message: `${key}= is required.`,
+        example: genericExample(key, raw.platform?.toLowerCase() === "linux" ? "linux" : "windows"),
+      });
+    }
+  }
+
+  const platformResult = validatePlatform(raw.platform);
+  problems.push(...platformResult.problems);
+  // With an unknown platform, judge the paths by their shape rather than report a wrong kind.
+  const platform: Platform = platformResult.value ?? (raw["em-home"]?.startsWith("/") ? "linux" : "windows");
+
+  const dirs = parseDirs(raw.dirs, options.allowedDirs);
+  problems.push(...dirs.problems);
+
+  const { primary, secondary } = raw;
+  if (primary !== undefined) problems.push(...validateMomHost(primary, "primary"));
+  if (secondary !== undefined) {
+    const secondaryProblems = validateMomHost(secondary, "secondary");
+    problems.push(...secondaryProblems);
+    if (primary !== undefined && secondaryProblems.length === 0 && sameMachine(primary, secondary)) {
+      problems.push({
+        field: "secondary",
+        rule: "pair-same-host",
+        message:
+          `secondary ${showText(secondary)} is the same machine as primary ${showText(primary)}: a failover ` +
+          "pair needs two MOM hosts.",
+        example: sameMachine(primary, "mom-b.corp.example")
+          ? "secondary=mom-c.corp.example"
+          : genericExample("secondary"),
+      });
+    }
+  }
+
+  const emHome =
+    raw["em-home"] === undefined
+      ? undefined
+      : validateEmHome(raw["em-home"], "em-home", platform, { dirs: dirs.value });
+  const secondaryEmHome =
+    raw["secondary-em-home"] === undefined
+      ? emHome
+      : validateEmHome(raw["secondary-em-home"], "secondary-em-home", platform, { dirs: dirs.value });
+  problems.push(...(emHome?.problems ?? []));
+  if (raw["secondary-em-home"] !== undefined) problems.push(...(secondaryEmHome?.problems ?? []));
+
+  const share =
+    raw.share === undefined
+      ? undefined
+      : validateShare(raw.share, platform, { primary, secondary, dirs: dirs.value });
+  problems.push(...(share?.problems ?? []));
+
+  if (platform === "linux" && share?.value !== undefined) {
+    const shareRoot = share.value;
+    for (const home of [emHome?.value, secondaryEmHome?.value]) {
+      if (home === undefined || !(isSameOrUnder(home, shareRoot) || isSameOrUnder(shareRoot, home))) continue;
+      problems.push({
+        field: "share",
+        rule: "pair-share-overlaps-em-home",
+        message:
+          `the share mount path ${showText(shareRoot)} overlaps EM_HOME ${showText(home)}: the links would ` +
+          "point into the directories they replace.",
+        example: genericExample("share", "linux"),
+      });
+      break;
+    }
+  }
+
+  // A required key the caller explained is still missing: no spec, and no problem of our own.
+  const incomplete = REQUIRED.some((key) => raw[key] === undefined);
+  if (problems.length > 0 || incomplete) return fail(orderProblems(problems));
+  if (
+    primary === undefined ||
+    secondary === undefined ||
+    emHome?.value === undefined ||
+    secondaryEmHome?.value === undefined ||
+    share?.value === undefined ||
+    platformResult.value === undefined
+  ) {
+    throw new Error("validatePair: a field without problems has no value"); // a bug, not an input error
+  }
+  return ok({
+    platform: platformResult.value,
+    primary,
+    secondary,
+    emHome: emHome.value,
+    secondaryEmHome: secondaryEmHome.value,
+    share: share.value,
+    dirs: dirs.value,
+    configAdded: dirs.configAdded,
+  });
+}
+
+/** Problems grouped by field in grammar order, each field's problems in the order found. */
+export function orderProblems(problems: readonly Problem[]): Problem[] {
+  const rank = (problem: Problem): number => FIELD_ORDER.indexOf(problem.field);
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort((a, b) => rank(a.problem) - rank(b.problem) || a.index - b.index)
+    .map(({ problem }) => problem);
+}

@@ -1,0 +1,139 @@
+// Versioned schema migrations, applied in order at open, each in its own transaction together with
+// its row in schema_migrations. Append new migrations at the end; never edit one that has shipped.
+import type { DatabaseSync } from "node:sqlite";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "changes, approvals, append-only audit",
+    sql: `
+      CREATE TABLE changes (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        id                TEXT NOT NULL UNIQUE,
+        state             TEXT NOT NULL,
+        requester         TEXT NOT NULL,
+        channel           TEXT,
+        message_ts        TEXT,
+        primary_host      TEXT NOT NULL,
+        secondary_host    TEXT NOT NULL,
+        primary_key       TEXT NOT NULL,
+        secondary_key     TEXT NOT NULL,
+        plan_hash         TEXT NOT NULL,
+        plan_json         TEXT NOT NULL,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL,
+        expires_at        TEXT NOT NULL,
+        rejection_json    TEXT,
+        cancellation_json TEXT,
+        failure_json      TEXT,
+        lost_runner_json  TEXT,
+        version           INTEGER NOT NULL
+      );
+      CREATE INDEX changes_primary_key ON changes (primary_key, state);
+      CREATE INDEX changes_secondary_key ON changes (secondary_key, state);
+      CREATE INDEX changes_state_expiry ON changes (state, expires_at);
+
+      CREATE TABLE approvals (
+        change_id TEXT NOT NULL REFERENCES changes (id),
+        actor     TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        hash      TEXT NOT NULL,
+        PRIMARY KEY (change_id, actor, hash)
+      );
+
+      CREATE TABLE audit (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        change_id    TEXT NOT NULL REFERENCES changes (id),
+        at           TEXT NOT NULL,
+        actor        TEXT NOT NULL,
+        event        TEXT NOT NULL,
+        from_state   TEXT,
+        to_state     TEXT NOT NULL,
+        plan_hash    TEXT NOT NULL,
+        details_json TEXT NOT NULL
+      );
+      CREATE INDEX audit_change ON audit (change_id, seq);
+      -- The audit log is evidence: the database itself refuses to rewrite or drop it.
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only: rows cannot be updated'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only: rows cannot be deleted'); END;
+    `,
+  },
+];
+
+const BOOKKEEPING = `
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`;
+
+/**
+ * Brings the database up to the newest migration this build knows. Returns the versions it applied
+ * (empty when already current). Throws, changing nothing, when the database was written by a newer
+ * momlink: an older build must not guess at a schema it does not know.
+ */
+export function migrate(
+  db: DatabaseSync,
+  options: { migrations?: readonly Migration[]; now?: Date; label?: string } = {},
+): number[] {
+  const migrations = options.migrations ?? MIGRATIONS;
+  const label = options.label ?? "the database";
+  checkOrder(migrations);
+  const known = migrations.at(-1)?.version ?? 0;
+  db.exec(BOOKKEEPING);
+  refuseNewer(currentVersion(db), known, label);
+  const applied: number[] = [];
+  for (const m of migrations) {
+    // IMMEDIATE takes the write lock before reading the version, so two processes opening the
+    // same new file at once cannot both apply a migration.
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const current = currentVersion(db);
+      refuseNewer(current, known, label);
+      if (m.version > current) {
+        db.exec(m.sql);
+        db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+          m.version,
+          m.name,
+          (options.now ?? new Date()).toISOString(),
+        );
+        applied.push(m.version);
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+  return applied;
+}
+
+function refuseNewer(current: number, known: number, label: string): void {
+  if (current <= known) return;
+  throw new Error(
+    `${label} was written by a newer momlink (schema version ${current}; this build knows up to ${known}): upgrade momlink, or point MOMLINK_DB at another file`,
+  );
+}
+
+export function currentVersion(db: DatabaseSync): number {
+  const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get();
+  const v = row?.v;
+  return typeof v === "number" ? v : 0;
+}
+
+function checkOrder(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    const prev = i === 0 ? 0 : (migrations[i - 1]?.version ?? 0);
+    if (!Number.isInteger(m.version) || m.version <= prev) {
+      throw new Error(`migration "${m.name}" has version ${m.version}; versions must increase from 1`);
+    }
+  });
+}

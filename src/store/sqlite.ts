@@ -1,0 +1,403 @@
+// ChangeStore on node:sqlite (built into Node >= 22.13): one file, WAL, no server.
+//
+// Concurrency: node:sqlite is synchronous, so within one process two calls never interleave. Across
+// processes (or two stores on one file) every write runs in BEGIN IMMEDIATE, which takes SQLite's
+// write lock before the record is read: the second approval waits (busy_timeout), then reads the
+// record the first one committed and is refused by the state machine. The UPDATE also checks the
+// version it read, so a lost update cannot go unnoticed even if that reasoning is ever broken.
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { Plan } from "../domain/plan.ts";
+import {
+  type Approval,
+  type AuditEntry,
+  type ChangeEvent,
+  type ChangeRecord,
+  type ChangeState,
+  holdsHostLock,
+  type JsonObject,
+  newChange,
+  STATES,
+  type TransitionContext,
+  transition,
+} from "../domain/record.ts";
+import { migrate } from "./migrations.ts";
+import type {
+  ApplyResult,
+  ChangeRow,
+  ChangeStore,
+  CreateChangeInput,
+  CreateChangeResult,
+  ListQuery,
+  StoredAuditEntry,
+} from "./store.ts";
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another process's write lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+const OPEN_STATES: readonly ChangeState[] = STATES.filter(holdsHostLock);
+const EXPIRABLE_STATES: readonly ChangeState[] = ["planned", "awaiting_approval"];
+const DEFAULT_LIST_LIMIT = 20;
+
+/**
+ * Opens (creating it and its directory if missing) the database at `path` and brings its schema up
+ * to date. `:memory:` gives a private in-memory store. Throws when the file cannot be opened or was
+ * written by a newer momlink.
+ */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): ChangeStore {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (path !== ":memory:" && !path.startsWith("file:"))
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+  const db = new DatabaseSync(path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+    db.exec("PRAGMA foreign_keys = ON");
+    migrate(db, { label: path === ":memory:" ? "the in-memory database" : path });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteChangeStore(db);
+}
+
+type Row = Record<string, unknown>;
+
+class SqliteChangeStore implements ChangeStore {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  createChange(input: CreateChangeInput): CreateChangeResult {
+    return this.write(() => {
+      const keys = [input.hosts.primary.toLowerCase(), input.hosts.secondary.toLowerCase()];
+      const open = placeholders(OPEN_STATES.length);
+      const conflict = this.sql(
+        `SELECT * FROM changes WHERE state IN (${open})
+           AND (primary_key IN (?, ?) OR secondary_key IN (?, ?))
+         ORDER BY seq DESC LIMIT 1`,
+      ).get(...OPEN_STATES, ...keys, ...keys);
+      if (conflict !== undefined) return { ok: false, conflict: this.toRecord(conflict) };
+
+      const next = this.sql(
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) + 1 AS n",
+      ).get();
+      const seq = int(next ?? {}, "n");
+      const id = `CHG-${seq}`;
+      const plan = typeof input.plan === "function" ? input.plan(id) : input.plan;
+      if (plan.changeId !== null && plan.changeId !== id) {
+        throw new Error(`the plan was built for ${plan.changeId} but the new change is ${id}`);
+      }
+      const { record, audit } = newChange({
+        id,
+        requester: input.requester,
+        channel: input.channel,
+        plan,
+        hosts: input.hosts,
+        now: input.now,
+        ttlMinutes: input.ttlMinutes,
+      });
+      this.insertChange(seq, record);
+      this.insertAudit(audit);
+      return { ok: true, record };
+    });
+  }
+
+  get(id: string): ChangeRecord | null {
+    return this.read(() => this.load(id));
+  }
+
+  list(query: ListQuery = {}): ChangeRecord[] {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.host !== undefined) {
+      const key = query.host.toLowerCase();
+      where.push("(primary_key = ? OR secondary_key = ?)");
+      params.push(key, key);
+    }
+    if (query.states !== undefined) {
+      if (query.states.length === 0) return [];
+      where.push(`state IN (${placeholders(query.states.length)})`);
+      params.push(...query.states);
+    }
+    const limit = Math.max(0, Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT));
+    const sql = `SELECT * FROM changes ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
+    return this.read(() =>
+      this.sql(sql)
+        .all(...params, limit)
+        .map((r) => this.toRecord(r)),
+    );
+  }
+
+  apply(id: string, event: ChangeEvent, ctx: TransitionContext): ApplyResult {
+    return this.write((): ApplyResult => {
+      const current = this.load(id);
+      if (current === null) return { ok: false, code: "not-found", reason: `there is no change ${id}` };
+      const result = transition(current, event, ctx);
+      if (!result.ok) return result;
+      const next = result.record;
+      const changed = this.sql(
+        `UPDATE changes SET state = ?, channel = ?, message_ts = ?, plan_hash = ?, plan_json = ?,
+           updated_at = ?, expires_at = ?, rejection_json = ?, cancellation_json = ?, failure_json = ?,
+           lost_runner_json = ?, version = ?
+         WHERE id = ? AND version = ?`,
+      ).run(
+        next.state,
+        next.channel,
+        next.messageTs,
+        next.planHash,
+        JSON.stringify(next.plan),
+        next.updatedAt,
+        next.expiresAt,
+        jsonOrNull(next.rejection),
+        jsonOrNull(next.cancellation),
+        jsonOrNull(next.failure),
+        jsonOrNull(next.lostRunner),
+        next.version,
+        id,
+        current.version,
+      );
+      if (Number(changed.changes) !== 1) {
+        // Unreachable under BEGIN IMMEDIATE; throwing rolls back rather than overwrite a newer row.
+        throw new Error(`${id} changed underneath this write (expected version ${current.version})`);
+      }
+      for (const a of next.approvals.slice(current.approvals.length)) this.insertApproval(id, a);
+      this.insertAudit(result.audit);
+      return result;
+    });
+  }
+
+  setMessage(id: string, channel: string, ts: string): ChangeRecord | null {
+    return this.write(() => {
+      this.sql("UPDATE changes SET channel = ?, message_ts = ? WHERE id = ?").run(channel, ts, id);
+      return this.load(id);
+    });
+  }
+
+  dueForExpiry(now: Date): ChangeRecord[] {
+    const sql = `SELECT * FROM changes WHERE state IN (${placeholders(EXPIRABLE_STATES.length)})
+                   AND expires_at <= ? ORDER BY expires_at, seq`;
+    return this.read(() =>
+      this.sql(sql)
+        .all(...EXPIRABLE_STATES, now.toISOString())
+        .map((r) => this.toRecord(r)),
+    );
+  }
+
+  audit(id: string): StoredAuditEntry[] {
+    return this.sql("SELECT * FROM audit WHERE change_id = ? ORDER BY seq").all(id).map(toAuditEntry);
+  }
+
+  *exportAudit(): IterableIterator<StoredAuditEntry> {
+    // A statement of its own: a shared cached one would be reset by a nested call mid-iteration.
+    for (const row of this.db.prepare("SELECT * FROM audit ORDER BY seq").iterate()) yield toAuditEntry(row);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  // --- internals
+
+  private sql(text: string): StatementSync {
+    let stmt = this.statements.get(text);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  /** One write transaction, holding SQLite's write lock from the first read. */
+  private write<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const value = fn();
+      this.db.exec("COMMIT");
+      return value;
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /** One read snapshot: a record and its approvals are read as of the same commit. */
+  private read<T>(fn: () => T): T {
+    this.db.exec("BEGIN");
+    try {
+      return fn();
+    } finally {
+      if (this.db.isTransaction) this.db.exec("COMMIT");
+    }
+  }
+
+  private load(id: string): ChangeRecord | null {
+    const row = this.sql("SELECT * FROM changes WHERE id = ?").get(id);
+    return row === undefined ? null : this.toRecord(row);
+  }
+
+  private toRecord(raw: Row): ChangeRecord {
+    const row = toChangeRow(raw);
+    const approvals: Approval[] = this.sql("SELECT * FROM approvals WHERE change_id = ? ORDER BY rowid")
+      .all(row.id)
+      .map((a) => ({ actor: text(a, "actor"), at: text(a, "at"), hash: text(a, "hash") }));
+    const plan: Plan = JSON.parse(row.plan_json);
+    if (plan.hash !== row.plan_hash) {
+      throw new Error(
+        `${row.id}: the stored plan does not carry the stored plan hash; the database was altered`,
+      );
+    }
+    return {
+      id: row.id,
+      state: toState(row.state, row.id),
+      requester: row.requester,
+      channel: row.channel,
+      messageTs: row.message_ts,
+      hosts: { primary: row.primary_host, secondary: row.secondary_host },
+      planHash: row.plan_hash,
+      plan,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      expiresAt: row.expires_at,
+      approvals,
+      rejection: parseOrNull(row.rejection_json),
+      cancellation: parseOrNull(row.cancellation_json),
+      failure: parseOrNull(row.failure_json),
+      lostRunner: parseOrNull(row.lost_runner_json),
+      version: row.version,
+    };
+  }
+
+  private insertChange(seq: number, r: ChangeRecord): void {
+    this.sql(
+      `INSERT INTO changes (seq, id, state, requester, channel, message_ts, primary_host, secondary_host,
+         primary_key, secondary_key, plan_hash, plan_json, created_at, updated_at, expires_at,
+         rejection_json, cancellation_json, failure_json, lost_runner_json, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      seq,
+      r.id,
+      r.state,
+      r.requester,
+      r.channel,
+      r.messageTs,
+      r.hosts.primary,
+      r.hosts.secondary,
+      r.hosts.primary.toLowerCase(),
+      r.hosts.secondary.toLowerCase(),
+      r.planHash,
+      JSON.stringify(r.plan),
+      r.createdAt,
+      r.updatedAt,
+      r.expiresAt,
+      jsonOrNull(r.rejection),
+      jsonOrNull(r.cancellation),
+      jsonOrNull(r.failure),
+      jsonOrNull(r.lostRunner),
+      r.version,
+    );
+    for (const a of r.approvals) this.insertApproval(r.id, a);
+  }
+
+  private insertApproval(changeId: string, a: Approval): void {
+    this.sql("INSERT INTO approvals (change_id, actor, at, hash) VALUES (?, ?, ?, ?)").run(
+      changeId,
+      a.actor,
+      a.at,
+      a.hash,
+    );
+  }
+
+  private insertAudit(e: AuditEntry): void {
+    this.sql(
+      `INSERT INTO audit (change_id, at, actor, event, from_state, to_state, plan_hash, details_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(e.changeId, e.at, e.actor, e.event, e.fromState, e.toState, e.planHash, JSON.stringify(e.details));
+  }
+}
+
+// --- row decoding: the database is ours, but a wrong type here means it was altered: say so.
+
+function toChangeRow(row: Row): ChangeRow {
+  return {
+    seq: int(row, "seq"),
+    id: text(row, "id"),
+    state: text(row, "state"),
+    requester: text(row, "requester"),
+    channel: textOrNull(row, "channel"),
+    message_ts: textOrNull(row, "message_ts"),
+    primary_host: text(row, "primary_host"),
+    secondary_host: text(row, "secondary_host"),
+    primary_key: text(row, "primary_key"),
+    secondary_key: text(row, "secondary_key"),
+    plan_hash: text(row, "plan_hash"),
+    plan_json: text(row, "plan_json"),
+    created_at: text(row, "created_at"),
+    updated_at: text(row, "updated_at"),
+    expires_at: text(row, "expires_at"),
+    rejection_json: textOrNull(row, "rejection_json"),
+    cancellation_json: textOrNull(row, "cancellation_json"),
+    failure_json: textOrNull(row, "failure_json"),
+    lost_runner_json: textOrNull(row, "lost_runner_json"),
+    version: int(row, "version"),
+  };
+}
+
+function toAuditEntry(row: Row): StoredAuditEntry {
+  const changeId = text(row, "change_id");
+  const from = textOrNull(row, "from_state");
+  const details: JsonObject = JSON.parse(text(row, "details_json"));
+  return {
+    seq: int(row, "seq"),
+    changeId,
+    at: text(row, "at"),
+    actor: text(row, "actor"),
+    event: text(row, "event"),
+    fromState: from === null ? null : toState(from, changeId),
+    toState: toState(text(row, "to_state"), changeId),
+    planHash: text(row, "plan_hash"),
+    details,
+  };
+}
+
+function toState(value: string, id: string): ChangeState {
+  const state = STATES.find((s) => s === value);
+  if (state === undefined) throw new Error(`${id} has an unknown state "${value}" in the database`);
+  return state;
+}
+
+function text(row: Row, col: string): string {
+  const v = row[col];
+  if (typeof v !== "string") throw new Error(`database column ${col} holds ${typeof v}, expected text`);
+  return v;
+}
+
+function textOrNull(row: Row, col: string): string | null {
+  return row[col] === null ? null : text(row, col);
+}
+
+function int(row: Row, col: string): number {
+  const v = row[col];
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new Error(`database column ${col} holds ${typeof v}, expected an integer`);
+  }
+  return v;
+}
+
+function parseOrNull<T>(json: string | null): T | null {
+  return json === null ? null : (JSON.parse(json) as T);
+}
+
+function jsonOrNull(value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
+}

@@ -1,0 +1,123 @@
+// The persistence port the Slack layer and the runner dispatch use. The store is the truth (Slack
+// is a view): every accepted transition is one transaction that writes the record, its new
+// approvals and its audit entry together, or nothing. Implementations: sqlite.ts (node:sqlite,
+// the embedded default); PostgreSQL later, for several bot replicas, behind this same interface.
+import type { Plan } from "../domain/plan.ts";
+import type {
+  AuditEntry,
+  ChangeEvent,
+  ChangeHosts,
+  ChangeRecord,
+  ChangeState,
+  DenialCode,
+  TransitionContext,
+  TransitionResult,
+} from "../domain/record.ts";
+
+export interface CreateChangeInput {
+  requester: string;
+  channel: string | null;
+  /**
+   * The plan, or a function building it from the allocated change id: the plan embeds the id
+   * (`config.pre-CHG-12`, the script's REM line), so it can only be built once the id is known.
+   * The function runs inside the creating transaction; it must be pure and quick. A plan whose
+   * `changeId` is set to another id is a bug and throws.
+   */
+  plan: Plan | ((changeId: string) => Plan);
+  hosts: ChangeHosts;
+  now: Date;
+  ttlMinutes: number;
+}
+
+export type CreateChangeResult =
+  | { ok: true; record: ChangeRecord }
+  /** A host of the new plan already has an open change: this one (the newest, if several). */
+  | { ok: false; conflict: ChangeRecord };
+
+export interface ListQuery {
+  /** Changes touching this host (either role), compared case-insensitively. */
+  host?: string;
+  /** Default 20. */
+  limit?: number;
+  states?: readonly ChangeState[];
+}
+
+export type ApplyResult = TransitionResult | { ok: false; code: "not-found"; reason: string };
+export type ApplyDenialCode = DenialCode | "not-found";
+
+/** An audit entry as stored: `seq` orders the whole log and lets an export resume. */
+export interface StoredAuditEntry extends AuditEntry {
+  seq: number;
+}
+
+export interface ChangeStore {
+  /**
+   * Allocates the next `CHG-<n>` and creates the record in `planned`, unless a host of the plan
+   * (case-insensitive, either role) belongs to an open change: then nothing is written and that
+   * change comes back. Check and insert are one transaction.
+   */
+  createChange(input: CreateChangeInput): CreateChangeResult;
+  get(id: string): ChangeRecord | null;
+  /** Newest first. */
+  list(query?: ListQuery): ChangeRecord[];
+  /**
+   * Runs the domain transition on the record as it is in the store at this instant, inside one
+   * write transaction, and persists the outcome. A denial writes nothing at all (not even an
+   * audit row): the caller shows the reason ephemerally and may log it.
+   */
+  apply(id: string, event: ChangeEvent, ctx: TransitionContext): ApplyResult;
+  /** Where the plan message was posted (not a transition: no version bump, no audit entry). */
+  setMessage(id: string, channel: string, ts: string): ChangeRecord | null;
+  /** Records in `planned` or `awaiting_approval` whose expiry is at or before `now`, oldest first. */
+  dueForExpiry(now: Date): ChangeRecord[];
+  /** One change's audit trail, in order. */
+  audit(id: string): StoredAuditEntry[];
+  /** Every audit entry of every change, in the order written (streamed, not loaded at once). */
+  exportAudit(): IterableIterator<StoredAuditEntry>;
+  close(): void;
+}
+
+// Row shapes as the SQL schema (migrations.ts) holds them.
+
+export interface ChangeRow {
+  seq: number;
+  id: string;
+  state: string;
+  requester: string;
+  channel: string | null;
+  message_ts: string | null;
+  primary_host: string;
+  secondary_host: string;
+  /** Lower-cased host names: the lock compares these. */
+  primary_key: string;
+  secondary_key: string;
+  plan_hash: string;
+  plan_json: string;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+  rejection_json: string | null;
+  cancellation_json: string | null;
+  failure_json: string | null;
+  lost_runner_json: string | null;
+  version: number;
+}
+
+export interface ApprovalRow {
+  change_id: string;
+  actor: string;
+  at: string;
+  hash: string;
+}
+
+export interface AuditRow {
+  seq: number;
+  change_id: string;
+  at: string;
+  actor: string;
+  event: string;
+  from_state: string | null;
+  to_state: string;
+  plan_hash: string;
+  details_json: string;
+}

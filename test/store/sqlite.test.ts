@@ -1,0 +1,515 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { Worker } from "node:worker_threads";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Plan } from "../../src/domain/plan.ts";
+import type { ApprovalPolicy } from "../../src/domain/policy.ts";
+import type { ChangeEvent, ChangeRecord, ChangeState } from "../../src/domain/record.ts";
+import { currentVersion, MIGRATIONS, type Migration, migrate } from "../../src/store/migrations.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import type { ChangeStore } from "../../src/store/store.ts";
+
+const REQ = "UREQ";
+const A1 = "UAPP1";
+const A2 = "UAPP2";
+const POLICY: ApprovalPolicy = {
+  approvers: { users: [A1, A2], groups: [] },
+  requiredApprovals: 1,
+  fourEyes: true,
+  ttlMinutes: 30,
+};
+const T0 = new Date("2025-11-26T10:12:00.000Z");
+const LATER = new Date("2025-11-26T10:20:00.000Z");
+const AFTER_TTL = new Date("2025-11-26T10:50:00.000Z");
+
+/** A Plan-shaped value; the store treats it as opaque JSON carrying its hash. */
+function fakePlan(
+  changeId: string | null,
+  primary = "mom-a",
+  secondary = "mom-b",
+  hash = `hash-of-${changeId}`,
+): Plan {
+  const host = (role: "primary" | "secondary", name: string) => ({
+    role,
+    host: name,
+    emHome: "D:\\Introscope\\EM",
+    facts: null,
+    steps: [],
+    rollback: [],
+    blockers: [],
+  });
+  return {
+    format: "momlink-plan/1",
+    changeId,
+    platform: "windows",
+    share: "\\\\san-server\\mom-failover",
+    dirs: ["config"],
+    configAdded: false,
+    failoverProperties: [],
+    hosts: [host("primary", primary), host("secondary", secondary)],
+    hash,
+  };
+}
+
+let dir: string;
+let dbPath: string;
+const opened: ChangeStore[] = [];
+const raw: DatabaseSync[] = [];
+
+function open(path = dbPath): ChangeStore {
+  const store = openSqliteStore(path);
+  opened.push(store);
+  return store;
+}
+
+function rawDb(path = dbPath): DatabaseSync {
+  const db = new DatabaseSync(path);
+  raw.push(db);
+  return db;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "momlink-store-"));
+  dbPath = join(dir, "var", "momlink.db");
+});
+
+afterEach(() => {
+  for (const s of opened.splice(0)) s.close();
+  for (const db of raw.splice(0)) if (db.isOpen) db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function create(store: ChangeStore, primary = "mom-a", secondary = "mom-b", now = T0): ChangeRecord {
+  const result = store.createChange({
+    requester: REQ,
+    channel: "C-OPS",
+    plan: (id) => fakePlan(id, primary, secondary),
+    hosts: { primary, secondary },
+    now,
+    ttlMinutes: 30,
+  });
+  if (!result.ok) throw new Error(`unexpected conflict with ${result.conflict.id}`);
+  return result.record;
+}
+
+function mustApply(
+  store: ChangeStore,
+  id: string,
+  event: ChangeEvent,
+  now = LATER,
+  policy = POLICY,
+): ChangeRecord {
+  const result = store.apply(id, event, { now, policy });
+  if (!result.ok) throw new Error(`${event.type} refused: ${result.reason}`);
+  return result.record;
+}
+
+const approveAs = (actor: string, record: ChangeRecord): ChangeEvent => ({
+  type: "approve",
+  actor,
+  actorGroups: [],
+  hash: record.planHash,
+});
+
+/** Events that walk a fresh change into each state (sequences along the DESIGN diagram). */
+function path(state: ChangeState, r: ChangeRecord): ChangeEvent[] {
+  const preflight: ChangeEvent = { type: "preflight-complete" };
+  const approved = [preflight, approveAs(A1, r)];
+  const executing = [...approved, { type: "start-execution" } as const];
+  const paths: Record<ChangeState, ChangeEvent[]> = {
+    planned: [],
+    awaiting_approval: [preflight],
+    approved,
+    executing,
+    succeeded: [...executing, { type: "succeed" }],
+    failed: [...executing, { type: "fail", reason: "mklink: 1314" }],
+    rolled_back: [...executing, { type: "fail", reason: "x" }, { type: "rolled-back" }],
+    rejected: [preflight, { type: "reject", actor: A1, actorGroups: [], reason: "no" }],
+    expired: [preflight, { type: "expire" }],
+    cancelled: [{ type: "cancel", actor: REQ, actorGroups: [] }],
+    needs_verification: [...executing, { type: "runner-lost", host: "mom-a" }],
+  };
+  return paths[state];
+}
+
+function driveTo(store: ChangeStore, state: ChangeState, r: ChangeRecord): ChangeRecord {
+  let record = r;
+  for (const event of path(state, r)) {
+    record = mustApply(store, r.id, event, event.type === "expire" ? AFTER_TTL : LATER);
+  }
+  expect(record.state).toBe(state);
+  return record;
+}
+
+describe("creating changes", () => {
+  it("numbers changes CHG-1, CHG-2, … and builds each plan with its own id", () => {
+    const store = open();
+    const first = create(store, "mom-a", "mom-b");
+    const second = create(store, "mom-c", "mom-d");
+    expect([first.id, second.id]).toEqual(["CHG-1", "CHG-2"]);
+    expect(second.plan.changeId).toBe("CHG-2");
+    expect(store.get("CHG-2")).toEqual(second);
+  });
+
+  it("creates the database's directory when it is missing", () => {
+    expect(existsSync(join(dir, "var"))).toBe(false);
+    open();
+    expect(existsSync(dbPath)).toBe(true);
+  });
+
+  it("runs in WAL mode with foreign keys on", () => {
+    open();
+    const db = rawDb();
+    expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+    expect(() =>
+      db
+        .prepare("INSERT INTO approvals (change_id, actor, at, hash) VALUES ('CHG-404', 'U', 't', 'h')")
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
+  });
+
+  it("refuses a plan built for another change id and writes nothing", () => {
+    const store = open();
+    expect(() =>
+      store.createChange({
+        requester: REQ,
+        channel: null,
+        plan: fakePlan("CHG-7"),
+        hosts: { primary: "mom-a", secondary: "mom-b" },
+        now: T0,
+        ttlMinutes: 30,
+      }),
+    ).toThrow("the plan was built for CHG-7 but the new change is CHG-1");
+    expect(store.list()).toEqual([]);
+    expect(create(store).id).toBe("CHG-1");
+  });
+
+  it("works in memory too", () => {
+    const store = open(":memory:");
+    expect(create(store).id).toBe("CHG-1");
+  });
+});
+
+describe("one open change per MOM host", () => {
+  it("refuses a second plan touching a locked host, in any role and any case, and returns the open change", () => {
+    const store = open();
+    const first = create(store, "mom-a", "mom-b");
+    const again = store.createChange({
+      requester: "UOTHER",
+      channel: null,
+      plan: (id) => fakePlan(id, "mom-x", "MOM-A"),
+      hosts: { primary: "mom-x", secondary: "MOM-A" },
+      now: LATER,
+      ttlMinutes: 30,
+    });
+    expect(again).toEqual({ ok: false, conflict: first });
+    // A refused plan consumes no number.
+    expect(create(store, "mom-x", "mom-y").id).toBe("CHG-2");
+  });
+
+  const holds: [ChangeState, boolean][] = [
+    ["planned", true],
+    ["awaiting_approval", true],
+    ["approved", true],
+    ["executing", true],
+    ["failed", true],
+    ["needs_verification", true],
+    ["succeeded", false],
+    ["rolled_back", false],
+    ["rejected", false],
+    ["expired", false],
+    ["cancelled", false],
+  ];
+  it.each(holds)("a change in %s holds its hosts: %s", (state, locked) => {
+    const store = open();
+    const first = driveTo(store, state, create(store));
+    const next = store.createChange({
+      requester: REQ,
+      channel: null,
+      plan: (id) => fakePlan(id),
+      hosts: { primary: "mom-a", secondary: "mom-b" },
+      now: AFTER_TTL,
+      ttlMinutes: 30,
+    });
+    if (locked) expect(next).toMatchObject({ ok: false, conflict: { id: first.id, state } });
+    else expect(next).toMatchObject({ ok: true, record: { id: "CHG-2", state: "planned" } });
+  });
+});
+
+describe("applying events", () => {
+  it("writes the record, its approval and an audit entry for an accepted event", () => {
+    const store = open();
+    const r = create(store);
+    mustApply(store, r.id, { type: "preflight-complete", actor: "runner:mom-a" });
+    const approved = mustApply(store, r.id, approveAs(A1, r));
+    expect(store.get(r.id)).toEqual(approved);
+    expect(approved).toMatchObject({
+      state: "approved",
+      version: 3,
+      approvals: [{ actor: A1, hash: r.planHash }],
+    });
+    expect(store.audit(r.id).map((e) => [e.actor, e.event, e.fromState, e.toState])).toEqual([
+      [REQ, "create", null, "planned"],
+      ["runner:mom-a", "preflight-complete", "planned", "awaiting_approval"],
+      [A1, "approve", "awaiting_approval", "approved"],
+    ]);
+  });
+
+  it("changes nothing and writes nothing when the state machine refuses", () => {
+    const store = open();
+    const r = driveTo(store, "awaiting_approval", create(store));
+    const before = store.get(r.id);
+    const audit = store.audit(r.id);
+    const result = store.apply(r.id, approveAs(REQ, r), { now: LATER, policy: POLICY });
+    expect(result).toMatchObject({ ok: false, code: "not-approver" });
+    expect(store.get(r.id)).toEqual(before);
+    expect(store.audit(r.id)).toEqual(audit);
+  });
+
+  it("says so when the change does not exist", () => {
+    const store = open();
+    expect(store.apply("CHG-9", { type: "expire" }, { now: LATER, policy: POLICY })).toEqual({
+      ok: false,
+      code: "not-found",
+      reason: "there is no change CHG-9",
+    });
+  });
+
+  it("stores a rebuilt plan from pre-flight with its new hash", () => {
+    const store = open();
+    const r = create(store);
+    const rebuilt = fakePlan(r.id, "mom-a", "mom-b", "hash-with-facts");
+    mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
+    expect(store.get(r.id)).toMatchObject({ planHash: "hash-with-facts", plan: rebuilt });
+  });
+
+  it("remembers where the plan message was posted without counting it as a transition", () => {
+    const store = open();
+    const r = create(store);
+    const updated = store.setMessage(r.id, "C-OPS", "1732615920.000100");
+    expect(updated).toMatchObject({ channel: "C-OPS", messageTs: "1732615920.000100", version: r.version });
+    expect(store.audit(r.id)).toHaveLength(1);
+    expect(store.setMessage("CHG-404", "C", "1")).toBeNull();
+  });
+});
+
+describe("restart", () => {
+  it("loses nothing: a pending approval can still be completed after close and reopen", () => {
+    const policy = { ...POLICY, requiredApprovals: 2 };
+    const first = open();
+    const r = create(first);
+    mustApply(first, r.id, { type: "preflight-complete" });
+    mustApply(first, r.id, approveAs(A1, r), LATER, policy);
+    const before = first.get(r.id);
+    first.close();
+
+    const second = open();
+    expect(second.get(r.id)).toEqual(before);
+    expect(before).toMatchObject({ state: "awaiting_approval", approvals: [{ actor: A1 }] });
+    const again = second.apply(r.id, approveAs(A1, r), { now: LATER, policy });
+    expect(again).toMatchObject({ ok: false, code: "already-approved-by-you" });
+    expect(mustApply(second, r.id, approveAs(A2, r), LATER, policy).state).toBe("approved");
+    expect(create(second, "mom-c", "mom-d").id).toBe("CHG-2");
+  });
+});
+
+describe("two approvals at once", () => {
+  it("two store instances on one file: the second approval sees the first and is refused", () => {
+    const one = open();
+    const two = open();
+    const r = driveTo(one, "awaiting_approval", create(one));
+    const results = [
+      one.apply(r.id, approveAs(A1, r), { now: LATER, policy: POLICY }),
+      two.apply(r.id, approveAs(A2, r), { now: LATER, policy: POLICY }),
+    ];
+    expect(results.map((x) => x.ok)).toEqual([true, false]);
+    expect(results[1]).toMatchObject({ code: "already-approved" });
+    expect(one.audit(r.id).filter((e) => e.event === "approve")).toHaveLength(1);
+  });
+
+  it("two threads racing on one file, round after round, produce exactly one approval per change", async () => {
+    const rounds = 25;
+    const store = open();
+    const ids: string[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const r = create(store, `mom-${i}a`, `mom-${i}b`);
+      driveTo(store, "awaiting_approval", r);
+      ids.push(r.id);
+    }
+    const plans = ids.map((id) => store.get(id)?.planHash ?? "");
+    const barrier = new SharedArrayBuffer(4);
+    const race = (actor: string) =>
+      runWorker({
+        storeUrl: STORE_URL,
+        path: dbPath,
+        ids,
+        hashes: plans,
+        actor,
+        policy: POLICY,
+        now: LATER.toISOString(),
+        barrier,
+      });
+    const [r1, r2] = await Promise.all([race(A1), race(A2)]);
+
+    for (const [i, id] of ids.entries()) {
+      const outcomes = [r1[i], r2[i]];
+      expect(outcomes.filter((o) => o?.ok)).toHaveLength(1);
+      expect(outcomes.filter((o) => !o?.ok).map((o) => o?.code)).toEqual(["already-approved"]);
+      const record = store.get(id);
+      expect(record).toMatchObject({ state: "approved", version: 3 });
+      expect(record?.approvals).toHaveLength(1);
+      expect(store.audit(id).filter((e) => e.event === "approve")).toHaveLength(1);
+    }
+  });
+});
+
+const STORE_URL = new URL("../../src/store/sqlite.ts", import.meta.url).href;
+
+type Outcome = { ok: boolean; code?: string };
+
+// Each thread opens its own store on the file, then both meet at a barrier before every approval
+// so the two BEGIN IMMEDIATEs really contend. The assertions hold whichever thread wins.
+const WORKER = `
+import { parentPort, workerData } from "node:worker_threads";
+const { openSqliteStore } = await import(workerData.storeUrl);
+const store = openSqliteStore(workerData.path);
+const sync = new Int32Array(workerData.barrier);
+const out = [];
+for (const [i, id] of workerData.ids.entries()) {
+  Atomics.add(sync, 0, 1);
+  Atomics.notify(sync, 0);
+  for (let v = Atomics.load(sync, 0); v < 2 * (i + 1); v = Atomics.load(sync, 0)) Atomics.wait(sync, 0, v, 1000);
+  const event = { type: "approve", actor: workerData.actor, actorGroups: [], hash: workerData.hashes[i] };
+  const r = store.apply(id, event, { now: new Date(workerData.now), policy: workerData.policy });
+  out.push(r.ok ? { ok: true } : { ok: false, code: r.code });
+}
+store.close();
+parentPort.postMessage(out);
+`;
+
+function runWorker(workerData: Record<string, unknown>): Promise<Outcome[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER)}`), { workerData });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    worker.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`worker exited with ${code}`));
+    });
+  });
+}
+
+describe("audit", () => {
+  it("cannot be updated or deleted, even with raw SQL", () => {
+    const store = open();
+    create(store);
+    const db = rawDb();
+    expect(() => db.exec("UPDATE audit SET actor = 'UMALLORY'")).toThrow(
+      "audit is append-only: rows cannot be updated",
+    );
+    expect(() => db.exec("DELETE FROM audit")).toThrow("audit is append-only: rows cannot be deleted");
+    expect(store.audit("CHG-1")).toMatchObject([{ actor: REQ, event: "create" }]);
+  });
+
+  it("exports every event of every change in the order it happened", () => {
+    const store = open();
+    const a = create(store, "mom-a", "mom-b");
+    const b = create(store, "mom-c", "mom-d");
+    mustApply(store, a.id, { type: "preflight-complete" });
+    mustApply(store, b.id, { type: "cancel", actor: REQ, actorGroups: [] });
+    mustApply(store, a.id, approveAs(A2, a));
+    store.apply(a.id, approveAs(A1, a), { now: LATER, policy: POLICY }); // refused: not exported
+    mustApply(store, a.id, { type: "start-execution" });
+
+    const exported = [...store.exportAudit()];
+    expect(exported.map((e) => `${e.changeId} ${e.event} ${e.toState}`)).toEqual([
+      "CHG-1 create planned",
+      "CHG-2 create planned",
+      "CHG-1 preflight-complete awaiting_approval",
+      "CHG-2 cancel cancelled",
+      "CHG-1 approve approved",
+      "CHG-1 start-execution executing",
+    ]);
+    const seqs = exported.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(exported[4]).toMatchObject({
+      actor: A2,
+      planHash: a.planHash,
+      details: { approvals: 1, required: 1 },
+    });
+  });
+});
+
+describe("queries", () => {
+  it("lists newest first, by host in any case, by state, and up to a limit", () => {
+    const store = open();
+    const one = create(store, "mom-a", "mom-b");
+    mustApply(store, one.id, { type: "cancel", actor: REQ, actorGroups: [] });
+    create(store, "mom-c", "mom-d");
+    create(store, "mom-b", "mom-a");
+    const ids = (rs: ChangeRecord[]) => rs.map((r) => r.id);
+    expect(ids(store.list())).toEqual(["CHG-3", "CHG-2", "CHG-1"]);
+    expect(ids(store.list({ host: "MOM-A" }))).toEqual(["CHG-3", "CHG-1"]);
+    expect(ids(store.list({ states: ["cancelled"] }))).toEqual(["CHG-1"]);
+    expect(ids(store.list({ host: "mom-a", states: ["planned"] }))).toEqual(["CHG-3"]);
+    expect(ids(store.list({ limit: 1 }))).toEqual(["CHG-3"]);
+    expect(store.list({ states: [] })).toEqual([]);
+  });
+
+  it("finds plans past their expiry that nobody approved, and the expire event closes them", () => {
+    const store = open();
+    const planned = create(store, "mom-a", "mom-b", T0);
+    const waiting = driveTo(store, "awaiting_approval", create(store, "mom-c", "mom-d", T0));
+    driveTo(store, "approved", create(store, "mom-e", "mom-f", T0));
+    create(store, "mom-g", "mom-h", LATER); // not yet due
+    expect(store.dueForExpiry(LATER).map((r) => r.id)).toEqual([]);
+    const due = store.dueForExpiry(new Date("2025-11-26T10:42:00.000Z"));
+    expect(due.map((r) => r.id)).toEqual([planned.id, waiting.id]);
+    for (const r of due) mustApply(store, r.id, { type: "expire" }, AFTER_TTL);
+    expect(store.dueForExpiry(new Date("2025-11-26T10:49:59.999Z"))).toEqual([]);
+  });
+});
+
+describe("migrations", () => {
+  it("are applied once: reopening applies nothing and keeps one row per migration", () => {
+    open().close();
+    open().close();
+    const db = rawDb();
+    expect(migrate(db)).toEqual([]);
+    expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual(
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
+  });
+
+  it("refuses a database written by a newer momlink and says what to do", () => {
+    open().close();
+    const db = rawDb();
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
+    db.close();
+    const latest = MIGRATIONS.at(-1)?.version;
+    expect(() => open()).toThrow(
+      `${dbPath} was written by a newer momlink (schema version 99; this build knows up to ${latest}): upgrade momlink, or point MOMLINK_DB at another file`,
+    );
+  });
+
+  it("roll back a migration that fails, keeping the ones before it", () => {
+    const db = rawDb(":memory:");
+    const list: Migration[] = [
+      { version: 1, name: "one", sql: "CREATE TABLE t1 (x)" },
+      { version: 2, name: "broken", sql: "CREATE TABLE t2 (x); INSERT INTO nowhere VALUES (1)" },
+    ];
+    expect(() => migrate(db, { migrations: list })).toThrow(/no such table: nowhere/);
+    expect(currentVersion(db)).toBe(1);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 't2'").get()).toBeUndefined();
+  });
+
+  it("refuse a list whose versions do not increase", () => {
+    const db = rawDb(":memory:");
+    const list: Migration[] = [
+      { version: 2, name: "two", sql: "SELECT 1" },
+      { version: 2, name: "two again", sql: "SELECT 1" },
+    ];
+    expect(() => migrate(db, { migrations: list })).toThrow('migration "two again" has version 2');
+  });
+});

@@ -1,0 +1,61 @@
+// The contract between the bot's dispatcher and the runner agents (the runner API carries these).
+// A job never carries free text to run: it carries the approved Plan, and the runner re-derives
+// that plan from its own validation of the plan's inputs (spec + facts) before doing anything.
+import { z } from "zod";
+
+export const JOB_KINDS = ["preflight", "execute", "rollback", "verify"] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+const changeId = z.string().regex(/^CHG-[1-9][0-9]{0,8}$/);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const isoTime = z.iso.datetime();
+
+/**
+ * What the bot signs. `plan` is the approved Plan object (opaque to zod here: the runner checks
+ * it by re-deriving it with the domain code, which is stricter than any schema). For a `preflight`
+ * job the plan is the worst-case preview (facts null) and only its spec part matters.
+ */
+export const jobSchema = z
+  .object({
+    id: z.string().min(1).max(64),
+    kind: z.enum(JOB_KINDS),
+    changeId,
+    /** The runner name the job is for; a runner refuses any other. */
+    runner: z.string().min(1).max(64),
+    host: z.string().min(1).max(255),
+    role: z.enum(["primary", "secondary"]),
+    planHash: sha256,
+    plan: z.record(z.string(), z.unknown()),
+    issuedAt: isoTime,
+    expiresAt: isoTime,
+  })
+  .strict();
+export type Job = z.infer<typeof jobSchema>;
+
+/** A job as it travels: the job, and an Ed25519 signature (base64) over canonicalJson(job). */
+export const signedJobSchema = z
+  .object({
+    job: jobSchema,
+    keyId: z.string().min(1).max(128),
+    signature: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
+  })
+  .strict();
+export type SignedJob = z.infer<typeof signedJobSchema>;
+
+export const STEP_STATUSES = ["started", "succeeded", "failed", "skipped"] as const;
+
+/** One step's progress, reported by the runner as it goes (it also extends the job's lease). */
+export const stepEventSchema = z
+  .object({
+    jobId: z.string().min(1).max(64),
+    /** Index into the host plan's steps (or rollback steps) for execute/rollback; -1 for a whole-job note. */
+    index: z.number().int().min(-1).max(10_000),
+    kind: z.string().min(1).max(40),
+    dir: z.string().max(255),
+    status: z.enum(STEP_STATUSES),
+    /** Bounded, UTF-8, secrets never included. */
+    output: z.string().max(16_384).default(""),
+    at: isoTime,
+  })
+  .strict();
+export type StepEvent = z.infer<typeof stepEventSchema>;

@@ -1,0 +1,116 @@
+// The `momlink plan` command through the real binary, as a user runs it.
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { canonicalJson, sha256Hex } from "../../src/domain/canonical.ts";
+
+const bin = fileURLToPath(new URL("../../bin/momlink.js", import.meta.url));
+const momlink = (...args: string[]) => execa(process.execPath, [bin, ...args], { reject: false });
+
+const pair = [
+  "primary=mom-a",
+  "secondary=mom-b",
+  "em-home=D:\\Introscope\\EM",
+  "share=\\\\san-server\\mom-failover",
+];
+
+describe("momlink plan", () => {
+  it("prints the reviewed script for each host and exits 0", async () => {
+    const { exitCode, stdout, stderr } = await momlink("plan", ...pair);
+    expect(stderr).toBe("");
+    expect(exitCode).toBe(0);
+    const primary = stdout.slice(stdout.indexOf("REM primary mom-a"), stdout.indexOf("REM secondary mom-b"));
+    expect(
+      primary.split("\n").filter((l) => !l.startsWith("REM") && l !== "" && !l.startsWith("apply")),
+    ).toEqual([
+      'cd /d "D:\\Introscope\\EM"',
+      'robocopy "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1',
+      'move "config" "config.pre-momlink"',
+      'mklink /D "config" "\\\\san-server\\mom-failover\\config"',
+      'robocopy "D:\\Introscope\\EM\\data" "\\\\san-server\\mom-failover\\data" /E /COPY:DAT /R:1 /W:1',
+      'move "data" "data.pre-momlink"',
+      'mklink /D "data" "\\\\san-server\\mom-failover\\data"',
+      'robocopy "D:\\Introscope\\EM\\traces" "\\\\san-server\\mom-failover\\traces" /E /COPY:DAT /R:1 /W:1',
+      'move "traces" "traces.pre-momlink"',
+      'mklink /D "traces" "\\\\san-server\\mom-failover\\traces"',
+    ]);
+    expect(stdout).toContain("introscope.enterprisemanager.failover.enable=true");
+    expect(stdout).toContain("introscope.enterprisemanager.failover.primary=mom-a");
+    expect(stdout).toContain("introscope.enterprisemanager.failover.secondary=mom-b");
+    expect(stdout).toMatch(/rollback on mom-b[\s\S]*rmdir "config"/);
+    expect(stdout).toMatch(/plan hash: [0-9a-f]{12}/);
+  });
+
+  it("prints the canonical plan with a hash that is stable across runs and changes with the input", async () => {
+    const first = await momlink("plan", "--json", ...pair);
+    const again = await momlink("plan", ...pair.slice().reverse(), "--json");
+    const other = await momlink("plan", "--json", ...pair, "dirs=config,data");
+    expect([first.exitCode, again.exitCode, other.exitCode]).toEqual([0, 0, 0]);
+
+    const plan = JSON.parse(first.stdout) as { hash: string } & Record<string, unknown>;
+    const { hash, ...body } = plan;
+    expect(hash).toBe(sha256Hex(canonicalJson(body)));
+    expect(first.stdout.trim()).toBe(canonicalJson(plan));
+    expect(again.stdout).toBe(first.stdout);
+    expect((JSON.parse(other.stdout) as { hash: string }).hash).not.toBe(hash);
+  });
+
+  it("refuses a bad plan with status 2, every problem on stderr and nothing on stdout", async () => {
+    const { exitCode, stdout, stderr } = await momlink(
+      "plan",
+      "primary=mom-a",
+      "secondary=mom-b",
+      "em-home=D:\\Intro&scope",
+      "share=Z:\\mom-failover",
+      "dirs=config,nope",
+    );
+    expect(exitCode).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("3 problems");
+    expect(stderr).toMatch(/- share: .*logon session.*\[unc-drive-letter\]/);
+    expect(stderr).toMatch(/- em-home: `&`.*\[cmd-metacharacter\]/);
+    expect(stderr).toMatch(/- dirs: `nope`/);
+    expect(stderr).toContain("try: share=\\\\san-server\\mom-failover");
+  });
+
+  it("explains what a POSIX shell did to an unquoted UNC path", async () => {
+    // What bash passes for an unquoted \\san-server\mom-failover.
+    const { exitCode, stderr } = await momlink("plan", ...pair.slice(0, 3), "share=\\san-servermom-failover");
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain("[unc-shell-mangled]");
+    expect(stderr).toContain("single quotes");
+  });
+
+  it("renders the Linux equivalent with ln -s, quoted for a POSIX shell", async () => {
+    const { exitCode, stdout } = await momlink(
+      "plan",
+      "platform=linux",
+      "primary=mom-a",
+      "secondary=mom-b",
+      "em-home=/opt/introscope/em",
+      "share=/mnt/mom-failover",
+    );
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain('cd "/opt/introscope/em"');
+    expect(stdout).toContain('mv "config" "config.pre-momlink"');
+    expect(stdout).toContain('ln -s "/mnt/mom-failover/config" "config"');
+    expect(stdout).not.toContain("mklink");
+  });
+
+  it("explains usage with --help, for the program and for plan", async () => {
+    const top = await momlink("--help");
+    const plan = await momlink("plan", "--help");
+    expect(top.exitCode).toBe(0);
+    expect(top.stdout).toMatch(/plan \[options\] <key=value...>\s+validate a MOM pair/);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.stdout).toContain("primary=<host> secondary=<host> em-home=<path> share=<UNC>");
+    expect(plan.stdout).toContain("--json");
+  });
+
+  it("says what is missing when plan gets no arguments", async () => {
+    const { exitCode, stdout, stderr } = await momlink("plan");
+    expect(exitCode).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("key=value");
+  });
+});

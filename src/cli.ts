@@ -2,8 +2,9 @@
 // Each subcommand lives in src/cli/<name>.ts; this file only wires arguments to them.
 import { Command, CommanderError } from "commander";
 import { runPlanCommand } from "./cli/plan.ts";
+import { exportAudit, listRecords, showRecord } from "./cli/records.ts";
 import { PLAN_USAGE } from "./domain/grammar.ts";
-import { DEFAULT_ALLOWED_DIRS } from "./domain/pair.ts";
+import type { ChangeStore } from "./store/store.ts";
 
 const io = {
   stdout: (text: string) => process.stdout.write(text),
@@ -26,20 +27,82 @@ program
   .option("--json", "print the canonical plan as JSON (with its SHA-256 hash)")
   .option("--change-id <CHG-n>", "name the change (used in move-aside names and the script header)")
   .addHelpText("after", `\n${PLAN_USAGE}\n`)
-  .action((tokens: string[], options: { json?: boolean; changeId?: string }) => {
-    process.exitCode = runPlanCommand(tokens, { ...options, allowedDirs: DEFAULT_ALLOWED_DIRS }, io);
+  .action(async (tokens: string[], options: { json?: boolean; changeId?: string }) => {
+    await run(async () => {
+      // MOMLINK_ALLOWED_DIRS applies to the CLI as to the bot (config.ts reads it, and .env).
+      const { readConfig } = await import("./startup.ts");
+      const { allowedDirs } = readConfig();
+      process.exitCode = runPlanCommand(tokens, { ...options, allowedDirs }, io);
+    });
   });
 
 program
-  .command("serve", { isDefault: false })
-  .summary("run the Slack bot (or the local console when no Slack tokens are set)")
-  .action(() => {
-    io.stdout(
-      "The Slack bot is not built yet. Meanwhile, plan a pair with the CLI:\n\n" +
-        "  npx momlink plan primary=mom-a secondary=mom-b em-home='D:\\Introscope\\EM' share='\\\\san-server\\mom-failover'\n\n" +
-        `${program.helpInformation()}`,
-    );
+  .command("serve")
+  .summary("run the Slack bot (the local console when no Slack tokens are set); what npm start runs")
+  .action(async () => {
+    await run(async () => (await import("./serve.ts")).serve());
   });
+
+program
+  .command("console")
+  .summary("the local console: play Slack in this terminal against the real bot")
+  .action(async () => {
+    await run(async () => (await import("./serve.ts")).serve({ forceConsole: true }));
+  });
+
+const records = program.command("records").summary("read change records and the audit log (for auditors)");
+
+records
+  .command("list")
+  .description("List changes, newest first.")
+  .option("--json", "print JSON")
+  .option("--host <host>", "only changes touching this MOM host")
+  .action(async (options: { json?: boolean; host?: string }) => {
+    await withStore((store) => listRecords(store, options, io));
+  });
+
+records
+  .command("show")
+  .description("Show one change with its plan hash and every audit event.")
+  .argument("<CHG-n>", "the change id")
+  .option("--json", "print JSON (id, state, requester, hash, approvals, plan, events)")
+  .action(async (id: string, options: { json?: boolean }) => {
+    await withStore((store) => showRecord(store, id, options, io));
+  });
+
+records
+  .command("export")
+  .description("Export the whole audit log in the order it was written.")
+  .requiredOption("--format <format>", "jsonl or csv")
+  .action(async (options: { format: string }) => {
+    await withStore((store) => exportAudit(store, options.format, io));
+  });
+
+/** Start-up problems are the operator's to fix: print them plainly, exit 2, no stack trace. */
+async function run(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    // Loaded lazily: `momlink plan` should not pay for Bolt and SQLite at start.
+    const { StartError } = await import("./startup.ts");
+    if (!(error instanceof StartError)) throw error;
+    io.stderr(`${error.message}\n`);
+    process.exitCode = 2;
+  }
+}
+
+async function withStore(action: (store: ChangeStore) => number): Promise<void> {
+  await run(async () => {
+    const { readConfig } = await import("./startup.ts");
+    const { openSqliteStore } = await import("./store/sqlite.ts");
+    const store = openSqliteStore(readConfig().db);
+    try {
+      process.exitCode = action(store);
+    } finally {
+      store.close();
+    }
+  });
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@ const FORBIDDEN = /["%!^&|<>()\u0000-\u001f]/;
 // Components drawn mostly from safe characters, sometimes hostile ones, so that both accepted
 // and refused inputs are generated in quantity.
 const componentChar = fc.oneof(
-  { weight: 12, arbitrary: fc.constantFrom(..."abcXYZ019-_. ") },
+  { weight: 30, arbitrary: fc.constantFrom(..."abcXYZ019-_. ") },
   { weight: 1, arbitrary: fc.constantFrom(..."\"%!^&|<>()'/\\:*?\t\n;,=+[]$`") },
 );
 const component = fc.array(componentChar, { minLength: 1, maxLength: 12 }).map((cs) => cs.join(""));
@@ -72,7 +72,8 @@ describe("from typed text to rendered Windows lines", () => {
       }),
       { numRuns: 600 },
     );
-    // The generator must exercise the accepting path, or the property says nothing.
+    // The generator must exercise the accepting path, or the property says nothing. About one
+    // input in five is accepted (measured 103-140 of 600 over six runs): 50 leaves a wide margin.
     expect(accepted).toBeGreaterThan(50);
   });
 });

@@ -1,0 +1,133 @@
+// `momlink records list|show|export`: the auditor's view of the same store the bot writes.
+import type { ChangeRecord } from "../domain/record.ts";
+import type { ChangeStore, StoredAuditEntry } from "../store/store.ts";
+import type { CommandIo } from "./plan.ts";
+
+const EXIT_NOT_FOUND = 1;
+
+function summary(record: ChangeRecord) {
+  return {
+    id: record.id,
+    state: record.state,
+    requester: record.requester,
+    primary: record.hosts.primary,
+    secondary: record.hosts.secondary,
+    hash: record.planHash,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    expiresAt: record.expiresAt,
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function listRecords(
+  store: ChangeStore,
+  options: { json?: boolean; host?: string },
+  io: CommandIo,
+): number {
+  const records = store.list({ ...(options.host ? { host: options.host } : {}) });
+  if (options.json) {
+    io.stdout(`${JSON.stringify(records.map(summary), null, 2)}\n`);
+    return 0;
+  }
+  if (records.length === 0) {
+    io.stdout("no changes recorded yet\n");
+    return 0;
+  }
+  const rows = records.map((r) => [
+    r.id,
+    r.state,
+    `${r.hosts.primary} + ${r.hosts.secondary}`,
+    r.requester,
+    r.createdAt,
+    r.planHash.slice(0, 12),
+  ]);
+  io.stdout(`${table([["CHANGE", "STATE", "PAIR", "REQUESTER", "CREATED", "HASH"], ...rows])}\n`);
+  return 0;
+}
+
+function eventLine(e: StoredAuditEntry): string {
+  const details = Object.keys(e.details).length > 0 ? ` ${JSON.stringify(e.details)}` : "";
+  return `${e.at}  ${e.event.padEnd(18)} ${(e.fromState ?? "-").padEnd(18)} -> ${e.toState.padEnd(18)} by ${e.actor}${details}`;
+}
+
+export function showRecord(
+  store: ChangeStore,
+  id: string,
+  options: { json?: boolean },
+  io: CommandIo,
+): number {
+  const record = store.get(id.toUpperCase());
+  if (!record) {
+    io.stderr(`momlink: no change ${id} in this database (momlink records list shows them)\n`);
+    return EXIT_NOT_FOUND;
+  }
+  const events = store.audit(record.id);
+  if (options.json) {
+    io.stdout(
+      `${JSON.stringify({ ...summary(record), approvals: record.approvals, rejection: record.rejection, cancellation: record.cancellation, failure: record.failure, plan: record.plan, events }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  const lines = [
+    `${record.id}  ${record.state}`,
+    `pair       ${record.hosts.primary} (primary) + ${record.hosts.secondary} (secondary)`,
+    `requester  ${record.requester}`,
+    `plan hash  ${record.planHash}`,
+    `created    ${record.createdAt}   expires ${record.expiresAt}`,
+    "",
+    "events:",
+    ...events.map(eventLine),
+  ];
+  io.stdout(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+const CSV_COLUMNS = [
+  "seq",
+  "changeId",
+  "at",
+  "actor",
+  "event",
+  "fromState",
+  "toState",
+  "planHash",
+  "details",
+] as const;
+
+function csvCell(value: unknown): string {
+  const text =
+    value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
+  // Quote every cell that needs it, and neutralise spreadsheet formulas an actor name could smuggle in.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) || safe !== text ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+export function exportAudit(store: ChangeStore, format: string, io: CommandIo): number {
+  if (format !== "jsonl" && format !== "csv") {
+    io.stderr(
+      `momlink: --format must be jsonl or csv (got ${format}); e.g. momlink records export --format csv\n`,
+    );
+    return 2;
+  }
+  if (format === "csv") io.stdout(`${CSV_COLUMNS.join(",")}\n`);
+  for (const entry of store.exportAudit()) {
+    io.stdout(
+      format === "jsonl"
+        ? `${JSON.stringify(entry)}\n`
+        : `${CSV_COLUMNS.map((c) => csvCell(entry[c])).join(",")}\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,417 @@
+// Block Kit for momlink: the plan message (re-rendered from the record after every transition, so
+// Slack stays a view of the store), the ephemeral change details, and the shared pieces. Scripts
+// come verbatim from the one renderer (domain/render.ts); this module only escapes and lays them
+// out, splitting long ones at line boundaries within Slack's limits instead of cutting them.
+import type { types } from "@slack/bolt";
+import type { HostPlan, Step } from "../domain/plan.ts";
+import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";
+import { approvalCount, type ChangeRecord, type ChangeState } from "../domain/record.ts";
+import { renderHostScript, renderPlanText } from "../domain/render.ts";
+import type { StoredAuditEntry } from "../store/store.ts";
+
+type KnownBlock = types.KnownBlock;
+
+export const ACTION_APPROVE = "momlink_approve";
+export const ACTION_REJECT = "momlink_reject";
+/** The actions block's id carries the plan hash the message showed: a stale message cannot approve a changed plan. */
+const DECIDE_PREFIX = "momlink_decide:";
+
+/** Slack's limits (https://docs.slack.dev/reference/block-kit/blocks), as the local fake enforces them. */
+export const LIMITS = {
+  sectionText: 3000,
+  contextText: 3000,
+  headerText: 150,
+  messageBlocks: 50,
+  viewBlocks: 100,
+  confirmTitle: 100,
+  confirmText: 300,
+} as const;
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export interface MessageContext {
+  policy: ApprovalPolicy;
+  now: Date;
+  /** Whether runner hooks are plugged in: an approved change then waits for them, not for someone to set one up. */
+  runners: boolean;
+}
+
+/** Slack's mrkdwn needs exactly these three escaped, in code blocks too. */
+export function escapeMrkdwn(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+export function decisionBlockId(hash: string): string {
+  return `${DECIDE_PREFIX}${hash}`;
+}
+
+/** The plan hash a clicked message showed, or undefined for a block that is not ours. */
+export function hashFromDecisionBlockId(blockId: string | undefined): string | undefined {
+  if (blockId === undefined || !blockId.startsWith(DECIDE_PREFIX)) return undefined;
+  const hash = blockId.slice(DECIDE_PREFIX.length);
+  return hash === "" ? undefined : hash;
+}
+
+export function shortHash(hash: string): string {
+  return hash.slice(0, 12);
+}
+
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const mrkdwn = (text: string): types.MrkdwnElement => ({ type: "mrkdwn", text });
+const plain = (text: string): types.PlainTextElement => ({ type: "plain_text", text });
+const section = (text: string): types.SectionBlock => ({ type: "section", text: mrkdwn(text) });
+
+/**
+ * Splits lines into groups whose joined, escaped length plus `overhead` stays within `limit`.
+ * A line too long for any group on its own (impossible for validated plans: paths stay under
+ * MAX_PATH) is wrapped rather than dropped.
+ */
+function packLines(lines: readonly string[], limit: number, overhead: (index: number) => number): string[][] {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let size = 0;
+  const room = () => limit - overhead(groups.length);
+  const flush = () => {
+    groups.push(current);
+    current = [];
+    size = 0;
+  };
+  for (const line of lines) {
+    for (const piece of wrap(line, room())) {
+      const length = escapeMrkdwn(piece).length;
+      if (current.length > 0 && size + 1 + length > room()) flush();
+      size += (current.length > 0 ? 1 : 0) + length;
+      current.push(piece);
+    }
+  }
+  if (current.length > 0 || groups.length === 0) flush();
+  return groups;
+}
+
+/** Length of a character once escaped for mrkdwn. */
+const escapedLength = (ch: string): number => (ch === "&" ? 5 : ch === "<" || ch === ">" ? 4 : ch.length);
+
+function wrap(line: string, room: number): string[] {
+  if (escapeMrkdwn(line).length <= room) return [line];
+  const pieces: string[] = [];
+  let piece = "";
+  let size = 0;
+  for (const ch of line) {
+    if (size + escapedLength(ch) > room) {
+      pieces.push(piece);
+      piece = "";
+      size = 0;
+    }
+    piece += ch;
+    size += escapedLength(ch);
+  }
+  pieces.push(piece);
+  return pieces;
+}
+
+/**
+ * A script as code blocks, each section within Slack's 3000 characters, split only between
+ * lines. `title` (mrkdwn) heads the first block. Text holding a code fence of its own is shown as
+ * preformatted rich text instead, where no character can end the block early.
+ */
+export function codeBlocks(script: string, title?: string): KnownBlock[] {
+  const head = title === undefined ? "" : `${title}\n`;
+  const fence = "```\n\n```".length;
+  const groups = packLines(
+    script.split("\n"),
+    LIMITS.sectionText,
+    (i) => fence + (i === 0 ? head.length : 0),
+  );
+  return groups.map((lines, i): KnownBlock => {
+    const body = lines.join("\n");
+    const prefix = i === 0 ? head : "";
+    if (body.includes("```")) {
+      return {
+        type: "rich_text",
+        elements: [
+          ...(prefix === ""
+            ? []
+            : [{ type: "rich_text_section" as const, elements: [{ type: "text" as const, text: prefix }] }]),
+          { type: "rich_text_preformatted", elements: [{ type: "text", text: body }] },
+        ],
+      };
+    }
+    return section(`${prefix}\`\`\`\n${escapeMrkdwn(body)}\n\`\`\``);
+  });
+}
+
+/** Plain mrkdwn lines (already escaped where needed) as sections within the limit. */
+export function textBlocks(lines: readonly string[]): KnownBlock[] {
+  return packLines(lines, LIMITS.sectionText, () => 0).map((group) => section(group.join("\n")));
+}
+
+/** Blocks as several messages of at most `perMessage` blocks each. */
+export function chunkBlocks(
+  blocks: readonly KnownBlock[],
+  perMessage = LIMITS.messageBlocks,
+): KnownBlock[][] {
+  const chunks: KnownBlock[][] = [];
+  for (let i = 0; i < blocks.length; i += perMessage) chunks.push(blocks.slice(i, i + perMessage));
+  return chunks;
+}
+
+const STATE_WORDS: Record<ChangeState, string> = {
+  planned: "pre-flight",
+  awaiting_approval: "awaiting approval",
+  approved: "approved",
+  executing: "executing",
+  succeeded: "succeeded",
+  failed: "failed",
+  rolled_back: "rolled back",
+  rejected: "rejected",
+  expired: "expired",
+  cancelled: "cancelled",
+  needs_verification: "needs verification",
+};
+
+export function stateWord(state: ChangeState): string {
+  return STATE_WORDS[state];
+}
+
+const hostList = (record: ChangeRecord): string => `${record.hosts.primary}, ${record.hosts.secondary}`;
+const mentions = (users: readonly string[]): string => users.map((u) => `<@${u}>`).join(", ");
+
+/** One mrkdwn line saying where the change stands, for the plan message. */
+export function stateLine(record: ChangeRecord, ctx: MessageContext): string {
+  const { now, policy } = ctx;
+  const hosts = escapeMrkdwn(hostList(record));
+  const approvers = [
+    ...new Set(record.approvals.filter((a) => a.hash === record.planHash).map((a) => a.actor)),
+  ];
+  switch (record.state) {
+    case "planned":
+      return `*Pre-flight* — asking the runners on ${hosts} what is there`;
+    case "awaiting_approval": {
+      const n = approvalCount(record, policy);
+      const by = approvers.length > 0 ? ` (approved by ${mentions(approvers)})` : "";
+      return `*Awaiting approval* — ${n} of ${policy.requiredApprovals}${by}; expires ${formatUtc(record.expiresAt, now)}`;
+    }
+    case "approved":
+      return ctx.runners
+        ? `*Approved* by ${mentions(approvers)} — handed to the runners on ${hosts}`
+        : `*Approved* by ${mentions(approvers)} — waiting for runner on ${hosts}`;
+    case "executing":
+      return `*Executing* on ${hosts}`;
+    case "succeeded":
+      return `*Succeeded* — links in place on ${hosts}`;
+    case "failed":
+      return `*Failed*${record.failure ? `: ${escapeMrkdwn(record.failure.reason)}` : ""} — ${hosts} stay locked until the change is rolled back`;
+    case "rolled_back":
+      return `*Rolled back* on ${hosts}`;
+    case "rejected": {
+      const r = record.rejection;
+      return r === null
+        ? "*Rejected*"
+        : `*Rejected* by <@${r.actor}> at ${formatUtc(r.at, now)}: “${escapeMrkdwn(r.reason)}”`;
+    }
+    case "expired":
+      return `*Expired* at ${formatUtc(record.expiresAt, now)} without enough approvals — plan it again`;
+    case "cancelled": {
+      const c = record.cancellation;
+      if (c === null) return "*Cancelled*";
+      const reason = c.reason === null ? "" : `: “${escapeMrkdwn(c.reason)}”`;
+      return `*Cancelled* by <@${c.actor}> at ${formatUtc(c.at, now)}${reason}`;
+    }
+    case "needs_verification":
+      return `*Needs verification* — lost the runner${record.lostRunner ? ` on ${escapeMrkdwn(record.lostRunner.host)}` : ""} mid-change; ${hosts} stay locked`;
+    default: {
+      const unhandled: never = record.state;
+      throw new Error(`unhandled state ${String(unhandled)}`);
+    }
+  }
+}
+
+/** Steps that change something on the host (verify lines are read-backs, no-ops are not run). */
+function commandCount(host: HostPlan): string {
+  const runs = host.steps.filter((s: Step) => !s.noop && s.kind !== "verify-link");
+  const n = runs.length;
+  const noun = `${n} command${n === 1 ? "" : "s"}`;
+  return runs.some((s) => s.when !== undefined) ? `up to ${noun}` : noun;
+}
+
+function decisionBlock(record: ChangeRecord): types.ActionsBlock {
+  const [primary, secondary] = record.plan.hosts;
+  const blocked = record.plan.hosts.some((h) => h.blockers.length > 0);
+  const approve: types.Button = {
+    type: "button",
+    action_id: ACTION_APPROVE,
+    style: "primary",
+    text: plain("Approve"),
+    value: record.id,
+    confirm: {
+      title: plain(clip(`Approve ${record.id}?`, LIMITS.confirmTitle)),
+      text: plain(
+        clip(
+          `This runs ${commandCount(primary)} on ${primary.host} and ${commandCount(secondary)} on ${secondary.host}, ` +
+            `exactly as shown (plan hash ${shortHash(record.planHash)}).`,
+          LIMITS.confirmText,
+        ),
+      ),
+      confirm: plain("Approve"),
+      deny: plain("Back"),
+    },
+  };
+  const reject: types.Button = {
+    type: "button",
+    action_id: ACTION_REJECT,
+    style: "danger",
+    text: plain("Reject"),
+    value: record.id,
+  };
+  // A blocked plan cannot be approved (the state machine says so); offering the button would only invite a denial.
+  return {
+    type: "actions",
+    block_id: decisionBlockId(record.planHash),
+    elements: blocked ? [reject] : [approve, reject],
+  };
+}
+
+function hostTitle(host: HostPlan): string {
+  return `*Apply on ${escapeMrkdwn(host.host)}* (${host.role}) · EM_HOME \`${escapeMrkdwn(host.emHome)}\``;
+}
+
+function summaryBlock(record: ChangeRecord): types.SectionBlock {
+  const plan = record.plan;
+  const lines = [
+    `*Requested by* <@${record.requester}> · *Platform* ${plan.platform} · *Dirs* ${plan.dirs.join(", ")}`,
+    `*Share* \`${escapeMrkdwn(plan.share)}\``,
+  ];
+  if (plan.configAdded)
+    lines.push("_config was added: the failover lock files live in it, so it is always linked._");
+  if (plan.hosts.some((h) => h.facts === null)) {
+    lines.push("_No pre-flight facts from a runner yet: the steps marked [if …] show the worst case._");
+  }
+  return section(clip(lines.join("\n"), LIMITS.sectionText));
+}
+
+function blockersBlock(record: ChangeRecord): KnownBlock[] {
+  const blockers = record.plan.hosts.flatMap((h) =>
+    h.blockers.map((b) => `• ${escapeMrkdwn(h.host)}: ${escapeMrkdwn(b)}`),
+  );
+  if (blockers.length === 0) return [];
+  return textBlocks([
+    `*Blocked* — pre-flight found ${blockers.length} problem(s) to resolve, then plan again:`,
+    ...blockers,
+  ]);
+}
+
+function footerBlocks(record: ChangeRecord, ctx: MessageContext): KnownBlock[] {
+  const properties = record.plan.failoverProperties.map((p) => `${p.key}=${p.value}`).join("  ");
+  return [
+    {
+      type: "context",
+      elements: [
+        mrkdwn(
+          clip(
+            `Failover properties for both hosts (momlink does not edit them): \`${escapeMrkdwn(properties)}\``,
+            LIMITS.contextText,
+          ),
+        ),
+      ],
+    },
+    {
+      type: "context",
+      elements: [
+        mrkdwn(`Plan hash \`${shortHash(record.planHash)}\` (sha256 ${record.planHash})`),
+        mrkdwn(clip(describePolicy(ctx.policy, record.expiresAt), LIMITS.contextText)),
+      ],
+    },
+    section(stateLine(record, ctx)),
+  ];
+}
+
+/** The channel message and, when the scripts do not fit in one message, the thread replies holding them. */
+export interface PlanMessages {
+  message: SlackMessage;
+  /** Empty when the scripts fit in the message itself. */
+  threadScripts: SlackMessage[];
+}
+
+export function planMessages(record: ChangeRecord, ctx: MessageContext): PlanMessages {
+  const plan = record.plan;
+  const [primary, secondary] = plan.hosts;
+  const header: types.HeaderBlock = {
+    type: "header",
+    text: plain(clip(`${record.id}: ${primary.host} → ${secondary.host}`, LIMITS.headerText)),
+  };
+  const head: KnownBlock[] = [header, summaryBlock(record)];
+  const scripts = plan.hosts.map((h) => codeBlocks(renderHostScript(plan, h), hostTitle(h)));
+  const tail: KnownBlock[] = [...blockersBlock(record), ...footerBlocks(record, ctx)];
+  if (record.state === "awaiting_approval") tail.push(decisionBlock(record));
+  const text = `${record.id} ${primary.host} + ${secondary.host}: ${stateWord(record.state)}`;
+
+  const inline = [...head, ...scripts.flat(), ...tail];
+  if (inline.length <= LIMITS.messageBlocks) return { message: { text, blocks: inline }, threadScripts: [] };
+
+  // Too long for one message: the scripts go to the thread, whole, and the message says so.
+  const lines = plan.hosts.map(
+    (h) => `${escapeMrkdwn(h.host)} ${renderHostScript(plan, h).split("\n").length} lines`,
+  );
+  const pointer = section(
+    `*The scripts are in this message's thread* (${lines.join(", ")}): too long for one Slack message.`,
+  );
+  const threadScripts = plan.hosts.flatMap((h, i) => {
+    const parts = chunkBlocks(scripts[i] ?? []);
+    return parts.map((blocks, part) => ({
+      text: `${record.id} script for ${h.host} (${h.role}), part ${part + 1} of ${parts.length}`,
+      blocks,
+    }));
+  });
+  return { message: { text, blocks: [...head, pointer, ...tail] }, threadScripts };
+}
+
+export function planMessage(record: ChangeRecord, ctx: MessageContext): SlackMessage {
+  return planMessages(record, ctx).message;
+}
+
+/** One line per audit entry: who did what when, against which hash. */
+export function auditLines(entries: readonly StoredAuditEntry[], now: Date): string[] {
+  return entries.map((e) => {
+    const actor = /^[UW][A-Z0-9]+$/.test(e.actor) ? `<@${e.actor}>` : escapeMrkdwn(e.actor);
+    const from = e.fromState === null ? "" : `${stateWord(e.fromState)} → `;
+    const reason = typeof e.details.reason === "string" ? `: “${escapeMrkdwn(e.details.reason)}”` : "";
+    return `• ${formatUtc(e.at, now)} ${actor} *${e.event}* (${from}${stateWord(e.toState)}, hash \`${shortHash(e.planHash)}\`)${reason}`;
+  });
+}
+
+/** `/momlink show`: the state, the audit trail and the whole plan (rollback included), as one or more messages. */
+export function changeDetails(
+  record: ChangeRecord,
+  audit: readonly StoredAuditEntry[],
+  ctx: MessageContext,
+  link: string | null,
+): SlackMessage[] {
+  const where = link === null ? "" : ` · <${link}|plan message>`;
+  const blocks: KnownBlock[] = [
+    section(
+      `*${record.id}* · ${escapeMrkdwn(record.hosts.primary)} + ${escapeMrkdwn(record.hosts.secondary)} · requested by <@${record.requester}>${where}`,
+    ),
+    section(stateLine(record, ctx)),
+    ...textBlocks(["*Events*", ...auditLines(audit, ctx.now)]),
+    ...codeBlocks(renderPlanText(record.plan), "*The plan*"),
+  ];
+  return chunkBlocks(blocks).map((chunk, i) => ({
+    text: i === 0 ? `${record.id}: ${stateWord(record.state)}` : `${record.id} (continued)`,
+    blocks: chunk,
+  }));
+}
+
+/** `/momlink history`: one line per change, newest first. */
+export function historyLines(records: readonly ChangeRecord[], now: Date): string[] {
+  return records.map(
+    (r) =>
+      `• *${r.id}* · ${stateWord(r.state)} · ${escapeMrkdwn(r.hosts.primary)} + ${escapeMrkdwn(r.hosts.secondary)} · ` +
+      `by <@${r.requester}> · ${formatUtc(r.createdAt, now)}`,
+  );
+}

@@ -1,0 +1,104 @@
+// Builds the Bolt App for the configured mode. The same registerMomlink() runs in every mode:
+// Socket Mode and HTTP mode talk to Slack; the console talks to the in-process LocalSlackApi
+// through a receiver that hands typed lines to Bolt as Slack would.
+import { App, type AppOptions, type Receiver } from "@slack/bolt";
+import { WebClient } from "@slack/web-api";
+import type { Config } from "../config.ts";
+import { boltLogLevel, type Logger, toBoltLogger } from "../log.ts";
+import { type MomlinkDeps, type MomlinkHandle, registerMomlink } from "./app.ts";
+
+export type BoltApp = App;
+
+export interface SlackRuntime {
+  app: BoltApp;
+  momlink: MomlinkHandle;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options shared by every mode: never retry for half an hour (the WebClient default) inside a chat-ops bot. */
+function commonOptions(logger: Logger, config: Config): Partial<AppOptions> {
+  return {
+    logger: toBoltLogger(logger),
+    logLevel: boltLogLevel(config.logLevel),
+    // Bolt calls auth.test per request without these; they are filled by one auth.test at start.
+    tokenVerificationEnabled: false,
+  };
+}
+
+/** One auth.test at start: fails fast on a bad token instead of on the first slash command. */
+async function identify(token: string, apiUrl: string | undefined) {
+  const client = new WebClient(token, {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    retryConfig: { retries: 2 },
+  });
+  const auth = await client.auth.test();
+  if (!auth.ok || !auth.user_id || !auth.bot_id) {
+    throw new Error(`auth.test failed (${auth.error ?? "no bot identity"}): check SLACK_BOT_TOKEN`);
+  }
+  return { botUserId: auth.user_id, botId: auth.bot_id };
+}
+
+export async function createSlackRuntime(
+  config: Config,
+  deps: MomlinkDeps,
+  consoleReceiver?: { receiver: Receiver; options: Partial<AppOptions> },
+): Promise<SlackRuntime> {
+  let app: BoltApp;
+  let startApp: () => Promise<unknown>;
+  switch (config.mode) {
+    case "socket": {
+      const ids = await identify(config.slack.botToken, config.slack.apiUrl);
+      const clientOptions = config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {};
+      app = new App({
+        ...commonOptions(deps.logger, config),
+        ...ids,
+        token: config.slack.botToken,
+        appToken: config.slack.appToken,
+        socketMode: true,
+        clientOptions,
+        installerOptions: { clientOptions },
+      });
+      startApp = () => app.start();
+      break;
+    }
+    case "http": {
+      const ids = await identify(config.slack.botToken, config.slack.apiUrl);
+      app = new App({
+        ...commonOptions(deps.logger, config),
+        ...ids,
+        token: config.slack.botToken,
+        signingSecret: config.slack.signingSecret,
+        clientOptions: config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {},
+      });
+      const port = config.slack.port;
+      startApp = () => app.start(port);
+      break;
+    }
+    case "console": {
+      if (!consoleReceiver) throw new Error("console mode needs the console receiver");
+      app = new App({
+        ...commonOptions(deps.logger, config),
+        ...consoleReceiver.options,
+        receiver: consoleReceiver.receiver,
+      });
+      startApp = () => app.start();
+      break;
+    }
+    default: {
+      const unreachable: never = config;
+      throw new Error(`unknown mode ${String(unreachable)}`);
+    }
+  }
+  const momlink = registerMomlink(app, deps);
+  return {
+    app,
+    momlink,
+    start: async () => {
+      await startApp();
+    },
+    stop: async () => {
+      await app.stop();
+    },
+  };
+}

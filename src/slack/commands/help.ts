@@ -1,0 +1,34 @@
+// `/momlink help` (and the answer to an unknown subcommand): the commands, the plan grammar and
+// the approval policy in force. Static text, so it goes out in the ack itself.
+import type { RespondArguments } from "@slack/bolt";
+import { PLAN_USAGE } from "../../domain/grammar.ts";
+import { describeApprovers, isOpenPolicy } from "../../domain/policy.ts";
+import { escapeMrkdwn } from "../blocks.ts";
+import type { MomlinkService } from "../service.ts";
+import type { Subcommand } from "./index.ts";
+
+export function ephemeral(text: string): RespondArguments {
+  return { response_type: "ephemeral", text };
+}
+
+export function helpText(svc: MomlinkService): string {
+  const { policy } = svc.messageContext();
+  const n = policy.requiredApprovals;
+  const approvers = isOpenPolicy(policy)
+    ? "anyone but the requester (no approvers configured)"
+    : describeApprovers(policy.approvers);
+  return [
+    "*momlink* plans MKLINK /D links for an Introscope MOM failover pair, posts the exact scripts for approval and keeps the change record.",
+    "• `/momlink plan key=value ...` preview a change in this channel for approval (`/momlink plan` alone opens a form)",
+    "• `/momlink show CHG-n` a change's state, events and full plan (rollback included)",
+    "• `/momlink history [host]` the latest changes, optionally for one host",
+    "• `/momlink cancel CHG-n [reason]` cancel a change (its requester or an approver)",
+    "• `/momlink help` this text",
+    `*plan*:\n\`\`\`\n${escapeMrkdwn(PLAN_USAGE)}\n\`\`\``,
+    `Approval: ${n} approval${n === 1 ? "" : "s"} from ${approvers}; plans expire after ${policy.ttlMinutes} min.`,
+  ].join("\n");
+}
+
+export const runHelp: Subcommand = async ({ slack, svc }) => {
+  await slack.ack(ephemeral(helpText(svc)));
+};

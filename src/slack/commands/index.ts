@@ -1,0 +1,79 @@
+// `/momlink <subcommand> ...`: decodes Slack's escaping once, picks the subcommand's module and
+// hands it the rest. One module per subcommand; adding one is a line in SUBCOMMANDS.
+import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import { parseSlashCommand } from "../../domain/grammar.ts";
+import { closest } from "../../domain/problem.ts";
+import { escapeMrkdwn } from "../blocks.ts";
+import type { MomlinkService } from "../service.ts";
+import { runCancel } from "./cancel.ts";
+import { ephemeral, helpText, runHelp } from "./help.ts";
+import { runHistory } from "./history.ts";
+import { runPlan } from "./plan.ts";
+import { runShow } from "./show.ts";
+
+export const SLASH_COMMAND = "/momlink";
+
+export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export interface SubcommandInput {
+  /** The text after the subcommand, decoded. */
+  args: string;
+  slack: CommandArgs;
+  svc: MomlinkService;
+}
+
+export type Subcommand = (input: SubcommandInput) => Promise<void>;
+
+export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
+  plan: runPlan,
+  show: runShow,
+  history: runHistory,
+  cancel: runCancel,
+  help: runHelp,
+};
+
+/**
+ * Command text as typed: Slack escapes `& < >` and may auto-link names that look like domains
+ * (`<http://mom-a.corp.example|mom-a.corp.example>`) or addresses (`<mailto:a@b|a@b>`).
+ */
+export function decodeSlackText(text: string): string {
+  return text
+    .replace(/<((?:https?:\/\/|mailto:)[^<>|]*)(?:\|([^<>]*))?>/g, (_m, target: string, label?: string) =>
+      label !== undefined ? label : target.replace(/^mailto:/, ""),
+    )
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
+}
+
+export function momlinkCommand(svc: MomlinkService) {
+  return async (slack: CommandArgs): Promise<void> => {
+    const { subcommand, args } = parseSlashCommand(decodeSlackText(slack.command.text));
+    const run = Object.hasOwn(SUBCOMMANDS, subcommand) ? SUBCOMMANDS[subcommand] : undefined;
+    if (run === undefined) {
+      const guess = closest(subcommand, Object.keys(SUBCOMMANDS));
+      const hint = guess === undefined ? "" : ` (did you mean \`${guess}\`?)`;
+      await slack.ack(
+        ephemeral(`\`${escapeMrkdwn(subcommand)}\` is not a momlink command${hint}.\n\n${helpText(svc)}`),
+      );
+      return;
+    }
+    try {
+      await run({ args, slack, svc });
+    } catch (err) {
+      // After ack: tell the user rather than leave them guessing; the store decides what happened.
+      svc.logger.error({ err, subcommand }, "slash command failed");
+      await slack
+        .respond(
+          ephemeral(
+            `momlink hit an error running \`${subcommand}\`: ${escapeMrkdwn(String((err as Error).message ?? err))}`,
+          ),
+        )
+        .catch(() => {});
+    }
+  };
+}
+
+export function registerCommands(app: App, svc: MomlinkService): void {
+  app.command(SLASH_COMMAND, momlinkCommand(svc));
+}

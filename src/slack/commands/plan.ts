@@ -1,0 +1,62 @@
+// `/momlink plan key=value ...`: parsed and validated before the ack (pure and quick), so a
+// refusal goes out in the ack itself; a valid plan is acked at once and planned after it.
+// `/momlink plan` alone opens the form (views/plan-modal.ts).
+import { parsePlanText } from "../../domain/grammar.ts";
+import { describeProblems } from "../../domain/problem.ts";
+import { escapeMrkdwn, stateWord } from "../blocks.ts";
+import type { PlanOutcome } from "../service.ts";
+import { openPlanModal } from "../views/plan-modal.ts";
+import { ephemeral } from "./help.ts";
+import type { Subcommand } from "./index.ts";
+
+export const runPlan: Subcommand = async ({ args, slack, svc }) => {
+  const { command } = slack;
+  if (args.trim() === "") {
+    await slack.ack();
+    await openPlanModal(slack.client, command.trigger_id, command.channel_id, svc);
+    return;
+  }
+  const parsed = parsePlanText(args, { allowedDirs: svc.allowedDirs });
+  if (!parsed.ok) {
+    await slack.ack(ephemeral(escapeMrkdwn(describeProblems(parsed.problems))));
+    return;
+  }
+  const spec = parsed.value;
+  await slack.ack(
+    ephemeral(
+      `Planning ${escapeMrkdwn(spec.primary)} + ${escapeMrkdwn(spec.secondary)}: the preview will be posted in this channel for approval.`,
+    ),
+  );
+  const tell = planOutcomeText(
+    await svc.plan({ spec, requester: command.user_id, channel: command.channel_id }),
+  );
+  if (tell !== null) await slack.respond(ephemeral(tell));
+};
+
+/** What the requester should hear about a plan, or null when the channel message says it all. */
+export function planOutcomeText(outcome: PlanOutcome): string | null {
+  switch (outcome.kind) {
+    case "posted":
+      return null;
+    case "locked": {
+      const c = outcome.conflict;
+      const ref = outcome.link === null ? c.id : `<${outcome.link}|${c.id}>`;
+      const hosts = outcome.hosts.map(escapeMrkdwn).join(" and ");
+      return (
+        `momlink refused the plan: ${hosts} ${outcome.hosts.length === 1 ? "has" : "have"} an open change, ${ref} ` +
+        `(${stateWord(c.state)}, requested by <@${c.requester}>). One open change per MOM host: ` +
+        `let it finish, or cancel it with \`/momlink cancel ${c.id}\`.`
+      );
+    }
+    case "not-posted":
+      return (
+        `momlink could not post the plan ${outcome.record.id} in this channel (${escapeMrkdwn(outcome.error)}). ` +
+        `If the bot is not in this channel, invite it (\`/invite @momlink\`) and plan again. ${outcome.record.id} was ` +
+        "cancelled so it does not hold the hosts."
+      );
+    default: {
+      const unhandled: never = outcome;
+      throw new Error(`unhandled plan outcome ${JSON.stringify(unhandled)}`);
+    }
+  }
+}

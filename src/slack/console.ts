@@ -1,0 +1,297 @@
+// The local console: `npm start` without Slack tokens. Typed lines become the payloads Slack would
+// send (through LocalSlackApi's builders), delivered to the REAL Bolt app by ConsoleReceiver; the
+// app's Web API calls land in the same in-process LocalSlackApi and are printed as text. Nothing
+// here decides anything about changes: it only plays the part of Slack and of its users.
+import { createInterface } from "node:readline";
+import type { AppOptions, Receiver, ReceiverEvent } from "@slack/bolt";
+import { findElement, LOCAL_CHANNEL } from "./local/payloads.ts";
+import type { LocalSlackApi, RecordedCall } from "./local/web-api.ts";
+
+type Json = Record<string, unknown>;
+type BoltAppLike = { processEvent(event: ReceiverEvent): Promise<void> };
+
+/** Hands a payload to Bolt as a receiver does, and returns what the listener acked with. */
+export class ConsoleReceiver implements Receiver {
+  #app: BoltAppLike | undefined;
+
+  init(app: BoltAppLike): void {
+    this.#app = app;
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async deliver(body: Json): Promise<unknown> {
+    if (!this.#app) throw new Error("the console receiver is not attached to an app");
+    let acked: unknown;
+    await this.#app.processEvent({
+      body,
+      ack: async (response?: unknown) => {
+        acked = response;
+      },
+    });
+    return acked;
+  }
+}
+
+/** App options that point Bolt's WebClient at the in-process API: no network, no port. */
+export function consoleAppOptions(api: LocalSlackApi, receiver: ConsoleReceiver): Partial<AppOptions> {
+  return {
+    receiver,
+    token: "xoxb-local-console",
+    botId: api.workspace.botId,
+    botUserId: api.workspace.botUserId,
+    clientOptions: { slackApiUrl: "http://slack.local/api/", fetch: api.fetch, retryConfig: { retries: 0 } },
+  };
+}
+
+export interface ConsoleUser {
+  id: string;
+  name: string;
+}
+
+/** A stable Slack-shaped user id for a console name, so approver lists can name console users. */
+export function consoleUserId(name: string): string {
+  const letters = name.toUpperCase().replace(/[^A-Z0-9]/g, "");
+  return `U${letters}`.padEnd(9, "0").slice(0, 11);
+}
+
+export const CONSOLE_HELP = `Type what a Slack user would type, or a console command:
+  /momlink <subcommand> ...   e.g. /momlink help, /momlink plan primary=... (the same grammar as Slack)
+  /as @name                   act as another user (e.g. /as @bob to approve someone else's plan)
+  click <approve|reject> CHG-n   press a button on a change's message
+  submit key=value ...        submit the open modal (keys are the field ids shown); or submit <text> for one field
+  messages                    show the channel again
+  help, quit`;
+
+/** Text for one Block Kit surface: enough to read a message or a modal in a terminal. */
+export function blocksToText(blocks: readonly unknown[] | undefined, fallback = ""): string {
+  if (!blocks || blocks.length === 0) return fallback;
+  const out: string[] = [];
+  const text = (t: unknown): string => (t && typeof t === "object" ? String((t as Json).text ?? "") : "");
+  for (const raw of blocks) {
+    const block = raw as Json;
+    switch (block.type) {
+      case "header":
+        out.push(`== ${text(block.text)} ==`);
+        break;
+      case "section": {
+        if (block.text) out.push(text(block.text));
+        if (Array.isArray(block.fields)) out.push(block.fields.map(text).join("  |  "));
+        break;
+      }
+      case "context":
+        out.push(((block.elements as unknown[]) ?? []).map(text).join("  "));
+        break;
+      case "divider":
+        out.push("----");
+        break;
+      case "actions": {
+        const buttons = ((block.elements as Json[]) ?? []).map(
+          (e) =>
+            `[${text(e.text)}]${e.value ? ` (click ${String(e.action_id).replace(/^momlink_/, "")} ${String(e.value)})` : ""}`,
+        );
+        out.push(buttons.join(" "));
+        break;
+      }
+      case "input":
+        out.push(`${text(block.label)}: <${String(block.block_id)}>${block.optional ? " (optional)" : ""}`);
+        break;
+      default:
+        if (block.text) out.push(text(block.text));
+    }
+  }
+  return out.join("\n");
+}
+
+/** Slack mrkdwn as a terminal shows it: entities decoded, user mentions by console name. */
+function readable(text: string, users: Map<string, string>): string {
+  return text
+    .replace(/<@([A-Z0-9]+)(?:\|[^>]*)?>/g, (_, id: string) => users.get(id) ?? `@${id}`)
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
+}
+
+function describeCall(call: RecordedCall, users: Map<string, string>): string | null {
+  const p = call.params as Json;
+  const who = (id: unknown) => users.get(String(id)) ?? String(id);
+  const body = () => readable(blocksToText(p.blocks as unknown[] | undefined, String(p.text ?? "")), users);
+  switch (call.method) {
+    case "chat.postMessage":
+      return p.thread_ts
+        ? `  ↳ [thread] ${body().replaceAll("\n", "\n    ")}`
+        : `\n#${LOCAL_CHANNEL.name} momlink:\n${body()}`;
+    case "chat.update":
+      return `\n#${LOCAL_CHANNEL.name} momlink (message updated):\n${body()}`;
+    case "chat.postEphemeral":
+      return `(only visible to ${who(p.user)}) ${body()}`;
+    case "response_url":
+      if (p.replace_original === true || p.replace_original === "true")
+        return `(message replaced)\n${body()}`;
+      return p.response_type === "in_channel"
+        ? `\n#${LOCAL_CHANNEL.name} momlink:\n${body()}`
+        : `(only visible to you) ${body()}`;
+    case "views.open":
+    case "views.push": {
+      const view = p.view as Json;
+      return `\n[modal: ${String((view.title as Json | undefined)?.text ?? "")}]\n${readable(blocksToText(view.blocks as unknown[]), users)}\n(fill it with: submit <field>=<value> ...)`;
+    }
+    default:
+      return null;
+  }
+}
+
+export interface ConsoleSession {
+  /** Runs one typed line; resolves when the app has finished handling it. Returns false on quit. */
+  line(text: string): Promise<boolean>;
+  readonly user: ConsoleUser;
+  close(): void;
+}
+
+export function createConsoleSession(
+  api: LocalSlackApi,
+  receiver: ConsoleReceiver,
+  print: (text: string) => void,
+  firstUser = "alice",
+): ConsoleSession {
+  const users = new Map<string, string>();
+  const addUser = (name: string): ConsoleUser => {
+    const user = { id: consoleUserId(name), name };
+    if (!users.has(user.id)) {
+      api.addUser({ id: user.id, name });
+      users.set(user.id, `@${name}`);
+    }
+    return user;
+  };
+  let user = addUser(firstUser);
+  let openView: string | null = null;
+
+  const unsubscribe = api.onCall((call) => {
+    if (call.method === "views.open" && call.response.ok) openView = String((call.response.view as Json).id);
+    const shown = describeCall(call, users);
+    if (shown) print(shown);
+    if (!call.response.ok) print(`(Slack answered ${call.method}: ${String(call.response.error)})`);
+  });
+
+  const showAck = (acked: unknown) => {
+    if (acked === undefined || acked === null || acked === "") return;
+    if (typeof acked === "string") return print(`(only visible to @${user.name}) ${acked}`);
+    const a = acked as Json;
+    if (a.response_action === "errors") {
+      const errors = Object.entries(a.errors as Json).map(
+        ([field, message]) => `  ${field}: ${String(message)}`,
+      );
+      return print(`(the modal shows errors)\n${errors.join("\n")}`);
+    }
+    if (a.response_action === "clear" || a.response_action === "update") openView = null;
+    if (a.text || a.blocks)
+      print(`(only visible to @${user.name}) ${blocksToText(a.blocks as unknown[], String(a.text ?? ""))}`);
+  };
+
+  const findMessageWith = (actionId: string, value: string) =>
+    [...api.messages].reverse().find((m) => {
+      const found = findElement(m.blocks ?? [], actionId);
+      return found !== undefined && found.element.value === value;
+    });
+
+  return {
+    get user() {
+      return user;
+    },
+    close: unsubscribe,
+    async line(raw: string): Promise<boolean> {
+      const text = raw.trim();
+      if (text === "") return true;
+      if (text === "quit" || text === "exit") return false;
+      if (text === "help") {
+        print(CONSOLE_HELP);
+        return true;
+      }
+      if (text === "messages") {
+        for (const m of api.messages.filter((m) => !m.thread_ts)) print(blocksToText(m.blocks, m.text));
+        return true;
+      }
+      const as = /^\/as\s+@?([A-Za-z][\w.-]{0,30})$/.exec(text);
+      if (as?.[1]) {
+        user = addUser(as[1]);
+        print(`(you are now @${user.name}, ${user.id})`);
+        return true;
+      }
+      if (text.startsWith("/momlink")) {
+        const payload = api.slashCommand({
+          text: text.slice("/momlink".length).trim(),
+          userId: user.id,
+          userName: user.name,
+        });
+        showAck(await receiver.deliver(payload as unknown as Json));
+        return true;
+      }
+      const click = /^click\s+(approve|reject|[a-z_]+)\s+(\S+)$/i.exec(text);
+      if (click?.[1] && click[2]) {
+        const actionId = `momlink_${click[1].toLowerCase()}`;
+        const message = findMessageWith(actionId, click[2]);
+        if (!message) {
+          print(`(no message shows a ${click[1]} button for ${click[2]})`);
+          return true;
+        }
+        showAck(
+          await receiver.deliver(api.blockActions({ messageTs: message.ts, actionId, userId: user.id })),
+        );
+        return true;
+      }
+      if (text.startsWith("submit")) {
+        if (!openView) {
+          print("(no modal is open)");
+          return true;
+        }
+        const view = api.view(openView);
+        const inputs = ((view?.blocks ?? []) as Json[]).filter((b) => b.type === "input");
+        const values: Record<string, Record<string, string>> = {};
+        const rest = text.slice("submit".length).trim();
+        const pairs = [...rest.matchAll(/([\w-]+)=("[^"]*"|'[^']*'|\S*)/g)];
+        if (pairs.length === 0 && inputs.length === 1) {
+          const only = inputs[0] as Json;
+          values[String(only.block_id)] = { [String((only.element as Json).action_id)]: rest };
+        } else {
+          for (const [, key, value] of pairs) {
+            const input = inputs.find((b) => b.block_id === key);
+            if (!input || !key) {
+              print(`(the modal has no field ${key}; fields: ${inputs.map((b) => b.block_id).join(", ")})`);
+              return true;
+            }
+            values[key] = {
+              [String((input.element as Json).action_id)]: (value ?? "").replace(/^["']|["']$/g, ""),
+            };
+          }
+        }
+        showAck(await receiver.deliver(api.viewSubmission({ viewId: openView, values, userId: user.id })));
+        return true;
+      }
+      print(`(not understood: ${text}; type help)`);
+      return true;
+    },
+  };
+}
+
+/** Reads lines from input until EOF or quit; each line finishes before the next is read. */
+export async function runConsole(
+  session: ConsoleSession,
+  io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; welcome: string },
+): Promise<void> {
+  const rl = createInterface({ input: io.input, terminal: false });
+  const prompt = () => io.output.write(`${session.user.name}> `);
+  io.output.write(`${io.welcome}\n`);
+  prompt();
+  for await (const text of rl) {
+    if (!(await session.line(text))) break;
+    prompt();
+  }
+  rl.close();
+  io.output.write("\n");
+}

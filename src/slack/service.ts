@@ -1,0 +1,350 @@
+// The change operations behind the Slack listeners. Listeners translate Slack to these calls and
+// the outcomes back to Slack; the decisions are the domain's (record.ts, policy.ts) and the store
+// is the truth: every operation writes its transition first, then re-renders the channel message
+// from the record. A Slack failure after the write is logged and can be redone (refreshMessage).
+import type { webApi } from "@slack/bolt";
+import type { PairSpec } from "../domain/pair.ts";
+import { buildPlan, type Plan } from "../domain/plan.ts";
+import { formatUtc } from "../domain/policy.ts";
+import { approvalCount, type ChangeEvent, type ChangeRecord, transition } from "../domain/record.ts";
+import type { Logger } from "../log.ts";
+import type { ApplyResult, ChangeStore, StoredAuditEntry } from "../store/store.ts";
+import type { MomlinkDeps } from "./app.ts";
+import { escapeMrkdwn, type MessageContext, planMessages, shortHash } from "./blocks.ts";
+import type { Identity } from "./identity.ts";
+import { sweepExpired } from "./sweeper.ts";
+
+export type Outcome = { ok: true; record: ChangeRecord } | { ok: false; reason: string };
+
+export type PlanOutcome =
+  | { kind: "posted"; record: ChangeRecord }
+  /** A host of the new pair has an open change: `link` is its message's permalink when it has one. */
+  | { kind: "locked"; conflict: ChangeRecord; hosts: string[]; link: string | null }
+  /** The channel message could not be posted; the change was cancelled so it does not hold the hosts. */
+  | { kind: "not-posted"; record: ChangeRecord; error: string };
+
+export interface PlanRequest {
+  spec: PairSpec;
+  requester: string;
+  channel: string;
+}
+
+export interface MomlinkService {
+  readonly store: ChangeStore;
+  readonly allowedDirs: readonly string[];
+  readonly logger: Logger;
+  messageContext(): MessageContext;
+  plan(request: PlanRequest): Promise<PlanOutcome>;
+  approve(request: { changeId: string; actor: string; hash: string }): Promise<Outcome>;
+  /** Whether `actor` may reject the change now, without changing anything (before asking for a reason). */
+  checkReject(request: { changeId: string; actor: string }): Promise<Outcome>;
+  reject(request: { changeId: string; actor: string; reason: string }): Promise<Outcome>;
+  cancel(request: { changeId: string; actor: string; reason?: string }): Promise<Outcome>;
+  permalink(record: ChangeRecord): Promise<string | null>;
+  audit(changeId: string): StoredAuditEntry[];
+  refreshMessage(changeId: string): Promise<void>;
+  sweepExpired(): Promise<number>;
+}
+
+export interface ServiceDeps extends MomlinkDeps {
+  client: webApi.WebClient;
+  identity: Identity;
+}
+
+function slackError(err: unknown): string {
+  return (err as { data?: { error?: string } }).data?.error ?? (err as Error).message ?? String(err);
+}
+
+/**
+ * Work done after an ack waits its turn behind the requests already waiting to be acked: one
+ * waiting step per turn of the event loop, each after the loop has taken in new requests (whose
+ * acks are quick and have Slack's 3-second deadline). A burst of plans then delays the channel
+ * messages a little, never another request's ack by more than one step.
+ */
+export function ackFirstQueue(): () => Promise<void> {
+  const waiting: Array<() => void> = [];
+  let scheduled = false;
+  const runOne = () => {
+    scheduled = false;
+    waiting.shift()?.();
+    // An immediate queued while immediates run waits for the next loop turn, after its I/O.
+    if (waiting.length > 0) schedule();
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(runOne);
+  };
+  return () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      schedule();
+    });
+}
+
+export function createService(deps: ServiceDeps): MomlinkService {
+  const { store, policy, client, identity, logger, runners } = deps;
+  const ctx = () => ({ now: deps.now(), policy });
+  const messageContext = (): MessageContext => ({ policy, now: deps.now(), runners: runners !== undefined });
+  const afterPendingAcks = ackFirstQueue();
+  /** Changes whose message is being posted right now: a concurrent refresh must not post a second. */
+  const posting = new Set<string>();
+
+  /**
+   * Re-renders the message from the record; with `post`, posts it when it was never posted (a
+   * new plan, or a refresh after a failed post). Never throws: the store already holds the truth.
+   */
+  async function render(
+    record: ChangeRecord,
+    post = false,
+  ): Promise<{ ok: true } | { ok: false; error: string }> {
+    if (record.channel === null) return { ok: false, error: "the change has no channel" };
+    if (record.messageTs === null && (!post || posting.has(record.id))) {
+      return { ok: false, error: "the change has no message (yet)" };
+    }
+    const { message, threadScripts } = planMessages(record, messageContext());
+    const posts = record.messageTs === null;
+    if (posts) posting.add(record.id);
+    try {
+      if (record.messageTs !== null) {
+        await client.chat.update({ channel: record.channel, ts: record.messageTs, ...message });
+        return { ok: true };
+      }
+      const posted = await client.chat.postMessage({ channel: record.channel, ...message });
+      const ts = posted.ts;
+      if (ts === undefined) throw new Error("chat.postMessage returned no ts");
+      await afterPendingAcks();
+      store.setMessage(record.id, posted.channel ?? record.channel, ts);
+      for (const part of threadScripts) {
+        await client.chat.postMessage({ channel: posted.channel ?? record.channel, thread_ts: ts, ...part });
+      }
+      return { ok: true };
+    } catch (err) {
+      logger.error(
+        { changeId: record.id, err },
+        "could not render the change message in Slack; refreshMessage can redo it",
+      );
+      return { ok: false, error: slackError(err) };
+    } finally {
+      if (posts) posting.delete(record.id);
+    }
+  }
+
+  /** After a transition: the message shows the record as it is now (a runner may already have moved it on). */
+  async function rerender(record: ChangeRecord): Promise<void> {
+    await render(store.get(record.id) ?? record);
+  }
+
+  async function permalink(record: ChangeRecord): Promise<string | null> {
+    if (record.channel === null || record.messageTs === null) return null;
+    try {
+      const result = await client.chat.getPermalink({
+        channel: record.channel,
+        message_ts: record.messageTs,
+      });
+      return result.permalink ?? null;
+    } catch (err) {
+      logger.warn({ changeId: record.id, err }, "no permalink for the change message");
+      return null;
+    }
+  }
+
+  async function threadReply(record: ChangeRecord, text: string): Promise<void> {
+    if (record.channel === null || record.messageTs === null) return;
+    try {
+      await client.chat.postMessage({ channel: record.channel, thread_ts: record.messageTs, text });
+    } catch (err) {
+      logger.error({ changeId: record.id, err }, "could not post a thread reply");
+    }
+  }
+
+  async function refreshMessage(changeId: string): Promise<void> {
+    const record = store.get(changeId);
+    if (record === null) {
+      logger.warn({ changeId }, "refreshMessage: no such change");
+      return;
+    }
+    // A change still in pre-flight gets its message when the plan is ready, from plan() itself.
+    await render(record, record.state !== "planned");
+  }
+
+  /** The plan with the runners' pre-flight facts, or undefined to keep the worst-case plan. */
+  async function preflightPlan(record: ChangeRecord, spec: PairSpec): Promise<Plan | undefined> {
+    if (runners === undefined) return undefined;
+    try {
+      const facts = await runners.preflight(record);
+      if (facts === null) return undefined;
+      return buildPlan({ spec, changeId: record.id, facts });
+    } catch (err) {
+      logger.error({ changeId: record.id, err }, "pre-flight failed; showing the worst-case plan");
+      return undefined;
+    }
+  }
+
+  async function denied(
+    result: Extract<ApplyResult, { ok: false }>,
+    changeId: string,
+    groupError?: string,
+  ): Promise<Outcome> {
+    if (result.code === "expired") {
+      // Expired but not yet swept: sweep it now so the buttons go away too.
+      const expired = store.apply(changeId, { type: "expire", actor: "system" }, ctx());
+      if (expired.ok) await rerender(expired.record);
+    }
+    const note = result.code === "not-approver" && groupError !== undefined ? ` (note: ${groupError})` : "";
+    return { ok: false, reason: `${result.reason}${note}` };
+  }
+
+  async function decide(
+    changeId: string,
+    actor: string,
+    event: (groups: string[]) => ChangeEvent,
+  ): Promise<{ result: ApplyResult; groupError?: string }> {
+    const { groups, error } = await identity.groupsOf(actor);
+    const result = store.apply(changeId, event(groups), ctx());
+    return error === undefined ? { result } : { result, groupError: error };
+  }
+
+  return {
+    store,
+    allowedDirs: deps.allowedDirs,
+    logger,
+    messageContext,
+    refreshMessage,
+    audit: (changeId) => store.audit(changeId),
+
+    permalink,
+
+    async plan({ spec, requester, channel }) {
+      await afterPendingAcks();
+      const created = store.createChange({
+        requester,
+        channel,
+        plan: (changeId) => buildPlan({ spec, changeId }),
+        hosts: { primary: spec.primary, secondary: spec.secondary },
+        now: deps.now(),
+        ttlMinutes: policy.ttlMinutes,
+      });
+      if (!created.ok) {
+        const { conflict } = created;
+        const mine = [conflict.hosts.primary, conflict.hosts.secondary].map((h) => h.toLowerCase());
+        const hosts = [spec.primary, spec.secondary].filter((h) => mine.includes(h.toLowerCase()));
+        return { kind: "locked", conflict, hosts, link: await permalink(conflict) };
+      }
+      const planned = created.record;
+      logger.info({ changeId: planned.id, requester }, "change planned");
+
+      const plan = await preflightPlan(planned, spec);
+      await afterPendingAcks();
+      // Pre-flight done (or no runner to ask): the plan becomes approvable and its TTL starts now.
+      const expiresAt = new Date(deps.now().getTime() + policy.ttlMinutes * 60_000).toISOString();
+      const event: ChangeEvent = {
+        type: "preflight-complete",
+        actor: "system",
+        expiresAt,
+        ...(plan ? { plan } : {}),
+      };
+      const ready = store.apply(planned.id, event, ctx());
+      if (!ready.ok)
+        logger.warn({ changeId: planned.id, reason: ready.reason }, "pre-flight result not recorded");
+      const record = ready.ok ? ready.record : (store.get(planned.id) ?? planned);
+
+      await afterPendingAcks();
+      const posted = await render(record, true);
+      const after = store.get(record.id) ?? record;
+      // Posted but a thread part failed: the message stands (and says where the scripts are).
+      if (posted.ok || after.messageTs !== null) return { kind: "posted", record: after };
+      // Nobody can approve a plan nobody can see: release the hosts rather than hold them silently.
+      const { error } = posted;
+      const cancelled = store.apply(
+        record.id,
+        {
+          type: "cancel",
+          actor: requester,
+          actorGroups: [],
+          reason: `momlink could not post the plan in this channel (${error})`,
+        },
+        ctx(),
+      );
+      return { kind: "not-posted", record: cancelled.ok ? cancelled.record : record, error };
+    },
+
+    async approve({ changeId, actor, hash }) {
+      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
+        type: "approve",
+        actor,
+        actorGroups,
+        hash,
+      }));
+      if (!result.ok) return denied(result, changeId, groupError);
+      const record = result.record;
+      logger.info({ changeId, actor, state: record.state }, "approval recorded");
+      await rerender(record);
+      const at = formatUtc(record.updatedAt, deps.now());
+      const against = `against plan hash ${shortHash(hash)}…`;
+      const text =
+        record.state === "approved"
+          ? `approved by <@${actor}> at ${at} ${against}`
+          : `approval ${approvalCount(record, policy)} of ${policy.requiredApprovals} by <@${actor}> at ${at} ${against}`;
+      await threadReply(record, text);
+      if (record.state === "approved" && runners !== undefined) {
+        try {
+          runners.approved(record);
+        } catch (err) {
+          logger.error({ changeId, err }, "the runner dispatcher refused the approved change");
+        }
+      }
+      return { ok: true, record };
+    },
+
+    async checkReject({ changeId, actor }) {
+      const record = store.get(changeId);
+      if (record === null) return { ok: false, reason: `there is no change ${changeId}` };
+      const { groups, error } = await identity.groupsOf(actor);
+      // A dry run of the real transition: the same words as the real refusal, nothing written.
+      const dry = transition(record, { type: "reject", actor, actorGroups: groups, reason: "-" }, ctx());
+      if (dry.ok) return { ok: true, record };
+      const note = dry.code === "not-approver" && error !== undefined ? ` (note: ${error})` : "";
+      return { ok: false, reason: `${dry.reason}${note}` };
+    },
+
+    async reject({ changeId, actor, reason }) {
+      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
+        type: "reject",
+        actor,
+        actorGroups,
+        reason,
+      }));
+      if (!result.ok) return denied(result, changeId, groupError);
+      const record = result.record;
+      logger.info({ changeId, actor }, "change rejected");
+      await rerender(record);
+      await threadReply(
+        record,
+        `rejected by <@${actor}> at ${formatUtc(record.updatedAt, deps.now())}: “${escapeMrkdwn(reason.trim())}”`,
+      );
+      return { ok: true, record };
+    },
+
+    async cancel({ changeId, actor, reason }) {
+      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
+        type: "cancel",
+        actor,
+        actorGroups,
+        ...(reason === undefined ? {} : { reason }),
+      }));
+      if (!result.ok) return denied(result, changeId, groupError);
+      const record = result.record;
+      logger.info({ changeId, actor }, "change cancelled");
+      await rerender(record);
+      const why = record.cancellation?.reason ? `: “${escapeMrkdwn(record.cancellation.reason)}”` : "";
+      await threadReply(
+        record,
+        `cancelled by <@${actor}> at ${formatUtc(record.updatedAt, deps.now())}${why}`,
+      );
+      return { ok: true, record };
+    },
+
+    sweepExpired: () => sweepExpired(deps, async (record) => void (await rerender(record))),
+  };
+}

@@ -1,0 +1,34 @@
+// Modal submissions: the plan form and the reject reason.
+import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
+import type { MomlinkService } from "../service.ts";
+import { PLAN_MODAL, planModalSubmission } from "./plan-modal.ts";
+import { REJECT_MODAL, rejectModalSubmission } from "./reject-modal.ts";
+
+export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+/** A submission whose failure after the ack is told to the submitter in the channel, not only logged. */
+function guarded(listener: (args: ViewArgs) => Promise<void>) {
+  return async (args: ViewArgs): Promise<void> => {
+    try {
+      await listener(args);
+    } catch (err) {
+      args.logger.error(
+        `momlink form ${args.view.callback_id} failed: ${(err as Error).stack ?? String(err)}`,
+      );
+      const channel = (JSON.parse(args.view.private_metadata || "{}") as { channel?: unknown }).channel;
+      if (typeof channel !== "string") return;
+      await args.client.chat
+        .postEphemeral({
+          channel,
+          user: args.body.user.id,
+          text: `momlink hit an error: ${(err as Error).message}`,
+        })
+        .catch(() => {});
+    }
+  };
+}
+
+export function registerViews(app: App, svc: MomlinkService): void {
+  app.view(PLAN_MODAL, guarded(planModalSubmission(svc)));
+  app.view(REJECT_MODAL, guarded(rejectModalSubmission(svc)));
+}

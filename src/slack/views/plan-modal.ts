@@ -1,0 +1,134 @@
+// `/momlink plan` alone: a form with the grammar's fields, one input block per key (block_id = the
+// key), validated on submit by the same validators as the command; problems come back to the
+// form field by field (response_action: errors), a valid pair is planned like the command's.
+import type { types, webApi } from "@slack/bolt";
+import { defaultDirs } from "../../domain/dirs.ts";
+import { PLAN_KEYS, type PlanKey } from "../../domain/grammar.ts";
+import { PLATFORMS } from "../../domain/pair.ts";
+import type { Problem } from "../../domain/problem.ts";
+import { type RawPairInput, validatePair } from "../../domain/validate.ts";
+import { planOutcomeText } from "../commands/plan.ts";
+import type { MomlinkService } from "../service.ts";
+import type { ViewArgs } from "./index.ts";
+
+export const PLAN_MODAL = "momlink_plan_modal";
+/** Every input's action_id; the block_id says which field it is. */
+export const INPUT = "value";
+
+interface PlanMetadata {
+  channel: string;
+}
+
+const text = (t: string): types.PlainTextElement => ({ type: "plain_text", text: t });
+
+function textInput(
+  key: PlanKey,
+  label: string,
+  options: { hint?: string; placeholder?: string; optional?: boolean; initial?: string },
+): types.InputBlock {
+  return {
+    type: "input",
+    block_id: key,
+    optional: options.optional ?? false,
+    label: text(label),
+    ...(options.hint === undefined ? {} : { hint: text(options.hint) }),
+    element: {
+      type: "plain_text_input",
+      action_id: INPUT,
+      ...(options.placeholder === undefined ? {} : { placeholder: text(options.placeholder) }),
+      ...(options.initial === undefined ? {} : { initial_value: options.initial }),
+    },
+  };
+}
+
+export function planModalView(channel: string, allowedDirs: readonly string[]): types.ModalView {
+  const metadata: PlanMetadata = { channel };
+  const platformOption = (p: string) => ({ text: text(p), value: p });
+  return {
+    type: "modal",
+    callback_id: PLAN_MODAL,
+    private_metadata: JSON.stringify(metadata),
+    title: text("Plan MOM failover links"),
+    submit: text("Preview"),
+    close: text("Cancel"),
+    blocks: [
+      textInput("primary", "Primary MOM host", { placeholder: "mom-a.corp.example" }),
+      textInput("secondary", "Secondary MOM host", { placeholder: "mom-b.corp.example" }),
+      textInput("em-home", "EM_HOME", {
+        placeholder: "D:\\Introscope\\EM",
+        hint: "Where the Enterprise Manager is installed on the primary (and the secondary, unless given below).",
+      }),
+      textInput("share", "Share", {
+        placeholder: "\\\\san-server\\mom-failover",
+        hint: "UNC root on Windows (\\\\server\\share), the NFS mount path on Linux; each dir links to <share>\\<dir>.",
+      }),
+      textInput("dirs", "Directories to link", {
+        optional: true,
+        initial: defaultDirs(allowedDirs).join(","),
+        hint: `Comma list from ${allowedDirs.join(", ")}. config is always linked.`,
+      }),
+      textInput("secondary-em-home", "Secondary EM_HOME", {
+        optional: true,
+        hint: "Only when it differs from the primary's.",
+      }),
+      {
+        type: "input",
+        block_id: "platform",
+        label: text("Platform"),
+        element: {
+          type: "static_select",
+          action_id: INPUT,
+          options: PLATFORMS.map(platformOption),
+          initial_option: platformOption("windows"),
+        },
+      },
+    ],
+  };
+}
+
+export async function openPlanModal(
+  client: webApi.WebClient,
+  triggerId: string,
+  channel: string,
+  svc: MomlinkService,
+): Promise<void> {
+  await client.views.open({ trigger_id: triggerId, view: planModalView(channel, svc.allowedDirs) });
+}
+
+/** The form's problems keyed by block id, several for one field on one line each. */
+export function fieldErrors(problems: readonly Problem[]): Record<string, string> {
+  const errors: Record<string, string[]> = {};
+  for (const p of problems) {
+    const block = p.field === "command" ? "primary" : p.field;
+    errors[block] = [...(errors[block] ?? []), `${p.message} Try: ${p.example}`];
+  }
+  return Object.fromEntries(
+    Object.entries(errors).map(([block, messages]) => [block, messages.join("\n").slice(0, 1000)]),
+  );
+}
+
+export function planModalSubmission(svc: MomlinkService) {
+  return async ({ ack, body, view, client, logger }: ViewArgs): Promise<void> => {
+    const values = view.state.values;
+    const raw: RawPairInput = {};
+    for (const key of PLAN_KEYS) {
+      const state = values[key]?.[INPUT];
+      const value = state?.selected_option?.value ?? state?.value ?? undefined;
+      // An optional field left empty is absent, as a key left out of the command is.
+      if (value !== undefined && value !== null && value !== "") raw[key] = value;
+    }
+    const result = validatePair(raw, { allowedDirs: svc.allowedDirs });
+    if (!result.ok) {
+      await ack({ response_action: "errors", errors: fieldErrors(result.problems) });
+      return;
+    }
+    await ack();
+    const { channel } = JSON.parse(view.private_metadata) as PlanMetadata;
+    const outcome = await svc.plan({ spec: result.value, requester: body.user.id, channel });
+    const tell = planOutcomeText(outcome);
+    if (tell === null) return;
+    await client.chat
+      .postEphemeral({ channel, user: body.user.id, text: tell })
+      .catch((err: unknown) => logger.error(`could not tell ${body.user.id}: ${(err as Error).message}`));
+  };
+}

@@ -1,0 +1,66 @@
+// The reason a change is rejected: asked in a modal, required, recorded with the rejection.
+import type { types } from "@slack/bolt";
+import type { ChangeRecord } from "../../domain/record.ts";
+import { clip } from "../blocks.ts";
+import type { MomlinkService } from "../service.ts";
+import type { ViewArgs } from "./index.ts";
+
+export const REJECT_MODAL = "momlink_reject_modal";
+const REASON_BLOCK = "reason";
+const REASON_INPUT = "value";
+
+interface RejectMetadata {
+  changeId: string;
+  channel: string | null;
+}
+
+export function rejectModalView(record: ChangeRecord): types.ModalView {
+  const metadata: RejectMetadata = { changeId: record.id, channel: record.channel };
+  return {
+    type: "modal",
+    callback_id: REJECT_MODAL,
+    private_metadata: JSON.stringify(metadata),
+    title: { type: "plain_text", text: clip(`Reject ${record.id}`, 24) },
+    submit: { type: "plain_text", text: "Reject" },
+    close: { type: "plain_text", text: "Back" },
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `Reject the plan for *${record.hosts.primary}* + *${record.hosts.secondary}*. The reason goes into the change record and the thread.`,
+        },
+      },
+      {
+        type: "input",
+        block_id: REASON_BLOCK,
+        label: { type: "plain_text", text: "Why?" },
+        element: { type: "plain_text_input", action_id: REASON_INPUT, multiline: true, max_length: 500 },
+      },
+    ],
+  };
+}
+
+export function rejectModalSubmission(svc: MomlinkService) {
+  return async ({ ack, body, view, client, logger }: ViewArgs): Promise<void> => {
+    const reason = view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value?.trim() ?? "";
+    if (reason === "") {
+      await ack({
+        response_action: "errors",
+        errors: { [REASON_BLOCK]: "Say why, for the record and the requester." },
+      });
+      return;
+    }
+    await ack();
+    const { changeId, channel } = JSON.parse(view.private_metadata) as RejectMetadata;
+    const outcome = await svc.reject({ changeId, actor: body.user.id, reason });
+    if (outcome.ok || channel === null) return;
+    await client.chat
+      .postEphemeral({
+        channel,
+        user: body.user.id,
+        text: `Your rejection was not recorded: ${outcome.reason}`,
+      })
+      .catch((err: unknown) => logger.error(`could not tell ${body.user.id}: ${(err as Error).message}`));
+  };
+}

@@ -1,0 +1,111 @@
+// `momlink records ...` reads the store the bot writes: list, show and the auditor's export.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parsePlanTokens } from "../../src/domain/grammar.ts";
+import { buildPlan } from "../../src/domain/plan.ts";
+import type { ApprovalPolicy } from "../../src/domain/policy.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { runMomlink } from "../support/cli.ts";
+
+const policy: ApprovalPolicy = {
+  approvers: { users: [], groups: [] },
+  requiredApprovals: 1,
+  fourEyes: true,
+  ttlMinutes: 30,
+};
+let dir: string;
+let db: string;
+let hash: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "momlink-records-"));
+  db = join(dir, "momlink.db");
+  const store = openSqliteStore(db);
+  const spec = parsePlanTokens([
+    "primary=mom-a",
+    "secondary=mom-b",
+    "em-home=D:\\Introscope\\EM",
+    "share=\\\\san-server\\mom-failover",
+  ]);
+  if (!spec.ok) throw new Error("fixture spec must be valid");
+  const now = new Date("2026-11-26T10:00:00.000Z");
+  const created = store.createChange({
+    requester: "UALICE000",
+    channel: "C0LOCAL01",
+    plan: (id) => buildPlan({ spec: spec.value, changeId: id }),
+    hosts: { primary: "mom-a", secondary: "mom-b" },
+    now,
+    ttlMinutes: 30,
+  });
+  if (!created.ok) throw new Error("fixture change must be created");
+  hash = created.record.planHash;
+  const ctx = { now, policy };
+  expect(store.apply(created.record.id, { type: "preflight-complete" }, ctx).ok).toBe(true);
+  // A display name that a spreadsheet would run as a formula: the CSV must neutralise it.
+  expect(
+    store.apply(created.record.id, { type: "approve", actor: "=HYPERLINK(1)", actorGroups: [], hash }, ctx)
+      .ok,
+  ).toBe(true);
+  store.close();
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const momlink = (...args: string[]) => runMomlink(args, { cwd: dir, env: { MOMLINK_DB: db } });
+
+describe("momlink records", () => {
+  it("lists changes with their state and pair", async () => {
+    const text = await momlink("records", "list");
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/CHG-1\s+approved\s+mom-a \+ mom-b\s+UALICE000/);
+    const json = await momlink("records", "list", "--json");
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ id: "CHG-1", state: "approved", hash }),
+    ]);
+  });
+
+  it("shows one change as JSON with id, state, requester, hash and every event", async () => {
+    const { exitCode, stdout } = await momlink("records", "show", "chg-1", "--json");
+    expect(exitCode).toBe(0);
+    const record = JSON.parse(stdout) as {
+      id: string;
+      state: string;
+      requester: string;
+      hash: string;
+      events: { event: string }[];
+    };
+    expect(record).toMatchObject({ id: "CHG-1", state: "approved", requester: "UALICE000", hash });
+    expect(record.events.map((e) => e.event)).toEqual(["create", "preflight-complete", "approve"]);
+  });
+
+  it("says so when a change does not exist", async () => {
+    const { exitCode, stderr } = await momlink("records", "show", "CHG-99");
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain("no change CHG-99");
+  });
+
+  it("exports the audit log as JSON lines and as CSV an auditor can open safely", async () => {
+    const jsonl = await momlink("records", "export", "--format", "jsonl");
+    const lines = jsonl.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { seq: number; event: string });
+    expect(lines.map((l) => l.event)).toEqual(["create", "preflight-complete", "approve"]);
+    expect(lines.map((l) => l.seq)).toEqual([...lines.map((l) => l.seq)].sort((a, b) => a - b));
+
+    const csv = await momlink("records", "export", "--format", "csv");
+    const rows = csv.stdout.trim().split("\n");
+    expect(rows[0]).toBe("seq,changeId,at,actor,event,fromState,toState,planHash,details");
+    expect(rows).toHaveLength(4);
+    expect(rows[3]).toContain(`"'=HYPERLINK(1)"`);
+    expect(rows[3]).toContain(hash);
+  });
+
+  it("refuses an unknown export format with an example", async () => {
+    const { exitCode, stderr } = await momlink("records", "export", "--format", "xml");
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain("--format must be jsonl or csv");
+  });
+});

@@ -1,0 +1,123 @@
+// `npm start` (momlink serve) as an operator runs it: the mode comes from the environment, a bad
+// environment stops the start naming the variable, and a configured bot answers Slack.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type FakeSlack,
+  postSigned,
+  slashCommandBody,
+  startFakeSlack,
+  TEST_APP_TOKEN,
+  TEST_BOT_TOKEN,
+  TEST_SIGNING_SECRET,
+} from "./harness/index.ts";
+import { cleanEnv, MOMLINK_BIN, runMomlink } from "./support/cli.ts";
+
+const PLAN_TEXT = "plan primary=mom-a secondary=mom-b em-home=D:\\EM share=\\\\san-server\\mom-failover";
+
+let dir: string;
+let fake: FakeSlack;
+let bot: ResultPromise | undefined;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "momlink-serve-"));
+  fake = await startFakeSlack();
+});
+
+afterEach(async () => {
+  if (bot) {
+    bot.kill("SIGTERM");
+    await bot.catch(() => undefined);
+    bot = undefined;
+  }
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts `momlink serve` and resolves once it logged that it is running. */
+async function startBot(env: Record<string, string>): Promise<void> {
+  const child = execa(process.execPath, [MOMLINK_BIN, "serve"], {
+    cwd: dir,
+    env: cleanEnv({ MOMLINK_DB: join(dir, "momlink.db"), LOG_LEVEL: "info", ...env }),
+    extendEnv: false,
+    reject: false,
+    buffer: false,
+  });
+  bot = child;
+  await new Promise<void>((resolve, reject) => {
+    let seen = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString("utf8");
+      if (seen.includes("momlink is running")) resolve();
+    });
+    void child.then((result) =>
+      reject(
+        new Error(
+          `momlink serve exited (${result.exitCode}) before it ran:\n${seen}${String(result.stderr ?? "")}`,
+        ),
+      ),
+    );
+  });
+}
+
+describe("momlink serve", () => {
+  it("answers a signed slash command in HTTP mode and posts the plan to the channel", async () => {
+    const port = await freePort();
+    await startBot({
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      PORT: String(port),
+    });
+    const since = fake.api.mark();
+    const body = slashCommandBody(fake.api.slashCommand({ text: PLAN_TEXT }));
+    const response = await postSigned(`http://127.0.0.1:${port}/slack/events`, body, {
+      secret: TEST_SIGNING_SECRET,
+    });
+    expect(response.status).toBe(200);
+    const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
+    expect(String(post.params.text)).toContain("CHG-1");
+    // It identified itself once at start, so Bolt does not call auth.test on every request.
+    expect(fake.api.callsTo("auth.test")).toHaveLength(1);
+  });
+
+  it("connects in Socket Mode when SLACK_APP_TOKEN is set", async () => {
+    await startBot({
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_APP_TOKEN: TEST_APP_TOKEN,
+      SLACK_API_URL: fake.url,
+    });
+    await fake.socket.connected();
+    const since = fake.api.mark();
+    const ack = await fake.socket.slashCommand(fake.api.slashCommand({ text: PLAN_TEXT }));
+    expect(ack.envelope_id).toBeTruthy();
+    const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
+    expect(String(post.params.text)).toContain("CHG-1");
+  });
+
+  it("stops with status 2 and names the variable when the environment is wrong", async () => {
+    const run = await runMomlink(["serve"], {
+      cwd: dir,
+      env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, MOMLINK_PLAN_TTL_MINUTES: "forever" },
+    });
+    expect(run.exitCode).toBe(2);
+    expect(String(run.stderr)).toContain("MOMLINK_PLAN_TTL_MINUTES");
+    expect(String(run.stderr)).toContain("SLACK_BOT_TOKEN");
+    expect(String(run.stderr)).not.toContain(TEST_BOT_TOKEN);
+  });
+});

@@ -1,0 +1,138 @@
+// The local console, as a newcomer meets it: `npm start` with no Slack tokens, lines typed as
+// Slack users, the real Bolt app answering through the in-process Slack API.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "@slack/bolt";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.ts";
+import { registerMomlink } from "../../src/slack/app.ts";
+import {
+  blocksToText,
+  ConsoleReceiver,
+  consoleAppOptions,
+  consoleUserId,
+  createConsoleSession,
+} from "../../src/slack/console.ts";
+import { LocalSlackApi } from "../../src/slack/local/web-api.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import type { ChangeStore } from "../../src/store/store.ts";
+import { runMomlink } from "../support/cli.ts";
+
+const PLAN =
+  "/momlink plan primary=mom-a secondary=mom-b em-home=D:\\Introscope\\EM share=\\\\san-server\\mom-failover";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "momlink-console-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("npm start without Slack tokens", () => {
+  it("runs the local console: plan as alice, refused self-approval, approval as bob, kept in the DB", async () => {
+    const input = [PLAN, "click approve CHG-1", "/as @bob", "click approve CHG-1", "quit", ""].join("\n");
+    const run = await runMomlink(["serve"], { cwd: dir, input });
+    expect(run.exitCode).toBe(0);
+    const out = String(run.stdout);
+    expect(out).toContain("momlink local console");
+    expect(out).toContain("== CHG-1: mom-a → mom-b ==");
+    expect(out).toContain('mklink /D "config" "\\\\san-server\\mom-failover\\config"');
+    expect(out).toContain("[Approve] (click approve CHG-1) [Reject] (click reject CHG-1)");
+    expect(out).toMatch(/four-eyes/);
+    expect(out).toContain("(you are now @bob");
+    expect(out).toMatch(/approved by @bob at \d\d:\d\d UTC against plan hash [0-9a-f]{12}/);
+
+    const records = await runMomlink(["records", "show", "CHG-1", "--json"], { cwd: dir });
+    const record = JSON.parse(String(records.stdout)) as { state: string; requester: string };
+    expect(record).toMatchObject({ state: "approved", requester: consoleUserId("alice") });
+  });
+});
+
+describe("the console session", () => {
+  let store: ChangeStore;
+  let api: LocalSlackApi;
+  let printed: string[];
+  let session: ReturnType<typeof createConsoleSession>;
+
+  beforeEach(async () => {
+    store = openSqliteStore(join(dir, "momlink.db"));
+    api = new LocalSlackApi();
+    const receiver = new ConsoleReceiver();
+    const app = new App(consoleAppOptions(api, receiver));
+    registerMomlink(app, {
+      store,
+      policy: { approvers: { users: [], groups: [] }, requiredApprovals: 1, fourEyes: true, ttlMinutes: 30 },
+      allowedDirs: ["config", "data", "traces", "logs", "threaddumps"],
+      now: () => new Date(),
+      logger: createLogger({ level: "silent" }),
+    });
+    await app.start();
+    printed = [];
+    session = createConsoleSession(api, receiver, (text) => printed.push(text));
+  });
+  afterEach(() => {
+    session.close();
+    store.close();
+  });
+
+  it("opens the plan modal and shows its field errors as Slack would", async () => {
+    await session.line("/momlink plan");
+    expect(printed.join("\n")).toContain("[modal:");
+    printed.length = 0;
+    await session.line("submit primary=mom-a share=Z:\\x");
+    const shown = printed.join("\n");
+    expect(shown).toContain("(the modal shows errors)");
+    expect(shown).toMatch(/share: .*drive letter/);
+    expect(store.list()).toEqual([]);
+  });
+
+  it("rejects with a reason through the modal, as an approver other than the requester", async () => {
+    await session.line(PLAN);
+    await session.line("/as @carol");
+    await session.line("click reject CHG-1");
+    await session.line("submit the share is not ready yet");
+    expect(store.get("CHG-1")).toMatchObject({
+      state: "rejected",
+      rejection: { reason: "the share is not ready yet" },
+    });
+    expect(printed.join("\n")).toContain("the share is not ready yet");
+  });
+
+  it("explains lines it does not understand and buttons that are not there", async () => {
+    await session.line("approve everything");
+    await session.line("click approve CHG-9");
+    expect(printed).toEqual([
+      "(not understood: approve everything; type help)",
+      "(no message shows a approve button for CHG-9)",
+    ]);
+  });
+});
+
+describe("blocksToText", () => {
+  it("renders headers, sections, buttons and modal inputs as readable lines", () => {
+    const text = blocksToText([
+      { type: "header", text: { type: "plain_text", text: "CHG-2" } },
+      { type: "section", text: { type: "mrkdwn", text: "*state* planned" } },
+      { type: "divider" },
+      {
+        type: "actions",
+        elements: [
+          {
+            type: "button",
+            action_id: "momlink_approve",
+            value: "CHG-2",
+            text: { type: "plain_text", text: "Approve" },
+          },
+        ],
+      },
+      { type: "input", block_id: "share", optional: true, label: { type: "plain_text", text: "Share" } },
+    ]);
+    expect(text.split("\n")).toEqual([
+      "== CHG-2 ==",
+      "*state* planned",
+      "----",
+      "[Approve] (click approve CHG-2)",
+      "Share: <share> (optional)",
+    ]);
+  });
+});

@@ -1,0 +1,84 @@
+// Rejecting a plan: the button asks for a reason in a modal; the reason is recorded and shown.
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  ALICE,
+  actionsBlock,
+  BOB,
+  DAVE,
+  type Momlink,
+  PLAN_TEXT,
+  planMessagesIn,
+  startMomlink,
+  threadReplies,
+  visibleText,
+} from "./support.ts";
+
+let m: Momlink;
+afterEach(async () => {
+  await m.stop();
+});
+
+async function clickReject(user: string): Promise<{ ts: string; viewId?: string }> {
+  m = await startMomlink();
+  await m.command(PLAN_TEXT, ALICE);
+  const { ts } = planMessagesIn(m.fake)[0]!;
+  await m.click(ts, "momlink_reject", user);
+  const opened = m.fake.api.callsTo("views.open")[0];
+  return opened === undefined ? { ts } : { ts, viewId: (opened.response.view as { id: string }).id };
+}
+
+describe("Reject by an approver", () => {
+  it("opens a modal asking why, and records the reason on submit: state, message and thread", async () => {
+    const { ts, viewId } = await clickReject(BOB);
+    expect(viewId).toBeDefined();
+    expect(m.fake.api.view(viewId!)?.callback_id).toBe("momlink_reject_modal");
+    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval"); // nothing recorded before the reason
+
+    const reply = await m.submit(viewId!, { reason: { value: "share is the <test> one & not prod" } }, BOB);
+
+    expect(reply).toEqual({ status: 200, body: undefined });
+    expect(m.store.get("CHG-1")).toMatchObject({
+      state: "rejected",
+      rejection: { actor: BOB, reason: "share is the <test> one & not prod" },
+    });
+    expect(m.store.audit("CHG-1").at(-1)).toMatchObject({
+      event: "reject",
+      actor: BOB,
+      details: { reason: "share is the <test> one & not prod" },
+    });
+    const message = m.fake.api.message(planMessagesIn(m.fake)[0]!.channel, ts)!;
+    expect(actionsBlock(message)).toBeUndefined();
+    expect(visibleText(message)).toContain(
+      `*Rejected* by <@${BOB}> at 10:12 UTC: “share is the &lt;test&gt; one &amp; not prod”`,
+    );
+    expect(threadReplies(m.fake, ts).map((r) => r.text)).toEqual([
+      `rejected by <@${BOB}> at 10:12 UTC: “share is the &lt;test&gt; one &amp; not prod”`,
+    ]);
+  });
+
+  it("cannot submit a blank reason: the modal shows the error on the reason field", async () => {
+    const { viewId } = await clickReject(BOB);
+    const reply = await m.submit(viewId!, { reason: { value: "   " } }, BOB);
+
+    expect(reply.body).toEqual({
+      response_action: "errors",
+      errors: { reason: "Say why, for the record and the requester." },
+    });
+    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+  });
+});
+
+describe("Reject by someone who is not an approver", () => {
+  it("gets a private denial and no modal; nothing changes", async () => {
+    const { viewId } = await clickReject(DAVE);
+
+    expect(viewId).toBeUndefined();
+    expect(m.fake.api.ephemerals).toEqual([
+      expect.objectContaining({
+        user: DAVE,
+        text: "You cannot reject CHG-1: you are not an approver for momlink (approvers: @mom-approvers)",
+      }),
+    ]);
+    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+  });
+});

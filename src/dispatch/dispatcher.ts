@@ -1,0 +1,455 @@
+// The bot's side of the runner protocol in one object: enqueue signed jobs, hand them to waiting
+// runners at once, watch leases and expiries, and tell the bot what happened through events.
+// Hand-over needs no polling: a runner's long-poll parks a waiter in memory and enqueue wakes it.
+import { randomUUID } from "node:crypto";
+import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { DatabaseSync } from "node:sqlite";
+import { sameMachine } from "../domain/host.ts";
+import { type Job, type JobKind, jobSchema, type StepEvent } from "../domain/job.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { createQueue, type StoredJob } from "./queue.ts";
+import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
+import { createRunnerHandler, type Reply, type RunnerApi } from "./server.ts";
+import { type SigningKeys, signJob } from "./signing.ts";
+import { inTransaction, openDispatchDb } from "./store.ts";
+import { type JobResult, LEASE_HEADER } from "./wire.ts";
+
+export { DispatchError };
+
+/** Timers, injectable so tests drive lease expiry and long-poll time-outs by hand. */
+export interface Scheduler {
+  every(ms: number, fn: () => void): () => void;
+  after(ms: number, fn: () => void): () => void;
+}
+
+export const realScheduler: Scheduler = {
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface EnqueueInput {
+  kind: JobKind;
+  changeId: string;
+  host: string;
+  role: "primary" | "secondary";
+  planHash: string;
+  plan: Record<string, unknown>;
+  /** Default: the runner registered for `host`. */
+  runner?: string;
+  /** Default: now + jobTtlMs. A job not picked up by then is reported `expired`. */
+  expiresAt?: Date;
+}
+
+export interface DispatcherEvents {
+  step: [jobId: string, changeId: string, event: StepEvent, job: Job];
+  result: [job: Job, result: JobResult];
+  lost: [job: Job];
+  expired: [job: Job];
+  /** A read-only job whose lease ran out, offered once more. */
+  requeued: [job: Job];
+  /** A runner parked a long-poll (tests and the bench synchronise on it). */
+  waiting: [runner: string];
+  "handed-over": [job: Job, via: "waiter" | "poll"];
+}
+export type DispatcherEvent = keyof DispatcherEvents;
+
+export interface DispatcherOptions {
+  /** A database path (opened here, WAL) or an open database (the caller closes it). */
+  db: string | DatabaseSync;
+  keys: SigningKeys;
+  clock?: () => Date;
+  /** How long a handed-over job may go without an event or heartbeat. Default 60 s. */
+  leaseMs?: number;
+  /** Default expiry of a job from its enqueue. Default 15 min. */
+  jobTtlMs?: number;
+  /** Registration token lifetime. Default 1 h. */
+  tokenTtlMs?: number;
+  /** A runner seen within this window counts as online. Default 60 s. */
+  onlineWindowMs?: number;
+  /** How often leases and expiries are checked. Default 1 s. */
+  tickMs?: number;
+  scheduler?: Scheduler;
+  logger?: Logger;
+  newJobId?: () => string;
+}
+
+export interface ListenOptions {
+  host?: string;
+  port?: number;
+  /** PEM certificate and key: serve HTTPS instead of HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+}
+
+export interface Listening {
+  url: string;
+  port: number;
+  server: Server;
+}
+
+interface Waiter {
+  runner: string;
+  credential: string;
+  alive: () => boolean;
+  finish: (reply: Reply) => void;
+}
+
+export function createDispatcher(options: DispatcherOptions) {
+  const clock = options.clock ?? (() => new Date());
+  const leaseMs = options.leaseMs ?? 60_000;
+  const jobTtlMs = options.jobTtlMs ?? 15 * 60_000;
+  const scheduler = options.scheduler ?? realScheduler;
+  const logger = options.logger ?? createLogger({ level: "silent" });
+  const newJobId = options.newJobId ?? (() => `job-${randomUUID()}`);
+  const { db, owned } = openDispatchDb(options.db);
+  const keys = options.keys;
+
+  const waiters = new Map<string, Waiter[]>();
+  // Handlers are stored untyped; on() and emit() are the typed doors.
+  type AnyHandler = (...args: unknown[]) => void;
+  const handlers = new Map<DispatcherEvent, Set<AnyHandler>>();
+  const servers = new Set<Server>();
+  let closed = false;
+
+  const registry = createRegistry({
+    db,
+    keys,
+    clock,
+    ...(options.tokenTtlMs === undefined ? {} : { tokenTtlMs: options.tokenTtlMs }),
+    ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
+    isPolling: (name) => (waiters.get(name)?.length ?? 0) > 0,
+  });
+  const queue = createQueue({ db, clock, leaseMs });
+
+  function on<K extends DispatcherEvent>(
+    event: K,
+    handler: (...args: DispatcherEvents[K]) => void,
+  ): () => void {
+    let set = handlers.get(event);
+    if (set === undefined) {
+      set = new Set();
+      handlers.set(event, set);
+    }
+    const stored = handler as unknown as AnyHandler;
+    set.add(stored);
+    return () => set.delete(stored);
+  }
+
+  function emit<K extends DispatcherEvent>(event: K, ...args: DispatcherEvents[K]): void {
+    for (const handler of handlers.get(event) ?? []) {
+      try {
+        handler(...args);
+      } catch (err) {
+        // A failing Slack update must not break the protocol: the store already holds the truth.
+        logger.error({ err, event }, "dispatcher event handler failed");
+      }
+    }
+  }
+
+  const handOver = (stored: StoredJob): Reply => ({
+    status: 200,
+    body: stored.wire,
+    headers: { [LEASE_HEADER]: String(leaseMs) },
+  });
+
+  const servesHost = (runner: RunnerInfo) => (host: string) => sameMachine(host, runner.host);
+
+  function removeWaiter(waiter: Waiter): void {
+    const list = waiters.get(waiter.runner);
+    if (list === undefined) return;
+    const at = list.indexOf(waiter);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) waiters.delete(waiter.runner);
+  }
+
+  /**
+   * Leases `name`'s oldest queued job for its newest live waiter, if both exist. Only the database
+   * work happens here (it may run inside the caller's transaction); the caller sends the reply
+   * with `deliver` once that work is committed: the row first, then the wire.
+   */
+  function claim(name: string): { waiter: Waiter; stored: StoredJob } | null {
+    const list = waiters.get(name);
+    while (list !== undefined && list.length > 0) {
+      const waiter = list[list.length - 1]!;
+      if (!waiter.alive()) {
+        removeWaiter(waiter);
+        continue;
+      }
+      // Re-check the credential: a revocation by another process (the CLI) must stop hand-overs too.
+      const auth = registry.authenticate(waiter.credential);
+      if (!auth.ok) {
+        removeWaiter(waiter);
+        waiter.finish({ status: 401, body: { error: auth.error } });
+        continue;
+      }
+      const stored = queue.take(name, servesHost(auth.runner));
+      if (stored === null) return null;
+      removeWaiter(waiter);
+      return { waiter, stored };
+    }
+    return null;
+  }
+
+  function deliver(claimed: { waiter: Waiter; stored: StoredJob } | null): void {
+    if (claimed === null) return;
+    const { waiter, stored } = claimed;
+    waiter.finish(handOver(stored));
+    logger.info({ jobId: stored.job.id, runner: waiter.runner, via: "waiter" }, "job handed over");
+    emit("handed-over", stored.job, "waiter");
+  }
+
+  const wake = (name: string) => deliver(claim(name));
+
+  function enqueue(input: EnqueueInput): Job {
+    if (closed) throw new DispatchError("closed", "the dispatcher is closed");
+    const runner =
+      input.runner === undefined ? registry.runnerFor(input.host) : registry.getRunner(input.runner);
+    if (runner === null || runner.status !== "active") {
+      throw new DispatchError(
+        "no-runner",
+        input.runner === undefined
+          ? `no registered runner for host ${input.host}: add one with momlink runners add <name> --host ${input.host}`
+          : `runner "${input.runner}" is not registered (or was revoked)`,
+      );
+    }
+    if (!sameMachine(runner.host, input.host)) {
+      throw new DispatchError(
+        "wrong-host",
+        `runner "${runner.name}" serves ${runner.host}, not ${input.host}`,
+      );
+    }
+    const now = clock();
+    const expiresAt = input.expiresAt ?? new Date(now.getTime() + jobTtlMs);
+    if (expiresAt.getTime() <= now.getTime()) {
+      throw new DispatchError(
+        "expired",
+        `the job would expire at ${expiresAt.toISOString()}, which is not in the future`,
+      );
+    }
+    const parsed = jobSchema.safeParse({
+      id: newJobId(),
+      kind: input.kind,
+      changeId: input.changeId,
+      runner: runner.name,
+      host: input.host,
+      role: input.role,
+      planHash: input.planHash,
+      plan: input.plan,
+      issuedAt: now.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+    });
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      throw new DispatchError("invalid-job", `the job does not match the job contract: ${problems}`);
+    }
+    const job = parsed.data;
+    const signed = signJob(job, keys);
+    // One commit for "queued" and, when the runner is waiting, "leased": a hand-over costs one fsync.
+    const claimed = inTransaction(db, () => {
+      queue.insert(signed);
+      return claim(runner.name);
+    });
+    logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId, runner: runner.name }, "job queued");
+    deliver(claimed);
+    return job;
+  }
+
+  /** Runs out leases and expiries now; also wakes waiters for jobs queued by another process. */
+  function tick(): void {
+    if (closed) return;
+    const { lost, requeued, expired } = queue.sweep();
+    for (const job of lost) {
+      logger.warn(
+        { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },
+        "job lost: lease ran out",
+      );
+      emit("lost", job);
+    }
+    for (const job of expired) {
+      logger.warn(
+        { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },
+        "job expired unclaimed",
+      );
+      emit("expired", job);
+    }
+    for (const job of requeued) {
+      logger.info({ jobId: job.id, kind: job.kind, runner: job.runner }, "read-only job offered again");
+      emit("requeued", job);
+    }
+    for (const name of [...waiters.keys()]) if (queue.hasQueued(name)) wake(name);
+  }
+
+  const api: RunnerApi = {
+    register(body) {
+      const outcome = registry.register(body);
+      if (outcome.ok) {
+        const { name, host } = outcome.response;
+        logger.info(
+          { runner: name, host, version: body.version, hostname: body.hostname },
+          "runner registered",
+        );
+        if (outcome.warning !== undefined) logger.warn({ runner: name }, outcome.warning);
+      } else {
+        logger.warn({ status: outcome.status, reason: outcome.error }, "runner registration refused");
+      }
+      return outcome;
+    },
+    authenticate(credential) {
+      const auth = registry.authenticate(credential);
+      if (auth.ok) registry.touch(auth.runner.name);
+      return auth;
+    },
+    poll({ runner, credential, waitMs, alive, reply }) {
+      if (closed) {
+        reply({ status: 503, body: { error: "the bot is shutting down" } });
+        return () => {};
+      }
+      const stored = queue.take(runner.name, servesHost(runner));
+      if (stored !== null) {
+        reply(handOver(stored));
+        logger.info({ jobId: stored.job.id, runner: runner.name, via: "poll" }, "job handed over");
+        emit("handed-over", stored.job, "poll");
+        return () => {};
+      }
+      if (waitMs <= 0) {
+        reply({ status: 204 });
+        return () => {};
+      }
+      let cancelTimer = () => {};
+      const waiter: Waiter = {
+        runner: runner.name,
+        credential,
+        alive,
+        finish: (r) => {
+          cancelTimer();
+          reply(r);
+        },
+      };
+      const list = waiters.get(runner.name) ?? [];
+      list.push(waiter);
+      waiters.set(runner.name, list);
+      cancelTimer = scheduler.after(waitMs, () => {
+        removeWaiter(waiter);
+        reply({ status: 204 });
+      });
+      emit("waiting", runner.name);
+      return () => {
+        removeWaiter(waiter);
+        cancelTimer();
+      };
+    },
+    event(runner, jobId, seq, event) {
+      const outcome = queue.recordEvent(runner.name, jobId, seq, event);
+      if (!outcome.ok) return { status: outcome.status, body: { error: outcome.error } };
+      if (!outcome.value.duplicate) emit("step", jobId, outcome.value.job.changeId, event, outcome.value.job);
+      return { status: 200, body: { ok: true, duplicate: outcome.value.duplicate } };
+    },
+    heartbeat(runner, jobId) {
+      const outcome = queue.heartbeat(runner.name, jobId);
+      if (!outcome.ok) return { status: outcome.status, body: { error: outcome.error } };
+      return { status: 200, body: { ok: true, leaseUntil: outcome.value.leaseUntil } };
+    },
+    result(runner, jobId, result) {
+      const outcome = queue.finish(runner.name, jobId, result);
+      if (!outcome.ok) {
+        logger.warn(
+          { jobId, runner: runner.name, reason: outcome.error, ok: result.ok },
+          "job result refused",
+        );
+        return { status: outcome.status, body: { error: outcome.error } };
+      }
+      if (!outcome.value.duplicate) {
+        const { job } = outcome.value;
+        logger.info({ jobId, changeId: job.changeId, runner: runner.name, ok: result.ok }, "job result");
+        emit("result", job, result);
+      }
+      return { status: 200, body: { ok: true, duplicate: outcome.value.duplicate } };
+    },
+  };
+
+  const handler: RequestListener = createRunnerHandler(api, logger);
+  const stopTicking = scheduler.every(options.tickMs ?? 1000, tick);
+
+  async function listen(opts: ListenOptions = {}): Promise<Listening> {
+    const server = opts.tls === undefined ? createHttpServer(handler) : createHttpsServer(opts.tls, handler);
+    // Longer than a long-poll plus the runner's reconnect, so a kept-alive socket is not closed
+    // under a runner that is about to reuse it.
+    server.keepAliveTimeout = 75_000;
+    servers.add(server);
+    const host = opts.host ?? "127.0.0.1";
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const shown = host.includes(":") ? `[${host}]` : host;
+    return { url: `${opts.tls === undefined ? "http" : "https"}://${shown}:${port}`, port, server };
+  }
+
+  function revoke(name: string): boolean {
+    const done = registry.revoke(name);
+    for (const waiter of [...(waiters.get(name) ?? [])]) {
+      removeWaiter(waiter);
+      waiter.finish({ status: 401, body: { error: "revoked" } });
+    }
+    if (done) logger.warn({ runner: name }, "runner revoked");
+    return done;
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    stopTicking();
+    for (const list of [...waiters.values()]) {
+      for (const waiter of [...list]) {
+        removeWaiter(waiter);
+        waiter.finish({ status: 503, body: { error: "the bot is shutting down" } });
+      }
+    }
+    await Promise.all(
+      [...servers].map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+    servers.clear();
+    if (owned) db.close();
+  }
+
+  return {
+    enqueue,
+    addRunner: (input: { name: string; host: string; platform: RunnerInfo["platform"] }): AddedRunner =>
+      registry.addRunner(input),
+    revoke,
+    listRunners: () => registry.listRunners(),
+    runnerFor: (host: string) => registry.runnerFor(host),
+    getRunner: (name: string) => registry.getRunner(name),
+    /** A job as the store holds it now (state, attempts, result, lease). */
+    job: (id: string) => queue.get(id),
+    /** The step events recorded for a job's latest attempt, in order. */
+    events: (jobId: string) => queue.events(jobId),
+    on,
+    tick,
+    handler,
+    listen,
+    close,
+    publicKeyPem: keys.publicKeyPem,
+    keyId: keys.keyId,
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,52 @@
+// The bot's Ed25519 key pair: generated once, kept next to the database, readable by its owner only.
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { keyIdOf, type SigningKeys } from "./signing.ts";
+
+/** Where the key lives for a given database path: beside it, so backups take both together. */
+export function signingKeyPathFor(dbPath: string): string {
+  return join(dirname(resolve(dbPath)), "momlink-signing-key.pem");
+}
+
+/** In-memory keys (tests, benchmarks, `:memory:` databases). */
+export function generateSigningKeys(): SigningKeys {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  return toKeys(privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+}
+
+/**
+ * Reads the key at `path`, creating it (mode 0600, exclusive create so two starting processes
+ * cannot write two different keys) when missing. Refuses a key file others can read: whoever
+ * reads it can sign jobs every runner will run.
+ */
+export function loadOrCreateSigningKeys(path: string): SigningKeys {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  try {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    writeFileSync(path, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  if (process.platform !== "win32") {
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new Error(
+        `the signing key ${path} is readable by other users (mode ${mode.toString(8)}): run chmod 600 "${path}"`,
+      );
+    }
+  }
+  return toKeys(readFileSync(path, "utf8"));
+}
+
+function toKeys(privatePem: string): SigningKeys {
+  const privateKey = createPrivateKey(privatePem);
+  if (privateKey.asymmetricKeyType !== "ed25519") throw new Error("the signing key is not an Ed25519 key");
+  const publicKey = createPublicKey(privateKey);
+  return {
+    privateKey,
+    publicKey,
+    publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+    keyId: keyIdOf(publicKey),
+  };
+}

@@ -1,0 +1,157 @@
+// The dispatcher's tables, in the bot's SQLite file beside the change store's. They keep their
+// own migration bookkeeping (dispatch_schema_migrations): store/migrations.ts keys every list on
+// one schema_migrations table and its MAX(version), so a second list in the same file is either
+// skipped or makes the change store refuse the file as "newer". Same rules otherwise: append only,
+// each migration in its own BEGIN IMMEDIATE together with its bookkeeping row.
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { Migration } from "../store/migrations.ts";
+
+export const DISPATCH_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "runners, registration tokens, credentials, jobs, step events",
+    sql: `
+      CREATE TABLE dispatch_runners (
+        name          TEXT PRIMARY KEY,
+        host          TEXT NOT NULL,
+        host_key      TEXT NOT NULL,
+        platform      TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        registered_at TEXT,
+        version       TEXT,
+        hostname      TEXT,
+        last_seen_ms  INTEGER,
+        revoked_at    TEXT
+      );
+      CREATE INDEX dispatch_runners_host ON dispatch_runners (host_key);
+
+      CREATE TABLE dispatch_tokens (
+        hash        TEXT PRIMARY KEY,
+        runner_name TEXT NOT NULL REFERENCES dispatch_runners (name),
+        created_at  TEXT NOT NULL,
+        expires_ms  INTEGER NOT NULL,
+        used_at     TEXT
+      );
+
+      CREATE TABLE dispatch_credentials (
+        hash        TEXT PRIMARY KEY,
+        runner_name TEXT NOT NULL REFERENCES dispatch_runners (name),
+        issued_at   TEXT NOT NULL,
+        revoked_at  TEXT
+      );
+      CREATE INDEX dispatch_credentials_runner ON dispatch_credentials (runner_name);
+
+      CREATE TABLE dispatch_jobs (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        id             TEXT NOT NULL UNIQUE,
+        runner_name    TEXT NOT NULL,
+        host           TEXT NOT NULL,
+        change_id      TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        signed_json    TEXT NOT NULL,
+        created_ms     INTEGER NOT NULL,
+        expires_ms     INTEGER NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        leased_ms      INTEGER,
+        lease_until_ms INTEGER,
+        finished_ms    INTEGER,
+        last_event_seq INTEGER NOT NULL DEFAULT 0,
+        result_json    TEXT
+      );
+      CREATE INDEX dispatch_jobs_pickup ON dispatch_jobs (runner_name, state, seq);
+      CREATE INDEX dispatch_jobs_state ON dispatch_jobs (state);
+
+      CREATE TABLE dispatch_events (
+        job_id      TEXT NOT NULL REFERENCES dispatch_jobs (id),
+        attempt     INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        received_ms INTEGER NOT NULL,
+        event_json  TEXT NOT NULL,
+        PRIMARY KEY (job_id, attempt, seq)
+      );
+    `,
+  },
+];
+
+const BOOKKEEPING = `
+  CREATE TABLE IF NOT EXISTS dispatch_schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`;
+
+/** Applies the dispatcher's migrations; refuses a file written by a newer momlink. Returns the versions applied. */
+export function migrateDispatch(
+  db: DatabaseSync,
+  migrations: readonly Migration[] = DISPATCH_MIGRATIONS,
+  now: Date = new Date(),
+): number[] {
+  const known = migrations.at(-1)?.version ?? 0;
+  db.exec(BOOKKEEPING);
+  const applied: number[] = [];
+  for (const m of migrations) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const row = db.prepare("SELECT MAX(version) AS v FROM dispatch_schema_migrations").get();
+      const current = typeof row?.v === "number" ? row.v : 0;
+      if (current > known) {
+        throw new Error(
+          `the runner tables were written by a newer momlink (dispatch schema ${current}; this build knows up to ${known}): upgrade momlink`,
+        );
+      }
+      if (m.version > current) {
+        db.exec(m.sql);
+        db.prepare("INSERT INTO dispatch_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+          m.version,
+          m.name,
+          now.toISOString(),
+        );
+        applied.push(m.version);
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+  return applied;
+}
+
+/** Opens (or adopts) the database and brings the dispatcher's tables up to date. */
+export function openDispatchDb(
+  db: string | DatabaseSync,
+  busyTimeoutMs = 5000,
+): { db: DatabaseSync; owned: boolean } {
+  if (typeof db !== "string") {
+    migrateDispatch(db);
+    return { db, owned: false };
+  }
+  if (db !== ":memory:" && !db.startsWith("file:")) mkdirSync(dirname(resolve(db)), { recursive: true });
+  const opened = new DatabaseSync(db, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+  try {
+    opened.exec("PRAGMA journal_mode = WAL");
+    opened.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+    migrateDispatch(opened);
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
+  return { db: opened, owned: true };
+}
+
+/** Runs `fn` in one write transaction (node:sqlite has no helper); inside one already, joins it. */
+export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
+  if (db.isTransaction) return fn();
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
+}

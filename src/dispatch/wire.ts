@@ -1,0 +1,85 @@
+// The runner API's bodies, declared once and used on both ends: the bot validates what runners
+// send, the runner validates what the bot answers. Jobs and step events come from domain/job.ts.
+import { z } from "zod";
+import type { DirFacts, HostFacts } from "../domain/facts.ts";
+import { PLATFORMS } from "../domain/pair.ts";
+
+export const API_PREFIX = "/v1";
+/** Longest long-poll the bot honours; a runner asking for more gets this. */
+export const MAX_WAIT_SECONDS = 60;
+/** Bodies larger than this are refused (413): a step's output is bounded at 16 KiB. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** Response header on a handed-over job: the lease, so the runner knows how often to heartbeat. */
+export const LEASE_HEADER = "x-momlink-lease-ms";
+
+export const runnerNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, {
+  message:
+    "a runner name is 1-64 letters, digits, dots, hyphens or underscores, starting with a letter or digit",
+});
+export const jobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+export const registerRequestSchema = z
+  .object({
+    token: z.string().min(1).max(200),
+    name: runnerNameSchema.optional(),
+    version: z.string().min(1).max(64),
+    platform: z.enum(PLATFORMS),
+    hostname: z.string().min(1).max(255),
+  })
+  .strict();
+export type RegisterRequest = z.infer<typeof registerRequestSchema>;
+
+export const registerResponseSchema = z
+  .object({
+    name: runnerNameSchema,
+    host: z.string().min(1).max(255),
+    platform: z.enum(PLATFORMS),
+    credential: z.string().min(16).max(128),
+    publicKey: z.string().startsWith("-----BEGIN PUBLIC KEY-----"),
+    keyId: z.string().regex(/^[0-9a-f]{16}$/),
+  })
+  .strict();
+export type RegisterResponse = z.infer<typeof registerResponseSchema>;
+
+const dirFactsSchema = z
+  .object({
+    dir: z.string().min(1).max(64),
+    linkPath: z.enum(["missing", "directory", "link-to-target", "link-elsewhere", "junction", "file"]),
+    currentTarget: z.string().max(4096).optional(),
+    share: z.object({ exists: z.boolean(), writable: z.boolean(), empty: z.boolean() }).strict(),
+  })
+  .strict();
+
+export const hostFactsSchema = z
+  .object({
+    host: z.string().min(1).max(255),
+    emHomeExists: z.boolean(),
+    emHomeHoldsEm: z.boolean(),
+    serviceStopped: z.boolean(),
+    canCreateSymlinks: z.boolean(),
+    symlinkL2R: z.boolean(),
+    dirs: z.array(dirFactsSchema).max(64),
+  })
+  .strict();
+
+// The schema and the domain interface must not drift apart: each must be assignable to the other.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const factsAgree: Same<z.infer<typeof hostFactsSchema>, HostFacts> = true;
+const dirFactsAgree: Same<z.infer<typeof dirFactsSchema>, DirFacts> = true;
+void factsAgree;
+void dirFactsAgree;
+
+export const jobResultSchema = z
+  .object({
+    ok: z.boolean(),
+    facts: hostFactsSchema.optional(),
+    /** The index of the step that failed (execute/rollback/verify). */
+    failedIndex: z.number().int().min(0).max(10_000).optional(),
+    error: z.string().max(4096).optional(),
+    /** True when the runner refused the job before running anything (signature, expiry, host...). */
+    refused: z.boolean().optional(),
+  })
+  .strict();
+export type JobResult = z.infer<typeof jobResultSchema>;
+
+export const errorBodySchema = z.object({ error: z.string() });

@@ -1,0 +1,488 @@
+// The runner's listener: registers once, then long-polls the bot for jobs, checks each one against
+// the key it pinned at registration, hands it to the executor (the worker side), and reports step
+// events and the result. It never runs a job twice and never retries a mutating step: on any doubt
+// it reports and lets the bot's next pre-flight decide.
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { hostname as osHostname } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
+import pkg from "../../package.json" with { type: "json" };
+import { keyIdOf, verifySignedJob } from "../dispatch/signing.ts";
+import {
+  errorBodySchema,
+  type JobResult,
+  jobIdSchema,
+  LEASE_HEADER,
+  type RegisterRequest,
+  registerResponseSchema,
+} from "../dispatch/wire.ts";
+import type { HostFacts } from "../domain/facts.ts";
+import type { Job, StepEvent } from "../domain/job.ts";
+import type { Platform } from "../domain/pair.ts";
+import { createLogger, type Logger } from "../log.ts";
+import {
+  RUNNER_CONFIG_FORMAT,
+  type RunnerConfig,
+  readRunnerConfig,
+  writeRunnerConfig,
+} from "./credentials.ts";
+
+/** The worker side (runner/executor.ts), injected so the listener knows nothing about hosts. */
+export interface JobExecutor {
+  preflight(job: Job): Promise<HostFacts>;
+  run(
+    job: Job,
+    onEvent: (event: Omit<StepEvent, "jobId" | "at">) => void,
+  ): Promise<{ ok: boolean; failedIndex?: number; facts?: HostFacts }>;
+}
+
+export class RunnerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunnerError";
+  }
+}
+
+export interface BackoffOptions {
+  /** First delay. Default 500 ms. */
+  initialMs?: number;
+  /** Ceiling. Default 30 s. */
+  maxMs?: number;
+  /** [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Default: a real timer, cut short by the abort signal. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Delay before retry number `attempt` (1, 2, ...): exponential, capped, with "equal jitter" — half
+ * fixed, half random — so a fleet that lost the bot at once does not come back in lock-step, yet
+ * no runner retries sooner than half the nominal delay.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
+  const initial = options.initialMs ?? 500;
+  const max = options.maxMs ?? 30_000;
+  const random = options.random ?? Math.random;
+  const nominal = Math.min(max, initial * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
+  return Math.round(nominal / 2 + (nominal / 2) * random());
+}
+
+const realSleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
+  try {
+    await delay(ms, undefined, signal === undefined ? undefined : { signal });
+  } catch {
+    // Aborted: the loop checks the signal itself.
+  }
+};
+
+// --- HTTP -------------------------------------------------------------------------------------
+
+interface HttpReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  json: unknown;
+}
+
+interface Transport {
+  send(
+    method: "GET" | "POST",
+    path: string,
+    options?: { body?: unknown; credential?: string; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<HttpReply>;
+  close(): void;
+}
+
+function createTransport(server: string, caFile?: string): Transport {
+  // A base with a trailing slash keeps a reverse proxy's path prefix (https://bot/momlink/).
+  const base = new URL(server.endsWith("/") ? server : `${server}/`);
+  const tls = base.protocol === "https:";
+  const ca = caFile === undefined ? undefined : readFileSync(caFile);
+  const agent = tls
+    ? new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(ca === undefined ? {} : { ca }) })
+    : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  return {
+    send(method, path, options = {}) {
+      const url = new URL(path, base);
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      const headers: Record<string, string> = { accept: "application/json" };
+      if (body !== undefined) {
+        headers["content-type"] = "application/json";
+        headers["content-length"] = String(Buffer.byteLength(body));
+      }
+      if (options.credential !== undefined) headers.authorization = `Bearer ${options.credential}`;
+      const make = tls ? httpsRequest : httpRequest;
+      return new Promise<HttpReply>((resolve, reject) => {
+        const req = make(
+          url,
+          { method, headers, agent, ...(options.signal ? { signal: options.signal } : {}) },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("error", reject);
+            res.on("end", () => {
+              const text = Buffer.concat(chunks).toString("utf8");
+              let json: unknown = null;
+              if (text !== "") {
+                try {
+                  json = JSON.parse(text);
+                } catch {
+                  json = { error: text.slice(0, 200) };
+                }
+              }
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+            });
+          },
+        );
+        req.setTimeout(options.timeoutMs ?? 30_000, () =>
+          req.destroy(new Error("the bot did not answer in time")),
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+function errorText(reply: HttpReply): string {
+  const parsed = errorBodySchema.safeParse(reply.json);
+  return parsed.success ? parsed.data.error : `HTTP ${reply.status}`;
+}
+
+const retryable = (status: number) => status >= 500 || status === 429 || status === 408;
+
+// --- registration -----------------------------------------------------------------------------
+
+export interface RegisterOptions {
+  server: string;
+  token: string;
+  configPath: string;
+  /** The runner name the token was issued for; checked by the bot when given. */
+  name?: string;
+  /** The bot's key id as `runners add` printed it: registration stops if the server's key differs. */
+  expectKeyId?: string;
+  caFile?: string;
+  hostname?: string;
+  platform?: Platform;
+  version?: string;
+  clock?: () => Date;
+}
+
+/** Exchanges a one-time token for a credential, pins the bot's public key, writes the config (0600). */
+export async function register(options: RegisterOptions): Promise<RunnerConfig> {
+  const transport = createTransport(options.server, options.caFile);
+  try {
+    const body: RegisterRequest = {
+      token: options.token,
+      version: options.version ?? runnerVersion(),
+      platform: options.platform ?? localPlatform(),
+      hostname: options.hostname ?? osHostname(),
+      ...(options.name === undefined ? {} : { name: options.name }),
+    };
+    let reply: HttpReply;
+    try {
+      reply = await transport.send("POST", "v1/register", { body });
+    } catch (err) {
+      throw new RunnerError(`cannot reach the bot at ${options.server}: ${(err as Error).message}`);
+    }
+    if (reply.status !== 200) {
+      throw new RunnerError(`registration refused (HTTP ${reply.status}): ${errorText(reply)}`);
+    }
+    const parsed = registerResponseSchema.safeParse(reply.json);
+    if (!parsed.success) throw new RunnerError("the bot's registration answer is not a momlink registration");
+    const response = parsed.data;
+    if (keyIdOf(response.publicKey) !== response.keyId) {
+      throw new RunnerError("the bot's public key does not match the key id it announced: not pinning it");
+    }
+    if (options.expectKeyId !== undefined && options.expectKeyId !== response.keyId) {
+      throw new RunnerError(
+        `the server's signing key is ${response.keyId}, but ${options.expectKeyId} was expected: this may not be your bot; nothing was saved`,
+      );
+    }
+    const config: RunnerConfig = {
+      format: RUNNER_CONFIG_FORMAT,
+      server: options.server,
+      name: response.name,
+      host: response.host,
+      platform: response.platform,
+      credential: response.credential,
+      publicKey: response.publicKey,
+      keyId: response.keyId,
+      registeredAt: (options.clock ?? (() => new Date()))().toISOString(),
+      ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
+    };
+    writeRunnerConfig(options.configPath, config);
+    return config;
+  } finally {
+    transport.close();
+  }
+}
+
+export function runnerVersion(): string {
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
+}
+
+function localPlatform(): Platform {
+  return process.platform === "win32" ? "windows" : "linux";
+}
+
+// --- the loop ---------------------------------------------------------------------------------
+
+export interface StartRunnerOptions {
+  configPath: string;
+  executor: JobExecutor;
+  /** Stops the loop; a job already running finishes and reports first. */
+  signal?: AbortSignal;
+  logger?: Logger;
+  clock?: () => Date;
+  backoff?: BackoffOptions;
+  /** Long-poll length asked of the bot. Default 25 s. */
+  waitSeconds?: number;
+  /** Heartbeat period while a job runs. Default: a third of the lease the bot announced. */
+  heartbeatMs?: number;
+  /** Attempts to deliver one event or result before giving up (the lease then decides). Default 8. */
+  deliveryAttempts?: number;
+}
+
+export type RunnerStop =
+  | { reason: "stopped" }
+  | { reason: "revoked"; message: string }
+  | { reason: "unauthorized"; message: string };
+
+/** Runs until `signal` aborts, or the bot revokes or no longer knows this runner's credential. */
+export async function startRunner(options: StartRunnerOptions): Promise<RunnerStop> {
+  const loaded = readRunnerConfig(options.configPath);
+  if (!loaded.ok) throw new RunnerError(loaded.error);
+  const config = loaded.config;
+  const pinned: KeyObject = createPublicKey(config.publicKey);
+  const logger = (options.logger ?? createLogger({ level: "silent" })).child({ runner: config.name });
+  const clock = options.clock ?? (() => new Date());
+  const sleep = options.backoff?.sleep ?? realSleep;
+  const signal = options.signal;
+  const waitSeconds = options.waitSeconds ?? 25;
+  const deliveryAttempts = options.deliveryAttempts ?? 8;
+  const transport = createTransport(config.server, config.caFile);
+  /** Jobs this process accepted, until their expiry: a job is never run twice, whoever re-sends it. */
+  const accepted = new Map<string, number>();
+  let stop: RunnerStop | null = null;
+
+  const backoffFor = (attempt: number) => backoffDelay(attempt, options.backoff);
+
+  const unauthorized = (reply: HttpReply): RunnerStop => {
+    const error = errorText(reply);
+    if (error === "revoked") {
+      const message = `the bot revoked runner "${config.name}": stopping. Ask an admin for a new token (momlink runners add ${config.name} --host ${config.host}) and register again.`;
+      logger.error(message);
+      return { reason: "revoked", message };
+    }
+    const message = `the bot refused runner "${config.name}"'s credential (${error}): stopping. Register again with a new token.`;
+    logger.error(message);
+    return { reason: "unauthorized", message };
+  };
+
+  /** POSTs with retries on network errors and 5xx; true when the bot acknowledged. */
+  async function deliver(path: string, body: unknown, what: string): Promise<boolean> {
+    for (let attempt = 1; attempt <= deliveryAttempts; attempt++) {
+      try {
+        const reply = await transport.send("POST", path, {
+          body,
+          credential: config.credential,
+          timeoutMs: 30_000,
+        });
+        if (reply.status >= 200 && reply.status < 300) return true;
+        if (reply.status === 401) {
+          stop ??= unauthorized(reply);
+          return false;
+        }
+        if (!retryable(reply.status)) {
+          logger.warn({ status: reply.status, reason: errorText(reply) }, `the bot did not take the ${what}`);
+          return false;
+        }
+        logger.warn({ status: reply.status, attempt }, `the bot failed to take the ${what}; retrying`);
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, attempt }, `could not send the ${what}; retrying`);
+      }
+      if (attempt < deliveryAttempts) await sleep(backoffFor(attempt));
+    }
+    logger.error(
+      `gave up sending the ${what}; the bot will report the job lost and its next pre-flight decides`,
+    );
+    return false;
+  }
+
+  async function report(jobId: string, result: JobResult): Promise<void> {
+    await deliver(`v1/jobs/${encodeURIComponent(jobId)}/result`, result, "job result");
+  }
+
+  /** Sends events one at a time, in the order the executor produced them. */
+  function eventSender(jobId: string) {
+    let seq = 0;
+    let chain = Promise.resolve();
+    let stopped = false;
+    return {
+      push(event: Omit<StepEvent, "jobId" | "at">) {
+        const full: StepEvent = { ...event, jobId, at: clock().toISOString() };
+        const n = ++seq;
+        chain = chain.then(async () => {
+          if (stopped) return;
+          const ok = await deliver(
+            `v1/jobs/${encodeURIComponent(jobId)}/events?seq=${n}`,
+            full,
+            `step event ${n}`,
+          );
+          if (!ok) stopped = true;
+        });
+      },
+      drain: () => chain,
+    };
+  }
+
+  function startHeartbeat(jobId: string, leaseMs: number): () => void {
+    const every = options.heartbeatMs ?? Math.max(1000, Math.floor(leaseMs / 3));
+    const timer = setInterval(() => {
+      transport
+        .send("POST", `v1/jobs/${encodeURIComponent(jobId)}/lease`, {
+          credential: config.credential,
+          timeoutMs: every,
+        })
+        .then((reply) => {
+          if (reply.status !== 200)
+            logger.warn({ status: reply.status, reason: errorText(reply) }, "heartbeat refused");
+        })
+        .catch((err: unknown) => logger.warn({ err: (err as Error).message }, "heartbeat failed"));
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  async function handle(wire: unknown, leaseMs: number): Promise<void> {
+    const now = clock();
+    for (const [id, until] of accepted) if (until < now.getTime()) accepted.delete(id);
+    const verdict = verifySignedJob(wire, pinned, { now, runnerName: config.name, host: config.host });
+    if (!verdict.ok) {
+      const jobId = jobIdOf(wire);
+      logger.error({ jobId, code: verdict.code, reason: verdict.reason }, "refused a job; nothing was run");
+      if (jobId !== undefined) {
+        await report(jobId, {
+          ok: false,
+          refused: true,
+          error: `refused (${verdict.code}): ${verdict.reason}`,
+        });
+      }
+      return;
+    }
+    const job = verdict.job;
+    if (accepted.has(job.id)) {
+      logger.error({ jobId: job.id }, "the bot sent a job this runner already took; not running it again");
+      await report(job.id, {
+        ok: false,
+        refused: true,
+        error: "refused (repeat): this runner already took this job",
+      });
+      return;
+    }
+    accepted.set(job.id, Date.parse(job.expiresAt));
+    logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId }, "running job");
+    const stopHeartbeat = startHeartbeat(job.id, leaseMs);
+    const events = eventSender(job.id);
+    let result: JobResult;
+    try {
+      result = await execute(job, events.push);
+    } catch (err) {
+      result = { ok: false, error: bounded(`the runner failed: ${(err as Error).message}`) };
+    } finally {
+      await events.drain();
+      stopHeartbeat();
+    }
+    logger.info({ jobId: job.id, ok: result.ok }, "job finished");
+    await report(job.id, result);
+  }
+
+  async function execute(
+    job: Job,
+    onEvent: (e: Omit<StepEvent, "jobId" | "at">) => void,
+  ): Promise<JobResult> {
+    switch (job.kind) {
+      case "preflight":
+        return { ok: true, facts: await options.executor.preflight(job) };
+      case "execute":
+      case "rollback":
+      case "verify": {
+        const out = await options.executor.run(job, onEvent);
+        return {
+          ok: out.ok,
+          ...(out.failedIndex === undefined ? {} : { failedIndex: out.failedIndex }),
+          ...(out.facts === undefined ? {} : { facts: out.facts }),
+        };
+      }
+      default: {
+        const never: never = job.kind;
+        return never;
+      }
+    }
+  }
+
+  logger.info({ server: config.server, host: config.host, keyId: config.keyId }, "runner started");
+  let failures = 0;
+  const aborted = () => signal?.aborted === true;
+  try {
+    while (stop === null && !aborted()) {
+      let reply: HttpReply;
+      try {
+        reply = await transport.send("GET", `v1/jobs/next?wait=${waitSeconds}`, {
+          credential: config.credential,
+          timeoutMs: (waitSeconds + 15) * 1000,
+          ...(signal === undefined ? {} : { signal }),
+        });
+      } catch (err) {
+        if (aborted()) break;
+        failures++;
+        const wait = backoffFor(failures);
+        logger.warn({ err: (err as Error).message, retryInMs: wait }, "cannot reach the bot; retrying");
+        await sleep(wait, signal);
+        continue;
+      }
+      if (reply.status === 401) {
+        stop = unauthorized(reply);
+        break;
+      }
+      if (reply.status === 204) {
+        failures = 0;
+        continue;
+      }
+      if (reply.status !== 200) {
+        failures++;
+        const wait = backoffFor(failures);
+        const level = retryable(reply.status) ? "warn" : "error";
+        logger[level](
+          { status: reply.status, reason: errorText(reply), retryInMs: wait },
+          "the bot did not hand out work",
+        );
+        await sleep(wait, signal);
+        continue;
+      }
+      failures = 0;
+      const lease = Number(reply.headers[LEASE_HEADER]);
+      await handle(reply.json, Number.isFinite(lease) && lease > 0 ? lease : 60_000);
+    }
+  } finally {
+    transport.close();
+  }
+  if (stop !== null) return stop;
+  logger.info("runner stopped");
+  return { reason: "stopped" };
+}
+
+function jobIdOf(wire: unknown): string | undefined {
+  if (typeof wire !== "object" || wire === null) return undefined;
+  const job = (wire as { job?: unknown }).job;
+  if (typeof job !== "object" || job === null) return undefined;
+  const parsed = jobIdSchema.safeParse((job as { id?: unknown }).id);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function bounded(text: string): string {
+  return text.length <= 4000 ? text : `${text.slice(0, 4000)}…`;
+}

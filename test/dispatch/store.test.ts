@@ -1,0 +1,64 @@
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DISPATCH_MIGRATIONS, migrateDispatch, openDispatchDb } from "../../src/dispatch/store.ts";
+import { currentVersion, MIGRATIONS } from "../../src/store/migrations.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { tempDir } from "./support.ts";
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+const tables = (db: DatabaseSync) =>
+  (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
+
+describe("the dispatcher's tables in the bot's database", () => {
+  it.each([
+    ["change store first", ["changes", "dispatch"]],
+    ["dispatcher first", ["dispatch", "changes"]],
+  ])("share one file with the change store, whichever opens it first (%s)", (_name, order) => {
+    const path = join(tmp.dir, "momlink.db");
+    for (const which of order) {
+      if (which === "changes") openSqliteStore(path).close();
+      else openDispatchDb(path).db.close();
+    }
+    // Both open again cleanly: neither mistakes the other's migrations for a newer schema.
+    openSqliteStore(path).close();
+    const { db } = openDispatchDb(path);
+    expect(tables(db)).toEqual(
+      expect.arrayContaining([
+        "changes",
+        "audit",
+        "dispatch_jobs",
+        "dispatch_runners",
+        "dispatch_schema_migrations",
+      ]),
+    );
+    expect(currentVersion(db)).toBe(MIGRATIONS.at(-1)?.version);
+    db.close();
+  });
+
+  it("applies its migrations once", () => {
+    const db = new DatabaseSync(":memory:");
+    expect(migrateDispatch(db)).toEqual(DISPATCH_MIGRATIONS.map((m) => m.version));
+    expect(migrateDispatch(db)).toEqual([]);
+  });
+
+  it("refuses tables written by a newer momlink, changing nothing", () => {
+    const db = new DatabaseSync(":memory:");
+    migrateDispatch(db, [
+      ...DISPATCH_MIGRATIONS,
+      { version: 99, name: "future", sql: "CREATE TABLE future (x)" },
+    ]);
+    expect(() => migrateDispatch(db)).toThrow(
+      /newer momlink \(dispatch schema 99; this build knows up to 1\)/,
+    );
+  });
+});

@@ -1,0 +1,319 @@
+// What runs on a MOM host once a verified job arrives. Nothing runs before the plan is rebuilt
+// here and found identical to the approved one (rederive.ts); then only the rebuilt plan's steps
+// for this host run, in order, stopping at the first failure, each re-checking the file system
+// right before it acts and reading the result back after.
+import type { DirFacts, HostFacts } from "../domain/facts.ts";
+import type { Job, StepEvent } from "../domain/job.ts";
+import type { Plan, Step, StepKind } from "../domain/plan.ts";
+import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/index.ts";
+import { createEmHomePolicy, type EmHomePolicy } from "./policy.ts";
+import { type Rederived, rederive } from "./rederive.ts";
+import { checkEmHome } from "./steps/check-em-home.ts";
+import { checkPrivilege } from "./steps/check-privilege.ts";
+import { checkServiceStopped } from "./steps/check-service-stopped.ts";
+import { checkSymlinkEvaluation } from "./steps/check-symlink-evaluation.ts";
+import { checkTarget } from "./steps/check-target.ts";
+import type { StepContext, StepOutcome } from "./steps/context.ts";
+import { inspectLinkPath } from "./steps/inspect-link-path.ts";
+import { mklink } from "./steps/mklink.ts";
+import { moveAside } from "./steps/move-aside.ts";
+import { removeLink } from "./steps/remove-link.ts";
+import { restore } from "./steps/restore.ts";
+import { seedShare } from "./steps/seed-share.ts";
+import { verifyLink } from "./steps/verify-link.ts";
+
+export interface ExecutorOptions {
+  platform: Platform;
+  /** `--allow-em-home` roots: EM_HOMEs this runner may touch (the root itself or below it). */
+  allowEmHome: string[];
+  /** Windows service name, or systemd unit on Linux (default IScopeEM). */
+  serviceName?: string;
+  /** This runner's host name as registered; jobs for any other host are refused. */
+  runnerHost: string;
+  /** Output kept per command (head and tail; default 16 KiB). */
+  outputLimitBytes?: number;
+  /**
+   * Count a service the runner cannot query (no systemd, no such unit) as stopped. Default false:
+   * an unverified service counts as running and blocks the plan. For hosts where the EM is not a
+   * service, and the sandbox.
+   */
+  unknownServiceIsStopped?: boolean;
+  /** Dir names this runner accepts (default: the domain's allow-list). */
+  allowedDirs?: readonly string[];
+  /** Per step kind time limits (defaults: seed-share 4 h, others 2 min). */
+  stepTimeoutMs?: Partial<Record<StepKind, number>>;
+  now?: () => Date;
+}
+
+export type ExecutorEvent = Omit<StepEvent, "jobId" | "at">;
+export type EventSink = (event: ExecutorEvent) => void;
+
+export interface RunResult {
+  ok: boolean;
+  /** The failing step's index (into steps or rollback); -1 when the pre-run re-check stopped the job. */
+  failedIndex?: number;
+  /** The host's facts after the job (read back), for the record. */
+  facts?: HostFacts;
+}
+
+export interface Executor {
+  /** Read-only: what this host looks like, for the plan. Only `preflight` jobs. */
+  preflight(job: Job, onEvent?: EventSink): Promise<HostFacts>;
+  /** `execute`, `rollback` or `verify` jobs. Throws JobRefusedError before any step when the job does not hold up. */
+  run(job: Job, onEvent: EventSink): Promise<RunResult>;
+}
+
+/** The job was refused before anything ran on the host; `reasons` say why, one sentence each. */
+export class JobRefusedError extends Error {
+  readonly reasons: string[];
+  constructor(jobId: string, reasons: string[]) {
+    super(`job ${jobId} refused: ${reasons.join("; ")}`);
+    this.name = "JobRefusedError";
+    this.reasons = reasons;
+  }
+}
+
+const DEFAULT_TIMEOUTS: Readonly<Record<StepKind, number>> = {
+  "seed-share": 4 * 60 * 60_000,
+  "move-aside": 120_000,
+  mklink: 120_000,
+  "verify-link": 120_000,
+  "remove-link": 120_000,
+  restore: 120_000,
+};
+
+export function createExecutor(options: ExecutorOptions): Executor {
+  const { platform } = options;
+  const policy: EmHomePolicy = createEmHomePolicy(platform.name, options.allowEmHome);
+  const now = options.now ?? (() => new Date());
+  let busyWith: string | null = null;
+
+  const accept = (job: Job, kinds: readonly Job["kind"][]): Rederived => {
+    const id = typeof job?.id === "string" ? job.id : "?";
+    if (!kinds.includes(job?.kind)) {
+      throw new JobRefusedError(id, [
+        `a ${String(job?.kind)} job does not belong here (expected ${kinds.join(" or ")})`,
+      ]);
+    }
+    const result = rederive(job, {
+      platform: platform.name,
+      runnerHost: options.runnerHost,
+      policy,
+      now: now(),
+      ...(options.allowedDirs === undefined ? {} : { allowedDirs: options.allowedDirs }),
+    });
+    if (!result.ok) throw new JobRefusedError(id, result.reasons);
+    return result.value;
+  };
+
+  const contextFor = ({ plan, hostPlan, job }: Rederived): StepContext => ({
+    platform,
+    emHome: hostPlan.emHome,
+    share: plan.share,
+    changeId: job.changeId,
+    serviceName: options.serviceName ?? "IScopeEM",
+    unknownServiceIsStopped: options.unknownServiceIsStopped ?? false,
+    outputLimit: options.outputLimitBytes ?? 16_384,
+    timeoutMs: (kind) => options.stepTimeoutMs?.[kind] ?? DEFAULT_TIMEOUTS[kind],
+  });
+
+  return {
+    async preflight(job, onEvent) {
+      const derived = accept(job, ["preflight"]);
+      return collectFacts(contextFor(derived), derived.plan, options.runnerHost, safeSink(onEvent));
+    },
+
+    async run(job, onEvent) {
+      const derived = accept(job, ["execute", "rollback", "verify"]);
+      const emit = safeSink(onEvent);
+      const ctx = contextFor(derived);
+      const { plan, hostPlan } = derived;
+
+      if (job.kind === "verify") {
+        return verifyAll(ctx, plan, hostPlan.steps, options.runnerHost, emit);
+      }
+      if (job.kind === "execute") {
+        const blockers = plan.hosts.flatMap((h) => h.blockers.map((b) => `${h.host}: ${b}`));
+        if (blockers.length > 0) throw new JobRefusedError(job.id, ["the plan is blocked", ...blockers]);
+      }
+      if (busyWith !== null) {
+        throw new JobRefusedError(job.id, [`job ${busyWith} is still changing this host`]);
+      }
+      busyWith = job.id;
+      try {
+        if (job.kind === "execute" && hostPlan.facts !== null) {
+          const current = await collectFacts(ctx, plan, options.runnerHost);
+          const drift = driftOf(hostPlan.facts, current);
+          if (drift.length > 0) {
+            emit({
+              index: -1,
+              kind: "preflight",
+              dir: "",
+              status: "failed",
+              output: clip(
+                `stopped before any step: the host changed since the plan was approved; run pre-flight again and re-plan.\n${drift.join("\n")}`,
+              ),
+            });
+            return { ok: false, failedIndex: -1, facts: current };
+          }
+        }
+        const steps = job.kind === "execute" ? hostPlan.steps : hostPlan.rollback;
+        for (const [index, step] of steps.entries()) {
+          const base = { index, kind: step.kind, dir: step.dir };
+          if (step.noop) {
+            emit({ ...base, status: "skipped", output: `already in place, not run: ${step.line}` });
+            continue;
+          }
+          emit({ ...base, status: "started", output: "" });
+          const outcome = await runStep(ctx, step, { writeProbe: true });
+          emit({ ...base, status: outcome.status, output: clip(outcome.output, EVENT_OUTPUT_LIMIT) });
+          if (outcome.status === "failed") {
+            return {
+              ok: false,
+              failedIndex: index,
+              facts: await collectFacts(ctx, plan, options.runnerHost),
+            };
+          }
+        }
+        return { ok: true, facts: await collectFacts(ctx, plan, options.runnerHost) };
+      } finally {
+        busyWith = null;
+      }
+    },
+  };
+}
+
+/** One step by kind; a new kind fails to compile here until it is handled. */
+async function runStep(ctx: StepContext, step: Step, verify: { writeProbe: boolean }): Promise<StepOutcome> {
+  try {
+    switch (step.kind) {
+      case "seed-share":
+        return await seedShare(ctx, step);
+      case "move-aside":
+        return await moveAside(ctx, step);
+      case "mklink":
+        return await mklink(ctx, step);
+      case "verify-link":
+        return await verifyLink(ctx, step, verify);
+      case "remove-link":
+        return await removeLink(ctx, step);
+      case "restore":
+        return await restore(ctx, step);
+      default: {
+        const unhandled: never = step.kind;
+        return { status: "failed", output: `unknown step kind ${String(unhandled)}` };
+      }
+    }
+  } catch (error) {
+    // An I/O error while checking or reading back: the step failed, and says how.
+    return { status: "failed", output: `the runner could not complete the step: ${errorText(error)}` };
+  }
+}
+
+/** A read-only check of the live links (verify jobs): every verify-link step, none stopping the rest. */
+async function verifyAll(
+  ctx: StepContext,
+  plan: Plan,
+  steps: Step[],
+  runnerHost: string,
+  emit: EventSink,
+): Promise<RunResult> {
+  let failedIndex: number | undefined;
+  for (const [index, step] of steps.entries()) {
+    if (step.kind !== "verify-link") continue;
+    const base = { index, kind: step.kind, dir: step.dir };
+    emit({ ...base, status: "started", output: "" });
+    const outcome = await runStep(ctx, step, { writeProbe: false });
+    emit({ ...base, status: outcome.status, output: clip(outcome.output, EVENT_OUTPUT_LIMIT) });
+    if (outcome.status === "failed") failedIndex ??= index;
+  }
+  const facts = await collectFacts(ctx, plan, runnerHost);
+  return failedIndex === undefined ? { ok: true, facts } : { ok: false, failedIndex, facts };
+}
+
+/** Every pre-flight check, in the order an operator would do them by hand. */
+async function collectFacts(
+  ctx: StepContext,
+  plan: Plan,
+  runnerHost: string,
+  emit?: EventSink,
+): Promise<HostFacts> {
+  const note = (kind: string, dir: string, output: string) =>
+    emit?.({ index: -1, kind, dir, status: "succeeded", output: clip(output) });
+
+  const emHome = await checkEmHome(ctx);
+  note("check-em-home", "", emHome.detail);
+  const service = await checkServiceStopped(ctx);
+  note("check-service-stopped", "", service.detail);
+  const privilege = await checkPrivilege(ctx);
+  note("check-privilege", "", privilege.detail);
+  const evaluation = await checkSymlinkEvaluation(ctx);
+  note("check-symlink-evaluation", "", evaluation.detail);
+
+  const dirs: DirFacts[] = [];
+  for (const dir of plan.dirs) {
+    const link = await inspectLinkPath(ctx, dir);
+    note("inspect-link-path", dir, link.detail);
+    const target = await checkTarget(ctx, dir);
+    note("check-target", dir, target.detail);
+    dirs.push({
+      dir,
+      linkPath: link.linkPath,
+      ...(link.currentTarget === undefined ? {} : { currentTarget: link.currentTarget }),
+      share: target.share,
+    });
+  }
+  return {
+    host: runnerHost,
+    emHomeExists: emHome.emHomeExists,
+    emHomeHoldsEm: emHome.emHomeHoldsEm,
+    serviceStopped: service.serviceStopped,
+    canCreateSymlinks: privilege.canCreateSymlinks,
+    symlinkL2R: evaluation.symlinkL2R,
+    dirs,
+  };
+}
+
+/**
+ * What changed on this host since its facts were approved. Share facts are left to the steps:
+ * the primary's seeding legitimately fills the share before the secondary runs, and each step
+ * re-checks the share itself before acting.
+ */
+export function driftOf(approved: HostFacts, now: HostFacts): string[] {
+  const drift: string[] = [];
+  const flags = [
+    "emHomeExists",
+    "emHomeHoldsEm",
+    "serviceStopped",
+    "canCreateSymlinks",
+    "symlinkL2R",
+  ] as const;
+  for (const flag of flags) {
+    if (approved[flag] !== now[flag]) drift.push(`${flag} was ${approved[flag]}, is ${now[flag]}`);
+  }
+  for (const planned of approved.dirs) {
+    const current = now.dirs.find((d) => d.dir === planned.dir);
+    if (current === undefined) continue;
+    if (planned.linkPath !== current.linkPath || planned.currentTarget !== current.currentTarget) {
+      const show = (d: DirFacts) =>
+        `${d.linkPath}${d.currentTarget === undefined ? "" : ` (${d.currentTarget})`}`;
+      drift.push(`${planned.dir} was ${show(planned)}, is ${show(current)}`);
+    }
+  }
+  return drift;
+}
+
+/** Reporting must never abandon a half-done sequence of steps: a failing sink is ignored here. */
+function safeSink(onEvent: EventSink | undefined): EventSink {
+  return (event) => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // The dispatcher client queues and retries its own sends; the host's work goes on.
+    }
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,130 @@
+// Everything that differs between a Windows and a Linux MOM host sits behind this interface.
+// Steps ask questions (what is at this path?) and run approved steps through it; only
+// windows.ts knows about cmd.exe, only linux.ts about coreutils.
+import { randomBytes } from "node:crypto";
+import { unlink, writeFile } from "node:fs/promises";
+import type { Platform as PlatformName } from "../../domain/pair.ts";
+import type { Step } from "../../domain/plan.ts";
+
+export type { PlatformName };
+
+/** What a path holds, seen without following it. */
+export type PathState =
+  | { kind: "missing" }
+  | { kind: "directory" }
+  | { kind: "file" }
+  /** A directory symbolic link (Windows: `<SYMLINKD>`), with its target exactly as stored. */
+  | { kind: "symlink"; target: string }
+  /** A Windows junction or another directory reparse point that is not a symbolic link. */
+  | { kind: "junction"; target: string };
+
+/** A read-only probe: `ok` null means the runner could not tell (reported, never assumed). */
+export interface Probe {
+  ok: boolean | null;
+  detail: string;
+}
+
+export interface ServiceProbe {
+  state: "running" | "stopped" | "unknown";
+  detail: string;
+}
+
+export interface RunOptions {
+  /** EM_HOME: every approved line runs with it as the working directory. */
+  cwd: string;
+  timeoutMs: number;
+  outputLimit: number;
+}
+
+export interface CommandOutcome {
+  /** Refused before any process started: the line or argv is outside the closed vocabulary. */
+  refused?: string;
+  ok: boolean;
+  exitCode: number | null;
+  /** UTF-8, bounded (head and tail kept when long). */
+  output: string;
+  timedOut: boolean;
+}
+
+export interface Platform {
+  readonly name: PlatformName;
+  /** `<base><sep><name>` the way the plan builder joins paths for this platform. */
+  join(base: string, name: string): string;
+  /** Path equality as the file system sees it (case-insensitive on Windows). */
+  samePath(a: string, b: string): boolean;
+  /** `path` is `root` or below it, on whole path components. */
+  isUnder(path: string, root: string): boolean;
+  inspect(path: string): Promise<PathState>;
+  /** A directory (following links) or not. */
+  isDirectory(path: string): Promise<boolean>;
+  isFile(path: string): Promise<boolean>;
+  /** Entry names of a directory (following links), or null when it cannot be listed. */
+  list(path: string): Promise<string[] | null>;
+  writable(path: string): Promise<boolean>;
+  /** Writes and removes a uniquely named file in `dir` (following links): can this process really write there? */
+  writeProbe(dir: string): Promise<Probe>;
+  serviceState(name: string): Promise<ServiceProbe>;
+  /** Whether this process may create the directory links the plan needs inside `emHome`. */
+  symlinkPrivilege(emHome: string): Promise<Probe>;
+  /** Whether a local link to a remote target can be followed (Windows SymlinkEvaluation L2R). */
+  symlinkL2R(): Promise<Probe>;
+  /** Runs one approved mutating step (Windows: `step.line`; Linux: `step.argv`). */
+  run(step: Step, options: RunOptions): Promise<CommandOutcome>;
+}
+
+/** The write probe both platforms share: plain file I/O, no command line involved. */
+export async function probeWrite(dir: string, join: (base: string, name: string) => string): Promise<Probe> {
+  const name = `.momlink-write-probe-${randomBytes(6).toString("hex")}`;
+  const file = join(dir, name);
+  try {
+    await writeFile(file, "momlink write probe\n", { flag: "wx" });
+  } catch (error) {
+    return {
+      ok: false,
+      detail: `cannot write in ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  try {
+    await unlink(file);
+  } catch (error) {
+    return { ok: null, detail: `wrote ${name} in ${dir} but could not remove it: ${String(error)}` };
+  }
+  return { ok: true, detail: `wrote and removed a test file in ${dir}` };
+}
+
+/** Bounded text for reports: a step event carries at most this many characters. */
+export const EVENT_OUTPUT_LIMIT = 16_384;
+
+export function clip(text: string, limit = EVENT_OUTPUT_LIMIT): string {
+  if (text.length <= limit) return text;
+  const marker = "\n[... output shortened ...]\n";
+  const keep = Math.max(0, limit - marker.length);
+  const head = Math.floor(keep / 2);
+  return `${text.slice(0, head)}${marker}${text.slice(text.length - (keep - head))}`;
+}
+
+export function describePathState(state: PathState): string {
+  switch (state.kind) {
+    case "missing":
+      return "nothing (missing)";
+    case "directory":
+      return "a real directory";
+    case "file":
+      return "a file";
+    case "symlink":
+      return `a directory link to ${JSON.stringify(state.target)}`;
+    case "junction":
+      return `a junction to ${JSON.stringify(state.target)}`;
+    default: {
+      const unhandled: never = state;
+      throw new Error(`unhandled path state ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+/** The platform layer for this runner (chosen by configuration, not guessed from the job). */
+export async function createPlatform(name: PlatformName): Promise<Platform> {
+  // Loaded on demand: a Linux runner never loads the cmd.exe layer and vice versa.
+  if (name === "windows") return (await import("./windows.ts")).createWindowsPlatform();
+  return (await import("./linux.ts")).createLinuxPlatform();
+}

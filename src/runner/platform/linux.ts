@@ -1,0 +1,228 @@
+// Linux MOM hosts: approved steps run as argv through execa with no shell (`cp -a`, `mv`,
+// `ln -s`, `rm`); facts come from the file system itself. The argv is held to the shapes the
+// plan builder emits before anything starts, like the Windows layer does with its lines.
+import { access, constants, lstat, readdir, readlink, stat } from "node:fs/promises";
+import { posix } from "node:path";
+import type { Step } from "../../domain/plan.ts";
+import {
+  type CommandOutcome,
+  type PathState,
+  type Platform,
+  type Probe,
+  probeWrite,
+  type RunOptions,
+  type ServiceProbe,
+} from "./index.ts";
+import { execaStarter, type ProcessStarter } from "./process.ts";
+
+export interface LinuxPlatformOptions {
+  start?: ProcessStarter;
+  factTimeoutMs?: number;
+}
+
+const ASIDE = /^(.+)\.pre-CHG-[1-9][0-9]{0,8}$/;
+
+/** Is `argv` one the plan builder emits for this step kind? Returns the reason when not. */
+export function argvProblem(kind: Step["kind"], argv: readonly string[]): string | null {
+  for (const word of argv) {
+    if (typeof word !== "string" || word.length === 0 || /\p{Cc}/u.test(word)) {
+      return `argument ${JSON.stringify(word)} is empty or holds a control character`;
+    }
+  }
+  const [command, ...args] = argv;
+  const shape = (expected: string, ok: boolean) => (ok ? null : `a ${kind} step runs only \`${expected}\``);
+  switch (kind) {
+    case "seed-share": {
+      const [flag, from = "", to = ""] = args;
+      return (
+        shape(
+          "cp -a <EM_HOME>/<dir>/. <share>/<dir>/",
+          command === "cp" && flag === "-a" && args.length === 3,
+        ) ??
+        absoluteProblem(from.replace(/\/\.$/, ""), "source", from.endsWith("/.")) ??
+        absoluteProblem(to.replace(/\/$/, ""), "target", to.endsWith("/")) ??
+        (posix.basename(from.slice(0, -2)) === posix.basename(to.slice(0, -1))
+          ? null
+          : "cp source and target must end in the same directory name")
+      );
+    }
+    case "move-aside":
+    case "restore": {
+      const [from = "", to = ""] = args;
+      const problem =
+        shape("mv <dir> <dir>.pre-CHG-<n>", command === "mv" && args.length === 2) ??
+        nameProblem(from) ??
+        nameProblem(to);
+      if (problem) return problem;
+      const aside = kind === "move-aside" ? to : from;
+      const plain = kind === "move-aside" ? from : to;
+      return ASIDE.exec(aside)?.[1] === plain
+        ? null
+        : `mv is only for <dir> <-> <dir>.pre-CHG-<n>, not ${from} -> ${to}`;
+    }
+    case "mklink": {
+      const [flag, target = "", name = ""] = args;
+      return (
+        shape("ln -s <share>/<dir> <dir>", command === "ln" && flag === "-s" && args.length === 3) ??
+        absoluteProblem(target, "link target", true) ??
+        nameProblem(name) ??
+        (posix.basename(target) === name ? null : `link name ${name} is not the target's last component`)
+      );
+    }
+    case "remove-link": {
+      const [name = ""] = args;
+      return shape("rm <dir>", command === "rm" && args.length === 1) ?? nameProblem(name);
+    }
+    case "verify-link":
+      return "verify-link is read back by the runner, never run as a command";
+    default: {
+      const unhandled: never = kind;
+      return `unknown step kind ${String(unhandled)}`;
+    }
+  }
+}
+
+/** A plain name inside EM_HOME; a leading `-` would be read as an option. */
+function nameProblem(name: string): string | null {
+  if (name.includes("/") || name === "." || name === ".." || name.startsWith("-") || name === "") {
+    return `${JSON.stringify(name)} must be a plain directory name inside EM_HOME`;
+  }
+  return null;
+}
+
+function absoluteProblem(path: string, what: string, shapeOk: boolean): string | null {
+  if (!shapeOk || !path.startsWith("/") || path === "/") {
+    return `${what} ${JSON.stringify(path)} is not in the approved form`;
+  }
+  if (path.split("/").some((part, i) => i > 0 && (part === "" || part === "." || part === ".."))) {
+    return `${what} ${JSON.stringify(path)} has an empty or relative component`;
+  }
+  return null;
+}
+
+export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platform {
+  const start = options.start ?? execaStarter;
+  const factTimeoutMs = options.factTimeoutMs ?? 30_000;
+  // Messages in a stable language, file names still shown as UTF-8.
+  const env = { LC_ALL: "C.UTF-8" };
+
+  return {
+    name: "linux",
+    join: (base, name) => `${base}/${name}`,
+    samePath: (a, b) => a === b,
+    isUnder: (path, root) => {
+      const r = root.length > 1 ? root.replace(/\/+$/, "") : root;
+      return path === r || path.startsWith(r === "/" ? "/" : `${r}/`);
+    },
+    async inspect(path): Promise<PathState> {
+      let info: Awaited<ReturnType<typeof lstat>>;
+      try {
+        info = await lstat(path);
+      } catch (error) {
+        if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return { kind: "missing" };
+        throw error;
+      }
+      if (info.isSymbolicLink()) return { kind: "symlink", target: await readlink(path) };
+      if (info.isDirectory()) return { kind: "directory" };
+      return { kind: "file" };
+    },
+    isDirectory: (path) =>
+      stat(path).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ),
+    isFile: (path) =>
+      stat(path).then(
+        (s) => s.isFile(),
+        () => false,
+      ),
+    list: (path) =>
+      readdir(path).then(
+        (names) => names,
+        () => null,
+      ),
+    writable: (path) =>
+      access(path, constants.W_OK | constants.X_OK).then(
+        () => true,
+        () => false,
+      ),
+    writeProbe: (dir) => probeWrite(dir, posix.join),
+    async serviceState(unit): Promise<ServiceProbe> {
+      if (!/^[A-Za-z0-9:_.@\\-]{1,256}$/.test(unit) || unit.startsWith("-")) {
+        return { state: "unknown", detail: `${JSON.stringify(unit)} is not a systemd unit name` };
+      }
+      // `show` rather than `is-active`: is-active calls an unknown unit "inactive", which would
+      // pass a misspelt unit name off as a stopped service.
+      const result = await start({
+        file: "systemctl",
+        args: ["show", "--property=LoadState,ActiveState", "--", unit],
+        timeoutMs: factTimeoutMs,
+        outputLimit: 4096,
+        env,
+      });
+      const text = Buffer.from(result.output).toString("utf8");
+      if (result.startError !== undefined) {
+        return {
+          state: "unknown",
+          detail: `systemctl is not available here (${result.startError.slice(0, 200)})`,
+        };
+      }
+      const load = /^LoadState=(.*)$/m.exec(text)?.[1];
+      const active = /^ActiveState=(.*)$/m.exec(text)?.[1];
+      if (result.exitCode !== 0 || load === undefined || active === undefined) {
+        return { state: "unknown", detail: `systemctl show ${unit}: ${text.trim().slice(0, 400)}` };
+      }
+      if (load === "not-found") return { state: "unknown", detail: `systemd knows no unit ${unit}` };
+      const stopped = active === "inactive" || active === "failed";
+      return { state: stopped ? "stopped" : "running", detail: `systemd unit ${unit}: ${active}` };
+    },
+    async symlinkPrivilege(emHome): Promise<Probe> {
+      // Any Linux user may create symlinks; what matters is writing (and searching) EM_HOME.
+      const ok = await access(emHome, constants.W_OK | constants.X_OK).then(
+        () => true,
+        () => false,
+      );
+      return { ok, detail: ok ? `${emHome} is writable` : `${emHome} is not writable by this user` };
+    },
+    symlinkL2R: async () => ({
+      ok: true,
+      detail: "not applicable on Linux: symlinks to NFS paths always resolve",
+    }),
+    async run(step: Step, runOptions: RunOptions): Promise<CommandOutcome> {
+      const problem = argvProblem(step.kind, step.argv);
+      if (problem !== null) {
+        return {
+          refused: problem,
+          ok: false,
+          exitCode: null,
+          output: `refused: ${problem}`,
+          timedOut: false,
+        };
+      }
+      const [file = "", ...args] = step.argv;
+      const result = await start({
+        file,
+        args,
+        cwd: runOptions.cwd,
+        timeoutMs: runOptions.timeoutMs,
+        outputLimit: runOptions.outputLimit,
+        env,
+      });
+      const notes = [
+        result.startError ? `${file} did not start: ${result.startError}` : "",
+        result.timedOut ? `stopped after ${runOptions.timeoutMs} ms` : "",
+      ].filter(Boolean);
+      const output = new TextDecoder("utf-8").decode(result.output);
+      return {
+        ok: result.exitCode === 0 && !result.timedOut,
+        exitCode: result.exitCode,
+        output: [output, ...notes].filter(Boolean).join("\n"),
+        timedOut: result.timedOut,
+      };
+    },
+  };
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof Error && "code" in error && error.code === code;
+}

@@ -1,0 +1,30 @@
+// The EM service must be stopped while its directories are relinked: the shared state has one
+// writer at a time. A service the runner cannot query counts as running unless the runner's
+// administrator said otherwise (hosts without systemd, sandboxes).
+import type { StepContext } from "./context.ts";
+
+export interface ServiceCheck {
+  serviceStopped: boolean;
+  detail: string;
+}
+
+export async function checkServiceStopped(ctx: StepContext): Promise<ServiceCheck> {
+  const probe = await ctx.platform.serviceState(ctx.serviceName);
+  switch (probe.state) {
+    case "stopped":
+      return { serviceStopped: true, detail: probe.detail };
+    case "running":
+      return { serviceStopped: false, detail: probe.detail };
+    case "unknown":
+      return ctx.unknownServiceIsStopped
+        ? {
+            serviceStopped: true,
+            detail: `${probe.detail}; counted as stopped by this runner's configuration`,
+          }
+        : { serviceStopped: false, detail: `${probe.detail}; not verified, so not counted as stopped` };
+    default: {
+      const unhandled: never = probe.state;
+      throw new Error(`unhandled service state ${String(unhandled)}`);
+    }
+  }
+}

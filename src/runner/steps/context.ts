@@ -1,0 +1,90 @@
+// What every step is given, and what it gives back. Steps do one thing each; they reach the host
+// only through the platform layer.
+import type { Step, StepKind } from "../../domain/plan.ts";
+import { clip, describePathState, type PathState, type Platform } from "../platform/index.ts";
+
+export interface StepContext {
+  platform: Platform;
+  emHome: string;
+  /** The share root of the plan (UNC on Windows, a mount path on Linux). */
+  share: string;
+  changeId: string;
+  serviceName: string;
+  /** How to count a service the runner cannot find or query (see ExecutorOptions). */
+  unknownServiceIsStopped: boolean;
+  outputLimit: number;
+  timeoutMs(kind: StepKind): number;
+}
+
+export interface StepOutcome {
+  status: "succeeded" | "failed" | "skipped";
+  /** What was found, what ran, what it said, what was read back. */
+  output: string;
+}
+
+export interface DirPaths {
+  /** `<EM_HOME>/<dir>`: where the link goes. */
+  local: string;
+  /** `<share>/<dir>`: what the link points at, exactly as the plan writes it. */
+  target: string;
+  asideName: string;
+  /** `<EM_HOME>/<dir>.pre-<change>`: where the real directory waits. */
+  aside: string;
+}
+
+export function pathsOf(ctx: StepContext, dir: string): DirPaths {
+  const asideName = `${dir}.pre-${ctx.changeId}`;
+  return {
+    local: ctx.platform.join(ctx.emHome, dir),
+    target: ctx.platform.join(ctx.share, dir),
+    asideName,
+    aside: ctx.platform.join(ctx.emHome, asideName),
+  };
+}
+
+export function isLinkTo(ctx: StepContext, state: PathState, target: string): boolean {
+  return state.kind === "symlink" && ctx.platform.samePath(state.target, target);
+}
+
+export const describe = describePathState;
+
+export function succeeded(...lines: string[]): StepOutcome {
+  return { status: "succeeded", output: clip(lines.filter(Boolean).join("\n")) };
+}
+export function failed(...lines: string[]): StepOutcome {
+  return { status: "failed", output: clip(lines.filter(Boolean).join("\n")) };
+}
+export function skipped(...lines: string[]): StepOutcome {
+  return { status: "skipped", output: clip(lines.filter(Boolean).join("\n")) };
+}
+
+/**
+ * A step whose precondition no longer holds: with a `when` (a worst-case plan) it is skipped;
+ * without one, the approved facts said it held, so the world changed since approval.
+ */
+export function notNow(step: Step, found: string): StepOutcome {
+  return step.when === undefined
+    ? failed(`not run: the facts changed since approval (${found}); run pre-flight again and re-plan`)
+    : skipped(`skipped: [${step.when}] does not hold now (${found})`);
+}
+
+/** Runs the approved command for `step`; `report` says what ran and what it printed. */
+export async function runApproved(ctx: StepContext, step: Step): Promise<{ ok: boolean; report: string }> {
+  const outcome = await ctx.platform.run(step, {
+    cwd: ctx.emHome,
+    timeoutMs: ctx.timeoutMs(step.kind),
+    outputLimit: ctx.outputLimit,
+  });
+  const shown = ctx.platform.name === "windows" ? step.line : step.argv.join(" ");
+  if (outcome.refused !== undefined) {
+    return { ok: false, report: `refused before starting: ${outcome.refused}` };
+  }
+  const status = outcome.timedOut
+    ? "timed out"
+    : `exit code ${outcome.exitCode === null ? "none" : String(outcome.exitCode)}`;
+  const text = outcome.output.trim();
+  return {
+    ok: outcome.ok,
+    report: [`ran: ${shown} (${status})`, text === "" ? "" : text].filter(Boolean).join("\n"),
+  };
+}

@@ -1,0 +1,299 @@
+// The Windows platform layer, checked on any OS: what it refuses before starting a process, what
+// exactly it starts for an accepted line, and how it reads sc/fsutil answers. No Wine here; the
+// Wine lane (windows.wine.test.ts) checks what cmd.exe makes of the accepted lines.
+import { describe, expect, it } from "vitest";
+import type { Step } from "../../../src/domain/plan.ts";
+import type { ProcessStarter, StartRequest, StartResult } from "../../../src/runner/platform/process.ts";
+import {
+  checkCmdLine,
+  cmdSucceeded,
+  createWindowsPlatform,
+  decodeConsole,
+  runCmdLine,
+} from "../../../src/runner/platform/windows.ts";
+import { tokenizeCmd } from "../../support/cmd-tokenizer.ts";
+import { corpusLines } from "./windows-corpus.ts";
+
+const EM = "D:\\Introscope\\EM";
+const OK_LINE = 'mklink /D "config" "\\\\san-server\\mom-failover\\config"';
+
+function recordingStarter(answer: Partial<StartResult> = {}): {
+  start: ProcessStarter;
+  calls: StartRequest[];
+} {
+  const calls: StartRequest[] = [];
+  const start: ProcessStarter = async (request) => {
+    calls.push(request);
+    return { exitCode: 0, output: new Uint8Array(), truncated: false, timedOut: false, ...answer };
+  };
+  return { start, calls };
+}
+
+const run = (line: string, start: ProcessStarter, cwd = EM) =>
+  runCmdLine(line, {
+    cwd,
+    timeoutMs: 10_000,
+    outputLimit: 4096,
+    start,
+    cmdExe: "C:\\Windows\\System32\\cmd.exe",
+  });
+
+describe("lines the Windows layer refuses before any process starts", () => {
+  // [what, line, the reason must mention]
+  const hostile: [string, string, RegExp][] = [
+    [
+      "a second command after &",
+      'mklink /D "a" "\\\\s\\x" & echo PWNED',
+      /& at position 23: it starts a second command/,
+    ],
+    [
+      "a redirection into a file",
+      'mklink /D "config" "\\\\s\\share\\config" > C:\\pwned.txt',
+      /> at position \d+: it redirects output/,
+    ],
+    ["a pipe", 'rmdir "config" | more', /\| at position \d+/],
+    ["an input redirection", 'rmdir "config" < nul', /< at position \d+/],
+    ["a variable to expand", "%COMSPEC%", /% at position 1: cmd.exe expands %VAR%/],
+    [
+      "a variable inside quotes",
+      'mklink /D "config" "\\\\s\\%USERNAME%\\config"',
+      /% at position \d+.*even inside quotes/,
+    ],
+    ["delayed expansion inside quotes", 'mklink /D "config" "\\\\s\\!x!\\config"', /! at position \d+/],
+    ["cmd's escape character", 'mklink /D con^fig "\\\\s\\share\\config"', /\^ at position 14/],
+    ["a command group", '(rmdir "config")', /\( at position 1/],
+    [
+      "a quote that closes early and runs calc",
+      'mklink /D "config" "\\\\s\\share\\config"" & calc',
+      /& at position/,
+    ],
+    ["an unbalanced quote", 'mklink /D "config" "\\\\s\\share\\config', /unbalanced double quote/],
+    [
+      "a third quoted argument",
+      'mklink /D "config" "\\\\s\\share" "config"',
+      /not one of the runner's commands/,
+    ],
+    ["an unquoted target", "mklink /D config \\\\s\\share\\config", /not one of the runner's commands/],
+    [
+      "a line feed and a second line",
+      `${OK_LINE}\nrd /s /q C:\\`,
+      /control character U\+000A at position 54/,
+    ],
+    ["a carriage return", `${OK_LINE}\r`, /control character U\+000D/],
+    ["a NUL", `rmdir "config\0"`, /control character U\+0000/],
+    ["rd /s", 'rd /s /q "config"', /not one of the runner's commands/],
+    ["rmdir /s", 'rmdir /s /q "config"', /not one of the runner's commands/],
+    ["del", 'del /q "config\\*"', /not one of the runner's commands/],
+    ["free text", "echo hello", /not one of the runner's commands/],
+    ["an empty line", "", /empty/],
+    [
+      "a junction instead of a directory link",
+      'mklink /J "config" "\\\\s\\share\\config"',
+      /not one of the runner's commands/,
+    ],
+    ["a drive-letter target", 'mklink /D "config" "S:\\share\\config"', /not a UNC path/],
+    ["a device path target", 'mklink /D "config" "\\\\?\\UNC\\s\\share\\config"', /device path|contains \?/],
+    [
+      "a link name that is not the target's last component",
+      'mklink /D "data" "\\\\s\\share\\config"',
+      /not the target's last component/,
+    ],
+    ["a link outside EM_HOME", 'mklink /D "..\\config" "\\\\s\\share\\config"', /plain name inside EM_HOME/],
+    [
+      "a parent-directory target component",
+      'mklink /D "config" "\\\\s\\share\\..\\config"',
+      /relative component \.\./,
+    ],
+    ["move to an absolute path", 'move "config" "C:\\Windows\\config"', /plain name inside EM_HOME/],
+    ["move between unrelated names", 'move "config" "data"', /only for <dir> <-> <dir>\.pre-CHG-<n>/],
+    [
+      "robocopy mirroring (deletes in the target)",
+      'robocopy "D:\\EM\\config" "\\\\s\\share\\config" /MIR',
+      /not one of the runner's commands/,
+    ],
+    [
+      "robocopy with an extra switch",
+      'robocopy "D:\\EM\\config" "\\\\s\\share\\config" /E /COPY:DAT /R:1 /W:1 /PURGE',
+      /not one of the runner's commands/,
+    ],
+    [
+      "robocopy into another directory name",
+      'robocopy "D:\\EM\\config" "\\\\s\\share\\data" /E /COPY:DAT /R:1 /W:1',
+      /same directory name/,
+    ],
+    ["a trailing space", `${OK_LINE} `, /not one of the runner's commands/],
+    ["a full-width ampersand", 'mklink /D "config" "\\\\s\\share\\a＆b\\config"', /looks like &/],
+    ["a full-width quote", 'mklink /D "config" "\\\\s\\share\\a＂b\\config"', /looks like "/],
+  ];
+
+  it.each(hostile)("refuses %s", async (_what, line, reason) => {
+    const { start, calls } = recordingStarter();
+    const result = await run(line, start);
+    expect(result.refused).toMatch(reason);
+    expect(result.ok).toBe(false);
+    expect(calls).toEqual([]);
+  });
+
+  it.each([
+    ["a working directory that breaks out of its quotes", 'C:\\x" & calc'],
+    ["a relative working directory", "Introscope\\EM"],
+    ["a UNC working directory", "\\\\s\\share"],
+  ])("refuses %s", async (_what, cwd) => {
+    const { start, calls } = recordingStarter();
+    const result = await run(OK_LINE, start, cwd);
+    expect(result.refused).toMatch(/working directory/);
+    expect(calls).toEqual([]);
+  });
+
+  it("refuses a line whose verb does not belong to the step kind, even a well-formed one", async () => {
+    const { start, calls } = recordingStarter();
+    const platform = createWindowsPlatform({ start, systemRoot: "C:\\Windows" });
+    const step: Step = { kind: "mklink", dir: "config", line: 'rmdir "config"', argv: [] };
+    const result = await platform.run(step, { cwd: EM, timeoutMs: 1000, outputLimit: 1024 });
+    expect(result.refused).toMatch(/a mklink step does not run rmdir/);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe("lines the renderer emits", () => {
+  const corpus = corpusLines();
+
+  it("form a corpus of every command kind", () => {
+    expect(new Set(corpus.map((c) => c.kind))).toEqual(
+      new Set(["seed-share", "move-aside", "mklink", "remove-link", "restore"]),
+    );
+    expect(corpus.filter((c) => c.kind === "mklink").length).toBeGreaterThanOrEqual(30);
+  });
+
+  const byRequest = [...new Set(corpus.map((c) => c.request))].map(
+    (request) => [request, corpus.filter((c) => c.request === request)] as const,
+  );
+
+  it.each(byRequest)("%s: every line is accepted and means exactly its arguments", (_request, entries) => {
+    for (const entry of entries) {
+      const check = checkCmdLine(entry.line);
+      expect(check, entry.line).toEqual({ ok: true, value: { verb: expect.any(String), args: entry.args } });
+      // An independent model of cmd.exe's splitting agrees: no metacharacter, no expansion.
+      const parsed = tokenizeCmd(entry.line);
+      expect(parsed.unquotedMetachars, entry.line).toEqual([]);
+      expect(parsed.expansionChars, entry.line).toEqual([]);
+      const switches = entry.kind === "seed-share" ? ["/E", "/COPY:DAT", "/R:1", "/W:1"] : [];
+      expect(parsed.args.slice(-(entry.args.length + switches.length)), entry.line).toEqual([
+        ...entry.args,
+        ...switches,
+      ]);
+    }
+  });
+
+  it("starts cmd.exe /d /s /c with the approved text inside one pair of quotes, verbatim, in EM_HOME", async () => {
+    const { start, calls } = recordingStarter();
+    for (const entry of corpus) await run(entry.line, start, entry.cwd);
+    expect(calls).toHaveLength(corpus.length);
+    calls.forEach((call, i) => {
+      const entry = corpus[i];
+      expect(call).toMatchObject({
+        file: "C:\\Windows\\System32\\cmd.exe",
+        args: ["/d", "/s", "/c", `"${entry?.line}"`],
+        cwd: entry?.cwd,
+        verbatim: true,
+        timeoutMs: 10_000,
+      });
+    });
+  });
+});
+
+describe("exit codes and output", () => {
+  it.each([
+    ["robocopy", 0, true],
+    ["robocopy", 1, true],
+    ["robocopy", 7, true],
+    ["robocopy", 8, false],
+    ["robocopy", 16, false],
+    ["mklink", 0, true],
+    ["mklink", 1, false],
+    ["move", null, false],
+  ] as const)("%s exiting with %s counts as success: %s", (verb, code, ok) => {
+    expect(cmdSucceeded(verb, code)).toBe(ok);
+  });
+
+  it("reports a robocopy run that copied files (exit 1) as a success, and 8 as a failure", async () => {
+    const line =
+      'robocopy "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1';
+    expect((await run(line, recordingStarter({ exitCode: 1 }).start)).ok).toBe(true);
+    expect((await run(line, recordingStarter({ exitCode: 8 }).start)).ok).toBe(false);
+  });
+
+  it("decodes console output in the OEM code page, and UTF-8 as UTF-8", () => {
+    // "Zugriff verweigert: Übergröße" in code page 850
+    const cp850 = Buffer.from([0x9a, 0x62, 0x65, 0x72, 0x67, 0x72, 0x94, 0xe1, 0x65]);
+    expect(decodeConsole(cp850, 850)).toBe("Übergröße");
+    expect(decodeConsole(Buffer.from("été", "utf8"), 850)).toBe("été");
+    expect(decodeConsole(Buffer.from([0x82, 0x74, 0x82]), 437)).toBe("été");
+    expect(decodeConsole(Buffer.from([0x41, 0xff]), null)).toBe("A\ufffd");
+  });
+
+  it("reports a line that ran out of time as failed", async () => {
+    const result = await run(OK_LINE, recordingStarter({ exitCode: null, timedOut: true }).start);
+    expect(result).toMatchObject({ ok: false, timedOut: true });
+    expect(result.output).toContain("stopped after 10000 ms");
+  });
+});
+
+describe("Windows facts from sc.exe and fsutil.exe", () => {
+  const answering = (text: string, exitCode = 0): ProcessStarter =>
+    recordingStarter({
+      exitCode,
+      output: Buffer.from(text),
+    }).start;
+
+  it.each([
+    [
+      "STOPPED",
+      "SERVICE_NAME: IScopeEM\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : 1  STOPPED\r\n",
+      0,
+      "stopped",
+    ],
+    ["RUNNING", "SERVICE_NAME: IScopeEM\r\n        STATE              : 4  RUNNING\r\n", 0, "running"],
+    ["STOP_PENDING", "        STATE              : 3  STOP_PENDING\r\n", 0, "running"],
+    ["a missing service", "[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n", 1060, "unknown"],
+    ["unreadable output", "Zugriff verweigert\r\n", 5, "unknown"],
+  ] as const)("reads sc query's %s", async (_what, text, code, state) => {
+    const platform = createWindowsPlatform({ start: answering(text, code), systemRoot: "C:\\Windows" });
+    expect((await platform.serviceState("IScopeEM")).state).toBe(state);
+  });
+
+  it("never passes a service name that is not a plain name to sc.exe", async () => {
+    const { start, calls } = recordingStarter();
+    const platform = createWindowsPlatform({ start, systemRoot: "C:\\Windows" });
+    expect((await platform.serviceState('IScopeEM" & calc')).state).toBe("unknown");
+    expect(calls).toEqual([]);
+  });
+
+  it.each([
+    [
+      "enabled",
+      "Local to local symbolic links are enabled.\r\nLocal to remote symbolic links are enabled.\r\n",
+      true,
+    ],
+    [
+      "disabled",
+      "Local to local symbolic links are enabled.\r\nLocal to remote symbolic links are disabled.\r\n",
+      false,
+    ],
+    ["unreadable", "Error: Access is denied.\r\n", null],
+  ] as const)("reads SymlinkEvaluation L2R %s", async (_what, text, ok) => {
+    const platform = createWindowsPlatform({ start: answering(text), systemRoot: "C:\\Windows" });
+    expect((await platform.symlinkL2R()).ok).toBe(ok);
+  });
+
+  it("asks sc.exe and fsutil.exe by their System32 path, never through a PATH search", async () => {
+    const { start, calls } = recordingStarter();
+    const platform = createWindowsPlatform({ start, systemRoot: "C:\\Windows" });
+    await platform.serviceState("IScopeEM");
+    await platform.symlinkL2R();
+    expect(calls.map((c) => [c.file, c.args])).toEqual([
+      ["C:\\Windows\\System32\\sc.exe", ["query", "IScopeEM"]],
+      ["C:\\Windows\\System32\\fsutil.exe", ["behavior", "query", "SymlinkEvaluation"]],
+    ]);
+  });
+});

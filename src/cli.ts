@@ -1,8 +1,11 @@
-// The `momlink` command: one entry for the CLI, the bot (`serve`) and, later, the runner agent.
-// Each subcommand lives in src/cli/<name>.ts; this file only wires arguments to them.
-import { Command, CommanderError } from "commander";
+// The `momlink` command: one entry for the CLI, the bot (`serve`) and the runner agent.
+// Each subcommand lives in src/cli/<name>.ts; this file only wires arguments to them. Heavy
+// modules load lazily: `momlink plan` stays fast, and `momlink runner ...` never loads the bot's
+// SQLite store (a runner may run on a Node 22 without node:sqlite).
+import { Command, CommanderError, Option } from "commander";
 import { runPlanCommand } from "./cli/plan.ts";
 import { exportAudit, listRecords, showRecord } from "./cli/records.ts";
+import type { Registry } from "./dispatch/index.ts";
 import { PLAN_USAGE } from "./domain/grammar.ts";
 import type { ChangeStore } from "./store/store.ts";
 
@@ -46,9 +49,163 @@ program
 program
   .command("console")
   .summary("the local console: play Slack in this terminal against the real bot")
-  .action(async () => {
-    await run(async () => (await import("./serve.ts")).serve({ forceConsole: true }));
+  .option("--reset-sandbox", "wipe the console sandbox (./var/sandbox) and start it over")
+  .action(async (options: { resetSandbox?: boolean }) => {
+    await run(async () =>
+      (await import("./serve.ts")).serve({ forceConsole: true, resetSandbox: options.resetSandbox === true }),
+    );
   });
+
+const runners = program
+  .command("runners")
+  .summary("add, list and revoke the runner agents on the MOM hosts (admins, on the bot's machine)");
+
+runners
+  .command("add")
+  .description(
+    "Add a runner for a MOM host and print a one-time registration token (valid 1 hour, single use)\n" +
+      "and the exact `momlink runner register` command to run on that host.",
+  )
+  .argument("<name>", "the runner's name, e.g. the host's short name")
+  .requiredOption("--host <hostname>", "the MOM host it serves, as plans name it (primary=/secondary=)")
+  .addOption(
+    new Option("--platform <platform>", "the host's operating system")
+      .choices(["windows", "linux"])
+      .default("windows"),
+  )
+  .option(
+    "--server <url>",
+    "the runner API URL as the host reaches it (printed in the command; default: this machine)",
+  )
+  .option("--reissue", "issue a new token for an existing runner (registering replaces its credential)")
+  .option("--json", "print JSON (name, host, platform, token, expiresAt, keyId, registerCommand)")
+  .action(
+    async (
+      name: string,
+      options: {
+        host: string;
+        platform: "windows" | "linux";
+        server?: string;
+        reissue?: boolean;
+        json?: boolean;
+      },
+    ) => {
+      await withRegistry(async ({ registry, runnerPort }) => {
+        const { addRunner, defaultServerUrl } = await import("./cli/runners.ts");
+        return addRunner(
+          registry,
+          {
+            name,
+            host: options.host,
+            platform: options.platform,
+            server: options.server ?? defaultServerUrl(runnerPort),
+            serverGuessed: options.server === undefined,
+            ...(options.reissue ? { reissue: true } : {}),
+            ...(options.json ? { json: true } : {}),
+          },
+          io,
+        );
+      });
+    },
+  );
+
+runners
+  .command("list")
+  .description(
+    "List runners: name, host, platform, version, last seen, status (pending, online, offline, revoked).",
+  )
+  .option("--json", "print JSON")
+  .action(async (options: { json?: boolean }) => {
+    await withRegistry(async ({ registry, keyId }) =>
+      (await import("./cli/runners.ts")).listRunners(registry, { keyId, ...options }, io),
+    );
+  });
+
+runners
+  .command("revoke")
+  .description("Revoke a runner: its credential and unused tokens stop working; its next request is refused.")
+  .argument("<name>", "the runner's name (momlink runners list)")
+  .action(async (name: string) => {
+    await withRegistry(async ({ registry }) =>
+      (await import("./cli/runners.ts")).revokeRunner(registry, name, io),
+    );
+  });
+
+const runner = program
+  .command("runner")
+  .summary("the runner agent on a MOM host: register it once, then start it (as a service)");
+
+runner
+  .command("register")
+  .description(
+    "Exchange the one-time token from `momlink runners add` for this runner's credential, pin the bot's\n" +
+      "signing key, and store both in the config file (mode 0600).",
+  )
+  .requiredOption("--server <url>", "the bot's runner API, e.g. https://momlink-bot:8787")
+  .requiredOption("--token <token>", "the one-time registration token (mlt_...)")
+  .requiredOption(
+    "--config <file>",
+    "where to store the credential, e.g. C:\\ProgramData\\momlink\\runner.json",
+  )
+  .option("--key-id <id>", "the bot's key id as `runners add` printed it: registration stops if it differs")
+  .option("--ca <pem file>", "trust only this CA for an https server with a private CA")
+  .action(async (options: { server: string; token: string; config: string; keyId?: string; ca?: string }) => {
+    const { registerRunnerCommand } = await import("./cli/runner.ts");
+    process.exitCode = await registerRunnerCommand(options, io);
+  });
+
+runner
+  .command("start")
+  .description(
+    "Run the agent: long-poll the bot, check each job's signature, run it within the --allow-em-home\n" +
+      "roots, report the results. Logs JSON lines; stops cleanly on SIGINT/SIGTERM. Exit status: 0 stopped,\n" +
+      "2 configuration problem, 3 revoked (register again).",
+  )
+  .requiredOption("--config <file>", "the file `momlink runner register` wrote")
+  .option("--allow-em-home <path...>", "an EM_HOME root this runner may change (required; repeatable)")
+  .option(
+    "--service-name <name>",
+    "the EM's Windows service or systemd unit, checked to be stopped",
+    "IScopeEM",
+  )
+  .addOption(
+    new Option(
+      "--platform <platform>",
+      "must match the registration (default: the registered platform)",
+    ).choices(["windows", "linux"]),
+  )
+  .option(
+    "--unknown-service-is-stopped",
+    "count an EM service the runner cannot query as stopped (EM not run as a service)",
+  )
+  .addOption(
+    new Option("--log-level <level>", "log level")
+      .choices(["fatal", "error", "warn", "info", "debug", "trace"])
+      .default("info"),
+  )
+  .action(
+    async (options: {
+      config: string;
+      allowEmHome?: string[];
+      serviceName: string;
+      platform?: "windows" | "linux";
+      unknownServiceIsStopped?: boolean;
+      logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+    }) => {
+      const { startRunnerCommand } = await import("./cli/runner.ts");
+      process.exitCode = await startRunnerCommand(
+        {
+          config: options.config,
+          allowEmHome: options.allowEmHome ?? [],
+          serviceName: options.serviceName,
+          logLevel: options.logLevel,
+          ...(options.platform === undefined ? {} : { platform: options.platform }),
+          ...(options.unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
+        },
+        io,
+      );
+    },
+  );
 
 const records = program.command("records").summary("read change records and the audit log (for auditors)");
 
@@ -100,6 +257,32 @@ async function withStore(action: (store: ChangeStore) => number): Promise<void> 
       process.exitCode = action(store);
     } finally {
       store.close();
+    }
+  });
+}
+
+/** The bot's runner registry on the configured database and the signing key beside it. */
+async function withRegistry(
+  action: (context: { registry: Registry; keyId: string; runnerPort: number | undefined }) => Promise<number>,
+): Promise<void> {
+  await run(async () => {
+    const { readConfig, StartError } = await import("./startup.ts");
+    const config = readConfig();
+    const { createRegistry, loadOrCreateSigningKeys, openDispatchDb, signingKeyPathFor } = await import(
+      "./dispatch/index.ts"
+    );
+    let keys: ReturnType<typeof loadOrCreateSigningKeys>;
+    try {
+      keys = loadOrCreateSigningKeys(signingKeyPathFor(config.db));
+    } catch (error) {
+      throw new StartError(`momlink: ${(error as Error).message}`);
+    }
+    const { db } = openDispatchDb(config.db);
+    try {
+      const registry = createRegistry({ db, keys, clock: () => new Date() });
+      process.exitCode = await action({ registry, keyId: keys.keyId, runnerPort: config.runnerPort });
+    } finally {
+      db.close();
     }
   });
 }

@@ -28,8 +28,12 @@ import {
   readRunnerConfig,
   writeRunnerConfig,
 } from "./credentials.ts";
+import { JobRefusedError } from "./executor.ts";
 
-/** The worker side (runner/executor.ts), injected so the listener knows nothing about hosts. */
+/**
+ * The worker side (runner/executor.ts), injected so the listener knows nothing about hosts. Either
+ * method may throw a JobRefusedError before anything runs: that is reported as a refusal.
+ */
 export interface JobExecutor {
   preflight(job: Job): Promise<HostFacts>;
   run(
@@ -391,7 +395,18 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
     try {
       result = await execute(job, events.push);
     } catch (err) {
-      result = { ok: false, error: bounded(`the runner failed: ${(err as Error).message}`) };
+      if (err instanceof JobRefusedError) {
+        // The executor rebuilt the plan and found it wanting (policy, host, hash, blockers):
+        // nothing ran on the host, which the bot must know apart from a step that failed.
+        logger.error({ jobId: job.id, reasons: err.reasons }, "refused a job; nothing was run");
+        result = {
+          ok: false,
+          refused: true,
+          error: bounded(`refused (executor): ${err.reasons.join("; ")}`),
+        };
+      } else {
+        result = { ok: false, error: bounded(`the runner failed: ${(err as Error).message}`) };
+      }
     } finally {
       await events.drain();
       stopHeartbeat();

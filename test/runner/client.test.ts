@@ -14,6 +14,7 @@ import {
   startRunner,
 } from "../../src/runner/client.ts";
 import { readRunnerConfig } from "../../src/runner/credentials.ts";
+import { JobRefusedError } from "../../src/runner/executor.ts";
 import { type Bot, captureLogger, jobInput, next, startBot, T0, tempDir } from "../dispatch/support.ts";
 
 const FACTS: HostFacts = {
@@ -253,6 +254,32 @@ describe("refusing jobs", () => {
         error: expect.stringMatching(/^refused \((bad-signature|wrong-key|unsigned)\)/),
       });
       expect(calls).toEqual([]);
+      expect(lines()).toContain("refused a job; nothing was run");
+      await runner.stop();
+    },
+  );
+
+  it.each(["preflight", "execute"] as const)(
+    "reports a %s job the executor refused as refused, with its reasons, not as a failure",
+    async (kind) => {
+      await registerMomA();
+      const reasons = [
+        "EM_HOME /srv/other is outside this runner's --allow-em-home roots (/opt/CA)",
+        "the plan is blocked",
+      ];
+      const refuse = async (job: Job): Promise<never> => {
+        throw new JobRefusedError(job.id, reasons);
+      };
+      const executor: JobExecutor = { preflight: refuse, run: refuse };
+      const { logger, lines } = captureLogger();
+      const runner = run(executor, { logger });
+      const result = next(bot.dispatcher, "result");
+      bot.dispatcher.enqueue(jobInput({ kind }));
+      expect((await result)[1]).toEqual({
+        ok: false,
+        refused: true,
+        error: `refused (executor): ${reasons.join("; ")}`,
+      });
       expect(lines()).toContain("refused a job; nothing was run");
       await runner.stop();
     },

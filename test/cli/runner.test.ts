@@ -1,0 +1,280 @@
+// `momlink runner register|start` through the real binary, against a dispatcher this test runs on
+// 127.0.0.1 over the same database the admin's `momlink runners add` writes to.
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadOrCreateSigningKeys, signingKeyPathFor } from "../../src/dispatch/keys.ts";
+import { type Bot, next, startBot } from "../dispatch/support.ts";
+import { runMomlink } from "../support/cli.ts";
+
+const HOUR = 60 * 60 * 1000;
+
+let dir: string;
+let db: string;
+let bot: Bot;
+/** The bot's clock runs on real time plus this, so a test can make a token expire. */
+let skew = 0;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "momlink-runner-cli-"));
+  db = join(dir, "var", "momlink.db");
+  skew = 0;
+  // The keys the CLI creates beside the database: the bot and `runners add` must agree on them.
+  bot = await startBot(db, {
+    keys: loadOrCreateSigningKeys(signingKeyPathFor(db)),
+    clock: () => new Date(Date.now() + skew),
+  });
+});
+afterEach(async () => {
+  await bot.dispatcher.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const momlink = (...args: string[]) => runMomlink(args, { cwd: dir, env: { MOMLINK_DB: db } });
+
+async function addRunner(name = "mom-a"): Promise<{ token: string; keyId: string }> {
+  const out = await momlink("runners", "add", name, "--host", name, "--platform", "linux", "--json");
+  expect(out.exitCode).toBe(0);
+  return JSON.parse(out.stdout) as { token: string; keyId: string };
+}
+
+async function registered(config: string): Promise<void> {
+  const { token, keyId } = await addRunner();
+  const out = await momlink(
+    "runner",
+    "register",
+    "--server",
+    bot.url,
+    "--token",
+    token,
+    "--key-id",
+    keyId,
+    "--config",
+    config,
+  );
+  expect(out.exitCode, out.stderr).toBe(0);
+}
+
+describe("momlink runner register", () => {
+  it("stores the credential owner-only, pins the bot's key, and never prints the credential", async () => {
+    const { token, keyId } = await addRunner();
+    const config = join(dir, "runner", "runner.json");
+    const out = await momlink(
+      "runner",
+      "register",
+      "--server",
+      bot.url,
+      "--token",
+      token,
+      "--key-id",
+      keyId,
+      "--config",
+      config,
+    );
+
+    expect(out.exitCode, out.stderr).toBe(0);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    const stored = JSON.parse(readFileSync(config, "utf8")) as {
+      credential: string;
+      keyId: string;
+      name: string;
+    };
+    expect(stored).toMatchObject({ name: "mom-a", keyId });
+    expect(stored.credential).toMatch(/^mlc_/);
+    expect(out.stdout).toContain("Registered runner mom-a for host mom-a (linux)");
+    expect(out.stdout).toContain(`Pinned the bot's signing key ${keyId}`);
+    expect(out.stdout + out.stderr).not.toContain(stored.credential);
+    expect(out.stdout + out.stderr).not.toContain(token);
+    expect(bot.dispatcher.getRunner("mom-a")).toMatchObject({ status: "active", platform: "linux" });
+  });
+
+  it("refuses a token that was already used, and says so", async () => {
+    const { token } = await addRunner();
+    const first = await momlink(
+      "runner",
+      "register",
+      "--server",
+      bot.url,
+      "--token",
+      token,
+      "--config",
+      join(dir, "a.json"),
+    );
+    expect(first.exitCode, first.stderr).toBe(0);
+    const again = await momlink(
+      "runner",
+      "register",
+      "--server",
+      bot.url,
+      "--token",
+      token,
+      "--config",
+      join(dir, "b.json"),
+    );
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(
+      /registration refused \(HTTP 401\): registration token already used at .*single-use/,
+    );
+    expect(() => statSync(join(dir, "b.json"))).toThrow();
+  });
+
+  it("refuses a token older than an hour, and says so", async () => {
+    const { token } = await addRunner();
+    skew = HOUR + 1000;
+    const out = await momlink(
+      "runner",
+      "register",
+      "--server",
+      bot.url,
+      "--token",
+      token,
+      "--config",
+      join(dir, "a.json"),
+    );
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toMatch(
+      /registration token expired at .*valid for 1 hour.*ask an admin for a new one/,
+    );
+    expect(bot.dispatcher.getRunner("mom-a")?.status).toBe("pending");
+  });
+
+  it("saves nothing when the server's key is not the one runners add printed", async () => {
+    const { token } = await addRunner();
+    const out = await momlink(
+      "runner",
+      "register",
+      "--server",
+      bot.url,
+      "--token",
+      token,
+      "--key-id",
+      "0123456789abcdef",
+      "--config",
+      join(dir, "a.json"),
+    );
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain("0123456789abcdef was expected");
+    expect(() => statSync(join(dir, "a.json"))).toThrow();
+  });
+});
+
+describe("momlink runner start", () => {
+  it.each([
+    [
+      "without --allow-em-home",
+      [],
+      /needs at least one --allow-em-home <path>: the EM_HOME roots this runner may change/,
+    ],
+    [
+      "with a relative EM_HOME root",
+      ["--allow-em-home", "opt/CA"],
+      /--allow-em-home "opt\/CA": give an absolute path/,
+    ],
+    [
+      "with another platform than registered",
+      ["--allow-em-home", "/opt/CA", "--platform", "windows"],
+      /registered as a linux runner/,
+    ],
+  ])("refuses to start %s, exits 2 and says why", async (_name, args, why) => {
+    const config = join(dir, "runner.json");
+    await registered(config);
+    const out = await momlink("runner", "start", "--config", config, ...args);
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toMatch(why);
+    expect(bot.dispatcher.getRunner("mom-a")?.polling).toBe(false);
+  });
+
+  it("refuses to start before registering, and says how to register", async () => {
+    const out = await momlink(
+      "runner",
+      "start",
+      "--config",
+      join(dir, "none.json"),
+      "--allow-em-home",
+      "/opt/CA",
+    );
+    expect(out.exitCode).toBe(2);
+    expect(out.stderr).toContain("register first (momlink runner register --server <url> --token <t>");
+  });
+
+  it("connects to the bot, waits for work, and stops cleanly on SIGTERM", async () => {
+    const config = join(dir, "runner.json");
+    await registered(config);
+    const credential = (JSON.parse(readFileSync(config, "utf8")) as { credential: string }).credential;
+    const waiting = next(bot.dispatcher, "waiting");
+    const agent = momlink("runner", "start", "--config", config, "--allow-em-home", join(dir, "hosts"));
+
+    expect(await waiting).toEqual(["mom-a"]);
+    expect(bot.dispatcher.getRunner("mom-a")).toMatchObject({ online: true, polling: true });
+    agent.kill("SIGTERM");
+    const out = await agent;
+
+    expect(out.exitCode).toBe(0);
+    const lines = out.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(["momlink runner starting", "runner started", "runner stopped"]),
+    );
+    expect(out.stdout).not.toContain(credential);
+  });
+
+  it("exits 3 with the reason when the bot has revoked it", async () => {
+    const config = join(dir, "runner.json");
+    await registered(config);
+    expect((await momlink("runners", "revoke", "mom-a")).exitCode).toBe(0);
+    const out = await momlink("runner", "start", "--config", config, "--allow-em-home", "/opt/CA");
+    expect(out.exitCode).toBe(3);
+    expect(out.stderr).toContain('the bot revoked runner "mom-a": stopping');
+  });
+});
+
+describe("the runner's command line on Node 22", () => {
+  // node:sqlite needs a flag before Node 22.13: the runner must not load it, even indirectly.
+  it.each([
+    ["src/cli.ts", false],
+    ["src/cli/runner.ts", true],
+  ])("loads nothing from %s that needs node:sqlite or the bot's store", (entry, followDynamic) => {
+    const loaded = moduleGraph(resolve(ROOT, entry), followDynamic);
+    expect(
+      loaded.filter(
+        (m) => m === "node:sqlite" || /src\/(store|dispatch\/(store|dispatcher|registry))/.test(m),
+      ),
+    ).toEqual([]);
+    expect(loaded).toContain(
+      followDynamic ? resolve(ROOT, "src/runner/platform/linux.ts") : resolve(ROOT, "src/cli/plan.ts"),
+    );
+  });
+});
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * Every module `entry` loads at run time: static imports and re-exports that are not `import type`
+ * (an inline `{ type X }` still loads its module), plus literal dynamic imports when asked.
+ */
+function moduleGraph(entry: string, followDynamic: boolean): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.startsWith("/")) return;
+    const text = readFileSync(file, "utf8");
+    const specifiers = [
+      ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+"([^"]+)"/gms),
+    ].map((m) => m[1]);
+    specifiers.push(...[...text.matchAll(/^\s*import\s+"([^"]+)"/gm)].map((m) => m[1]));
+    if (followDynamic)
+      specifiers.push(...[...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]));
+    for (const specifier of specifiers) {
+      if (specifier === undefined) continue;
+      if (specifier.startsWith(".")) visit(resolve(dirname(file), specifier));
+      else seen.add(specifier);
+    }
+  };
+  visit(entry);
+  return [...seen];
+}

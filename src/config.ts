@@ -3,6 +3,7 @@
 // variable, saying what is wrong and showing a line that would work. A secret's value is never
 // echoed back: an error message may end up in a terminal log or a CI transcript.
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_ALLOWED_DIRS } from "./domain/pair.ts";
 
@@ -16,6 +17,9 @@ export const DEFAULTS = {
   planTtlMinutes: 30,
   allowedDirs: [...DEFAULT_ALLOWED_DIRS] as string[],
   logLevel: "info" as LogLevel,
+  /** Runners connect from the MOM hosts, so the runner API listens on every interface by default. */
+  runnerHost: "0.0.0.0",
+  preflightTimeoutSeconds: 30,
 } as const;
 
 /** Every variable momlink reads, in the order `.env.example` documents them. */
@@ -31,6 +35,10 @@ export const VARIABLES = [
   "MOMLINK_PLAN_TTL_MINUTES",
   "MOMLINK_ALLOWED_DIRS",
   "MOMLINK_RUNNER_PORT",
+  "MOMLINK_RUNNER_HOST",
+  "MOMLINK_RUNNER_TLS_CERT",
+  "MOMLINK_RUNNER_TLS_KEY",
+  "MOMLINK_PREFLIGHT_TIMEOUT_SECONDS",
   "LOG_LEVEL",
 ] as const;
 
@@ -195,6 +203,31 @@ function allowedDirs() {
   });
 }
 
+/** An address to listen on: an IPv4 or IPv6 literal, or a host name (localhost). */
+function listenHost() {
+  const line =
+    "e.g. MOMLINK_RUNNER_HOST=0.0.0.0 (every interface; runners connect from the MOM hosts) or 127.0.0.1 behind a reverse proxy";
+  return z.string().superRefine((value, ctx) => {
+    const ip = isIP(value) !== 0;
+    const name = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(value);
+    if (!ip && !name) {
+      report(
+        ctx,
+        `must be an IP address or a host name of this machine to listen on (got "${value}"). ${line}`,
+      );
+    }
+  });
+}
+
+/** A file path that must exist when the start reads it. */
+function existingFile(name: string, what: string) {
+  return z.string().superRefine((value, ctx) => {
+    if (!existsSync(value)) {
+      report(ctx, `${what} ${value} does not exist. e.g. ${name}=/etc/momlink/runner-api.pem`);
+    }
+  });
+}
+
 function logLevel() {
   return z.string().transform((value, ctx) => {
     const level = value.toLowerCase();
@@ -236,6 +269,12 @@ const fields = z.object({
   ),
   MOMLINK_ALLOWED_DIRS: optional(allowedDirs()),
   MOMLINK_RUNNER_PORT: optional(port("MOMLINK_RUNNER_PORT", 8787)),
+  MOMLINK_RUNNER_HOST: optional(listenHost()),
+  MOMLINK_RUNNER_TLS_CERT: optional(existingFile("MOMLINK_RUNNER_TLS_CERT", "the PEM certificate file")),
+  MOMLINK_RUNNER_TLS_KEY: optional(existingFile("MOMLINK_RUNNER_TLS_KEY", "the PEM private key file")),
+  MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: optional(
+    wholeNumber("MOMLINK_PREFLIGHT_TIMEOUT_SECONDS", 1, 600, DEFAULTS.preflightTimeoutSeconds),
+  ),
   LOG_LEVEL: optional(logLevel()),
 });
 
@@ -266,6 +305,13 @@ function crossCheck(env: Fields, ctx: z.core.$RefinementCtx<Fields>): void {
         "or unset SLACK_BOT_TOKEN to use the local console. e.g. SLACK_APP_TOKEN=xapp-1-A0123ABCD-1234567890123-abcdef0123",
     );
   }
+  if (set("MOMLINK_RUNNER_TLS_CERT") !== set("MOMLINK_RUNNER_TLS_KEY")) {
+    const missing = set("MOMLINK_RUNNER_TLS_CERT") ? "MOMLINK_RUNNER_TLS_KEY" : "MOMLINK_RUNNER_TLS_CERT";
+    issue(
+      missing,
+      "is required when the other of MOMLINK_RUNNER_TLS_CERT / MOMLINK_RUNNER_TLS_KEY is set: HTTPS needs both the certificate and its key. e.g. MOMLINK_RUNNER_TLS_KEY=/etc/momlink/runner-api.key",
+    );
+  }
   const httpMode = !set("SLACK_APP_TOKEN") && set("SLACK_SIGNING_SECRET");
   const slackPort = typeof env.PORT === "number" ? env.PORT : DEFAULTS.port;
   if (httpMode && env.MOMLINK_RUNNER_PORT === slackPort) {
@@ -284,6 +330,13 @@ function toConfig(env: Fields) {
     planTtlMinutes: env.MOMLINK_PLAN_TTL_MINUTES ?? DEFAULTS.planTtlMinutes,
     allowedDirs: env.MOMLINK_ALLOWED_DIRS ?? [...DEFAULTS.allowedDirs],
     runnerPort: env.MOMLINK_RUNNER_PORT,
+    runnerHost: env.MOMLINK_RUNNER_HOST ?? DEFAULTS.runnerHost,
+    /** PEM file paths: the runner API serves HTTPS with them. */
+    runnerTls:
+      env.MOMLINK_RUNNER_TLS_CERT !== undefined && env.MOMLINK_RUNNER_TLS_KEY !== undefined
+        ? { certFile: env.MOMLINK_RUNNER_TLS_CERT, keyFile: env.MOMLINK_RUNNER_TLS_KEY }
+        : undefined,
+    preflightTimeoutSeconds: env.MOMLINK_PREFLIGHT_TIMEOUT_SECONDS ?? DEFAULTS.preflightTimeoutSeconds,
     logLevel: env.LOG_LEVEL ?? DEFAULTS.logLevel,
   };
   // crossCheck guarantees the bot token wherever a mode needs it; the fallback never runs.

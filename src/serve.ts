@@ -1,12 +1,26 @@
-// `momlink serve` (npm start) and `momlink console`: configuration -> store -> policy -> Bolt app.
-// The mode comes from the environment (config.ts); without Slack tokens this is the local console.
+// `momlink serve` (npm start) and `momlink console`: configuration -> store -> policy -> runner API
+// -> Bolt app. The mode comes from the environment (config.ts); without Slack tokens this is the
+// local console, which also runs a sandbox: two pretend Linux MOM hosts with real runners.
+import { readFileSync } from "node:fs";
 import type { Config } from "./config.ts";
+import {
+  createDispatcher,
+  type Dispatcher,
+  generateSigningKeys,
+  loadOrCreateSigningKeys,
+  signingKeyPathFor,
+} from "./dispatch/index.ts";
+import { createOrchestrator, type Orchestrator } from "./dispatch/orchestrator.ts";
 import { PLAN_EXAMPLE } from "./domain/grammar.ts";
+import type { ApprovalPolicy } from "./domain/policy.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { prepareSandbox, type Sandbox, startSandboxRunners } from "./sandbox/index.ts";
+import type { ChangeNotify } from "./slack/app.ts";
 import { createSlackRuntime } from "./slack/boot.ts";
 import {
   CONSOLE_HELP,
   ConsoleReceiver,
+  type ConsoleSession,
   consoleAppOptions,
   createConsoleSession,
   runConsole,
@@ -18,61 +32,279 @@ import type { ChangeStore } from "./store/store.ts";
 
 /** Expiry is also checked on every approval; the sweeper only tidies messages, so a minute is plenty. */
 const SWEEP_INTERVAL_MS = 30_000;
+/** Where the console's sandbox lives, relative to where the console starts. */
+const SANDBOX_ROOT = "./var/sandbox";
+
+export interface ServeOptions {
+  /** `momlink console`: refuse to start when Slack tokens are set. */
+  forceConsole?: boolean;
+  /** `momlink console --reset-sandbox`: wipe the sandbox and start it over. */
+  resetSandbox?: boolean;
+}
 
 interface Running {
   stop(): Promise<void>;
 }
 
-async function startBot(config: Config, store: ChangeStore, logger: Logger): Promise<Running> {
-  const deps = {
-    store,
-    policy: policyFrom(config),
-    allowedDirs: config.allowedDirs,
-    now: () => new Date(),
-    logger,
-  };
-  if (config.mode === "console") {
-    const api = new LocalSlackApi();
-    const receiver = new ConsoleReceiver();
-    const runtime = await createSlackRuntime(config, deps, {
-      receiver,
-      options: consoleAppOptions(api, receiver),
-    });
-    await runtime.start();
-    await runtime.momlink.sweepExpired();
-    const session = createConsoleSession(api, receiver, (text) => process.stdout.write(`${text}\n`));
-    const welcome = [
-      "momlink local console: no Slack tokens are set, so this terminal plays Slack (see README to connect a workspace).",
-      `Changes are kept in ${config.db}. Try:`,
-      `  /momlink ${PLAN_EXAMPLE}`,
-      "then /as @bob and click approve CHG-<n> (the requester cannot approve their own change).",
-      "",
-      CONSOLE_HELP,
-    ].join("\n");
-    await runConsole(session, { input: process.stdin, output: process.stdout, welcome });
-    session.close();
-    await runtime.stop();
-    return { stop: async () => {} };
+/** The runner API and what drives changes through it; the orchestrator is built once Slack gives it a notifier. */
+interface Runners {
+  dispatcher: Dispatcher;
+  url: string;
+  hooks: (notify: ChangeNotify) => Orchestrator;
+  orchestrator(): Orchestrator | undefined;
+  close(): Promise<void>;
+}
+
+function readPem(variable: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new StartError(`${variable}: cannot read ${path}: ${(err as Error).message}`);
   }
-  const runtime = await createSlackRuntime(config, deps);
+}
+
+async function openRunners(
+  config: Config,
+  store: ChangeStore,
+  policy: ApprovalPolicy,
+  logger: Logger,
+  listen: { host: string; port: number },
+): Promise<Runners> {
+  // The key lives beside the database, so a backup takes both; an in-memory database gets a key for this run only.
+  const keys =
+    config.db === ":memory:" ? generateSigningKeys() : loadOrCreateSigningKeys(signingKeyPathFor(config.db));
+  const dispatcher = createDispatcher({
+    db: config.db,
+    keys,
+    logger: logger.child({ component: "dispatcher" }),
+  });
+  let listening: Awaited<ReturnType<Dispatcher["listen"]>>;
+  try {
+    const tls = config.runnerTls;
+    listening = await dispatcher.listen({
+      ...listen,
+      ...(tls === undefined
+        ? {}
+        : {
+            tls: {
+              cert: readPem("MOMLINK_RUNNER_TLS_CERT", tls.certFile),
+              key: readPem("MOMLINK_RUNNER_TLS_KEY", tls.keyFile),
+            },
+          }),
+    });
+  } catch (err) {
+    await dispatcher.close();
+    if (err instanceof StartError) throw err;
+    throw new StartError(
+      `the runner API cannot listen on ${listen.host}:${listen.port} (MOMLINK_RUNNER_HOST / MOMLINK_RUNNER_PORT): ${(err as Error).message}`,
+    );
+  }
+  logger.info({ url: listening.url, keyId: keys.keyId }, "runner API listening");
+  let orchestrator: Orchestrator | undefined;
+  return {
+    dispatcher,
+    url: listening.url,
+    hooks: (notify) => {
+      orchestrator = createOrchestrator({
+        dispatcher,
+        store,
+        policy,
+        now: () => new Date(),
+        logger,
+        preflightTimeoutMs: config.preflightTimeoutSeconds * 1000,
+        notify,
+      });
+      return orchestrator;
+    },
+    orchestrator: () => orchestrator,
+    close: async () => {
+      await orchestrator?.close();
+      await dispatcher.close();
+    },
+  };
+}
+
+async function startBot(
+  config: Config,
+  store: ChangeStore,
+  logger: Logger,
+  options: ServeOptions,
+): Promise<Running> {
+  const policy = policyFrom(config);
+  const base = { store, policy, allowedDirs: config.allowedDirs, now: () => new Date(), logger };
+  if (config.mode === "console") return runConsoleMode(config, store, logger, options, base);
+
+  const runners =
+    config.runnerPort === undefined
+      ? undefined
+      : await openRunners(config, store, policy, logger, {
+          host: config.runnerHost,
+          port: config.runnerPort,
+        });
+  const runtime = await createSlackRuntime(
+    config,
+    runners === undefined ? base : { ...base, runners: runners.hooks },
+  );
   await runtime.start();
   const expired = await runtime.momlink.sweepExpired();
+  // Changes a previous process left approved, executing or rolling back continue from their rows.
+  runners?.orchestrator()?.resume();
   const sweeper = setInterval(() => {
     runtime.momlink
       .sweepExpired()
       .catch((error: unknown) => logger.error({ err: error }, "expiry sweep failed"));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
-  logger.info({ mode: config.mode, db: config.db, expiredAtStart: expired }, "momlink is running");
+  logger.info(
+    { mode: config.mode, db: config.db, expiredAtStart: expired, runnerApi: runners?.url ?? null },
+    "momlink is running",
+  );
   return {
     stop: async () => {
       clearInterval(sweeper);
       await runtime.stop();
+      await runners?.close();
     },
   };
 }
 
-export async function serve(options: { forceConsole?: boolean } = {}): Promise<void> {
+async function runConsoleMode(
+  config: Config,
+  store: ChangeStore,
+  logger: Logger,
+  options: ServeOptions,
+  base: Parameters<typeof createSlackRuntime>[1],
+): Promise<Running> {
+  // The console always has a runner API: on loopback and any free port, unless one is configured.
+  const runners = await openRunners(
+    config,
+    store,
+    base.policy,
+    logger,
+    config.runnerPort === undefined
+      ? { host: "127.0.0.1", port: 0 }
+      : { host: config.runnerHost, port: config.runnerPort },
+  );
+  const stopping = new AbortController();
+  let sandbox: Sandbox | null = null;
+  let sandboxRunners: { stop(): Promise<void> } | null = null;
+  let sandboxProblem: string | null = null;
+  try {
+    sandbox = prepareSandbox(SANDBOX_ROOT, { reset: options.resetSandbox === true });
+    sandboxRunners = await startSandboxRunners({
+      sandbox,
+      dispatcher: runners.dispatcher,
+      serverUrl: runners.url,
+      logger,
+      signal: stopping.signal,
+    });
+  } catch (err) {
+    // The console still works without the sandbox: plans then show the worst case.
+    sandboxProblem = (err as Error).message;
+    sandbox = null;
+  }
+
+  const api = new LocalSlackApi();
+  const receiver = new ConsoleReceiver();
+  const runtime = await createSlackRuntime(
+    config,
+    { ...base, runners: runners.hooks },
+    { receiver, options: consoleAppOptions(api, receiver) },
+  );
+  await runtime.start();
+  await runtime.momlink.sweepExpired();
+  runners.orchestrator()?.resume();
+  const session = createConsoleSession(api, receiver, (text) => process.stdout.write(`${text}\n`));
+  const quiet = untilQuiet(store, runners.dispatcher, () => runners.orchestrator());
+  // Each typed line finishes with the work it started (an approval runs on the sandbox's hosts),
+  // so the prompt comes back after the links are made and a scripted session reads in order.
+  const waiting: ConsoleSession = {
+    get user() {
+      return session.user;
+    },
+    close: () => session.close(),
+    line: async (text) => {
+      const more = await session.line(text);
+      await quiet();
+      return more;
+    },
+  };
+  await runConsole(waiting, {
+    input: process.stdin,
+    output: process.stdout,
+    welcome: welcomeText(config, sandbox, sandboxProblem),
+  });
+  session.close();
+  stopping.abort();
+  await sandboxRunners?.stop();
+  await runtime.stop();
+  await runners.close();
+  return { stop: async () => {} };
+}
+
+/**
+ * Resolves once no change is approved, executing or rolling back (or after `limitMs`), and every
+ * message update has been sent. Re-checks on each job event, never on a timer.
+ */
+function untilQuiet(
+  store: ChangeStore,
+  dispatcher: Dispatcher,
+  orchestrator: () => Orchestrator | undefined,
+  limitMs = 120_000,
+): () => Promise<void> {
+  const busy = () => store.list({ states: ["approved", "executing", "rolling_back"], limit: 1 }).length > 0;
+  return async () => {
+    if (busy()) {
+      await new Promise<void>((resolve) => {
+        const offs = (["result", "lost", "expired"] as const).map((event) =>
+          dispatcher.on(event, () => setImmediate(check)),
+        );
+        const timer = setTimeout(done, limitMs);
+        timer.unref();
+        function done() {
+          clearTimeout(timer);
+          for (const off of offs) off();
+          resolve();
+        }
+        function check() {
+          if (!busy()) done();
+        }
+        check();
+      });
+    }
+    await orchestrator()?.settled();
+  };
+}
+
+function welcomeText(config: Config, sandbox: Sandbox | null, problem: string | null): string {
+  const intro =
+    "momlink local console: no Slack tokens are set, so this terminal plays Slack (see README to connect a workspace).";
+  if (sandbox === null) {
+    return [
+      intro,
+      `Changes are kept in ${config.db}.${problem === null ? "" : ` No sandbox: ${problem}`} Try:`,
+      `  /momlink ${PLAN_EXAMPLE}`,
+      "then /as @bob and click approve CHG-<n> (the requester cannot approve their own change).",
+      "",
+      CONSOLE_HELP,
+    ].join("\n");
+  }
+  const hosts = sandbox.hosts.map((h) => h.host).join(" and ");
+  return [
+    intro,
+    `Changes are kept in ${config.db}. A sandbox under ${SANDBOX_ROOT} plays the MOM hosts ${hosts}, each with a real runner in this process, and their share. Try:`,
+    `  ${sandbox.planCommand}`,
+    "  1. the plan message shows what each runner found (pre-flight facts) and the exact steps they imply;",
+    "  2. /as @bob, then click approve CHG-<n> (the requester cannot approve their own change);",
+    `  3. the runners make real symbolic links under ${SANDBOX_ROOT} (primary first, then secondary), and the message shows each step;`,
+    "  4. /momlink show CHG-<n> shows the record; /momlink verify CHG-<n> re-reads the links.",
+    "momlink console --reset-sandbox starts the sandbox over.",
+    "",
+    CONSOLE_HELP,
+  ].join("\n");
+}
+
+export async function serve(options: ServeOptions = {}): Promise<void> {
   const config = readConfig();
   if (options.forceConsole && config.mode !== "console") {
     throw new StartError(
@@ -86,7 +318,7 @@ export async function serve(options: { forceConsole?: boolean } = {}): Promise<v
       : { level: config.logLevel },
   );
   const store = openSqliteStore(config.db);
-  const running = await startBot(config, store, logger);
+  const running = await startBot(config, store, logger, options);
   if (config.mode === "console") {
     store.close();
     return;

@@ -9,6 +9,8 @@ import { type Config, loadConfig, loadDotEnv, VARIABLES } from "../src/config.ts
 const BOT = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
 const APP = "xapp-1-A0123ABCD-1234567890123-abcdef0123";
 const SECRET = "1b2c3d4e5f60718293a4b5c6d7e8f901";
+/** A file that exists, standing in for a PEM file (the config checks presence; the start reads it). */
+const THIS_FILE = new URL(import.meta.url).pathname;
 
 type Env = Record<string, string | undefined>;
 
@@ -73,6 +75,9 @@ describe("loadConfig: values and defaults", () => {
         planTtlMinutes: 30,
         allowedDirs: ["config", "data", "traces", "logs", "threaddumps"],
         runnerPort: undefined,
+        runnerHost: "0.0.0.0",
+        runnerTls: undefined,
+        preflightTimeoutSeconds: 30,
         logLevel: "info",
       },
     ],
@@ -89,6 +94,14 @@ describe("loadConfig: values and defaults", () => {
       { allowedDirs: ["data", "config"] },
     ],
     ["runner port", { MOMLINK_RUNNER_PORT: "8787" }, { runnerPort: 8787 }],
+    ["runner API on loopback only", { MOMLINK_RUNNER_HOST: "127.0.0.1" }, { runnerHost: "127.0.0.1" }],
+    ["runner API on every IPv6 interface", { MOMLINK_RUNNER_HOST: "::" }, { runnerHost: "::" }],
+    [
+      "runner API over TLS",
+      { MOMLINK_RUNNER_TLS_CERT: THIS_FILE, MOMLINK_RUNNER_TLS_KEY: THIS_FILE },
+      { runnerTls: { certFile: THIS_FILE, keyFile: THIS_FILE } },
+    ],
+    ["pre-flight wait", { MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: "90" }, { preflightTimeoutSeconds: 90 }],
     ["database path", { MOMLINK_DB: "/srv/momlink/momlink.db" }, { db: "/srv/momlink/momlink.db" }],
     ["log level, any case", { LOG_LEVEL: "DEBUG" }, { logLevel: "debug" }],
   ];
@@ -220,6 +233,30 @@ describe("loadConfig: a bad environment stops the start and names the variable",
       { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: BOT, MOMLINK_RUNNER_PORT: "3000" },
       "MOMLINK_RUNNER_PORT",
       "must differ",
+    ],
+    [
+      "a runner API address with a port in it",
+      { MOMLINK_RUNNER_HOST: "0.0.0.0:8787" },
+      "MOMLINK_RUNNER_HOST",
+      "an IP address or a host name",
+    ],
+    [
+      "a TLS certificate without its key",
+      { MOMLINK_RUNNER_TLS_CERT: THIS_FILE },
+      "MOMLINK_RUNNER_TLS_KEY",
+      "HTTPS needs both",
+    ],
+    [
+      "a TLS key file that is not there",
+      { MOMLINK_RUNNER_TLS_CERT: THIS_FILE, MOMLINK_RUNNER_TLS_KEY: "/nonexistent/momlink.key" },
+      "MOMLINK_RUNNER_TLS_KEY",
+      "/nonexistent/momlink.key does not exist",
+    ],
+    [
+      "a pre-flight wait of ten minutes and more",
+      { MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: "601" },
+      "MOMLINK_PREFLIGHT_TIMEOUT_SECONDS",
+      "from 1 to 600",
     ],
     ["an unknown log level", { LOG_LEVEL: "verbose" }, "LOG_LEVEL", "one of fatal, error"],
     [

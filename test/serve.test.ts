@@ -1,6 +1,6 @@
 // `npm start` (momlink serve) as an operator runs it: the mode comes from the environment, a bad
 // environment stops the start naming the variable, and a configured bot answers Slack.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +108,31 @@ describe("momlink serve", () => {
     expect(ack.envelope_id).toBeTruthy();
     const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
     expect(String(post.params.text)).toContain("CHG-1");
+  });
+
+  it("opens the runner API beside Slack when MOMLINK_RUNNER_PORT is set, with its signing key beside the database", async () => {
+    const [port, runnerPort] = [await freePort(), await freePort()];
+    await startBot({
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      PORT: String(port),
+      MOMLINK_RUNNER_PORT: String(runnerPort),
+      MOMLINK_RUNNER_HOST: "127.0.0.1",
+    });
+    const response = await fetch(`http://127.0.0.1:${runnerPort}/v1/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        token: "mlt_not-a-token",
+        version: "0.1.0",
+        platform: "linux",
+        hostname: "mom-a",
+      }),
+    });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: string }).error).toMatch(/^unknown registration token/);
+    expect(statSync(join(dir, "momlink-signing-key.pem")).mode & 0o777).toBe(0o600);
   });
 
   it("stops with status 2 and names the variable when the environment is wrong", async () => {

@@ -47,6 +47,12 @@ export interface EnqueueInput {
   runner?: string;
   /** Default: now + jobTtlMs. A job not picked up by then is reported `expired`. */
   expiresAt?: Date;
+  /**
+   * A job id chosen by the caller (default: a random one). Enqueueing an id that exists throws
+   * DispatchError `duplicate-job`, so a caller that derives ids from what it is doing can enqueue
+   * at most once, even across restarts.
+   */
+  id?: string;
 }
 
 export interface DispatcherEvents {
@@ -234,8 +240,12 @@ export function createDispatcher(options: DispatcherOptions) {
         `the job would expire at ${expiresAt.toISOString()}, which is not in the future`,
       );
     }
+    const id = input.id ?? newJobId();
+    if (input.id !== undefined && queue.get(id) !== null) {
+      throw new DispatchError("duplicate-job", `job ${id} was already queued`);
+    }
     const parsed = jobSchema.safeParse({
-      id: newJobId(),
+      id,
       kind: input.kind,
       changeId: input.changeId,
       runner: runner.name,
@@ -440,6 +450,8 @@ export function createDispatcher(options: DispatcherOptions) {
     getRunner: (name: string) => registry.getRunner(name),
     /** A job as the store holds it now (state, attempts, result, lease). */
     job: (id: string) => queue.get(id),
+    /** Every job of one change, oldest first, with its state and result. */
+    jobsFor: (changeId: string) => queue.forChange(changeId),
     /** The step events recorded for a job's latest attempt, in order. */
     events: (jobId: string) => queue.events(jobId),
     on,

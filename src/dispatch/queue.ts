@@ -234,6 +234,16 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
     };
   }
 
+  /** Every job of one change, oldest first, with its state and result. */
+  function forChange(changeId: string): (StoredJob & { result: JobResult | null })[] {
+    return (
+      db.prepare("SELECT * FROM dispatch_jobs WHERE change_id = ? ORDER BY seq").all(changeId) as Row[]
+    ).map((row) => ({
+      ...fromRow(row),
+      result: typeof row.result_json === "string" ? (JSON.parse(row.result_json) as JobResult) : null,
+    }));
+  }
+
   function events(jobId: string): StepEvent[] {
     return (
       db
@@ -245,7 +255,7 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
     ).map((row) => JSON.parse(String(row.event_json)) as StepEvent);
   }
 
-  return { insert, take, hasQueued, recordEvent, heartbeat, finish, sweep, get, events };
+  return { insert, take, hasQueued, recordEvent, heartbeat, finish, sweep, get, forChange, events };
 }
 
 export type Queue = ReturnType<typeof createQueue>;

@@ -73,8 +73,11 @@ export const jobResultSchema = z
   .object({
     ok: z.boolean(),
     facts: hostFactsSchema.optional(),
-    /** The index of the step that failed (execute/rollback/verify). */
-    failedIndex: z.number().int().min(0).max(10_000).optional(),
+    /**
+     * The index of the step that failed (execute/rollback/verify); -1 when the runner's re-check
+     * before the first step stopped the job (the host changed since approval: nothing ran).
+     */
+    failedIndex: z.number().int().min(-1).max(10_000).optional(),
     error: z.string().max(4096).optional(),
     /** True when the runner refused the job before running anything (signature, expiry, host...). */
     refused: z.boolean().optional(),

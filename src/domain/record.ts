@@ -5,9 +5,16 @@
 //   awaiting_approval ──approve (not enough yet)──► awaiting_approval
 //   awaiting_approval ──reject──► rejected          planned|awaiting_approval ──expire──► expired
 //   planned|awaiting_approval|approved ──cancel (requester or approver)──► cancelled
-//   executing ──succeed──► succeeded   executing ──fail──► failed ──rolled-back──► rolled_back
-//   executing ──runner-lost──► needs_verification ──verified──► succeeded | failed
+//   executing ──succeed──► succeeded   executing ──fail──► failed
+//   executing|rolling_back ──runner-lost──► needs_verification ──verified──► succeeded | failed
+//   failed|needs_verification ──rollback (approver, four-eyes)──► rolling_back
+//   rolling_back ──rolled-back──► rolled_back     rolling_back ──rollback-failed──► failed
 //   failed ──cancel (approver only)──► cancelled
+//
+// A rollback is approval-gated like the change itself: it runs commands on both hosts. It starts
+// from `failed` or `needs_verification` (links may be half-made either way); while it runs the
+// hosts stay locked, and a rollback that fails lands in `failed` again, from where it can be
+// retried or closed by an approver.
 //
 // `failed` is NOT terminal: links may be half-made, so the change keeps its hosts locked until it
 // is rolled back, or an approver closes it with `cancel` (taking over by hand: the escape hatch
@@ -24,6 +31,7 @@ export const STATES = [
   "awaiting_approval",
   "approved",
   "executing",
+  "rolling_back",
   "succeeded",
   "failed",
   "rolled_back",
@@ -107,7 +115,10 @@ export type ChangeEvent =
   | ({ type: "succeed" } & SystemActor)
   | ({ type: "fail"; reason: string } & SystemActor)
   | ({ type: "runner-lost"; host: string } & SystemActor)
+  /** An approver asks to undo a failed (or unverified) change: the rollback jobs may run. */
+  | { type: "rollback"; actor: string; actorGroups: string[] }
   | ({ type: "rolled-back" } & SystemActor)
+  | ({ type: "rollback-failed"; reason: string } & SystemActor)
   /** Someone (or a runner's fresh pre-flight) checked the hosts after a lost runner. */
   | ({ type: "verified"; outcome: "succeeded" | "failed"; reason?: string } & SystemActor);
 
@@ -166,6 +177,7 @@ export function isTerminal(state: ChangeState): boolean {
     case "awaiting_approval":
     case "approved":
     case "executing":
+    case "rolling_back":
     case "failed":
     case "needs_verification":
       return false;
@@ -269,9 +281,17 @@ export function transition(
     }
     case "runner-lost":
       return runnerLost(record, event, ctx);
+    case "rollback":
+      return rollback(record, event, ctx);
     case "rolled-back":
-      if (record.state !== "failed") return wrongState(record, event, ctx);
+      if (record.state !== "rolling_back") return wrongState(record, event, ctx);
       return accept(record, event, ctx, "rolled_back", {}, {});
+    case "rollback-failed": {
+      if (record.state !== "rolling_back") return wrongState(record, event, ctx);
+      const reason = event.reason.trim() || "the rollback failed";
+      const failure = { at: ctx.now.toISOString(), reason };
+      return accept(record, event, ctx, "failed", { failure }, { reason });
+    }
     case "verified":
       return verified(record, event, ctx);
     default:
@@ -377,6 +397,7 @@ function cancel(
       }
       break;
     case "executing":
+    case "rolling_back":
     case "needs_verification":
     case "succeeded":
     case "rolled_back":
@@ -405,12 +426,39 @@ function expire(
   return accept(record, event, ctx, "expired", {}, { expiresAt: record.expiresAt });
 }
 
+function rollback(
+  record: ChangeRecord,
+  event: Extract<ChangeEvent, { type: "rollback" }>,
+  ctx: TransitionContext,
+): TransitionResult {
+  const { policy } = ctx;
+  if (record.state !== "failed" && record.state !== "needs_verification") {
+    if (record.state === "rolling_back") {
+      return deny("wrong-state", `${record.id} is already being rolled back`);
+    }
+    return wrongState(record, event, ctx);
+  }
+  if (!isApprover(policy, event.actor, event.actorGroups)) {
+    return deny(
+      "not-approver",
+      `only an approver can roll back ${record.id} (approvers: ${describeApprovers(policy.approvers)})`,
+    );
+  }
+  if (event.actor === record.requester && requiresFourEyes(policy)) {
+    return deny(
+      "four-eyes",
+      `you requested ${record.id}: four-eyes policy — someone else must approve its rollback`,
+    );
+  }
+  return accept(record, event, ctx, "rolling_back", {}, { from: record.state });
+}
+
 function runnerLost(
   record: ChangeRecord,
   event: Extract<ChangeEvent, { type: "runner-lost" }>,
   ctx: TransitionContext,
 ): TransitionResult {
-  if (record.state !== "executing") return wrongState(record, event, ctx);
+  if (record.state !== "executing" && record.state !== "rolling_back") return wrongState(record, event, ctx);
   const host = [record.hosts.primary, record.hosts.secondary].find(
     (h) => h.toLowerCase() === event.host.toLowerCase(),
   );
@@ -421,7 +469,7 @@ function runnerLost(
     );
   }
   const lostRunner = { host, at: ctx.now.toISOString() };
-  return accept(record, event, ctx, "needs_verification", { lostRunner }, { host });
+  return accept(record, event, ctx, "needs_verification", { lostRunner }, { host, during: record.state });
 }
 
 function verified(
@@ -483,7 +531,9 @@ const PARTICIPLE: Record<EventType, string> = {
   succeed: "marked succeeded",
   fail: "marked failed",
   "runner-lost": "marked as having lost its runner",
+  rollback: "rolled back",
   "rolled-back": "marked rolled back",
+  "rollback-failed": "marked as a failed rollback",
   verified: "marked verified",
 };
 
@@ -508,6 +558,8 @@ export function describeState(record: ChangeRecord, now: Date): string {
       return `${id} is already approved`;
     case "executing":
       return `${id} is running on ${record.hosts.primary} and ${record.hosts.secondary}`;
+    case "rolling_back":
+      return `${id} is being rolled back on ${record.hosts.secondary} and ${record.hosts.primary}`;
     case "succeeded":
       return `${id} already succeeded`;
     case "failed":

@@ -3,6 +3,8 @@
 // adds comments and layout. Plain text, no colours: it must read the same in a terminal and in a
 // Slack code block. Results have no trailing newline, except the JSON (a file-like document).
 import { canonicalJson } from "./canonical.ts";
+import type { LinkPathState } from "./facts.ts";
+import type { StepEvent } from "./job.ts";
 import type { Platform } from "./pair.ts";
 import { type HostPlan, type Plan, propertiesFile, type Step, type StepKind } from "./plan.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
@@ -132,4 +134,135 @@ function noopLabel(kind: StepKind): string {
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * What pre-flight found on one host, as the preview shows it next to the steps it implies: the
+ * host checks, then per dir what the link path holds and what the share target looks like.
+ * Runner-reported text (a link's current target) is cleaned of control characters.
+ */
+export function renderHostFacts(plan: Plan, hostPlan: HostPlan): string {
+  const facts = hostPlan.facts;
+  const where = `${hostPlan.host} (${hostPlan.role})`;
+  if (facts === null) {
+    return `no pre-flight facts from ${where}: the steps show the worst case`;
+  }
+  const mark = (ok: boolean) => (ok ? "✓" : "✗");
+  const lines = [`pre-flight on ${where}, as its runner found it:`];
+  lines.push(
+    `${mark(facts.emHomeExists)} EM_HOME ${hostPlan.emHome} ${facts.emHomeExists ? "exists" : "does not exist"}`,
+  );
+  if (facts.emHomeExists) {
+    const props = propertiesFile(plan.platform);
+    lines.push(
+      facts.emHomeHoldsEm
+        ? `✓ holds an Enterprise Manager (${props})`
+        : `✗ holds no Enterprise Manager (${props} is missing)`,
+    );
+  }
+  lines.push(`${mark(facts.serviceStopped)} EM service ${facts.serviceStopped ? "stopped" : "RUNNING"}`);
+  lines.push(
+    `${mark(facts.canCreateSymlinks)} ${facts.canCreateSymlinks ? "may" : "may NOT"} create symbolic links`,
+  );
+  lines.push(
+    plan.platform === "windows"
+      ? `${mark(facts.symlinkL2R)} SymlinkEvaluation L2R ${facts.symlinkL2R ? "enabled" : "DISABLED"}`
+      : `${mark(facts.symlinkL2R)} links to the share can be followed`,
+  );
+  const join = plan.platform === "windows" ? "\\" : "/";
+  for (const dir of plan.dirs) {
+    const found = facts.dirs.find((d) => d.dir === dir);
+    if (found === undefined) {
+      lines.push(`✗ ${dir}: not reported by the runner`);
+      continue;
+    }
+    const conflict =
+      found.linkPath === "link-elsewhere" || found.linkPath === "junction" || found.linkPath === "file";
+    const share = found.share;
+    const target = `${plan.share}${join}${dir}`;
+    const shareWords = share.exists
+      ? `${share.writable ? "writable" : "NOT writable"}, ${share.empty ? "empty" : "holds data"}`
+      : "missing";
+    const shareOk = !share.exists || share.writable;
+    lines.push(
+      `${mark(!conflict && shareOk)} ${dir}: ${linkPathWords(found.linkPath, found.currentTarget)}; share ${target}: ${shareWords}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function linkPathWords(state: LinkPathState, currentTarget: string | undefined): string {
+  switch (state) {
+    case "missing":
+      return "nothing there yet";
+    case "directory":
+      return "a real directory";
+    case "link-to-target":
+      return "already a link to the target";
+    case "link-elsewhere":
+      return `a link to ${printable(currentTarget ?? "?")} (conflict)`;
+    case "junction":
+      return "a junction (conflict)";
+    case "file":
+      return "a file (conflict)";
+    default: {
+      const unhandled: never = state;
+      throw new Error(`unhandled link path state ${String(unhandled)}`);
+    }
+  }
+}
+
+function printable(text: string): string {
+  const cleaned = text.replace(/\p{Cc}/gu, "?");
+  return cleaned.length > 200 ? `${cleaned.slice(0, 200)}...` : cleaned;
+}
+
+export type StepMark = "done" | "running" | "failed" | "skipped" | "pending";
+
+/** The latest status a runner reported for each step index (-1: the job-level re-check). */
+export function stepStatuses(events: readonly Pick<StepEvent, "index" | "status">[]): Map<number, StepMark> {
+  const marks = new Map<number, StepMark>();
+  for (const event of events) {
+    const mark: StepMark =
+      event.status === "succeeded"
+        ? "done"
+        : event.status === "started"
+          ? "running"
+          : event.status === "failed"
+            ? "failed"
+            : "skipped";
+    marks.set(event.index, mark);
+  }
+  return marks;
+}
+
+const MARK_SYMBOL: Record<StepMark, string> = {
+  done: "✓",
+  running: "▶",
+  failed: "✗",
+  skipped: "⏭",
+  pending: "·",
+};
+
+/**
+ * One line per step of a host's execute (or rollback) job, marked as the runner reported it:
+ * ✓ done, ▶ running, ✗ failed, ⏭ skipped (already in place), · not reached yet.
+ */
+export function renderHostProgress(
+  hostPlan: HostPlan,
+  kind: "execute" | "rollback",
+  events: readonly Pick<StepEvent, "index" | "status">[],
+): string {
+  const steps = kind === "execute" ? hostPlan.steps : hostPlan.rollback;
+  const marks = stepStatuses(events);
+  const lines: string[] = [];
+  if (marks.get(-1) === "failed") {
+    lines.push(`${MARK_SYMBOL.failed} re-check before the first step: the host changed since approval`);
+  }
+  for (const [index, step] of steps.entries()) {
+    const mark = marks.get(index) ?? "pending";
+    lines.push(`${MARK_SYMBOL[mark]} ${step.kind} ${step.dir}`);
+  }
+  if (steps.length === 0) lines.push(`nothing to ${kind === "execute" ? "do" : "undo"} on this host`);
+  return lines.join("\n");
 }

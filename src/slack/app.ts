@@ -3,9 +3,8 @@
 // The App itself is built elsewhere (boot.ts for socket/http/console, the test harness in tests),
 // so this module never decides how momlink talks to Slack.
 import type { AnyMiddlewareArgs, App, Middleware } from "@slack/bolt";
-import type { HostFacts } from "../domain/facts.ts";
+import type { ChangeNotify, RunnerHooks } from "../dispatch/hooks.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
-import type { ChangeRecord } from "../domain/record.ts";
 import type { Logger } from "../log.ts";
 import type { ChangeStore } from "../store/store.ts";
 import { registerActions } from "./actions/index.ts";
@@ -15,12 +14,7 @@ import { createIdentity } from "./identity.ts";
 import { createService } from "./service.ts";
 import { registerViews } from "./views/index.ts";
 
-export interface RunnerHooks {
-  /** Ask both hosts' runners for pre-flight facts; resolve null when no runner is registered. */
-  preflight(change: ChangeRecord): Promise<{ primary: HostFacts | null; secondary: HostFacts | null } | null>;
-  /** Called after the record reached `approved` (and was committed). */
-  approved(change: ChangeRecord): void;
-}
+export type { ChangeNotify, RunnerHooks } from "../dispatch/hooks.ts";
 
 export interface MomlinkDeps {
   store: ChangeStore;
@@ -28,8 +22,11 @@ export interface MomlinkDeps {
   allowedDirs: readonly string[];
   now: () => Date;
   logger: Logger;
-  /** Absent: no pre-flight; approved changes say "waiting for runner on <hosts>". */
-  runners?: RunnerHooks;
+  /**
+   * Absent: no pre-flight; approved changes say "waiting for runner on <hosts>". A function is
+   * called once with the notifier the runner side reports through (the orchestrator's `notify`).
+   */
+  runners?: RunnerHooks | ((notify: ChangeNotify) => RunnerHooks);
 }
 
 export interface MomlinkHandle {
@@ -37,6 +34,8 @@ export interface MomlinkHandle {
   sweepExpired(): Promise<number>;
   /** Re-render the channel message from the record. */
   refreshMessage(changeId: string): Promise<void>;
+  /** What the runner side reports through. */
+  notify: ChangeNotify;
 }
 
 export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
@@ -51,6 +50,7 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   return {
     sweepExpired: () => service.sweepExpired(),
     refreshMessage: (changeId) => service.refreshMessage(changeId),
+    notify: service.notify,
   };
 }
 

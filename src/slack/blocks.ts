@@ -3,16 +3,18 @@
 // come verbatim from the one renderer (domain/render.ts); this module only escapes and lays them
 // out, splitting long ones at line boundaries within Slack's limits instead of cutting them.
 import type { types } from "@slack/bolt";
-import type { HostPlan, Step } from "../domain/plan.ts";
+import type { ChangeProgress, HostOutcome, HostRun, VerifyReport } from "../dispatch/hooks.ts";
+import type { HostPlan, Plan, Step } from "../domain/plan.ts";
 import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";
 import { approvalCount, type ChangeRecord, type ChangeState } from "../domain/record.ts";
-import { renderHostScript, renderPlanText } from "../domain/render.ts";
+import { renderHostFacts, renderHostScript, renderPlanText } from "../domain/render.ts";
 import type { StoredAuditEntry } from "../store/store.ts";
 
 type KnownBlock = types.KnownBlock;
 
 export const ACTION_APPROVE = "momlink_approve";
 export const ACTION_REJECT = "momlink_reject";
+export const ACTION_ROLLBACK = "momlink_rollback";
 /** The actions block's id carries the plan hash the message showed: a stale message cannot approve a changed plan. */
 const DECIDE_PREFIX = "momlink_decide:";
 
@@ -166,6 +168,7 @@ const STATE_WORDS: Record<ChangeState, string> = {
   awaiting_approval: "awaiting approval",
   approved: "approved",
   executing: "executing",
+  rolling_back: "rolling back",
   succeeded: "succeeded",
   failed: "failed",
   rolled_back: "rolled back",
@@ -203,6 +206,8 @@ export function stateLine(record: ChangeRecord, ctx: MessageContext): string {
         : `*Approved* by ${mentions(approvers)} — waiting for runner on ${hosts}`;
     case "executing":
       return `*Executing* on ${hosts}`;
+    case "rolling_back":
+      return `*Rolling back* on ${escapeMrkdwn(record.hosts.secondary)}, then ${escapeMrkdwn(record.hosts.primary)}`;
     case "succeeded":
       return `*Succeeded* — links in place on ${hosts}`;
     case "failed":
@@ -277,11 +282,88 @@ function decisionBlock(record: ChangeRecord): types.ActionsBlock {
   };
 }
 
+/** The undo button, on a change whose hosts may be half-linked. Approver-only: the state machine decides. */
+function rollbackBlock(record: ChangeRecord): types.ActionsBlock {
+  const [primary, secondary] = record.plan.hosts;
+  const undo = (h: HostPlan) => h.rollback.filter((s) => !s.noop).length;
+  return {
+    type: "actions",
+    block_id: `momlink_undo:${record.id}`,
+    elements: [
+      {
+        type: "button",
+        action_id: ACTION_ROLLBACK,
+        style: "danger",
+        text: plain("Roll back"),
+        value: record.id,
+        confirm: {
+          title: plain(clip(`Roll back ${record.id}?`, LIMITS.confirmTitle)),
+          text: plain(
+            clip(
+              `This runs up to ${undo(secondary)} undo step(s) on ${secondary.host}, then up to ${undo(primary)} on ${primary.host}: ` +
+                "each link is removed (never its target) and the moved-aside directory put back. Steps already undone are skipped.",
+              LIMITS.confirmText,
+            ),
+          ),
+          confirm: plain("Roll back"),
+          deny: plain("Back"),
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Text that is not one of the plan's scripts (facts, progress): mrkdwn lines under a bold title,
+ * never a code block, so it is not mistaken for a script to copy and reads the same in the console.
+ */
+function annotated(text: string, title: string): KnownBlock[] {
+  return textBlocks([title, ...text.split("\n").map((line) => escapeMrkdwn(line))]);
+}
+
+function factsBlocks(plan: Plan, host: HostPlan): KnownBlock[] {
+  if (host.facts === null) return [];
+  const [title = "", ...facts] = renderHostFacts(plan, host).split("\n");
+  const heading = `${title.charAt(0).toUpperCase()}${title.slice(1)}`;
+  return annotated(facts.join("\n"), `*${escapeMrkdwn(heading)}*`);
+}
+
+const RUN_WORDS: Record<HostRun["status"], string> = {
+  pending: "not started",
+  queued: "queued for its runner",
+  running: "running",
+  succeeded: "done",
+  failed: "failed",
+  refused: "refused by the runner, nothing ran",
+  lost: "runner lost: unknown until verified",
+  expired: "never picked up",
+};
+
+function progressBlocks(record: ChangeRecord, progress: ChangeProgress | undefined): KnownBlock[] {
+  if (progress === undefined) return [];
+  const active =
+    (record.state === "executing" && progress.runs.some((r) => r.kind === "execute")) ||
+    record.state === "rolling_back";
+  return progress.runs.flatMap((run) => {
+    const waiting =
+      run.status === "pending" &&
+      active &&
+      run.kind === (record.state === "executing" ? "execute" : "rollback");
+    const status = waiting
+      ? "waiting for its turn"
+      : run.status === "pending"
+        ? "did not run"
+        : RUN_WORDS[run.status];
+    const verb = run.kind === "execute" ? "Execute" : "Rollback";
+    return annotated(run.steps, `*${verb} on ${escapeMrkdwn(run.host)}* (${run.role}): ${status}`);
+  });
+}
+
 function hostTitle(host: HostPlan): string {
   return `*Apply on ${escapeMrkdwn(host.host)}* (${host.role}) · EM_HOME \`${escapeMrkdwn(host.emHome)}\``;
 }
 
-function summaryBlock(record: ChangeRecord): types.SectionBlock {
+function summaryBlock(record: ChangeRecord, notes: readonly string[]): types.SectionBlock {
   const plan = record.plan;
   const lines = [
     `*Requested by* <@${record.requester}> · *Platform* ${plan.platform} · *Dirs* ${plan.dirs.join(", ")}`,
@@ -292,6 +374,7 @@ function summaryBlock(record: ChangeRecord): types.SectionBlock {
   if (plan.hosts.some((h) => h.facts === null)) {
     lines.push("_No pre-flight facts from a runner yet: the steps marked [if …] show the worst case._");
   }
+  for (const note of notes) lines.push(`_Pre-flight: ${escapeMrkdwn(note)}_`);
   return section(clip(lines.join("\n"), LIMITS.sectionText));
 }
 
@@ -338,17 +421,35 @@ export interface PlanMessages {
   threadScripts: SlackMessage[];
 }
 
-export function planMessages(record: ChangeRecord, ctx: MessageContext): PlanMessages {
+/**
+ * The channel message for a change: the plan, the pre-flight facts it was built on, the runs'
+ * progress (when `progress` is given: the runners' view, which the record does not hold) and the
+ * buttons the state allows.
+ */
+export function planMessages(
+  record: ChangeRecord,
+  ctx: MessageContext,
+  progress?: ChangeProgress,
+): PlanMessages {
   const plan = record.plan;
   const [primary, secondary] = plan.hosts;
   const header: types.HeaderBlock = {
     type: "header",
     text: plain(clip(`${record.id}: ${primary.host} → ${secondary.host}`, LIMITS.headerText)),
   };
-  const head: KnownBlock[] = [header, summaryBlock(record)];
+  const head: KnownBlock[] = [
+    header,
+    summaryBlock(record, progress?.preflightNotes ?? []),
+    ...plan.hosts.flatMap((h) => factsBlocks(plan, h)),
+  ];
   const scripts = plan.hosts.map((h) => codeBlocks(renderHostScript(plan, h), hostTitle(h)));
-  const tail: KnownBlock[] = [...blockersBlock(record), ...footerBlocks(record, ctx)];
+  const tail: KnownBlock[] = [
+    ...progressBlocks(record, progress),
+    ...blockersBlock(record),
+    ...footerBlocks(record, ctx),
+  ];
   if (record.state === "awaiting_approval") tail.push(decisionBlock(record));
+  if (record.state === "failed" || record.state === "needs_verification") tail.push(rollbackBlock(record));
   const text = `${record.id} ${primary.host} + ${secondary.host}: ${stateWord(record.state)}`;
 
   const inline = [...head, ...scripts.flat(), ...tail];
@@ -371,8 +472,73 @@ export function planMessages(record: ChangeRecord, ctx: MessageContext): PlanMes
   return { message: { text, blocks: [...head, pointer, ...tail] }, threadScripts };
 }
 
-export function planMessage(record: ChangeRecord, ctx: MessageContext): SlackMessage {
-  return planMessages(record, ctx).message;
+export function planMessage(
+  record: ChangeRecord,
+  ctx: MessageContext,
+  progress?: ChangeProgress,
+): SlackMessage {
+  return planMessages(record, ctx, progress).message;
+}
+
+const OUTCOME_MARK: Record<HostOutcome["status"], string> = {
+  succeeded: "✓",
+  failed: "✗",
+  refused: "✗",
+  lost: "⚠",
+  expired: "✗",
+};
+
+/** The thread reply for one host's part of a run: the outcome, and what each failed step printed. */
+export function hostOutcomeMessage(changeId: string, outcome: HostOutcome): SlackMessage {
+  const verb = outcome.kind === "execute" ? "Execute" : "Rollback";
+  const head = `${OUTCOME_MARK[outcome.status]} ${verb} on ${outcome.host} (${outcome.role}): ${outcome.summary}`;
+  const blocks: KnownBlock[] = [section(clip(escapeMrkdwn(head), LIMITS.sectionText))];
+  for (const failure of outcome.failures) {
+    const step =
+      failure.index < 0
+        ? "re-check before the first step"
+        : `step ${failure.index + 1}: ${failure.kind} ${failure.dir}`;
+    const body = failure.line === "" ? failure.output : `${failure.line}\n${failure.output}`;
+    blocks.push(...codeBlocks(body.trim() === "" ? "(no output)" : body, `*${escapeMrkdwn(step)}* failed:`));
+  }
+  return { text: clip(`${changeId}: ${head}`, 3000), blocks: chunkBlocks(blocks)[0] ?? [] };
+}
+
+/** `/momlink verify`: what the runners found, one line per dir that is not as approved. */
+export function verifyLines(record: ChangeRecord, report: VerifyReport, actor: string, now: Date): string[] {
+  const lines: string[] = [];
+  const who = `<@${actor}>`;
+  switch (report.outcome) {
+    case "in-place":
+      lines.push(
+        `✓ *Verify ${record.id}* (asked by ${who} at ${formatUtc(now.toISOString(), now)}): every link on ${escapeMrkdwn(record.hosts.primary)} and ${escapeMrkdwn(record.hosts.secondary)} points at its target, as approved`,
+      );
+      break;
+    case "drift":
+      lines.push(
+        `✗ *Verify ${record.id}* (asked by ${who} at ${formatUtc(now.toISOString(), now)}): the hosts are not as approved`,
+      );
+      break;
+    case "unknown":
+      lines.push(
+        `⚠ *Verify ${record.id}* (asked by ${who} at ${formatUtc(now.toISOString(), now)}): not every runner answered, so nothing is settled`,
+      );
+      break;
+    default: {
+      const never: never = report.outcome;
+      throw new Error(`unhandled outcome ${String(never)}`);
+    }
+  }
+  for (const host of report.hosts) {
+    const name = `${escapeMrkdwn(host.host)} (${host.role})`;
+    if (!host.answered) lines.push(`• ${name}: no answer — ${escapeMrkdwn(host.note ?? "no runner")}`);
+    else if (host.drift.length === 0) lines.push(`• ${name}: every dir links to its target`);
+    else for (const d of host.drift) lines.push(`• ${name}: ${escapeMrkdwn(d)}`);
+  }
+  if (report.recorded !== null) {
+    lines.push(`_${record.id} was waiting for verification: recorded as ${report.recorded}._`);
+  }
+  return lines;
 }
 
 /** One line per audit entry: who did what when, against which hash. */

@@ -3,6 +3,8 @@
 // is the truth: every operation writes its transition first, then re-renders the channel message
 // from the record. A Slack failure after the write is logged and can be redone (refreshMessage).
 import type { webApi } from "@slack/bolt";
+import type { ChangeNotify, HostOutcome, RunnerHooks } from "../dispatch/hooks.ts";
+import type { RunnerInfo } from "../dispatch/registry.ts";
 import type { PairSpec } from "../domain/pair.ts";
 import { buildPlan, type Plan } from "../domain/plan.ts";
 import { formatUtc } from "../domain/policy.ts";
@@ -10,7 +12,14 @@ import { approvalCount, type ChangeEvent, type ChangeRecord, transition } from "
 import type { Logger } from "../log.ts";
 import type { ApplyResult, ChangeStore, StoredAuditEntry } from "../store/store.ts";
 import type { MomlinkDeps } from "./app.ts";
-import { escapeMrkdwn, type MessageContext, planMessages, shortHash } from "./blocks.ts";
+import {
+  escapeMrkdwn,
+  hostOutcomeMessage,
+  type MessageContext,
+  planMessages,
+  shortHash,
+  verifyLines,
+} from "./blocks.ts";
 import type { Identity } from "./identity.ts";
 import { sweepExpired } from "./sweeper.ts";
 
@@ -40,15 +49,32 @@ export interface MomlinkService {
   checkReject(request: { changeId: string; actor: string }): Promise<Outcome>;
   reject(request: { changeId: string; actor: string; reason: string }): Promise<Outcome>;
   cancel(request: { changeId: string; actor: string; reason?: string }): Promise<Outcome>;
+  /** Approver-only: moves a failed (or unverified) change to rolling_back and hands it to the runners. */
+  rollback(request: { changeId: string; actor: string }): Promise<Outcome>;
+  /**
+   * Read-only check of a change's live links (`target`: CHG-n, or a host: its change waiting for
+   * verification, else its last succeeded one). Posts the drift in the change's thread and returns
+   * the same lines for the asker.
+   */
+  verify(request: {
+    target: string;
+    actor: string;
+  }): Promise<{ ok: true; lines: string[] } | { ok: false; reason: string }>;
+  /** The registered runners, or null when this bot runs without a runner dispatcher. */
+  runners(): RunnerInfo[] | null;
+  /** What the runner side calls to update Slack. */
+  readonly notify: ChangeNotify;
   permalink(record: ChangeRecord): Promise<string | null>;
   audit(changeId: string): StoredAuditEntry[];
   refreshMessage(changeId: string): Promise<void>;
   sweepExpired(): Promise<number>;
 }
 
-export interface ServiceDeps extends MomlinkDeps {
+export interface ServiceDeps extends Omit<MomlinkDeps, "runners"> {
   client: webApi.WebClient;
   identity: Identity;
+  /** Hooks, or a factory given the service's notifier (the orchestrator needs one, the service needs it). */
+  runners?: MomlinkDeps["runners"];
 }
 
 function slackError(err: unknown): string {
@@ -83,7 +109,13 @@ export function ackFirstQueue(): () => Promise<void> {
 }
 
 export function createService(deps: ServiceDeps): MomlinkService {
-  const { store, policy, client, identity, logger, runners } = deps;
+  const { store, policy, client, identity, logger } = deps;
+  const notify: ChangeNotify = {
+    progress: (changeId) => refreshMessage(changeId),
+    hostOutcome: (changeId, outcome) => postOutcome(changeId, outcome),
+  };
+  const runners: RunnerHooks | undefined =
+    typeof deps.runners === "function" ? deps.runners(notify) : deps.runners;
   const ctx = () => ({ now: deps.now(), policy });
   const messageContext = (): MessageContext => ({ policy, now: deps.now(), runners: runners !== undefined });
   const afterPendingAcks = ackFirstQueue();
@@ -102,7 +134,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
     if (record.messageTs === null && (!post || posting.has(record.id))) {
       return { ok: false, error: "the change has no message (yet)" };
     }
-    const { message, threadScripts } = planMessages(record, messageContext());
+    const { message, threadScripts } = planMessages(record, messageContext(), progressOf(record));
     const posts = record.messageTs === null;
     if (posts) posting.add(record.id);
     try {
@@ -130,9 +162,50 @@ export function createService(deps: ServiceDeps): MomlinkService {
     }
   }
 
+  /** The runners' view of the change (pre-flight notes, per-host progress); never fails a render. */
+  function progressOf(record: ChangeRecord) {
+    if (runners?.progress === undefined) return undefined;
+    try {
+      return runners.progress(record);
+    } catch (err) {
+      logger.error({ changeId: record.id, err }, "could not read the change's progress from the runners");
+      return undefined;
+    }
+  }
+
+  /**
+   * Updates of one message go out one at a time, each rendered from the store when its turn
+   * comes: a runner's progress and a click cannot overtake each other and leave an older view.
+   */
+  const updates = new Map<string, Promise<unknown>>();
+  function serially<T>(changeId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = updates.get(changeId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => {});
+    updates.set(changeId, settled);
+    void settled.finally(() => {
+      if (updates.get(changeId) === settled) updates.delete(changeId);
+    });
+    return next;
+  }
+
   /** After a transition: the message shows the record as it is now (a runner may already have moved it on). */
   async function rerender(record: ChangeRecord): Promise<void> {
-    await render(store.get(record.id) ?? record);
+    await serially(record.id, () => render(store.get(record.id) ?? record));
+  }
+
+  async function postOutcome(changeId: string, outcome: HostOutcome): Promise<void> {
+    const record = store.get(changeId);
+    if (record === null || record.channel === null || record.messageTs === null) return;
+    try {
+      await client.chat.postMessage({
+        channel: record.channel,
+        thread_ts: record.messageTs,
+        ...hostOutcomeMessage(changeId, outcome),
+      });
+    } catch (err) {
+      logger.error({ changeId, err }, "could not post a host's outcome in the thread");
+    }
   }
 
   async function permalink(record: ChangeRecord): Promise<string | null> {
@@ -165,7 +238,11 @@ export function createService(deps: ServiceDeps): MomlinkService {
       return;
     }
     // A change still in pre-flight gets its message when the plan is ready, from plan() itself.
-    await render(record, record.state !== "planned");
+    if (record.messageTs === null) {
+      await render(record, record.state !== "planned");
+      return;
+    }
+    await serially(changeId, () => render(store.get(changeId) ?? record));
   }
 
   /** The plan with the runners' pre-flight facts, or undefined to keep the worst-case plan. */
@@ -345,6 +422,74 @@ export function createService(deps: ServiceDeps): MomlinkService {
       return { ok: true, record };
     },
 
+    async rollback({ changeId, actor }) {
+      if (runners?.rollback === undefined) {
+        return {
+          ok: false,
+          reason: `this momlink runs without runners (MOMLINK_RUNNER_PORT is not set), so nothing can undo ${changeId} here; an approver can close it with /momlink cancel ${changeId} after undoing it by hand`,
+        };
+      }
+      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
+        type: "rollback",
+        actor,
+        actorGroups,
+      }));
+      if (!result.ok) return denied(result, changeId, groupError);
+      const record = result.record;
+      logger.info({ changeId, actor }, "rollback approved");
+      await rerender(record);
+      await threadReply(
+        record,
+        `rollback approved by <@${actor}> at ${formatUtc(record.updatedAt, deps.now())}: undoing on ${escapeMrkdwn(record.hosts.secondary)}, then ${escapeMrkdwn(record.hosts.primary)}`,
+      );
+      try {
+        runners.rollback(record);
+      } catch (err) {
+        logger.error({ changeId, err }, "the runner dispatcher refused the rollback");
+      }
+      return { ok: true, record };
+    },
+
+    async verify({ target, actor }) {
+      if (runners?.verify === undefined) {
+        return {
+          ok: false,
+          reason:
+            "this momlink runs without runners (MOMLINK_RUNNER_PORT is not set): nothing can check the hosts",
+        };
+      }
+      const record = changeToVerify(target);
+      if ("reason" in record) return { ok: false, reason: record.reason };
+      const report = await runners.verify(record.change, actor);
+      const after = store.get(record.change.id) ?? record.change;
+      const lines = verifyLines(after, report, actor, deps.now());
+      if (report.recorded !== null) await rerender(after);
+      if (after.channel !== null && after.messageTs !== null) {
+        await threadReply(after, lines.join("\n"));
+      }
+      return { ok: true, lines };
+    },
+
+    runners: () => runners?.listRunners?.() ?? null,
+    notify,
+
     sweepExpired: () => sweepExpired(deps, async (record) => void (await rerender(record))),
   };
+
+  /** `CHG-n`, or a host: its change waiting for verification, else the last one that succeeded. */
+  function changeToVerify(target: string): { change: ChangeRecord } | { reason: string } {
+    const id = /^chg-(\d+)$/i.exec(target.trim());
+    if (id !== null) {
+      const change = store.get(`CHG-${Number(id[1])}`);
+      return change === null ? { reason: `there is no change CHG-${Number(id[1])}` } : { change };
+    }
+    const host = target.trim();
+    const open = store.list({ host, states: ["needs_verification"], limit: 1 })[0];
+    if (open !== undefined) return { change: open };
+    const done = store.list({ host, states: ["succeeded"], limit: 1 })[0];
+    if (done !== undefined) return { change: done };
+    return {
+      reason: `${host} has no succeeded change to verify against (\`/momlink history ${host}\` lists its changes)`,
+    };
+  }
 }

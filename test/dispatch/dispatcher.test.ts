@@ -292,3 +292,34 @@ describe("bot restart", () => {
     expect(await longPoll).toMatchObject({ status: 503, body: { error: "the bot is shutting down" } });
   });
 });
+
+describe("jobs with ids the caller derives", () => {
+  it("queues an id once: a second enqueue with the same id is refused and queues nothing", async () => {
+    const first = bot.dispatcher.enqueue(jobInput({ id: "CHG-12-v5-execute-primary" }));
+    expect(first.id).toBe("CHG-12-v5-execute-primary");
+    expect(() => bot.dispatcher.enqueue(jobInput({ id: "CHG-12-v5-execute-primary" }))).toThrow(
+      expect.objectContaining({ code: "duplicate-job" }),
+    );
+    expect(bot.dispatcher.jobsFor("CHG-12").map((j) => j.job.id)).toEqual(["CHG-12-v5-execute-primary"]);
+  });
+
+  it("lists one change's jobs oldest first, with their state and result", async () => {
+    const a = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const b = bot.dispatcher.enqueue(jobInput());
+    bot.dispatcher.enqueue(jobInput({ changeId: "CHG-13" }));
+    await pickUp(a);
+    expect((await post(bot.url, `/v1/jobs/${a.id}/result`, { ok: true }, credential)).status).toBe(200);
+    expect(bot.dispatcher.jobsFor("CHG-12").map((j) => [j.job.id, j.state, j.result])).toEqual([
+      [a.id, "done", { ok: true }],
+      [b.id, "queued", null],
+    ]);
+  });
+
+  it("accepts a result saying the runner's re-check stopped the job before its first step", async () => {
+    const job = bot.dispatcher.enqueue(jobInput());
+    await pickUp(job);
+    const result = { ok: false, failedIndex: -1 };
+    expect((await post(bot.url, `/v1/jobs/${job.id}/result`, result, credential)).status).toBe(200);
+    expect(bot.dispatcher.job(job.id)?.result).toEqual(result);
+  });
+});

@@ -213,10 +213,41 @@ const CASES: Case[] = [
     expect: { to: "needs_verification" },
   },
   {
-    name: "a failed change is rolled back",
+    name: "an approver rolls back a failed change",
     from: "failed",
+    event: { type: "rollback", actor: A1, actorGroups: [] },
+    expect: { to: "rolling_back" },
+  },
+  {
+    name: "a group member rolls back a change whose runner was lost",
+    from: "needs_verification",
+    event: { type: "rollback", actor: A2, actorGroups: OPS },
+    expect: { to: "rolling_back" },
+  },
+  {
+    name: "the requester rolls back their own change when four-eyes is off",
+    from: "failed",
+    event: { type: "rollback", actor: REQ, actorGroups: OPS },
+    policy: { ...POLICY, fourEyes: false },
+    expect: { to: "rolling_back" },
+  },
+  {
+    name: "a rollback that ran on both hosts ends the change",
+    from: "rolling_back",
     event: { type: "rolled-back" },
     expect: { to: "rolled_back" },
+  },
+  {
+    name: "a rollback that failed leaves the change failed, to retry or close",
+    from: "rolling_back",
+    event: { type: "rollback-failed", reason: "rmdir: access denied" },
+    expect: { to: "failed" },
+  },
+  {
+    name: "a runner lost during the rollback leaves the change needing verification",
+    from: "rolling_back",
+    event: { type: "runner-lost", host: "mom-b" },
+    expect: { to: "needs_verification" },
   },
   {
     name: "verification finds the links right",
@@ -368,6 +399,48 @@ const CASES: Case[] = [
     expect: { denied: "closed" },
   },
   {
+    name: "a failed change is not marked rolled back without a rollback having run",
+    from: "failed",
+    event: { type: "rolled-back" },
+    expect: { denied: "wrong-state" },
+  },
+  {
+    name: "the requester alone cannot roll back their change (four-eyes)",
+    from: "failed",
+    event: { type: "rollback", actor: REQ, actorGroups: OPS },
+    expect: { denied: "four-eyes" },
+  },
+  {
+    name: "a non-approver cannot roll back",
+    from: "failed",
+    event: { type: "rollback", actor: OUT, actorGroups: [] },
+    expect: { denied: "not-approver" },
+  },
+  {
+    name: "a running change cannot be rolled back until it stops",
+    from: "executing",
+    event: { type: "rollback", actor: A1, actorGroups: [] },
+    expect: { denied: "wrong-state" },
+  },
+  {
+    name: "a rollback cannot be started twice",
+    from: "rolling_back",
+    event: { type: "rollback", actor: A1, actorGroups: [] },
+    expect: { denied: "wrong-state" },
+  },
+  {
+    name: "a change being rolled back cannot be cancelled",
+    from: "rolling_back",
+    event: { type: "cancel", actor: A1, actorGroups: [] },
+    expect: { denied: "wrong-state" },
+  },
+  {
+    name: "a rollback failure is reported only while rolling back",
+    from: "failed",
+    event: { type: "rollback-failed", reason: "x" },
+    expect: { denied: "wrong-state" },
+  },
+  {
     name: "a lost runner must be one of the change's hosts",
     from: "executing",
     event: { type: "runner-lost", host: "mom-z" },
@@ -472,6 +545,21 @@ describe("what a denial says", () => {
       "only the requester (<@UREQ>) or an approver can cancel CHG-4 (approvers: @ops-leads, <@U123>)",
     ],
     [
+      "rollback by the requester",
+      reason("failed", { type: "rollback", actor: REQ, actorGroups: OPS }),
+      "you requested CHG-4: four-eyes policy — someone else must approve its rollback",
+    ],
+    [
+      "rollback by someone else",
+      reason("needs_verification", { type: "rollback", actor: OUT, actorGroups: [] }),
+      "only an approver can roll back CHG-4 (approvers: @ops-leads, <@U123>)",
+    ],
+    [
+      "rollback twice",
+      reason("rolling_back", { type: "rollback", actor: "U123", actorGroups: [] }),
+      "CHG-4 is already being rolled back",
+    ],
+    [
       "expired on another day",
       reason("expired", approve("U123"), { now: new Date("2025-11-27T08:00:00Z") }),
       "CHG-4 expired at 2025-11-26 10:42 UTC: it cannot be approved any more",
@@ -494,7 +582,9 @@ describe("terminal states", () => {
     { type: "succeed" },
     { type: "fail", reason: "x" },
     { type: "runner-lost", host: "mom-a" },
+    { type: "rollback", actor: A1, actorGroups: [] },
     { type: "rolled-back" },
+    { type: "rollback-failed", reason: "x" },
     { type: "verified", outcome: "succeeded" },
   ];
 
@@ -505,6 +595,7 @@ describe("terminal states", () => {
       "awaiting_approval",
       "approved",
       "executing",
+      "rolling_back",
       "failed",
       "needs_verification",
     ]);
@@ -572,14 +663,18 @@ describe("what a transition records", () => {
 
 // --- property: any event sequence stays on the diagram's edges --------------------------------
 
-/** DESIGN.md's diagram, plus the two documented additions (partial approval, approver closes a failed change). */
+/**
+ * DESIGN.md's diagram, plus the documented additions (partial approval, approver closes a failed
+ * change, and the approval-gated rollback through rolling_back).
+ */
 const EDGES: Record<ChangeState, ChangeState[]> = {
   planned: ["awaiting_approval", "expired", "cancelled"],
   awaiting_approval: ["awaiting_approval", "approved", "rejected", "expired", "cancelled"],
   approved: ["executing", "cancelled"],
   executing: ["succeeded", "failed", "needs_verification"],
-  failed: ["rolled_back", "cancelled"],
-  needs_verification: ["succeeded", "failed"],
+  rolling_back: ["rolled_back", "failed", "needs_verification"],
+  failed: ["rolling_back", "cancelled"],
+  needs_verification: ["succeeded", "failed", "rolling_back"],
   succeeded: [],
   rolled_back: [],
   rejected: [],
@@ -627,7 +722,12 @@ const eventArb: fc.Arbitrary<ChangeEvent> = fc.oneof(
       { type: "runner-lost", host: "mom-x" },
     ),
   ),
+  w(
+    2,
+    actor.map((who): ChangeEvent => ({ type: "rollback", actor: who, actorGroups: groupsOf(who) })),
+  ),
   w(2, fc.constant<ChangeEvent>({ type: "rolled-back" })),
+  w(1, fc.constant<ChangeEvent>({ type: "rollback-failed", reason: "rmdir failed" })),
   w(
     2,
     fc.constantFrom<ChangeEvent>(

@@ -6,6 +6,8 @@ import type { PairSpec } from "../../src/domain/pair.ts";
 import { buildPlan, type Plan, type PlanInput, type Step, verifyPlanHash } from "../../src/domain/plan.ts";
 import { cmdQuote, shQuote } from "../../src/domain/quote.ts";
 import {
+  renderHostFacts,
+  renderHostProgress,
   renderHostScript,
   renderPlanJson,
   renderPlanText,
@@ -228,6 +230,97 @@ describe("renderHostScript and renderRollbackScript", () => {
       expect(text).toContain(`BLOCKED: 1 problem to resolve before this plan can be approved:\n${blocker}`);
       expect(text.split("\n").filter((l) => l.includes("PWNED"))).toEqual([blocker]);
     });
+  });
+});
+
+describe("renderHostFacts", () => {
+  it("says what pre-flight found on a host, check by check and dir by dir", () => {
+    const facts = hostFacts("mom-a", [
+      dirFacts("config", "directory"),
+      dirFacts("data", "link-to-target", false, "x"),
+    ]);
+    const plan = buildPlan({ spec: WIN, changeId: "CHG-3", facts: { primary: facts } });
+    expect(renderHostFacts(plan, plan.hosts[0])).toBe(
+      lines(
+        "pre-flight on mom-a (primary), as its runner found it:",
+        "✓ EM_HOME D:\\Introscope\\EM exists",
+        "✓ holds an Enterprise Manager (config\\IntroscopeEnterpriseManager.properties)",
+        "✓ EM service stopped",
+        "✓ may create symbolic links",
+        "✓ SymlinkEvaluation L2R enabled",
+        "✓ config: a real directory; share \\\\san-server\\mom-failover\\config: writable, holds data",
+        "✓ data: already a link to the target; share \\\\san-server\\mom-failover\\data: writable, holds data",
+      ),
+    );
+    expect(renderHostFacts(plan, plan.hosts[1])).toBe(
+      "no pre-flight facts from mom-b (secondary): the steps show the worst case",
+    );
+  });
+
+  it("marks every problem, and cleans control characters out of a reported link target", () => {
+    const facts: HostFacts = {
+      ...hostFacts("mom-b", [
+        dirFacts("config", "link-elsewhere", false, "/srv/x\u001b[31m"),
+        { dir: "data", linkPath: "missing", share: { exists: true, writable: false, empty: true } },
+      ]),
+      serviceStopped: false,
+      canCreateSymlinks: false,
+      emHomeHoldsEm: false,
+    };
+    const plan = buildPlan({ spec: LINUX, changeId: "CHG-3", facts: { secondary: facts } });
+    expect(renderHostFacts(plan, plan.hosts[1]).split("\n").slice(1)).toEqual([
+      "✓ EM_HOME /opt/CA/Introscope 10.7 exists",
+      "✗ holds no Enterprise Manager (config/IntroscopeEnterpriseManager.properties is missing)",
+      "✗ EM service RUNNING",
+      "✗ may NOT create symbolic links",
+      "✓ links to the share can be followed",
+      "✗ config: a link to /srv/x?[31m (conflict); share /mnt/mom-failover/config: writable, holds data",
+      "✗ data: nothing there yet; share /mnt/mom-failover/data: NOT writable, empty",
+    ]);
+  });
+});
+
+describe("renderHostProgress", () => {
+  const plan = buildPlan({ spec: LINUX, changeId: "CHG-3" });
+  const ev = (index: number, status: "started" | "succeeded" | "failed" | "skipped") => ({ index, status });
+
+  const cases: [
+    string,
+    { index: number; status: "started" | "succeeded" | "failed" | "skipped" }[],
+    string[],
+  ][] = [
+    ["nothing reported yet", [], ["· seed-share config", "· move-aside config", "· mklink config"]],
+    [
+      "done, running, pending",
+      [ev(0, "started"), ev(0, "succeeded"), ev(1, "started")],
+      ["✓ seed-share config", "▶ move-aside config", "· mklink config"],
+    ],
+    [
+      "skipped and failed",
+      [ev(0, "skipped"), ev(1, "started"), ev(1, "failed")],
+      ["⏭ seed-share config", "✗ move-aside config", "· mklink config"],
+    ],
+    [
+      "stopped by the re-check before the first step",
+      [ev(-1, "failed")],
+      [
+        "✗ re-check before the first step: the host changed since approval",
+        "· seed-share config",
+        "· move-aside config",
+      ],
+    ],
+  ];
+  it.each(cases)("marks each step of an execute job: %s", (_name, events, first) => {
+    expect(renderHostProgress(plan.hosts[0], "execute", events).split("\n").slice(0, 3)).toEqual(first);
+  });
+
+  it("marks a rollback's own steps, in their order", () => {
+    expect(renderHostProgress(plan.hosts[1], "rollback", [ev(0, "succeeded")]).split("\n")).toEqual([
+      "✓ remove-link data",
+      "· restore data",
+      "· remove-link config",
+      "· restore config",
+    ]);
   });
 });
 

@@ -1,11 +1,13 @@
 // The local console, as a newcomer meets it: `npm start` with no Slack tokens, lines typed as
 // Slack users, the real Bolt app answering through the in-process Slack API.
 import { mkdtempSync, rmSync } from "node:fs";
+import { readlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "@slack/bolt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.ts";
+import { prepareSandbox } from "../../src/sandbox/index.ts";
 import { registerMomlink } from "../../src/slack/app.ts";
 import {
   blocksToText,
@@ -29,22 +31,41 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("npm start without Slack tokens", () => {
-  it("runs the local console: plan as alice, refused self-approval, approval as bob, kept in the DB", async () => {
-    const input = [PLAN, "click approve CHG-1", "/as @bob", "click approve CHG-1", "quit", ""].join("\n");
+  it("runs the local console with a sandbox: plan, pre-flight facts, refused self-approval, approval as bob, real links, the record", async () => {
+    // The same sandbox the console prepares under ./var/sandbox (it re-uses one it finds there).
+    const sandbox = prepareSandbox(join(dir, "var", "sandbox"));
+    const input = [
+      sandbox.planCommand,
+      "click approve CHG-1",
+      "/as @bob",
+      "click approve CHG-1",
+      "/momlink show CHG-1",
+      "quit",
+      "",
+    ].join("\n");
     const run = await runMomlink(["serve"], { cwd: dir, input });
     expect(run.exitCode).toBe(0);
     const out = String(run.stdout);
     expect(out).toContain("momlink local console");
+    expect(out).toContain(`  ${sandbox.planCommand}\n`); // the welcome suggests the sandbox's plan
     expect(out).toContain("== CHG-1: mom-a → mom-b ==");
-    expect(out).toContain('mklink /D "config" "\\\\san-server\\mom-failover\\config"');
+    expect(out).toContain("*Pre-flight on mom-a (primary), as its runner found it:*");
+    expect(out).toContain("✓ EM service stopped");
+    expect(out).toContain(`ln -s "${sandbox.share}/config" "config"`);
     expect(out).toContain("[Approve] (click approve CHG-1) [Reject] (click reject CHG-1)");
     expect(out).toMatch(/four-eyes/);
     expect(out).toContain("(you are now @bob");
     expect(out).toMatch(/approved by @bob at \d\d:\d\d UTC against plan hash [0-9a-f]{12}/);
+    expect(out).toContain("↳ [thread] ✓ Execute on mom-a (primary): 8 steps ran; every link read back");
+    expect(out).toContain("↳ [thread] ✓ Execute on mom-b (secondary): 6 steps ran; every link read back");
+    expect(out).toContain("*Succeeded* — links in place on mom-a, mom-b");
+    for (const host of sandbox.hosts) {
+      expect(await readlink(join(host.emHome, "config"))).toBe(join(sandbox.share, "config"));
+    }
 
     const records = await runMomlink(["records", "show", "CHG-1", "--json"], { cwd: dir });
     const record = JSON.parse(String(records.stdout)) as { state: string; requester: string };
-    expect(record).toMatchObject({ state: "approved", requester: consoleUserId("alice") });
+    expect(record).toMatchObject({ state: "succeeded", requester: consoleUserId("alice") });
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { App, type types } from "@slack/bolt";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import { createLogger, toBoltLogger } from "../../src/log.ts";
-import { type MomlinkHandle, type RunnerHooks, registerMomlink } from "../../src/slack/app.ts";
+import { type MomlinkDeps, type MomlinkHandle, registerMomlink } from "../../src/slack/app.ts";
 import type { StoredMessage } from "../../src/slack/local/web-api.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
@@ -66,10 +66,13 @@ export interface StartOptions {
   mode?: "http" | "socket";
   policy?: ApprovalPolicy;
   allowedDirs?: readonly string[];
-  runners?: RunnerHooks;
+  /** Hooks, or a factory given the notifier (the orchestrator). */
+  runners?: MomlinkDeps["runners"];
   /** Share a Slack (and a DB file) with an earlier instance, as a restarted bot does. */
   fake?: FakeSlack;
   dbPath?: string;
+  /** An already open store over dbPath (closed by stop()), when something else must share it. */
+  store?: ChangeStore;
   clock?: Clock;
 }
 
@@ -118,7 +121,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
     }));
   const dir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), "momlink-slack-")) : undefined;
   const dbPath = options.dbPath ?? join(dir ?? "", "momlink.db");
-  const store = openSqliteStore(dbPath);
+  const store = options.store ?? openSqliteStore(dbPath);
   const clock = options.clock ?? testClock();
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({

@@ -1,10 +1,11 @@
 // Buttons on the plan message. Each listener acks at once, then asks the service; a refusal goes
 // back to the clicker only (ephemeral), everything else shows in the re-rendered message.
 import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
-import { ACTION_APPROVE, ACTION_REJECT } from "../blocks.ts";
+import { ACTION_APPROVE, ACTION_REJECT, ACTION_ROLLBACK } from "../blocks.ts";
 import type { MomlinkService } from "../service.ts";
 import { approveAction } from "./approve.ts";
 import { rejectAction } from "./reject.ts";
+import { rollbackAction } from "./rollback.ts";
 
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -43,4 +44,5 @@ function guarded(listener: (args: ButtonArgs) => Promise<void>) {
 export function registerActions(app: App, svc: MomlinkService): void {
   app.action<BlockButtonAction>(ACTION_APPROVE, guarded(approveAction(svc)));
   app.action<BlockButtonAction>(ACTION_REJECT, guarded(rejectAction(svc)));
+  app.action<BlockButtonAction>(ACTION_ROLLBACK, guarded(rollbackAction(svc)));
 }

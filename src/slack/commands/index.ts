@@ -9,7 +9,10 @@ import { runCancel } from "./cancel.ts";
 import { ephemeral, helpText, runHelp } from "./help.ts";
 import { runHistory } from "./history.ts";
 import { runPlan } from "./plan.ts";
+import { runRollback } from "./rollback.ts";
+import { runRunners } from "./runners.ts";
 import { runShow } from "./show.ts";
+import { runVerify } from "./verify.ts";
 
 export const SLASH_COMMAND = "/momlink";
 
@@ -29,6 +32,9 @@ export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   show: runShow,
   history: runHistory,
   cancel: runCancel,
+  rollback: runRollback,
+  verify: runVerify,
+  runners: runRunners,
   help: runHelp,
 };
 

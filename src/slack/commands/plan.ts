@@ -3,6 +3,7 @@
 // `/momlink plan` alone opens the form (views/plan-modal.ts).
 import { parsePlanText } from "../../domain/grammar.ts";
 import { describeProblems } from "../../domain/problem.ts";
+import type { ChangeState } from "../../domain/record.ts";
 import { escapeMrkdwn, stateWord } from "../blocks.ts";
 import type { PlanOutcome } from "../service.ts";
 import { openPlanModal } from "../views/plan-modal.ts";
@@ -33,6 +34,21 @@ export const runPlan: Subcommand = async ({ args, slack, svc }) => {
   if (tell !== null) await slack.respond(ephemeral(tell));
 };
 
+/** How an open change of each state lets go of its hosts. */
+function unlockHint(state: ChangeState, id: string): string {
+  switch (state) {
+    case "failed":
+      return `roll it back (\`/momlink rollback ${id}\`), or an approver closes it with \`/momlink cancel ${id}\``;
+    case "needs_verification":
+      return `check the hosts with \`/momlink verify ${id}\`, then roll it back if they are not as approved`;
+    case "executing":
+    case "rolling_back":
+      return "let it finish";
+    default:
+      return `let it finish, or cancel it with \`/momlink cancel ${id}\``;
+  }
+}
+
 /** What the requester should hear about a plan, or null when the channel message says it all. */
 export function planOutcomeText(outcome: PlanOutcome): string | null {
   switch (outcome.kind) {
@@ -44,8 +60,7 @@ export function planOutcomeText(outcome: PlanOutcome): string | null {
       const hosts = outcome.hosts.map(escapeMrkdwn).join(" and ");
       return (
         `momlink refused the plan: ${hosts} ${outcome.hosts.length === 1 ? "has" : "have"} an open change, ${ref} ` +
-        `(${stateWord(c.state)}, requested by <@${c.requester}>). One open change per MOM host: ` +
-        `let it finish, or cancel it with \`/momlink cancel ${c.id}\`.`
+        `(${stateWord(c.state)}, requested by <@${c.requester}>). One open change per MOM host: ${unlockHint(c.state, c.id)}.`
       );
     }
     case "not-posted":

@@ -1,0 +1,514 @@
+// The orchestrator on its own: a real dispatcher and store, runners played over the real runner
+// API by the test (take a job, report events and a result), and a notifier that records what the
+// chat side would be told. What to do next always comes from the record and the job rows.
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { HostOutcome } from "../../src/dispatch/hooks.ts";
+import {
+  createOrchestrator,
+  type Orchestrator,
+  parsePhaseJobId,
+  phaseJobId,
+} from "../../src/dispatch/orchestrator.ts";
+import type { HostFacts } from "../../src/domain/facts.ts";
+import type { Job, SignedJob } from "../../src/domain/job.ts";
+import { pairSpecSchema } from "../../src/domain/pair-schema.ts";
+import { buildPlan } from "../../src/domain/plan.ts";
+import type { ApprovalPolicy } from "../../src/domain/policy.ts";
+import type { ChangeRecord } from "../../src/domain/record.ts";
+import { createLogger } from "../../src/log.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import type { ChangeStore } from "../../src/store/store.ts";
+import { type Bot, get, manualScheduler, post, registerRunner, startBot, tempDir } from "./support.ts";
+
+const REQ = "UREQ00001";
+const BOB = "UBOB00001";
+const POLICY: ApprovalPolicy = {
+  approvers: { users: [BOB], groups: [] },
+  requiredApprovals: 1,
+  fourEyes: true,
+  ttlMinutes: 30,
+};
+const SPEC = pairSpecSchema.parse({
+  platform: "linux",
+  primary: "mom-a",
+  secondary: "mom-b",
+  emHome: "/opt/em-a",
+  secondaryEmHome: "/opt/em-b",
+  share: "/mnt/share",
+  dirs: ["config", "data"],
+  configAdded: false,
+});
+
+let tmp: ReturnType<typeof tempDir>;
+let bot: Bot;
+let store: ChangeStore;
+let told: { progress: string[]; outcomes: HostOutcome[] };
+let timers: ReturnType<typeof manualScheduler>;
+let orchestrator: Orchestrator;
+const credentials: Record<string, string> = {};
+
+function newOrchestrator(options: { progressIntervalMs?: number } = {}): Orchestrator {
+  return createOrchestrator({
+    dispatcher: bot.dispatcher,
+    store,
+    policy: POLICY,
+    now: bot.time.clock,
+    logger: createLogger({ level: "silent" }),
+    notify: {
+      progress: (id) => void told.progress.push(id),
+      hostOutcome: (_id, outcome) => void told.outcomes.push(outcome),
+    },
+    preflightTimeoutMs: 30_000,
+    progressIntervalMs: options.progressIntervalMs ?? 0,
+    scheduler: timers.scheduler,
+  });
+}
+
+beforeEach(async () => {
+  tmp = tempDir();
+  const dbPath = join(tmp.dir, "momlink.db");
+  bot = await startBot(dbPath);
+  store = openSqliteStore(dbPath);
+  told = { progress: [], outcomes: [] };
+  timers = manualScheduler();
+  orchestrator = newOrchestrator();
+});
+afterEach(async () => {
+  await orchestrator.close();
+  await bot.dispatcher.close();
+  store.close();
+  tmp.cleanup();
+});
+
+async function runners(...hosts: string[]): Promise<void> {
+  for (const host of hosts) credentials[host] = await registerRunner(bot, host, host);
+}
+
+function planned(): ChangeRecord {
+  const created = store.createChange({
+    requester: REQ,
+    channel: "C1",
+    plan: (id) => buildPlan({ spec: SPEC, changeId: id }),
+    hosts: { primary: "mom-a", secondary: "mom-b" },
+    now: bot.time.clock(),
+    ttlMinutes: 30,
+  });
+  if (!created.ok) throw new Error("locked");
+  return created.record;
+}
+
+function must(id: string, event: Parameters<ChangeStore["apply"]>[1]): ChangeRecord {
+  const result = store.apply(id, event, { now: bot.time.clock(), policy: POLICY });
+  if (!result.ok) throw new Error(result.reason);
+  return result.record;
+}
+
+function approved(): ChangeRecord {
+  const record = planned();
+  const ready = must(record.id, { type: "preflight-complete" });
+  return must(record.id, { type: "approve", actor: BOB, actorGroups: [], hash: ready.planHash });
+}
+
+/** The runner on `host` takes its next job over the real API. */
+async function take(host: string): Promise<Job> {
+  const res = await get(bot.url, "/v1/jobs/next?wait=0", credentials[host]);
+  expect(res.status).toBe(200);
+  return (res.body as SignedJob).job;
+}
+
+async function step(host: string, job: Job, seq: number, index: number, status: string, output = "") {
+  const event = {
+    jobId: job.id,
+    index,
+    kind: "mklink",
+    dir: "config",
+    status,
+    output,
+    at: bot.time.clock().toISOString(),
+  };
+  const res = await post(bot.url, `/v1/jobs/${job.id}/events?seq=${seq}`, event, credentials[host]);
+  expect(res.status).toBe(200);
+}
+
+async function finish(host: string, job: Job, result: Record<string, unknown>): Promise<void> {
+  const res = await post(bot.url, `/v1/jobs/${job.id}/result`, result, credentials[host]);
+  expect(res.status).toBe(200);
+}
+
+const jobs = (id = "CHG-1") =>
+  bot.dispatcher.jobsFor(id).map((j) => `${j.job.kind} ${j.job.host} ${j.state}`);
+const state = (id = "CHG-1") => store.get(id)?.state;
+
+function facts(host: string): HostFacts {
+  return {
+    host,
+    emHomeExists: true,
+    emHomeHoldsEm: true,
+    serviceStopped: true,
+    canCreateSymlinks: true,
+    symlinkL2R: true,
+    dirs: ["config", "data"].map((dir) => ({
+      dir,
+      linkPath: "directory" as const,
+      share: { exists: true, writable: true, empty: true },
+    })),
+  };
+}
+
+describe("job ids", () => {
+  it("name the change, the run and the host, so a restart finds them and none is queued twice", () => {
+    const id = phaseJobId({ id: "CHG-12", version: 5 }, "execute", "secondary");
+    expect(id).toBe("CHG-12-v5-execute-secondary");
+    expect(parsePhaseJobId(id)).toEqual({
+      changeId: "CHG-12",
+      version: 5,
+      kind: "execute",
+      role: "secondary",
+    });
+    expect(parsePhaseJobId("job-2b7f")).toBeNull();
+    expect(parsePhaseJobId("CHG-12-verify-0a1b2c3d-primary")).toBeNull();
+  });
+});
+
+describe("pre-flight", () => {
+  it("asks nobody and keeps the worst case when no runner is registered for either host", async () => {
+    expect(await orchestrator.preflight(planned())).toBeNull();
+    expect(jobs()).toEqual([]);
+  });
+
+  it("asks both runners at once and returns what each found", async () => {
+    await runners("mom-a", "mom-b");
+    const record = planned();
+    const asked = orchestrator.preflight(record);
+    const [a, b] = [await take("mom-a"), await take("mom-b")];
+    expect([a.id, a.kind, b.id, b.kind]).toEqual([
+      "CHG-1-v1-preflight-primary",
+      "preflight",
+      "CHG-1-v1-preflight-secondary",
+      "preflight",
+    ]);
+    await finish("mom-b", b, { ok: true, facts: facts("mom-b") });
+    await finish("mom-a", a, { ok: true, facts: facts("mom-a") });
+    expect(await asked).toEqual({ primary: facts("mom-a"), secondary: facts("mom-b") });
+  });
+
+  const silent: [string, (job: Job) => Promise<void>, string][] = [
+    [
+      "does not answer in time",
+      async () => timers.fireAll(),
+      "runner mom-b on mom-b did not answer within 30 s",
+    ],
+    [
+      "cannot run it",
+      (job) => finish("mom-b", job, { ok: false, error: "the runner failed: systemctl is missing" }),
+      "runner mom-b on mom-b could not run pre-flight: the runner failed: systemctl is missing",
+    ],
+  ];
+  it.each(silent)(
+    "shows the worst case for a host whose runner %s, and says so",
+    async (_name, act, note) => {
+      await runners("mom-a", "mom-b");
+      const record = planned();
+      const asked = orchestrator.preflight(record);
+      await finish("mom-a", await take("mom-a"), { ok: true, facts: facts("mom-a") });
+      await act(await take("mom-b"));
+      const found = await asked;
+      expect(found).toEqual({ primary: facts("mom-a"), secondary: null });
+      const ready = must(record.id, {
+        type: "preflight-complete",
+        plan: buildPlan({ spec: SPEC, changeId: record.id, facts: found ?? {} }),
+      });
+      expect(orchestrator.progress(ready).preflightNotes).toEqual([note]);
+    },
+  );
+
+  it("does not send a plan to a runner of another platform, nor wait for an offline one", async () => {
+    credentials["mom-a"] = await registerRunner(bot, "mom-a", "mom-a", "windows");
+    await runners("mom-b");
+    bot.time.advance(5 * 60_000); // mom-b has not been seen for five minutes and is not polling
+    const record = planned();
+    expect(await orchestrator.preflight(record)).toEqual({ primary: null, secondary: null });
+    expect(jobs()).toEqual([]);
+    expect(orchestrator.progress(must(record.id, { type: "preflight-complete" })).preflightNotes).toEqual([
+      "runner mom-a on mom-a is a windows runner, and this is a linux plan",
+      "runner mom-b on mom-b was offline when this was planned",
+    ]);
+  });
+});
+
+describe("executing an approved change", () => {
+  it("runs the primary, then the secondary once the primary succeeded, then marks the change succeeded", async () => {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(approved());
+    expect(state()).toBe("executing");
+    expect(jobs()).toEqual(["execute mom-a leased"].map((s) => s.replace("leased", "queued")));
+
+    const primary = await take("mom-a");
+    expect(primary.id).toBe("CHG-1-v4-execute-primary");
+    await step("mom-a", primary, 1, 0, "started");
+    await step("mom-a", primary, 2, 0, "succeeded");
+    expect(jobs()).toEqual(["execute mom-a leased"]);
+    await finish("mom-a", primary, { ok: true });
+    expect(jobs()).toEqual(["execute mom-a done", "execute mom-b queued"]);
+    expect(state()).toBe("executing");
+
+    await finish("mom-b", await take("mom-b"), { ok: true });
+    expect(state()).toBe("succeeded");
+    await orchestrator.settled();
+    expect(told.outcomes.map((o) => `${o.kind} ${o.host} ${o.status}`)).toEqual([
+      "execute mom-a succeeded",
+      "execute mom-b succeeded",
+    ]);
+    expect(told.progress.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(told.progress)).toEqual(new Set(["CHG-1"]));
+  });
+
+  it("fails before anything runs when a host has no runner", async () => {
+    await runners("mom-a");
+    orchestrator.approved(approved());
+    expect(state()).toBe("failed");
+    expect(store.get("CHG-1")?.failure?.reason).toBe(
+      "nothing ran: no runner is registered for mom-b (momlink runners add <name> --host mom-b)",
+    );
+    expect(jobs()).toEqual([]);
+  });
+
+  const failures: [
+    string,
+    Record<string, unknown>,
+    (job: Job) => Promise<void>,
+    string,
+    HostOutcome["status"],
+  ][] = [
+    [
+      "a step that failed, with its output",
+      { ok: false, failedIndex: 1 },
+      async (job) => {
+        await step("mom-a", job, 1, 1, "started");
+        await step("mom-a", job, 2, 1, "failed", "mv: cannot move 'config': Permission denied\nexit code 1");
+      },
+      "mom-a (primary): step 2 (move-aside config) failed: mv: cannot move 'config': Permission denied; exit code 1",
+      "failed",
+    ],
+    [
+      "the re-check before the first step (the host changed since approval)",
+      { ok: false, failedIndex: -1 },
+      (job) =>
+        step(
+          "mom-a",
+          job,
+          1,
+          -1,
+          "failed",
+          "stopped before any step: the host changed since the plan was approved\nserviceStopped was true, is false",
+        ),
+      "mom-a (primary): nothing ran there: stopped before any step: the host changed since the plan was approved; serviceStopped was true, is false",
+      "failed",
+    ],
+    [
+      "a job the runner refused on its signature",
+      { ok: false, refused: true, error: "refused (bad-signature): the signature does not verify" },
+      async () => {},
+      "mom-a (primary): the runner refused the execute job, nothing ran there: refused (bad-signature): the signature does not verify",
+      "refused",
+    ],
+    [
+      "a job the runner refused on re-deriving the plan",
+      {
+        ok: false,
+        error:
+          "the runner failed: job x refused: EM_HOME /opt/em-a is outside this runner's --allow-em-home roots",
+      },
+      async () => {},
+      "mom-a (primary): the runner refused the execute job, nothing ran there: the runner failed: job x refused: EM_HOME /opt/em-a is outside this runner's --allow-em-home roots",
+      "refused",
+    ],
+  ];
+  it.each(failures)(
+    "stops at %s: the change fails naming the host and why, and the secondary never runs",
+    async (_name, result, events, reason, status) => {
+      await runners("mom-a", "mom-b");
+      orchestrator.approved(approved());
+      const job = await take("mom-a");
+      await events(job);
+      await finish("mom-a", job, result);
+      expect(state()).toBe("failed");
+      expect(store.get("CHG-1")?.failure?.reason).toBe(reason);
+      expect(jobs()).toEqual(["execute mom-a done"]);
+      await orchestrator.settled();
+      expect(told.outcomes).toMatchObject([{ host: "mom-a", role: "primary", kind: "execute", status }]);
+    },
+  );
+
+  it("fails a change whose job was never picked up before it expired, saying nothing ran there", async () => {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(approved());
+    bot.time.advance(15 * 60_000 + 1);
+    bot.dispatcher.tick();
+    expect(state()).toBe("failed");
+    expect(store.get("CHG-1")?.failure?.reason).toBe(
+      "mom-a (primary): the runner did not pick up the execute job before it expired; nothing ran there",
+    );
+  });
+
+  it("marks the change needing verification when a runner's lease runs out, and keeps it there", async () => {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(approved());
+    const job = await take("mom-a");
+    await step("mom-a", job, 1, 0, "started");
+    bot.time.advance(60_001);
+    bot.dispatcher.tick();
+    expect(state()).toBe("needs_verification");
+    expect(store.get("CHG-1")?.lostRunner?.host).toBe("mom-a");
+    // Its late result is refused by the dispatcher: nothing moves.
+    expect(
+      (await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credentials["mom-a"])).status,
+    ).toBe(409);
+    expect(state()).toBe("needs_verification");
+    expect(jobs()).toEqual(["execute mom-a lost"]);
+  });
+
+  it("never queues a host's job twice, however often it is told", async () => {
+    await runners("mom-a", "mom-b");
+    const record = approved();
+    orchestrator.approved(record);
+    orchestrator.approved(record);
+    orchestrator.resume();
+    newOrchestrator().resume();
+    expect(jobs()).toEqual(["execute mom-a queued"]);
+  });
+
+  it("picks up on start a change a previous process approved but never started", async () => {
+    await runners("mom-a", "mom-b");
+    approved(); // approved, and then the bot stopped before handing it over
+    orchestrator.resume();
+    expect(state()).toBe("executing");
+    expect(jobs()).toEqual(["execute mom-a queued"]);
+  });
+});
+
+describe("rolling back", () => {
+  async function failedChange(): Promise<ChangeRecord> {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(approved());
+    await finish("mom-a", await take("mom-a"), { ok: true });
+    await finish("mom-b", await take("mom-b"), { ok: false, failedIndex: 0 });
+    expect(state()).toBe("failed");
+    return must("CHG-1", { type: "rollback", actor: BOB, actorGroups: [] });
+  }
+
+  it("undoes the secondary first, then the primary, then marks the change rolled back", async () => {
+    const record = await failedChange();
+    orchestrator.rollback(record);
+    const secondary = await take("mom-b");
+    expect(secondary.id).toBe(`CHG-1-v${record.version}-rollback-secondary`);
+    expect(jobs().slice(2)).toEqual(["rollback mom-b leased"]);
+    await finish("mom-b", secondary, { ok: true });
+    const primary = await take("mom-a");
+    expect(primary.kind).toBe("rollback");
+    await finish("mom-a", primary, { ok: true });
+    expect(state()).toBe("rolled_back");
+  });
+
+  it("leaves the change failed when the rollback fails, and a second rollback runs new jobs", async () => {
+    const record = await failedChange();
+    orchestrator.rollback(record);
+    await finish("mom-b", await take("mom-b"), { ok: false, failedIndex: 0 });
+    expect(state()).toBe("failed");
+    expect(store.get("CHG-1")?.failure?.reason).toMatch(
+      /^rollback: mom-b \(secondary\): step 1 \(remove-link data\) failed/,
+    );
+
+    const again = must("CHG-1", { type: "rollback", actor: BOB, actorGroups: [] });
+    orchestrator.rollback(again);
+    const retry = await take("mom-b");
+    expect(retry.id).toBe(`CHG-1-v${again.version}-rollback-secondary`);
+    await finish("mom-b", retry, { ok: true });
+    await finish("mom-a", await take("mom-a"), { ok: true });
+    expect(state()).toBe("rolled_back");
+    // The message shows the latest attempt only.
+    const runs = orchestrator.progress(store.get("CHG-1")!).runs;
+    expect(runs.map((r) => `${r.kind} ${r.host} ${r.status}`)).toEqual([
+      "execute mom-a succeeded",
+      "execute mom-b failed",
+      "rollback mom-b succeeded",
+      "rollback mom-a succeeded",
+    ]);
+  });
+
+  it("marks the change needing verification when a runner is lost during the rollback", async () => {
+    const record = await failedChange();
+    orchestrator.rollback(record);
+    await take("mom-b");
+    bot.time.advance(60_001);
+    bot.dispatcher.tick();
+    expect(state()).toBe("needs_verification");
+  });
+});
+
+describe("verify", () => {
+  async function lostChange(): Promise<ChangeRecord> {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(approved());
+    await take("mom-a");
+    bot.time.advance(60_001);
+    bot.dispatcher.tick();
+    // Both runners are back: polling, so online and asked.
+    for (const host of ["mom-a", "mom-b"]) {
+      expect((await get(bot.url, "/v1/jobs/next?wait=0", credentials[host])).status).toBe(204);
+    }
+    return store.get("CHG-1")!;
+  }
+
+  it("settles nothing when a runner does not answer", async () => {
+    const record = await lostChange();
+    const asked = orchestrator.verify(record, BOB);
+    await finish("mom-a", await take("mom-a"), { ok: true, facts: facts("mom-a") });
+    timers.fireAll();
+    const report = await asked;
+    expect(report).toMatchObject({ outcome: "unknown", recorded: null });
+    expect(report.hosts[1]).toMatchObject({ host: "mom-b", answered: false });
+    expect(state()).toBe("needs_verification");
+  });
+
+  it("records a change needing verification as succeeded when every dir links to its target", async () => {
+    const record = await lostChange();
+    const linked = (host: string): HostFacts => ({
+      ...facts(host),
+      dirs: ["config", "data"].map((dir) => ({
+        dir,
+        linkPath: "link-to-target" as const,
+        currentTarget: `/mnt/share/${dir}`,
+        share: { exists: true, writable: true, empty: false },
+      })),
+    });
+    const asked = orchestrator.verify(record, BOB);
+    await finish("mom-a", await take("mom-a"), { ok: true, facts: linked("mom-a") });
+    await finish("mom-b", await take("mom-b"), { ok: true, facts: linked("mom-b") });
+    expect(await asked).toMatchObject({ outcome: "in-place", recorded: "succeeded" });
+    expect(state()).toBe("succeeded");
+    expect(store.audit("CHG-1").at(-1)).toMatchObject({ event: "verified", actor: BOB });
+  });
+});
+
+describe("message updates", () => {
+  it("are at most one per interval for a burst of step events, and the last state always gets one", async () => {
+    await orchestrator.close();
+    orchestrator = newOrchestrator({ progressIntervalMs: 1000 });
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(approved());
+    const job = await take("mom-a");
+    await orchestrator.settled();
+    const before = told.progress.length;
+    for (let i = 0; i < 6; i++)
+      await step("mom-a", job, i + 1, i >> 1, i % 2 === 0 ? "started" : "succeeded");
+    expect(told.progress.length).toBe(before); // all within the interval: owed, not sent
+    timers.fireAll();
+    await orchestrator.settled();
+    expect(told.progress.length).toBe(before + 1);
+    timers.fireAll(); // the interval after that update: nothing owed
+    await orchestrator.settled();
+    expect(told.progress.length).toBe(before + 1);
+  });
+});

@@ -351,6 +351,7 @@ export function createDispatcher(options: DispatcherOptions) {
         reply({ status: 204 });
       });
       emit("waiting", runner.name);
+      logger.debug({ runner: runner.name }, "runner waiting for a job");
       return () => {
         removeWaiter(waiter);
         cancelTimer();

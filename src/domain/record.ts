@@ -7,7 +7,7 @@
 //   planned|awaiting_approval|approved ──cancel (requester or approver)──► cancelled
 //   executing ──succeed──► succeeded   executing ──fail──► failed
 //   executing|rolling_back ──runner-lost──► needs_verification ──verified──► succeeded | failed
-//   failed|needs_verification ──rollback (approver, four-eyes)──► rolling_back
+//   failed|needs_verification|succeeded ──rollback (approver, four-eyes)──► rolling_back
 //   rolling_back ──rolled-back──► rolled_back     rolling_back ──rollback-failed──► failed
 //   failed ──cancel (approver only)──► cancelled
 //
@@ -153,6 +153,8 @@ export type DenialCode =
   | "not-allowed"
   /** Pre-flight found conflicts; the plan must change before anyone can approve it. */
   | "plan-blocked"
+  /** The transition would re-lock hosts that another open change holds (the store decides). */
+  | "host-locked"
   /** The event's own payload is wrong (a bug in the caller, reported rather than thrown). */
   | "invalid-event";
 
@@ -432,7 +434,9 @@ function rollback(
   ctx: TransitionContext,
 ): TransitionResult {
   const { policy } = ctx;
-  if (record.state !== "failed" && record.state !== "needs_verification") {
+  // A succeeded change may be undone too (the EM will not start, the share was the wrong one):
+  // re-taking its hosts' lock is checked by the store, which sees the other changes.
+  if (record.state !== "failed" && record.state !== "needs_verification" && record.state !== "succeeded") {
     if (record.state === "rolling_back") {
       return deny("wrong-state", `${record.id} is already being rolled back`);
     }

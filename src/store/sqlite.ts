@@ -13,6 +13,7 @@ import {
   type Approval,
   type AuditEntry,
   type ChangeEvent,
+  type ChangeHosts,
   type ChangeRecord,
   type ChangeState,
   holdsHostLock,
@@ -76,14 +77,8 @@ class SqliteChangeStore implements ChangeStore {
 
   createChange(input: CreateChangeInput): CreateChangeResult {
     return this.write(() => {
-      const keys = [input.hosts.primary.toLowerCase(), input.hosts.secondary.toLowerCase()];
-      const open = placeholders(OPEN_STATES.length);
-      const conflict = this.sql(
-        `SELECT * FROM changes WHERE state IN (${open})
-           AND (primary_key IN (?, ?) OR secondary_key IN (?, ?))
-         ORDER BY seq DESC LIMIT 1`,
-      ).get(...OPEN_STATES, ...keys, ...keys);
-      if (conflict !== undefined) return { ok: false, conflict: this.toRecord(conflict) };
+      const conflict = this.openConflict(input.hosts);
+      if (conflict !== null) return { ok: false, conflict };
 
       const next = this.sql(
         "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) + 1 AS n",
@@ -107,6 +102,17 @@ class SqliteChangeStore implements ChangeStore {
       this.insertAudit(audit);
       return { ok: true, record };
     });
+  }
+
+  /** The newest open change on either host (case-insensitive), other than `except`. Call inside a write. */
+  private openConflict(hosts: ChangeHosts, except = ""): ChangeRecord | null {
+    const keys = [hosts.primary.toLowerCase(), hosts.secondary.toLowerCase()];
+    const row = this.sql(
+      `SELECT * FROM changes WHERE state IN (${placeholders(OPEN_STATES.length)})
+         AND (primary_key IN (?, ?) OR secondary_key IN (?, ?)) AND id <> ?
+       ORDER BY seq DESC LIMIT 1`,
+    ).get(...OPEN_STATES, ...keys, ...keys, except);
+    return row === undefined ? null : this.toRecord(row);
   }
 
   get(id: string): ChangeRecord | null {
@@ -142,6 +148,18 @@ class SqliteChangeStore implements ChangeStore {
       const result = transition(current, event, ctx);
       if (!result.ok) return result;
       const next = result.record;
+      if (!holdsHostLock(current.state) && holdsHostLock(next.state)) {
+        // Re-opening a closed change (rolling back a succeeded one) re-takes its hosts: only if
+        // no other change holds them now, checked in this same write transaction.
+        const conflict = this.openConflict(current.hosts, id);
+        if (conflict !== null) {
+          return {
+            ok: false,
+            code: "host-locked",
+            reason: `${conflict.id} (${conflict.state}) is open on ${conflict.hosts.primary}/${conflict.hosts.secondary}: close it before rolling back ${id}`,
+          };
+        }
+      }
       const changed = this.sql(
         `UPDATE changes SET state = ?, channel = ?, message_ts = ?, plan_hash = ?, plan_json = ?,
            updated_at = ?, expires_at = ?, rejection_json = ?, cancellation_json = ?, failure_json = ?,

@@ -225,6 +225,18 @@ const CASES: Case[] = [
     expect: { to: "rolling_back" },
   },
   {
+    name: "an approver undoes a change that succeeded",
+    from: "succeeded",
+    event: { type: "rollback", actor: A1, actorGroups: [] },
+    expect: { to: "rolling_back" },
+  },
+  {
+    name: "the requester alone cannot undo their succeeded change (four-eyes)",
+    from: "succeeded",
+    event: { type: "rollback", actor: REQ, actorGroups: OPS },
+    expect: { denied: "four-eyes" },
+  },
+  {
     name: "the requester rolls back their own change when four-eyes is off",
     from: "failed",
     event: { type: "rollback", actor: REQ, actorGroups: OPS },
@@ -603,6 +615,8 @@ describe("terminal states", () => {
 
   it.each(terminal)("%s accepts no event and says the change is closed", (state) => {
     for (const event of events) {
+      // The one way back: an approver may still roll back a change that succeeded.
+      if (state === "succeeded" && event.type === "rollback") continue;
       const result = transition(recordIn(state), event, { now: AFTER, policy: POLICY });
       expect(result).toMatchObject({ ok: false, code: "closed" });
       if (!result.ok) expect(result.reason).toMatch(/^CHG-4 .*: it cannot be .* any more$/);
@@ -675,7 +689,7 @@ const EDGES: Record<ChangeState, ChangeState[]> = {
   rolling_back: ["rolled_back", "failed", "needs_verification"],
   failed: ["rolling_back", "cancelled"],
   needs_verification: ["succeeded", "failed", "rolling_back"],
-  succeeded: [],
+  succeeded: ["rolling_back"],
   rolled_back: [],
   rejected: [],
   expired: [],

@@ -249,6 +249,35 @@ describe("one open change per MOM host", () => {
   });
 });
 
+describe("undoing a change that succeeded", () => {
+  it("re-takes the hosts' lock when they are free", () => {
+    const store = open();
+    const done = driveTo(store, "succeeded", create(store));
+    const result = store.apply(
+      done.id,
+      { type: "rollback", actor: A1, actorGroups: [] },
+      { now: LATER, policy: POLICY },
+    );
+    expect(result).toMatchObject({ ok: true, record: { state: "rolling_back" } });
+    // Rolling back holds the hosts again: a new plan for one of them is refused.
+    expect(() => create(store, "mom-b", "mom-z", LATER)).toThrow(`unexpected conflict with ${done.id}`);
+  });
+
+  it("is refused while a newer change holds one of its hosts, and writes nothing", () => {
+    const store = open();
+    const done = driveTo(store, "succeeded", create(store));
+    const newer = create(store, "MOM-B", "mom-z", LATER);
+    const result = store.apply(
+      done.id,
+      { type: "rollback", actor: A1, actorGroups: [] },
+      { now: LATER, policy: POLICY },
+    );
+    expect(result).toMatchObject({ ok: false, code: "host-locked" });
+    if (!result.ok) expect(result.reason).toContain(newer.id);
+    expect(store.get(done.id)).toMatchObject({ state: "succeeded", version: done.version });
+  });
+});
+
 describe("applying events", () => {
   it("writes the record, its approval and an audit entry for an accepted event", () => {
     const store = open();

@@ -172,9 +172,24 @@ export function createConsoleSession(
   let user = addUser(firstUser);
   let openView: string | null = null;
 
+  // What each channel message showed last: an update prints only its new lines, so progress
+  // reads as a log instead of the whole plan again on every step.
+  const shownMessages = new Map<string, string[]>();
   const unsubscribe = api.onCall((call) => {
     if (call.method === "views.open" && call.response.ok) openView = String((call.response.view as Json).id);
     const shown = describeCall(call, users);
+    const ts = String(call.params.ts ?? call.response.ts ?? "");
+    if (shown && call.response.ok && call.method === "chat.update" && shownMessages.has(ts)) {
+      const before = new Set(shownMessages.get(ts));
+      const lines = shown.split("\n");
+      shownMessages.set(ts, lines);
+      const fresh = lines.slice(2).filter((line) => !before.has(line) && line.trim() !== "");
+      if (fresh.length > 0) print(`#${LOCAL_CHANNEL.name} momlink (message updated):\n${fresh.join("\n")}`);
+      return;
+    }
+    if (shown && call.response.ok && call.method === "chat.postMessage" && !call.params.thread_ts) {
+      shownMessages.set(ts, shown.split("\n"));
+    }
     if (shown) print(shown);
     if (!call.response.ok) print(`(Slack answered ${call.method}: ${String(call.response.error)})`);
   });

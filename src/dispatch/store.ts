@@ -1,12 +1,10 @@
-// The dispatcher's tables, in the bot's SQLite file beside the change store's. They keep their
-// own migration bookkeeping (dispatch_schema_migrations): store/migrations.ts keys every list on
-// one schema_migrations table and its MAX(version), so a second list in the same file is either
-// skipped or makes the change store refuse the file as "newer". Same rules otherwise: append only,
-// each migration in its own BEGIN IMMEDIATE together with its bookkeeping row.
+// The dispatcher's tables, in the bot's SQLite file beside the change store's, migrated by the same
+// migrate() with a bookkeeping table of their own (dispatch_schema_migrations): each list's
+// versions are counted apart, so neither list mistakes the other's for a newer schema.
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { Migration } from "../store/migrations.ts";
+import { type Migration, migrate } from "../store/migrations.ts";
 
 export const DISPATCH_MIGRATIONS: readonly Migration[] = [
   {
@@ -76,48 +74,18 @@ export const DISPATCH_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-const BOOKKEEPING = `
-  CREATE TABLE IF NOT EXISTS dispatch_schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-  )`;
-
 /** Applies the dispatcher's migrations; refuses a file written by a newer momlink. Returns the versions applied. */
 export function migrateDispatch(
   db: DatabaseSync,
   migrations: readonly Migration[] = DISPATCH_MIGRATIONS,
   now: Date = new Date(),
 ): number[] {
-  const known = migrations.at(-1)?.version ?? 0;
-  db.exec(BOOKKEEPING);
-  const applied: number[] = [];
-  for (const m of migrations) {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const row = db.prepare("SELECT MAX(version) AS v FROM dispatch_schema_migrations").get();
-      const current = typeof row?.v === "number" ? row.v : 0;
-      if (current > known) {
-        throw new Error(
-          `the runner tables were written by a newer momlink (dispatch schema ${current}; this build knows up to ${known}): upgrade momlink`,
-        );
-      }
-      if (m.version > current) {
-        db.exec(m.sql);
-        db.prepare("INSERT INTO dispatch_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
-          m.version,
-          m.name,
-          now.toISOString(),
-        );
-        applied.push(m.version);
-      }
-      db.exec("COMMIT");
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
-  }
-  return applied;
+  return migrate(db, {
+    migrations,
+    now,
+    table: "dispatch_schema_migrations",
+    label: "the runner tables' schema",
+  });
 }
 
 /** Opens (or adopts) the database and brings the dispatcher's tables up to date. */

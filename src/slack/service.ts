@@ -262,7 +262,10 @@ export function createService(deps: ServiceDeps): MomlinkService {
     result: Extract<ApplyResult, { ok: false }>,
     changeId: string,
     groupError?: string,
+    actor?: string,
   ): Promise<Outcome> {
+    // A denial writes nothing to the store (record.ts): the log is where attempts are kept.
+    logger.info({ changeId, actor, code: result.code, reason: result.reason }, "request denied");
     if (result.code === "expired") {
       // Expired but not yet swept: sweep it now so the buttons go away too.
       const expired = store.apply(changeId, { type: "expire", actor: "system" }, ctx());
@@ -353,7 +356,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
         actorGroups,
         hash,
       }));
-      if (!result.ok) return denied(result, changeId, groupError);
+      if (!result.ok) return denied(result, changeId, groupError, actor);
       const record = result.record;
       logger.info({ changeId, actor, state: record.state }, "approval recorded");
       await rerender(record);
@@ -392,7 +395,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
         actorGroups,
         reason,
       }));
-      if (!result.ok) return denied(result, changeId, groupError);
+      if (!result.ok) return denied(result, changeId, groupError, actor);
       const record = result.record;
       logger.info({ changeId, actor }, "change rejected");
       await rerender(record);
@@ -410,7 +413,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
         actorGroups,
         ...(reason === undefined ? {} : { reason }),
       }));
-      if (!result.ok) return denied(result, changeId, groupError);
+      if (!result.ok) return denied(result, changeId, groupError, actor);
       const record = result.record;
       logger.info({ changeId, actor }, "change cancelled");
       await rerender(record);
@@ -434,7 +437,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
         actor,
         actorGroups,
       }));
-      if (!result.ok) return denied(result, changeId, groupError);
+      if (!result.ok) return denied(result, changeId, groupError, actor);
       const record = result.record;
       logger.info({ changeId, actor }, "rollback approved");
       await rerender(record);

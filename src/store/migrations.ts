@@ -68,12 +68,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-const BOOKKEEPING = `
-  CREATE TABLE IF NOT EXISTS schema_migrations (
+/** The bookkeeping table of one migration list; several lists can share a file, each with its own table. */
+function bookkeeping(table: string): string {
+  return `
+  CREATE TABLE IF NOT EXISTS ${table} (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
     applied_at TEXT NOT NULL
   )`;
+}
+
+const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /**
  * Brings the database up to the newest migration this build knows. Returns the versions it applied
@@ -82,25 +87,27 @@ const BOOKKEEPING = `
  */
 export function migrate(
   db: DatabaseSync,
-  options: { migrations?: readonly Migration[]; now?: Date; label?: string } = {},
+  options: { migrations?: readonly Migration[]; now?: Date; label?: string; table?: string } = {},
 ): number[] {
   const migrations = options.migrations ?? MIGRATIONS;
   const label = options.label ?? "the database";
+  const table = options.table ?? "schema_migrations";
+  if (!TABLE_NAME.test(table)) throw new Error(`not a bookkeeping table name: ${table}`);
   checkOrder(migrations);
   const known = migrations.at(-1)?.version ?? 0;
-  db.exec(BOOKKEEPING);
-  refuseNewer(currentVersion(db), known, label);
+  db.exec(bookkeeping(table));
+  refuseNewer(currentVersion(db, table), known, label);
   const applied: number[] = [];
   for (const m of migrations) {
     // IMMEDIATE takes the write lock before reading the version, so two processes opening the
     // same new file at once cannot both apply a migration.
     db.exec("BEGIN IMMEDIATE");
     try {
-      const current = currentVersion(db);
+      const current = currentVersion(db, table);
       refuseNewer(current, known, label);
       if (m.version > current) {
         db.exec(m.sql);
-        db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        db.prepare(`INSERT INTO ${table} (version, name, applied_at) VALUES (?, ?, ?)`).run(
           m.version,
           m.name,
           (options.now ?? new Date()).toISOString(),
@@ -123,8 +130,9 @@ function refuseNewer(current: number, known: number, label: string): void {
   );
 }
 
-export function currentVersion(db: DatabaseSync): number {
-  const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get();
+export function currentVersion(db: DatabaseSync, table = "schema_migrations"): number {
+  if (!TABLE_NAME.test(table)) throw new Error(`not a bookkeeping table name: ${table}`);
+  const row = db.prepare(`SELECT MAX(version) AS v FROM ${table}`).get();
   const v = row?.v;
   return typeof v === "number" ? v : 0;
 }

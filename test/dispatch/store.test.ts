@@ -58,7 +58,7 @@ describe("the dispatcher's tables in the bot's database", () => {
       { version: 99, name: "future", sql: "CREATE TABLE future (x)" },
     ]);
     expect(() => migrateDispatch(db)).toThrow(
-      /newer momlink \(dispatch schema 99; this build knows up to 1\)/,
+      /runner tables. schema was written by a newer momlink \(schema version 99; this build knows up to 1\)/,
     );
   });
 });

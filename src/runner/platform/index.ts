@@ -2,7 +2,7 @@
 // Steps ask questions (what is at this path?) and run approved steps through it; only
 // windows.ts knows about cmd.exe, only linux.ts about coreutils.
 import { randomBytes } from "node:crypto";
-import { unlink, writeFile } from "node:fs/promises";
+import { readdir, stat, unlink, writeFile } from "node:fs/promises";
 import type { Platform as PlatformName } from "../../domain/pair.ts";
 import type { Step } from "../../domain/plan.ts";
 
@@ -91,6 +91,25 @@ export async function probeWrite(dir: string, join: (base: string, name: string)
   }
   return { ok: true, detail: `wrote and removed a test file in ${dir}` };
 }
+
+/** The read-only probes that are plain file I/O on both platforms (they follow links). */
+export const fileProbes: Pick<Platform, "isDirectory" | "isFile" | "list"> = {
+  isDirectory: (path) =>
+    stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ),
+  isFile: (path) =>
+    stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    ),
+  list: (path) =>
+    readdir(path).then(
+      (names) => names,
+      () => null,
+    ),
+};
 
 /** Bounded text for reports: a step event carries at most this many characters. */
 export const EVENT_OUTPUT_LIMIT = 16_384;

@@ -1,11 +1,12 @@
 // Linux MOM hosts: approved steps run as argv through execa with no shell (`cp -a`, `mv`,
 // `ln -s`, `rm`); facts come from the file system itself. The argv is held to the shapes the
 // plan builder emits before anything starts, like the Windows layer does with its lines.
-import { access, constants, lstat, readdir, readlink, stat } from "node:fs/promises";
+import { access, constants, lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import type { Step } from "../../domain/plan.ts";
 import {
   type CommandOutcome,
+  fileProbes,
   type PathState,
   type Platform,
   type Probe,
@@ -126,21 +127,7 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
       if (info.isDirectory()) return { kind: "directory" };
       return { kind: "file" };
     },
-    isDirectory: (path) =>
-      stat(path).then(
-        (s) => s.isDirectory(),
-        () => false,
-      ),
-    isFile: (path) =>
-      stat(path).then(
-        (s) => s.isFile(),
-        () => false,
-      ),
-    list: (path) =>
-      readdir(path).then(
-        (names) => names,
-        () => null,
-      ),
+    ...fileProbes,
     writable: (path) =>
       access(path, constants.W_OK | constants.X_OK).then(
         () => true,

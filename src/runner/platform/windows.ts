@@ -3,12 +3,13 @@
 // cmd strips the outer quotes and parses the line itself, the way the operator would have typed
 // it). Before any process starts, the line is held to the closed vocabulary the plan builder
 // emits; anything else is refused, whoever calls — defence in depth behind the plan re-derivation.
-import { access, constants, lstat, mkdtemp, readdir, readlink, rm, stat, symlink } from "node:fs/promises";
+import { access, constants, lstat, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { win32 } from "node:path";
 import type { Step } from "../../domain/plan.ts";
 import {
   type CommandOutcome,
+  fileProbes,
   type PathState,
   type Platform,
   type Probe,
@@ -410,21 +411,7 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       if (info.isDirectory()) return { kind: "directory" };
       return { kind: "file" };
     },
-    isDirectory: (path) =>
-      stat(path).then(
-        (s) => s.isDirectory(),
-        () => false,
-      ),
-    isFile: (path) =>
-      stat(path).then(
-        (s) => s.isFile(),
-        () => false,
-      ),
-    list: (path) =>
-      readdir(path).then(
-        (names) => names,
-        () => null,
-      ),
+    ...fileProbes,
     // Windows: W_OK reflects the read-only attribute, not ACLs; verify-link writes for real.
     writable: (path) =>
       access(path, constants.W_OK).then(

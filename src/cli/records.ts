@@ -2,6 +2,7 @@
 import type { ChangeRecord } from "../domain/record.ts";
 import type { ChangeStore, StoredAuditEntry } from "../store/store.ts";
 import type { CommandIo } from "./plan.ts";
+import { table } from "./table.ts";
 
 const EXIT_NOT_FOUND = 1;
 
@@ -17,18 +18,6 @@ function summary(record: ChangeRecord) {
     updatedAt: record.updatedAt,
     expiresAt: record.expiresAt,
   };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }
 
 export function listRecords(

@@ -7,6 +7,7 @@ import { DispatchError, type Registry, type RunnerInfo } from "../dispatch/index
 import { correctHost, hostIssues } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
 import type { CommandIo } from "./plan.ts";
+import { table } from "./table.ts";
 
 export const EXIT_OK = 0;
 /** The runner exists, does not exist, or the bot refused the change. */
@@ -206,16 +207,4 @@ export function revokeRunner(registry: Registry, name: string, io: CommandIo): n
   ];
   io.stdout(`${lines.join("\n")}\n`);
   return EXIT_OK;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }

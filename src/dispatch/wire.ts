@@ -1,7 +1,7 @@
 // The runner API's bodies, declared once and used on both ends: the bot validates what runners
 // send, the runner validates what the bot answers. Jobs and step events come from domain/job.ts.
 import { z } from "zod";
-import type { DirFacts, HostFacts } from "../domain/facts.ts";
+import { hostFactsSchema } from "../domain/facts.ts";
 import { PLATFORMS } from "../domain/pair.ts";
 
 export const API_PREFIX = "/v1";
@@ -40,34 +40,6 @@ export const registerResponseSchema = z
   })
   .strict();
 export type RegisterResponse = z.infer<typeof registerResponseSchema>;
-
-const dirFactsSchema = z
-  .object({
-    dir: z.string().min(1).max(64),
-    linkPath: z.enum(["missing", "directory", "link-to-target", "link-elsewhere", "junction", "file"]),
-    currentTarget: z.string().max(4096).optional(),
-    share: z.object({ exists: z.boolean(), writable: z.boolean(), empty: z.boolean() }).strict(),
-  })
-  .strict();
-
-export const hostFactsSchema = z
-  .object({
-    host: z.string().min(1).max(255),
-    emHomeExists: z.boolean(),
-    emHomeHoldsEm: z.boolean(),
-    serviceStopped: z.boolean(),
-    canCreateSymlinks: z.boolean(),
-    symlinkL2R: z.boolean(),
-    dirs: z.array(dirFactsSchema).max(64),
-  })
-  .strict();
-
-// The schema and the domain interface must not drift apart: each must be assignable to the other.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const factsAgree: Same<z.infer<typeof hostFactsSchema>, HostFacts> = true;
-const dirFactsAgree: Same<z.infer<typeof dirFactsSchema>, DirFacts> = true;
-void factsAgree;
-void dirFactsAgree;
 
 export const jobResultSchema = z
   .object({

@@ -5,39 +5,13 @@
 // the hash the job is bound to). Only the REBUILT plan's steps ever run.
 import { z } from "zod";
 import { canonicalJson } from "../domain/canonical.ts";
+import { hostFactsSchema } from "../domain/facts.ts";
 import { type Job, jobSchema } from "../domain/job.ts";
 import { DEFAULT_ALLOWED_DIRS, type PairSpec, PLATFORMS } from "../domain/pair.ts";
 import { makePairSpecSchema } from "../domain/pair-schema.ts";
 import { buildPlan, type HostPlan, type Plan } from "../domain/plan.ts";
 import type { PlatformName } from "./platform/index.ts";
 import { type EmHomePolicy, emHomeAllowed } from "./policy.ts";
-
-const LINK_PATH_STATES = [
-  "missing",
-  "directory",
-  "link-to-target",
-  "link-elsewhere",
-  "junction",
-  "file",
-] as const;
-
-const dirFactsSchema = z.strictObject({
-  dir: z.string().min(1).max(255),
-  linkPath: z.enum(LINK_PATH_STATES),
-  currentTarget: z.string().max(4096).optional(),
-  share: z.strictObject({ exists: z.boolean(), writable: z.boolean(), empty: z.boolean() }),
-});
-
-/** Facts as they travel: the runner does not feed the plan builder anything it has not shape-checked. */
-export const hostFactsSchema = z.strictObject({
-  host: z.string().min(1).max(255),
-  emHomeExists: z.boolean(),
-  emHomeHoldsEm: z.boolean(),
-  serviceStopped: z.boolean(),
-  canCreateSymlinks: z.boolean(),
-  symlinkL2R: z.boolean(),
-  dirs: z.array(dirFactsSchema).max(64),
-});
 
 // Only what the plan builder takes as input is read here; everything else is compared whole below.
 const planInputsSchema = z.object({

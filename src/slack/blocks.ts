@@ -557,6 +557,7 @@ export function changeDetails(
   audit: readonly StoredAuditEntry[],
   ctx: MessageContext,
   link: string | null,
+  progress?: ChangeProgress,
 ): SlackMessage[] {
   const where = link === null ? "" : ` · <${link}|plan message>`;
   const blocks: KnownBlock[] = [
@@ -564,6 +565,7 @@ export function changeDetails(
       `*${record.id}* · ${escapeMrkdwn(record.hosts.primary)} + ${escapeMrkdwn(record.hosts.secondary)} · requested by <@${record.requester}>${where}`,
     ),
     section(stateLine(record, ctx)),
+    ...progressBlocks(record, progress),
     ...textBlocks(["*Events*", ...auditLines(audit, ctx.now)]),
     ...codeBlocks(renderPlanText(record.plan), "*The plan*"),
   ];

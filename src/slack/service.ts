@@ -3,7 +3,7 @@
 // is the truth: every operation writes its transition first, then re-renders the channel message
 // from the record. A Slack failure after the write is logged and can be redone (refreshMessage).
 import type { webApi } from "@slack/bolt";
-import type { ChangeNotify, HostOutcome, RunnerHooks } from "../dispatch/hooks.ts";
+import type { ChangeNotify, ChangeProgress, HostOutcome, RunnerHooks } from "../dispatch/hooks.ts";
 import type { RunnerInfo } from "../dispatch/registry.ts";
 import type { PairSpec } from "../domain/pair.ts";
 import { buildPlan, type Plan } from "../domain/plan.ts";
@@ -43,6 +43,8 @@ export interface MomlinkService {
   readonly allowedDirs: readonly string[];
   readonly logger: Logger;
   messageContext(): MessageContext;
+  /** The runners' view of a change (pre-flight notes, per-host progress), when runners are wired in. */
+  progress(record: ChangeRecord): ChangeProgress | undefined;
   plan(request: PlanRequest): Promise<PlanOutcome>;
   approve(request: { changeId: string; actor: string; hash: string }): Promise<Outcome>;
   /** Whether `actor` may reject the change now, without changing anything (before asking for a reason). */
@@ -292,6 +294,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
     messageContext,
     refreshMessage,
     audit: (changeId) => store.audit(changeId),
+    progress: progressOf,
 
     permalink,
 

@@ -207,6 +207,11 @@ describe("an approved change", () => {
         .store.audit("CHG-1")
         .map((e) => e.event),
     ).toEqual(["create", "preflight-complete", "approve", "start-execution", "succeed"]);
+
+    // `/momlink show` tells the same story as the message, progress included.
+    await m().command("show CHG-1", CAROL);
+    const shown = visibleText(m().fake.api.ephemerals.at(-1) ?? {});
+    expect(shown).toContain("*Execute on mom-b* (secondary): done\n✓ move-aside config");
   });
 
   it("shows a running step as it runs", async () => {

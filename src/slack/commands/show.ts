@@ -24,7 +24,8 @@ export const runShow: Subcommand = async ({ args, slack, svc }) => {
     await slack.respond(ephemeral(`There is no change ${id}. \`/momlink history\` lists the latest ones.`));
     return;
   }
-  const messages = changeDetails(record, svc.audit(id), svc.messageContext(), await svc.permalink(record));
+  const link = await svc.permalink(record);
+  const messages = changeDetails(record, svc.audit(id), svc.messageContext(), link, svc.progress(record));
   for (const message of messages.slice(0, MAX_RESPONSES)) {
     await slack.respond({ response_type: "ephemeral", ...message });
   }

@@ -1,0 +1,17 @@
+// Runner output ends up in record reasons, thread replies and message lines, each with its own
+// room; these keep every one of them bounded the same way.
+
+/** How much of a failed step's output goes into the record's failure reason (the thread gets more). */
+export const REASON_OUTPUT = 300;
+/** How much of each failed step's output goes into the thread reply. */
+export const THREAD_OUTPUT = 2500;
+
+/** Runner output as part of a one-line reason: lines joined, bounded (the thread gets it whole). */
+export function brief(text: string): string {
+  return clip(text.replace(/\s*\n\s*/g, "; "), REASON_OUTPUT);
+}
+
+export function clip(text: string, max: number): string {
+  const trimmed = text.trim();
+  return trimmed.length <= max ? trimmed : `${trimmed.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,103 @@
+// What a finished execute or rollback job means, in words: the thread reply for the host and the
+// reason the record keeps. Pure: the caller hands in the job's step events.
+import type { Job, StepEvent } from "../../domain/job.ts";
+import type { Step } from "../../domain/plan.ts";
+import type { ChangeRecord } from "../../domain/record.ts";
+import type { HostOutcome, RunKind, StepFailure } from "../hooks.ts";
+import type { JobState } from "../queue.ts";
+import type { JobResult } from "../wire.ts";
+import { brief, clip, THREAD_OUTPUT } from "./clip.ts";
+import { planOf } from "./hosts.ts";
+
+/** Why a host's job failed: `detail` for the thread (the reply names the host), `reason` for the record. */
+export function failureOf(
+  record: ChangeRecord,
+  job: Job,
+  result: JobResult | null,
+  events: readonly StepEvent[],
+): { reason: string; detail: string; status: HostOutcome["status"]; failures: StepFailure[] } {
+  const kind = job.kind as RunKind;
+  const hostPlan = planOf(record, job.role);
+  const steps = kind === "execute" ? hostPlan.steps : hostPlan.rollback;
+  const failures = failedSteps(steps, events);
+  const said = (status: HostOutcome["status"], detail: string) => ({
+    status,
+    failures,
+    detail,
+    reason: `${job.host} (${job.role}): ${detail}`,
+  });
+  const index = result?.failedIndex;
+  if (index === -1) {
+    const output = failures[0]?.output ?? "the runner's re-check before the first step failed";
+    return said("failed", `nothing ran there: ${brief(output)}`);
+  }
+  if (index !== undefined) {
+    const step = steps[index];
+    const failed = failures.find((f) => f.index === index);
+    const what = step === undefined ? `step ${index + 1}` : `step ${index + 1} (${step.kind} ${step.dir})`;
+    return said("failed", `${what} failed: ${brief(failed?.output ?? result?.error ?? "no output")}`);
+  }
+  const ran = events.some((e) => e.index >= 0 && e.status !== "skipped");
+  const error = result?.error ?? "no reason given";
+  if (result?.refused === true || !ran) {
+    return said("refused", `the runner refused the ${kind} job, nothing ran there: ${brief(error)}`);
+  }
+  return said("failed", `the runner failed mid-job: ${brief(error)}`);
+}
+
+export function outcomeOf(
+  record: ChangeRecord,
+  job: Job,
+  result: JobResult | null,
+  state: JobState,
+  events: readonly StepEvent[],
+): HostOutcome {
+  const kind = job.kind as RunKind;
+  const base = { host: job.host, role: job.role, kind };
+  if (state === "lost") {
+    return {
+      ...base,
+      status: "lost",
+      failures: [],
+      summary: `the runner on ${job.host} stopped reporting during the ${kind}: what it did is unknown until /momlink verify ${record.id}`,
+    };
+  }
+  if (state === "expired") {
+    return {
+      ...base,
+      status: "expired",
+      failures: [],
+      summary: `the runner on ${job.host} did not pick up the ${kind} job before it expired: nothing ran there`,
+    };
+  }
+  if (result?.ok === true) {
+    const steps = planOf(record, job.role)[kind === "execute" ? "steps" : "rollback"];
+    const skipped = new Set(events.filter((e) => e.status === "skipped").map((e) => e.index)).size;
+    const done = steps.length - skipped;
+    const ran = `${done} step${done === 1 ? "" : "s"} ran${skipped > 0 ? `, ${skipped} already in place` : ""}`;
+    return {
+      ...base,
+      status: "succeeded",
+      failures: [],
+      summary:
+        kind === "execute"
+          ? `${ran}; every link read back and points at its target`
+          : `${ran}; the links are gone and the moved-aside directories back`,
+    };
+  }
+  const failure = failureOf(record, job, result, events);
+  return { ...base, status: failure.status, failures: failure.failures, summary: failure.detail };
+}
+
+/** Every step a runner reported failed, with the approved line it was running. */
+function failedSteps(steps: readonly Step[], events: readonly StepEvent[]): StepFailure[] {
+  return events
+    .filter((e) => e.status === "failed")
+    .map((e) => ({
+      index: e.index,
+      kind: e.kind,
+      dir: e.dir,
+      line: e.index >= 0 ? (steps[e.index]?.line ?? "") : "",
+      output: clip(e.output, THREAD_OUTPUT),
+    }));
+}

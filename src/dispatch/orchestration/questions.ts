@@ -1,0 +1,125 @@
+// Read-only questions to the runners (pre-flight, verify): queue the job, wait for its answer or
+// the timeout, whichever comes first. These waits live in memory only: after a restart they are
+// simply asked again.
+import type { HostFacts } from "../../domain/facts.ts";
+import type { Job } from "../../domain/job.ts";
+import type { HostPlan } from "../../domain/plan.ts";
+import type { ChangeRecord } from "../../domain/record.ts";
+import type { Logger } from "../../log.ts";
+import type { Dispatcher, Scheduler } from "../dispatcher.ts";
+import type { PreflightFacts } from "../hooks.ts";
+import type { JobState } from "../queue.ts";
+import type { JobResult } from "../wire.ts";
+import { clip, REASON_OUTPUT } from "./clip.ts";
+import { runnerOf } from "./hosts.ts";
+import { phaseJobId } from "./job-ids.ts";
+
+/** A runner's facts, or why there are none. */
+export type Answer = { facts: HostFacts | null; note: string | null; result: JobResult | null };
+
+export interface Questions {
+  ask(record: ChangeRecord, hostPlan: HostPlan, kind: "preflight" | "verify", id: string): Promise<Answer>;
+  /** A question's job ended (answered, lost or expired): wake whoever still waits for it. */
+  answered(job: Job, result: JobResult | null, state: JobState): void;
+  preflight(change: ChangeRecord): Promise<PreflightFacts | null>;
+}
+
+export function createQuestions(options: {
+  dispatcher: Dispatcher;
+  logger: Logger;
+  scheduler: Pick<Scheduler, "after">;
+  timeoutMs: number;
+}): Questions {
+  const { dispatcher, logger, scheduler, timeoutMs } = options;
+  const waiters = new Map<string, (answer: Answer) => void>();
+
+  function ask(
+    record: ChangeRecord,
+    hostPlan: HostPlan,
+    kind: "preflight" | "verify",
+    id: string,
+  ): Promise<Answer> {
+    const found = runnerOf(dispatcher, hostPlan.host, record.plan.platform);
+    if ("problem" in found) return Promise.resolve({ facts: null, note: found.problem, result: null });
+    const { runner } = found;
+    if (!runner.online) {
+      const seen = runner.lastSeen === null ? "never seen" : `last seen ${runner.lastSeen}`;
+      return Promise.resolve({
+        facts: null,
+        note: `runner ${runner.name} on ${hostPlan.host} is offline (${seen})`,
+        result: null,
+      });
+    }
+    try {
+      dispatcher.enqueue({
+        id,
+        kind,
+        changeId: record.id,
+        host: hostPlan.host,
+        role: hostPlan.role,
+        planHash: record.planHash,
+        plan: record.plan as unknown as Record<string, unknown>,
+        runner: runner.name,
+      });
+    } catch (err) {
+      return Promise.resolve({
+        facts: null,
+        note: `could not ask runner ${runner.name} on ${hostPlan.host}: ${(err as Error).message}`,
+        result: null,
+      });
+    }
+    return new Promise<Answer>((resolve) => {
+      const cancel = scheduler.after(timeoutMs, () => {
+        waiters.delete(id);
+        resolve({
+          facts: null,
+          note: `runner ${runner.name} on ${hostPlan.host} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+          result: null,
+        });
+      });
+      waiters.set(id, (answer) => {
+        waiters.delete(id);
+        cancel();
+        resolve(answer);
+      });
+    });
+  }
+
+  function answered(job: Job, result: JobResult | null, state: JobState): void {
+    waiters.get(job.id)?.(answerOf(job, result, state));
+  }
+
+  async function preflight(change: ChangeRecord): Promise<PreflightFacts | null> {
+    const hosts = change.plan.hosts;
+    // No runner anywhere yet: the worst-case plan, as before runners existed.
+    if (hosts.every((h) => dispatcher.runnerFor(h.host) === null)) return null;
+    const [primary, secondary] = await Promise.all(
+      hosts.map((h) => ask(change, h, "preflight", phaseJobId(change, "preflight", h.role))),
+    );
+    for (const answer of [primary, secondary]) {
+      if (answer?.note) logger.warn({ changeId: change.id, note: answer.note }, "pre-flight without facts");
+    }
+    return { primary: primary?.facts ?? null, secondary: secondary?.facts ?? null };
+  }
+
+  return { ask, answered, preflight };
+}
+
+function answerOf(job: Job, result: JobResult | null, state: JobState): Answer {
+  if (state === "lost")
+    return { facts: null, note: `runner ${job.runner} on ${job.host} stopped answering`, result };
+  if (state === "expired") {
+    return {
+      facts: null,
+      note: `runner ${job.runner} on ${job.host} did not pick up the ${job.kind} job`,
+      result,
+    };
+  }
+  if (result?.facts !== undefined && (result.ok || job.kind === "verify"))
+    return { facts: result.facts, note: null, result };
+  return {
+    facts: null,
+    note: `runner ${job.runner} on ${job.host} could not run the ${job.kind}: ${clip(result?.error ?? "no reason given", REASON_OUTPUT)}`,
+    result,
+  };
+}

@@ -1,10 +1,8 @@
 // `npm start` (momlink serve) as an operator runs it: the mode comes from the environment, a bad
 // environment stops the start naming the variable, and a configured bot answers Slack.
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type FakeSlack,
@@ -15,13 +13,13 @@ import {
   TEST_BOT_TOKEN,
   TEST_SIGNING_SECRET,
 } from "./harness/index.ts";
-import { cleanEnv, MOMLINK_BIN, runMomlink } from "./support/cli.ts";
+import { freePort, type RunningMomlink, runMomlink, spawnMomlink } from "./support/cli.ts";
 
 const PLAN_TEXT = "plan primary=mom-a secondary=mom-b em-home=D:\\EM share=\\\\san-server\\mom-failover";
 
 let dir: string;
 let fake: FakeSlack;
-let bot: ResultPromise | undefined;
+let bot: RunningMomlink | undefined;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "momlink-serve-"));
@@ -29,49 +27,18 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (bot) {
-    bot.kill("SIGTERM");
-    await bot.catch(() => undefined);
-    bot = undefined;
-  }
+  await bot?.stop();
+  bot = undefined;
   await fake.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
 /** Starts `momlink serve` and resolves once it logged that it is running. */
 async function startBot(env: Record<string, string>): Promise<void> {
-  const child = execa(process.execPath, [MOMLINK_BIN, "serve"], {
+  bot = await spawnMomlink(["serve"], {
     cwd: dir,
-    env: cleanEnv({ MOMLINK_DB: join(dir, "momlink.db"), LOG_LEVEL: "info", ...env }),
-    extendEnv: false,
-    reject: false,
-    buffer: false,
-  });
-  bot = child;
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      seen += chunk.toString("utf8");
-      if (seen.includes("momlink is running")) resolve();
-    });
-    void child.then((result) =>
-      reject(
-        new Error(
-          `momlink serve exited (${result.exitCode}) before it ran:\n${seen}${String(result.stderr ?? "")}`,
-        ),
-      ),
-    );
+    env: { MOMLINK_DB: join(dir, "momlink.db"), LOG_LEVEL: "info", ...env },
+    until: ["momlink is running"],
   });
 }
 

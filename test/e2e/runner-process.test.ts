@@ -3,9 +3,7 @@
 // temporary directories standing in for the MOM hosts' EM_HOMEs and for the share. Plan, approve
 // as someone else, watch real links appear; then roll back and get the hosts back byte for byte.
 import { lstat, readFile, readlink } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type FakeSlack,
@@ -17,7 +15,7 @@ import {
   TEST_SIGNING_SECRET,
 } from "../harness/index.ts";
 import { createSandbox, PRIMARY, type Sandbox, SECONDARY, treeDigest } from "../runner/fixtures.ts";
-import { cleanEnv, MOMLINK_BIN, runMomlink } from "../support/cli.ts";
+import { freePort, type RunningMomlink, runMomlink, spawnMomlink } from "../support/cli.ts";
 
 const ALICE = "UALICE0001";
 const BOB = "UBOB00001";
@@ -26,42 +24,12 @@ let fake: FakeSlack;
 let hosts: Sandbox;
 let db: string;
 let slackUrl: string;
-const processes: ResultPromise[] = [];
+const processes: RunningMomlink[] = [];
 const before: Record<string, string> = {};
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-/** Starts a long-running momlink process; resolves when its output has shown every `until` text. */
-function startProcess(args: string[], env: Record<string, string>, until: string[]): Promise<void> {
-  const child = execa(process.execPath, [MOMLINK_BIN, ...args], {
-    cwd: hosts.root,
-    env: cleanEnv(env),
-    extendEnv: false,
-    reject: false,
-    buffer: false,
-  });
-  processes.push(child);
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const pending = new Set(until);
-    const check = (chunk: Buffer) => {
-      seen += chunk.toString("utf8");
-      for (const text of pending) if (seen.includes(text)) pending.delete(text);
-      if (pending.size === 0) resolve();
-    };
-    child.stdout?.on("data", check);
-    child.stderr?.on("data", check);
-    void child.then((r) => reject(new Error(`momlink ${args[0]} exited (${r.exitCode}):\n${seen}`)));
-  });
+/** Starts a long-running momlink process, kept for afterAll to stop. */
+async function startProcess(args: string[], env: Record<string, string>, until: string[]): Promise<void> {
+  processes.push(await spawnMomlink(args, { cwd: hosts.root, env, until }));
 }
 
 const botEnv = () => ({ MOMLINK_DB: db });
@@ -146,10 +114,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of processes.splice(0).reverse()) {
-    child.kill("SIGTERM");
-    await child.catch(() => undefined);
-  }
+  for (const running of processes.splice(0).reverse()) await running.stop();
   await fake.close();
   await hosts.cleanup();
 });

@@ -1,10 +1,12 @@
 // `momlink records list|show|export`: the auditor's view of the same store the bot writes.
+import { parseChangeId } from "../domain/change-id.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import type { ChangeStore, StoredAuditEntry } from "../store/store.ts";
 import type { CommandIo } from "./plan.ts";
 import { table } from "./table.ts";
 
 const EXIT_NOT_FOUND = 1;
+const EXIT_USAGE = 2;
 
 function summary(record: ChangeRecord) {
   return {
@@ -57,7 +59,12 @@ export function showRecord(
   options: { json?: boolean },
   io: CommandIo,
 ): number {
-  const record = store.get(id.toUpperCase());
+  const parsed = parseChangeId(id);
+  if (!parsed.ok) {
+    io.stderr(`momlink: ${parsed.reason} (momlink records list shows the ids)\n`);
+    return EXIT_USAGE;
+  }
+  const record = store.get(parsed.id);
   if (!record) {
     io.stderr(`momlink: no change ${id} in this database (momlink records list shows them)\n`);
     return EXIT_NOT_FOUND;
@@ -108,7 +115,7 @@ export function exportAudit(store: ChangeStore, format: string, io: CommandIo): 
     io.stderr(
       `momlink: --format must be jsonl or csv (got ${format}); e.g. momlink records export --format csv\n`,
     );
-    return 2;
+    return EXIT_USAGE;
   }
   if (format === "csv") io.stdout(`${CSV_COLUMNS.join(",")}\n`);
   for (const entry of store.exportAudit()) {

@@ -2,11 +2,12 @@
 // A job never carries free text to run: it carries the approved Plan, and the runner re-derives
 // that plan from its own validation of the plan's inputs (spec + facts) before doing anything.
 import { z } from "zod";
+import { CHANGE_ID_PATTERN } from "./change-id.ts";
 
 export const JOB_KINDS = ["preflight", "execute", "rollback", "verify"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-const changeId = z.string().regex(/^CHG-[1-9][0-9]{0,8}$/);
+const changeId = z.string().regex(CHANGE_ID_PATTERN);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const isoTime = z.iso.datetime();
 

@@ -5,6 +5,7 @@
 import type { webApi } from "@slack/bolt";
 import type { ChangeNotify, ChangeProgress, HostOutcome, RunnerHooks } from "../dispatch/hooks.ts";
 import type { RunnerInfo } from "../dispatch/registry.ts";
+import { looksLikeChangeId, parseChangeId } from "../domain/change-id.ts";
 import type { PairSpec } from "../domain/pair.ts";
 import { buildPlan, type Plan } from "../domain/plan.ts";
 import { formatUtc } from "../domain/policy.ts";
@@ -484,10 +485,11 @@ export function createService(deps: ServiceDeps): MomlinkService {
 
   /** `CHG-n`, or a host: its change waiting for verification, else the last one that succeeded. */
   function changeToVerify(target: string): { change: ChangeRecord } | { reason: string } {
-    const id = /^chg-(\d+)$/i.exec(target.trim());
-    if (id !== null) {
-      const change = store.get(`CHG-${Number(id[1])}`);
-      return change === null ? { reason: `there is no change CHG-${Number(id[1])}` } : { change };
+    if (looksLikeChangeId(target)) {
+      const id = parseChangeId(target);
+      if (!id.ok) return { reason: id.reason };
+      const change = store.get(id.id);
+      return change === null ? { reason: `there is no change ${id.id}` } : { change };
     }
     const host = target.trim();
     const open = store.list({ host, states: ["needs_verification"], limit: 1 })[0];

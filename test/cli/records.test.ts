@@ -86,6 +86,13 @@ describe("momlink records", () => {
     expect(stderr).toContain("no change CHG-99");
   });
 
+  it("refuses an over-long change id as not an id, with status 2, instead of looking up a rounded number", async () => {
+    const { exitCode, stderr } = await momlink("records", "show", "CHG-99999999999999999999999");
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain("`CHG-99999999999999999999999` is not a change id: its number has 23 digits");
+    expect(stderr).not.toContain("e+");
+  });
+
   it("exports the audit log as JSON lines and as CSV an auditor can open safely", async () => {
     const jsonl = await momlink("records", "export", "--format", "jsonl");
     const lines = jsonl.stdout

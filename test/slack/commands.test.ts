@@ -88,6 +88,25 @@ describe("/momlink show", () => {
     expect((await m.command(typed)).body).toEqual({ response_type: "ephemeral", text: usage });
   });
 
+  it.each([
+    ["show CHG-99999999999999999999999", "its number has 23 digits, and momlink's have at most 9"],
+    ["show CHG-1e3", "only digits follow CHG-"],
+    ["show chg-0", "change numbers start at CHG-1"],
+    ["cancel CHG-99999999999999999999999 typo", "its number has 23 digits"],
+    ["rollback CHG-12345678901", "its number has 11 digits"],
+  ])("refuses `%s` in the ack, saying why the id is not one, and looks nothing up", async (typed, why) => {
+    m = await startMomlink();
+    const reply = await m.command(typed);
+    const text = (reply.body as { text: string }).text;
+
+    const [sub = "", id = ""] = typed.split(" ");
+    expect(text.split("\n")[0]?.startsWith(`\`${id}\` is not a change id: `)).toBe(true);
+    expect(text).toContain(why);
+    expect(text).toContain(`Usage: \`/momlink ${sub} CHG-n`);
+    expect(text).not.toContain("e+");
+    expect(m.fake.api.calls).toEqual([]);
+  });
+
   it("says so for a change that does not exist", async () => {
     m = await startMomlink();
     await m.command("show CHG-9");

@@ -97,6 +97,14 @@ describe("/momlink verify <host>", () => {
     expect(m.store.get("CHG-1")?.state).toBe("succeeded");
   });
 
+  it("refuses an over-long change id as not an id, instead of verifying a rounded number", async () => {
+    rig = await startRig();
+    await rig.bot.m.command("verify CHG-99999999999999999999999", ALICE);
+    expect(rig.bot.m.fake.api.ephemerals.at(-1)?.text).toBe(
+      "momlink did not verify CHG-99999999999999999999999: `CHG-99999999999999999999999` is not a change id: its number has 23 digits, and momlink's have at most 9",
+    );
+  });
+
   it("says when a host has no change to verify against", async () => {
     rig = await startRig();
     await rig.bot.m.command("verify mom-z", ALICE);

@@ -1,11 +1,14 @@
 // Execute and rollback jobs are named, not numbered: the id says which change, which run (the
 // record's version when it began), which kind and which host role. That is what lets the
 // reactions stay stateless (see orchestrator.ts).
+import { CHANGE_ID_SOURCE } from "../../domain/change-id.ts";
 import type { JobKind } from "../../domain/job.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import type { HostRole } from "../hooks.ts";
 
-const PHASE_ID = /^(CHG-[0-9]+)-v([0-9]+)-(preflight|execute|rollback)-(primary|secondary)$/;
+const PHASE_ID = new RegExp(
+  `^(${CHANGE_ID_SOURCE})-v([0-9]+)-(preflight|execute|rollback)-(primary|secondary)$`,
+);
 
 /** The id of one host's job in one run: derived, so a restart finds it and nothing queues it twice. */
 export function phaseJobId(

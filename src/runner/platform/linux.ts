@@ -3,6 +3,7 @@
 // plan builder emits before anything starts, like the Windows layer does with its lines.
 import { access, constants, lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
+import { CHANGE_ID_SOURCE } from "../../domain/change-id.ts";
 import type { Step } from "../../domain/plan.ts";
 import {
   type CommandOutcome,
@@ -21,7 +22,7 @@ export interface LinuxPlatformOptions {
   factTimeoutMs?: number;
 }
 
-const ASIDE = /^(.+)\.pre-CHG-[1-9][0-9]{0,8}$/;
+const ASIDE = new RegExp(`^(.+)\\.pre-${CHANGE_ID_SOURCE}$`);
 
 /** Is `argv` one the plan builder emits for this step kind? Returns the reason when not. */
 export function argvProblem(kind: Step["kind"], argv: readonly string[]): string | null {

@@ -1,17 +1,19 @@
 // `/momlink cancel CHG-n [reason]`: by the requester or an approver (the state machine decides).
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
-import { parseChangeId } from "./show.ts";
+import { changeIdArgument } from "./show.ts";
 
 export const runCancel: Subcommand = async ({ args, slack, svc }) => {
-  const [first = "", ...rest] = args.trim().split(/\s+/);
-  const changeId = parseChangeId(first);
-  if (changeId === undefined) {
-    await slack.ack(
-      ephemeral("Usage: `/momlink cancel CHG-n [reason]`, e.g. `/momlink cancel CHG-12 wrong share`."),
-    );
+  const [, ...rest] = args.trim().split(/\s+/);
+  const given = changeIdArgument(
+    args,
+    "Usage: `/momlink cancel CHG-n [reason]`, e.g. `/momlink cancel CHG-12 wrong share`.",
+  );
+  if ("refusal" in given) {
+    await slack.ack(ephemeral(given.refusal));
     return;
   }
+  const changeId = given.id;
   await slack.ack();
   const reason = rest.join(" ").trim();
   const outcome = await svc.cancel({

@@ -1,14 +1,15 @@
 // `/momlink rollback CHG-n`: the same approval-gated undo as the message's Roll back button.
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
-import { parseChangeId } from "./show.ts";
+import { changeIdArgument } from "./show.ts";
 
 export const runRollback: Subcommand = async ({ args, slack, svc }) => {
-  const changeId = parseChangeId(args.trim().split(/\s+/)[0] ?? "");
-  if (changeId === undefined) {
-    await slack.ack(ephemeral("Usage: `/momlink rollback CHG-n`, e.g. `/momlink rollback CHG-12`."));
+  const given = changeIdArgument(args, "Usage: `/momlink rollback CHG-n`, e.g. `/momlink rollback CHG-12`.");
+  if ("refusal" in given) {
+    await slack.ack(ephemeral(given.refusal));
     return;
   }
+  const changeId = given.id;
   await slack.ack();
   const outcome = await svc.rollback({ changeId, actor: slack.command.user_id });
   await slack.respond(

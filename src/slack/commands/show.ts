@@ -1,23 +1,30 @@
 // `/momlink show CHG-n`: the change's state, its audit trail and the whole plan, to the asker only.
-import { changeDetails } from "../blocks.ts";
+import { parseChangeId } from "../../domain/change-id.ts";
+import { changeDetails, escapeMrkdwn } from "../blocks.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
 
-/** `CHG-12`, `chg-12` → `CHG-12`; anything else undefined. */
-export function parseChangeId(text: string): string | undefined {
-  const match = /^chg-(\d+)$/i.exec(text.trim());
-  return match === null ? undefined : `CHG-${Number(match[1])}`;
+/**
+ * The change id a subcommand was given as its first word, or the ack text that refuses it: the
+ * usage, after the reason when the word was meant as an id (`CHG-...`) but is not one.
+ */
+export function changeIdArgument(args: string, usage: string): { id: string } | { refusal: string } {
+  const first = args.trim().split(/\s+/)[0] ?? "";
+  const parsed = parseChangeId(first);
+  if (parsed.ok) return { id: parsed.id };
+  return { refusal: /^chg-/i.test(first) ? `${escapeMrkdwn(parsed.reason)}.\n${usage}` : usage };
 }
 
 /** Response URLs take five posts; a plan long enough to need more is cut at the last one. */
 const MAX_RESPONSES = 5;
 
 export const runShow: Subcommand = async ({ args, slack, svc }) => {
-  const id = parseChangeId(args.split(/\s+/)[0] ?? "");
-  if (id === undefined) {
-    await slack.ack(ephemeral("Usage: `/momlink show CHG-n`, e.g. `/momlink show CHG-12`."));
+  const given = changeIdArgument(args, "Usage: `/momlink show CHG-n`, e.g. `/momlink show CHG-12`.");
+  if ("refusal" in given) {
+    await slack.ack(ephemeral(given.refusal));
     return;
   }
+  const { id } = given;
   await slack.ack();
   const record = svc.store.get(id);
   if (record === null) {

@@ -1,7 +1,7 @@
 // Which runners exist, for which host, and which credential each holds. One-time registration
 // tokens are exchanged for a long-lived credential; the bot keeps only hashes of both.
 import type { DatabaseSync } from "node:sqlite";
-import { hostIssues, sameMachine } from "../domain/host.ts";
+import { hostIssues, hostKey, sameMachine } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
 import { newCredential, newRegistrationToken, secretHash } from "./auth.ts";
 import type { SigningKeys } from "./signing.ts";
@@ -118,9 +118,9 @@ export function createRegistry(options: RegistryOptions) {
     const token = newRegistrationToken();
     inTransaction(db, () => {
       const existing = rowByName(input.name);
-      const holder = (
-        db.prepare("SELECT * FROM dispatch_runners WHERE revoked_at IS NULL").all() as Row[]
-      ).find((row) => row.name !== input.name && sameMachine(String(row.host), input.host));
+      const holder = db
+        .prepare("SELECT * FROM dispatch_runners WHERE revoked_at IS NULL AND host_key = ? AND name <> ?")
+        .get(hostKey(input.host), input.name) as Row | undefined;
       if (holder !== undefined) {
         throw new DispatchError(
           "host-taken",
@@ -287,15 +287,19 @@ export function createRegistry(options: RegistryOptions) {
     return row === undefined ? null : toInfo(row);
   }
 
-  /** The registered, unrevoked runner serving `host` (exact name first, then a short/FQDN match). */
+  /**
+   * The registered, unrevoked runner serving the machine `host` names (by hostKey: short name,
+   * FQDN or another IPv6 spelling). Should two share a key (added before keys were machine-wide),
+   * the one whose host is written exactly so wins.
+   */
   function runnerFor(host: string): RunnerInfo | null {
     const rows = db
       .prepare(
-        "SELECT * FROM dispatch_runners WHERE revoked_at IS NULL AND registered_at IS NOT NULL ORDER BY name",
+        "SELECT * FROM dispatch_runners WHERE revoked_at IS NULL AND registered_at IS NOT NULL AND host_key = ? ORDER BY name",
       )
-      .all() as Row[];
-    const exact = rows.find((row) => row.host_key === hostKey(host));
-    const match = exact ?? rows.find((row) => sameMachine(String(row.host), host));
+      .all(hostKey(host)) as Row[];
+    const exact = rows.find((row) => String(row.host).toLowerCase() === host.toLowerCase());
+    const match = exact ?? rows[0];
     return match === undefined ? null : toInfo(match);
   }
 
@@ -303,7 +307,3 @@ export function createRegistry(options: RegistryOptions) {
 }
 
 export type Registry = ReturnType<typeof createRegistry>;
-
-function hostKey(host: string): string {
-  return host.toLowerCase().replace(/\.$/, "");
-}

@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { hostKey } from "../domain/host.ts";
 import { type Migration, migrate } from "../store/migrations.ts";
 
 export const DISPATCH_MIGRATIONS: readonly Migration[] = [
@@ -71,6 +72,17 @@ export const DISPATCH_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (job_id, attempt, seq)
       );
     `,
+  },
+  {
+    version: 2,
+    name: "runner host keys: one identity per machine (domain/host.ts hostKey)",
+    sql: "",
+    up: (db) => {
+      const update = db.prepare("UPDATE dispatch_runners SET host_key = ? WHERE name = ?");
+      for (const row of db.prepare("SELECT name, host FROM dispatch_runners").all()) {
+        update.run(hostKey(String(row.host)), String(row.name));
+      }
+    },
   },
 ];
 

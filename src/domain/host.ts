@@ -222,26 +222,64 @@ export function isLoopbackHost(host: string): boolean {
   return firstFive && v6[5] === 0xffff && ((v6[6] ?? 0) >> 8 === 127 || (v6[6] === 0 && last === 0)); // ::ffff:127.x
 }
 
-function isAddress(host: string): boolean {
-  return parseIpv4(host) !== undefined || parseIpv6Literal(host) !== undefined;
+/** RFC 5952 text of eight 16-bit groups: lower case, no leading zeros, the longest zero run as `::`. */
+function ipv6Text(groups: readonly number[]): string {
+  let best = { at: -1, length: 0 };
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== 0) {
+      i += 1;
+      continue;
+    }
+    let end = i;
+    while (end < groups.length && groups[end] === 0) end += 1;
+    if (end - i > best.length) best = { at: i, length: end - i };
+    i = end;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (best.length < 2) return hex.join(":");
+  return `${hex.slice(0, best.at).join(":")}::${hex.slice(best.at + best.length).join(":")}`;
 }
 
 /**
- * True when `a` and `b` certainly name one machine: equal ignoring case (and a trailing dot),
- * the same IPv6 address however it is written, or a bare name and an FQDN whose first label it
- * is. Addresses are never resolved: an IP and a name are "not known to be the same".
+ * The one identity of a machine, however its name is written; every comparison of hosts goes
+ * through it (the lock, the pair check, the runner registry, history, verify, the runner's own
+ * check of a job). Host names as typed are kept for messages; only keys are compared.
+ * - a name: its first DNS label, lower case (`MOM-A.corp.example` → `mom-a`). Decision: two FQDNs
+ *   that share a first label count as one machine: that label is the Windows computer name a MOM
+ *   is known by, and a false "same" only refuses a plan and says why, while a false "different"
+ *   would let two changes touch one machine;
+ * - a dotted IPv4 address: itself (`10.0.0.5`);
+ * - an ipv6-literal.net name: the address in RFC 5952 form (`fe80::1`), the zone left out (it
+ *   names an interface of the machine that connects, not the host); an IPv4-mapped address
+ *   (`--ffff-a00-5.ipv6-literal.net`, ::ffff:10.0.0.5) is that IPv4 address.
+ * Addresses are never resolved: an address and a name are two keys.
  */
+export function hostKey(host: string): string {
+  const lower = host.trim().toLowerCase().replace(/\.$/, "");
+  const v6 = parseIpv6Literal(lower);
+  if (v6 !== undefined) {
+    const mapped = v6.slice(0, 5).every((group) => group === 0) && v6[5] === 0xffff;
+    const [high = 0, low = 0] = v6.slice(6);
+    return mapped ? [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".") : ipv6Text(v6);
+  }
+  if (parseIpv4(lower) !== undefined) return lower;
+  return lower.split(".")[0] ?? lower;
+}
+
+/** True when `a` and `b` name one machine: the same hostKey (and neither is empty). */
 export function sameMachine(a: string, b: string): boolean {
-  const x = a.toLowerCase().replace(/\.$/, "");
-  const y = b.toLowerCase().replace(/\.$/, "");
-  if (x === "" || y === "") return false;
-  if (x === y) return true;
-  const v6x = parseIpv6Literal(x);
-  const v6y = parseIpv6Literal(y);
-  if (v6x !== undefined && v6y !== undefined) return v6x.every((group, i) => group === v6y[i]);
-  if (isAddress(x) || isAddress(y)) return false;
-  const [bare, fqdn] = x.includes(".") ? [y, x] : [x, y];
-  return !bare.includes(".") && fqdn.split(".")[0] === bare;
+  const x = hostKey(a);
+  return x !== "" && x === hostKey(b);
+}
+
+/**
+ * For a message saying `a` and `b` are one machine: why, when they are written differently
+ * (" (both are the machine `mom-a`: …)"), or "" when they are the same text.
+ */
+export function sameMachineNote(a: string, b: string): string {
+  const plain = (host: string) => host.trim().toLowerCase().replace(/\.$/, "");
+  if (plain(a) === plain(b)) return "";
+  return ` (both are the machine \`${hostKey(a)}\`: momlink knows a host by its first name label, the computer name, or by its address)`;
 }
 
 /** Problems for a host typed as `field` (primary or secondary): form rules only. */

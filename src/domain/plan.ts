@@ -3,6 +3,7 @@
 // lay the lines out. The plan is data: what is hashed is what is shown is what runs.
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 import type { DirFacts, HostFacts } from "./facts.ts";
+import { sameMachine } from "./host.ts";
 import type { PairSpec, Platform } from "./pair.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
 
@@ -213,7 +214,7 @@ function hostBlockers(
 ): string[] {
   const blockers: string[] = [];
   const key = role === "primary" ? "em-home" : "secondary-em-home";
-  if (facts.host.toLowerCase() !== host.toLowerCase()) {
+  if (!sameMachine(facts.host, host)) {
     blockers.push(
       `the pre-flight facts came from ${printable(facts.host)}, not ${host}: run pre-flight on ${host}`,
     );

@@ -23,6 +23,7 @@
 //
 // `approved` does not expire: the TTL bounds how long a plan can collect approvals. Once approved,
 // the dispatcher's own pre-flight before executing is what catches facts that moved.
+import { sameMachine } from "./host.ts";
 import type { Plan } from "./plan.ts";
 import { type ApprovalPolicy, describeApprovers, formatUtc, isApprover, requiresFourEyes } from "./policy.ts";
 
@@ -463,9 +464,7 @@ function runnerLost(
   ctx: TransitionContext,
 ): TransitionResult {
   if (record.state !== "executing" && record.state !== "rolling_back") return wrongState(record, event, ctx);
-  const host = [record.hosts.primary, record.hosts.secondary].find(
-    (h) => h.toLowerCase() === event.host.toLowerCase(),
-  );
+  const host = [record.hosts.primary, record.hosts.secondary].find((h) => sameMachine(h, event.host));
   if (host === undefined) {
     return deny(
       "invalid-event",

@@ -1,7 +1,7 @@
 // The share root on Windows: `\\host\share[\component...]` (DOMAIN.md, UNC path rules).
 // Each link target is `<share>\<dir>`; the same text ends up quoted inside cmd.exe lines, so on
 // top of what Windows forbids, everything cmd.exe would interpret is refused.
-import { correctHost, hostIssues, type Issue, isLoopbackHost, sameMachine } from "./host.ts";
+import { correctHost, hostIssues, type Issue, isLoopbackHost, sameMachine, sameMachineNote } from "./host.ts";
 import {
   atPositions,
   describeChar,
@@ -256,18 +256,18 @@ function uncIssues(value: string, ctx: UncContext): { normalised?: string; issue
         message: `host ${showText(host)} is this machine: each MOM would link to its own disk, not to shared storage.`,
       });
     } else if (hostProblems.length === 0) {
-      const role =
+      const mom =
         ctx.primary !== undefined && sameMachine(host, ctx.primary)
-          ? "primary"
+          ? { role: "primary", name: ctx.primary }
           : ctx.secondary !== undefined && sameMachine(host, ctx.secondary)
-            ? "secondary"
+            ? { role: "secondary", name: ctx.secondary }
             : undefined;
-      if (role !== undefined) {
+      if (mom !== undefined) {
         issues.push({
           rule: "unc-share-on-mom-host",
           message:
-            `host ${showText(host)} is the ${role} MOM host; that is not shared storage: when it goes down ` +
-            "the other MOM loses the shared config too. Use a file server or NAS.",
+            `host ${showText(host)} is the ${mom.role} MOM host${sameMachineNote(mom.name, host)}; that is not ` +
+            "shared storage: when it goes down the other MOM loses the shared config too. Use a file server or NAS.",
         });
       }
     }

@@ -3,7 +3,7 @@
 // user fills fields in, and `validatePair` on submit.
 import { parseDirs } from "./dirs.ts";
 import { GENERIC_WINDOWS_EM_HOME, validateEmHome } from "./em-home.ts";
-import { isLoopbackHost, sameMachine, validateHost } from "./host.ts";
+import { isLoopbackHost, sameMachine, sameMachineNote, validateHost } from "./host.ts";
 import { type PairSpec, PLATFORMS, type Platform } from "./pair.ts";
 import { GENERIC_LINUX_EM_HOME, GENERIC_LINUX_SHARE, validatePosixPath } from "./posix-path.ts";
 import {
@@ -159,8 +159,8 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
         field: "secondary",
         rule: "pair-same-host",
         message:
-          `secondary ${showText(secondary)} is the same machine as primary ${showText(primary)}: a failover ` +
-          "pair needs two MOM hosts.",
+          `secondary ${showText(secondary)} is the same machine as primary ${showText(primary)}` +
+          `${sameMachineNote(primary, secondary)}: a failover pair needs two MOM hosts.`,
         example: sameMachine(primary, "mom-b.corp.example")
           ? "secondary=mom-c.corp.example"
           : genericExample("secondary"),

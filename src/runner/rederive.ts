@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { canonicalJson } from "../domain/canonical.ts";
 import { hostFactsSchema } from "../domain/facts.ts";
+import { sameMachine } from "../domain/host.ts";
 import { type Job, jobSchema } from "../domain/job.ts";
 import { DEFAULT_ALLOWED_DIRS, type PairSpec, PLATFORMS } from "../domain/pair.ts";
 import { makePairSpecSchema } from "../domain/pair-schema.ts";
@@ -68,7 +69,7 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
   if (Date.parse(job.expiresAt) <= ctx.now.getTime()) {
     return refuse(`job ${job.id} expired at ${job.expiresAt}: ask for it again`);
   }
-  if (!sameHost(job.host, ctx.runnerHost)) {
+  if (!sameMachine(job.host, ctx.runnerHost)) {
     return refuse(`job ${job.id} is for host ${job.host}, and this runner is ${ctx.runnerHost}`);
   }
 
@@ -127,7 +128,7 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
 
   const hostIndex = job.role === "primary" ? 0 : 1;
   const hostPlan = rebuilt.hosts[hostIndex];
-  if (!sameHost(hostPlan.host, job.host)) {
+  if (!sameMachine(hostPlan.host, job.host)) {
     return refuse(`the job names ${job.host} as ${job.role}, and the plan's ${job.role} is ${hostPlan.host}`);
   }
   if (!emHomeAllowed(ctx.policy, hostPlan.emHome)) {
@@ -135,15 +136,10 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
       `EM_HOME ${hostPlan.emHome} is outside this runner's --allow-em-home roots (${ctx.policy.roots.join(", ") || "/"})`,
     );
   }
-  if (hostPlan.facts !== null && !sameHost(hostPlan.facts.host, ctx.runnerHost)) {
+  if (hostPlan.facts !== null && !sameMachine(hostPlan.facts.host, ctx.runnerHost)) {
     return refuse(`the plan's facts for ${hostPlan.host} were reported by ${hostPlan.facts.host}`);
   }
   return { ok: true, value: { job, plan: rebuilt, spec: checked.data, hostPlan, hostIndex } };
-}
-
-/** Host names compare case-insensitively (DNS), and a trailing root dot does not count. */
-export function sameHost(a: string, b: string): boolean {
-  return a.toLowerCase().replace(/\.$/, "") === b.toLowerCase().replace(/\.$/, "");
 }
 
 function issues(what: string, error: z.ZodError): string[] {

@@ -6,6 +6,7 @@ import type { webApi } from "@slack/bolt";
 import type { ChangeNotify, ChangeProgress, HostOutcome, RunnerHooks } from "../dispatch/hooks.ts";
 import type { RunnerInfo } from "../dispatch/registry.ts";
 import { looksLikeChangeId, parseChangeId } from "../domain/change-id.ts";
+import { sameMachine } from "../domain/host.ts";
 import type { PairSpec } from "../domain/pair.ts";
 import { buildPlan, type Plan } from "../domain/plan.ts";
 import { formatUtc } from "../domain/policy.ts";
@@ -311,8 +312,9 @@ export function createService(deps: ServiceDeps): MomlinkService {
       });
       if (!created.ok) {
         const { conflict } = created;
-        const mine = [conflict.hosts.primary, conflict.hosts.secondary].map((h) => h.toLowerCase());
-        const hosts = [spec.primary, spec.secondary].filter((h) => mine.includes(h.toLowerCase()));
+        // Named as this plan typed them; matched by machine, as the store's lock matched them.
+        const held = [conflict.hosts.primary, conflict.hosts.secondary];
+        const hosts = [spec.primary, spec.secondary].filter((h) => held.some((c) => sameMachine(c, h)));
         return { kind: "locked", conflict, hosts, link: await permalink(conflict) };
       }
       const planned = created.record;

@@ -1,11 +1,25 @@
 // Versioned schema migrations, applied in order at open, each in its own transaction together with
 // its row in schema_migrations. Append new migrations at the end; never edit one that has shipped.
 import type { DatabaseSync } from "node:sqlite";
+import { hostKey } from "../domain/host.ts";
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** What SQL alone cannot do (recomputing a derived column), run after `sql` in the same transaction. */
+  up?: (db: DatabaseSync) => void;
+}
+
+/**
+ * The lock's host columns hold domain/host.ts hostKey(host): one key per machine, however the
+ * plan wrote its name. Rows from version 1 held the lower-cased name.
+ */
+function rekeyChangeHosts(db: DatabaseSync): void {
+  const update = db.prepare("UPDATE changes SET primary_key = ?, secondary_key = ? WHERE seq = ?");
+  for (const row of db.prepare("SELECT seq, primary_host, secondary_host FROM changes").all()) {
+    update.run(hostKey(String(row.primary_host)), hostKey(String(row.secondary_host)), Number(row.seq));
+  }
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -66,6 +80,12 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit is append-only: rows cannot be deleted'); END;
     `,
   },
+  {
+    version: 2,
+    name: "host lock keys: one identity per machine (short name, FQDN and IPv6 spellings alike)",
+    sql: "",
+    up: rekeyChangeHosts,
+  },
 ];
 
 /** The bookkeeping table of one migration list; several lists can share a file, each with its own table. */
@@ -107,6 +127,7 @@ export function migrate(
       refuseNewer(current, known, label);
       if (m.version > current) {
         db.exec(m.sql);
+        m.up?.(db);
         db.prepare(`INSERT INTO ${table} (version, name, applied_at) VALUES (?, ?, ?)`).run(
           m.version,
           m.name,

@@ -8,6 +8,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { hostKey } from "../domain/host.ts";
 import type { Plan } from "../domain/plan.ts";
 import {
   type Approval,
@@ -104,9 +105,9 @@ class SqliteChangeStore implements ChangeStore {
     });
   }
 
-  /** The newest open change on either host (case-insensitive), other than `except`. Call inside a write. */
+  /** The newest open change on either machine (by hostKey), other than `except`. Call inside a write. */
   private openConflict(hosts: ChangeHosts, except = ""): ChangeRecord | null {
-    const keys = [hosts.primary.toLowerCase(), hosts.secondary.toLowerCase()];
+    const keys = [hostKey(hosts.primary), hostKey(hosts.secondary)];
     const row = this.sql(
       `SELECT * FROM changes WHERE state IN (${placeholders(OPEN_STATES.length)})
          AND (primary_key IN (?, ?) OR secondary_key IN (?, ?)) AND id <> ?
@@ -123,7 +124,7 @@ class SqliteChangeStore implements ChangeStore {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
     if (query.host !== undefined) {
-      const key = query.host.toLowerCase();
+      const key = hostKey(query.host);
       where.push("(primary_key = ? OR secondary_key = ?)");
       params.push(key, key);
     }
@@ -307,8 +308,8 @@ class SqliteChangeStore implements ChangeStore {
       r.messageTs,
       r.hosts.primary,
       r.hosts.secondary,
-      r.hosts.primary.toLowerCase(),
-      r.hosts.secondary.toLowerCase(),
+      hostKey(r.hosts.primary),
+      hostKey(r.hosts.secondary),
       r.planHash,
       JSON.stringify(r.plan),
       r.createdAt,

@@ -35,7 +35,7 @@ export type CreateChangeResult =
   | { ok: false; conflict: ChangeRecord };
 
 export interface ListQuery {
-  /** Changes touching this host (either role), compared case-insensitively. */
+  /** Changes touching this machine (either role), matched by hostKey: any spelling of its name. */
   host?: string;
   /** Default 20. */
   limit?: number;

@@ -198,4 +198,17 @@ describe("listing runners", () => {
     expect(bot.dispatcher.runnerFor("MOM-A.corp.example")?.name).toBe("mom-a");
     expect(bot.dispatcher.runnerFor("mom-b")).toBeNull();
   });
+
+  it("finds a runner by any spelling of its machine, and refuses a second runner for it", async () => {
+    await registerRunner(bot, "v6", "fe80--1.ipv6-literal.net");
+    expect(bot.dispatcher.runnerFor("FE80-0-0-0-0-0-0-1.ipv6-literal.net")?.name).toBe("v6");
+    expect(bot.dispatcher.runnerFor("fe80--2.ipv6-literal.net")).toBeNull();
+    expect(() =>
+      bot.dispatcher.addRunner({
+        name: "v6b",
+        host: "fe80-0-0-0-0-0-0-1.ipv6-literal.net",
+        platform: "linux",
+      }),
+    ).toThrow(/already has runner "v6"/);
+  });
 });

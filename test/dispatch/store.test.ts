@@ -58,7 +58,24 @@ describe("the dispatcher's tables in the bot's database", () => {
       { version: 99, name: "future", sql: "CREATE TABLE future (x)" },
     ]);
     expect(() => migrateDispatch(db)).toThrow(
-      /runner tables. schema was written by a newer momlink \(schema version 99; this build knows up to 1\)/,
+      new RegExp(
+        `runner tables. schema was written by a newer momlink \\(schema version 99; this build knows up to ${DISPATCH_MIGRATIONS.at(-1)?.version}\\)`,
+      ),
     );
+  });
+
+  it("re-keys the runners of a version-1 database by machine, so a plan's other spelling finds them", () => {
+    const db = new DatabaseSync(":memory:");
+    migrateDispatch(db, DISPATCH_MIGRATIONS.slice(0, 1));
+    const insert = db.prepare(
+      "INSERT INTO dispatch_runners (name, host, host_key, platform, created_at) VALUES (?, ?, ?, 'windows', 'x')",
+    );
+    insert.run("a", "MOM-A.corp.example", "mom-a.corp.example");
+    insert.run("v6", "fe80-0-0-0-0-0-0-1.ipv6-literal.net", "fe80-0-0-0-0-0-0-1.ipv6-literal.net");
+    expect(migrateDispatch(db)).toEqual(DISPATCH_MIGRATIONS.slice(1).map((m) => m.version));
+    expect(db.prepare("SELECT name, host_key FROM dispatch_runners ORDER BY name").all()).toEqual([
+      { name: "a", host_key: "mom-a" },
+      { name: "v6", host_key: "fe80::1" },
+    ]);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isLoopbackHost, parseIpv6Literal, sameMachine, validateHost } from "../../src/domain/host.ts";
+import {
+  hostKey,
+  isLoopbackHost,
+  parseIpv6Literal,
+  sameMachine,
+  validateHost,
+} from "../../src/domain/host.ts";
 
 describe("validateHost accepts", () => {
   it.each([
@@ -163,7 +169,12 @@ describe("sameMachine", () => {
     ["mom-a.corp.example", "mom-a.corp.example.", true],
     ["fe80--1.ipv6-literal.net", "FE80-0-0-0-0-0-0-1.ipv6-literal.net", true],
     ["mom-a", "mom-b", false],
-    ["mom-a.corp.example", "mom-a.lab.example", false],
+    // One computer name in two domains counts as one machine: refusing is the safe mistake.
+    ["mom-a.corp.example", "mom-a.lab.example", true],
+    ["fe80--1s4.ipv6-literal.net", "fe80--1.ipv6-literal.net", true],
+    ["--ffff-a00-5.ipv6-literal.net", "10.0.0.5", true],
+    ["fe80--1.ipv6-literal.net", "fe80--2.ipv6-literal.net", false],
+    ["10.0.0.5", "mom-a", false],
     ["mom-a", "mom-ab.corp.example", false],
     ["mom-a", "x.mom-a.example", false],
     ["10.0.0.5", "10.0.0.5", true],
@@ -174,6 +185,25 @@ describe("sameMachine", () => {
   it.each(cases)("%s and %s → %s", (a, b, expected) => {
     expect(sameMachine(a, b)).toBe(expected);
     expect(sameMachine(b, a)).toBe(expected);
+  });
+});
+
+describe("hostKey", () => {
+  it.each([
+    ["mom-a", "mom-a"],
+    ["MOM-A", "mom-a"],
+    ["MOM-A.Corp.Example", "mom-a"],
+    ["mom-a.corp.example.", "mom-a"],
+    ["10.0.0.5", "10.0.0.5"],
+    ["fe80--1.ipv6-literal.net", "fe80::1"],
+    ["FE80-0-0-0-0-0-0-1.IPV6-LITERAL.NET", "fe80::1"],
+    ["fe80--1s12.ipv6-literal.net", "fe80::1"],
+    ["2001-db8-0-0-1-0-0-1.ipv6-literal.net", "2001:db8::1:0:0:1"],
+    ["2001-db8-0-1-1-1-1-1.ipv6-literal.net", "2001:db8:0:1:1:1:1:1"],
+    ["0-0-0-0-0-0-0-0.ipv6-literal.net", "::"],
+    ["--ffff-a00-5.ipv6-literal.net", "10.0.0.5"],
+  ])("%s → %s", (host, key) => {
+    expect(hostKey(host)).toBe(key);
   });
 });
 

@@ -46,11 +46,6 @@ describe("validateUncShare accepts", () => {
     ["an 80-character share name", unc("srv", x(80)), unc("srv", x(80))],
     // \\srv\share\ (12) + 240 + \config (7) = 259: just under MAX_PATH.
     ["a target of 259 characters", unc("srv", "share", x(240)), unc("srv", "share", x(240))],
-    [
-      "a host named like the secondary in another domain",
-      raw`\\mom-b.other.example\x`,
-      raw`\\mom-b.other.example\x`,
-    ],
     ["a host that only starts like the primary", raw`\\mom-a2\x`, raw`\\mom-a2\x`],
     ["a name like CONSOLE (not a device)", raw`\\srv\share\CONSOLE\com10`, raw`\\srv\share\CONSOLE\com10`],
   ];
@@ -139,6 +134,13 @@ describe("validateUncShare refuses", () => {
     ["the primary MOM host", raw`\\mom-a\x`, "unc-share-on-mom-host", "primary MOM host"],
     ["the primary by its FQDN", raw`\\MOM-A.corp.example\x`, "unc-share-on-mom-host", "not shared storage"],
     ["the secondary by its bare name", raw`\\mom-b\x`, "unc-share-on-mom-host", "secondary MOM host"],
+    // One computer name is one machine, whatever the domain (host.ts hostKey): refusing is the safe mistake.
+    [
+      "a host named like the secondary in another domain",
+      raw`\\mom-b.other.example\x`,
+      "unc-share-on-mom-host",
+      "(both are the machine `mom-b`: momlink knows a host by its first name label",
+    ],
     ["an administrative drive share", raw`\\srv\C$`, "unc-admin-share", "`C$`"],
     ["ADMIN$ in any case", raw`\\srv\admin$`, "unc-admin-share", "administrative"],
     ["IPC$", raw`\\srv\IPC$`, "unc-admin-share", "`IPC$`"],

@@ -87,8 +87,23 @@ describe("validatePair", () => {
     ["the same name", "mom-a", "mom-a"],
     ["different case", "mom-a", "MOM-A"],
     ["a bare name and its FQDN", "mom-a", "mom-a.corp.example"],
+    ["one computer name in two domains", "mom-a.dc1.example", "mom-a.dc2.example"],
+    ["two spellings of one IPv6 address", "fe80--1.ipv6-literal.net", "fe80-0-0-0-0-0-0-1.ipv6-literal.net"],
+    ["an IPv4 address and its IPv4-mapped IPv6 form", "10.0.0.5", "--ffff-a00-5.ipv6-literal.net"],
   ])("refuses a pair that is one machine: %s", (_, primary, secondary) => {
     expect(rulesOf({ ...valid, primary, secondary })).toEqual([["secondary", "pair-same-host"]]);
+  });
+
+  it("says why two different names are one machine", () => {
+    const result = validatePair(
+      { ...valid, primary: "mom-a.dc1.example", secondary: "MOM-A.dc2.example" },
+      options,
+    );
+    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([
+      "secondary `MOM-A.dc2.example` is the same machine as primary `mom-a.dc1.example` (both are the machine " +
+        "`mom-a`: momlink knows a host by its first name label, the computer name, or by its address): a failover " +
+        "pair needs two MOM hosts.",
+    ]);
   });
 
   it("refuses loopback names as MOM hosts", () => {

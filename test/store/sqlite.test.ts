@@ -533,6 +533,38 @@ describe("migrations", () => {
     );
   });
 
+  it("re-key the host lock of a version-1 database, so its open change still holds the machine under any spelling", () => {
+    const store = open();
+    const held = create(store, "MOM-A.corp.example", "fe80-0-0-0-0-0-0-1.ipv6-literal.net");
+    store.close();
+    // What version 1 wrote: the lower-cased names, and no migration 2 yet.
+    const db = rawDb();
+    db.prepare("UPDATE changes SET primary_key = ?, secondary_key = ?").run(
+      "mom-a.corp.example",
+      "fe80-0-0-0-0-0-0-1.ipv6-literal.net",
+    );
+    db.prepare("DELETE FROM schema_migrations WHERE version > 1").run();
+    db.close();
+
+    const reopened = open();
+    expect(currentVersion(rawDb())).toBe(MIGRATIONS.at(-1)?.version);
+    for (const [primary, secondary] of [
+      ["mom-a", "mom-x"],
+      ["mom-y", "fe80--1.ipv6-literal.net"],
+    ] as const) {
+      const again = reopened.createChange({
+        requester: REQ,
+        channel: "C-OPS",
+        plan: (id) => fakePlan(id, primary, secondary),
+        hosts: { primary, secondary },
+        now: LATER,
+        ttlMinutes: 30,
+      });
+      expect(again).toMatchObject({ ok: false, conflict: { id: held.id } });
+    }
+    expect(reopened.list({ host: "mom-a" }).map((r) => r.id)).toEqual([held.id]);
+  });
+
   it("roll back a migration that fails, keeping the ones before it", () => {
     const db = rawDb(":memory:");
     const list: Migration[] = [

@@ -258,7 +258,7 @@ function parseKeyValues(
       problems.push({
         field: key,
         rule: "repeated-key",
-        message: `${key} is given ${given.length} times (${given.map(showText).join(", ")}); give it once.`,
+        message: `${key} is given ${given.length} times (${given.slice(0, 3).map(showText).join(", ")}${given.length > 3 ? ", …" : ""}); give it once.`,
         example: exampleToken(key, given[0] ?? ""),
       });
     }

@@ -33,16 +33,79 @@ export function fail<T = never>(problems: Problem[]): Result<T> {
   return { ok: false, problems };
 }
 
+/** At most this many problems of one field are listed; the rest are counted ("…and N more"). */
+export const PROBLEMS_SHOWN_PER_FIELD = 3;
+/** At most this many problems are listed in all; every field with problems is still named. */
+export const PROBLEMS_SHOWN = 12;
+/** One problem's sentence and example are cut here (a safety net: validators keep them short). */
+const MESSAGE_CHARS = 600;
+const EXAMPLE_CHARS = 300;
+
+export interface FieldProblems {
+  field: Field;
+  /** The first problems of the field, in the order found. */
+  shown: Problem[];
+  /** How many more the field has. */
+  more: number;
+}
+
+/**
+ * Problems grouped by field (in order of first appearance), each group cut to a few, so that a
+ * reply stays a few thousand characters whatever the input (20,000 backslashes give 19,999
+ * problems; Slack caps a message at 40,000 characters, a modal field's error far lower).
+ */
+export function summarizeProblems(
+  problems: readonly Problem[],
+  limits: { perField?: number; total?: number } = {},
+): FieldProblems[] {
+  const perField = limits.perField ?? PROBLEMS_SHOWN_PER_FIELD;
+  let budget = limits.total ?? PROBLEMS_SHOWN;
+  const groups = new Map<Field, Problem[]>();
+  for (const problem of problems) {
+    const group = groups.get(problem.field);
+    if (group === undefined) groups.set(problem.field, [problem]);
+    else group.push(problem);
+  }
+  return [...groups].map(([field, all]) => {
+    const shown = all.slice(0, Math.max(0, Math.min(perField, budget)));
+    budget -= shown.length;
+    return { field, shown, more: all.length - shown.length };
+  });
+}
+
+/** "…and 19996 more problems like these." */
+export function moreProblems(count: number): string {
+  return `…and ${count} more ${count === 1 ? "problem" : "problems"} like these.`;
+}
+
+function clip(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 12).join("")}… (shortened)`;
+}
+
+/** A problem's sentence and example, cut to a bounded length (for every surface that shows one). */
+export function boundedProblem(problem: Problem): Problem {
+  return {
+    ...problem,
+    message: clip(problem.message, MESSAGE_CHARS),
+    example: clip(problem.example, EXAMPLE_CHARS),
+  };
+}
+
 /**
  * The one plain-text rendering of problems, shared by the CLI (stderr), the Slack ephemeral reply
- * and the console, so every surface explains a refusal in the same words.
+ * and the console, so every surface explains a refusal in the same words. The count is the true
+ * one; the list holds a few problems per field (summarizeProblems).
  */
 export function describeProblems(problems: readonly Problem[], subject = "the plan"): string {
   const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
   const lines = [`momlink refused ${subject} (${count}):`];
-  for (const problem of problems) {
-    lines.push(`- ${problem.field}: ${problem.message} [${problem.rule}]`);
-    lines.push(`    try: ${problem.example}`);
+  for (const { field, shown, more } of summarizeProblems(problems)) {
+    for (const problem of shown.map(boundedProblem)) {
+      lines.push(`- ${problem.field}: ${problem.message} [${problem.rule}]`);
+      lines.push(`    try: ${problem.example}`);
+    }
+    if (more > 0) lines.push(`- ${field}: ${moreProblems(more)}`);
   }
   return lines.join("\n");
 }

@@ -73,6 +73,28 @@ describe("momlink plan", () => {
     expect(stderr).toContain("try: share=\\\\san-server\\mom-failover");
   });
 
+  // The red-team's inputs: 19,999 problems in one field, 3,000 in another. stderr stays readable.
+  it.each([
+    ["20,000 backslashes in share", [...pair.slice(0, 3), `share=${"\\".repeat(20_000)}`], "share", 19_999],
+    [
+      "3,000 unknown keys",
+      [...pair, ...Array.from({ length: 3000 }, (_, i) => `colour${i}=blue`)],
+      "command",
+      3000,
+    ],
+  ])("bounds the refusal of %s: a few problems, then how many more", async (_name, args, field, total) => {
+    const { exitCode, stdout, stderr } = await momlink("plan", ...args);
+    expect(exitCode).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr.length).toBeLessThan(4000);
+    expect(stderr.split("\n")[0]).toBe(`momlink refused the plan (${total} problems):`);
+    const listed = stderr
+      .split("\n")
+      .filter((line) => line.startsWith(`- ${field}: `) && !line.includes("…and"));
+    expect(listed).toHaveLength(3);
+    expect(stderr).toContain(`- ${field}: …and ${total - 3} more problems like these.`);
+  });
+
   it("explains what a POSIX shell did to an unquoted UNC path", async () => {
     // What bash passes for an unquoted \\san-server\mom-failover.
     const { exitCode, stderr } = await momlink("plan", ...pair.slice(0, 3), "share=\\san-servermom-failover");

@@ -5,7 +5,7 @@ import type { types, webApi } from "@slack/bolt";
 import { defaultDirs } from "../../domain/dirs.ts";
 import { PLAN_KEYS, type PlanKey } from "../../domain/grammar.ts";
 import { PLATFORMS } from "../../domain/pair.ts";
-import type { Problem } from "../../domain/problem.ts";
+import { boundedProblem, moreProblems, type Problem, summarizeProblems } from "../../domain/problem.ts";
 import { type RawPairInput, validatePair } from "../../domain/validate.ts";
 import { planOutcomeText } from "../commands/plan.ts";
 import type { MomlinkService } from "../service.ts";
@@ -95,12 +95,13 @@ export async function openPlanModal(
   await client.views.open({ trigger_id: triggerId, view: planModalView(channel, svc.allowedDirs) });
 }
 
-/** The form's problems keyed by block id, several for one field on one line each. */
+/** The form's problems keyed by block id, a few for one field on one line each, then how many more. */
 export function fieldErrors(problems: readonly Problem[]): Record<string, string> {
   const errors: Record<string, string[]> = {};
-  for (const p of problems) {
-    const block = p.field === "command" ? "primary" : p.field;
-    errors[block] = [...(errors[block] ?? []), `${p.message} Try: ${p.example}`];
+  for (const { field, shown, more } of summarizeProblems(problems, { total: Number.POSITIVE_INFINITY })) {
+    const block = field === "command" ? "primary" : field;
+    const lines = shown.map(boundedProblem).map((p) => `${p.message} Try: ${p.example}`);
+    errors[block] = [...(errors[block] ?? []), ...lines, ...(more > 0 ? [moreProblems(more)] : [])];
   }
   return Object.fromEntries(
     Object.entries(errors).map(([block, messages]) => [block, messages.join("\n").slice(0, 1000)]),

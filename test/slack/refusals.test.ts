@@ -1,0 +1,63 @@
+// Refusals fit in Slack: a plan with thousands of problems is answered with a few per field and a
+// count of the rest, in the ack (slash command) and in the form's field errors (modal), through
+// the real Bolt app over signed HTTP. Slack caps a message's text at 40,000 characters; momlink
+// stays within a few thousand.
+import { afterEach, describe, expect, it } from "vitest";
+import { ALICE, type Momlink, openedViewId, startMomlink } from "./support.ts";
+
+let m: Momlink;
+afterEach(async () => {
+  await m.stop();
+});
+
+const BASE = "primary=mom-a secondary=mom-b em-home=D:\\EM";
+const SHARE = "share=\\\\san-server\\mom-failover";
+
+describe("a refused /momlink plan with thousands of problems", () => {
+  it.each([
+    ["20,000 backslashes in share", `plan ${BASE} share=${"\\".repeat(20_000)}`, "share", 19_999],
+    [
+      "3,000 unknown keys",
+      `plan ${BASE} ${SHARE} ${Array.from({ length: 3000 }, (_, i) => `colour${i}=blue`).join(" ")}`,
+      "command",
+      3000,
+    ],
+  ])("with %s is acked with three of them and how many more", async (_name, text, field, total) => {
+    m = await startMomlink();
+    const reply = await m.command(text);
+
+    expect(reply.status).toBe(200);
+    const ack = (reply.body as { text: string }).text;
+    expect(ack.length).toBeLessThan(4000);
+    expect(ack.split("\n")[0]).toBe(`momlink refused the plan (${total} problems):`);
+    const listed = ack
+      .split("\n")
+      .filter((line) => line.startsWith(`- ${field}: `) && !line.includes("…and"));
+    expect(listed).toHaveLength(3);
+    expect(ack).toContain(`- ${field}: …and ${total - 3} more problems like these.`);
+    expect(m.store.list()).toEqual([]);
+  });
+});
+
+describe("the plan form with thousands of problems in one field", () => {
+  it("returns that field's first problems and how many more, within the field's error", async () => {
+    m = await startMomlink();
+    await m.command("plan");
+    const reply = await m.submit(
+      openedViewId(m.fake),
+      {
+        primary: { value: "mom-a" },
+        secondary: { value: "mom-b" },
+        "em-home": { value: "D:\\EM" },
+        share: { value: "\\".repeat(20_000) },
+      },
+      ALICE,
+    );
+
+    const body = reply.body as { response_action: string; errors: Record<string, string> };
+    expect(body.response_action).toBe("errors");
+    expect(body.errors.share?.length).toBeLessThanOrEqual(1000);
+    expect(body.errors.share?.split("\n")).toHaveLength(4);
+    expect(body.errors.share?.split("\n")[3]).toBe("…and 19996 more problems like these.");
+  });
+});

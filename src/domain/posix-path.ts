@@ -3,15 +3,13 @@
 // line and operators copy such lines: everything a double-quoted shell word or cmd.exe would
 // interpret is refused, so the text reads the same everywhere it is pasted.
 import type { Issue } from "./host.ts";
+import { pathCharIssue } from "./path-chars.ts";
 import {
   atPositions,
   describeChar,
   exampleToken,
   type Field,
   findChars,
-  isControlChar,
-  isInvisibleChar,
-  isTypographicQuote,
   type Problem,
   showText,
 } from "./problem.ts";
@@ -39,52 +37,20 @@ const SHELL_METACHARACTERS: Readonly<Record<string, string>> = {
 };
 const REFUSED_ASCII = `${Object.keys(SHELL_METACHARACTERS).join("")}/`;
 
-function isLookalike(ch: string): boolean {
-  return (
-    ch.charCodeAt(0) >= 0x80 && [...ch.normalize("NFKC")].some((folded) => REFUSED_ASCII.includes(folded))
-  );
+function refusedAnywhere(ch: string): boolean {
+  return ch in SHELL_METACHARACTERS || pathCharIssue(ch, LINUX) !== undefined;
 }
 
-function refusedAnywhere(ch: string): boolean {
-  return (
-    isControlChar(ch) ||
-    isInvisibleChar(ch) ||
-    isTypographicQuote(ch) ||
-    ch in SHELL_METACHARACTERS ||
-    isLookalike(ch)
-  );
-}
+const LINUX = { platform: "linux", refused: REFUSED_ASCII } as const;
 
 function textIssues(value: string): Issue[] {
   return findChars(value, refusedAnywhere).map(({ ch, positions }) => {
     const at = `${describeChar(ch)} ${atPositions(positions)}`;
-    if (isControlChar(ch)) {
-      return {
-        rule: "control-character",
-        message: `${at} is a control character: it would break the command line.`,
-      };
-    }
-    if (isTypographicQuote(ch)) {
-      return {
-        rule: "quote-character",
-        message: `${at} is a typographic quote left inside the value; put quotes around the whole value, or none.`,
-      };
-    }
-    if (isInvisibleChar(ch)) {
-      return {
-        rule: "invisible-character",
-        message: `${at} is an invisible character: the path shown for approval would not look like the path that runs.`,
-      };
-    }
-    if (ch in SHELL_METACHARACTERS) {
-      return {
-        rule: "shell-metacharacter",
-        message: `${at} is refused in a Linux path: ${SHELL_METACHARACTERS[ch]}.`,
-      };
-    }
+    const issue = pathCharIssue(ch, LINUX);
+    if (issue !== undefined) return { rule: issue.rule, message: `${at} ${issue.why}.` };
     return {
-      rule: "lookalike-character",
-      message: `${at} looks like \`${ch.normalize("NFKC")}\`; type the path without it.`,
+      rule: "shell-metacharacter",
+      message: `${at} is refused in a Linux path: ${SHELL_METACHARACTERS[ch]}.`,
     };
   });
 }

@@ -2,17 +2,8 @@
 // Each link target is `<share>\<dir>`; the same text ends up quoted inside cmd.exe lines, so on
 // top of what Windows forbids, everything cmd.exe would interpret is refused.
 import { correctHost, hostIssues, type Issue, isLoopbackHost, sameMachine, sameMachineNote } from "./host.ts";
-import {
-  atPositions,
-  describeChar,
-  exampleToken,
-  findChars,
-  isControlChar,
-  isInvisibleChar,
-  isTypographicQuote,
-  type Problem,
-  showText,
-} from "./problem.ts";
+import { componentEdgeIssue, pathCharIssue } from "./path-chars.ts";
+import { atPositions, describeChar, exampleToken, findChars, type Problem, showText } from "./problem.ts";
 
 /** Windows' MAX_PATH: a path must be shorter than this (in UTF-16 units, as Windows counts). */
 export const WINDOWS_MAX_PATH = 260;
@@ -31,58 +22,26 @@ const CMD_METACHARACTERS: Readonly<Record<string, string>> = {
   "'": "it quotes a command in FOR /F (and in POSIX shells)",
 };
 
-// What a Windows path may never contain, whatever the part: ASCII that cmd.exe or the path
-// syntax would interpret. Used to spot look-alikes that Windows' best-fit mapping folds into them.
-const WINDOWS_REFUSED_ASCII = `"%!^&()'<>|/\\:*?`;
-
-function isLookalike(ch: string, refused: string): boolean {
-  if (ch.charCodeAt(0) < 0x80) return false;
-  return [...ch.normalize("NFKC")].some((folded) => refused.includes(folded));
-}
-
 /**
- * Character rules that hold anywhere in a Windows path: control, invisible and typographic-quote
- * characters, cmd.exe metacharacters, and non-ASCII look-alikes of refused characters.
+ * Character rules that hold anywhere in a Windows path: control, invisible, broken-text and
+ * typographic-quote characters, cmd.exe metacharacters, and non-ASCII look-alikes of refused
+ * characters (path-chars.ts, shared with the runner's own line check).
  * `reported(ch)` tells later part-level checks which characters are already named.
  */
 export function windowsTextIssues(value: string): { issues: Issue[]; reported: (ch: string) => boolean } {
   const issues: Issue[] = [];
-  const reported = (ch: string): boolean =>
-    isControlChar(ch) ||
-    isInvisibleChar(ch) ||
-    isTypographicQuote(ch) ||
-    ch in CMD_METACHARACTERS ||
-    isLookalike(ch, WINDOWS_REFUSED_ASCII);
+  const reported = (ch: string): boolean => ch in CMD_METACHARACTERS || pathCharIssue(ch) !== undefined;
   for (const { ch, positions } of findChars(value, reported)) {
     const at = `${describeChar(ch)} ${atPositions(positions)}`;
-    if (isControlChar(ch)) {
-      issues.push({
-        rule: "control-character",
-        message: `${at} is a control character: paths cannot contain one, and it would break the command line.`,
-      });
-    } else if (isTypographicQuote(ch)) {
-      issues.push({
-        rule: "quote-character",
-        message: `${at} is a typographic quote left inside the value; put straight or curly quotes around the whole value, or none.`,
-      });
-    } else if (isInvisibleChar(ch)) {
-      issues.push({
-        rule: "invisible-character",
-        message: `${at} is an invisible character: the path shown for approval would not look like the path that runs.`,
-      });
-    } else if (ch in CMD_METACHARACTERS) {
+    const issue = pathCharIssue(ch);
+    if (issue !== undefined) {
+      issues.push({ rule: issue.rule, message: `${at} ${issue.why}.` });
+    } else {
       issues.push({
         rule: "cmd-metacharacter",
         message:
           `${at} is a cmd.exe metacharacter (${CMD_METACHARACTERS[ch]}); momlink refuses it anywhere ` +
           "in a path so that an approved command line can only mean one thing.",
-      });
-    } else {
-      issues.push({
-        rule: "lookalike-character",
-        message:
-          `${at} looks like \`${ch.normalize("NFKC")}\`, and Windows' best-fit conversion can turn it into ` +
-          "that character; type the path without it.",
       });
     }
   }
@@ -144,12 +103,8 @@ export function windowsNameIssues(name: string, rules: NameRules): Issue[] {
       message: `${describeChar(ch)} ${atPositions(positions)} is not allowed in a Windows ${rules.label}.`,
     });
   }
-  if (/[. ]$/.test(name)) {
-    issues.push({
-      rule: "path-trailing-dot-space",
-      message: `${part} ends with ${name.endsWith(".") ? "a dot" : "a space"}, which Windows silently strips, so the directory would not have the name shown.`,
-    });
-  }
+  const edge = componentEdgeIssue(name);
+  if (edge !== undefined) issues.push({ rule: edge.rule, message: `${part} ${edge.why}.` });
   if (name.length > rules.maxLength) {
     issues.push({
       rule: rules.tooLongRule,
@@ -159,11 +114,12 @@ export function windowsNameIssues(name: string, rules: NameRules): Issue[] {
   return issues;
 }
 
-/** A component with forbidden characters and a trailing dot/space dropped ("" when nothing is left). */
+/** A component with forbidden characters, leading spaces and a trailing dot/space dropped ("" when nothing is left). */
 export function repairWindowsName(name: string, forbidden: string): string {
   return [...name]
     .filter((ch) => !forbidden.includes(ch) && !refusedAnywhereOnWindows(ch))
     .join("")
+    .replace(/^ +/, "")
     .replace(/[. ]+$/, "");
 }
 

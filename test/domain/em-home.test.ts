@@ -22,7 +22,7 @@ describe("validateEmHome on Windows accepts", () => {
     ["spaces", raw`C:\Program Files\CA APM\Introscope10.7.0`, raw`C:\Program Files\CA APM\Introscope10.7.0`],
     ["a lower-case drive, keeping case", raw`d:\apm\Em`, raw`d:\apm\Em`],
     ["a one-level path", raw`E:\EM`, raw`E:\EM`],
-    ["leading spaces and dots inside names", raw`D:\ a\.b\c.d`, raw`D:\ a\.b\c.d`],
+    ["dots inside names and a space within one", raw`D:\a b\.b\c.d`, raw`D:\a b\.b\c.d`],
     // D:\ (3) + 229 + \threaddumps.pre-CHG-999999 (27) = 259 with the longest allowed dir.
     ["a path that leaves room for the moved-aside name", `D:\\${"x".repeat(229)}`, `D:\\${"x".repeat(229)}`],
   ])("%s", (_, value, normalised) => {
@@ -60,6 +60,20 @@ describe("validateEmHome on Windows refuses", () => {
       raw`em-home=D:\Introscope\EM`,
     ],
     ["a drive root", "D:\\", "em-home-drive-root", "root of drive D:", raw`em-home=D:\Introscope\EM`],
+    [
+      "a component starting with a space",
+      raw`D:\Introscope\ x`,
+      "path-leading-space",
+      "EM_HOME component ` x` starts with a space",
+      raw`em-home=D:\Introscope\x`,
+    ],
+    [
+      "a yen sign (a backslash in code page 932)",
+      raw`D:\Introscope¥EM`,
+      "lookalike-character",
+      "`¥` (U+00A5)",
+      raw`em-home=D:\IntroscopeEM`,
+    ],
     ["a bare drive", "D:", "em-home-drive-root", "root", raw`em-home=D:\Introscope\EM`],
     [
       "forward slashes",

@@ -1,10 +1,12 @@
 // The safety property end to end, from what a user types to the lines a runner would run:
 // whatever text gets through the grammar and the validators renders into lines whose path
-// arguments are exactly one clean, double-quoted token each — and hostile text never gets through.
+// arguments are exactly one clean, double-quoted token each, that the Windows runner's own line
+// check accepts — and hostile text never gets through.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parsePlanTokens } from "../../src/domain/grammar.ts";
 import { buildPlan } from "../../src/domain/plan.ts";
+import { checkCmdLine } from "../../src/runner/platform/windows.ts";
 import { tokenizeCmd } from "../support/cmd-tokenizer.ts";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must never appear
@@ -14,7 +16,7 @@ const FORBIDDEN = /["%!^&|<>()\u0000-\u001f]/;
 // and refused inputs are generated in quantity.
 const componentChar = fc.oneof(
   { weight: 30, arbitrary: fc.constantFrom(..."abcXYZ019-_. ") },
-  { weight: 1, arbitrary: fc.constantFrom(..."\"%!^&|<>()'/\\:*?\t\n;,=+[]$`") },
+  { weight: 1, arbitrary: fc.constantFrom(..."\"%!^&|<>()'/\\:*?\t\n;,=+[]$`ʺ¥¦∕ˆ\uFFFD") },
 );
 const component = fc.array(componentChar, { minLength: 1, maxLength: 12 }).map((cs) => cs.join(""));
 const components = fc.array(component, { minLength: 1, maxLength: 4 });
@@ -55,6 +57,8 @@ describe("from typed text to rendered Windows lines", () => {
         for (const hostPlan of plan.hosts) {
           for (const step of [...hostPlan.steps, ...hostPlan.rollback]) {
             if (step.kind === "verify-link") continue; // a REM comment, not a command
+            // One rule on both sides: the Windows runner's own line check accepts what was approvable.
+            expect(checkCmdLine(step.line), step.line).toMatchObject({ ok: true });
             const line = tokenizeCmd(step.line);
             expect(line.unquotedMetachars).toEqual([]);
             expect(line.expansionChars).toEqual([]);

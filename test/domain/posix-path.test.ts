@@ -33,6 +33,19 @@ describe("validatePosixPath (the Linux share)", () => {
     ["/mnt/a\u0000b", "control-character", "U+0000 (NUL)", "share=/mnt/ab"],
     ["/mnt/a\u202eb", "invisible-character", "U+202E", "share=/mnt/ab"],
     ["/mnt/a／b", "lookalike-character", "U+FF0F", "share=/mnt/ab"],
+    ["/mnt/a∕b", "lookalike-character", "`∕` (U+2215) at position 7 looks like `/`", "share=/mnt/ab"],
+    [
+      "/mnt/a\uFFFDb",
+      "broken-character",
+      "(U+FFFD) at position 7 is the replacement character",
+      "share=/mnt/ab",
+    ],
+    [
+      "/mnt/a\uD800b",
+      "broken-character",
+      "U+D800 at position 7 is half of a UTF-16 surrogate pair",
+      "share=/mnt/ab",
+    ],
   ];
   it.each(rejected)("refuses %j", (value, rule, mention, example) => {
     const { value: accepted, problems } = validatePosixPath(value, "share", options);

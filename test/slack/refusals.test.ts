@@ -1,7 +1,8 @@
 // Refusals fit in Slack: a plan with thousands of problems is answered with a few per field and a
 // count of the rest, in the ack (slash command) and in the form's field errors (modal), through
 // the real Bolt app over signed HTTP. Slack caps a message's text at 40,000 characters; momlink
-// stays within a few thousand.
+// stays within a few thousand. And the path characters the Windows runner would refuse at run time
+// are refused here first, naming the character and its code point.
 import { afterEach, describe, expect, it } from "vitest";
 import { ALICE, type Momlink, openedViewId, startMomlink } from "./support.ts";
 
@@ -59,5 +60,75 @@ describe("the plan form with thousands of problems in one field", () => {
     expect(body.errors.share?.length).toBeLessThanOrEqual(1000);
     expect(body.errors.share?.split("\n")).toHaveLength(4);
     expect(body.errors.share?.split("\n")[3]).toBe("…and 19996 more problems like these.");
+  });
+});
+
+describe("a /momlink plan whose paths the Windows runner would refuse", () => {
+  it.each([
+    [
+      "a share component starting with a space",
+      `${BASE} share="\\\\san-server\\mom-failover\\ x"`,
+      "share",
+      "path-leading-space",
+      "component ` x` starts with a space",
+    ],
+    [
+      "an EM_HOME component starting with a space",
+      `primary=mom-a secondary=mom-b em-home="D:\\Introscope\\ x" ${SHARE}`,
+      "em-home",
+      "path-leading-space",
+      "EM_HOME component ` x` starts with a space",
+    ],
+    [
+      "a yen sign (the backslash of code page 932)",
+      `${BASE} share=\\\\san-server\\mom¥failover`,
+      "share",
+      "lookalike-character",
+      "`¥` (U+00A5) at position 17 looks like `\\`",
+    ],
+    [
+      "a won sign (the backslash of code page 949)",
+      `${BASE} share=\\\\san-server\\mom₩failover`,
+      "share",
+      "lookalike-character",
+      "`₩` (U+20A9) at position 17 looks like `\\`",
+    ],
+    [
+      "a modifier double prime",
+      `${BASE} share=\\\\san-server\\momʺfailover`,
+      "share",
+      "lookalike-character",
+      '`ʺ` (U+02BA) at position 17 looks like `"`',
+    ],
+    [
+      "a broken bar",
+      `primary=mom-a secondary=mom-b em-home=D:\\EM¦x ${SHARE}`,
+      "em-home",
+      "lookalike-character",
+      "`¦` (U+00A6) at position 6 looks like `|`",
+    ],
+    [
+      "a division slash",
+      `${BASE} share=\\\\san-server\\mom∕failover`,
+      "share",
+      "lookalike-character",
+      "`∕` (U+2215) at position 17 looks like `/`",
+    ],
+    [
+      "a replacement character",
+      `${BASE} share=\\\\san-server\\mom\uFFFDfailover`,
+      "share",
+      "broken-character",
+      "(U+FFFD) at position 17 is the replacement character",
+    ],
+  ])("refuses %s in the ack, naming it", async (_name, args, field, rule, mention) => {
+    m = await startMomlink();
+    const reply = await m.command(`plan ${args}`);
+
+    const ack = (reply.body as { text: string }).text;
+    const line = ack.split("\n").find((l) => l.startsWith(`- ${field}: `) && l.endsWith(`[${rule}]`));
+    expect(line, ack).toBeDefined();
+    expect(line).toContain(mention.replaceAll("&", "&amp;"));
+    expect(m.store.list()).toEqual([]);
   });
 });

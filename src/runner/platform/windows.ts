@@ -6,7 +6,9 @@
 import { access, constants, lstat, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { win32 } from "node:path";
+import { componentEdgeIssue, pathCharIssue } from "../../domain/path-chars.ts";
 import type { Step } from "../../domain/plan.ts";
+import { describeChar } from "../../domain/problem.ts";
 import {
   type CommandOutcome,
   fileProbes,
@@ -87,16 +89,12 @@ export function checkCmdLine(line: string): CmdLineCheck {
     if (ch in CMD_SYNTAX) {
       return { ok: false, reason: `${ch} at position ${position}: ${CMD_SYNTAX[ch]}` };
     }
-    // Full-width and other compatibility forms of those characters: a program converting the
-    // line to an ANSI code page may map them back to the ASCII originals ("best fit").
-    if (ch.charCodeAt(0) >= 0x80) {
-      const folded = ch.normalize("NFKC");
-      if ([...folded].some((f) => f in CMD_SYNTAX || f === '"')) {
-        return {
-          ok: false,
-          reason: `${show(ch)} at position ${position} looks like ${folded}, which cmd.exe or a program may read as syntax`,
-        };
-      }
+    // The domain's own rule for path characters (path-chars.ts), so the runner refuses exactly
+    // what the validators refuse: look-alikes that best fit or NFKC turn into syntax (＂ ʺ ¥ …),
+    // typographic quotes, invisible characters, U+FFFD and lone surrogates.
+    const issue = (ch.codePointAt(0) ?? 0) >= 0x80 ? pathCharIssue(ch) : undefined;
+    if (issue !== undefined) {
+      return { ok: false, reason: `${describeChar(ch)} at position ${position} ${issue.why}` };
     }
   }
   if ((line.match(/"/g) ?? []).length % 2 !== 0) {
@@ -158,9 +156,8 @@ function componentProblem(component: string, what: string): string | null {
   if (component === "." || component === "..") return `${what} has a relative component ${component}`;
   const bad = /[\\/:*?<>|]/.exec(component);
   if (bad) return `${what} contains ${bad[0]} in ${JSON.stringify(component)}`;
-  if (/^\s|[\s.]$/.test(component)) {
-    return `${what} component ${JSON.stringify(component)} starts with a space or ends with a space or dot`;
-  }
+  const edge = componentEdgeIssue(component);
+  if (edge !== undefined) return `${what} component ${JSON.stringify(component)} ${edge.why}`;
   return null;
 }
 

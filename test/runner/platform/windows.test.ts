@@ -29,6 +29,8 @@ function recordingStarter(answer: Partial<StartResult> = {}): {
   return { start, calls };
 }
 
+const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+
 const run = (line: string, start: ProcessStarter, cwd = EM) =>
   runCmdLine(line, {
     cwd,
@@ -122,8 +124,54 @@ describe("lines the Windows layer refuses before any process starts", () => {
       /same directory name/,
     ],
     ["a trailing space", `${OK_LINE} `, /not one of the runner's commands/],
-    ["a full-width ampersand", 'mklink /D "config" "\\\\s\\share\\a＆b\\config"', /looks like &/],
-    ["a full-width quote", 'mklink /D "config" "\\\\s\\share\\a＂b\\config"', /looks like "/],
+    ["a full-width ampersand", 'mklink /D "config" "\\\\s\\share\\a＆b\\config"', /looks like `&`/],
+    ["a full-width quote", 'mklink /D "config" "\\\\s\\share\\a＂b\\config"', /looks like `"`/],
+    // Best-fit look-alikes NFKC leaves alone, each named with its code point (domain/path-chars.ts).
+    ...(
+      [
+        ["ʺ", "U+02BA", '"'],
+        ["˝", "U+02DD", '"'],
+        ["″", "U+2033", '"'],
+        ["‶", "U+2036", '"'],
+        ["ˆ", "U+02C6", "^"],
+        ["¦", "U+00A6", "|"],
+        ["ǀ", "U+01C0", "|"],
+        ["∣", "U+2223", "|"],
+        ["∕", "U+2215", "/"],
+        ["⁄", "U+2044", "/"],
+        ["¥", "U+00A5", "\\"],
+        ["₩", "U+20A9", "\\"],
+      ] as const
+    ).map(([ch, cp, ascii]): [string, string, RegExp] => [
+      `the look-alike ${ch}`,
+      `mklink /D "config" "\\\\s\\share\\a${ch}b\\config"`,
+      new RegExp(`^${escapeRegExp(`\`${ch}\` (${cp}) at position 32 looks like \`${ascii}\``)}`),
+    ]),
+    [
+      "a stray curly quote",
+      'mklink /D "config" "\\\\s\\share\\a“b\\config"',
+      /U\+201C\) at position 32 is a typographic quote/,
+    ],
+    [
+      "the replacement character",
+      'mklink /D "config" "\\\\s\\share\\a\uFFFDb\\config"',
+      /U\+FFFD\) at position 32 is the replacement character/,
+    ],
+    [
+      "a lone surrogate",
+      'mklink /D "config" "\\\\s\\share\\a\uD83Db\\config"',
+      /^U\+D83D at position 32 is half of a UTF-16 surrogate pair/,
+    ],
+    [
+      "a zero width space",
+      'mklink /D "config" "\\\\s\\share\\a\u200Bb\\config"',
+      /U\+200B \(zero width space\) at position 32 is an invisible character/,
+    ],
+    [
+      "a target component starting with a space",
+      'mklink /D "config" "\\\\san-server\\mom-failover\\ x\\config"',
+      /link target component " x" starts with a space/,
+    ],
   ];
 
   it.each(hostile)("refuses %s", async (_what, line, reason) => {

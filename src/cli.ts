@@ -90,22 +90,25 @@ runners
         json?: boolean;
       },
     ) => {
-      await withRegistry(async ({ registry, runnerPort }) => {
-        const { addRunner, defaultServerUrl } = await import("./cli/runners.ts");
-        return addRunner(
-          registry,
-          {
-            name,
-            host: options.host,
-            platform: options.platform,
-            server: options.server ?? defaultServerUrl(runnerPort),
-            serverGuessed: options.server === undefined,
-            ...(options.reissue ? { reissue: true } : {}),
-            ...(options.json ? { json: true } : {}),
-          },
-          io,
-        );
-      });
+      await withRegistry(
+        async ({ registry, runnerPort }) => {
+          const { addRunner, defaultServerUrl } = await import("./cli/runners.ts");
+          return addRunner(
+            registry,
+            {
+              name,
+              host: options.host,
+              platform: options.platform,
+              server: options.server ?? defaultServerUrl(runnerPort),
+              serverGuessed: options.server === undefined,
+              ...(options.reissue ? { reissue: true } : {}),
+              ...(options.json ? { json: true } : {}),
+            },
+            io,
+          );
+        },
+        { create: true },
+      );
     },
   );
 
@@ -252,7 +255,8 @@ async function withStore(action: (store: ChangeStore) => number): Promise<void> 
   await run(async () => {
     const { readConfig } = await import("./startup.ts");
     const { openSqliteStore } = await import("./store/sqlite.ts");
-    const store = openSqliteStore(readConfig().db);
+    // Reading commands never create a database: a mistyped MOMLINK_DB is an error, not an empty export.
+    const store = openSqliteStore(readConfig().db, { create: false });
     try {
       process.exitCode = action(store);
     } finally {
@@ -261,9 +265,14 @@ async function withStore(action: (store: ChangeStore) => number): Promise<void> 
   });
 }
 
-/** The bot's runner registry on the configured database and the signing key beside it. */
+/**
+ * The bot's runner registry on the configured database and the signing key beside it. Only
+ * `runners add` may create a missing database (an admin may add the first runner before the bot
+ * ever ran), and it says so; the other commands need the bot's existing one.
+ */
 async function withRegistry(
   action: (context: { registry: Registry; keyId: string; runnerPort: number | undefined }) => Promise<number>,
+  options: { create: boolean } = { create: false },
 ): Promise<void> {
   await run(async () => {
     const { readConfig, StartError } = await import("./startup.ts");
@@ -271,13 +280,22 @@ async function withRegistry(
     const { createRegistry, loadOrCreateSigningKeys, openDispatchDb, signingKeyPathFor } = await import(
       "./dispatch/index.ts"
     );
+    const { existsSync } = await import("node:fs");
+    const created = config.db !== ":memory:" && !existsSync(config.db);
+    // Opened first: a missing database stops a reading command before a signing key is made beside it.
+    const { db } = openDispatchDb(config.db, undefined, { create: options.create });
+    if (created) {
+      io.stderr(
+        `momlink: created a new database at ${config.db} (MOMLINK_DB); the bot must use this same file to see the runner\n`,
+      );
+    }
     let keys: ReturnType<typeof loadOrCreateSigningKeys>;
     try {
       keys = loadOrCreateSigningKeys(signingKeyPathFor(config.db));
     } catch (error) {
+      db.close();
       throw new StartError(`momlink: ${(error as Error).message}`);
     }
-    const { db } = openDispatchDb(config.db);
     try {
       const registry = createRegistry({ db, keys, clock: () => new Date() });
       process.exitCode = await action({ registry, keyId: keys.keyId, runnerPort: config.runnerPort });

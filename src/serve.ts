@@ -27,6 +27,7 @@ import {
 } from "./slack/console.ts";
 import { LocalSlackApi } from "./slack/local/web-api.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
+import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
 import { openSqliteStore } from "./store/sqlite.ts";
 import type { ChangeStore } from "./store/store.ts";
 
@@ -44,7 +45,14 @@ export interface ServeOptions {
 
 interface Running {
   stop(): Promise<void>;
+  /** Resolves once no Slack request is in flight. */
+  idle(): Promise<void>;
 }
+
+/** `serve` exits with this status when its database was deleted or replaced under it. */
+export const EXIT_DATABASE_GONE = 1;
+/** How long requests in flight may take to finish their answers before that exit. */
+const GONE_GRACE_MS = 10_000;
 
 /** The runner API and what drives changes through it; the orchestrator is built once Slack gives it a notifier. */
 interface Runners {
@@ -165,6 +173,7 @@ async function startBot(
       await runtime.stop();
       await runners?.close();
     },
+    idle: () => runtime.idle(),
   };
 }
 
@@ -239,7 +248,7 @@ async function runConsoleMode(
   await sandboxRunners?.stop();
   await runtime.stop();
   await runners.close();
-  return { stop: async () => {} };
+  return { stop: async () => {}, idle: async () => {} };
 }
 
 /**
@@ -318,17 +327,42 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       : { level: config.logLevel },
   );
   const store = openSqliteStore(config.db);
-  const running = await startBot(config, store, logger, options);
+  let running: Running | undefined;
+  let stopping = false;
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await running?.stop();
+    } catch (err) {
+      logger.error({ err }, "momlink did not stop cleanly");
+    }
+    // Closing lets SQLite fold its WAL into the file it has open and remove the -wal beside it,
+    // so a restart never pairs a stale WAL with whatever file is at the path now.
+    store.close();
+    process.exit(exitCode);
+  };
+  if (config.mode !== "console") {
+    onDatabaseGone((error) => {
+      logger.fatal({ variable: DB_VARIABLE, path: error.path }, error.message);
+      // The request that hit it gets its "not recorded, try again" answer first (bounded), then
+      // momlink exits non-zero and a supervisor starts it again on the file now at the path.
+      void Promise.race([running?.idle(), delay(GONE_GRACE_MS)]).then(() => stop(EXIT_DATABASE_GONE));
+    });
+  }
+  running = await startBot(config, store, logger, options);
   if (config.mode === "console") {
     store.close();
     return;
   }
-  const shutdown = async (signal: string) => {
+  const shutdown = (signal: string) => {
     logger.info({ signal }, "momlink is stopping");
-    await running.stop();
-    store.close();
-    process.exit(0);
+    void stop(0);
   };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

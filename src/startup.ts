@@ -2,8 +2,9 @@
 // light on purpose, so `momlink records` does not load Bolt.
 import { type Config, loadConfig, loadDotEnv } from "./config.ts";
 import { type ApprovalPolicy, checkPolicy, parseApprovers } from "./domain/policy.ts";
+import { StartError } from "./start-error.ts";
 
-export class StartError extends Error {}
+export { StartError } from "./start-error.ts";
 
 /** Reads .env and the environment; every problem is reported at once, naming its variable. */
 export function readConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -1,11 +1,13 @@
 // `npm start` (momlink serve) as an operator runs it: the mode comes from the environment, a bad
 // environment stops the start naming the variable, and a configured bot answers Slack.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NOT_RECORDED } from "../src/slack/failures.ts";
 import {
   type FakeSlack,
+  interactiveBody,
   postSigned,
   slashCommandBody,
   startFakeSlack,
@@ -15,6 +17,7 @@ import {
 } from "./harness/index.ts";
 import { freePort, type RunningMomlink, runMomlink, spawnMomlink } from "./support/cli.ts";
 
+const APPROVER = "U0BOB0001";
 const PLAN_TEXT = "plan primary=mom-a secondary=mom-b em-home=D:\\EM share=\\\\san-server\\mom-failover";
 
 let dir: string;
@@ -100,6 +103,75 @@ describe("momlink serve", () => {
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: string }).error).toMatch(/^unknown registration token/);
     expect(statSync(join(dir, "momlink-signing-key.pem")).mode & 0o777).toBe(0o600);
+  });
+
+  it("stops with a fatal line naming MOMLINK_DB when its database is deleted under it, and the click is told it was not recorded", async () => {
+    const port = await freePort();
+    const db = join(dir, "momlink.db");
+    await startBot({
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      PORT: String(port),
+      MOMLINK_APPROVERS: APPROVER,
+    });
+    const events = `http://127.0.0.1:${port}/slack/events`;
+    const since = fake.api.mark();
+    await postSigned(events, slashCommandBody(fake.api.slashCommand({ text: PLAN_TEXT })), {
+      secret: TEST_SIGNING_SECRET,
+    });
+    const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
+    const ts = String(post.response.ts);
+
+    rmSync(db);
+    const click = fake.api.blockActions({ messageTs: ts, actionId: "momlink_approve", userId: APPROVER });
+    const ack = await postSigned(events, interactiveBody(click), { secret: TEST_SIGNING_SECRET });
+    expect(ack.status).toBe(200);
+
+    const { exitCode, output } = await bot!.exited;
+    expect(exitCode).toBe(1);
+    const fatal = output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; variable?: string; path?: string })
+      .filter((line) => line.level === 60);
+    expect(fatal).toEqual([
+      expect.objectContaining({
+        variable: "MOMLINK_DB",
+        path: db,
+        msg: expect.stringContaining(`MOMLINK_DB ${db} was deleted while momlink was running`),
+      }),
+    ]);
+    expect(output).not.toContain("approval recorded");
+    expect(fake.api.ephemerals.filter((e) => e.user === APPROVER).map((e) => e.text)).toEqual([NOT_RECORDED]);
+    // Closed on the way out: no stale WAL is left for a new file at that path to be paired with.
+    expect(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0).toBe(0);
+    // Nothing was left for an auditor to mistake for the record: the path holds no database.
+    const records = await runMomlink(["records", "list"], { cwd: dir, env: { MOMLINK_DB: db } });
+    expect(records.exitCode).toBe(2);
+    expect(records.stderr).toContain(`MOMLINK_DB=${db}: there is no database`);
+  });
+
+  it.each([
+    ["a directory SQLite cannot create a file in", "/proc/momlink.db", "SQLite cannot open /proc/momlink.db"],
+    [
+      "a directory that cannot be created",
+      "/proc/momlink/momlink.db",
+      "cannot create the directory /proc/momlink",
+    ],
+  ])("stops with status 2, naming MOMLINK_DB and the reason, for %s", async (_name, path, reason) => {
+    const run = await runMomlink(["serve"], {
+      cwd: dir,
+      env: {
+        MOMLINK_DB: path,
+        SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+        SLACK_APP_TOKEN: TEST_APP_TOKEN,
+        SLACK_API_URL: fake.url,
+      },
+    });
+    expect(run.exitCode).toBe(2);
+    expect(String(run.stderr)).toContain(`MOMLINK_DB=${path}: ${reason}`);
+    expect(String(run.stderr)).not.toMatch(/^\s+at /m);
   });
 
   it("stops with status 2 and names the variable when the environment is wrong", async () => {

@@ -9,6 +9,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { sameMachine } from "../domain/host.ts";
 import { type Job, type JobKind, jobSchema, type StepEvent } from "../domain/job.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { closeDatabase } from "../store/db-file.ts";
 import { createQueue, type StoredJob } from "./queue.ts";
 import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
 import { createRunnerHandler, type Reply, type RunnerApi } from "./server.ts";
@@ -438,7 +439,7 @@ export function createDispatcher(options: DispatcherOptions) {
       ),
     );
     servers.clear();
-    if (owned) db.close();
+    if (owned) closeDatabase(db);
   }
 
   return {

@@ -3,6 +3,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { hostIssues, hostKey, sameMachine } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
+import { assertSameFile } from "../store/db-file.ts";
 import { newCredential, newRegistrationToken, secretHash } from "./auth.ts";
 import type { SigningKeys } from "./signing.ts";
 import { inTransaction } from "./store.ts";
@@ -275,6 +276,7 @@ export function createRegistry(options: RegistryOptions) {
     const last = written.get(name);
     if (last !== undefined && now >= last && now - last < TOUCH_WRITE_MS) return;
     written.set(name, now);
+    assertSameFile(db); // a write of its own, outside any transaction
     db.prepare("UPDATE dispatch_runners SET last_seen_ms = ? WHERE name = ?").run(now, name);
   }
 

@@ -1,10 +1,9 @@
 // The dispatcher's tables, in the bot's SQLite file beside the change store's, migrated by the same
 // migrate() with a bookkeeping table of their own (dispatch_schema_migrations): each list's
 // versions are counted apart, so neither list mistakes the other's for a newer schema.
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
+import { assertSameFile, databaseSetupError, openDatabaseFile } from "../store/db-file.ts";
 import { type Migration, migrate } from "../store/migrations.ts";
 
 export const DISPATCH_MIGRATIONS: readonly Migration[] = [
@@ -100,31 +99,38 @@ export function migrateDispatch(
   });
 }
 
-/** Opens (or adopts) the database and brings the dispatcher's tables up to date. */
+/**
+ * Opens (or adopts) the database and brings the dispatcher's tables up to date. A missing file is
+ * created unless `create` is false (the CLI's reading commands); problems are DatabaseFileErrors.
+ */
 export function openDispatchDb(
   db: string | DatabaseSync,
   busyTimeoutMs = 5000,
+  options: { create?: boolean } = {},
 ): { db: DatabaseSync; owned: boolean } {
   if (typeof db !== "string") {
     migrateDispatch(db);
     return { db, owned: false };
   }
-  if (db !== ":memory:" && !db.startsWith("file:")) mkdirSync(dirname(resolve(db)), { recursive: true });
-  const opened = new DatabaseSync(db, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+  const opened = openDatabaseFile(db, { create: options.create ?? true, busyTimeoutMs });
   try {
     opened.exec("PRAGMA journal_mode = WAL");
     opened.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
     migrateDispatch(opened);
   } catch (err) {
     opened.close();
-    throw err;
+    throw databaseSetupError(db, err);
   }
   return { db: opened, owned: true };
 }
 
-/** Runs `fn` in one write transaction (node:sqlite has no helper); inside one already, joins it. */
+/**
+ * Runs `fn` in one write transaction (node:sqlite has no helper); inside one already, joins it.
+ * Refuses (DatabaseGoneError) when the file was deleted or replaced since it was opened.
+ */
 export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
   if (db.isTransaction) return fn();
+  assertSameFile(db);
   db.exec("BEGIN IMMEDIATE");
   try {
     const out = fn();

@@ -14,6 +14,27 @@ export interface SlackRuntime {
   momlink: MomlinkHandle;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves once no Slack request is being handled (acked or not): a stop waits for it. */
+  idle(): Promise<void>;
+}
+
+/**
+ * The first global middleware: counts requests in flight, from arrival until their listener is
+ * done (HTTP mode acks before that), so a process that must stop lets each finish its answer.
+ */
+function trackInFlight(app: BoltApp): () => Promise<void> {
+  let inFlight = 0;
+  const waiting: Array<() => void> = [];
+  app.use(async ({ next }) => {
+    inFlight += 1;
+    try {
+      await next();
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) for (const resolve of waiting.splice(0)) resolve();
+    }
+  });
+  return () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve)));
 }
 
 /** Options shared by every mode: never retry for half an hour (the WebClient default) inside a chat-ops bot. */
@@ -90,10 +111,12 @@ export async function createSlackRuntime(
       throw new Error(`unknown mode ${String(unreachable)}`);
     }
   }
+  const idle = trackInFlight(app);
   const momlink = registerMomlink(app, deps);
   return {
     app,
     momlink,
+    idle,
     start: async () => {
       await startApp();
     },

@@ -5,9 +5,7 @@
 // write lock before the record is read: the second approval waits (busy_timeout), then reads the
 // record the first one committed and is refused by the state machine. The UPDATE also checks the
 // version it read, so a lost update cannot go unnoticed even if that reasoning is ever broken.
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
 import type { Plan } from "../domain/plan.ts";
 import {
@@ -24,6 +22,7 @@ import {
   type TransitionContext,
   transition,
 } from "../domain/record.ts";
+import { assertSameFile, closeDatabase, databaseSetupError, openDatabaseFile } from "./db-file.ts";
 import { migrate } from "./migrations.ts";
 import type {
   ApplyResult,
@@ -38,6 +37,11 @@ import type {
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's write lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * Create the file when it does not exist (the bot, default) or refuse (every reading command:
+   * an auditor must never get an empty export from a mistyped MOMLINK_DB).
+   */
+  create?: boolean;
 }
 
 const OPEN_STATES: readonly ChangeState[] = STATES.filter(holdsHostLock);
@@ -45,15 +49,14 @@ const EXPIRABLE_STATES: readonly ChangeState[] = ["planned", "awaiting_approval"
 const DEFAULT_LIST_LIMIT = 20;
 
 /**
- * Opens (creating it and its directory if missing) the database at `path` and brings its schema up
- * to date. `:memory:` gives a private in-memory store. Throws when the file cannot be opened or was
- * written by a newer momlink.
+ * Opens the database at `path` (creating it and its directory if missing, unless `create` is
+ * false) and brings its schema up to date. `:memory:` gives a private in-memory store. Throws a
+ * DatabaseFileError (a start-up problem naming MOMLINK_DB) when the file cannot be opened or was
+ * written by a newer momlink. Every write checks first that the file is still the one opened.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): ChangeStore {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-  if (path !== ":memory:" && !path.startsWith("file:"))
-    mkdirSync(dirname(resolve(path)), { recursive: true });
-  const db = new DatabaseSync(path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+  const db = openDatabaseFile(path, { create: options.create ?? true, busyTimeoutMs });
   try {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
@@ -61,7 +64,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     migrate(db, { label: path === ":memory:" ? "the in-memory database" : path });
   } catch (err) {
     db.close();
-    throw err;
+    throw databaseSetupError(path, err);
   }
   return new SqliteChangeStore(db);
 }
@@ -219,7 +222,7 @@ class SqliteChangeStore implements ChangeStore {
   }
 
   close(): void {
-    if (this.db.isOpen) this.db.close();
+    closeDatabase(this.db);
   }
 
   // --- internals
@@ -233,8 +236,9 @@ class SqliteChangeStore implements ChangeStore {
     return stmt;
   }
 
-  /** One write transaction, holding SQLite's write lock from the first read. */
+  /** One write transaction, holding SQLite's write lock from the first read, into the file that was opened. */
   private write<T>(fn: () => T): T {
+    assertSameFile(this.db);
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const value = fn();

@@ -1,5 +1,5 @@
 // `momlink records ...` reads the store the bot writes: list, show and the auditor's export.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,6 +109,22 @@ describe("momlink records", () => {
     expect(rows[3]).toContain(`"'=HYPERLINK(1)"`);
     expect(rows[3]).toContain(hash);
   });
+
+  it.each([
+    ["list", ["records", "list"]],
+    ["show", ["records", "show", "CHG-1"]],
+    ["export", ["records", "export", "--format", "csv"]],
+  ])(
+    "records %s refuses a database that does not exist, naming MOMLINK_DB and the path, and creates none",
+    async (_name, args) => {
+      const missing = join(dir, "typo", "momlink.db");
+      const out = await runMomlink(args, { cwd: dir, env: { MOMLINK_DB: missing } });
+      expect(out.exitCode).toBe(2);
+      expect(out.stdout).toBe("");
+      expect(out.stderr).toContain(`MOMLINK_DB=${missing}: there is no database at ${missing}`);
+      expect(existsSync(join(dir, "typo"))).toBe(false);
+    },
+  );
 
   it("refuses an unknown export format with an example", async () => {
     const { exitCode, stderr } = await momlink("records", "export", "--format", "xml");

@@ -1,5 +1,5 @@
 // `momlink runners add|list|revoke` through the real binary, on the database MOMLINK_DB names.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -119,8 +119,35 @@ describe("momlink runners revoke", () => {
   });
 
   it("says so for a runner it does not know", async () => {
+    await momlink("runners", "add", "mom-a", "--host", "mom-a");
     const out = await momlink("runners", "revoke", "mom-x");
     expect(out.exitCode).toBe(1);
     expect(out.stderr).toContain('no runner named "mom-x"');
+  });
+});
+
+describe("the database MOMLINK_DB names", () => {
+  it.each([
+    ["list", ["runners", "list"]],
+    ["revoke", ["runners", "revoke", "mom-a"]],
+  ])(
+    "must exist for runners %s: a missing one is an error naming MOMLINK_DB and the path, and nothing is created",
+    async (_name, args) => {
+      const out = await momlink(...args);
+      expect(out.exitCode).toBe(2);
+      expect(out.stderr).toBe(
+        `MOMLINK_DB=${db}: there is no database at ${db}; check MOMLINK_DB (the bot creates its database when it first starts, and this command only reads an existing one)`,
+      );
+      expect(existsSync(join(dir, "var"))).toBe(false);
+    },
+  );
+
+  it("is created by runners add when missing, which says so (the first runner may come before the bot)", async () => {
+    const out = await momlink("runners", "add", "mom-a", "--host", "mom-a");
+    expect(out.exitCode).toBe(0);
+    expect(out.stderr).toContain(`momlink: created a new database at ${db} (MOMLINK_DB)`);
+    expect(existsSync(db)).toBe(true);
+    const again = await momlink("runners", "add", "mom-b", "--host", "mom-b");
+    expect(again.stderr).not.toContain("created a new database");
   });
 });

@@ -1,7 +1,14 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DISPATCH_MIGRATIONS, migrateDispatch, openDispatchDb } from "../../src/dispatch/store.ts";
+import {
+  DISPATCH_MIGRATIONS,
+  inTransaction,
+  migrateDispatch,
+  openDispatchDb,
+} from "../../src/dispatch/store.ts";
+import { DatabaseGoneError } from "../../src/store/db-file.ts";
 import { currentVersion, MIGRATIONS } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { tempDir } from "./support.ts";
@@ -42,6 +49,15 @@ describe("the dispatcher's tables in the bot's database", () => {
       ]),
     );
     expect(currentVersion(db)).toBe(MIGRATIONS.at(-1)?.version);
+    db.close();
+  });
+
+  it("refuses a write transaction once the file is deleted, instead of writing into the unlinked file", () => {
+    const path = join(tmp.dir, "momlink.db");
+    const { db } = openDispatchDb(path);
+    inTransaction(db, () => db.prepare("SELECT 1").get());
+    rmSync(path);
+    expect(() => inTransaction(db, () => db.prepare("SELECT 1").get())).toThrow(DatabaseGoneError);
     db.close();
   });
 

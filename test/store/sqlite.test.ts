@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Plan } from "../../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { ChangeEvent, ChangeRecord, ChangeState } from "../../src/domain/record.ts";
+import { DatabaseGoneError, onDatabaseGone } from "../../src/store/db-file.ts";
 import { currentVersion, MIGRATIONS, type Migration, migrate } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
@@ -583,5 +584,44 @@ describe("migrations", () => {
       { version: 2, name: "two again", sql: "SELECT 1" },
     ];
     expect(() => migrate(db, { migrations: list })).toThrow('migration "two again" has version 2');
+  });
+});
+
+describe("a database file deleted or replaced under the store", () => {
+  it.each([
+    ["deleted", (path: string) => rmSync(path)],
+    [
+      "replaced by another file",
+      (path: string) => {
+        const other = openSqliteStore(join(dir, "other.db"));
+        other.close();
+        renameSync(join(dir, "other.db"), path);
+      },
+    ],
+  ])("refuses every write once the file is %s, and tells the listeners once", (how, change) => {
+    const store = open();
+    create(store, "mom-a", "mom-b");
+    const told: string[] = [];
+    const off = onDatabaseGone((error) => told.push(error.message));
+    try {
+      change(dbPath);
+      for (let i = 0; i < 2; i += 1) {
+        expect(() => create(store, "mom-c", "mom-d", LATER)).toThrow(DatabaseGoneError);
+      }
+      expect(() => mustApply(store, "CHG-1", { type: "preflight-complete" }, LATER)).toThrow(
+        `MOMLINK_DB ${dbPath} was ${how} while momlink was running`,
+      );
+      expect(told).toEqual([expect.stringContaining(`MOMLINK_DB ${dbPath} was ${how}`)]);
+    } finally {
+      off();
+    }
+  });
+
+  it("refuses to open a missing file for reading, naming MOMLINK_DB and the path, and creates nothing", () => {
+    const missing = join(dir, "typo", "momlink.db");
+    expect(() => openSqliteStore(missing, { create: false })).toThrow(
+      `MOMLINK_DB=${missing}: there is no database at ${missing}`,
+    );
+    expect(existsSync(join(dir, "typo"))).toBe(false);
   });
 });

@@ -45,6 +45,10 @@ export function freePort(): Promise<number> {
 export interface RunningMomlink {
   /** SIGTERM, then wait for the exit. */
   stop(): Promise<void>;
+  /** Resolves when the process exits on its own (or is stopped), with everything it printed. */
+  exited: Promise<{ exitCode: number | undefined; output: string }>;
+  /** What it printed so far (stdout and stderr, interleaved as received). */
+  output(): string;
 }
 
 /**
@@ -63,8 +67,9 @@ export async function spawnMomlink(
     reject: false,
     buffer: false,
   });
+  let seen = "";
+  const exited = child.then((result) => ({ exitCode: result.exitCode, output: seen }));
   await new Promise<void>((resolve, reject) => {
-    let seen = "";
     const pending = new Set(options.until);
     const check = (chunk: Buffer) => {
       seen += chunk.toString("utf8");
@@ -73,7 +78,7 @@ export async function spawnMomlink(
     };
     child.stdout?.on("data", check);
     child.stderr?.on("data", check);
-    void child.then((result) =>
+    void exited.then((result) =>
       reject(new Error(`momlink ${args[0]} exited (${result.exitCode}) early:\n${seen}`)),
     );
   });
@@ -82,5 +87,7 @@ export async function spawnMomlink(
       child.kill("SIGTERM");
       await child.catch(() => undefined);
     },
+    exited,
+    output: () => seen,
   };
 }

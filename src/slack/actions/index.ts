@@ -2,6 +2,7 @@
 // back to the clicker only (ephemeral), everything else shows in the re-rendered message.
 import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { ACTION_APPROVE, ACTION_REJECT, ACTION_ROLLBACK } from "../blocks.ts";
+import { failureText } from "../failures.ts";
 import type { MomlinkService } from "../service.ts";
 import { approveAction } from "./approve.ts";
 import { rejectAction } from "./reject.ts";
@@ -35,7 +36,10 @@ function guarded(listener: (args: ButtonArgs) => Promise<void>) {
       const id = args.action.value ?? "the change";
       await tellClicker(
         args,
-        `momlink hit an error: ${(err as Error).message}. \`/momlink show ${id}\` says what was recorded.`,
+        failureText(
+          err,
+          (message) => `momlink hit an error: ${message}. \`/momlink show ${id}\` says what was recorded.`,
+        ),
       );
     }
   };

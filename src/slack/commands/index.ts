@@ -4,6 +4,7 @@ import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/
 import { parseSlashCommand } from "../../domain/grammar.ts";
 import { closest } from "../../domain/problem.ts";
 import { escapeMrkdwn } from "../blocks.ts";
+import { failureText } from "../failures.ts";
 import type { MomlinkService } from "../service.ts";
 import { runCancel } from "./cancel.ts";
 import { ephemeral, helpText, runHelp } from "./help.ts";
@@ -72,7 +73,10 @@ export function momlinkCommand(svc: MomlinkService) {
       await slack
         .respond(
           ephemeral(
-            `momlink hit an error running \`${subcommand}\`: ${escapeMrkdwn(String((err as Error).message ?? err))}`,
+            failureText(
+              err,
+              (message) => `momlink hit an error running \`${subcommand}\`: ${escapeMrkdwn(message)}`,
+            ),
           ),
         )
         .catch(() => {});

@@ -1,5 +1,6 @@
 // Modal submissions: the plan form and the reject reason.
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
+import { failureText } from "../failures.ts";
 import type { MomlinkService } from "../service.ts";
 import { PLAN_MODAL, planModalSubmission } from "./plan-modal.ts";
 import { REJECT_MODAL, rejectModalSubmission } from "./reject-modal.ts";
@@ -21,7 +22,7 @@ function guarded(listener: (args: ViewArgs) => Promise<void>) {
         .postEphemeral({
           channel,
           user: args.body.user.id,
-          text: `momlink hit an error: ${(err as Error).message}`,
+          text: failureText(err, (message) => `momlink hit an error: ${message}`),
         })
         .catch(() => {});
     }

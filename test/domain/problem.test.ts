@@ -1,5 +1,6 @@
 // The one rendering of problems stays bounded: a few per field, a few in all, every field named.
 import { describe, expect, it } from "vitest";
+import { PLAN_KEYS } from "../../src/domain/grammar.ts";
 import { describeProblems, type Field, type Problem, summarizeProblems } from "../../src/domain/problem.ts";
 
 const problem = (field: Field, n: number, size = 20): Problem => ({
@@ -26,15 +27,7 @@ describe("summarizeProblems", () => {
   });
 
   it("names every field even when the total budget is spent", () => {
-    const fields: Field[] = [
-      "command",
-      "primary",
-      "secondary",
-      "em-home",
-      "share",
-      "dirs",
-      "secondary-em-home",
-    ];
+    const fields: Field[] = ["command", ...PLAN_KEYS];
     const groups = summarizeProblems(fields.flatMap((f) => many(f, 4)));
     expect(groups.map((g) => g.field)).toEqual(fields);
     expect(groups.reduce((sum, g) => sum + g.shown.length, 0)).toBe(12);

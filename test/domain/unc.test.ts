@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { tokenize } from "../../src/domain/grammar.ts";
 import { type UncContext, validateUncShare } from "../../src/domain/unc.ts";
+import { BEST_FIT_LOOKALIKES } from "../support/lookalikes.ts";
 
 const ctx: UncContext = {
   primary: "mom-a",
@@ -108,22 +109,7 @@ describe("validateUncShare refuses", () => {
     ["a stray curly quote", raw`\\srv\share\“x`, "quote-character", "U+201C"],
     ["a full-width percent sign", raw`\\srv\share\a％b`, "lookalike-character", "U+FF05"],
     // Best fit, not NFKC: Windows' ANSI conversion turns each into the syntax character it resembles.
-    ...(
-      [
-        ["ʺ", "U+02BA", '"'],
-        ["˝", "U+02DD", '"'],
-        ["″", "U+2033", '"'],
-        ["‶", "U+2036", '"'],
-        ["ˆ", "U+02C6", "^"],
-        ["¦", "U+00A6", "|"],
-        ["ǀ", "U+01C0", "|"],
-        ["∣", "U+2223", "|"],
-        ["∕", "U+2215", "/"],
-        ["⁄", "U+2044", "/"],
-        ["¥", "U+00A5", "\\"],
-        ["₩", "U+20A9", "\\"],
-      ] as const
-    ).map(([ch, cp, ascii]): [string, string, string, string] => [
+    ...BEST_FIT_LOOKALIKES.map(([ch, cp, ascii]): [string, string, string, string] => [
       `the look-alike ${ch} (${cp})`,
       `\\\\srv\\share\\a${ch}b`,
       "lookalike-character",

@@ -4,6 +4,7 @@
 // stays within a few thousand. And the path characters the Windows runner would refuse at run time
 // are refused here first, naming the character and its code point.
 import { afterEach, describe, expect, it } from "vitest";
+import { BEST_FIT_LOOKALIKES } from "../support/lookalikes.ts";
 import { ALICE, type Momlink, openedViewId, startMomlink } from "./support.ts";
 
 let m: Momlink;
@@ -79,40 +80,19 @@ describe("a /momlink plan whose paths the Windows runner would refuse", () => {
       "path-leading-space",
       "EM_HOME component ` x` starts with a space",
     ],
-    [
-      "a yen sign (the backslash of code page 932)",
-      `${BASE} share=\\\\san-server\\mom¥failover`,
+    ...BEST_FIT_LOOKALIKES.map(([ch, cp, ascii]) => [
+      `the look-alike ${ch} (${cp}) in the share`,
+      `${BASE} share=\\\\san-server\\mom${ch}failover`,
       "share",
       "lookalike-character",
-      "`¥` (U+00A5) at position 17 looks like `\\`",
-    ],
-    [
-      "a won sign (the backslash of code page 949)",
-      `${BASE} share=\\\\san-server\\mom₩failover`,
-      "share",
-      "lookalike-character",
-      "`₩` (U+20A9) at position 17 looks like `\\`",
-    ],
-    [
-      "a modifier double prime",
-      `${BASE} share=\\\\san-server\\momʺfailover`,
-      "share",
-      "lookalike-character",
-      '`ʺ` (U+02BA) at position 17 looks like `"`',
-    ],
+      `\`${ch}\` (${cp}) at position 17 looks like \`${ascii}\``,
+    ]),
     [
       "a broken bar",
       `primary=mom-a secondary=mom-b em-home=D:\\EM¦x ${SHARE}`,
       "em-home",
       "lookalike-character",
       "`¦` (U+00A6) at position 6 looks like `|`",
-    ],
-    [
-      "a division slash",
-      `${BASE} share=\\\\san-server\\mom∕failover`,
-      "share",
-      "lookalike-character",
-      "`∕` (U+2215) at position 17 looks like `/`",
     ],
     [
       "a replacement character",

@@ -1,5 +1,5 @@
 // `/momlink show CHG-n`: the change's state, its audit trail and the whole plan, to the asker only.
-import { parseChangeId } from "../../domain/change-id.ts";
+import { looksLikeChangeId, parseChangeId } from "../../domain/change-id.ts";
 import { changeDetails, escapeMrkdwn } from "../blocks.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
@@ -12,7 +12,7 @@ export function changeIdArgument(args: string, usage: string): { id: string } | 
   const first = args.trim().split(/\s+/)[0] ?? "";
   const parsed = parseChangeId(first);
   if (parsed.ok) return { id: parsed.id };
-  return { refusal: /^chg-/i.test(first) ? `${escapeMrkdwn(parsed.reason)}.\n${usage}` : usage };
+  return { refusal: looksLikeChangeId(first) ? `${escapeMrkdwn(parsed.reason)}.\n${usage}` : usage };
 }
 
 /** Response URLs take five posts; a plan long enough to need more is cut at the last one. */

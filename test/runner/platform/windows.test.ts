@@ -12,6 +12,7 @@ import {
   runCmdLine,
 } from "../../../src/runner/platform/windows.ts";
 import { tokenizeCmd } from "../../support/cmd-tokenizer.ts";
+import { BEST_FIT_LOOKALIKES } from "../../support/lookalikes.ts";
 import { corpusLines } from "./windows-corpus.ts";
 
 const EM = "D:\\Introscope\\EM";
@@ -127,22 +128,7 @@ describe("lines the Windows layer refuses before any process starts", () => {
     ["a full-width ampersand", 'mklink /D "config" "\\\\s\\share\\a＆b\\config"', /looks like `&`/],
     ["a full-width quote", 'mklink /D "config" "\\\\s\\share\\a＂b\\config"', /looks like `"`/],
     // Best-fit look-alikes NFKC leaves alone, each named with its code point (domain/path-chars.ts).
-    ...(
-      [
-        ["ʺ", "U+02BA", '"'],
-        ["˝", "U+02DD", '"'],
-        ["″", "U+2033", '"'],
-        ["‶", "U+2036", '"'],
-        ["ˆ", "U+02C6", "^"],
-        ["¦", "U+00A6", "|"],
-        ["ǀ", "U+01C0", "|"],
-        ["∣", "U+2223", "|"],
-        ["∕", "U+2215", "/"],
-        ["⁄", "U+2044", "/"],
-        ["¥", "U+00A5", "\\"],
-        ["₩", "U+20A9", "\\"],
-      ] as const
-    ).map(([ch, cp, ascii]): [string, string, RegExp] => [
+    ...BEST_FIT_LOOKALIKES.map(([ch, cp, ascii]): [string, string, RegExp] => [
       `the look-alike ${ch}`,
       `mklink /D "config" "\\\\s\\share\\a${ch}b\\config"`,
       new RegExp(`^${escapeRegExp(`\`${ch}\` (${cp}) at position 32 looks like \`${ascii}\``)}`),

@@ -20,6 +20,8 @@ export const DEFAULTS = {
   /** Runners connect from the MOM hosts, so the runner API listens on every interface by default. */
   runnerHost: "0.0.0.0",
   preflightTimeoutSeconds: 30,
+  /** About two connections per runner (a long-poll and a report); room for some 400 hosts. */
+  runnerMaxConnections: 1000,
 } as const;
 
 /** Every variable momlink reads, in the order `.env.example` documents them. */
@@ -38,6 +40,7 @@ export const VARIABLES = [
   "MOMLINK_RUNNER_HOST",
   "MOMLINK_RUNNER_TLS_CERT",
   "MOMLINK_RUNNER_TLS_KEY",
+  "MOMLINK_RUNNER_MAX_CONNECTIONS",
   "MOMLINK_PREFLIGHT_TIMEOUT_SECONDS",
   "LOG_LEVEL",
 ] as const;
@@ -272,6 +275,9 @@ const fields = z.object({
   MOMLINK_RUNNER_HOST: optional(listenHost()),
   MOMLINK_RUNNER_TLS_CERT: optional(existingFile("MOMLINK_RUNNER_TLS_CERT", "the PEM certificate file")),
   MOMLINK_RUNNER_TLS_KEY: optional(existingFile("MOMLINK_RUNNER_TLS_KEY", "the PEM private key file")),
+  MOMLINK_RUNNER_MAX_CONNECTIONS: optional(
+    wholeNumber("MOMLINK_RUNNER_MAX_CONNECTIONS", 10, 100_000, DEFAULTS.runnerMaxConnections),
+  ),
   MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: optional(
     wholeNumber("MOMLINK_PREFLIGHT_TIMEOUT_SECONDS", 1, 600, DEFAULTS.preflightTimeoutSeconds),
   ),
@@ -336,6 +342,7 @@ function toConfig(env: Fields) {
       env.MOMLINK_RUNNER_TLS_CERT !== undefined && env.MOMLINK_RUNNER_TLS_KEY !== undefined
         ? { certFile: env.MOMLINK_RUNNER_TLS_CERT, keyFile: env.MOMLINK_RUNNER_TLS_KEY }
         : undefined,
+    runnerMaxConnections: env.MOMLINK_RUNNER_MAX_CONNECTIONS ?? DEFAULTS.runnerMaxConnections,
     preflightTimeoutSeconds: env.MOMLINK_PREFLIGHT_TIMEOUT_SECONDS ?? DEFAULTS.preflightTimeoutSeconds,
     logLevel: env.LOG_LEVEL ?? DEFAULTS.logLevel,
   };

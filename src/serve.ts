@@ -91,6 +91,7 @@ async function openRunners(
     const tls = config.runnerTls;
     listening = await dispatcher.listen({
       ...listen,
+      limits: { maxConnections: config.runnerMaxConnections },
       ...(tls === undefined
         ? {}
         : {

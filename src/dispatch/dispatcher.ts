@@ -2,8 +2,7 @@
 // runners at once, watch leases and expiries, and tell the bot what happened through events.
 // Hand-over needs no polling: a runner's long-poll parks a waiter in memory and enqueue wakes it.
 import { randomUUID } from "node:crypto";
-import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DatabaseSync } from "node:sqlite";
 import { sameMachine } from "../domain/host.ts";
@@ -12,7 +11,13 @@ import { createLogger, type Logger } from "../log.ts";
 import { closeDatabase } from "../store/db-file.ts";
 import { createQueue, type StoredJob } from "./queue.ts";
 import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
-import { createRunnerHandler, type Reply, type RunnerApi } from "./server.ts";
+import {
+  createRunnerHandler,
+  createRunnerServer,
+  type Reply,
+  type RunnerApi,
+  type RunnerApiLimits,
+} from "./server.ts";
 import { type SigningKeys, signJob } from "./signing.ts";
 import { inTransaction, openDispatchDb } from "./store.ts";
 import { type JobResult, LEASE_HEADER } from "./wire.ts";
@@ -94,6 +99,8 @@ export interface ListenOptions {
   port?: number;
   /** PEM certificate and key: serve HTTPS instead of HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Header and request deadlines and the connection cap (defaults: DEFAULT_RUNNER_API_LIMITS). */
+  limits?: Partial<RunnerApiLimits>;
 }
 
 export interface Listening {
@@ -391,10 +398,11 @@ export function createDispatcher(options: DispatcherOptions) {
   const stopTicking = scheduler.every(options.tickMs ?? 1000, tick);
 
   async function listen(opts: ListenOptions = {}): Promise<Listening> {
-    const server = opts.tls === undefined ? createHttpServer(handler) : createHttpsServer(opts.tls, handler);
-    // Longer than a long-poll plus the runner's reconnect, so a kept-alive socket is not closed
-    // under a runner that is about to reuse it.
-    server.keepAliveTimeout = 75_000;
+    const server = createRunnerServer(handler, {
+      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+      ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+      logger,
+    });
     servers.add(server);
     const host = opts.host ?? "127.0.0.1";
     await new Promise<void>((resolve, reject) => {

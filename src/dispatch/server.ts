@@ -1,6 +1,17 @@
-// The runner API over HTTP: routing, bearer auth, body limits and zod validation. Decisions live
-// in the dispatcher; this layer only translates requests to calls and outcomes to responses.
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+// The runner API over HTTP: routing, bearer auth, body and time limits, zod validation. Decisions
+// live in the dispatcher; this layer only translates requests to calls and outcomes to responses.
+// Anyone who reaches the port may connect before any authentication (registration reads a body
+// first), so every request must arrive whole within seconds, bodies are capped by size before they
+// are read, the number of open connections is capped, and a malformed path is a 400, never a crash.
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { z } from "zod";
 import { type StepEvent, stepEventSchema } from "../domain/job.ts";
 import type { Logger } from "../log.ts";
@@ -12,6 +23,7 @@ import {
   jobIdSchema,
   jobResultSchema,
   MAX_BODY_BYTES,
+  MAX_REGISTER_BODY_BYTES,
   MAX_WAIT_SECONDS,
   type RegisterRequest,
   registerRequestSchema,
@@ -40,11 +52,78 @@ export interface RunnerApi {
   result(runner: RunnerInfo, jobId: string, result: JobResult): Reply;
 }
 
+/** How slow and how many clients may be. Long-polls are unaffected: their wait is the response's. */
+export interface RunnerApiLimits {
+  /** A request's headers must have arrived this long after its first byte (Node's default: 60 s). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, must have arrived by then (Node's default: 300 s). */
+  requestTimeoutMs: number;
+  /** Connections open at once; one more is closed at once. Runners hold about two each. */
+  maxConnections: number;
+}
+
+export const DEFAULT_RUNNER_API_LIMITS: Readonly<RunnerApiLimits> = {
+  headersTimeoutMs: 10_000,
+  // The largest body (256 KiB) at 10 KiB/s; a registration or a heartbeat takes milliseconds.
+  requestTimeoutMs: 30_000,
+  maxConnections: 1000,
+};
+
+/** The HTTP(S) server of the runner API, with its limits set; the caller listens. */
+export function createRunnerServer(
+  handler: RequestListener,
+  options: {
+    tls?: { cert: string | Buffer; key: string | Buffer };
+    limits?: Partial<RunnerApiLimits>;
+    logger: Logger;
+  },
+): Server {
+  const limits = { ...DEFAULT_RUNNER_API_LIMITS, ...options.limits };
+  const serverOptions: ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // How often Node looks for overdue requests (its default, 30 s, would let a 10 s limit run to 40 s).
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)),
+    ),
+    // Longer than a long-poll plus the runner's reconnect, so a kept-alive socket is not closed
+    // under a runner that is about to reuse it.
+    keepAliveTimeout: 75_000,
+  };
+  const server =
+    options.tls === undefined
+      ? createHttpServer(serverOptions, handler)
+      : createHttpsServer({ ...serverOptions, ...options.tls }, handler);
+  server.maxConnections = limits.maxConnections;
+  server.on("drop", dropLogger(options.logger, limits.maxConnections));
+  return server;
+}
+
+/** Logs the first refused connection at once, then at most one line a minute with the count. */
+function dropLogger(logger: Logger, cap: number): () => void {
+  let dropped = 0;
+  let lastLog = 0;
+  return () => {
+    dropped++;
+    const now = Date.now();
+    if (lastLog !== 0 && now - lastLog < 60_000) return;
+    logger.warn(
+      { dropped, maxConnections: cap },
+      "runner API: connection refused, the connection cap is reached (MOMLINK_RUNNER_MAX_CONNECTIONS)",
+    );
+    dropped = 0;
+    lastLog = now;
+  };
+}
+
 class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -52,7 +131,7 @@ export function createRunnerHandler(api: RunnerApi, logger: Logger): RequestList
   return (req, res) => {
     handle(api, req, res).catch((err: unknown) => {
       if (err instanceof HttpError) {
-        send(res, { status: err.status, body: { error: err.message } });
+        send(res, { status: err.status, body: { error: err.message }, headers: err.headers });
         return;
       }
       logger.error({ err, method: req.method, path: pathOf(req) }, "runner API request failed");
@@ -64,11 +143,16 @@ export function createRunnerHandler(api: RunnerApi, logger: Logger): RequestList
 const JOB_ROUTE = /^\/v1\/jobs\/([^/]+)\/(events|result|lease)$/;
 
 async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://runner-api.invalid");
+  const url = parseTarget(req.url);
   const path = url.pathname;
   if (path === `${API_PREFIX}/register`) {
     requireMethod(req, "POST");
-    const body = validate(registerRequestSchema, await readJson(req), "registration");
+    // Read before any authentication: a registration is small, so its body is capped far lower.
+    const body = validate(
+      registerRequestSchema,
+      await readJson(req, { limit: MAX_REGISTER_BODY_BYTES }),
+      "registration",
+    );
     const outcome = api.register(body);
     send(
       res,
@@ -112,7 +196,7 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
 
   const [, rawId, action] = jobRoute ?? [];
   requireMethod(req, "POST");
-  const jobId = validate(jobIdSchema, decodeURIComponent(rawId ?? ""), "job id");
+  const jobId = validate(jobIdSchema, decodePathPart(rawId ?? "", "job id"), "job id");
   switch (action) {
     case "events": {
       const seq = Number(url.searchParams.get("seq"));
@@ -124,7 +208,7 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
       return;
     }
     case "lease":
-      await readJson(req, true);
+      await readJson(req, { emptyOk: true });
       send(res, api.heartbeat(runner, jobId));
       return;
     case "result":
@@ -132,6 +216,25 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
       return;
     default:
       throw new HttpError(404, `no such endpoint: ${path}`);
+  }
+}
+
+function parseTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://runner-api.invalid");
+  } catch {
+    throw new HttpError(400, "the request target is not a valid path");
+  }
+}
+
+function decodePathPart(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(
+      400,
+      `the ${what} in the path is not valid percent-encoding: ${JSON.stringify(raw.slice(0, 80))}`,
+    );
   }
 }
 
@@ -153,17 +256,25 @@ function validate<T extends z.ZodType>(schema: T, value: unknown, what: string):
   throw new HttpError(400, `invalid ${what}: ${problems}`);
 }
 
-async function readJson(req: IncomingMessage, emptyOk = false): Promise<unknown> {
+async function readJson(
+  req: IncomingMessage,
+  options: { emptyOk?: boolean; limit?: number } = {},
+): Promise<unknown> {
+  const limit = options.limit ?? MAX_BODY_BYTES;
+  // The unread rest of the body would follow on this connection: close it after the answer.
+  const tooLarge = () => new HttpError(413, `body larger than ${limit} bytes`, { connection: "close" });
+  // A declared length over the limit is refused before a byte of the body is read.
+  if (Number(req.headers["content-length"] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") {
-    if (emptyOk) return {};
+    if (options.emptyOk) return {};
     throw new HttpError(400, "a JSON body is required");
   }
   try {

@@ -9,6 +9,8 @@ export const API_PREFIX = "/v1";
 export const MAX_WAIT_SECONDS = 60;
 /** Bodies larger than this are refused (413): a step's output is bounded at 16 KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
+/** A registration is read before any authentication, and is well under 1 KiB: larger is refused. */
+export const MAX_REGISTER_BODY_BYTES = 4 * 1024;
 /** Response header on a handed-over job: the lease, so the runner knows how often to heartbeat. */
 export const LEASE_HEADER = "x-momlink-lease-ms";
 

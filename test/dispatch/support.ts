@@ -10,6 +10,8 @@ import {
   type DispatcherEvents,
   type DispatcherOptions,
   type EnqueueInput,
+  type Listening,
+  type ListenOptions,
   type Scheduler,
 } from "../../src/dispatch/dispatcher.ts";
 import { generateSigningKeys } from "../../src/dispatch/keys.ts";
@@ -81,6 +83,8 @@ export function next<K extends DispatcherEvent>(
 
 export interface Bot {
   dispatcher: Dispatcher;
+  /** What listen() returned: the URL, the port and the HTTP server itself. */
+  listening: Listening;
   url: string;
   port: number;
   dbPath: string;
@@ -96,6 +100,7 @@ export async function startBot(
     keys?: SigningKeys;
     time?: ReturnType<typeof drivenClock>;
     tls?: { cert: string; key: string };
+    limits?: ListenOptions["limits"];
   } = {},
 ): Promise<Bot> {
   const time = options.time ?? drivenClock();
@@ -113,8 +118,9 @@ export async function startBot(
     host: "127.0.0.1",
     port: options.port ?? 0,
     ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
-  return { dispatcher, url: listening.url, port: listening.port, dbPath, keys, time, timers };
+  return { dispatcher, listening, url: listening.url, port: listening.port, dbPath, keys, time, timers };
 }
 
 /** Adds a runner and registers it over HTTP; returns its credential. */

@@ -20,6 +20,8 @@ export const DEFAULTS = {
   /** Runners connect from the MOM hosts, so the runner API listens on every interface by default. */
   runnerHost: "0.0.0.0",
   preflightTimeoutSeconds: 30,
+  /** A runner that stays silent this long during a job is declared lost (the runner heartbeats at a third of it). */
+  jobLeaseSeconds: 60,
   /** About two connections per runner (a long-poll and a report); room for some 400 hosts. */
   runnerMaxConnections: 1000,
 } as const;
@@ -41,6 +43,7 @@ export const VARIABLES = [
   "MOMLINK_RUNNER_TLS_CERT",
   "MOMLINK_RUNNER_TLS_KEY",
   "MOMLINK_RUNNER_MAX_CONNECTIONS",
+  "MOMLINK_JOB_LEASE_SECONDS",
   "MOMLINK_PREFLIGHT_TIMEOUT_SECONDS",
   "LOG_LEVEL",
 ] as const;
@@ -278,6 +281,10 @@ const fields = z.object({
   MOMLINK_RUNNER_MAX_CONNECTIONS: optional(
     wholeNumber("MOMLINK_RUNNER_MAX_CONNECTIONS", 10, 100_000, DEFAULTS.runnerMaxConnections),
   ),
+  // From 3 s: the runner heartbeats every third of the lease, and at most once a second.
+  MOMLINK_JOB_LEASE_SECONDS: optional(
+    wholeNumber("MOMLINK_JOB_LEASE_SECONDS", 3, 3600, DEFAULTS.jobLeaseSeconds),
+  ),
   MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: optional(
     wholeNumber("MOMLINK_PREFLIGHT_TIMEOUT_SECONDS", 1, 600, DEFAULTS.preflightTimeoutSeconds),
   ),
@@ -343,6 +350,7 @@ function toConfig(env: Fields) {
         ? { certFile: env.MOMLINK_RUNNER_TLS_CERT, keyFile: env.MOMLINK_RUNNER_TLS_KEY }
         : undefined,
     runnerMaxConnections: env.MOMLINK_RUNNER_MAX_CONNECTIONS ?? DEFAULTS.runnerMaxConnections,
+    jobLeaseSeconds: env.MOMLINK_JOB_LEASE_SECONDS ?? DEFAULTS.jobLeaseSeconds,
     preflightTimeoutSeconds: env.MOMLINK_PREFLIGHT_TIMEOUT_SECONDS ?? DEFAULTS.preflightTimeoutSeconds,
     logLevel: env.LOG_LEVEL ?? DEFAULTS.logLevel,
   };

@@ -84,6 +84,7 @@ async function openRunners(
   const dispatcher = createDispatcher({
     db: config.db,
     keys,
+    leaseMs: config.jobLeaseSeconds * 1000,
     logger: logger.child({ component: "dispatcher" }),
   });
   let listening: Awaited<ReturnType<Dispatcher["listen"]>>;

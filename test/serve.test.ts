@@ -105,6 +105,63 @@ describe("momlink serve", () => {
     expect(statSync(join(dir, "momlink-signing-key.pem")).mode & 0o777).toBe(0o600);
   });
 
+  it("declares a runner that falls silent lost once MOMLINK_JOB_LEASE_SECONDS have passed, as the lease it announced", async () => {
+    const [port, runnerPort] = [await freePort(), await freePort()];
+    await startBot({
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      PORT: String(port),
+      MOMLINK_RUNNER_PORT: String(runnerPort),
+      MOMLINK_RUNNER_HOST: "127.0.0.1",
+      MOMLINK_APPROVERS: APPROVER,
+      MOMLINK_JOB_LEASE_SECONDS: "3",
+      // Only the lease may end the wait for the pre-flight: its own timeout is far away.
+      MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: "600",
+    });
+    const runnerApi = `http://127.0.0.1:${runnerPort}`;
+    const added = await runMomlink(["runners", "add", "mom-a", "--host", "mom-a", "--json"], {
+      cwd: dir,
+      env: { MOMLINK_DB: join(dir, "momlink.db") },
+    });
+    expect(added.exitCode, String(added.stderr)).toBe(0);
+    const { token } = JSON.parse(String(added.stdout)) as { token: string };
+    const registered = await fetch(`${runnerApi}/v1/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, version: "0.1.0", platform: "windows", hostname: "mom-a" }),
+    });
+    expect(registered.status).toBe(200);
+    const { credential } = (await registered.json()) as { credential: string };
+    const poll = () =>
+      fetch(`${runnerApi}/v1/jobs/next?wait=25`, { headers: { authorization: `Bearer ${credential}` } });
+
+    const posted = fake.api.waitFor("chat.postMessage", (c) => String(c.params.text).includes("CHG-1"), {
+      timeoutMs: 25_000,
+    });
+    const body = slashCommandBody(fake.api.slashCommand({ text: PLAN_TEXT }));
+    expect(
+      (await postSigned(`http://127.0.0.1:${port}/slack/events`, body, { secret: TEST_SIGNING_SECRET }))
+        .status,
+    ).toBe(200);
+
+    // This test is mom-a's runner: it takes the pre-flight, hears the lease, and says nothing more.
+    const first = await poll();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-momlink-lease-ms")).toBe("3000");
+    const job = ((await first.json()) as { job: { id: string; kind: string } }).job;
+    expect(job.kind).toBe("preflight");
+    // A read-only job whose lease ran out is offered once more; silent again, it is lost.
+    const second = await poll();
+    expect(second.status).toBe(200);
+    expect(((await second.json()) as { job: { id: string } }).job.id).toBe(job.id);
+
+    const message = await posted;
+    expect(JSON.stringify(message.params.blocks)).toContain(
+      "runner mom-a on mom-a stopped answering during pre-flight",
+    );
+  });
+
   it("stops with a fatal line naming MOMLINK_DB when its database is deleted under it, and the click is told it was not recorded", async () => {
     const port = await freePort();
     const db = join(dir, "momlink.db");

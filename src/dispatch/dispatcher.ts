@@ -79,7 +79,10 @@ export interface DispatcherOptions {
   db: string | DatabaseSync;
   keys: SigningKeys;
   clock?: () => Date;
-  /** How long a handed-over job may go without an event or heartbeat. Default 60 s. */
+  /**
+   * How long a handed-over job may go without an event or heartbeat (MOMLINK_JOB_LEASE_SECONDS).
+   * Default 60 s. Each hand-over announces it (LEASE_HEADER); runners heartbeat at a third of it.
+   */
   leaseMs?: number;
   /** Default expiry of a job from its enqueue. Default 15 min. */
   jobTtlMs?: number;

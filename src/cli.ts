@@ -161,11 +161,15 @@ runner
   .command("start")
   .description(
     "Run the agent: long-poll the bot, check each job's signature, run it within the --allow-em-home\n" +
-      "roots, report the results. Logs JSON lines; stops cleanly on SIGINT/SIGTERM. Exit status: 0 stopped,\n" +
-      "2 configuration problem, 3 revoked (register again).",
+      "and --allow-share roots, report the results. Logs JSON lines; stops cleanly on SIGINT/SIGTERM. Exit\n" +
+      "status: 0 stopped, 2 configuration problem, 3 revoked (register again).",
   )
   .requiredOption("--config <file>", "the file `momlink runner register` wrote")
   .option("--allow-em-home <path...>", "an EM_HOME root this runner may change (required; repeatable)")
+  .option(
+    "--allow-share <root...>",
+    "a share this runner may seed and link to: a Linux mount path or a Windows UNC prefix like \\\\san-server\\mom-failover (required; repeatable)",
+  )
   .option(
     "--service-name <name>",
     "the EM's Windows service or systemd unit, checked to be stopped",
@@ -190,6 +194,7 @@ runner
     async (options: {
       config: string;
       allowEmHome?: string[];
+      allowShare?: string[];
       serviceName: string;
       platform?: "windows" | "linux";
       unknownServiceIsStopped?: boolean;
@@ -200,6 +205,7 @@ runner
         {
           config: options.config,
           allowEmHome: options.allowEmHome ?? [],
+          allowShare: options.allowShare ?? [],
           serviceName: options.serviceName,
           logLevel: options.logLevel,
           ...(options.platform === undefined ? {} : { platform: options.platform }),

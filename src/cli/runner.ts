@@ -77,9 +77,13 @@ export async function registerRunnerCommand(options: RegisterCommandOptions, io:
       `Check that ${stored.keyId} is the key id momlink runners add printed${url.protocol === "http:" ? " (over plain HTTP, anyone in the path could have answered)" : ""}; next time pass --key-id.`,
     );
   }
+  const example =
+    stored.platform === "windows"
+      ? "--allow-em-home D:\\Introscope --allow-share \\\\san-server\\mom-failover"
+      : "--allow-em-home /opt/CA/Introscope --allow-share /mnt/mom-failover";
   lines.push(
-    "Next: start the agent with the EM_HOME roots it may change, e.g.",
-    `  momlink runner start --config ${options.config} --allow-em-home ${stored.platform === "windows" ? "D:\\Introscope" : "/opt/CA/Introscope"}`,
+    "Next: start the agent with the EM_HOME roots it may change and the shares it may link to, e.g.",
+    `  momlink runner start --config ${options.config} ${example}`,
   );
   io.stdout(`${lines.join("\n")}\n`);
   return EXIT_OK;
@@ -88,6 +92,7 @@ export async function registerRunnerCommand(options: RegisterCommandOptions, io:
 export interface StartCommandOptions {
   config: string;
   allowEmHome: string[];
+  allowShare: string[];
   serviceName?: string;
   platform?: PlatformName;
   unknownServiceIsStopped?: boolean;
@@ -105,6 +110,15 @@ export async function startRunnerCommand(
       "momlink: runner start needs at least one --allow-em-home <path>: the EM_HOME roots this runner may change.\n" +
         "Whatever the bot asks, the runner refuses any EM_HOME outside them, so a compromised bot cannot\n" +
         "reach other directories on this host. e.g. --allow-em-home D:\\Introscope (Windows) or --allow-em-home /opt/CA (Linux)\n",
+    );
+    return EXIT_USAGE;
+  }
+  if (options.allowShare.length === 0) {
+    io.stderr(
+      "momlink: runner start needs at least one --allow-share <root>: the shares this runner may seed and link to.\n" +
+        "Whatever the bot asks, the runner refuses a plan whose share is outside them, so a compromised bot cannot\n" +
+        "point links or seed copies anywhere else. e.g. --allow-share \\\\san-server\\mom-failover (Windows) or\n" +
+        "--allow-share /mnt/mom-failover (Linux)\n",
     );
     return EXIT_USAGE;
   }
@@ -126,12 +140,13 @@ export async function startRunnerCommand(
     executor = createExecutor({
       platform: await createPlatform(config.platform),
       allowEmHome: options.allowEmHome,
+      allowShare: options.allowShare,
       runnerHost: config.host,
       ...(options.serviceName === undefined ? {} : { serviceName: options.serviceName }),
       ...(options.unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
     });
   } catch (error) {
-    // createEmHomePolicy names the bad --allow-em-home root and says what it expects.
+    // The root policies name the bad --allow-em-home or --allow-share root and say what they expect.
     io.stderr(`momlink: ${(error as Error).message}\n`);
     return EXIT_USAGE;
   }
@@ -152,6 +167,7 @@ export async function startRunnerCommand(
       version: runnerVersion(),
       node: process.version,
       allowEmHome: options.allowEmHome,
+      allowShare: options.allowShare,
       serviceName: options.serviceName ?? "IScopeEM",
     },
     "momlink runner starting",

@@ -133,8 +133,8 @@ export function addRunner(registry: Registry, options: AddOptions, io: CommandIo
     "",
     `On ${options.host}${options.platform === "windows" ? ", in an elevated prompt" : ", as the account the runner will run as"}:`,
     `  ${command}`,
-    "then start the agent (README: Runners), naming the EM_HOME roots it may change:",
-    `  ${options.platform === "windows" ? "node C:\\momlink\\bin\\momlink.js" : "node /opt/momlink/bin/momlink.js"} runner start --config ${config} --allow-em-home <EM_HOME root>`,
+    "then start the agent (README: Runners), naming the EM_HOME roots it may change and the shares it may link to:",
+    `  ${options.platform === "windows" ? "node C:\\momlink\\bin\\momlink.js" : "node /opt/momlink/bin/momlink.js"} runner start --config ${config} --allow-em-home <EM_HOME root> --allow-share <share root>`,
   ];
   if (options.serverGuessed) {
     lines.push(

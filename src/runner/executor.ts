@@ -6,7 +6,7 @@ import type { DirFacts, HostFacts } from "../domain/facts.ts";
 import type { Job, StepEvent } from "../domain/job.ts";
 import type { Plan, Step, StepKind } from "../domain/plan.ts";
 import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/index.ts";
-import { createEmHomePolicy, type EmHomePolicy } from "./policy.ts";
+import { createEmHomePolicy, createSharePolicy } from "./policy.ts";
 import { type Rederived, rederive } from "./rederive.ts";
 import { checkEmHome } from "./steps/check-em-home.ts";
 import { checkPrivilege } from "./steps/check-privilege.ts";
@@ -26,6 +26,8 @@ export interface ExecutorOptions {
   platform: Platform;
   /** `--allow-em-home` roots: EM_HOMEs this runner may touch (the root itself or below it). */
   allowEmHome: string[];
+  /** `--allow-share` roots: shares this runner may seed and link to (Linux mounts, Windows UNC prefixes). */
+  allowShare: string[];
   /** Windows service name, or systemd unit on Linux (default IScopeEM). */
   serviceName?: string;
   /** This runner's host name as registered; jobs for any other host are refused. */
@@ -84,7 +86,10 @@ const DEFAULT_TIMEOUTS: Readonly<Record<StepKind, number>> = {
 
 export function createExecutor(options: ExecutorOptions): Executor {
   const { platform } = options;
-  const policy: EmHomePolicy = createEmHomePolicy(platform.name, options.allowEmHome);
+  const policy = {
+    emHome: createEmHomePolicy(platform.name, options.allowEmHome),
+    share: createSharePolicy(platform.name, options.allowShare),
+  };
   const now = options.now ?? (() => new Date());
   let busyWith: string | null = null;
 

@@ -12,7 +12,7 @@ import { DEFAULT_ALLOWED_DIRS, type PairSpec, PLATFORMS } from "../domain/pair.t
 import { makePairSpecSchema } from "../domain/pair-schema.ts";
 import { buildPlan, type HostPlan, type Plan } from "../domain/plan.ts";
 import type { PlatformName } from "./platform/index.ts";
-import { type EmHomePolicy, emHomeAllowed } from "./policy.ts";
+import { outsideRoots, type RootPolicy } from "./policy.ts";
 
 // Only what the plan builder takes as input is read here; everything else is compared whole below.
 const planInputsSchema = z.object({
@@ -42,7 +42,8 @@ export interface RederiveContext {
   platform: PlatformName;
   /** This runner's host name, as registered. */
   runnerHost: string;
-  policy: EmHomePolicy;
+  /** This host's own limits: `--allow-em-home` and `--allow-share` roots. */
+  policy: { emHome: RootPolicy; share: RootPolicy };
   /** The dir names this runner accepts (default: the domain's default allow-list). */
   allowedDirs?: readonly string[];
   now: Date;
@@ -131,11 +132,12 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
   if (!sameMachine(hostPlan.host, job.host)) {
     return refuse(`the job names ${job.host} as ${job.role}, and the plan's ${job.role} is ${hostPlan.host}`);
   }
-  if (!emHomeAllowed(ctx.policy, hostPlan.emHome)) {
-    return refuse(
-      `EM_HOME ${hostPlan.emHome} is outside this runner's --allow-em-home roots (${ctx.policy.roots.join(", ") || "/"})`,
-    );
-  }
+  // The share is where seeding writes and the links point: a signed plan cannot aim them elsewhere.
+  const outside = [
+    outsideRoots(ctx.policy.emHome, hostPlan.emHome),
+    outsideRoots(ctx.policy.share, rebuilt.share),
+  ].filter((reason) => reason !== null);
+  if (outside.length > 0) return refuse(...outside);
   if (hostPlan.facts !== null && !sameMachine(hostPlan.facts.host, ctx.runnerHost)) {
     return refuse(`the plan's facts for ${hostPlan.host} were reported by ${hostPlan.facts.host}`);
   }

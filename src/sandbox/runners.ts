@@ -107,6 +107,7 @@ async function runLoop(input: {
     platform: createLinuxPlatform(),
     // Only the sandbox: whatever a plan typed in the console says, these runners touch nothing else.
     allowEmHome: [sandbox.root],
+    allowShare: [sandbox.share],
     runnerHost: host.host,
     // There is no Enterprise Manager service in a sandbox (and often no systemd): a service the
     // runner cannot query counts as stopped here, never on a real host unless its admin says so.

@@ -1,12 +1,13 @@
 // `momlink runner register|start` through the real binary, against a dispatcher this test runs on
 // 127.0.0.1 over the same database the admin's `momlink runners add` writes to.
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadOrCreateSigningKeys, signingKeyPathFor } from "../../src/dispatch/keys.ts";
 import { type Bot, next, startBot } from "../dispatch/support.ts";
+import { createSandbox, linuxSpec, planFor, type Sandbox, treeDigest } from "../runner/fixtures.ts";
 import { runMomlink } from "../support/cli.ts";
 
 const HOUR = 60 * 60 * 1000;
@@ -164,17 +165,27 @@ describe("momlink runner start", () => {
   it.each([
     [
       "without --allow-em-home",
-      [],
+      ["--allow-share", "/mnt/mom-failover"],
       /needs at least one --allow-em-home <path>: the EM_HOME roots this runner may change/,
     ],
     [
+      "without --allow-share",
+      ["--allow-em-home", "/opt/CA"],
+      /needs at least one --allow-share <root>: the shares this runner may seed and link to/,
+    ],
+    [
       "with a relative EM_HOME root",
-      ["--allow-em-home", "opt/CA"],
+      ["--allow-em-home", "opt/CA", "--allow-share", "/mnt/mom-failover"],
       /--allow-em-home "opt\/CA": give an absolute path/,
     ],
     [
+      "with / as its share root",
+      ["--allow-em-home", "/opt/CA", "--allow-share", "/"],
+      /--allow-share "\/": \/ would allow every directory/,
+    ],
+    [
       "with another platform than registered",
-      ["--allow-em-home", "/opt/CA", "--platform", "windows"],
+      ["--allow-em-home", "/opt/CA", "--allow-share", "/mnt/mom-failover", "--platform", "windows"],
       /registered as a linux runner/,
     ],
   ])("refuses to start %s, exits 2 and says why", async (_name, args, why) => {
@@ -194,6 +205,8 @@ describe("momlink runner start", () => {
       join(dir, "none.json"),
       "--allow-em-home",
       "/opt/CA",
+      "--allow-share",
+      "/mnt/mom-failover",
     );
     expect(out.exitCode).toBe(2);
     expect(out.stderr).toContain("register first (momlink runner register --server <url> --token <t>");
@@ -204,7 +217,16 @@ describe("momlink runner start", () => {
     await registered(config);
     const credential = (JSON.parse(readFileSync(config, "utf8")) as { credential: string }).credential;
     const waiting = next(bot.dispatcher, "waiting");
-    const agent = momlink("runner", "start", "--config", config, "--allow-em-home", join(dir, "hosts"));
+    const agent = momlink(
+      "runner",
+      "start",
+      "--config",
+      config,
+      "--allow-em-home",
+      join(dir, "hosts"),
+      "--allow-share",
+      join(dir, "san"),
+    );
 
     expect(await waiting).toEqual(["mom-a"]);
     expect(bot.dispatcher.getRunner("mom-a")).toMatchObject({ online: true, polling: true });
@@ -226,9 +248,83 @@ describe("momlink runner start", () => {
     const config = join(dir, "runner.json");
     await registered(config);
     expect((await momlink("runners", "revoke", "mom-a")).exitCode).toBe(0);
-    const out = await momlink("runner", "start", "--config", config, "--allow-em-home", "/opt/CA");
+    const out = await momlink(
+      "runner",
+      "start",
+      "--config",
+      config,
+      "--allow-em-home",
+      "/opt/CA",
+      "--allow-share",
+      "/mnt/mom-failover",
+    );
     expect(out.exitCode).toBe(3);
     expect(out.stderr).toContain('the bot revoked runner "mom-a": stopping');
+  });
+});
+
+describe("the runner's own share roots", () => {
+  let hosts: Sandbox;
+  beforeEach(async () => {
+    hosts = await createSandbox();
+  });
+  afterEach(async () => {
+    await hosts.cleanup();
+  });
+
+  /** A signed job for mom-a, built and queued the way the bot does, for a plan whose share is `share`. */
+  function queue(kind: "preflight" | "execute", share: string) {
+    const plan = planFor({ ...linuxSpec(hosts, ["config"]), share });
+    return bot.dispatcher.enqueue({
+      kind,
+      changeId: plan.changeId ?? "",
+      host: "mom-a",
+      role: "primary",
+      planHash: plan.hash,
+      plan: plan as unknown as Record<string, unknown>,
+    });
+  }
+
+  it("refuses a validly signed job whose share is /etc or outside --allow-share, before anything runs", async () => {
+    const config = join(dir, "runner.json");
+    await registered(config);
+    const waiting = next(bot.dispatcher, "waiting");
+    const agent = momlink(
+      "runner",
+      "start",
+      "--config",
+      config,
+      "--allow-em-home",
+      hosts.hosts,
+      "--allow-share",
+      hosts.share,
+      "--unknown-service-is-stopped",
+    );
+    await waiting;
+    const before = await treeDigest(hosts.root);
+    const elsewhere = join(hosts.root, "elsewhere");
+
+    for (const [kind, share] of [
+      ["preflight", "/etc"],
+      ["execute", "/etc"],
+      ["execute", elsewhere],
+    ] as const) {
+      const answered = next(bot.dispatcher, "result");
+      const job = queue(kind, share);
+      const [done, result] = await answered;
+      expect(done.id).toBe(job.id);
+      expect(result).toMatchObject({ ok: false, refused: true });
+      expect(result.error).toContain(
+        `refused (executor): share ${share} is outside this runner's --allow-share roots (${hosts.share})`,
+      );
+      expect(bot.dispatcher.events(job.id)).toEqual([]);
+    }
+    expect(await treeDigest(hosts.root)).toBe(before);
+    expect(existsSync(elsewhere)).toBe(false);
+    expect(existsSync("/etc/config")).toBe(false);
+
+    agent.kill("SIGTERM");
+    expect((await agent).exitCode).toBe(0);
   });
 });
 

@@ -103,6 +103,8 @@ beforeAll(async () => {
         config,
         "--allow-em-home",
         hosts.hosts,
+        "--allow-share",
+        hosts.share,
         "--platform",
         "linux",
         "--unknown-service-is-stopped",

@@ -41,6 +41,7 @@ function executorFor(host: string, overrides: Partial<ExecutorOptions> & { start
   return createExecutor({
     platform: createLinuxPlatform({ start: start ?? starterWithService(() => service) }),
     allowEmHome: [sandbox.hosts],
+    allowShare: [sandbox.share],
     runnerHost: host,
     ...rest,
   });
@@ -127,10 +128,11 @@ describe("pre-flight on a Linux host", () => {
     // No fake: this machine has systemctl but no systemd, so the unit's state is unknown.
     const job = () => jobFor(planFor(linuxSpec(sandbox)), "preflight", "primary");
     const real = createLinuxPlatform();
-    const strict = createExecutor({ platform: real, allowEmHome: [sandbox.hosts], runnerHost: PRIMARY });
+    const allow = { allowEmHome: [sandbox.hosts], allowShare: [sandbox.share] };
+    const strict = createExecutor({ platform: real, ...allow, runnerHost: PRIMARY });
     const lenient = createExecutor({
       platform: real,
-      allowEmHome: [sandbox.hosts],
+      ...allow,
       runnerHost: PRIMARY,
       unknownServiceIsStopped: true,
     });
@@ -472,6 +474,18 @@ describe("jobs the runner refuses before any step runs", () => {
       { allowEmHome: ["PREFIX"] },
     ],
     [
+      "a share outside --allow-share",
+      (job) => job,
+      /share .* is outside this runner's --allow-share roots \(\/mnt\/mom-failover\)/,
+      { allowShare: ["/mnt/mom-failover"] },
+    ],
+    [
+      "an allowed share root that is only a string prefix of the share",
+      (job) => job,
+      /outside this runner's --allow-share roots/,
+      { allowShare: ["SHARE-PREFIX"] },
+    ],
+    [
       "an expired job",
       (job) => ({ ...job, expiresAt: new Date(Date.now() - 1000).toISOString() }),
       /expired at/,
@@ -507,7 +521,14 @@ describe("jobs the runner refuses before any step runs", () => {
     const allowEmHome = options?.allowEmHome?.map((r) =>
       r === "PREFIX" ? sandbox.primaryEmHome.slice(0, -1) : r,
     );
-    const executor = executorFor(PRIMARY, { ...options, ...(allowEmHome ? { allowEmHome } : {}) });
+    const allowShare = options?.allowShare?.map((r) =>
+      r === "SHARE-PREFIX" ? sandbox.share.slice(0, -1) : r,
+    );
+    const executor = executorFor(PRIMARY, {
+      ...options,
+      ...(allowEmHome ? { allowEmHome } : {}),
+      ...(allowShare ? { allowShare } : {}),
+    });
     const { events, sink } = collect();
     const job = tamper(jobFor(plan, "execute", "primary"), plan);
     const error = await executor.run(job, sink).catch((e: unknown) => e);

@@ -169,6 +169,7 @@ export async function startRig(options: { policy?: typeof GROUP_POLICY } = {}): 
     const executor = createExecutor({
       platform: createLinuxPlatform({ start: starterWithService(() => service[host] ?? "inactive") }),
       allowEmHome: [sandbox.hosts],
+      allowShare: [sandbox.share],
       runnerHost: host,
       now: clock.now,
     });

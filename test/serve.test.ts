@@ -45,6 +45,23 @@ async function startBot(env: Record<string, string>): Promise<void> {
   });
 }
 
+/** HTTP mode with the runner API on loopback; the ports it was given. */
+async function startWithRunnerApi(
+  env: Record<string, string> = {},
+): Promise<{ port: number; runnerPort: number }> {
+  const [port, runnerPort] = [await freePort(), await freePort()];
+  await startBot({
+    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_API_URL: fake.url,
+    PORT: String(port),
+    MOMLINK_RUNNER_PORT: String(runnerPort),
+    MOMLINK_RUNNER_HOST: "127.0.0.1",
+    ...env,
+  });
+  return { port, runnerPort };
+}
+
 describe("momlink serve", () => {
   it("answers a signed slash command in HTTP mode and posts the plan to the channel", async () => {
     const port = await freePort();
@@ -81,15 +98,7 @@ describe("momlink serve", () => {
   });
 
   it("opens the runner API beside Slack when MOMLINK_RUNNER_PORT is set, with its signing key beside the database", async () => {
-    const [port, runnerPort] = [await freePort(), await freePort()];
-    await startBot({
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: fake.url,
-      PORT: String(port),
-      MOMLINK_RUNNER_PORT: String(runnerPort),
-      MOMLINK_RUNNER_HOST: "127.0.0.1",
-    });
+    const { runnerPort } = await startWithRunnerApi();
     const response = await fetch(`http://127.0.0.1:${runnerPort}/v1/register`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -106,14 +115,7 @@ describe("momlink serve", () => {
   });
 
   it("declares a runner that falls silent lost once MOMLINK_JOB_LEASE_SECONDS have passed, as the lease it announced", async () => {
-    const [port, runnerPort] = [await freePort(), await freePort()];
-    await startBot({
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: fake.url,
-      PORT: String(port),
-      MOMLINK_RUNNER_PORT: String(runnerPort),
-      MOMLINK_RUNNER_HOST: "127.0.0.1",
+    const { port, runnerPort } = await startWithRunnerApi({
       MOMLINK_APPROVERS: APPROVER,
       MOMLINK_JOB_LEASE_SECONDS: "3",
       // Only the lease may end the wait for the pre-flight: its own timeout is far away.

@@ -7,7 +7,14 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadOrCreateSigningKeys, signingKeyPathFor } from "../../src/dispatch/keys.ts";
 import { type Bot, next, startBot } from "../dispatch/support.ts";
-import { createSandbox, linuxSpec, planFor, type Sandbox, treeDigest } from "../runner/fixtures.ts";
+import {
+  createSandbox,
+  linuxSpec,
+  planFor,
+  runnerStartArgs,
+  type Sandbox,
+  treeDigest,
+} from "../runner/fixtures.ts";
 import { runMomlink } from "../support/cli.ts";
 
 const HOUR = 60 * 60 * 1000;
@@ -217,16 +224,7 @@ describe("momlink runner start", () => {
     await registered(config);
     const credential = (JSON.parse(readFileSync(config, "utf8")) as { credential: string }).credential;
     const waiting = next(bot.dispatcher, "waiting");
-    const agent = momlink(
-      "runner",
-      "start",
-      "--config",
-      config,
-      "--allow-em-home",
-      join(dir, "hosts"),
-      "--allow-share",
-      join(dir, "san"),
-    );
+    const agent = momlink(...runnerStartArgs(config, { hosts: join(dir, "hosts"), share: join(dir, "san") }));
 
     expect(await waiting).toEqual(["mom-a"]);
     expect(bot.dispatcher.getRunner("mom-a")).toMatchObject({ online: true, polling: true });
@@ -289,17 +287,7 @@ describe("the runner's own share roots", () => {
     const config = join(dir, "runner.json");
     await registered(config);
     const waiting = next(bot.dispatcher, "waiting");
-    const agent = momlink(
-      "runner",
-      "start",
-      "--config",
-      config,
-      "--allow-em-home",
-      hosts.hosts,
-      "--allow-share",
-      hosts.share,
-      "--unknown-service-is-stopped",
-    );
+    const agent = momlink(...runnerStartArgs(config, hosts));
     await waiting;
     const before = await treeDigest(hosts.root);
     const elsewhere = join(hosts.root, "elsewhere");

@@ -5,125 +5,27 @@
 import { lstat, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type FakeSlack,
-  interactiveBody,
-  postSigned,
-  slashCommandBody,
-  startFakeSlack,
-  TEST_BOT_TOKEN,
-  TEST_SIGNING_SECRET,
-} from "../harness/index.ts";
-import { createSandbox, PRIMARY, type Sandbox, SECONDARY, treeDigest } from "../runner/fixtures.ts";
-import { freePort, type RunningMomlink, runMomlink, spawnMomlink } from "../support/cli.ts";
+import { PRIMARY, SECONDARY, treeDigest } from "../runner/fixtures.ts";
+import { ALICE, BOB, type Deployment, deploy, sandboxPlan } from "./support.ts";
 
-const ALICE = "UALICE0001";
-const BOB = "UBOB00001";
-
-let fake: FakeSlack;
-let hosts: Sandbox;
-let db: string;
-let slackUrl: string;
-const processes: RunningMomlink[] = [];
+let bot: Deployment;
 const before: Record<string, string> = {};
 
-/** Starts a long-running momlink process, kept for afterAll to stop. */
-async function startProcess(args: string[], env: Record<string, string>, until: string[]): Promise<void> {
-  processes.push(await spawnMomlink(args, { cwd: hosts.root, env, until }));
-}
-
-const botEnv = () => ({ MOMLINK_DB: db });
-
-async function cli(...args: string[]) {
-  const run = await runMomlink(args, { cwd: hosts.root, env: botEnv() });
-  if (run.exitCode !== 0) throw new Error(`momlink ${args.join(" ")} failed:\n${String(run.stderr)}`);
-  return String(run.stdout);
-}
-
-async function command(user: string, text: string): Promise<void> {
-  const body = slashCommandBody(fake.api.slashCommand({ text, userId: user }));
-  const response = await postSigned(slackUrl, body, { secret: TEST_SIGNING_SECRET });
-  expect(response.status).toBe(200);
-}
-
-const recordState = async () =>
-  (JSON.parse(await cli("records", "show", "CHG-1", "--json")) as { state: string }).state;
-
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  hosts = await createSandbox();
-  db = join(hosts.root, "var", "momlink.db");
-  before.primary = await treeDigest(hosts.primaryEmHome);
-  before.secondary = await treeDigest(hosts.secondaryEmHome);
-  const [slackPort, runnerPort] = [await freePort(), await freePort()];
-  slackUrl = `http://127.0.0.1:${slackPort}/slack/events`;
-
-  await startProcess(
-    ["serve"],
-    {
-      ...botEnv(),
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: fake.url,
-      PORT: String(slackPort),
-      MOMLINK_RUNNER_PORT: String(runnerPort),
-      MOMLINK_RUNNER_HOST: "127.0.0.1",
-      MOMLINK_APPROVERS: BOB,
-    },
-    ["momlink is running"],
-  );
-  const configs: string[] = [];
-  for (const host of [PRIMARY, SECONDARY]) {
-    const added = JSON.parse(
-      await cli("runners", "add", host, "--host", host, "--platform", "linux", "--json"),
-    ) as {
-      token: string;
-    };
-    const config = join(hosts.root, `${host}.runner.json`);
-    await cli(
-      "runner",
-      "register",
-      "--server",
-      `http://127.0.0.1:${runnerPort}`,
-      "--token",
-      added.token,
-      "--config",
-      config,
-    );
-    configs.push(config);
-  }
-  // A registered runner counts as online: a pre-flight job queued before its first long-poll
-  // is handed over by that poll, so "runner started" is enough to go on.
-  for (const config of configs) {
-    await startProcess(
-      [
-        "runner",
-        "start",
-        "--config",
-        config,
-        "--allow-em-home",
-        hosts.hosts,
-        "--allow-share",
-        hosts.share,
-        "--platform",
-        "linux",
-        "--unknown-service-is-stopped",
-      ],
-      {},
-      ["runner started"],
-    );
-  }
+  bot = await deploy();
+  before.primary = await treeDigest(bot.hosts.primaryEmHome);
+  before.secondary = await treeDigest(bot.hosts.secondaryEmHome);
+  await bot.startRunner(PRIMARY);
+  await bot.startRunner(SECONDARY);
 }, 60_000);
 
 afterAll(async () => {
-  for (const running of processes.splice(0).reverse()) await running.stop();
-  await fake.close();
-  await hosts.cleanup();
+  await bot.close();
 });
 
 describe("a real change with real runner processes", () => {
   it("lists both runners online after they registered through the CLI", async () => {
-    const runners = JSON.parse(await cli("runners", "list", "--json")) as {
+    const runners = JSON.parse(await bot.cli("runners", "list", "--json")) as {
       name: string;
       platform: string;
     }[];
@@ -134,16 +36,11 @@ describe("a real change with real runner processes", () => {
   });
 
   it("plans with pre-flight facts, runs after another user approves, and leaves real links", async () => {
-    const planText = [
-      "plan platform=linux",
-      `primary=${PRIMARY} secondary=${SECONDARY}`,
-      `em-home="${hosts.primaryEmHome}" secondary-em-home="${hosts.secondaryEmHome}"`,
-      `share=${hosts.share} dirs=config,data`,
-    ].join(" ");
+    const { fake, hosts } = bot;
     const posted = fake.api.waitFor("chat.postMessage", (c) => String(c.params.text).includes("CHG-1"), {
       timeoutMs: 30_000,
     });
-    await command(ALICE, planText);
+    await bot.command(ALICE, sandboxPlan(hosts, "config,data"));
     const message = await posted;
     const ts = String(message.response.ts);
     // The runners were asked: the message shows what each host really holds.
@@ -160,12 +57,10 @@ describe("a real change with real runner processes", () => {
         timeoutMs: 60_000,
       },
     );
-    const click = fake.api.blockActions({ messageTs: ts, actionId: "momlink_approve", userId: BOB });
-    const response = await postSigned(slackUrl, interactiveBody(click), { secret: TEST_SIGNING_SECRET });
-    expect(response.status).toBe(200);
+    await bot.click(ts, "momlink_approve", BOB);
     await done;
 
-    expect(await recordState()).toBe("succeeded");
+    expect(await bot.recordState()).toBe("succeeded");
     for (const [emHome, dir] of [
       [hosts.primaryEmHome, "config"],
       [hosts.primaryEmHome, "data"],
@@ -187,15 +82,15 @@ describe("a real change with real runner processes", () => {
   });
 
   it("rolls back on an approver's word and restores both hosts byte for byte", async () => {
-    const rolledBack = fake.api.waitFor(
+    const rolledBack = bot.fake.api.waitFor(
       "chat.update",
       (c) => JSON.stringify(c.params.blocks ?? "").includes("Rolled back"),
       { timeoutMs: 60_000 },
     );
-    await command(BOB, "rollback CHG-1");
+    await bot.command(BOB, "rollback CHG-1");
     await rolledBack;
-    expect(await recordState()).toBe("rolled_back");
-    expect(await treeDigest(hosts.primaryEmHome)).toBe(before.primary);
-    expect(await treeDigest(hosts.secondaryEmHome)).toBe(before.secondary);
+    expect(await bot.recordState()).toBe("rolled_back");
+    expect(await treeDigest(bot.hosts.primaryEmHome)).toBe(before.primary);
+    expect(await treeDigest(bot.hosts.secondaryEmHome)).toBe(before.secondary);
   });
 });

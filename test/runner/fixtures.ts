@@ -158,3 +158,21 @@ export function starterWithService(state: () => "inactive" | "active"): ProcessS
     return execaStarter(request);
   };
 }
+
+/**
+ * `momlink runner start` arguments for a runner limited to a sandbox's EM_HOMEs and share, on a
+ * machine without the EM's service (a service it cannot query counts as stopped).
+ */
+export function runnerStartArgs(config: string, roots: { hosts: string; share: string }): string[] {
+  return [
+    "runner",
+    "start",
+    "--config",
+    config,
+    "--allow-em-home",
+    roots.hosts,
+    "--allow-share",
+    roots.share,
+    "--unknown-service-is-stopped",
+  ];
+}

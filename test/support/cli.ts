@@ -43,12 +43,17 @@ export function freePort(): Promise<number> {
 }
 
 export interface RunningMomlink {
-  /** SIGTERM, then wait for the exit. */
-  stop(): Promise<void>;
+  pid: number;
+  /** Everything it printed so far, stdout and stderr interleaved as received. */
+  output(): string;
+  /** Resolves with the output once it shows `text` (rejects if the process exits first). */
+  waitFor(text: string): Promise<string>;
   /** Resolves when the process exits on its own (or is stopped), with everything it printed. */
   exited: Promise<{ exitCode: number | undefined; output: string }>;
-  /** What it printed so far (stdout and stderr, interleaved as received). */
-  output(): string;
+  /** Sends `signal` and resolves once the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, then wait for the exit. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -68,26 +73,44 @@ export async function spawnMomlink(
     buffer: false,
   });
   let seen = "";
-  const exited = child.then((result) => ({ exitCode: result.exitCode, output: seen }));
-  await new Promise<void>((resolve, reject) => {
-    const pending = new Set(options.until);
-    const check = (chunk: Buffer) => {
-      seen += chunk.toString("utf8");
-      for (const text of pending) if (seen.includes(text)) pending.delete(text);
-      if (pending.size === 0) resolve();
-    };
-    child.stdout?.on("data", check);
-    child.stderr?.on("data", check);
-    void exited.then((result) =>
-      reject(new Error(`momlink ${args[0]} exited (${result.exitCode}) early:\n${seen}`)),
-    );
+  let ended: { exitCode: number | undefined } | null = null;
+  const waiting = new Set<{ text: string; resolve: (output: string) => void; reject: (e: Error) => void }>();
+  const early = () => new Error(`momlink ${args[0]} exited (${String(ended?.exitCode)}) early:\n${seen}`);
+  const check = (chunk: Buffer) => {
+    seen += chunk.toString("utf8");
+    for (const waiter of [...waiting]) {
+      if (!seen.includes(waiter.text)) continue;
+      waiting.delete(waiter);
+      waiter.resolve(seen);
+    }
+  };
+  child.stdout?.on("data", check);
+  child.stderr?.on("data", check);
+  const exited = child.then((result) => {
+    ended = { exitCode: result.exitCode };
+    for (const waiter of [...waiting]) waiter.reject(early());
+    waiting.clear();
+    return { exitCode: result.exitCode, output: seen };
   });
+  const waitFor = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      if (seen.includes(text)) resolve(seen);
+      else if (ended !== null) reject(early());
+      else waiting.add({ text, resolve, reject });
+    });
+  for (const text of options.until) await waitFor(text);
   return {
+    pid: child.pid ?? 0,
+    output: () => seen,
+    waitFor,
+    exited,
+    kill: async (signal) => {
+      child.kill(signal);
+      await exited;
+    },
     stop: async () => {
       child.kill("SIGTERM");
-      await child.catch(() => undefined);
+      await exited;
     },
-    exited,
-    output: () => seen,
   };
 }

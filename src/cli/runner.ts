@@ -8,6 +8,7 @@ import { createLogger } from "../log.ts";
 import { RunnerError, register, runnerVersion, startRunner } from "../runner/client.ts";
 import { readRunnerConfig } from "../runner/credentials.ts";
 import { createExecutor } from "../runner/executor.ts";
+import { createStepJournal, journalPathFor } from "../runner/journal.ts";
 import { createPlatform } from "../runner/platform/index.ts";
 import type { CommandIo } from "./plan.ts";
 
@@ -135,9 +136,12 @@ export async function startRunnerCommand(
     );
     return EXIT_USAGE;
   }
+  // Beside the config file: written before each mutating step, read at start (a step cut short).
+  const journal = createStepJournal(journalPathFor(options.config));
   let executor: ReturnType<typeof createExecutor>;
   try {
     executor = createExecutor({
+      journal,
       platform: await createPlatform(config.platform),
       allowEmHome: options.allowEmHome,
       allowShare: options.allowShare,
@@ -176,6 +180,7 @@ export async function startRunnerCommand(
     const stop = await startRunner({
       configPath: options.config,
       executor,
+      journal,
       signal: controller.signal,
       logger,
     });

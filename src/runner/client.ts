@@ -29,6 +29,8 @@ import {
   writeRunnerConfig,
 } from "./credentials.ts";
 import { JobRefusedError } from "./executor.ts";
+import type { StepJournal } from "./journal.ts";
+import { recoverInterruptedStep } from "./recovery.ts";
 
 /**
  * The worker side (runner/executor.ts), injected so the listener knows nothing about hosts. Either
@@ -248,6 +250,11 @@ export interface StartRunnerOptions {
   heartbeatMs?: number;
   /** Attempts to deliver one event or result before giving up (the lease then decides). Default 8. */
   deliveryAttempts?: number;
+  /**
+   * The executor's step journal: a step it shows running was cut short by this runner's last stop,
+   * and is reported lost at start, before any work is taken (never run again).
+   */
+  journal?: StepJournal;
 }
 
 export type RunnerStop =
@@ -288,6 +295,15 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
 
   /** POSTs with retries on network errors and 5xx; true when the bot acknowledged. */
   async function deliver(path: string, body: unknown, what: string): Promise<boolean> {
+    const reply = await deliverReply(path, body, what);
+    if (reply === null) return false;
+    if (reply.status >= 200 && reply.status < 300) return true;
+    logger.warn({ status: reply.status, reason: errorText(reply) }, `the bot did not take the ${what}`);
+    return false;
+  }
+
+  /** POSTs with retries on network errors and 5xx; the bot's final answer, or null (gave up, or 401). */
+  async function deliverReply(path: string, body: unknown, what: string): Promise<HttpReply | null> {
     for (let attempt = 1; attempt <= deliveryAttempts; attempt++) {
       try {
         const reply = await transport.send("POST", path, {
@@ -295,15 +311,11 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
           credential: config.credential,
           timeoutMs: 30_000,
         });
-        if (reply.status >= 200 && reply.status < 300) return true;
         if (reply.status === 401) {
           stop ??= unauthorized(reply);
-          return false;
+          return null;
         }
-        if (!retryable(reply.status)) {
-          logger.warn({ status: reply.status, reason: errorText(reply) }, `the bot did not take the ${what}`);
-          return false;
-        }
+        if (!retryable(reply.status)) return reply;
         logger.warn({ status: reply.status, attempt }, `the bot failed to take the ${what}; retrying`);
       } catch (err) {
         logger.warn({ err: (err as Error).message, attempt }, `could not send the ${what}; retrying`);
@@ -313,11 +325,13 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
     logger.error(
       `gave up sending the ${what}; the bot will report the job lost and its next pre-flight decides`,
     );
-    return false;
+    return null;
   }
 
+  const resultPath = (jobId: string) => `v1/jobs/${encodeURIComponent(jobId)}/result`;
+
   async function report(jobId: string, result: JobResult): Promise<void> {
-    await deliver(`v1/jobs/${encodeURIComponent(jobId)}/result`, result, "job result");
+    await deliver(resultPath(jobId), result, "job result");
   }
 
   /** Sends events one at a time, in the order the executor produced them. */
@@ -443,6 +457,17 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
   let failures = 0;
   const aborted = () => signal?.aborted === true;
   try {
+    if (options.journal !== undefined) {
+      await recoverInterruptedStep({
+        journal: options.journal,
+        logger,
+        sendResult: async (jobId, result) => {
+          const reply = await deliverReply(resultPath(jobId), result, "lost step's result");
+          return reply === null ? null : { status: reply.status, error: errorText(reply) };
+        },
+        refuseRepeat: (jobId, untilMs) => accepted.set(jobId, untilMs),
+      });
+    }
     while (stop === null && !aborted()) {
       let reply: HttpReply;
       try {

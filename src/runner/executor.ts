@@ -5,6 +5,7 @@
 import type { DirFacts, HostFacts } from "../domain/facts.ts";
 import type { Job, StepEvent } from "../domain/job.ts";
 import type { Plan, Step, StepKind } from "../domain/plan.ts";
+import { isMutating, type StepJournal } from "./journal.ts";
 import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/index.ts";
 import { createEmHomePolicy, createSharePolicy } from "./policy.ts";
 import { type Rederived, rederive } from "./rederive.ts";
@@ -13,7 +14,7 @@ import { checkPrivilege } from "./steps/check-privilege.ts";
 import { checkServiceStopped } from "./steps/check-service-stopped.ts";
 import { checkSymlinkEvaluation } from "./steps/check-symlink-evaluation.ts";
 import { checkTarget } from "./steps/check-target.ts";
-import type { StepContext, StepOutcome } from "./steps/context.ts";
+import { pathsOf, type StepContext, type StepOutcome } from "./steps/context.ts";
 import { inspectLinkPath } from "./steps/inspect-link-path.ts";
 import { mklink } from "./steps/mklink.ts";
 import { moveAside } from "./steps/move-aside.ts";
@@ -42,6 +43,11 @@ export interface ExecutorOptions {
   unknownServiceIsStopped?: boolean;
   /** Dir names this runner accepts (default: the domain's allow-list). */
   allowedDirs?: readonly string[];
+  /**
+   * Where each mutating step is recorded before it starts and forgotten once it ended, so that a
+   * runner killed mid-step reports it at its next start (the CLI and the sandbox always give one).
+   */
+  journal?: StepJournal;
   /** Per step kind time limits (defaults: seed-share 4 h, others 2 min). */
   stepTimeoutMs?: Partial<Record<StepKind, number>>;
   now?: () => Date;
@@ -170,7 +176,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
             continue;
           }
           emit({ ...base, status: "started", output: "" });
-          const outcome = await runStep(ctx, step, { writeProbe: true });
+          const unjournaled = beginStep(options.journal, derived, ctx, index, step, now());
+          const outcome =
+            unjournaled ??
+            (await runStep(ctx, step, { writeProbe: true }).finally(() => endStep(options.journal)));
           emit({ ...base, status: outcome.status, output: clip(outcome.output, EVENT_OUTPUT_LIMIT) });
           if (outcome.status === "failed") {
             return {
@@ -186,6 +195,54 @@ export function createExecutor(options: ExecutorOptions): Executor {
       }
     },
   };
+}
+
+/**
+ * Journals a mutating step before it starts. A step the journal cannot record does not start:
+ * a runner killed during it could not tell afterwards what it had left half-done.
+ */
+function beginStep(
+  journal: StepJournal | undefined,
+  { job, hostPlan }: Rederived,
+  ctx: StepContext,
+  index: number,
+  step: Step,
+  at: Date,
+): StepOutcome | null {
+  if (journal === undefined || !isMutating(step.kind)) return null;
+  const { local, target, aside } = pathsOf(ctx, step.dir);
+  try {
+    journal.begin({
+      job: {
+        id: job.id,
+        changeId: job.changeId,
+        kind: job.kind === "rollback" ? "rollback" : "execute",
+        role: job.role,
+        host: hostPlan.host,
+        expiresAt: job.expiresAt,
+      },
+      index,
+      step: { kind: step.kind, dir: step.dir, line: step.line },
+      paths: { local, target, aside },
+      startedAt: at.toISOString(),
+      pid: process.pid,
+    });
+    return null;
+  } catch (error) {
+    return {
+      status: "failed",
+      output: `not started: the runner cannot write its step journal ${journal.path}: ${errorText(error)}`,
+    };
+  }
+}
+
+/** Best effort: a journal left behind only makes the next start report this ended step as cut short. */
+function endStep(journal: StepJournal | undefined): void {
+  try {
+    journal?.end();
+  } catch {
+    // Errs on the safe side, see above.
+  }
 }
 
 /** One step by kind; a new kind fails to compile here until it is handled. */

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import { register, startRunner } from "../runner/client.ts";
 import { readRunnerConfig, writeRunnerConfig } from "../runner/credentials.ts";
 import { createExecutor } from "../runner/executor.ts";
+import { createStepJournal, journalPathFor } from "../runner/journal.ts";
 import { createLinuxPlatform } from "../runner/platform/linux.ts";
 import { runnersDir, type Sandbox, type SandboxHost } from "./layout.ts";
 
@@ -103,7 +104,9 @@ async function runLoop(input: {
   signal: AbortSignal;
 }): Promise<void> {
   const { host, configPath, sandbox, logger, signal } = input;
+  const journal = createStepJournal(journalPathFor(configPath));
   const executor = createExecutor({
+    journal,
     platform: createLinuxPlatform(),
     // Only the sandbox: whatever a plan typed in the console says, these runners touch nothing else.
     allowEmHome: [sandbox.root],
@@ -114,7 +117,7 @@ async function runLoop(input: {
     unknownServiceIsStopped: true,
   });
   try {
-    const stop = await startRunner({ configPath, executor, signal, logger });
+    const stop = await startRunner({ configPath, executor, journal, signal, logger });
     if (stop.reason !== "stopped") {
       logger.error(
         { runner: host.runner, reason: stop.reason },

@@ -15,7 +15,8 @@ import {
 } from "../../src/runner/client.ts";
 import { readRunnerConfig } from "../../src/runner/credentials.ts";
 import { JobRefusedError } from "../../src/runner/executor.ts";
-import { type Bot, captureLogger, jobInput, next, startBot, T0, tempDir } from "../dispatch/support.ts";
+import { createStepJournal, journalPathFor } from "../../src/runner/journal.ts";
+import { type Bot, captureLogger, get, jobInput, next, startBot, T0, tempDir } from "../dispatch/support.ts";
 
 const FACTS: HostFacts = {
   host: "mom-a",
@@ -212,6 +213,107 @@ describe("running jobs", () => {
     const result = next(bot.dispatcher, "result");
     bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     expect((await result)[1]).toEqual({ ok: false, error: "the runner failed: sc query failed" });
+    await runner.stop();
+  });
+});
+
+describe("a step cut short by the runner's last stop", () => {
+  /** The job the killed runner process had taken: leased to mom-a, its first step journaled. */
+  async function interruptedJob(journalled = true) {
+    await registerMomA();
+    const job = bot.dispatcher.enqueue(jobInput());
+    const config = readRunnerConfig(configPath);
+    if (!config.ok) throw new Error(config.error);
+    const taken = await get(bot.url, "/v1/jobs/next?wait=0", config.config.credential);
+    expect(taken.status).toBe(200);
+    const journal = createStepJournal(journalPathFor(configPath));
+    if (journalled) {
+      journal.begin({
+        job: {
+          id: job.id,
+          changeId: job.changeId,
+          kind: "execute",
+          role: "primary",
+          host: "mom-a",
+          expiresAt: job.expiresAt,
+        },
+        index: 0,
+        step: {
+          kind: "seed-share",
+          dir: "config",
+          line: 'robocopy "D:\\EM\\config" "\\\\san\\share\\config" /E',
+        },
+        paths: {
+          local: "D:\\EM\\config",
+          target: "\\\\san\\share\\config",
+          aside: "D:\\EM\\config.pre-CHG-12",
+        },
+        startedAt: T0.toISOString(),
+        pid: 4242,
+      });
+    }
+    return { job, journal };
+  }
+
+  it("reports it as the job's failure at that step before taking work, and never runs the job again", async () => {
+    const { job, journal } = await interruptedJob();
+    const { executor, calls } = fakeExecutor();
+    const { logger, lines } = captureLogger();
+    const order: string[] = [];
+    bot.dispatcher.on("result", () => order.push("result"));
+    bot.dispatcher.on("waiting", () => order.push("waiting"));
+    const result = next(bot.dispatcher, "result");
+    const waiting = next(bot.dispatcher, "waiting");
+    const runner = run(executor, { journal, logger });
+
+    const [done, outcome] = await result;
+    expect(done.id).toBe(job.id);
+    expect(outcome).toMatchObject({ ok: false, failedIndex: 0 });
+    expect(outcome.error).toMatch(
+      /^lost: CHG-12: this runner stopped \(killed, crashed or lost power\) during step 1 \(seed-share config\)/,
+    );
+    expect(outcome.error).toContain(
+      "Check by hand on mom-a: the copy into \\\\san\\share\\config may be partial",
+    );
+    await waiting;
+    expect(order.slice(0, 2)).toEqual(["result", "waiting"]); // reported before it takes any work
+    expect(journal.pending()).toEqual({ kind: "none" });
+    expect(lines()).toContain(
+      "reported the cut-short step to the bot: the change shows it failed at that step",
+    );
+    expect(calls).toEqual([]);
+    await runner.stop();
+  });
+
+  it("logs the bot's refusal when the job was already declared lost, and forgets the step", async () => {
+    const { job, journal } = await interruptedJob();
+    bot.time.advance(61_000);
+    bot.dispatcher.tick();
+    expect(bot.dispatcher.job(job.id)?.state).toBe("lost");
+    const { logger, lines } = captureLogger();
+    const waiting = next(bot.dispatcher, "waiting");
+    const runner = run(fakeExecutor().executor, { journal, logger });
+    await waiting;
+    expect(lines().some((l) => l.startsWith(`the bot had already closed job ${job.id} (HTTP 409:`))).toBe(
+      true,
+    );
+    expect(journal.pending()).toEqual({ kind: "none" });
+    await runner.stop();
+  });
+
+  it("keeps an unreadable journal aside for the operator and says what to check", async () => {
+    await registerMomA();
+    const journal = createStepJournal(journalPathFor(configPath));
+    writeFileSync(journal.path, "{ not json");
+    const { logger, lines } = captureLogger();
+    const waiting = next(bot.dispatcher, "waiting");
+    const runner = run(fakeExecutor().executor, { journal, logger });
+    await waiting;
+    expect(
+      lines().some((l) => l.startsWith("the step journal cannot be read: a step may have been cut short")),
+    ).toBe(true);
+    expect(readFileSync(`${journal.path}.unreadable`, "utf8")).toBe("{ not json");
+    expect(journal.pending()).toEqual({ kind: "none" });
     await runner.stop();
   });
 });

@@ -11,6 +11,7 @@ import {
   type ExecutorOptions,
   JobRefusedError,
 } from "../../src/runner/executor.ts";
+import { createStepJournal } from "../../src/runner/journal.ts";
 import { createLinuxPlatform } from "../../src/runner/platform/linux.ts";
 import type { ProcessStarter } from "../../src/runner/platform/process.ts";
 import {
@@ -405,6 +406,43 @@ describe("verify jobs on Linux", () => {
       "3 verify-link config failed",
       "7 verify-link data succeeded",
     ]);
+  });
+});
+
+describe("the step journal", () => {
+  it("records each mutating step before its program starts, and forgets it once the step ended", async () => {
+    const plan = await approvedPlan(["config"]);
+    const journal = createStepJournal(join(sandbox.root, "runner.journal.json"));
+    const seen: string[] = [];
+    const real = starterWithService(() => service);
+    const start: ProcessStarter = async (request) => {
+      const pending = journal.pending();
+      if (request.file !== "systemctl") {
+        seen.push(
+          `${request.file}: ${pending.kind === "interrupted" ? `${pending.entry.index} ${pending.entry.step.kind}` : pending.kind}`,
+        );
+      }
+      return real(request);
+    };
+    const result = await executorFor(PRIMARY, { start, journal }).run(
+      jobFor(plan, "execute", "primary"),
+      () => {},
+    );
+    expect(result.ok).toBe(true);
+    expect(seen).toEqual(["cp: 0 seed-share", "mv: 1 move-aside", "ln: 2 mklink"]);
+    expect(journal.pending()).toEqual({ kind: "none" });
+  });
+
+  it("does not start a step it cannot journal, and says why", async () => {
+    const plan = await approvedPlan(["config"]);
+    const before = await treeDigest(sandbox.root);
+    const journal = createStepJournal(join(sandbox.root, "no-such-dir", "runner.journal.json"));
+    const { events, sink } = collect();
+    const result = await executorFor(PRIMARY, { journal }).run(jobFor(plan, "execute", "primary"), sink);
+    expect(result).toMatchObject({ ok: false, failedIndex: 0 });
+    const failed = events.find((e) => e.status === "failed");
+    expect(failed?.output).toMatch(/^not started: the runner cannot write its step journal .*no-such-dir/);
+    expect(await treeDigest(sandbox.root)).toBe(before);
   });
 });
 

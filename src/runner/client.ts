@@ -3,15 +3,10 @@
 // events and the result. It never runs a job twice and never retries a mutating step: on any doubt
 // it reports and lets the bot's next pre-flight decide.
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { hostname as osHostname } from "node:os";
-import { setTimeout as delay } from "node:timers/promises";
 import pkg from "../../package.json" with { type: "json" };
 import { keyIdOf, verifySignedJob } from "../dispatch/signing.ts";
 import {
-  errorBodySchema,
   type JobResult,
   jobIdSchema,
   LEASE_HEADER,
@@ -22,6 +17,7 @@ import type { HostFacts } from "../domain/facts.ts";
 import type { Job, StepEvent } from "../domain/job.ts";
 import type { Platform } from "../domain/pair.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { type BackoffOptions, backoffDelay, realSleep } from "./backoff.ts";
 import {
   RUNNER_CONFIG_FORMAT,
   type RunnerConfig,
@@ -31,6 +27,7 @@ import {
 import { JobRefusedError } from "./executor.ts";
 import type { StepJournal } from "./journal.ts";
 import { recoverInterruptedStep } from "./recovery.ts";
+import { createTransport, errorText, type HttpReply, retryable } from "./transport.ts";
 
 /**
  * The worker side (runner/executor.ts), injected so the listener knows nothing about hosts. Either
@@ -50,114 +47,6 @@ export class RunnerError extends Error {
     this.name = "RunnerError";
   }
 }
-
-export interface BackoffOptions {
-  /** First delay. Default 500 ms. */
-  initialMs?: number;
-  /** Ceiling. Default 30 s. */
-  maxMs?: number;
-  /** [0, 1). Default Math.random. */
-  random?: () => number;
-  /** Default: a real timer, cut short by the abort signal. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
-
-/**
- * Delay before retry number `attempt` (1, 2, ...): exponential, capped, with "equal jitter" — half
- * fixed, half random — so a fleet that lost the bot at once does not come back in lock-step, yet
- * no runner retries sooner than half the nominal delay.
- */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
-  const initial = options.initialMs ?? 500;
-  const max = options.maxMs ?? 30_000;
-  const random = options.random ?? Math.random;
-  const nominal = Math.min(max, initial * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
-  return Math.round(nominal / 2 + (nominal / 2) * random());
-}
-
-const realSleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
-  try {
-    await delay(ms, undefined, signal === undefined ? undefined : { signal });
-  } catch {
-    // Aborted: the loop checks the signal itself.
-  }
-};
-
-// --- HTTP -------------------------------------------------------------------------------------
-
-interface HttpReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  json: unknown;
-}
-
-interface Transport {
-  send(
-    method: "GET" | "POST",
-    path: string,
-    options?: { body?: unknown; credential?: string; timeoutMs?: number; signal?: AbortSignal },
-  ): Promise<HttpReply>;
-  close(): void;
-}
-
-function createTransport(server: string, caFile?: string): Transport {
-  // A base with a trailing slash keeps a reverse proxy's path prefix (https://bot/momlink/).
-  const base = new URL(server.endsWith("/") ? server : `${server}/`);
-  const tls = base.protocol === "https:";
-  const ca = caFile === undefined ? undefined : readFileSync(caFile);
-  const agent = tls
-    ? new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(ca === undefined ? {} : { ca }) })
-    : new HttpAgent({ keepAlive: true, maxSockets: 4 });
-  return {
-    send(method, path, options = {}) {
-      const url = new URL(path, base);
-      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-      const headers: Record<string, string> = { accept: "application/json" };
-      if (body !== undefined) {
-        headers["content-type"] = "application/json";
-        headers["content-length"] = String(Buffer.byteLength(body));
-      }
-      if (options.credential !== undefined) headers.authorization = `Bearer ${options.credential}`;
-      const make = tls ? httpsRequest : httpRequest;
-      return new Promise<HttpReply>((resolve, reject) => {
-        const req = make(
-          url,
-          { method, headers, agent, ...(options.signal ? { signal: options.signal } : {}) },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("error", reject);
-            res.on("end", () => {
-              const text = Buffer.concat(chunks).toString("utf8");
-              let json: unknown = null;
-              if (text !== "") {
-                try {
-                  json = JSON.parse(text);
-                } catch {
-                  json = { error: text.slice(0, 200) };
-                }
-              }
-              resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-            });
-          },
-        );
-        req.setTimeout(options.timeoutMs ?? 30_000, () =>
-          req.destroy(new Error("the bot did not answer in time")),
-        );
-        req.on("error", reject);
-        req.end(body);
-      });
-    },
-    close: () => agent.destroy(),
-  };
-}
-
-function errorText(reply: HttpReply): string {
-  const parsed = errorBodySchema.safeParse(reply.json);
-  return parsed.success ? parsed.data.error : `HTTP ${reply.status}`;
-}
-
-const retryable = (status: number) => status >= 500 || status === 429 || status === 408;
 
 // --- registration -----------------------------------------------------------------------------
 

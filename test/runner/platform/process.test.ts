@@ -55,7 +55,7 @@ describe("bounded output capture", () => {
   });
 });
 
-describe.skipIf(process.platform === "win32")("a step's processes on Linux", () => {
+describe.skipIf(process.platform !== "linux")("a step's processes on Linux", () => {
   let dir: string;
   let pidFile: string;
   beforeEach(async () => {

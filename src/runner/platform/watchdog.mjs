@@ -12,7 +12,10 @@
 // process; it leads its own process group, so that everything it starts goes with it; how it
 // ended is one JSON line on fd 3: {"exit":{"code":n|null,"signal":s|null}} or {"startError":"..."}.
 // SIGINT, SIGTERM and SIGHUP are the runner's to act on (a running step finishes before the runner
-// stops), so they are ignored here.
+// stops), so they are ignored here. When the program ends, what is left of its group is killed too:
+// a program that must outlive its step (a daemon it starts) must give it a session of its own
+// (setsid, execa's detached), as the stand-in EM's emctl does; `systemctl start` hands the service
+// to systemd, which is nobody's child here.
 // Plain JavaScript with Node's own modules only: it starts once per step and must start fast
 // (TypeScript stripping doubles a Node start), on every Node the runner supports, without flags.
 import { spawn } from "node:child_process";

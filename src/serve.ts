@@ -136,11 +136,11 @@ async function openRunners(
 
 async function startBot(
   config: Config,
+  policy: ApprovalPolicy,
   store: ChangeStore,
   logger: Logger,
   options: ServeOptions,
 ): Promise<Running> {
-  const policy = policyFrom(config);
   const base = { store, policy, allowedDirs: config.allowedDirs, now: () => new Date(), logger };
   if (config.mode === "console") return runConsoleMode(config, store, logger, options, base);
 
@@ -328,6 +328,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       ? { level: config.logLevel === "info" ? "warn" : config.logLevel, destination: process.stderr }
       : { level: config.logLevel },
   );
+  // Before the store: a refused policy leaves nothing behind, not even a new database file.
+  const policy = policyFrom(config);
   const store = openSqliteStore(config.db);
   let running: Running | undefined;
   let stopping = false;
@@ -352,7 +354,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       void Promise.race([running?.idle(), delay(GONE_GRACE_MS)]).then(() => stop(EXIT_DATABASE_GONE));
     });
   }
-  running = await startBot(config, store, logger, options);
+  running = await startBot(config, policy, store, logger, options);
   if (config.mode === "console") {
     store.close();
     return;

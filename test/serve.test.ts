@@ -40,7 +40,8 @@ afterEach(async () => {
 async function startBot(env: Record<string, string>): Promise<void> {
   bot = await spawnMomlink(["serve"], {
     cwd: dir,
-    env: { MOMLINK_DB: join(dir, "momlink.db"), LOG_LEVEL: "info", ...env },
+    // Outside the console approvers are required (a real workspace must never start open).
+    env: { MOMLINK_DB: join(dir, "momlink.db"), LOG_LEVEL: "info", MOMLINK_APPROVERS: APPROVER, ...env },
     until: ["momlink is running"],
   });
 }
@@ -226,11 +227,48 @@ describe("momlink serve", () => {
         SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
         SLACK_APP_TOKEN: TEST_APP_TOKEN,
         SLACK_API_URL: fake.url,
+        MOMLINK_APPROVERS: APPROVER,
       },
     });
     expect(run.exitCode).toBe(2);
     expect(String(run.stderr)).toContain(`MOMLINK_DB=${path}: ${reason}`);
     expect(String(run.stderr)).not.toMatch(/^\s+at /m);
+  });
+
+  it.each([
+    ["HTTP mode", { SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, PORT: "3999" }],
+    ["Socket Mode", { SLACK_APP_TOKEN: TEST_APP_TOKEN }],
+  ])("refuses to start in %s without MOMLINK_APPROVERS, naming it with an example", async (_mode, env) => {
+    const run = await runMomlink(["serve"], {
+      cwd: dir,
+      env: { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_API_URL: fake.url, ...env },
+    });
+    expect(run.exitCode).toBe(2);
+    const stderr = String(run.stderr);
+    expect(stderr).toContain("MOMLINK_APPROVERS");
+    expect(stderr).toMatch(/e\.g\. MOMLINK_APPROVERS=\S+/);
+    expect(stderr).not.toMatch(/^\s+at /m); // a refusal, not a stack trace
+    // It stopped before talking to Slack: nobody could approve anything.
+    expect(fake.api.calls).toEqual([]);
+  });
+
+  it("refuses more required approvals than named approvers, naming both variables", async () => {
+    const run = await runMomlink(["serve"], {
+      cwd: dir,
+      env: {
+        SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+        SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SLACK_API_URL: fake.url,
+        MOMLINK_APPROVERS: "U0BOB0001,U0CAROL01",
+        MOMLINK_REQUIRED_APPROVALS: "5",
+      },
+    });
+    expect(run.exitCode).toBe(2);
+    const stderr = String(run.stderr);
+    expect(stderr).toContain("MOMLINK_REQUIRED_APPROVALS");
+    expect(stderr).toContain("MOMLINK_APPROVERS");
+    expect(stderr).toContain("names only 2");
+    expect(fake.api.calls).toEqual([]);
   });
 
   it("stops with status 2 and names the variable when the environment is wrong", async () => {

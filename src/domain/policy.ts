@@ -1,7 +1,8 @@
 // Who may approve a change, how many must, and for how long a plan stays approvable.
 // Pure: the config layer reads MOMLINK_APPROVERS & co. and names the variable in its errors.
 //
-// An empty approver list is the "open" policy a first-time console user starts with. It is not
+// An empty approver list is the "open" policy of the local console (startup.ts refuses it in Socket
+// and HTTP mode, where a real workspace is on the other side). It is not
 // "no approval needed": anyone in the workspace EXCEPT the requester may approve, and four-eyes is
 // enforced even when configured off, because an open list without four-eyes would let anyone run
 // a change on their own say-so. describePolicy says so loudly. To approve your own plans (a solo
@@ -140,23 +141,39 @@ export function describePolicy(policy: ApprovalPolicy, expiresAt: string | Date)
   return `${who}; ${eyes}; ${expiry}`;
 }
 
+/** What each policy setting is called where it is configured (the config layer passes its variables). */
+export interface PolicySettingNames {
+  approvers: string;
+  requiredApprovals: string;
+  ttlMinutes: string;
+}
+
+const PLAIN_NAMES: PolicySettingNames = {
+  approvers: "the approver list",
+  requiredApprovals: "required approvals",
+  ttlMinutes: "the plan TTL",
+};
+
 /**
- * Settings that make approval impossible or meaningless, in an operator's words. The config layer
- * prefixes each with the variable it came from.
+ * Settings that make approval impossible or meaningless, in an operator's words. Each problem names
+ * every setting it involves by `names` (the config layer passes its variable names), so the one to
+ * change is never a guess.
  */
-export function checkPolicy(policy: ApprovalPolicy): string[] {
+export function checkPolicy(policy: ApprovalPolicy, names: PolicySettingNames = PLAIN_NAMES): string[] {
   const errors: string[] = [];
   const n = policy.requiredApprovals;
   if (!Number.isInteger(n) || n < 1)
-    errors.push(`required approvals must be a whole number of at least 1, not ${n}`);
+    errors.push(`${names.requiredApprovals} must be a whole number of at least 1, not ${n}`);
   const ttl = policy.ttlMinutes;
   if (!Number.isInteger(ttl) || ttl < 1)
-    errors.push(`the plan TTL must be a whole number of minutes of at least 1, not ${ttl}`);
+    errors.push(`${names.ttlMinutes} must be a whole number of minutes of at least 1, not ${ttl}`);
   const { users, groups } = policy.approvers;
   // With groups we cannot count members here; with users only, the arithmetic is certain.
-  if (groups.length === 0 && users.length > 0 && Number.isInteger(n) && users.length < n) {
+  const m = users.length;
+  if (groups.length === 0 && m > 0 && Number.isInteger(n) && m < n) {
     errors.push(
-      `${n} approvals are required but only ${users.length} approver${users.length === 1 ? " is" : "s are"} named`,
+      `${names.requiredApprovals} asks for ${n} distinct approvals, but ${names.approvers} names only ${m} approver${m === 1 ? "" : "s"}: ` +
+        `name at least ${n} (or a user group), or ask for at most ${m}, e.g. ${names.requiredApprovals}=${m}`,
     );
   }
   return errors;

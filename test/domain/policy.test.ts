@@ -116,8 +116,18 @@ describe("checkPolicy", () => {
   });
   it("refuses more required approvals than named approvers", () => {
     expect(checkPolicy(policy("U1A", { requiredApprovals: 2 }))).toEqual([
-      "2 approvals are required but only 1 approver is named",
+      "required approvals asks for 2 distinct approvals, but the approver list names only 1 approver: name at least 2 (or a user group), or ask for at most 1, e.g. required approvals=1",
     ]);
+  });
+  it("names each setting a problem involves as the caller calls them", () => {
+    const names = { approvers: "APPROVERS", requiredApprovals: "REQUIRED", ttlMinutes: "TTL" };
+    expect(checkPolicy(policy("U1A,U2B", { requiredApprovals: 5, ttlMinutes: 0 }), names)).toEqual([
+      "TTL must be a whole number of minutes of at least 1, not 0",
+      "REQUIRED asks for 5 distinct approvals, but APPROVERS names only 2 approvers: name at least 5 (or a user group), or ask for at most 2, e.g. REQUIRED=2",
+    ]);
+  });
+  it("cannot count a group's members, so approvers that include a group pass", () => {
+    expect(checkPolicy(policy("U1A,@ops-leads", { requiredApprovals: 3 }))).toEqual([]);
   });
   it("refuses zero approvals and a non-positive TTL", () => {
     expect(checkPolicy(policy("U1A", { requiredApprovals: 0, ttlMinutes: 0 }))).toEqual([

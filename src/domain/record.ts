@@ -26,6 +26,7 @@
 import { sameMachine } from "./host.ts";
 import type { Plan } from "./plan.ts";
 import { type ApprovalPolicy, describeApprovers, formatUtc, isApprover, requiresFourEyes } from "./policy.ts";
+import { checkReason } from "./reason.ts";
 
 export const STATES = [
   "planned",
@@ -368,7 +369,9 @@ function reject(
 ): TransitionResult {
   if (record.state !== "awaiting_approval") return wrongState(record, event, ctx);
   if (!isApprover(ctx.policy, event.actor, event.actorGroups)) return notApprover(ctx.policy);
-  const reason = event.reason.trim();
+  const checked = checkReason(event.reason);
+  if (!checked.ok) return deny("invalid-event", checked.problem);
+  const { reason } = checked;
   const rejection = { actor: event.actor, at: ctx.now.toISOString(), reason };
   return accept(record, event, ctx, "rejected", { rejection }, { reason });
 }

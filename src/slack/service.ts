@@ -407,7 +407,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
       await rerender(record);
       await threadReply(
         record,
-        `rejected by <@${actor}> at ${formatUtc(record.updatedAt, deps.now())}: “${escapeMrkdwn(reason.trim())}”`,
+        `rejected by <@${actor}> at ${formatUtc(record.updatedAt, deps.now())}: “${escapeMrkdwn(record.rejection?.reason ?? reason)}”`,
       );
       return { ok: true, record };
     },

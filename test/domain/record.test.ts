@@ -355,6 +355,18 @@ const CASES: Case[] = [
     expect: { denied: "not-approver" },
   },
   {
+    name: "a reject reason made of invisible characters is refused",
+    from: "awaiting_approval",
+    event: { type: "reject", actor: A1, actorGroups: [], reason: " \u200b " },
+    expect: { denied: "invalid-event" },
+  },
+  {
+    name: "a reject reason over 500 characters is refused",
+    from: "awaiting_approval",
+    event: { type: "reject", actor: A1, actorGroups: [], reason: "x".repeat(501) },
+    expect: { denied: "invalid-event" },
+  },
+  {
     name: "an approved change cannot be rejected (cancel it instead)",
     from: "approved",
     event: { type: "reject", actor: A1, actorGroups: [], reason: "x" },

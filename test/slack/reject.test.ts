@@ -62,9 +62,47 @@ describe("Reject by an approver", () => {
 
     expect(reply.body).toEqual({
       response_action: "errors",
-      errors: { reason: "Say why, for the record and the requester." },
+      errors: {
+        reason:
+          "The reason is blank: say why, in words, for the record and the requester (spaces and invisible characters such as U+200B do not count).",
+      },
     });
     expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+  });
+});
+
+describe("a reject reason that is not real text", () => {
+  it.each([
+    ["a lone zero-width space", "\u200b", "blank"],
+    ["spaces, a soft hyphen and a word joiner", " \u00ad \u2060 \ufeff ", "blank"],
+    [
+      "a forged 200 kB reason (the modal's own limit is only in the client)",
+      "x".repeat(200_000),
+      "at most 500 characters (this one has 200000)",
+    ],
+  ])(
+    "is refused on the reason field when it is %s; nothing is recorded or posted",
+    async (_what, value, says) => {
+      const { ts, viewId } = await clickReject(BOB);
+      const reply = await m.submit(viewId!, { reason: { value } }, BOB);
+
+      expect(reply.status).toBe(200);
+      const body = reply.body as { response_action: string; errors: { reason: string } };
+      expect(body.response_action).toBe("errors");
+      expect(body.errors.reason).toContain(says);
+      expect(body.errors.reason.length).toBeLessThan(300);
+      expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+      expect(threadReplies(m.fake, ts)).toEqual([]);
+    },
+  );
+
+  it("keeps 500 characters exactly, counted as characters, not UTF-16 units", async () => {
+    const { viewId } = await clickReject(BOB);
+    const reason = "🚫".repeat(500); // 1000 UTF-16 units
+    const reply = await m.submit(viewId!, { reason: { value: reason } }, BOB);
+
+    expect(reply).toEqual({ status: 200, body: undefined });
+    expect(m.store.get("CHG-1")?.rejection?.reason).toBe(reason);
   });
 });
 

@@ -1,5 +1,6 @@
 // The reason a change is rejected: asked in a modal, required, recorded with the rejection.
 import type { types } from "@slack/bolt";
+import { checkReason, MAX_REASON_CHARACTERS } from "../../domain/reason.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { clip } from "../blocks.ts";
 import type { MomlinkService } from "../service.ts";
@@ -35,7 +36,12 @@ export function rejectModalView(record: ChangeRecord): types.ModalView {
         type: "input",
         block_id: REASON_BLOCK,
         label: { type: "plain_text", text: "Why?" },
-        element: { type: "plain_text_input", action_id: REASON_INPUT, multiline: true, max_length: 500 },
+        element: {
+          type: "plain_text_input",
+          action_id: REASON_INPUT,
+          multiline: true,
+          max_length: MAX_REASON_CHARACTERS,
+        },
       },
     ],
   };
@@ -43,14 +49,12 @@ export function rejectModalView(record: ChangeRecord): types.ModalView {
 
 export function rejectModalSubmission(svc: MomlinkService) {
   return async ({ ack, body, view, client, logger }: ViewArgs): Promise<void> => {
-    const reason = view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value?.trim() ?? "";
-    if (reason === "") {
-      await ack({
-        response_action: "errors",
-        errors: { [REASON_BLOCK]: "Say why, for the record and the requester." },
-      });
+    const checked = checkReason(view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value ?? "");
+    if (!checked.ok) {
+      await ack({ response_action: "errors", errors: { [REASON_BLOCK]: checked.problem } });
       return;
     }
+    const { reason } = checked;
     await ack();
     const { changeId, channel } = JSON.parse(view.private_metadata) as RejectMetadata;
     const outcome = await svc.reject({ changeId, actor: body.user.id, reason });

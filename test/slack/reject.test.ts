@@ -76,9 +76,14 @@ describe("a reject reason that is not real text", () => {
     ["a lone zero-width space", "\u200b", "blank"],
     ["spaces, a soft hyphen and a word joiner", " \u00ad \u2060 \ufeff ", "blank"],
     [
-      "a forged 200 kB reason (the modal's own limit is only in the client)",
+      "2000 characters (the modal's own 500 is only enforced by the client)",
+      "x".repeat(2000),
+      "at most 500 characters (this one has 2000)",
+    ],
+    [
+      "a forged 200 kB reason, beyond what any Slack input holds",
       "x".repeat(200_000),
-      "at most 500 characters (this one has 200000)",
+      "momlink could not read this field",
     ],
   ])(
     "is refused on the reason field when it is %s; nothing is recorded or posted",

@@ -1,20 +1,20 @@
 // Approve: the button's value names the change; the actions block's id carries the plan hash the
 // message showed, so a click on a stale message cannot approve a plan that changed since.
-import { hashFromDecisionBlockId } from "../blocks.ts";
+
+import { readDecisionClick } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";
-import { type ButtonArgs, tellClicker } from "./index.ts";
+import { type ButtonArgs, refuseClick, tellClicker } from "./index.ts";
 
 export function approveAction(svc: MomlinkService) {
   return async (args: ButtonArgs): Promise<void> => {
+    const click = readDecisionClick(args);
     await args.ack();
-    const { action, body } = args;
-    const changeId = action.value;
-    const hash = hashFromDecisionBlockId(action.block_id);
-    if (changeId === undefined || hash === undefined) {
-      await tellClicker(args, "This button does not belong to a momlink plan message; nothing was approved.");
+    if (!click.ok) {
+      await refuseClick(args, svc, click.problems);
       return;
     }
-    const outcome = await svc.approve({ changeId, actor: body.user.id, hash });
+    const { changeId, actor, hash } = click.value;
+    const outcome = await svc.approve({ changeId, actor, hash });
     if (!outcome.ok) await tellClicker(args, `Your approval was not recorded: ${outcome.reason}`);
   };
 }

@@ -3,6 +3,7 @@
 import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { ACTION_APPROVE, ACTION_REJECT, ACTION_ROLLBACK } from "../blocks.ts";
 import { failureText } from "../failures.ts";
+import { clickRefusal, logRefusal, type PayloadProblem, readChangeClick } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";
 import { approveAction } from "./approve.ts";
 import { rejectAction } from "./reject.ts";
@@ -24,6 +25,16 @@ export async function tellClicker(args: ButtonArgs, text: string): Promise<void>
   }
 }
 
+/** An unreadable click (payloads.ts): logged once, and the clicker told that nothing was recorded. */
+export async function refuseClick(
+  args: ButtonArgs,
+  svc: MomlinkService,
+  problems: readonly PayloadProblem[],
+): Promise<void> {
+  logRefusal(svc.logger, `button ${String(args.action.action_id).slice(0, 64)}`, problems);
+  await tellClicker(args, clickRefusal(problems));
+}
+
 /** A listener whose failure after the ack is told to the clicker, not only logged. */
 function guarded(listener: (args: ButtonArgs) => Promise<void>) {
   return async (args: ButtonArgs): Promise<void> => {
@@ -33,7 +44,7 @@ function guarded(listener: (args: ButtonArgs) => Promise<void>) {
       args.logger.error(
         `momlink button ${args.action.action_id} failed: ${(err as Error).stack ?? String(err)}`,
       );
-      const id = args.action.value ?? "the change";
+      const id = readChangeClick(args).ok ? String(args.action.value) : "the change";
       await tellClicker(
         args,
         failureText(

@@ -1,6 +1,7 @@
 // Modal submissions: the plan form and the reject reason.
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
 import { failureText } from "../failures.ts";
+import { channelOfForm } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";
 import { PLAN_MODAL, planModalSubmission } from "./plan-modal.ts";
 import { REJECT_MODAL, rejectModalSubmission } from "./reject-modal.ts";
@@ -16,8 +17,9 @@ function guarded(listener: (args: ViewArgs) => Promise<void>) {
       args.logger.error(
         `momlink form ${args.view.callback_id} failed: ${(err as Error).stack ?? String(err)}`,
       );
-      const channel = (JSON.parse(args.view.private_metadata || "{}") as { channel?: unknown }).channel;
-      if (typeof channel !== "string") return;
+      // The metadata was read by the listener before it failed, but read it safely here too.
+      const channel = channelOfForm(args.view.private_metadata);
+      if (channel === undefined) return;
       await args.client.chat
         .postEphemeral({
           channel,

@@ -6,8 +6,9 @@ import { defaultDirs } from "../../domain/dirs.ts";
 import { PLAN_KEYS, type PlanKey } from "../../domain/grammar.ts";
 import { PLATFORMS } from "../../domain/pair.ts";
 import { boundedProblem, moreProblems, type Problem, summarizeProblems } from "../../domain/problem.ts";
-import { type RawPairInput, validatePair } from "../../domain/validate.ts";
+import { validatePair } from "../../domain/validate.ts";
 import { planOutcomeText } from "../commands/plan.ts";
+import { formErrors, logRefusal, readPlanForm } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";
 import type { ViewArgs } from "./index.ts";
 
@@ -15,6 +16,7 @@ export const PLAN_MODAL = "momlink_plan_modal";
 /** Every input's action_id; the block_id says which field it is. */
 export const INPUT = "value";
 
+/** What the form carries for its submission; read back (and checked) by payloads.ts readPlanForm. */
 interface PlanMetadata {
   channel: string;
 }
@@ -109,27 +111,29 @@ export function fieldErrors(problems: readonly Problem[]): Record<string, string
 }
 
 export function planModalSubmission(svc: MomlinkService) {
-  return async ({ ack, body, view, client, logger }: ViewArgs): Promise<void> => {
-    const values = view.state.values;
-    const raw: RawPairInput = {};
-    for (const key of PLAN_KEYS) {
-      const state = values[key]?.[INPUT];
-      const value = state?.selected_option?.value ?? state?.value ?? undefined;
-      // An optional field left empty is absent, as a key left out of the command is.
-      if (value !== undefined && value !== null && value !== "") raw[key] = value;
+  return async (args: ViewArgs): Promise<void> => {
+    const { ack, client, logger } = args;
+    const form = readPlanForm(args, INPUT);
+    if (!form.ok) {
+      logRefusal(svc.logger, "plan form", form.problems);
+      await ack({
+        response_action: "errors",
+        errors: formErrors(form.problems, PLAN_KEYS[0], "run `/momlink plan` again"),
+      });
+      return;
     }
-    const result = validatePair(raw, { allowedDirs: svc.allowedDirs });
+    const { actor, channel, fields } = form.value;
+    const result = validatePair(fields, { allowedDirs: svc.allowedDirs });
     if (!result.ok) {
       await ack({ response_action: "errors", errors: fieldErrors(result.problems) });
       return;
     }
     await ack();
-    const { channel } = JSON.parse(view.private_metadata) as PlanMetadata;
-    const outcome = await svc.plan({ spec: result.value, requester: body.user.id, channel });
+    const outcome = await svc.plan({ spec: result.value, requester: actor, channel });
     const tell = planOutcomeText(outcome);
     if (tell === null) return;
     await client.chat
-      .postEphemeral({ channel, user: body.user.id, text: tell })
-      .catch((err: unknown) => logger.error(`could not tell ${body.user.id}: ${(err as Error).message}`));
+      .postEphemeral({ channel, user: actor, text: tell })
+      .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
   };
 }

@@ -3,6 +3,7 @@ import type { types } from "@slack/bolt";
 import { checkReason, MAX_REASON_CHARACTERS } from "../../domain/reason.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { clip } from "../blocks.ts";
+import { formErrors, logRefusal, readRejectForm } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";
 import type { ViewArgs } from "./index.ts";
 
@@ -10,6 +11,7 @@ export const REJECT_MODAL = "momlink_reject_modal";
 const REASON_BLOCK = "reason";
 const REASON_INPUT = "value";
 
+/** What the form carries for its submission; read back (and checked) by payloads.ts readRejectForm. */
 interface RejectMetadata {
   changeId: string;
   channel: string | null;
@@ -48,23 +50,28 @@ export function rejectModalView(record: ChangeRecord): types.ModalView {
 }
 
 export function rejectModalSubmission(svc: MomlinkService) {
-  return async ({ ack, body, view, client, logger }: ViewArgs): Promise<void> => {
-    const checked = checkReason(view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value ?? "");
+  return async (args: ViewArgs): Promise<void> => {
+    const { ack, client, logger } = args;
+    const form = readRejectForm(args, { block: REASON_BLOCK, input: REASON_INPUT });
+    if (!form.ok) {
+      logRefusal(svc.logger, "reject form", form.problems);
+      await ack({
+        response_action: "errors",
+        errors: formErrors(form.problems, REASON_BLOCK, "click Reject on the plan message again"),
+      });
+      return;
+    }
+    const { actor, changeId, channel } = form.value;
+    const checked = checkReason(form.value.reason);
     if (!checked.ok) {
       await ack({ response_action: "errors", errors: { [REASON_BLOCK]: checked.problem } });
       return;
     }
-    const { reason } = checked;
     await ack();
-    const { changeId, channel } = JSON.parse(view.private_metadata) as RejectMetadata;
-    const outcome = await svc.reject({ changeId, actor: body.user.id, reason });
+    const outcome = await svc.reject({ changeId, actor, reason: checked.reason });
     if (outcome.ok || channel === null) return;
     await client.chat
-      .postEphemeral({
-        channel,
-        user: body.user.id,
-        text: `Your rejection was not recorded: ${outcome.reason}`,
-      })
-      .catch((err: unknown) => logger.error(`could not tell ${body.user.id}: ${(err as Error).message}`));
+      .postEphemeral({ channel, user: actor, text: `Your rejection was not recorded: ${outcome.reason}` })
+      .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
   };
 }

@@ -231,7 +231,7 @@ records
   .command("show")
   .description("Show one change with its plan hash and every audit event.")
   .argument("<CHG-n>", "the change id")
-  .option("--json", "print JSON (id, state, requester, hash, approvals, plan, events)")
+  .option("--json", "print JSON (id, state, requester, hash, approvals, rollback approvals, plan, events)")
   .action(async (id: string, options: { json?: boolean }) => {
     await withStore((store) => showRecord(store, id, options, io));
   });

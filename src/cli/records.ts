@@ -72,7 +72,7 @@ export function showRecord(
   const events = store.audit(record.id);
   if (options.json) {
     io.stdout(
-      `${JSON.stringify({ ...summary(record), approvals: record.approvals, rejection: record.rejection, cancellation: record.cancellation, failure: record.failure, plan: record.plan, events }, null, 2)}\n`,
+      `${JSON.stringify({ ...summary(record), approvals: record.approvals, rollbackApprovals: record.rollbackApprovals, rejection: record.rejection, cancellation: record.cancellation, failure: record.failure, plan: record.plan, events }, null, 2)}\n`,
     );
     return 0;
   }

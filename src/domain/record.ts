@@ -7,14 +7,18 @@
 //   planned|awaiting_approval|approved ──cancel (requester or approver)──► cancelled
 //   executing ──succeed──► succeeded   executing ──fail──► failed
 //   executing|rolling_back ──runner-lost──► needs_verification ──verified──► succeeded | failed
-//   failed|needs_verification|succeeded ──rollback (approver, four-eyes)──► rolling_back
+//   failed|needs_verification|succeeded ──rollback (enough approvers, four-eyes)──► rolling_back
+//   failed|needs_verification|succeeded ──rollback (not enough yet)──► (same state)
 //   rolling_back ──rolled-back──► rolled_back     rolling_back ──rollback-failed──► failed
 //   failed ──cancel (approver only)──► cancelled
 //
-// A rollback is approval-gated like the change itself: it runs commands on both hosts. It starts
-// from `failed` or `needs_verification` (links may be half-made either way); while it runs the
-// hosts stay locked, and a rollback that fails lands in `failed` again, from where it can be
-// retried or closed by an approver.
+// A rollback is approval-gated like the change itself, by the same policy: it runs commands on
+// both hosts. It needs `requiredApprovals` distinct approvers (never the requester under
+// four-eyes), each bound to the plan hash they saw (the rollback steps are part of the plan). Its
+// approvals are kept apart from the change's, numbered by attempt (`round`): a rollback that
+// fails lands in `failed` again, and a retry needs approvals of its own. It starts from `failed`
+// or `needs_verification` (links may be half-made either way) or `succeeded`; while it runs the
+// hosts stay locked.
 //
 // `failed` is NOT terminal: links may be half-made, so the change keeps its hosts locked until it
 // is rolled back, or an approver closes it with `cancel` (taking over by hand: the escape hatch
@@ -52,6 +56,11 @@ export interface Approval {
   at: string;
   /** The plan hash the approver saw. */
   hash: string;
+}
+
+/** An approval of a rollback: of the plan hash shown, for one attempt (1 for the first rollback). */
+export interface RollbackApproval extends Approval {
+  round: number;
 }
 
 export interface Rejection {
@@ -93,6 +102,10 @@ export interface ChangeRecord {
   updatedAt: string;
   expiresAt: string;
   approvals: Approval[];
+  /** Approvals of rolling the change back, every attempt's; kept apart from the change's own. */
+  rollbackApprovals: RollbackApproval[];
+  /** How many rollbacks have started: the next one collects approvals for round `rollbacksStarted + 1`. */
+  rollbacksStarted: number;
   rejection: Rejection | null;
   cancellation: Cancellation | null;
   /** Why the change failed (kept after a rollback, for the history). */
@@ -117,8 +130,8 @@ export type ChangeEvent =
   | ({ type: "succeed" } & SystemActor)
   | ({ type: "fail"; reason: string } & SystemActor)
   | ({ type: "runner-lost"; host: string } & SystemActor)
-  /** An approver asks to undo a failed (or unverified) change: the rollback jobs may run. */
-  | { type: "rollback"; actor: string; actorGroups: string[] }
+  /** An approver approves undoing the change, against the plan hash they saw; enough of them start it. */
+  | { type: "rollback"; actor: string; actorGroups: string[]; hash: string }
   | ({ type: "rolled-back" } & SystemActor)
   | ({ type: "rollback-failed"; reason: string } & SystemActor)
   /** Someone (or a runner's fresh pre-flight) checked the hosts after a lost runner. */
@@ -221,6 +234,8 @@ export function newChange(input: NewChange): { record: ChangeRecord; audit: Audi
     updatedAt: at,
     expiresAt: new Date(input.now.getTime() + input.ttlMinutes * 60_000).toISOString(),
     approvals: [],
+    rollbackApprovals: [],
+    rollbacksStarted: 0,
     rejection: null,
     cancellation: null,
     failure: null,
@@ -249,6 +264,24 @@ export function approvalCount(record: ChangeRecord, policy: ApprovalPolicy): num
       .map((a) => a.actor),
   );
   return actors.size;
+}
+
+/** The rollback attempt whose approvals count now: the running (or finished) one, else the next. */
+export function rollbackRound(record: ChangeRecord): number {
+  return record.state === "rolling_back" || record.state === "rolled_back"
+    ? record.rollbacksStarted
+    : record.rollbacksStarted + 1;
+}
+
+/** The approvers of the rollback attempt that counts now, by the same rules as approvalCount. */
+export function rollbackApprovers(record: ChangeRecord, policy: ApprovalPolicy): string[] {
+  const fourEyes = requiresFourEyes(policy);
+  const round = rollbackRound(record);
+  const actors = record.rollbackApprovals
+    .filter((a) => a.round === round && a.hash === record.planHash)
+    .filter((a) => !(fourEyes && a.actor === record.requester))
+    .map((a) => a.actor);
+  return [...new Set(actors)];
 }
 
 export function isExpired(record: ChangeRecord, now: Date): boolean {
@@ -437,7 +470,7 @@ function rollback(
   event: Extract<ChangeEvent, { type: "rollback" }>,
   ctx: TransitionContext,
 ): TransitionResult {
-  const { policy } = ctx;
+  const { policy, now } = ctx;
   // A succeeded change may be undone too (the EM will not start, the share was the wrong one):
   // re-taking its hosts' lock is checked by the store, which sees the other changes.
   if (record.state !== "failed" && record.state !== "needs_verification" && record.state !== "succeeded") {
@@ -445,6 +478,12 @@ function rollback(
       return deny("wrong-state", `${record.id} is already being rolled back`);
     }
     return wrongState(record, event, ctx);
+  }
+  if (event.hash !== record.planHash) {
+    return deny(
+      "hash-mismatch",
+      `the Roll back button you used shows another plan (hash ${short(event.hash)}, ${record.id}'s is ${short(record.planHash)}): use the button on ${record.id}'s message, or \`/momlink rollback ${record.id}\``,
+    );
   }
   if (!isApprover(policy, event.actor, event.actorGroups)) {
     return deny(
@@ -458,7 +497,21 @@ function rollback(
       `you requested ${record.id}: four-eyes policy — someone else must approve its rollback`,
     );
   }
-  return accept(record, event, ctx, "rolling_back", {}, { from: record.state });
+  const required = policy.requiredApprovals;
+  const round = record.rollbacksStarted + 1;
+  if (rollbackApprovers(record, policy).includes(event.actor)) {
+    const n = rollbackApprovers(record, policy).length;
+    return deny(
+      "already-approved-by-you",
+      `you already approved the rollback of ${record.id} (${n} of ${required} approval${required === 1 ? "" : "s"})`,
+    );
+  }
+  const approval = { actor: event.actor, at: now.toISOString(), hash: event.hash, round };
+  const rollbackApprovals = [...record.rollbackApprovals, approval];
+  const count = rollbackApprovers({ ...record, rollbackApprovals }, policy).length;
+  const details: JsonObject = { from: record.state, approvals: count, required };
+  if (count < required) return accept(record, event, ctx, record.state, { rollbackApprovals }, details);
+  return accept(record, event, ctx, "rolling_back", { rollbackApprovals, rollbacksStarted: round }, details);
 }
 
 function runnerLost(

@@ -4,9 +4,10 @@
 // out, splitting long ones at line boundaries within Slack's limits instead of cutting them.
 import type { types } from "@slack/bolt";
 import type { ChangeProgress, HostOutcome, HostRun, VerifyReport } from "../dispatch/hooks.ts";
+import { allowedActions, type ButtonAction } from "../domain/actions.ts";
 import type { HostPlan, Plan, Step } from "../domain/plan.ts";
 import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";
-import { approvalCount, type ChangeRecord, type ChangeState } from "../domain/record.ts";
+import { approvalCount, type ChangeRecord, type ChangeState, rollbackApprovers } from "../domain/record.ts";
 import { renderHostFacts, renderHostScript, renderPlanText } from "../domain/render.ts";
 import type { StoredAuditEntry } from "../store/store.ts";
 
@@ -15,8 +16,12 @@ type KnownBlock = types.KnownBlock;
 export const ACTION_APPROVE = "momlink_approve";
 export const ACTION_REJECT = "momlink_reject";
 export const ACTION_ROLLBACK = "momlink_rollback";
-/** The actions block's id carries the plan hash the message showed: a stale message cannot approve a changed plan. */
+/**
+ * The actions blocks' ids carry the plan hash the message showed: a stale message cannot approve
+ * (or roll back) a plan that changed. One prefix per block, since both name the same hash.
+ */
 const DECIDE_PREFIX = "momlink_decide:";
+const UNDO_PREFIX = "momlink_undo:";
 
 /** Slack's limits (https://docs.slack.dev/reference/block-kit/blocks), as the local fake enforces them. */
 export const LIMITS = {
@@ -50,11 +55,24 @@ export function decisionBlockId(hash: string): string {
   return `${DECIDE_PREFIX}${hash}`;
 }
 
+export function rollbackBlockId(hash: string): string {
+  return `${UNDO_PREFIX}${hash}`;
+}
+
+function hashAfter(prefix: string, blockId: string | undefined): string | undefined {
+  if (blockId === undefined || !blockId.startsWith(prefix)) return undefined;
+  const hash = blockId.slice(prefix.length);
+  return hash === "" ? undefined : hash;
+}
+
 /** The plan hash a clicked message showed, or undefined for a block that is not ours. */
 export function hashFromDecisionBlockId(blockId: string | undefined): string | undefined {
-  if (blockId === undefined || !blockId.startsWith(DECIDE_PREFIX)) return undefined;
-  const hash = blockId.slice(DECIDE_PREFIX.length);
-  return hash === "" ? undefined : hash;
+  return hashAfter(DECIDE_PREFIX, blockId);
+}
+
+/** The plan hash a clicked Roll back button's message showed, or undefined for a block that is not ours. */
+export function hashFromRollbackBlockId(blockId: string | undefined): string | undefined {
+  return hashAfter(UNDO_PREFIX, blockId);
 }
 
 export function shortHash(hash: string): string {
@@ -185,8 +203,21 @@ export function stateWord(state: ChangeState): string {
 const hostList = (record: ChangeRecord): string => `${record.hosts.primary}, ${record.hosts.secondary}`;
 const mentions = (users: readonly string[]): string => users.map((u) => `<@${u}>`).join(", ");
 
+/** " · rollback: 1 of 2 approvals (by @bob)" while a rollback collects approvals; "" otherwise. */
+function rollbackTally(record: ChangeRecord, policy: ApprovalPolicy): string {
+  if (record.state === "rolling_back" || record.state === "rolled_back") return "";
+  const approvers = rollbackApprovers(record, policy);
+  if (approvers.length === 0) return "";
+  const n = policy.requiredApprovals;
+  return ` · rollback: ${approvers.length} of ${n} approval${n === 1 ? "" : "s"} (by ${mentions(approvers)})`;
+}
+
 /** One mrkdwn line saying where the change stands, for the plan message. */
 export function stateLine(record: ChangeRecord, ctx: MessageContext): string {
+  return `${stateOnly(record, ctx)}${rollbackTally(record, ctx.policy)}`;
+}
+
+function stateOnly(record: ChangeRecord, ctx: MessageContext): string {
   const { now, policy } = ctx;
   const hosts = escapeMrkdwn(hostList(record));
   const approvers = [
@@ -245,9 +276,8 @@ function commandCount(host: HostPlan): string {
   return runs.some((s) => s.when !== undefined) ? `up to ${noun}` : noun;
 }
 
-function decisionBlock(record: ChangeRecord): types.ActionsBlock {
+function decisionBlock(record: ChangeRecord, offered: readonly ButtonAction[]): types.ActionsBlock {
   const [primary, secondary] = record.plan.hosts;
-  const blocked = record.plan.hosts.some((h) => h.blockers.length > 0);
   const approve: types.Button = {
     type: "button",
     action_id: ACTION_APPROVE,
@@ -278,17 +308,17 @@ function decisionBlock(record: ChangeRecord): types.ActionsBlock {
   return {
     type: "actions",
     block_id: decisionBlockId(record.planHash),
-    elements: blocked ? [reject] : [approve, reject],
+    elements: offered.includes("approve") ? [approve, reject] : [reject],
   };
 }
 
-/** The undo button, on a change whose hosts may be half-linked. Approver-only: the state machine decides. */
+/** The undo button, wherever the state machine allows a rollback. Approvers only: the state machine decides. */
 function rollbackBlock(record: ChangeRecord): types.ActionsBlock {
   const [primary, secondary] = record.plan.hosts;
   const undo = (h: HostPlan) => h.rollback.filter((s) => !s.noop).length;
   return {
     type: "actions",
-    block_id: `momlink_undo:${record.id}`,
+    block_id: rollbackBlockId(record.planHash),
     elements: [
       {
         type: "button",
@@ -448,8 +478,10 @@ export function planMessages(
     ...blockersBlock(record),
     ...footerBlocks(record, ctx),
   ];
-  if (record.state === "awaiting_approval") tail.push(decisionBlock(record));
-  if (record.state === "failed" || record.state === "needs_verification") tail.push(rollbackBlock(record));
+  // The buttons are the actions the state machine would accept now (domain/actions.ts).
+  const offered = allowedActions(record, ctx.now);
+  if (offered.includes("approve") || offered.includes("reject")) tail.push(decisionBlock(record, offered));
+  if (offered.includes("rollback")) tail.push(rollbackBlock(record));
   const text = `${record.id} ${primary.host} + ${secondary.host}: ${stateWord(record.state)}`;
 
   const inline = [...head, ...scripts.flat(), ...tail];

@@ -9,7 +9,7 @@ import { CHANGE_ID_EXAMPLE, CHANGE_ID_PATTERN } from "../domain/change-id.ts";
 import { PLAN_KEYS, type PlanKey } from "../domain/grammar.ts";
 import type { RawPairInput } from "../domain/validate.ts";
 import type { Logger } from "../log.ts";
-import { hashFromDecisionBlockId } from "./blocks.ts";
+import { hashFromDecisionBlockId, hashFromRollbackBlockId } from "./blocks.ts";
 
 /** Slack's own limits: a plain_text_input holds up to 3000 characters, an option value 150. */
 const MAX_INPUT = 3000;
@@ -34,19 +34,21 @@ const changeId = z
   .max(32)
   .regex(CHANGE_ID_PATTERN, `must be a change id such as ${CHANGE_ID_EXAMPLE}`);
 const planHash = z.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 plan hash (64 hex digits)");
-/** The actions block's id on the plan message carries the hash the message showed. */
-const decisionBlockHash = z
-  .string()
-  .max(255)
-  .transform((blockId, ctx) => {
-    const hash = hashFromDecisionBlockId(blockId);
-    if (hash === undefined) {
-      ctx.addIssue({ code: "custom", message: "is not a momlink decision block" });
-      return z.NEVER;
-    }
-    return hash;
-  })
-  .pipe(planHash);
+/** An actions block's id on the plan message carries the hash the message showed. */
+function blockHash(hashOf: (blockId: string) => string | undefined, what: string) {
+  return z
+    .string()
+    .max(255)
+    .transform((blockId, ctx) => {
+      const hash = hashOf(blockId);
+      if (hash === undefined) {
+        ctx.addIssue({ code: "custom", message: `is not a momlink ${what} block` });
+        return z.NEVER;
+      }
+      return hash;
+    })
+    .pipe(planHash);
+}
 
 /** JSON text (a view's private_metadata) holding `shape`. */
 function jsonText<T extends z.ZodType>(shape: T) {
@@ -93,21 +95,33 @@ const clickInput = (args: ClickInput) => ({
 });
 
 const changeClick = z.object({ actor: userId, changeId });
-const decisionClick = z.object({ actor: userId, changeId, blockId: decisionBlockHash });
+const hashClick = (hashOf: (blockId: string) => string | undefined, what: string) =>
+  z.object({ actor: userId, changeId, blockId: blockHash(hashOf, what) });
+const decisionClick = hashClick(hashFromDecisionBlockId, "decision");
+const rollbackClick = hashClick(hashFromRollbackBlockId, "rollback");
 
-/** A button whose value names the change (Reject, Roll back). */
+/** A button whose value names the change (Reject). */
 export function readChangeClick(args: ClickInput): Reading<{ actor: string; changeId: string }> {
   return read(changeClick, clickInput(args), () => undefined);
 }
 
-/** A button that decides on the plan the message showed (Approve): the change and the hash. */
-export function readDecisionClick(
-  args: ClickInput,
-): Reading<{ actor: string; changeId: string; hash: string }> {
-  const reading = read(decisionClick, clickInput(args), () => undefined);
+type HashClick = Reading<{ actor: string; changeId: string; hash: string }>;
+
+function readHashClick(schema: ReturnType<typeof hashClick>, args: ClickInput): HashClick {
+  const reading = read(schema, clickInput(args), () => undefined);
   if (!reading.ok) return reading;
   const { actor, changeId: id, blockId } = reading.value;
   return { ok: true, value: { actor, changeId: id, hash: blockId } };
+}
+
+/** A button that decides on the plan the message showed (Approve): the change and the hash. */
+export function readDecisionClick(args: ClickInput): HashClick {
+  return readHashClick(decisionClick, args);
+}
+
+/** The Roll back button: the change and the plan hash its message showed. */
+export function readRollbackClick(args: ClickInput): HashClick {
+  return readHashClick(rollbackClick, args);
 }
 
 // --- modal submissions -------------------------------------------------------------------------

@@ -10,7 +10,13 @@ import { sameMachine } from "../domain/host.ts";
 import type { PairSpec } from "../domain/pair.ts";
 import { buildPlan, type Plan } from "../domain/plan.ts";
 import { formatUtc } from "../domain/policy.ts";
-import { approvalCount, type ChangeEvent, type ChangeRecord, transition } from "../domain/record.ts";
+import {
+  approvalCount,
+  type ChangeEvent,
+  type ChangeRecord,
+  rollbackApprovers,
+  transition,
+} from "../domain/record.ts";
 import type { Logger } from "../log.ts";
 import type { ApplyResult, ChangeStore, StoredAuditEntry } from "../store/store.ts";
 import type { MomlinkDeps } from "./app.ts";
@@ -53,8 +59,11 @@ export interface MomlinkService {
   checkReject(request: { changeId: string; actor: string }): Promise<Outcome>;
   reject(request: { changeId: string; actor: string; reason: string }): Promise<Outcome>;
   cancel(request: { changeId: string; actor: string; reason?: string }): Promise<Outcome>;
-  /** Approver-only: moves a failed (or unverified) change to rolling_back and hands it to the runners. */
-  rollback(request: { changeId: string; actor: string }): Promise<Outcome>;
+  /**
+   * One approver's approval of undoing the change, against the plan hash they saw; the approval
+   * that makes enough moves it to rolling_back and hands it to the runners.
+   */
+  rollback(request: { changeId: string; actor: string; hash: string }): Promise<Outcome>;
   /**
    * Read-only check of a change's live links (`target`: CHG-n, or a host: its change waiting for
    * verification, else its last succeeded one). Posts the drift in the change's thread and returns
@@ -431,7 +440,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
       return { ok: true, record };
     },
 
-    async rollback({ changeId, actor }) {
+    async rollback({ changeId, actor, hash }) {
       if (runners?.rollback === undefined) {
         return {
           ok: false,
@@ -442,14 +451,26 @@ export function createService(deps: ServiceDeps): MomlinkService {
         type: "rollback",
         actor,
         actorGroups,
+        hash,
       }));
       if (!result.ok) return denied(result, changeId, groupError, actor);
       const record = result.record;
-      logger.info({ changeId, actor }, "rollback approved");
+      const at = formatUtc(record.updatedAt, deps.now());
       await rerender(record);
+      if (record.state !== "rolling_back") {
+        const n = rollbackApprovers(record, policy).length;
+        const required = policy.requiredApprovals;
+        logger.info({ changeId, actor, approvals: n, required }, "rollback approval recorded");
+        await threadReply(
+          record,
+          `rollback: ${n} of ${required} approval${required === 1 ? "" : "s"} by <@${actor}> at ${at} against plan hash ${shortHash(hash)}…`,
+        );
+        return { ok: true, record };
+      }
+      logger.info({ changeId, actor }, "rollback approved");
       await threadReply(
         record,
-        `rollback approved by <@${actor}> at ${formatUtc(record.updatedAt, deps.now())}: undoing on ${escapeMrkdwn(record.hosts.secondary)}, then ${escapeMrkdwn(record.hosts.primary)}`,
+        `rollback approved by <@${actor}> at ${at}: undoing on ${escapeMrkdwn(record.hosts.secondary)}, then ${escapeMrkdwn(record.hosts.primary)}`,
       );
       try {
         runners.rollback(record);

@@ -86,6 +86,29 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: "",
     up: rekeyChangeHosts,
   },
+  {
+    // Rollbacks follow the change's approval policy: their approvals are kept apart from the
+    // change's (kind) and per attempt (round), and the change counts the rollbacks it started.
+    // SQLite cannot change a primary key in place: the table is rebuilt, its rows kept in order.
+    version: 3,
+    name: "rollback approvals apart from the change's, per attempt",
+    sql: `
+      CREATE TABLE approvals_by_kind (
+        change_id TEXT NOT NULL REFERENCES changes (id),
+        kind      TEXT NOT NULL CHECK (kind IN ('change', 'rollback')),
+        round     INTEGER NOT NULL,
+        actor     TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        hash      TEXT NOT NULL,
+        PRIMARY KEY (change_id, kind, round, actor, hash)
+      );
+      INSERT INTO approvals_by_kind (change_id, kind, round, actor, at, hash)
+        SELECT change_id, 'change', 0, actor, at, hash FROM approvals ORDER BY rowid;
+      DROP TABLE approvals;
+      ALTER TABLE approvals_by_kind RENAME TO approvals;
+      ALTER TABLE changes ADD COLUMN rollbacks_started INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** The bookkeeping table of one migration list; several lists can share a file, each with its own table. */

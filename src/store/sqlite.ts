@@ -18,6 +18,7 @@ import {
   holdsHostLock,
   type JsonObject,
   newChange,
+  type RollbackApproval,
   STATES,
   type TransitionContext,
   transition,
@@ -167,7 +168,7 @@ class SqliteChangeStore implements ChangeStore {
       const changed = this.sql(
         `UPDATE changes SET state = ?, channel = ?, message_ts = ?, plan_hash = ?, plan_json = ?,
            updated_at = ?, expires_at = ?, rejection_json = ?, cancellation_json = ?, failure_json = ?,
-           lost_runner_json = ?, version = ?
+           lost_runner_json = ?, version = ?, rollbacks_started = ?
          WHERE id = ? AND version = ?`,
       ).run(
         next.state,
@@ -182,6 +183,7 @@ class SqliteChangeStore implements ChangeStore {
         jsonOrNull(next.failure),
         jsonOrNull(next.lostRunner),
         next.version,
+        next.rollbacksStarted,
         id,
         current.version,
       );
@@ -189,7 +191,10 @@ class SqliteChangeStore implements ChangeStore {
         // Unreachable under BEGIN IMMEDIATE; throwing rolls back rather than overwrite a newer row.
         throw new Error(`${id} changed underneath this write (expected version ${current.version})`);
       }
-      for (const a of next.approvals.slice(current.approvals.length)) this.insertApproval(id, a);
+      for (const a of next.approvals.slice(current.approvals.length)) this.insertApproval(id, "change", 0, a);
+      for (const a of next.rollbackApprovals.slice(current.rollbackApprovals.length)) {
+        this.insertApproval(id, "rollback", a.round, a);
+      }
       this.insertAudit(result.audit);
       return result;
     });
@@ -267,9 +272,15 @@ class SqliteChangeStore implements ChangeStore {
 
   private toRecord(raw: Row): ChangeRecord {
     const row = toChangeRow(raw);
-    const approvals: Approval[] = this.sql("SELECT * FROM approvals WHERE change_id = ? ORDER BY rowid")
-      .all(row.id)
-      .map((a) => ({ actor: text(a, "actor"), at: text(a, "at"), hash: text(a, "hash") }));
+    const approvals: Approval[] = [];
+    const rollbackApprovals: RollbackApproval[] = [];
+    for (const a of this.sql("SELECT * FROM approvals WHERE change_id = ? ORDER BY rowid").all(row.id)) {
+      const approval = { actor: text(a, "actor"), at: text(a, "at"), hash: text(a, "hash") };
+      const kind = text(a, "kind");
+      if (kind === "change") approvals.push(approval);
+      else if (kind === "rollback") rollbackApprovals.push({ ...approval, round: int(a, "round") });
+      else throw new Error(`${row.id} has an approval of unknown kind "${kind}" in the database`);
+    }
     const plan: Plan = JSON.parse(row.plan_json);
     if (plan.hash !== row.plan_hash) {
       throw new Error(
@@ -289,6 +300,8 @@ class SqliteChangeStore implements ChangeStore {
       updatedAt: row.updated_at,
       expiresAt: row.expires_at,
       approvals,
+      rollbackApprovals,
+      rollbacksStarted: row.rollbacks_started,
       rejection: parseOrNull(row.rejection_json),
       cancellation: parseOrNull(row.cancellation_json),
       failure: parseOrNull(row.failure_json),
@@ -301,8 +314,8 @@ class SqliteChangeStore implements ChangeStore {
     this.sql(
       `INSERT INTO changes (seq, id, state, requester, channel, message_ts, primary_host, secondary_host,
          primary_key, secondary_key, plan_hash, plan_json, created_at, updated_at, expires_at,
-         rejection_json, cancellation_json, failure_json, lost_runner_json, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         rejection_json, cancellation_json, failure_json, lost_runner_json, version, rollbacks_started)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       seq,
       r.id,
@@ -324,13 +337,17 @@ class SqliteChangeStore implements ChangeStore {
       jsonOrNull(r.failure),
       jsonOrNull(r.lostRunner),
       r.version,
+      r.rollbacksStarted,
     );
-    for (const a of r.approvals) this.insertApproval(r.id, a);
+    for (const a of r.approvals) this.insertApproval(r.id, "change", 0, a);
+    for (const a of r.rollbackApprovals) this.insertApproval(r.id, "rollback", a.round, a);
   }
 
-  private insertApproval(changeId: string, a: Approval): void {
-    this.sql("INSERT INTO approvals (change_id, actor, at, hash) VALUES (?, ?, ?, ?)").run(
+  private insertApproval(changeId: string, kind: "change" | "rollback", round: number, a: Approval): void {
+    this.sql("INSERT INTO approvals (change_id, kind, round, actor, at, hash) VALUES (?, ?, ?, ?, ?, ?)").run(
       changeId,
+      kind,
+      round,
       a.actor,
       a.at,
       a.hash,
@@ -369,6 +386,7 @@ function toChangeRow(row: Row): ChangeRow {
     failure_json: textOrNull(row, "failure_json"),
     lost_runner_json: textOrNull(row, "lost_runner_json"),
     version: int(row, "version"),
+    rollbacks_started: int(row, "rollbacks_started"),
   };
 }
 

@@ -1,6 +1,6 @@
 // The persistence port the Slack layer and the runner dispatch use. The store is the truth (Slack
 // is a view): every accepted transition is one transaction that writes the record, its new
-// approvals and its audit entry together, or nothing. Implementations: sqlite.ts (node:sqlite,
+// approvals (the change's and its rollbacks', apart) and its audit entry together, or nothing. Implementations: sqlite.ts (node:sqlite,
 // the embedded default); PostgreSQL later, for several bot replicas, behind this same interface.
 import type { Plan } from "../domain/plan.ts";
 import type {
@@ -101,10 +101,15 @@ export interface ChangeRow {
   failure_json: string | null;
   lost_runner_json: string | null;
   version: number;
+  rollbacks_started: number;
 }
 
 export interface ApprovalRow {
   change_id: string;
+  /** `change` for the change's approvals, `rollback` for a rollback's. */
+  kind: string;
+  /** 0 for a change approval; the rollback attempt (1, 2, ...) for a rollback approval. */
+  round: number;
   actor: string;
   at: string;
   hash: string;

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePlanTokens } from "../../src/domain/grammar.ts";
 import { buildPlan } from "../../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
+import type { ChangeEvent, ChangeRecord } from "../../src/domain/record.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
+import type { ChangeStore } from "../../src/store/store.ts";
 import { runMomlink } from "../support/cli.ts";
 
 const policy: ApprovalPolicy = {
@@ -19,27 +21,34 @@ let dir: string;
 let db: string;
 let hash: string;
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "momlink-records-"));
-  db = join(dir, "momlink.db");
-  const store = openSqliteStore(db);
+const now = new Date("2026-11-26T10:00:00.000Z");
+
+/** A change requested by UALICE000 for `primary` + `secondary`, as the bot would create it. */
+function createFixture(store: ChangeStore, primary: string, secondary: string): ChangeRecord {
   const spec = parsePlanTokens([
-    "primary=mom-a",
-    "secondary=mom-b",
+    `primary=${primary}`,
+    `secondary=${secondary}`,
     "em-home=D:\\Introscope\\EM",
     "share=\\\\san-server\\mom-failover",
   ]);
   if (!spec.ok) throw new Error("fixture spec must be valid");
-  const now = new Date("2026-11-26T10:00:00.000Z");
   const created = store.createChange({
     requester: "UALICE000",
     channel: "C0LOCAL01",
     plan: (id) => buildPlan({ spec: spec.value, changeId: id }),
-    hosts: { primary: "mom-a", secondary: "mom-b" },
+    hosts: { primary, secondary },
     now,
     ttlMinutes: 30,
   });
   if (!created.ok) throw new Error("fixture change must be created");
+  return created.record;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "momlink-records-"));
+  db = join(dir, "momlink.db");
+  const store = openSqliteStore(db);
+  const created = { record: createFixture(store, "mom-a", "mom-b") };
   hash = created.record.planHash;
   const ctx = { now, policy };
   expect(store.apply(created.record.id, { type: "preflight-complete" }, ctx).ok).toBe(true);
@@ -130,5 +139,47 @@ describe("momlink records", () => {
     const { exitCode, stderr } = await momlink("records", "export", "--format", "xml");
     expect(exitCode).toBe(2);
     expect(stderr).toContain("--format must be jsonl or csv");
+  });
+});
+
+describe("momlink records show, for a change being rolled back", () => {
+  it("keeps the rollback's approvals apart from the change's", async () => {
+    const rollbackDb = join(dir, "rollback.db");
+    const two: ApprovalPolicy = {
+      approvers: { users: ["UBOB00001", "UCAROL001"], groups: [] },
+      requiredApprovals: 2,
+      fourEyes: true,
+      ttlMinutes: 30,
+    };
+    const store = openSqliteStore(rollbackDb);
+    const { id, planHash } = createFixture(store, "mom-c", "mom-d");
+    const ctx = { now, policy: two };
+    const events: ChangeEvent[] = [
+      { type: "preflight-complete" },
+      { type: "approve", actor: "UBOB00001", actorGroups: [], hash: planHash },
+      { type: "approve", actor: "UCAROL001", actorGroups: [], hash: planHash },
+      { type: "start-execution" },
+      { type: "fail", reason: "mklink: 1314" },
+      { type: "rollback", actor: "UCAROL001", actorGroups: [], hash: planHash },
+    ];
+    for (const event of events) {
+      const applied = store.apply(id, event, ctx);
+      if (!applied.ok) throw new Error(applied.reason);
+    }
+    store.close();
+
+    const shown = await runMomlink(["records", "show", id, "--json"], {
+      cwd: dir,
+      env: { MOMLINK_DB: rollbackDb },
+    });
+    expect(shown.exitCode).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      state: "failed",
+      approvals: [
+        { actor: "UBOB00001", hash: planHash },
+        { actor: "UCAROL001", hash: planHash },
+      ],
+      rollbackApprovals: [{ actor: "UCAROL001", hash: planHash, round: 1 }],
+    });
   });
 });

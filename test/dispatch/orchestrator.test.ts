@@ -395,7 +395,12 @@ describe("rolling back", () => {
     await finish("mom-a", await take("mom-a"), { ok: true });
     await finish("mom-b", await take("mom-b"), { ok: false, failedIndex: 0 });
     expect(state()).toBe("failed");
-    return must("CHG-1", { type: "rollback", actor: BOB, actorGroups: [] });
+    return must("CHG-1", {
+      type: "rollback",
+      actor: BOB,
+      actorGroups: [],
+      hash: store.get("CHG-1")!.planHash,
+    });
   }
 
   it("undoes the secondary first, then the primary, then marks the change rolled back", async () => {
@@ -420,7 +425,12 @@ describe("rolling back", () => {
       /^rollback: mom-b \(secondary\): step 1 \(remove-link data\) failed/,
     );
 
-    const again = must("CHG-1", { type: "rollback", actor: BOB, actorGroups: [] });
+    const again = must("CHG-1", {
+      type: "rollback",
+      actor: BOB,
+      actorGroups: [],
+      hash: store.get("CHG-1")!.planHash,
+    });
     orchestrator.rollback(again);
     const retry = await take("mom-b");
     expect(retry.id).toBe(`CHG-1-v${again.version}-rollback-secondary`);

@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Plan } from "../../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import {
   approvalCount,
@@ -11,9 +10,11 @@ import {
   holdsHostLock,
   isTerminal,
   newChange,
+  rollbackApprovers,
   STATES,
   transition,
 } from "../../src/domain/record.ts";
+import { fakePlan } from "./fixtures.ts";
 
 // --- fixtures -------------------------------------------------------------------------------
 
@@ -35,29 +36,6 @@ const CREATED = new Date("2025-11-26T10:12:00.000Z");
 const EXPIRES = "2025-11-26T10:42:00.000Z";
 const BEFORE = new Date("2025-11-26T10:30:00.000Z");
 const AFTER = new Date("2025-11-26T10:43:00.000Z");
-
-function fakePlan(changeId: string | null, hash: string, blockers: string[] = []): Plan {
-  const host = (role: "primary" | "secondary", name: string) => ({
-    role,
-    host: name,
-    emHome: "D:\\Introscope\\EM",
-    facts: null,
-    steps: [],
-    rollback: [],
-    blockers: role === "primary" ? blockers : [],
-  });
-  return {
-    format: "momlink-plan/1",
-    changeId,
-    platform: "windows",
-    share: "\\\\san-server\\mom-failover",
-    dirs: ["config"],
-    configAdded: false,
-    failoverProperties: [],
-    hosts: [host("primary", "mom-a"), host("secondary", "mom-b")],
-    hash,
-  };
-}
 
 const HASH = "abc1234567890def";
 const NEW_HASH = "fed0987654321cba";
@@ -215,33 +193,76 @@ const CASES: Case[] = [
   {
     name: "an approver rolls back a failed change",
     from: "failed",
-    event: { type: "rollback", actor: A1, actorGroups: [] },
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
     expect: { to: "rolling_back" },
   },
   {
     name: "a group member rolls back a change whose runner was lost",
     from: "needs_verification",
-    event: { type: "rollback", actor: A2, actorGroups: OPS },
+    event: { type: "rollback", actor: A2, actorGroups: OPS, hash: HASH },
     expect: { to: "rolling_back" },
   },
   {
     name: "an approver undoes a change that succeeded",
     from: "succeeded",
-    event: { type: "rollback", actor: A1, actorGroups: [] },
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
     expect: { to: "rolling_back" },
   },
   {
     name: "the requester alone cannot undo their succeeded change (four-eyes)",
     from: "succeeded",
-    event: { type: "rollback", actor: REQ, actorGroups: OPS },
+    event: { type: "rollback", actor: REQ, actorGroups: OPS, hash: HASH },
     expect: { denied: "four-eyes" },
   },
   {
     name: "the requester rolls back their own change when four-eyes is off",
     from: "failed",
-    event: { type: "rollback", actor: REQ, actorGroups: OPS },
+    event: { type: "rollback", actor: REQ, actorGroups: OPS, hash: HASH },
     policy: { ...POLICY, fourEyes: false },
     expect: { to: "rolling_back" },
+  },
+  {
+    name: "the first of two rollback approvals keeps the change failed",
+    from: "failed",
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
+    policy: { ...POLICY, requiredApprovals: 2 },
+    expect: { to: "failed" },
+  },
+  {
+    name: "a second distinct rollback approval starts the rollback",
+    from: "succeeded",
+    patch: { rollbackApprovals: [{ actor: A1, at: CREATED.toISOString(), hash: HASH, round: 1 }] },
+    event: { type: "rollback", actor: A2, actorGroups: OPS, hash: HASH },
+    policy: { ...POLICY, requiredApprovals: 2 },
+    expect: { to: "rolling_back" },
+  },
+  {
+    name: "the same approver's second rollback approval is refused",
+    from: "needs_verification",
+    patch: { rollbackApprovals: [{ actor: A1, at: CREATED.toISOString(), hash: HASH, round: 1 }] },
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
+    policy: { ...POLICY, requiredApprovals: 2 },
+    expect: { denied: "already-approved-by-you" },
+  },
+  {
+    name: "a rollback approval of another plan hash is refused",
+    from: "failed",
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: NEW_HASH },
+    expect: { denied: "hash-mismatch" },
+  },
+  {
+    name: "a retry after a failed rollback needs approvals of its own",
+    from: "failed",
+    patch: {
+      rollbacksStarted: 1,
+      rollbackApprovals: [
+        { actor: A1, at: CREATED.toISOString(), hash: HASH, round: 1 },
+        { actor: A2, at: CREATED.toISOString(), hash: HASH, round: 1 },
+      ],
+    },
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
+    policy: { ...POLICY, requiredApprovals: 2 },
+    expect: { to: "failed" },
   },
   {
     name: "a rollback that ran on both hosts ends the change",
@@ -431,25 +452,25 @@ const CASES: Case[] = [
   {
     name: "the requester alone cannot roll back their change (four-eyes)",
     from: "failed",
-    event: { type: "rollback", actor: REQ, actorGroups: OPS },
+    event: { type: "rollback", actor: REQ, actorGroups: OPS, hash: HASH },
     expect: { denied: "four-eyes" },
   },
   {
     name: "a non-approver cannot roll back",
     from: "failed",
-    event: { type: "rollback", actor: OUT, actorGroups: [] },
+    event: { type: "rollback", actor: OUT, actorGroups: [], hash: HASH },
     expect: { denied: "not-approver" },
   },
   {
     name: "a running change cannot be rolled back until it stops",
     from: "executing",
-    event: { type: "rollback", actor: A1, actorGroups: [] },
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
     expect: { denied: "wrong-state" },
   },
   {
     name: "a rollback cannot be started twice",
     from: "rolling_back",
-    event: { type: "rollback", actor: A1, actorGroups: [] },
+    event: { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
     expect: { denied: "wrong-state" },
   },
   {
@@ -570,17 +591,17 @@ describe("what a denial says", () => {
     ],
     [
       "rollback by the requester",
-      reason("failed", { type: "rollback", actor: REQ, actorGroups: OPS }),
+      reason("failed", { type: "rollback", actor: REQ, actorGroups: OPS, hash: HASH }),
       "you requested CHG-4: four-eyes policy — someone else must approve its rollback",
     ],
     [
       "rollback by someone else",
-      reason("needs_verification", { type: "rollback", actor: OUT, actorGroups: [] }),
+      reason("needs_verification", { type: "rollback", actor: OUT, actorGroups: [], hash: HASH }),
       "only an approver can roll back CHG-4 (approvers: @ops-leads, <@U123>)",
     ],
     [
       "rollback twice",
-      reason("rolling_back", { type: "rollback", actor: "U123", actorGroups: [] }),
+      reason("rolling_back", { type: "rollback", actor: "U123", actorGroups: [], hash: HASH }),
       "CHG-4 is already being rolled back",
     ],
     [
@@ -606,7 +627,7 @@ describe("terminal states", () => {
     { type: "succeed" },
     { type: "fail", reason: "x" },
     { type: "runner-lost", host: "mom-a" },
-    { type: "rollback", actor: A1, actorGroups: [] },
+    { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
     { type: "rolled-back" },
     { type: "rollback-failed", reason: "x" },
     { type: "verified", outcome: "succeeded" },
@@ -669,6 +690,37 @@ describe("what a transition records", () => {
     });
   });
 
+  it("a rollback approval is kept apart from the change's approvals, with its attempt, and counted", () => {
+    const policy = { ...POLICY, requiredApprovals: 2 };
+    const failed = recordIn("failed", { approvals: approvedBy(A2) });
+    const result = transition(
+      failed,
+      { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
+      { now: BEFORE, policy },
+    );
+    if (!result.ok) expect.fail(result.reason);
+    expect(result.record.approvals).toEqual(approvedBy(A2));
+    expect(result.record.rollbackApprovals).toEqual([
+      { actor: A1, at: BEFORE.toISOString(), hash: HASH, round: 1 },
+    ]);
+    expect(rollbackApprovers(result.record, policy)).toEqual([A1]);
+    expect(result.audit).toMatchObject({
+      actor: A1,
+      event: "rollback",
+      fromState: "failed",
+      toState: "failed",
+      details: { from: "failed", approvals: 1, required: 2 },
+    });
+    const second = transition(
+      result.record,
+      { type: "rollback", actor: A2, actorGroups: OPS, hash: HASH },
+      { now: BEFORE, policy },
+    );
+    if (!second.ok) expect.fail(second.reason);
+    expect(second.record).toMatchObject({ state: "rolling_back", rollbacksStarted: 1 });
+    expect(rollbackApprovers(second.record, policy)).toEqual([A1, A2]);
+  });
+
   it("a rejection keeps who and why", () => {
     const result = transition(
       recordIn("awaiting_approval"),
@@ -699,9 +751,10 @@ const EDGES: Record<ChangeState, ChangeState[]> = {
   approved: ["executing", "cancelled"],
   executing: ["succeeded", "failed", "needs_verification"],
   rolling_back: ["rolled_back", "failed", "needs_verification"],
-  failed: ["rolling_back", "cancelled"],
-  needs_verification: ["succeeded", "failed", "rolling_back"],
-  succeeded: ["rolling_back"],
+  // A rollback approval short of the required number leaves the state as it is.
+  failed: ["failed", "rolling_back", "cancelled"],
+  needs_verification: ["needs_verification", "succeeded", "failed", "rolling_back"],
+  succeeded: ["succeeded", "rolling_back"],
   rolled_back: [],
   rejected: [],
   expired: [],
@@ -750,7 +803,9 @@ const eventArb: fc.Arbitrary<ChangeEvent> = fc.oneof(
   ),
   w(
     2,
-    actor.map((who): ChangeEvent => ({ type: "rollback", actor: who, actorGroups: groupsOf(who) })),
+    actor.map(
+      (who): ChangeEvent => ({ type: "rollback", actor: who, actorGroups: groupsOf(who), hash: HASH }),
+    ),
   ),
   w(2, fc.constant<ChangeEvent>({ type: "rolled-back" })),
   w(1, fc.constant<ChangeEvent>({ type: "rollback-failed", reason: "rmdir failed" })),
@@ -803,6 +858,13 @@ describe("any sequence of events", () => {
               toState: next.state,
               planHash: next.planHash,
             });
+            if (next.state === "rolling_back" && record.state !== "rolling_back") {
+              const approvers = rollbackApprovers(next, policy);
+              expect(approvers.length).toBeGreaterThanOrEqual(policy.requiredApprovals);
+              const fourEyes =
+                policy.fourEyes || policy.approvers.users.length + policy.approvers.groups.length === 0;
+              if (fourEyes) expect(approvers).not.toContain(REQ);
+            }
             if (next.state === "approved" && record.state === "awaiting_approval") {
               expect(approvalCount(next, policy)).toBeGreaterThanOrEqual(policy.requiredApprovals);
               expect(now).toBeLessThan(Date.parse(next.expiresAt));

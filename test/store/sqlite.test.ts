@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -129,12 +129,12 @@ function path(state: ChangeState, r: ChangeRecord): ChangeEvent[] {
     rolling_back: [
       ...executing,
       { type: "fail", reason: "x" },
-      { type: "rollback", actor: A1, actorGroups: [] },
+      { type: "rollback", actor: A1, actorGroups: [], hash: r.planHash },
     ],
     rolled_back: [
       ...executing,
       { type: "fail", reason: "x" },
-      { type: "rollback", actor: A1, actorGroups: [] },
+      { type: "rollback", actor: A1, actorGroups: [], hash: r.planHash },
       { type: "rolled-back" },
     ],
     rejected: [preflight, { type: "reject", actor: A1, actorGroups: [], reason: "no" }],
@@ -176,7 +176,9 @@ describe("creating changes", () => {
     expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     expect(() =>
       db
-        .prepare("INSERT INTO approvals (change_id, actor, at, hash) VALUES ('CHG-404', 'U', 't', 'h')")
+        .prepare(
+          "INSERT INTO approvals (change_id, kind, round, actor, at, hash) VALUES ('CHG-404', 'change', 0, 'U', 't', 'h')",
+        )
         .run(),
     ).toThrow(/FOREIGN KEY/);
   });
@@ -256,7 +258,7 @@ describe("undoing a change that succeeded", () => {
     const done = driveTo(store, "succeeded", create(store));
     const result = store.apply(
       done.id,
-      { type: "rollback", actor: A1, actorGroups: [] },
+      { type: "rollback", actor: A1, actorGroups: [], hash: done.planHash },
       { now: LATER, policy: POLICY },
     );
     expect(result).toMatchObject({ ok: true, record: { state: "rolling_back" } });
@@ -270,7 +272,7 @@ describe("undoing a change that succeeded", () => {
     const newer = create(store, "MOM-B", "mom-z", LATER);
     const result = store.apply(
       done.id,
-      { type: "rollback", actor: A1, actorGroups: [] },
+      { type: "rollback", actor: A1, actorGroups: [], hash: done.planHash },
       { now: LATER, policy: POLICY },
     );
     expect(result).toMatchObject({ ok: false, code: "host-locked" });
@@ -512,7 +514,94 @@ describe("queries", () => {
   });
 });
 
+describe("rollback approvals", () => {
+  it("are stored apart from the change's approvals, with their attempt, and survive a reopen", () => {
+    const two = { ...POLICY, requiredApprovals: 2 };
+    const store = open();
+    const r = create(store);
+    mustApply(store, r.id, { type: "preflight-complete" }, LATER, two);
+    mustApply(store, r.id, approveAs(A1, r), LATER, two);
+    mustApply(store, r.id, approveAs(A2, r), LATER, two);
+    mustApply(store, r.id, { type: "start-execution" }, LATER, two);
+    mustApply(store, r.id, { type: "fail", reason: "x" }, LATER, two);
+    const rollback: ChangeEvent = { type: "rollback", actor: A1, actorGroups: [], hash: r.planHash };
+    const pending = mustApply(store, r.id, rollback, LATER, two);
+    store.close();
+
+    const reopened = open().get(r.id);
+    expect(reopened).toEqual(pending);
+    expect(reopened).toMatchObject({
+      state: "failed",
+      approvals: [{ actor: A1 }, { actor: A2 }],
+      rollbackApprovals: [{ actor: A1, hash: r.planHash, round: 1, at: LATER.toISOString() }],
+      rollbacksStarted: 0,
+    });
+  });
+});
+
+/** A database as the first release left it (only migration 1), holding what `fill` writes. */
+function versionOneDatabase(fill: (db: DatabaseSync) => void): void {
+  mkdirSync(dirname(dbPath), { recursive: true });
+  const db = rawDb();
+  migrate(db, { migrations: MIGRATIONS.slice(0, 1) });
+  fill(db);
+  db.close();
+}
+
+/** A change row as version 1 wrote it: lock keys were the lower-cased host names. */
+function insertVersionOneChange(
+  db: DatabaseSync,
+  id: string,
+  primary: string,
+  secondary: string,
+  state: ChangeState = "awaiting_approval",
+): void {
+  const plan = fakePlan(id, primary, secondary);
+  const at = T0.toISOString();
+  db.prepare(
+    `INSERT INTO changes (id, state, requester, channel, message_ts, primary_host, secondary_host,
+       primary_key, secondary_key, plan_hash, plan_json, created_at, updated_at, expires_at, version)
+     VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)`,
+  ).run(
+    id,
+    state,
+    REQ,
+    primary,
+    secondary,
+    primary.toLowerCase(),
+    secondary.toLowerCase(),
+    plan.hash,
+    JSON.stringify(plan),
+    at,
+    at,
+    new Date(T0.getTime() + 30 * 60_000).toISOString(),
+  );
+}
+
 describe("migrations", () => {
+  it("keep the approvals of a database from before rollback approvals, as the change's", () => {
+    const plan = fakePlan("CHG-1");
+    versionOneDatabase((db) => {
+      insertVersionOneChange(db, "CHG-1", "mom-a", "mom-b", "approved");
+      for (const actor of [A2, A1]) {
+        db.prepare("INSERT INTO approvals (change_id, actor, at, hash) VALUES ('CHG-1', ?, ?, ?)").run(
+          actor,
+          T0.toISOString(),
+          plan.hash,
+        );
+      }
+    });
+
+    expect(open().get("CHG-1")).toMatchObject({
+      approvals: [
+        { actor: A2, hash: plan.hash },
+        { actor: A1, hash: plan.hash },
+      ],
+      rollbackApprovals: [],
+      rollbacksStarted: 0,
+    });
+  });
+
   it("are applied once: reopening applies nothing and keeps one row per migration", () => {
     open().close();
     open().close();
@@ -535,17 +624,11 @@ describe("migrations", () => {
   });
 
   it("re-key the host lock of a version-1 database, so its open change still holds the machine under any spelling", () => {
-    const store = open();
-    const held = create(store, "MOM-A.corp.example", "fe80-0-0-0-0-0-0-1.ipv6-literal.net");
-    store.close();
-    // What version 1 wrote: the lower-cased names, and no migration 2 yet.
-    const db = rawDb();
-    db.prepare("UPDATE changes SET primary_key = ?, secondary_key = ?").run(
-      "mom-a.corp.example",
-      "fe80-0-0-0-0-0-0-1.ipv6-literal.net",
-    );
-    db.prepare("DELETE FROM schema_migrations WHERE version > 1").run();
-    db.close();
+    // What version 1 wrote: the lower-cased names as the lock keys.
+    versionOneDatabase((db) => {
+      insertVersionOneChange(db, "CHG-1", "MOM-A.corp.example", "fe80-0-0-0-0-0-0-1.ipv6-literal.net");
+    });
+    const held = { id: "CHG-1" };
 
     const reopened = open();
     expect(currentVersion(rawDb())).toBe(MIGRATIONS.at(-1)?.version);

@@ -23,7 +23,7 @@ export function helpText(svc: MomlinkService): string {
     "• `/momlink show CHG-n` a change's state, events and full plan (rollback included)",
     "• `/momlink history [host]` the latest changes, optionally for one host",
     "• `/momlink cancel CHG-n [reason]` cancel a change (its requester or an approver)",
-    "• `/momlink rollback CHG-n` undo a failed, unverified or succeeded change on both hosts (an approver, not its requester)",
+    "• `/momlink rollback CHG-n` approve undoing a failed, unverified or succeeded change on both hosts (approvers, not its requester; as many as a change needs)",
     "• `/momlink verify CHG-n|host` check the live links against the approved plan (read-only)",
     "• `/momlink runners` the runner agents on the MOM hosts, online or not",
     "• `/momlink help` this text",

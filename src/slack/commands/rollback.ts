@@ -1,4 +1,8 @@
-// `/momlink rollback CHG-n`: the same approval-gated undo as the message's Roll back button.
+// `/momlink rollback CHG-n`: one approval of undoing the change, as the message's Roll back button
+// gives, against the plan hash the change holds now (the one `/momlink show` prints). When the
+// policy needs more approvals, the answer says how many are in and what the others can do.
+import { rollbackApprovers } from "../../domain/record.ts";
+import type { MomlinkService, Outcome } from "../service.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
 import { changeIdArgument } from "./show.ts";
@@ -11,12 +15,23 @@ export const runRollback: Subcommand = async ({ args, slack, svc }) => {
   }
   const changeId = given.id;
   await slack.ack();
-  const outcome = await svc.rollback({ changeId, actor: slack.command.user_id });
-  await slack.respond(
-    ephemeral(
-      outcome.ok
-        ? `Rolling back ${changeId}: the runners undo the secondary first, then the primary; the change's thread follows it.`
-        : `momlink did not roll back ${changeId}: ${outcome.reason}`,
-    ),
-  );
+  // A change that does not exist has no hash: the service says so.
+  const hash = svc.store.get(changeId)?.planHash ?? "";
+  const outcome = await svc.rollback({ changeId, actor: slack.command.user_id, hash });
+  await slack.respond(ephemeral(rollbackAnswer(changeId, outcome, svc)));
 };
+
+function rollbackAnswer(changeId: string, outcome: Outcome, svc: MomlinkService): string {
+  if (!outcome.ok) return `momlink did not roll back ${changeId}: ${outcome.reason}`;
+  if (outcome.record.state === "rolling_back") {
+    return `Rolling back ${changeId}: the runners undo the secondary first, then the primary; the change's thread follows it.`;
+  }
+  const { policy } = svc.messageContext();
+  const n = rollbackApprovers(outcome.record, policy).length;
+  const required = policy.requiredApprovals;
+  const more = required - n === 1 ? "Another approver must" : `${required - n} more approvers must`;
+  return (
+    `Your approval of the rollback of ${changeId} is recorded: ${n} of ${required} approvals. ` +
+    `${more} approve it too (the Roll back button, or \`/momlink rollback ${changeId}\`).`
+  );
+}

@@ -258,6 +258,25 @@ describe("the local Slack Web API", () => {
     expect(fake.api.message("C0LOCAL01", String(posted.ts))?.text).toBe("approved");
   });
 
+  it("holds every call to a method unanswered (recorded as it arrives) until released, serving the others", async () => {
+    fake.api.holdCalls("usergroups.users.list");
+    let answered = false;
+    const held = app.client.usergroups.users.list({ usergroup: "S0LOCAL01" }).then(() => {
+      answered = true;
+    });
+    const call = await fake.api.waitFor("usergroups.users.list");
+    expect(call).toMatchObject({ status: 0, params: { usergroup: "S0LOCAL01" } });
+    // Other methods answer meanwhile; the held call has still not been answered.
+    await app.client.chat.postMessage({ channel: "C0LOCAL01", text: "still served" });
+    expect(answered).toBe(false);
+
+    fake.api.releaseCalls("usergroups.users.list");
+    await app.client.usergroups.users.list({ usergroup: "S0LOCAL01" }).catch(() => undefined);
+    expect(fake.api.callsTo("usergroups.users.list").map((c) => c.status)).toEqual([0, 200]);
+    expect(answered).toBe(false); // a held call is never answered: its client gives up or dies
+    void held.catch(() => undefined);
+  });
+
   it("answers a method it does not model with unknown_method and records it", async () => {
     await expect(
       app.client.apiCall("reactions.add", { channel: "C0LOCAL01", name: "eyes" }),

@@ -99,6 +99,12 @@ export async function serveFetch(
     raw,
     request.headers.get("authorization"),
   );
+  if (reply.held) {
+    // Unanswered, as over HTTP: only the caller's own abort ends the wait.
+    return new Promise((_resolve, reject) => {
+      request.signal.addEventListener("abort", () => reject(request.signal.reason));
+    });
+  }
   const body =
     reply.status === 404 && reply.body.error === "not_found" ? "not found" : JSON.stringify(reply.body);
   return new Response(body, { status: reply.status, headers: reply.headers });
@@ -124,6 +130,7 @@ export function serveNodeRequest(
       raw,
       req.headers.authorization,
     );
+    if (reply.held) return; // left open: closing the server (closeAllConnections) ends it
     res.writeHead(reply.status, reply.headers);
     res.end(JSON.stringify(reply.body));
   });

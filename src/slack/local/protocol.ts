@@ -9,6 +9,8 @@ export interface Reply {
   status: number;
   headers: Record<string, string>;
   body: SlackResponse;
+  /** Never answered (a test holding the method, see InjectedFailures.hold): the caller waits until it gives up. */
+  held?: true;
 }
 
 /** A fresh object each time: a reply may add headers of its own (Retry-After). */

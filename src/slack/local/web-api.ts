@@ -130,6 +130,19 @@ export class LocalSlackApi {
     this.#failures.add(method, error, options);
   }
 
+  /**
+   * Holds every call to `method` from now on: recorded (and announced) as it arrives, never
+   * answered (served over HTTP, the socket stays open until the caller gives up or the server
+   * closes). `releaseCalls` answers the calls that come after it; held ones stay unanswered.
+   */
+  holdCalls(method: string): void {
+    this.#failures.hold(method);
+  }
+
+  releaseCalls(method: string): void {
+    this.#failures.release(method);
+  }
+
   /** A trigger ID as Slack puts in an interaction; views.open accepts it once, within 3 seconds. */
   issueTriggerId(): string {
     const state = this.#state;

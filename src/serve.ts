@@ -156,6 +156,11 @@ async function startBot(
     runners === undefined ? base : { ...base, runners: runners.hooks },
   );
   await runtime.start();
+  // Clicks and forms an earlier process acked but did not finish: in the background (a plan's
+  // pre-flight may take its time), logging what it finished.
+  void runtime.momlink
+    .finishReceived()
+    .catch((error: unknown) => logger.error({ err: error }, "finishing earlier requests failed"));
   const expired = await runtime.momlink.sweepExpired();
   // Changes a previous process left approved, executing or rolling back continue from their rows.
   runners?.orchestrator()?.resume();
@@ -223,6 +228,7 @@ async function runConsoleMode(
     { receiver, options: consoleAppOptions(api, receiver) },
   );
   await runtime.start();
+  await runtime.momlink.finishReceived();
   await runtime.momlink.sweepExpired();
   runners.orchestrator()?.resume();
   const session = createConsoleSession(api, receiver, (text) => process.stdout.write(`${text}\n`));

@@ -11,10 +11,13 @@ import { registerActions } from "./actions/index.ts";
 import { registerCommands } from "./commands/index.ts";
 import { registerEvents } from "./events/index.ts";
 import { createIdentity } from "./identity.ts";
+import { requestKey } from "./payloads.ts";
+import { createRecovery } from "./recovery.ts";
 import { createService } from "./service.ts";
 import { registerViews } from "./views/index.ts";
 
 export type { ChangeNotify, RunnerHooks } from "../dispatch/hooks.ts";
+export { requestKey } from "./payloads.ts";
 
 export interface MomlinkDeps {
   store: ChangeStore;
@@ -36,10 +39,17 @@ export interface MomlinkHandle {
   refreshMessage(changeId: string): Promise<void>;
   /** What the runner side reports through. */
   notify: ChangeNotify;
+  /**
+   * Finishes the requests an earlier process received (acked) and did not finish (slack/inbox.ts,
+   * read when the app was registered, before it took any request). Run once at start.
+   */
+  finishReceived(): Promise<number>;
 }
 
 export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   const logger = deps.logger.child({ component: "momlink-slack" });
+  // Read now, before any request of this process can add to it.
+  const leftovers = deps.store.inbox.unfinished();
   const identity = createIdentity({ client: app.client, policy: deps.policy, now: deps.now, logger });
   const service = createService({ ...deps, logger, client: app.client, identity });
   app.use(ignoreRedeliveries(deps.now, logger));
@@ -51,6 +61,7 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
     sweepExpired: () => service.sweepExpired(),
     refreshMessage: (changeId) => service.refreshMessage(changeId),
     notify: service.notify,
+    finishReceived: createRecovery(service, app.client, leftovers),
   };
 }
 
@@ -58,42 +69,11 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
 const REDELIVERY_WINDOW_MS = 15 * 60_000;
 
 /**
- * A stable key for a request as Slack would redeliver it (same trigger, same click, same event),
- * or undefined for requests that need no deduplication.
- */
-export function requestKey(body: Record<string, unknown>): string | undefined {
-  const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
-  const command = str(body.command);
-  if (command !== undefined) {
-    const trigger = str(body.trigger_id);
-    return trigger === undefined ? undefined : `command:${trigger}`;
-  }
-  switch (body.type) {
-    case "block_actions": {
-      const user = (body.user as { id?: unknown } | undefined)?.id;
-      const action = Array.isArray(body.actions)
-        ? (body.actions[0] as { action_ts?: unknown } | undefined)
-        : undefined;
-      const ts = str(action?.action_ts);
-      return ts === undefined || typeof user !== "string" ? undefined : `action:${user}:${ts}`;
-    }
-    case "view_submission": {
-      const trigger = str(body.trigger_id);
-      return trigger === undefined ? undefined : `view:${trigger}`;
-    }
-    case "event_callback": {
-      const id = str(body.event_id);
-      return id === undefined ? undefined : `event:${id}`;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/**
  * Global middleware: a request Slack sends again (`x-slack-retry-num` over HTTP, `retry_attempt`
  * in Socket Mode, or simply the same trigger twice) is acked and dropped when it was already seen,
- * so nothing is acted on twice. The check runs before any listener and costs a map lookup.
+ * so nothing is acted on twice. The check runs before any listener and costs a map lookup. It
+ * remembers this process's requests only; the requests that decide something are also keyed in
+ * the store's inbox (inbox.ts), which still knows them after a restart.
  */
 export function ignoreRedeliveries(now: () => Date, logger: Logger): Middleware<AnyMiddlewareArgs> {
   const seen = new Map<string, number>();

@@ -84,34 +84,39 @@ function read<T>(schema: z.ZodType<T>, input: unknown, blockOf: (path: PropertyK
 
 /** The part of a block_actions request momlink reads. */
 export interface ClickInput {
-  body: { user?: { id?: unknown } };
+  body: { user?: { id?: unknown }; channel?: { id?: unknown } };
   action: { value?: unknown; block_id?: unknown };
 }
 
 const clickInput = (args: ClickInput) => ({
   actor: args.body.user?.id,
+  channel: args.body.channel?.id,
   changeId: args.action.value,
   blockId: args.action.block_id,
 });
 
-const changeClick = z.object({ actor: userId, changeId });
+/** Where a click came from: a message's channel (a button in a modal or App Home has none). */
+const clickChannel = channelId.optional().transform((c) => c ?? null);
+const changeClick = z.object({ actor: userId, channel: clickChannel, changeId });
 const hashClick = (hashOf: (blockId: string) => string | undefined, what: string) =>
-  z.object({ actor: userId, changeId, blockId: blockHash(hashOf, what) });
+  z.object({ actor: userId, channel: clickChannel, changeId, blockId: blockHash(hashOf, what) });
 const decisionClick = hashClick(hashFromDecisionBlockId, "decision");
 const rollbackClick = hashClick(hashFromRollbackBlockId, "rollback");
 
 /** A button whose value names the change (Reject). */
-export function readChangeClick(args: ClickInput): Reading<{ actor: string; changeId: string }> {
+export function readChangeClick(
+  args: ClickInput,
+): Reading<{ actor: string; channel: string | null; changeId: string }> {
   return read(changeClick, clickInput(args), () => undefined);
 }
 
-type HashClick = Reading<{ actor: string; changeId: string; hash: string }>;
+type HashClick = Reading<{ actor: string; channel: string | null; changeId: string; hash: string }>;
 
 function readHashClick(schema: ReturnType<typeof hashClick>, args: ClickInput): HashClick {
   const reading = read(schema, clickInput(args), () => undefined);
   if (!reading.ok) return reading;
-  const { actor, changeId: id, blockId } = reading.value;
-  return { ok: true, value: { actor, changeId: id, hash: blockId } };
+  const { actor, channel, changeId: id, blockId } = reading.value;
+  return { ok: true, value: { actor, channel, changeId: id, hash: blockId } };
 }
 
 /** A button that decides on the plan the message showed (Approve): the change and the hash. */
@@ -241,4 +246,47 @@ export function logRefusal(logger: Logger, surface: string, problems: readonly P
     { surface, problems: problems.map((p) => `${p.path}: ${p.message}`) },
     "refused a malformed Slack payload",
   );
+}
+
+// --- the key Slack keeps stable when it sends a request again -------------------------------
+
+/** Longer keys than this are not Slack's (a trigger id or action_ts is a few dozen characters). */
+const MAX_KEY = 200;
+
+/**
+ * A stable key for a request as Slack would redeliver it (same trigger, same click, same event),
+ * or undefined for requests that need no deduplication (or carry nothing stable to key on).
+ */
+export function requestKey(body: Record<string, unknown>): string | undefined {
+  const key = keyOf(body);
+  return key !== undefined && key.length <= MAX_KEY ? key : undefined;
+}
+
+function keyOf(body: Record<string, unknown>): string | undefined {
+  const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+  const command = str(body.command);
+  if (command !== undefined) {
+    const trigger = str(body.trigger_id);
+    return trigger === undefined ? undefined : `command:${trigger}`;
+  }
+  switch (body.type) {
+    case "block_actions": {
+      const user = (body.user as { id?: unknown } | undefined)?.id;
+      const action = Array.isArray(body.actions)
+        ? (body.actions[0] as { action_ts?: unknown } | undefined)
+        : undefined;
+      const ts = str(action?.action_ts);
+      return ts === undefined || typeof user !== "string" ? undefined : `action:${user}:${ts}`;
+    }
+    case "view_submission": {
+      const trigger = str(body.trigger_id);
+      return trigger === undefined ? undefined : `view:${trigger}`;
+    }
+    case "event_callback": {
+      const id = str(body.event_id);
+      return id === undefined ? undefined : `event:${id}`;
+    }
+    default:
+      return undefined;
+  }
 }

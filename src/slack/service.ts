@@ -6,9 +6,7 @@ import type { webApi } from "@slack/bolt";
 import type { ChangeNotify, ChangeProgress, HostOutcome, RunnerHooks } from "../dispatch/hooks.ts";
 import type { RunnerInfo } from "../dispatch/registry.ts";
 import { looksLikeChangeId, parseChangeId } from "../domain/change-id.ts";
-import { sameMachine } from "../domain/host.ts";
 import type { PairSpec } from "../domain/pair.ts";
-import { buildPlan, type Plan } from "../domain/plan.ts";
 import { formatUtc } from "../domain/policy.ts";
 import {
   approvalCount,
@@ -29,6 +27,7 @@ import {
   verifyLines,
 } from "./blocks.ts";
 import type { Identity } from "./identity.ts";
+import { createPlanFlow } from "./plan-flow.ts";
 import { sweepExpired } from "./sweeper.ts";
 
 export type Outcome = { ok: true; record: ChangeRecord } | { ok: false; reason: string };
@@ -44,6 +43,13 @@ export interface PlanRequest {
   spec: PairSpec;
   requester: string;
   channel: string;
+  /** The inbox request this decides (slack/inbox.ts): marked decided with the change it creates. */
+  requestKey?: string;
+}
+
+/** Every decision names the inbox request it decides, when it came through the inbox. */
+interface Decided {
+  requestKey?: string;
 }
 
 export interface MomlinkService {
@@ -54,16 +60,21 @@ export interface MomlinkService {
   /** The runners' view of a change (pre-flight notes, per-host progress), when runners are wired in. */
   progress(record: ChangeRecord): ChangeProgress | undefined;
   plan(request: PlanRequest): Promise<PlanOutcome>;
-  approve(request: { changeId: string; actor: string; hash: string }): Promise<Outcome>;
+  /**
+   * Finishes a plan whose change was created but not yet shown (a restart in between): the
+   * pre-flight (with `spec`, when it can still be read) and the channel message.
+   */
+  resumePlan(changeId: string, spec: PairSpec | null): Promise<PlanOutcome>;
+  approve(request: { changeId: string; actor: string; hash: string } & Decided): Promise<Outcome>;
   /** Whether `actor` may reject the change now, without changing anything (before asking for a reason). */
   checkReject(request: { changeId: string; actor: string }): Promise<Outcome>;
-  reject(request: { changeId: string; actor: string; reason: string }): Promise<Outcome>;
-  cancel(request: { changeId: string; actor: string; reason?: string }): Promise<Outcome>;
+  reject(request: { changeId: string; actor: string; reason: string } & Decided): Promise<Outcome>;
+  cancel(request: { changeId: string; actor: string; reason?: string } & Decided): Promise<Outcome>;
   /**
    * One approver's approval of undoing the change, against the plan hash they saw; the approval
    * that makes enough moves it to rolling_back and hands it to the runners.
    */
-  rollback(request: { changeId: string; actor: string; hash: string }): Promise<Outcome>;
+  rollback(request: { changeId: string; actor: string; hash: string } & Decided): Promise<Outcome>;
   /**
    * Read-only check of a change's live links (`target`: CHG-n, or a host: its change waiting for
    * verification, else its last succeeded one). Posts the drift in the change's thread and returns
@@ -258,24 +269,18 @@ export function createService(deps: ServiceDeps): MomlinkService {
     await serially(changeId, () => render(store.get(changeId) ?? record));
   }
 
-  /** The plan with the runners' pre-flight facts, or undefined to keep the worst-case plan. */
-  async function preflightPlan(record: ChangeRecord, spec: PairSpec): Promise<Plan | undefined> {
-    if (runners === undefined) return undefined;
-    try {
-      const facts = await runners.preflight(record);
-      if (facts === null) return undefined;
-      return buildPlan({ spec, changeId: record.id, facts });
-    } catch (err) {
-      logger.error({ changeId: record.id, err }, "pre-flight failed; showing the worst-case plan");
-      return undefined;
-    }
+  /** A refusal that wrote no transition: its inbox request (if any) is decided with the reason. */
+  function refused(reason: string, requestKey: string | undefined): Outcome {
+    if (requestKey !== undefined) store.inbox.decide(requestKey, { ok: false, reason }, deps.now());
+    return { ok: false, reason };
   }
 
   async function denied(
     result: Extract<ApplyResult, { ok: false }>,
     changeId: string,
-    groupError?: string,
-    actor?: string,
+    groupError: string | undefined,
+    actor: string,
+    requestKey: string | undefined,
   ): Promise<Outcome> {
     // A denial writes nothing to the store (record.ts): the log is where attempts are kept.
     logger.info({ changeId, actor, code: result.code, reason: result.reason }, "request denied");
@@ -285,18 +290,32 @@ export function createService(deps: ServiceDeps): MomlinkService {
       if (expired.ok) await rerender(expired.record);
     }
     const note = result.code === "not-approver" && groupError !== undefined ? ` (note: ${groupError})` : "";
-    return { ok: false, reason: `${result.reason}${note}` };
+    return refused(`${result.reason}${note}`, requestKey);
   }
 
+  /** The transition, with the actor's groups asked of Slack first; it decides `requestKey` if accepted. */
   async function decide(
     changeId: string,
     actor: string,
     event: (groups: string[]) => ChangeEvent,
+    requestKey: string | undefined,
   ): Promise<{ result: ApplyResult; groupError?: string }> {
     const { groups, error } = await identity.groupsOf(actor);
-    const result = store.apply(changeId, event(groups), ctx());
+    const result = store.apply(changeId, event(groups), ctx(), requestKey);
     return error === undefined ? { result } : { result, groupError: error };
   }
+
+  const plans = createPlanFlow({
+    store,
+    policy,
+    logger,
+    now: deps.now,
+    runners,
+    afterPendingAcks,
+    render,
+    permalink,
+    refused,
+  });
 
   return {
     store,
@@ -309,69 +328,17 @@ export function createService(deps: ServiceDeps): MomlinkService {
 
     permalink,
 
-    async plan({ spec, requester, channel }) {
-      await afterPendingAcks();
-      const created = store.createChange({
-        requester,
-        channel,
-        plan: (changeId) => buildPlan({ spec, changeId }),
-        hosts: { primary: spec.primary, secondary: spec.secondary },
-        now: deps.now(),
-        ttlMinutes: policy.ttlMinutes,
-      });
-      if (!created.ok) {
-        const { conflict } = created;
-        // Named as this plan typed them; matched by machine, as the store's lock matched them.
-        const held = [conflict.hosts.primary, conflict.hosts.secondary];
-        const hosts = [spec.primary, spec.secondary].filter((h) => held.some((c) => sameMachine(c, h)));
-        return { kind: "locked", conflict, hosts, link: await permalink(conflict) };
-      }
-      const planned = created.record;
-      logger.info({ changeId: planned.id, requester }, "change planned");
+    plan: plans.plan,
+    resumePlan: plans.resumePlan,
 
-      const plan = await preflightPlan(planned, spec);
-      await afterPendingAcks();
-      // Pre-flight done (or no runner to ask): the plan becomes approvable and its TTL starts now.
-      const expiresAt = new Date(deps.now().getTime() + policy.ttlMinutes * 60_000).toISOString();
-      const event: ChangeEvent = {
-        type: "preflight-complete",
-        actor: "system",
-        expiresAt,
-        ...(plan ? { plan } : {}),
-      };
-      const ready = store.apply(planned.id, event, ctx());
-      if (!ready.ok)
-        logger.warn({ changeId: planned.id, reason: ready.reason }, "pre-flight result not recorded");
-      const record = ready.ok ? ready.record : (store.get(planned.id) ?? planned);
-
-      await afterPendingAcks();
-      const posted = await render(record, true);
-      const after = store.get(record.id) ?? record;
-      // Posted but a thread part failed: the message stands (and says where the scripts are).
-      if (posted.ok || after.messageTs !== null) return { kind: "posted", record: after };
-      // Nobody can approve a plan nobody can see: release the hosts rather than hold them silently.
-      const { error } = posted;
-      const cancelled = store.apply(
-        record.id,
-        {
-          type: "cancel",
-          actor: requester,
-          actorGroups: [],
-          reason: `momlink could not post the plan in this channel (${error})`,
-        },
-        ctx(),
-      );
-      return { kind: "not-posted", record: cancelled.ok ? cancelled.record : record, error };
-    },
-
-    async approve({ changeId, actor, hash }) {
-      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
-        type: "approve",
+    async approve({ changeId, actor, hash, requestKey }) {
+      const { result, groupError } = await decide(
+        changeId,
         actor,
-        actorGroups,
-        hash,
-      }));
-      if (!result.ok) return denied(result, changeId, groupError, actor);
+        (actorGroups) => ({ type: "approve", actor, actorGroups, hash }),
+        requestKey,
+      );
+      if (!result.ok) return denied(result, changeId, groupError, actor, requestKey);
       const record = result.record;
       logger.info({ changeId, actor, state: record.state }, "approval recorded");
       await rerender(record);
@@ -403,14 +370,14 @@ export function createService(deps: ServiceDeps): MomlinkService {
       return { ok: false, reason: `${dry.reason}${note}` };
     },
 
-    async reject({ changeId, actor, reason }) {
-      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
-        type: "reject",
+    async reject({ changeId, actor, reason, requestKey }) {
+      const { result, groupError } = await decide(
+        changeId,
         actor,
-        actorGroups,
-        reason,
-      }));
-      if (!result.ok) return denied(result, changeId, groupError, actor);
+        (actorGroups) => ({ type: "reject", actor, actorGroups, reason }),
+        requestKey,
+      );
+      if (!result.ok) return denied(result, changeId, groupError, actor, requestKey);
       const record = result.record;
       logger.info({ changeId, actor }, "change rejected");
       await rerender(record);
@@ -421,14 +388,19 @@ export function createService(deps: ServiceDeps): MomlinkService {
       return { ok: true, record };
     },
 
-    async cancel({ changeId, actor, reason }) {
-      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
-        type: "cancel",
+    async cancel({ changeId, actor, reason, requestKey }) {
+      const { result, groupError } = await decide(
+        changeId,
         actor,
-        actorGroups,
-        ...(reason === undefined ? {} : { reason }),
-      }));
-      if (!result.ok) return denied(result, changeId, groupError, actor);
+        (actorGroups) => ({
+          type: "cancel",
+          actor,
+          actorGroups,
+          ...(reason === undefined ? {} : { reason }),
+        }),
+        requestKey,
+      );
+      if (!result.ok) return denied(result, changeId, groupError, actor, requestKey);
       const record = result.record;
       logger.info({ changeId, actor }, "change cancelled");
       await rerender(record);
@@ -440,20 +412,20 @@ export function createService(deps: ServiceDeps): MomlinkService {
       return { ok: true, record };
     },
 
-    async rollback({ changeId, actor, hash }) {
+    async rollback({ changeId, actor, hash, requestKey }) {
       if (runners?.rollback === undefined) {
-        return {
-          ok: false,
-          reason: `this momlink runs without runners (MOMLINK_RUNNER_PORT is not set), so nothing can undo ${changeId} here; an approver can close it with /momlink cancel ${changeId} after undoing it by hand`,
-        };
+        return refused(
+          `this momlink runs without runners (MOMLINK_RUNNER_PORT is not set), so nothing can undo ${changeId} here; an approver can close it with /momlink cancel ${changeId} after undoing it by hand`,
+          requestKey,
+        );
       }
-      const { result, groupError } = await decide(changeId, actor, (actorGroups) => ({
-        type: "rollback",
+      const { result, groupError } = await decide(
+        changeId,
         actor,
-        actorGroups,
-        hash,
-      }));
-      if (!result.ok) return denied(result, changeId, groupError, actor);
+        (actorGroups) => ({ type: "rollback", actor, actorGroups, hash }),
+        requestKey,
+      );
+      if (!result.ok) return denied(result, changeId, groupError, actor, requestKey);
       const record = result.record;
       const at = formatUtc(record.updatedAt, deps.now());
       await rerender(record);

@@ -109,6 +109,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE changes ADD COLUMN rollbacks_started INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    // Every acknowledged click and form is a row before its ack (received), gets its decision
+    // (decided, in the same transaction as the change it made) and is finished once the Slack
+    // side has been told; a restart finishes what is left. The key dedupes Slack's redeliveries.
+    version: 4,
+    name: "inbox of received Slack requests",
+    sql: `
+      CREATE TABLE inbox (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_key  TEXT NOT NULL UNIQUE,
+        kind         TEXT NOT NULL,
+        change_id    TEXT,
+        actor        TEXT NOT NULL,
+        channel      TEXT,
+        payload_json TEXT NOT NULL,
+        received_at  TEXT NOT NULL,
+        decided_at   TEXT,
+        outcome_json TEXT,
+        finished_at  TEXT
+      );
+      CREATE INDEX inbox_unfinished ON inbox (seq) WHERE finished_at IS NULL;
+      CREATE INDEX inbox_finished_at ON inbox (finished_at) WHERE finished_at IS NOT NULL;
+    `,
+  },
 ];
 
 /** The bookkeeping table of one migration list; several lists can share a file, each with its own table. */

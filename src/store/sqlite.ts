@@ -25,6 +25,8 @@ import {
 } from "../domain/record.ts";
 import { assertSameFile, closeDatabase, databaseSetupError, openDatabaseFile } from "./db-file.ts";
 import { migrate } from "./migrations.ts";
+import { int, type Row, text, textOrNull } from "./rows.ts";
+import { DECIDED_OK, SqliteRequestInbox } from "./sqlite-inbox.ts";
 import type {
   ApplyResult,
   ChangeRow,
@@ -70,17 +72,21 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return new SqliteChangeStore(db);
 }
 
-type Row = Record<string, unknown>;
-
 class SqliteChangeStore implements ChangeStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  readonly inbox: SqliteRequestInbox;
 
   constructor(db: DatabaseSync) {
     this.db = db;
+    this.inbox = new SqliteRequestInbox({
+      sql: (text) => this.sql(text),
+      write: (fn) => this.write(fn),
+      read: (fn) => this.read(fn),
+    });
   }
 
-  createChange(input: CreateChangeInput): CreateChangeResult {
+  createChange(input: CreateChangeInput, decides?: string): CreateChangeResult {
     return this.write(() => {
       const conflict = this.openConflict(input.hosts);
       if (conflict !== null) return { ok: false, conflict };
@@ -105,6 +111,7 @@ class SqliteChangeStore implements ChangeStore {
       });
       this.insertChange(seq, record);
       this.insertAudit(audit);
+      if (decides !== undefined) this.inbox.decideWithin(decides, id, DECIDED_OK, input.now);
       return { ok: true, record };
     });
   }
@@ -146,7 +153,7 @@ class SqliteChangeStore implements ChangeStore {
     );
   }
 
-  apply(id: string, event: ChangeEvent, ctx: TransitionContext): ApplyResult {
+  apply(id: string, event: ChangeEvent, ctx: TransitionContext, decides?: string): ApplyResult {
     return this.write((): ApplyResult => {
       const current = this.load(id);
       if (current === null) return { ok: false, code: "not-found", reason: `there is no change ${id}` };
@@ -196,6 +203,7 @@ class SqliteChangeStore implements ChangeStore {
         this.insertApproval(id, "rollback", a.round, a);
       }
       this.insertAudit(result.audit);
+      if (decides !== undefined) this.inbox.decideWithin(decides, null, DECIDED_OK, ctx.now);
       return result;
     });
   }
@@ -411,24 +419,6 @@ function toState(value: string, id: string): ChangeState {
   const state = STATES.find((s) => s === value);
   if (state === undefined) throw new Error(`${id} has an unknown state "${value}" in the database`);
   return state;
-}
-
-function text(row: Row, col: string): string {
-  const v = row[col];
-  if (typeof v !== "string") throw new Error(`database column ${col} holds ${typeof v}, expected text`);
-  return v;
-}
-
-function textOrNull(row: Row, col: string): string | null {
-  return row[col] === null ? null : text(row, col);
-}
-
-function int(row: Row, col: string): number {
-  const v = row[col];
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new Error(`database column ${col} holds ${typeof v}, expected an integer`);
-  }
-  return v;
 }
 
 function parseOrNull<T>(json: string | null): T | null {

@@ -10,6 +10,7 @@ import type {
   ChangeRecord,
   ChangeState,
   DenialCode,
+  JsonObject,
   TransitionContext,
   TransitionResult,
 } from "../domain/record.ts";
@@ -50,22 +51,67 @@ export interface StoredAuditEntry extends AuditEntry {
   seq: number;
 }
 
+/** A Slack request (click, form, command) as received, before its ack: what it asks, of which change. */
+export interface NewRequest {
+  /** Slack's redelivery key for the request (same click, same trigger): unique. */
+  key: string;
+  /** What it asks; the Slack layer names and decodes the kinds, the store keeps them as text. */
+  kind: string;
+  changeId: string | null;
+  actor: string;
+  /** Where to answer the actor when the original response URL is gone (after a restart). */
+  channel: string | null;
+  /** The rest of what the request carries (a hash, a reason, the plan's text), as checked at receipt. */
+  payload: JsonObject;
+  receivedAt: Date;
+}
+
+export interface StoredRequest extends Omit<NewRequest, "receivedAt"> {
+  receivedAt: string;
+  /** When its decision was recorded (a transition, or a refusal); null while it waits for one. */
+  decidedAt: string | null;
+  /** `{ ok: true }` or `{ ok: false, reason }`, once decided. */
+  outcome: JsonObject | null;
+}
+
+/**
+ * The durable inbox of requests: a request is received before its ack, decided (in the same
+ * transaction as the change it made, see `apply`/`createChange`), and finished once the Slack side
+ * was told. What a crash leaves unfinished, the next start finishes.
+ */
+export interface RequestInbox {
+  /** Records a request before its ack; "duplicate" when its key was received before (a redelivery). */
+  receive(request: NewRequest): "received" | "duplicate";
+  /** Records a decision that wrote no transition (a refusal); a decided request keeps its first decision. */
+  decide(key: string, outcome: JsonObject, at: Date): void;
+  /** The request is handled: decided, shown, answered. */
+  finish(key: string, at: Date): void;
+  /** Requests received and not finished, oldest first. */
+  unfinished(): StoredRequest[];
+  /** Forgets finished requests older than `before` (their keys no longer dedupe); returns how many. */
+  pruneFinished(before: Date): number;
+}
+
 export interface ChangeStore {
+  /** Slack requests received, decided and finished (see RequestInbox). */
+  readonly inbox: RequestInbox;
   /**
    * Allocates the next `CHG-<n>` and creates the record in `planned`, unless a host of the plan
    * (case-insensitive, either role) belongs to an open change: then nothing is written and that
-   * change comes back. Check and insert are one transaction.
+   * change comes back. Check and insert are one transaction; with `decides`, it also marks that
+   * inbox request decided and names the new change in it.
    */
-  createChange(input: CreateChangeInput): CreateChangeResult;
+  createChange(input: CreateChangeInput, decides?: string): CreateChangeResult;
   get(id: string): ChangeRecord | null;
   /** Newest first. */
   list(query?: ListQuery): ChangeRecord[];
   /**
    * Runs the domain transition on the record as it is in the store at this instant, inside one
    * write transaction, and persists the outcome. A denial writes nothing at all (not even an
-   * audit row): the caller shows the reason ephemerally and may log it.
+   * audit row): the caller shows the reason ephemerally and may log it. With `decides`, the
+   * accepted transition also marks that inbox request decided, in the same transaction.
    */
-  apply(id: string, event: ChangeEvent, ctx: TransitionContext): ApplyResult;
+  apply(id: string, event: ChangeEvent, ctx: TransitionContext, decides?: string): ApplyResult;
   /** Where the plan message was posted (not a transition: no version bump, no audit entry). */
   setMessage(id: string, channel: string, ts: string): ChangeRecord | null;
   /** Records in `planned` or `awaiting_approval` whose expiry is at or before `now`, oldest first. */

@@ -1,4 +1,6 @@
 // `/momlink cancel CHG-n [reason]`: by the requester or an approver (the state machine decides).
+// In the inbox before the ack (inbox.ts), so a restart still decides it.
+import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
 import { changeIdArgument } from "./show.ts";
@@ -14,12 +16,21 @@ export const runCancel: Subcommand = async ({ args, slack, svc }) => {
     return;
   }
   const changeId = given.id;
-  await slack.ack();
   const reason = rest.join(" ").trim();
+  const actor = slack.command.user_id;
+  const request = durable(svc, slack.body, {
+    kind: "cancel",
+    changeId,
+    actor,
+    channel: slack.command.channel_id,
+    reason: reason === "" ? null : reason,
+  });
+  if (!(await receiveThenAck(svc, request, () => slack.ack()))) return;
   const outcome = await svc.cancel({
     changeId,
-    actor: slack.command.user_id,
+    actor,
     ...(reason === "" ? {} : { reason }),
+    requestKey: request.key,
   });
   await slack.respond(
     ephemeral(
@@ -28,4 +39,5 @@ export const runCancel: Subcommand = async ({ args, slack, svc }) => {
         : `momlink did not cancel ${changeId}: ${outcome.reason}`,
     ),
   );
+  finishRequest(svc, request.key);
 };

@@ -1,10 +1,12 @@
 // `/momlink plan key=value ...`: parsed and validated before the ack (pure and quick), so a
-// refusal goes out in the ack itself; a valid plan is acked at once and planned after it.
+// refusal goes out in the ack itself; a valid plan is written to the inbox (inbox.ts), acked, and
+// planned after the ack: a bot killed after "Planning…" still posts the plan at its next start.
 // `/momlink plan` alone opens the form (views/plan-modal.ts).
 import { parsePlanText } from "../../domain/grammar.ts";
 import { describeProblems } from "../../domain/problem.ts";
 import type { ChangeState } from "../../domain/record.ts";
 import { escapeMrkdwn, stateWord } from "../blocks.ts";
+import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
 import type { PlanOutcome } from "../service.ts";
 import { openPlanModal } from "../views/plan-modal.ts";
 import { ephemeral } from "./help.ts";
@@ -23,15 +25,27 @@ export const runPlan: Subcommand = async ({ args, slack, svc }) => {
     return;
   }
   const spec = parsed.value;
-  await slack.ack(
-    ephemeral(
-      `Planning ${escapeMrkdwn(spec.primary)} + ${escapeMrkdwn(spec.secondary)}: the preview will be posted in this channel for approval.`,
-    ),
+  const request = durable(svc, slack.body, {
+    kind: "plan",
+    changeId: null,
+    actor: command.user_id,
+    channel: command.channel_id,
+    source: { text: args },
+  });
+  const planning = ephemeral(
+    `Planning ${escapeMrkdwn(spec.primary)} + ${escapeMrkdwn(spec.secondary)}: the preview will be posted in this channel for approval.`,
   );
+  if (!(await receiveThenAck(svc, request, () => slack.ack(planning)))) return;
   const tell = planOutcomeText(
-    await svc.plan({ spec, requester: command.user_id, channel: command.channel_id }),
+    await svc.plan({
+      spec,
+      requester: command.user_id,
+      channel: command.channel_id,
+      requestKey: request.key,
+    }),
   );
   if (tell !== null) await slack.respond(ephemeral(tell));
+  finishRequest(svc, request.key);
 };
 
 /** How an open change of each state lets go of its hosts. */

@@ -1,7 +1,9 @@
 // `/momlink rollback CHG-n`: one approval of undoing the change, as the message's Roll back button
 // gives, against the plan hash the change holds now (the one `/momlink show` prints). When the
-// policy needs more approvals, the answer says how many are in and what the others can do.
+// policy needs more approvals, the answer says how many are in and what the others can do. In the
+// inbox before the ack (inbox.ts), so a restart still decides it.
 import { rollbackApprovers } from "../../domain/record.ts";
+import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
 import type { MomlinkService, Outcome } from "../service.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
@@ -14,11 +16,15 @@ export const runRollback: Subcommand = async ({ args, slack, svc }) => {
     return;
   }
   const changeId = given.id;
-  await slack.ack();
   // A change that does not exist has no hash: the service says so.
   const hash = svc.store.get(changeId)?.planHash ?? "";
-  const outcome = await svc.rollback({ changeId, actor: slack.command.user_id, hash });
+  const actor = slack.command.user_id;
+  const channel = slack.command.channel_id;
+  const request = durable(svc, slack.body, { kind: "rollback", changeId, actor, channel, hash });
+  if (!(await receiveThenAck(svc, request, () => slack.ack()))) return;
+  const outcome = await svc.rollback({ changeId, actor, hash, requestKey: request.key });
   await slack.respond(ephemeral(rollbackAnswer(changeId, outcome, svc)));
+  finishRequest(svc, request.key);
 };
 
 function rollbackAnswer(changeId: string, outcome: Outcome, svc: MomlinkService): string {

@@ -1,13 +1,15 @@
 // `/momlink plan` alone: a form with the grammar's fields, one input block per key (block_id = the
 // key), validated on submit by the same validators as the command; problems come back to the
-// form field by field (response_action: errors), a valid pair is planned like the command's.
+// form field by field (response_action: errors), a valid pair is planned like the command's, and
+// is in the inbox before the ack (inbox.ts).
 import type { types, webApi } from "@slack/bolt";
 import { defaultDirs } from "../../domain/dirs.ts";
 import { PLAN_KEYS, type PlanKey } from "../../domain/grammar.ts";
 import { PLATFORMS } from "../../domain/pair.ts";
 import { boundedProblem, moreProblems, type Problem, summarizeProblems } from "../../domain/problem.ts";
-import { validatePair } from "../../domain/validate.ts";
+import { type RawPairInput, validatePair } from "../../domain/validate.ts";
 import { planOutcomeText } from "../commands/plan.ts";
+import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
 import { formErrors, logRefusal, readPlanForm } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";
 import type { ViewArgs } from "./index.ts";
@@ -110,6 +112,11 @@ export function fieldErrors(problems: readonly Problem[]): Record<string, string
   );
 }
 
+/** The fields the form filled, as stored with the request (validated again if a restart decides it). */
+function definedFields(fields: RawPairInput): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
 export function planModalSubmission(svc: MomlinkService) {
   return async (args: ViewArgs): Promise<void> => {
     const { ack, client, logger } = args;
@@ -128,12 +135,26 @@ export function planModalSubmission(svc: MomlinkService) {
       await ack({ response_action: "errors", errors: fieldErrors(result.problems) });
       return;
     }
-    await ack();
-    const outcome = await svc.plan({ spec: result.value, requester: actor, channel });
+    const request = durable(svc, args.body, {
+      kind: "plan",
+      changeId: null,
+      actor,
+      channel,
+      source: { fields: definedFields(fields) },
+    });
+    if (!(await receiveThenAck(svc, request, () => ack()))) return;
+    const outcome = await svc.plan({
+      spec: result.value,
+      requester: actor,
+      channel,
+      requestKey: request.key,
+    });
     const tell = planOutcomeText(outcome);
-    if (tell === null) return;
-    await client.chat
-      .postEphemeral({ channel, user: actor, text: tell })
-      .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
+    if (tell !== null) {
+      await client.chat
+        .postEphemeral({ channel, user: actor, text: tell })
+        .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
+    }
+    finishRequest(svc, request.key);
   };
 }

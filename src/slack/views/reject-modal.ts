@@ -1,8 +1,10 @@
-// The reason a change is rejected: asked in a modal, required, recorded with the rejection.
+// The reason a change is rejected: asked in a modal, required, recorded with the rejection. The
+// submission is in the inbox before its ack (inbox.ts): a restart still decides it.
 import type { types } from "@slack/bolt";
 import { checkReason, MAX_REASON_CHARACTERS } from "../../domain/reason.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { clip } from "../blocks.ts";
+import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
 import { formErrors, logRefusal, readRejectForm } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";
 import type { ViewArgs } from "./index.ts";
@@ -67,11 +69,20 @@ export function rejectModalSubmission(svc: MomlinkService) {
       await ack({ response_action: "errors", errors: { [REASON_BLOCK]: checked.problem } });
       return;
     }
-    await ack();
-    const outcome = await svc.reject({ changeId, actor, reason: checked.reason });
-    if (outcome.ok || channel === null) return;
-    await client.chat
-      .postEphemeral({ channel, user: actor, text: `Your rejection was not recorded: ${outcome.reason}` })
-      .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
+    const request = durable(svc, args.body, {
+      kind: "reject",
+      changeId,
+      actor,
+      channel,
+      reason: checked.reason,
+    });
+    if (!(await receiveThenAck(svc, request, () => ack()))) return;
+    const outcome = await svc.reject({ changeId, actor, reason: checked.reason, requestKey: request.key });
+    if (!outcome.ok && channel !== null) {
+      await client.chat
+        .postEphemeral({ channel, user: actor, text: `Your rejection was not recorded: ${outcome.reason}` })
+        .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
+    }
+    finishRequest(svc, request.key);
   };
 }

@@ -1,0 +1,108 @@
+// The inbox of received Slack requests (store.ts RequestInbox) on the change store's SQLite file.
+// It shares the store's connection and write transactions: a transition that decides a request
+// marks it in the same transaction (decideWithin), so a request is never left decided in one
+// place and not the other. Rows are decoded and checked, never cast.
+import type { StatementSync } from "node:sqlite";
+import type { JsonObject } from "../domain/record.ts";
+import { type Row, text, textOrNull } from "./rows.ts";
+import type { NewRequest, RequestInbox, StoredRequest } from "./store.ts";
+
+/** What the inbox needs of the store it lives in. */
+export interface InboxHost {
+  sql(text: string): StatementSync;
+  /** One write transaction (BEGIN IMMEDIATE ... COMMIT). */
+  write<T>(fn: () => T): T;
+  read<T>(fn: () => T): T;
+}
+
+export const DECIDED_OK: JsonObject = { ok: true };
+
+export class SqliteRequestInbox implements RequestInbox {
+  readonly #host: InboxHost;
+
+  constructor(host: InboxHost) {
+    this.#host = host;
+  }
+
+  receive(request: NewRequest): "received" | "duplicate" {
+    return this.#host.write(() => {
+      const inserted = this.#host
+        .sql(
+          `INSERT INTO inbox (request_key, kind, change_id, actor, channel, payload_json, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING`,
+        )
+        .run(
+          request.key,
+          request.kind,
+          request.changeId,
+          request.actor,
+          request.channel,
+          JSON.stringify(request.payload),
+          request.receivedAt.toISOString(),
+        );
+      return Number(inserted.changes) === 1 ? "received" : "duplicate";
+    });
+  }
+
+  decide(key: string, outcome: JsonObject, at: Date): void {
+    this.#host.write(() => this.decideWithin(key, null, outcome, at));
+  }
+
+  /** Marks `key` decided; call inside a write transaction. `changeId` names a change it created. */
+  decideWithin(key: string, changeId: string | null, outcome: JsonObject, at: Date): void {
+    this.#host
+      .sql(
+        `UPDATE inbox SET decided_at = ?, outcome_json = ?, change_id = COALESCE(change_id, ?)
+         WHERE request_key = ? AND decided_at IS NULL`,
+      )
+      .run(at.toISOString(), JSON.stringify(outcome), changeId, key);
+  }
+
+  finish(key: string, at: Date): void {
+    this.#host.write(() => {
+      this.#host
+        .sql("UPDATE inbox SET finished_at = ? WHERE request_key = ? AND finished_at IS NULL")
+        .run(at.toISOString(), key);
+    });
+  }
+
+  unfinished(): StoredRequest[] {
+    return this.#host.read(() =>
+      this.#host.sql("SELECT * FROM inbox WHERE finished_at IS NULL ORDER BY seq").all().map(toRequest),
+    );
+  }
+
+  pruneFinished(before: Date): number {
+    return this.#host.write(() => {
+      const deleted = this.#host
+        .sql("DELETE FROM inbox WHERE finished_at IS NOT NULL AND finished_at < ?")
+        .run(before.toISOString());
+      return Number(deleted.changes);
+    });
+  }
+}
+
+function toRequest(row: Row): StoredRequest {
+  const outcome = textOrNull(row, "outcome_json");
+  return {
+    key: text(row, "request_key"),
+    kind: text(row, "kind"),
+    changeId: textOrNull(row, "change_id"),
+    actor: text(row, "actor"),
+    channel: textOrNull(row, "channel"),
+    payload: jsonObject(text(row, "payload_json"), "payload_json"),
+    receivedAt: text(row, "received_at"),
+    decidedAt: textOrNull(row, "decided_at"),
+    outcome: outcome === null ? null : jsonObject(outcome, "outcome_json"),
+  };
+}
+
+function jsonObject(json: string, col: string): JsonObject {
+  const value: unknown = JSON.parse(json);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(
+      `inbox column ${col} holds ${Array.isArray(value) ? "an array" : typeof value}, expected an object`,
+    );
+  }
+  return value as JsonObject;
+}

@@ -6,7 +6,7 @@
 // answers (field errors, or a private note), logs once with logRefusal, and goes no further.
 import { z } from "zod";
 import { CHANGE_ID_EXAMPLE, CHANGE_ID_PATTERN } from "../domain/change-id.ts";
-import { PLAN_KEYS, type PlanKey } from "../domain/grammar.ts";
+import { PLAN_KEYS } from "../domain/grammar.ts";
 import type { RawPairInput } from "../domain/validate.ts";
 import type { Logger } from "../log.ts";
 import { hashFromDecisionBlockId, hashFromRollbackBlockId } from "./blocks.ts";
@@ -137,18 +137,35 @@ export interface SubmissionInput {
   view: { private_metadata?: unknown; state?: { values?: unknown } };
 }
 
-const textValue = z.object({ value: z.string().max(MAX_INPUT).nullish() });
-const optionValue = z.object({
+/**
+ * One input's state as Slack sends it: typed text, or a chosen option. Every input block of a
+ * view is read with it, `{ <block_id>: { <action_id>: state } }`.
+ */
+const inputState = z.object({
+  value: z.string().max(MAX_INPUT).nullish(),
   selected_option: z.object({ value: z.string().max(MAX_OPTION) }).nullish(),
 });
-
-/** Each input block's state: `{ <block_id>: { <action_id>: state } }`, a missing block allowed. */
-function blockState(actionId: string, state: z.ZodType) {
-  return z.object({ [actionId]: state }).optional();
-}
+const stateValues = z.record(z.string().max(255), z.record(z.string().max(255), inputState));
 
 function stateBlock(path: PropertyKey[]): string | undefined {
   return path[0] === "values" && typeof path[1] === "string" ? path[1] : undefined;
+}
+
+/** Who submitted, the view's metadata read with `metadata`, and its inputs' values. */
+function readSubmission<M extends z.ZodType>(args: SubmissionInput, metadata: M) {
+  const schema = z.object({ actor: userId, metadata: jsonText(metadata), values: stateValues });
+  const input = {
+    actor: args.body.user?.id,
+    metadata: args.view.private_metadata,
+    values: args.view.state?.values,
+  };
+  return read(schema, input, stateBlock);
+}
+
+/** What the person entered in one input: its text or its option's value, "" when nothing. */
+function entered(values: z.infer<typeof stateValues>, block: string, input: string): string {
+  const state = values[block]?.[input];
+  return state?.selected_option?.value ?? state?.value ?? "";
 }
 
 /** The plan form: its fields as typed (still to be validated as a pair) and the channel it came from. */
@@ -156,32 +173,16 @@ export function readPlanForm(
   args: SubmissionInput,
   inputId: string,
 ): Reading<{ actor: string; channel: string; fields: RawPairInput }> {
-  const blocks = Object.fromEntries(
-    PLAN_KEYS.map((key) => [key, blockState(inputId, key === "platform" ? optionValue : textValue)]),
-  );
-  const schema = z.object({
-    actor: userId,
-    metadata: jsonText(z.object({ channel: channelId })),
-    values: z.object(blocks),
-  });
-  const input = {
-    actor: args.body.user?.id,
-    metadata: args.view.private_metadata,
-    values: args.view.state?.values,
-  };
-  const reading = read(schema, input, stateBlock);
+  const reading = readSubmission(args, z.object({ channel: channelId }));
   if (!reading.ok) return reading;
-  const values = reading.value.values as Partial<
-    Record<PlanKey, Record<string, { value?: string | null; selected_option?: { value: string } | null }>>
-  >;
+  const { actor, metadata, values } = reading.value;
   const fields: RawPairInput = {};
   for (const key of PLAN_KEYS) {
-    const state = values[key]?.[inputId];
-    const value = state?.selected_option?.value ?? state?.value ?? undefined;
+    const value = entered(values, key, inputId);
     // An optional field left empty is absent, as a key left out of the command is.
-    if (value !== undefined && value !== null && value !== "") fields[key] = value;
+    if (value !== "") fields[key] = value;
   }
-  return { ok: true, value: { actor: reading.value.actor, channel: reading.value.metadata.channel, fields } };
+  return { ok: true, value: { actor, channel: metadata.channel, fields } };
 }
 
 /** The reject form: which change, where to answer, and the reason as typed (checked by domain/reason.ts). */
@@ -189,21 +190,10 @@ export function readRejectForm(
   args: SubmissionInput,
   ids: { block: string; input: string },
 ): Reading<{ actor: string; changeId: string; channel: string | null; reason: string }> {
-  const schema = z.object({
-    actor: userId,
-    metadata: jsonText(z.object({ changeId, channel: channelId.nullable() })),
-    values: z.object({ [ids.block]: blockState(ids.input, textValue) }),
-  });
-  const input = {
-    actor: args.body.user?.id,
-    metadata: args.view.private_metadata,
-    values: args.view.state?.values,
-  };
-  const reading = read(schema, input, stateBlock);
+  const reading = readSubmission(args, z.object({ changeId, channel: channelId.nullable() }));
   if (!reading.ok) return reading;
   const { actor, metadata, values } = reading.value;
-  const state = (values as Record<string, Record<string, { value?: string | null }> | undefined>)[ids.block];
-  const reason = state?.[ids.input]?.value ?? "";
+  const reason = entered(values, ids.block, ids.input);
   return { ok: true, value: { actor, changeId: metadata.changeId, channel: metadata.channel, reason } };
 }
 

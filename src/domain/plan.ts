@@ -15,11 +15,12 @@ export interface Step {
   /** The EM_HOME sub-directory this step is about (`config`, `data`, ...). */
   dir: string;
   /**
-   * The exact line shown for approval. On Windows the runner runs exactly this text as
-   * `cmd.exe /d /s /c "<line>"` with EM_HOME as working directory; on Linux it runs `argv`.
+   * The exact line shown for approval. A Windows cmd.exe builtin (mklink, move, rmdir) runs as
+   * exactly this text, `cmd.exe /d /s /c "<line>"` with EM_HOME as working directory; a program
+   * (robocopy on Windows, everything on Linux) runs as `argv`, and this line is derived from it.
    */
   line: string;
-  /** Linux only: the argv the runner passes to execa (no shell). Empty on Windows. */
+  /** The argv the runner starts with no shell (programs); empty for cmd.exe builtins. */
   argv: string[];
   /** Set when the step depends on a pre-flight fact not known yet, e.g. "if config is a real directory". */
   when?: string;
@@ -318,9 +319,23 @@ function commandsFor(platform: Platform): Commands {
   return platform === "windows" ? WINDOWS : LINUX;
 }
 
+/**
+ * robocopy is a program, not a cmd builtin: it runs by absolute path with an argv, never through
+ * cmd.exe (which would look for a planted `robocopy.bat` in EM_HOME first). `%SystemRoot%` is the
+ * one variable of an approved line: the runner resolves it from its own environment, no shell.
+ */
+export const WINDOWS_ROBOCOPY = "%SystemRoot%\\System32\\robocopy.exe";
+/**
+ * /E with subdirectories, no purge: never deletes on the share. /COPY:DAT: data, attributes,
+ * times, no owner or ACL (local SIDs mean nothing on a NAS). /R:1 /W:1: no 30-hour retry loop.
+ * /XJ: junctions inside EM_HOME are not followed. /NP: no per-file percentages in the output.
+ */
+export const ROBOCOPY_SWITCHES = ["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"] as const;
+
 const WINDOWS: Commands = {
   join: (base, name) => `${base}\\${name}`,
-  seed: (local, target) => cmd(`robocopy ${cmdQuote(local)} ${cmdQuote(target)} /E /COPY:DAT /R:1 /W:1`),
+  seed: (local, target) =>
+    argv(cmdQuote, WINDOWS_ROBOCOPY, { path: local }, { path: target }, ...ROBOCOPY_SWITCHES),
   move: (from, to) => cmd(`move ${cmdQuote(from)} ${cmdQuote(to)}`),
   mklink: (dir, target) => cmd(`mklink /D ${cmdQuote(dir)} ${cmdQuote(target)}`),
   // Not run: the runner reads the link back. Quoting only repeats the checks on what is shown.
@@ -335,26 +350,29 @@ const WINDOWS: Commands = {
 
 const LINUX: Commands = {
   join: (base, name) => `${base}/${name}`,
-  seed: (local, target) => argv("cp", "-a", { path: `${local}/.` }, { path: `${target}/` }),
-  move: (from, to) => argv("mv", { path: from }, { path: to }),
-  mklink: (dir, target) => argv("ln", "-s", { path: target }, { path: dir }),
+  seed: (local, target) => argv(shQuote, "cp", "-a", { path: `${local}/.` }, { path: `${target}/` }),
+  move: (from, to) => argv(shQuote, "mv", { path: from }, { path: to }),
+  mklink: (dir, target) => argv(shQuote, "ln", "-s", { path: target }, { path: dir }),
   verify: (dir, target) => {
     shQuote(dir);
     shQuote(target);
     return { line: `# verify ${dir} -> ${target}`, argv: [] };
   },
   // No -r: on a link rm removes the link; on a real directory it fails instead of deleting data.
-  removeLink: (dir) => argv("rm", { path: dir }),
+  removeLink: (dir) => argv(shQuote, "rm", { path: dir }),
 };
 
 function cmd(line: string): Command {
   return { line, argv: [] };
 }
 
-/** Builds the argv and its display line together so the two cannot disagree. */
-function argv(...words: (string | { path: string })[]): Command {
+/**
+ * Builds the argv and its display line together so the two cannot disagree: the one place a
+ * program's line is derived from its argv (paths quoted for the platform's shell, words as is).
+ */
+function argv(quote: (path: string) => string, ...words: (string | { path: string })[]): Command {
   return {
     argv: words.map((w) => (typeof w === "string" ? w : w.path)),
-    line: words.map((w) => (typeof w === "string" ? w : shQuote(w.path))).join(" "),
+    line: words.map((w) => (typeof w === "string" ? w : quote(w.path))).join(" "),
   };
 }

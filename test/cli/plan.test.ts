@@ -24,13 +24,13 @@ describe("momlink plan", () => {
       primary.split("\n").filter((l) => !l.startsWith("REM") && l !== "" && !l.startsWith("apply")),
     ).toEqual([
       'cd /d "D:\\Introscope\\EM"',
-      'robocopy "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1',
+      '%SystemRoot%\\System32\\robocopy.exe "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
       'move "config" "config.pre-momlink"',
       'mklink /D "config" "\\\\san-server\\mom-failover\\config"',
-      'robocopy "D:\\Introscope\\EM\\data" "\\\\san-server\\mom-failover\\data" /E /COPY:DAT /R:1 /W:1',
+      '%SystemRoot%\\System32\\robocopy.exe "D:\\Introscope\\EM\\data" "\\\\san-server\\mom-failover\\data" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
       'move "data" "data.pre-momlink"',
       'mklink /D "data" "\\\\san-server\\mom-failover\\data"',
-      'robocopy "D:\\Introscope\\EM\\traces" "\\\\san-server\\mom-failover\\traces" /E /COPY:DAT /R:1 /W:1',
+      '%SystemRoot%\\System32\\robocopy.exe "D:\\Introscope\\EM\\traces" "\\\\san-server\\mom-failover\\traces" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
       'move "traces" "traces.pre-momlink"',
       'mklink /D "traces" "\\\\san-server\\mom-failover\\traces"',
     ]);

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parsePlanTokens } from "../../src/domain/grammar.ts";
 import { buildPlan } from "../../src/domain/plan.ts";
-import { checkCmdLine } from "../../src/runner/platform/windows.ts";
+import { checkCmdLine, robocopyArgvProblem } from "../../src/runner/platform/windows.ts";
 import { tokenizeCmd } from "../support/cmd-tokenizer.ts";
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must never appear
@@ -57,11 +57,15 @@ describe("from typed text to rendered Windows lines", () => {
         for (const hostPlan of plan.hosts) {
           for (const step of [...hostPlan.steps, ...hostPlan.rollback]) {
             if (step.kind === "verify-link") continue; // a REM comment, not a command
-            // One rule on both sides: the Windows runner's own line check accepts what was approvable.
-            expect(checkCmdLine(step.line), step.line).toMatchObject({ ok: true });
+            // One rule on both sides: the Windows runner's own check accepts what was approvable
+            // (robocopy runs as its argv, never as a cmd.exe line).
+            if (step.kind === "seed-share") expect(robocopyArgvProblem(step.argv), step.line).toBeNull();
+            else expect(checkCmdLine(step.line), step.line).toMatchObject({ ok: true });
             const line = tokenizeCmd(step.line);
             expect(line.unquotedMetachars).toEqual([]);
-            expect(line.expansionChars).toEqual([]);
+            // robocopy's line spells its argv: %SystemRoot% (resolved by the runner) is its one variable.
+            const variables = step.kind === "seed-share" ? [0, 11] : [];
+            expect(line.expansionChars.map((c) => c.index)).toEqual(variables);
             expect(line.unterminatedQuote).toBe(false);
             const quoted = line.tokens.filter((t) => t.raw.startsWith('"'));
             for (const token of quoted) {

@@ -106,11 +106,19 @@ describe("buildPlan without pre-flight facts (worst case)", () => {
       "REM verify data -> \\\\san-server\\mom-failover\\data",
     ]);
     expect(primary.steps[0]?.line).toBe(
-      'robocopy "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1',
+      '%SystemRoot%\\System32\\robocopy.exe "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
     );
-    expect(plan.hosts.flatMap((h) => [...h.steps, ...h.rollback]).every((s) => s.argv.length === 0)).toBe(
-      true,
-    );
+    // robocopy is a program: it runs as this argv, by absolute path, never through cmd.exe.
+    expect(primary.steps[0]?.argv).toEqual([
+      "%SystemRoot%\\System32\\robocopy.exe",
+      "D:\\Introscope\\EM\\config",
+      "\\\\san-server\\mom-failover\\config",
+      ...["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"],
+    ]);
+    const builtins = plan.hosts
+      .flatMap((h) => [...h.steps, ...h.rollback])
+      .filter((s) => s.kind !== "seed-share");
+    expect(builtins.every((s) => s.argv.length === 0)).toBe(true);
   });
 
   it("rolls back in reverse dir order: remove the link, then restore what was moved aside", () => {
@@ -610,4 +618,4 @@ describe("verifyPlanHash", () => {
 });
 
 // SHA-256 of buildPlan({ spec: WIN, changeId: "CHG-12" }) in format momlink-plan/1.
-const PINNED_HASH = "b372860faf97da865b8885dfdff97a85895fc32ab15f602b21283ce624410463";
+const PINNED_HASH = "2530c645aa86f65076fff4d9340d379d13df47bc879b0eddaadd57b709837acf";

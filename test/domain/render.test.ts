@@ -68,13 +68,13 @@ describe("renderHostScript and renderRollbackScript", () => {
         "REM no pre-flight facts yet: steps marked [if ...] depend on what the runner finds",
         'cd /d "D:\\Introscope\\EM"',
         "REM [if \\\\san-server\\mom-failover\\config is empty or missing]",
-        'robocopy "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1',
+        '%SystemRoot%\\System32\\robocopy.exe "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
         "REM [if config is a real directory]",
         'move "config" "config.pre-momlink"',
         'mklink /D "config" "\\\\san-server\\mom-failover\\config"',
         "REM verify config -> \\\\san-server\\mom-failover\\config",
         "REM [if \\\\san-server\\mom-failover\\data is empty or missing]",
-        'robocopy "D:\\Introscope\\EM\\data" "\\\\san-server\\mom-failover\\data" /E /COPY:DAT /R:1 /W:1',
+        '%SystemRoot%\\System32\\robocopy.exe "D:\\Introscope\\EM\\data" "\\\\san-server\\mom-failover\\data" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
         "REM [if data is a real directory]",
         'move "data" "data.pre-momlink"',
         'mklink /D "data" "\\\\san-server\\mom-failover\\data"',
@@ -172,7 +172,7 @@ describe("renderHostScript and renderRollbackScript", () => {
           "REM CHG-3 primary mom-a  EM_HOME D:\\Introscope\\EM",
           "REM BLOCKED: 1 problem found by pre-flight; see the plan",
           'cd /d "D:\\Introscope\\EM"',
-          'robocopy "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1',
+          '%SystemRoot%\\System32\\robocopy.exe "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
           'move "config" "config.pre-CHG-3"',
           'mklink /D "config" "\\\\san-server\\mom-failover\\config"',
           "REM verify config -> \\\\san-server\\mom-failover\\config",
@@ -557,7 +557,12 @@ function expectedWindowsArgs(step: Step, host: { emHome: string }, share: string
   const target = `${share}\\${step.dir}`;
   switch (step.kind) {
     case "seed-share":
-      return ["robocopy", `${host.emHome}\\${step.dir}`, target, "/E", "/COPY:DAT", "/R:1", "/W:1"];
+      return [
+        "%SystemRoot%\\System32\\robocopy.exe",
+        `${host.emHome}\\${step.dir}`,
+        target,
+        ...["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"],
+      ];
     case "move-aside":
       return ["move", step.dir, aside];
     case "mklink":
@@ -597,14 +602,23 @@ describe("every generated command line means exactly its intended arguments", ()
         const aside = (dir: string) => `${dir}.pre-${input.changeId ?? "momlink"}`;
         for (const host of plan.hosts) {
           for (const step of [...host.steps, ...host.rollback]) {
-            expect(step.argv).toEqual([]);
             if (step.kind === "verify-link") {
+              expect(step.argv).toEqual([]);
               expect(step.line).toBe(`REM verify ${step.dir} -> ${plan.share}\\${step.dir}`);
               continue;
             }
             const parsed = tokenizeCmd(step.line);
             expect(parsed.unquotedMetachars).toEqual([]);
-            expect(parsed.expansionChars).toEqual([]);
+            if (step.kind === "seed-share") {
+              // robocopy runs as its argv (no shell); the line spells that argv, and its one
+              // variable is the %SystemRoot% the runner resolves itself.
+              expect(step.argv).toEqual(expectedWindowsArgs(step, host, plan.share, aside(step.dir)));
+              expect(parsed.args).toEqual(step.argv);
+              expect(parsed.expansionChars.map((c) => c.index)).toEqual([0, 11]);
+            } else {
+              expect(step.argv).toEqual([]);
+              expect(parsed.expansionChars).toEqual([]);
+            }
             expect(parsed.unterminatedQuote).toBe(false);
             expect(parsed.args).toEqual(expectedWindowsArgs(step, host, plan.share, aside(step.dir)));
             for (const token of parsed.tokens.slice(1).filter((t) => !t.raw.startsWith("/"))) {

@@ -165,3 +165,61 @@ export function unescapeDebugString(text: string): string {
     return simple[esc] ?? esc;
   });
 }
+
+/** A process Wine started, from a `WINEDEBUG=+process` trace: the program and its raw command line. */
+export interface TracedProcess {
+  app: string;
+  cmdline: string;
+}
+
+/** `CreateProcessInternalW app L"<app>" cmdline L"<cmdline>"` lines of a Wine trace, unescaped, in order. */
+export function processCalls(trace: string): TracedProcess[] {
+  const pattern = /CreateProcessInternalW app L"((?:[^"\\]|\\.)*)" cmdline L"((?:[^"\\]|\\.)*)"/g;
+  return [...trace.matchAll(pattern)].map((m) => ({
+    app: unescapeDebugString(m[1] ?? ""),
+    cmdline: unescapeDebugString(m[2] ?? ""),
+  }));
+}
+
+/**
+ * A Windows command line split the way the C runtime (and CommandLineToArgvW) splits it for a
+ * program like robocopy: whitespace separates outside quotes; 2n backslashes before a quote give
+ * n and the quote toggles quoting, 2n+1 give n and a literal quote; other backslashes are literal.
+ */
+export function windowsArgv(cmdline: string): string[] {
+  const args: string[] = [];
+  let current = "";
+  let inArg = false;
+  let quoted = false;
+  for (let i = 0; i < cmdline.length; i++) {
+    const ch = cmdline[i] ?? "";
+    if (ch === "\\") {
+      let slashes = 0;
+      while (cmdline[i] === "\\") {
+        slashes++;
+        i++;
+      }
+      if (cmdline[i] === '"') {
+        current += "\\".repeat(Math.floor(slashes / 2));
+        if (slashes % 2 === 1) current += '"';
+        else quoted = !quoted;
+      } else {
+        current += "\\".repeat(slashes);
+        i--;
+      }
+      inArg = true;
+    } else if (ch === '"') {
+      quoted = !quoted;
+      inArg = true;
+    } else if ((ch === " " || ch === "\t") && !quoted) {
+      if (inArg) args.push(current);
+      current = "";
+      inArg = false;
+    } else {
+      current += ch;
+      inArg = true;
+    }
+  }
+  if (inArg) args.push(current);
+  return args;
+}

@@ -44,6 +44,8 @@ export interface CommandOutcome {
   /** UTF-8, bounded (head and tail kept when long). */
   output: string;
   timedOut: boolean;
+  /** The program that was started, by its absolute path (Windows: `%SystemRoot%` resolved). */
+  program?: string;
 }
 
 export interface Platform {

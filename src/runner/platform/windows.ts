@@ -1,8 +1,11 @@
-// The only module that knows about cmd.exe. An approved step line runs EXACTLY as approved:
-// `cmd.exe /d /s /c "<line>"` with verbatim arguments and EM_HOME as working directory (with /s,
-// cmd strips the outer quotes and parses the line itself, the way the operator would have typed
-// it). Before any process starts, the line is held to the closed vocabulary the plan builder
-// emits; anything else is refused, whoever calls — defence in depth behind the plan re-derivation.
+// The only module that knows about cmd.exe. An approved builtin line (mklink, move, rmdir) runs
+// EXACTLY as approved: `cmd.exe /d /s /c "<line>"` with verbatim arguments, EM_HOME as working
+// directory and NoDefaultCurrentDirectoryInExePath set (with /s, cmd strips the outer quotes and
+// parses the line itself, the way the operator would have typed it). Programs (robocopy, sc, reg)
+// never go through cmd.exe: they start by absolute System32 path with an argv, so nothing planted
+// in EM_HOME (robocopy.bat, cmd.bat) can run in their place. Before any process starts, the line or
+// argv is held to the closed vocabulary the plan builder emits; anything else is refused, whoever
+// calls — defence in depth behind the plan re-derivation.
 import { access, constants, lstat, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { win32 } from "node:path";
@@ -19,12 +22,13 @@ import {
   type RunOptions,
   type ServiceProbe,
 } from "./index.ts";
-import { execaStarter, type ProcessStarter } from "./process.ts";
+import { execaStarter, type ProcessStarter, type StartResult } from "./process.ts";
+import { type CodePageSource, decodeOutput, systemExe } from "./windows-system.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The closed vocabulary
 
-export type CmdVerb = "mklink" | "move" | "rmdir" | "robocopy";
+export type CmdVerb = "mklink" | "move" | "rmdir";
 export interface CmdCommand {
   verb: CmdVerb;
   /** The arguments as cmd.exe passes them on: quotes removed. */
@@ -52,14 +56,12 @@ const VOCABULARY = [
   'move "<dir>" "<dir>.pre-CHG-<n>"',
   'move "<dir>.pre-CHG-<n>" "<dir>"',
   'rmdir "<dir>"',
-  'robocopy "<X:\\EM_HOME>\\<dir>" "\\\\server\\share\\...\\<dir>" /E /COPY:DAT /R:1 /W:1',
 ];
 
 const SHAPES: readonly { verb: CmdVerb; pattern: RegExp }[] = [
   { verb: "mklink", pattern: /^mklink \/D "([^"]*)" "([^"]*)"$/ },
   { verb: "move", pattern: /^move "([^"]*)" "([^"]*)"$/ },
   { verb: "rmdir", pattern: /^rmdir "([^"]*)"$/ },
-  { verb: "robocopy", pattern: /^robocopy "([^"]*)" "([^"]*)" \/E \/COPY:DAT \/R:1 \/W:1$/ },
 ];
 
 const ASIDE = /^(.+)\.pre-CHG-[1-9][0-9]{0,8}$/;
@@ -133,14 +135,6 @@ function argumentProblem(verb: CmdVerb, args: string[]): string | null {
     }
     case "rmdir":
       return nameProblem(a, "directory");
-    case "robocopy":
-      return (
-        drivePathProblem(a, "source") ??
-        uncProblem(b, "target") ??
-        (sameName(win32.basename(a), win32.basename(b))
-          ? null
-          : "robocopy source and target must end in the same directory name")
-      );
     default: {
       const unhandled: never = verb;
       return `unknown verb ${String(unhandled)}`;
@@ -190,42 +184,85 @@ function drivePathProblem(path: string, what: string): string | null {
   return null;
 }
 
+/** The one robocopy argv an approved plan may hold (seed-share): a drive-path source, a UNC target. */
+export const ROBOCOPY_EXE = "%SystemRoot%\\System32\\robocopy.exe";
+const ROBOCOPY_SHAPE = `${ROBOCOPY_EXE} "<X:\\EM_HOME>\\<dir>" "\\\\server\\share\\...\\<dir>" /E /COPY:DAT /R:1 /W:1 /XJ /NP`;
+const ROBOCOPY_TAIL = ["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"];
+
+/** Is `argv` the robocopy the plan builder emits? No purge, no mirror, no other switch, same dir name. */
+export function robocopyArgvProblem(argv: readonly string[]): string | null {
+  const [exe, source = "", target = "", ...tail] = argv;
+  if (
+    exe !== ROBOCOPY_EXE ||
+    tail.length !== ROBOCOPY_TAIL.length ||
+    tail.some((w, i) => w !== ROBOCOPY_TAIL[i])
+  ) {
+    return `a seed-share step runs only \`${ROBOCOPY_SHAPE}\``;
+  }
+  for (const [what, path] of [
+    ["source", source],
+    ["target", target],
+  ] as const) {
+    if (/[\p{Cc}"%!^&|<>()]/u.test(path))
+      return `robocopy ${what} ${JSON.stringify(path)} holds a character no plan emits`;
+  }
+  return (
+    drivePathProblem(source, "source") ??
+    uncProblem(target, "target") ??
+    (sameName(win32.basename(source), win32.basename(target))
+      ? null
+      : "robocopy source and target must end in the same directory name")
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
-// Running a line
+// Running an approved step
 
 export interface CmdRunOptions extends RunOptions {
   /** Injected in tests: proves refused lines never start a process. */
   start?: ProcessStarter;
-  /** Absolute path of cmd.exe (default `%SystemRoot%\System32\cmd.exe`, never a PATH search). */
-  cmdExe?: string;
+  /** `%SystemRoot%` (default: the runner's environment): cmd.exe and robocopy.exe live under it. */
+  systemRoot?: string;
   /** Console code page for output that is neither ASCII nor UTF-8 (default: unknown, non-ASCII shown as U+FFFD). */
-  codePage?: number | (() => Promise<number | null>);
+  codePage?: CodePageSource;
 }
+
+/**
+ * cmd.exe's children must not look for programs in the working directory (EM_HOME) first: a
+ * builtin never does, but this closes the door for anything cmd.exe would search for. Microsoft,
+ * NeedCurrentDirectoryForExePath: set to any value, the current directory is not searched.
+ */
+export const CMD_ENV: Readonly<Record<string, string>> = { NoDefaultCurrentDirectoryInExePath: "1" };
 
 /** robocopy reports "copied / extra / mismatched" as bits 0-2: 0-7 is success, 8+ failure. */
-export function cmdSucceeded(verb: CmdVerb, exitCode: number | null): boolean {
-  if (exitCode === null) return false;
-  return verb === "robocopy" ? exitCode >= 0 && exitCode <= 7 : exitCode === 0;
+export function robocopySucceeded(exitCode: number | null): boolean {
+  return exitCode !== null && exitCode >= 0 && exitCode <= 7;
 }
 
-/** Runs one approved line in `cwd`, or refuses it before any process starts. */
-export async function runCmdLine(line: string, options: CmdRunOptions): Promise<CommandOutcome> {
-  const refuse = (reason: string): CommandOutcome => ({
+function refusal(reason: string, what: string): CommandOutcome {
+  return {
     refused: reason,
     ok: false,
     exitCode: null,
-    output: `refused before starting cmd.exe: ${reason}`,
+    output: `refused before starting ${what}: ${reason}`,
     timedOut: false,
-  });
-  const check = checkCmdLine(line);
-  if (!check.ok) return refuse(check.reason);
-  const cwdProblem = absoluteDirProblem(options.cwd);
-  if (cwdProblem) return refuse(cwdProblem);
-  if (!(options.timeoutMs > 0)) return refuse("no time limit given");
+  };
+}
 
-  const start = options.start ?? execaStarter;
-  const result = await start({
-    file: options.cmdExe ?? systemExe("cmd.exe"),
+function runOptionsProblem(options: RunOptions): string | null {
+  return absoluteDirProblem(options.cwd) ?? (options.timeoutMs > 0 ? null : "no time limit given");
+}
+
+/** Runs one approved builtin line in `cwd`, or refuses it before any process starts. */
+export async function runCmdLine(line: string, options: CmdRunOptions): Promise<CommandOutcome> {
+  const check = checkCmdLine(line);
+  if (!check.ok) return refusal(check.reason, "cmd.exe");
+  const problem = runOptionsProblem(options);
+  if (problem) return refusal(problem, "cmd.exe");
+
+  const file = systemExe("cmd.exe", options.systemRoot);
+  const result = await (options.start ?? execaStarter)({
+    file,
     // With /s and the line in one pair of quotes, cmd.exe strips exactly those quotes and parses
     // the rest as typed. /d: no AutoRun commands from the registry. (execa 10 adds /q, echo off,
     // in front for every cmd.exe it starts; it does not touch parsing — the Wine lane shows it.)
@@ -234,20 +271,43 @@ export async function runCmdLine(line: string, options: CmdRunOptions): Promise<
     timeoutMs: options.timeoutMs,
     outputLimit: options.outputLimit,
     verbatim: true,
+    env: { ...CMD_ENV },
   });
-  const { codePage } = options;
-  const output = await decodeOutput(result.output, async () =>
-    typeof codePage === "function" ? codePage() : (codePage ?? null),
-  );
+  return outcome(file, result, result.exitCode === 0, options);
+}
+
+/** Runs the approved robocopy argv by absolute path, no shell, or refuses it before it starts. */
+export async function runRobocopy(argv: readonly string[], options: CmdRunOptions): Promise<CommandOutcome> {
+  const problem = robocopyArgvProblem(argv) ?? runOptionsProblem(options);
+  if (problem) return refusal(problem, "robocopy");
+  const file = systemExe("robocopy.exe", options.systemRoot);
+  const result = await (options.start ?? execaStarter)({
+    file,
+    args: argv.slice(1),
+    cwd: options.cwd,
+    timeoutMs: options.timeoutMs,
+    outputLimit: options.outputLimit,
+  });
+  return outcome(file, result, robocopySucceeded(result.exitCode), options);
+}
+
+async function outcome(
+  file: string,
+  result: StartResult,
+  succeeded: boolean,
+  options: CmdRunOptions,
+): Promise<CommandOutcome> {
+  const output = await decodeOutput(result.output, options.codePage ?? null);
   const notes = [
-    result.startError ? `cmd.exe did not start: ${result.startError}` : "",
+    result.startError ? `${win32.basename(file)} did not start: ${result.startError}` : "",
     result.timedOut ? `stopped after ${options.timeoutMs} ms` : "",
   ].filter(Boolean);
   return {
-    ok: !result.timedOut && cmdSucceeded(check.value.verb, result.exitCode),
+    ok: !result.timedOut && succeeded,
     exitCode: result.exitCode,
     output: [output, ...notes].filter(Boolean).join("\n"),
     timedOut: result.timedOut,
+    program: file,
   };
 }
 
@@ -256,76 +316,6 @@ function absoluteDirProblem(cwd: string): string | null {
     return `working directory ${JSON.stringify(cwd)} is not an absolute local path`;
   }
   return null;
-}
-
-function systemExe(name: string, systemRoot = process.env.SystemRoot): string {
-  // The runner's own environment, not the job's; a drive path or the documented default.
-  const root =
-    systemRoot !== undefined && /^[A-Za-z]:\\[^"\p{Cc}]*$/u.test(systemRoot) ? systemRoot : "C:\\Windows";
-  return win32.join(root, "System32", name);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output decoding. cmd.exe builtins and robocopy write to a pipe in the console (OEM) code page,
-// and `chcp 65001` inside an approved line is not allowed: decode here instead.
-
-const OEM_TABLES: Readonly<Record<number, string>> = {
-  437: "\u00c7\u00fc\u00e9\u00e2\u00e4\u00e0\u00e5\u00e7\u00ea\u00eb\u00e8\u00ef\u00ee\u00ec\u00c4\u00c5\u00c9\u00e6\u00c6\u00f4\u00f6\u00f2\u00fb\u00f9\u00ff\u00d6\u00dc\u00a2\u00a3\u00a5\u20a7\u0192\u00e1\u00ed\u00f3\u00fa\u00f1\u00d1\u00aa\u00ba\u00bf\u2310\u00ac\u00bd\u00bc\u00a1\u00ab\u00bb\u2591\u2592\u2593\u2502\u2524\u2561\u2562\u2556\u2555\u2563\u2551\u2557\u255d\u255c\u255b\u2510\u2514\u2534\u252c\u251c\u2500\u253c\u255e\u255f\u255a\u2554\u2569\u2566\u2560\u2550\u256c\u2567\u2568\u2564\u2565\u2559\u2558\u2552\u2553\u256b\u256a\u2518\u250c\u2588\u2584\u258c\u2590\u2580\u03b1\u00df\u0393\u03c0\u03a3\u03c3\u00b5\u03c4\u03a6\u0398\u03a9\u03b4\u221e\u03c6\u03b5\u2229\u2261\u00b1\u2265\u2264\u2320\u2321\u00f7\u2248\u00b0\u2219\u00b7\u221a\u207f\u00b2\u25a0\u00a0",
-  850: "\u00c7\u00fc\u00e9\u00e2\u00e4\u00e0\u00e5\u00e7\u00ea\u00eb\u00e8\u00ef\u00ee\u00ec\u00c4\u00c5\u00c9\u00e6\u00c6\u00f4\u00f6\u00f2\u00fb\u00f9\u00ff\u00d6\u00dc\u00f8\u00a3\u00d8\u00d7\u0192\u00e1\u00ed\u00f3\u00fa\u00f1\u00d1\u00aa\u00ba\u00bf\u00ae\u00ac\u00bd\u00bc\u00a1\u00ab\u00bb\u2591\u2592\u2593\u2502\u2524\u00c1\u00c2\u00c0\u00a9\u2563\u2551\u2557\u255d\u00a2\u00a5\u2510\u2514\u2534\u252c\u251c\u2500\u253c\u00e3\u00c3\u255a\u2554\u2569\u2566\u2560\u2550\u256c\u00a4\u00f0\u00d0\u00ca\u00cb\u00c8\u0131\u00cd\u00ce\u00cf\u2518\u250c\u2588\u2584\u00a6\u00cc\u2580\u00d3\u00df\u00d4\u00d2\u00f5\u00d5\u00b5\u00fe\u00de\u00da\u00db\u00d9\u00fd\u00dd\u00af\u00b4\u00ad\u00b1\u2017\u00be\u00b6\u00a7\u00f7\u00b8\u00b0\u00a8\u00b7\u00b9\u00b3\u00b2\u25a0\u00a0",
-};
-
-/** Code pages the WHATWG decoders in Node know by another name. */
-const WHATWG_LABELS: Readonly<Record<number, string>> = {
-  866: "ibm866",
-  874: "windows-874",
-  932: "shift_jis",
-  936: "gbk",
-  949: "euc-kr",
-  950: "big5",
-  1250: "windows-1250",
-  1251: "windows-1251",
-  1252: "windows-1252",
-  1253: "windows-1253",
-  1254: "windows-1254",
-  1255: "windows-1255",
-  1256: "windows-1256",
-  1257: "windows-1257",
-  1258: "windows-1258",
-  65001: "utf-8",
-};
-
-/** Console bytes as text: UTF-8 when they are valid UTF-8, else the console code page. */
-export function decodeConsole(bytes: Uint8Array, codePage: number | null | undefined): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    // not UTF-8: fall through to the code page
-  }
-  const table = codePage === null || codePage === undefined ? undefined : OEM_TABLES[codePage];
-  if (table !== undefined) {
-    return Array.from(bytes, (b) => (b < 0x80 ? String.fromCharCode(b) : (table[b - 0x80] ?? "\ufffd"))).join(
-      "",
-    );
-  }
-  const label = codePage === null || codePage === undefined ? undefined : WHATWG_LABELS[codePage];
-  if (label !== undefined) {
-    try {
-      return new TextDecoder(label).decode(bytes);
-    } catch {
-      // this Node lacks the decoder: fall through
-    }
-  }
-  // Unknown code page: keep ASCII, mark the rest instead of guessing.
-  return Array.from(bytes, (b) => (b < 0x80 ? String.fromCharCode(b) : "\ufffd")).join("");
-}
-
-async function decodeOutput(bytes: Uint8Array, codePage: () => Promise<number | null>): Promise<string> {
-  if (bytes.every((b) => b < 0x80)) return Buffer.from(bytes).toString("latin1");
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return decodeConsole(bytes, await codePage()); // only now is the code page worth a process
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,19 +458,26 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       return { ok: found[1]?.toLowerCase() === "enabled", detail: found[0] };
     },
     async run(step: Step, runOptions: RunOptions): Promise<CommandOutcome> {
+      const how: CmdRunOptions = {
+        ...runOptions,
+        start,
+        codePage,
+        ...(options.systemRoot === undefined ? {} : { systemRoot: options.systemRoot }),
+      };
+      // The one program step: its argv runs, never its display line.
+      if (step.kind === "seed-share") return runRobocopy(step.argv, how);
       const expected = VERB_OF[step.kind];
       const check = checkCmdLine(step.line);
-      if (expected === undefined || (check.ok && check.value.verb !== expected)) {
-        const reason = `a ${step.kind} step does not run ${check.ok ? check.value.verb : "this line"}`;
-        return { refused: reason, ok: false, exitCode: null, output: `refused: ${reason}`, timedOut: false };
+      if (expected === undefined || step.argv.length > 0 || (check.ok && check.value.verb !== expected)) {
+        const reason = `a ${step.kind} step does not run ${check.ok && step.argv.length === 0 ? check.value.verb : "this"}`;
+        return refusal(reason, "cmd.exe");
       }
-      return runCmdLine(step.line, { ...runOptions, start, cmdExe: exe("cmd.exe"), codePage });
+      return runCmdLine(step.line, how);
     },
   };
 }
 
 const VERB_OF: Readonly<Partial<Record<Step["kind"], CmdVerb>>> = {
-  "seed-share": "robocopy",
   "move-aside": "move",
   restore: "move",
   mklink: "mklink",

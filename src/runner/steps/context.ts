@@ -75,6 +75,7 @@ export async function runApproved(ctx: StepContext, step: Step): Promise<{ ok: b
     timeoutMs: ctx.timeoutMs(step.kind),
     outputLimit: ctx.outputLimit,
   });
+  // Windows shows the approved line (a builtin's is run as is, robocopy's is its argv's); Linux the argv.
   const shown = ctx.platform.name === "windows" ? step.line : step.argv.join(" ");
   if (outcome.refused !== undefined) {
     return { ok: false, report: `refused before starting: ${outcome.refused}` };
@@ -83,8 +84,9 @@ export async function runApproved(ctx: StepContext, step: Step): Promise<{ ok: b
     ? "timed out"
     : `exit code ${outcome.exitCode === null ? "none" : String(outcome.exitCode)}`;
   const text = outcome.output.trim();
+  const program = ctx.platform.name === "windows" && outcome.program ? `program: ${outcome.program}` : "";
   return {
     ok: outcome.ok,
-    report: [`ran: ${shown} (${status})`, text === "" ? "" : text].filter(Boolean).join("\n"),
+    report: [`ran: ${shown} (${status})`, program, text].filter(Boolean).join("\n"),
   };
 }

@@ -14,9 +14,11 @@ export interface CorpusLine {
   kind: StepKind;
   dir: string;
   line: string;
+  /** The program argv the runner starts (robocopy); empty for cmd.exe builtins. */
+  argv: string[];
   /** EM_HOME: the working directory the line runs in. */
   cwd: string;
-  /** What cmd.exe must hand on, quotes removed: [link, target] for mklink, [from, to] for move ... */
+  /** What cmd.exe must hand on, quotes removed: [link, target] for mklink, [from, to] for move, [source, target] for robocopy ... */
   args: string[];
 }
 
@@ -170,6 +172,7 @@ export function corpusLines(changeId = "CHG-12"): CorpusLine[] {
           kind: step.kind,
           dir: step.dir,
           line: step.line,
+          argv: step.argv,
           cwd: host.emHome,
           args: intendedArgs(plan, host.emHome, step.kind, step.dir),
         });

@@ -5,12 +5,15 @@ import { describe, expect, it } from "vitest";
 import type { Step } from "../../../src/domain/plan.ts";
 import type { ProcessStarter, StartRequest, StartResult } from "../../../src/runner/platform/process.ts";
 import {
+  CMD_ENV,
   checkCmdLine,
-  cmdSucceeded,
   createWindowsPlatform,
-  decodeConsole,
+  robocopyArgvProblem,
+  robocopySucceeded,
   runCmdLine,
+  runRobocopy,
 } from "../../../src/runner/platform/windows.ts";
+import { decodeConsole } from "../../../src/runner/platform/windows-system.ts";
 import { tokenizeCmd } from "../../support/cmd-tokenizer.ts";
 import { BEST_FIT_LOOKALIKES } from "../../support/lookalikes.ts";
 import { corpusLines } from "./windows-corpus.ts";
@@ -38,7 +41,7 @@ const run = (line: string, start: ProcessStarter, cwd = EM) =>
     timeoutMs: 10_000,
     outputLimit: 4096,
     start,
-    cmdExe: "C:\\Windows\\System32\\cmd.exe",
+    systemRoot: "C:\\Windows",
   });
 
 describe("lines the Windows layer refuses before any process starts", () => {
@@ -110,19 +113,9 @@ describe("lines the Windows layer refuses before any process starts", () => {
     ["move to an absolute path", 'move "config" "C:\\Windows\\config"', /plain name inside EM_HOME/],
     ["move between unrelated names", 'move "config" "data"', /only for <dir> <-> <dir>\.pre-CHG-<n>/],
     [
-      "robocopy mirroring (deletes in the target)",
-      'robocopy "D:\\EM\\config" "\\\\s\\share\\config" /MIR',
+      "robocopy through cmd.exe (cmd would run a planted robocopy.bat from EM_HOME first)",
+      'robocopy "D:\\EM\\config" "\\\\s\\share\\config" /E /COPY:DAT /R:1 /W:1 /XJ /NP',
       /not one of the runner's commands/,
-    ],
-    [
-      "robocopy with an extra switch",
-      'robocopy "D:\\EM\\config" "\\\\s\\share\\config" /E /COPY:DAT /R:1 /W:1 /PURGE',
-      /not one of the runner's commands/,
-    ],
-    [
-      "robocopy into another directory name",
-      'robocopy "D:\\EM\\config" "\\\\s\\share\\data" /E /COPY:DAT /R:1 /W:1',
-      /same directory name/,
     ],
     ["a trailing space", `${OK_LINE} `, /not one of the runner's commands/],
     ["a full-width ampersand", 'mklink /D "config" "\\\\s\\share\\a＆b\\config"', /looks like `&`/],
@@ -189,6 +182,49 @@ describe("lines the Windows layer refuses before any process starts", () => {
   });
 });
 
+describe("robocopy argv the Windows layer refuses before it starts", () => {
+  const SOURCE = "D:\\Introscope\\EM\\config";
+  const TARGET = "\\\\san-server\\mom-failover\\config";
+  const EXE = "%SystemRoot%\\System32\\robocopy.exe";
+  const TAIL = ["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"];
+  const approved = [EXE, SOURCE, TARGET, ...TAIL];
+
+  it("accepts exactly the seed argv the plan builder emits", () => {
+    expect(robocopyArgvProblem(approved)).toBeNull();
+  });
+
+  // [what, argv, the reason must mention]
+  const hostile: [string, string[], RegExp][] = [
+    ["robocopy found through PATH", ["robocopy", SOURCE, TARGET, ...TAIL], /runs only/],
+    ["another absolute path", ["C:\\Windows\\System32\\robocopy.exe", SOURCE, TARGET, ...TAIL], /runs only/],
+    ["mirroring (deletes in the target)", [EXE, SOURCE, TARGET, "/MIR"], /runs only/],
+    ["an extra /PURGE", [...approved, "/PURGE"], /runs only/],
+    [
+      "junctions followed (no /XJ)",
+      [EXE, SOURCE, TARGET, "/E", "/COPY:DAT", "/R:1", "/W:1", "/NP"],
+      /runs only/,
+    ],
+    [
+      "owner and ACLs copied",
+      [EXE, SOURCE, TARGET, "/E", "/COPY:DATSOU", "/R:1", "/W:1", "/XJ", "/NP"],
+      /runs only/,
+    ],
+    ["another directory name", [EXE, SOURCE, "\\\\s\\share\\data", ...TAIL], /same directory name/],
+    ["a UNC source", [EXE, "\\\\s\\share\\config", TARGET, ...TAIL], /not an absolute path/],
+    ["a drive-letter target", [EXE, SOURCE, "S:\\share\\config", ...TAIL], /not a UNC path/],
+    ["a relative target component", [EXE, SOURCE, "\\\\s\\share\\..\\config", ...TAIL], /relative component/],
+    ["a quote in a path", [EXE, 'D:\\EM\\a" /MIR "\\config', TARGET, ...TAIL], /character no plan emits/],
+  ];
+
+  it.each(hostile)("refuses %s", async (_what, argv, reason) => {
+    expect(robocopyArgvProblem(argv)).toMatch(reason);
+    const { start, calls } = recordingStarter();
+    const result = await runRobocopy(argv, { cwd: EM, timeoutMs: 1000, outputLimit: 1024, start });
+    expect(result.refused).toMatch(reason);
+    expect(calls).toEqual([]);
+  });
+});
+
 describe("lines the renderer emits", () => {
   const corpus = corpusLines();
 
@@ -205,56 +241,117 @@ describe("lines the renderer emits", () => {
 
   it.each(byRequest)("%s: every line is accepted and means exactly its arguments", (_request, entries) => {
     for (const entry of entries) {
+      if (entry.kind === "seed-share") {
+        // A program: its argv runs, and the approved line shows that argv with each path quoted.
+        const switches = ["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"];
+        expect(entry.argv, entry.line).toEqual([
+          "%SystemRoot%\\System32\\robocopy.exe",
+          ...entry.args,
+          ...switches,
+        ]);
+        expect(robocopyArgvProblem(entry.argv), entry.line).toBeNull();
+        expect(checkCmdLine(entry.line).ok, entry.line).toBe(false);
+        const parsed = tokenizeCmd(entry.line);
+        expect(parsed.unquotedMetachars, entry.line).toEqual([]);
+        expect(parsed.args, entry.line).toEqual([
+          "%SystemRoot%\\System32\\robocopy.exe",
+          ...entry.args,
+          ...switches,
+        ]);
+        continue;
+      }
+      expect(entry.argv, entry.line).toEqual([]);
       const check = checkCmdLine(entry.line);
       expect(check, entry.line).toEqual({ ok: true, value: { verb: expect.any(String), args: entry.args } });
       // An independent model of cmd.exe's splitting agrees: no metacharacter, no expansion.
       const parsed = tokenizeCmd(entry.line);
       expect(parsed.unquotedMetachars, entry.line).toEqual([]);
       expect(parsed.expansionChars, entry.line).toEqual([]);
-      const switches = entry.kind === "seed-share" ? ["/E", "/COPY:DAT", "/R:1", "/W:1"] : [];
-      expect(parsed.args.slice(-(entry.args.length + switches.length)), entry.line).toEqual([
-        ...entry.args,
-        ...switches,
-      ]);
+      expect(parsed.args.slice(-entry.args.length), entry.line).toEqual(entry.args);
     }
   });
 
-  it("starts cmd.exe /d /s /c with the approved text inside one pair of quotes, verbatim, in EM_HOME", async () => {
+  it("starts cmd.exe /d /s /c with the approved text inside one pair of quotes, verbatim, in EM_HOME, with no current-directory lookup", async () => {
     const { start, calls } = recordingStarter();
-    for (const entry of corpus) await run(entry.line, start, entry.cwd);
-    expect(calls).toHaveLength(corpus.length);
+    const builtins = corpus.filter((c) => c.kind !== "seed-share");
+    for (const entry of builtins) await run(entry.line, start, entry.cwd);
+    expect(calls).toHaveLength(builtins.length);
     calls.forEach((call, i) => {
-      const entry = corpus[i];
+      const entry = builtins[i];
       expect(call).toMatchObject({
         file: "C:\\Windows\\System32\\cmd.exe",
         args: ["/d", "/s", "/c", `"${entry?.line}"`],
         cwd: entry?.cwd,
         verbatim: true,
         timeoutMs: 10_000,
+        env: { NoDefaultCurrentDirectoryInExePath: "1" },
       });
     });
+    expect(CMD_ENV).toEqual({ NoDefaultCurrentDirectoryInExePath: "1" });
+  });
+
+  it("starts robocopy by its System32 path with the approved argv and no shell, never cmd.exe", async () => {
+    const { start, calls } = recordingStarter();
+    const platform = createWindowsPlatform({ start, systemRoot: "E:\\WINNT" });
+    const seeds = corpus.filter((c) => c.kind === "seed-share");
+    expect(seeds.length).toBeGreaterThan(0);
+    for (const entry of seeds) {
+      const step: Step = { kind: "seed-share", dir: entry.dir, line: entry.line, argv: entry.argv };
+      const result = await platform.run(step, { cwd: entry.cwd, timeoutMs: 10_000, outputLimit: 4096 });
+      expect(result.program).toBe("E:\\WINNT\\System32\\robocopy.exe");
+    }
+    expect(calls.map((c) => [c.file, c.args, c.verbatim ?? false])).toEqual(
+      seeds.map((e) => ["E:\\WINNT\\System32\\robocopy.exe", e.argv.slice(1), false]),
+    );
+  });
+
+  it("refuses a seed-share step whose argv is empty (a robocopy line alone never runs)", async () => {
+    const { start, calls } = recordingStarter();
+    const platform = createWindowsPlatform({ start, systemRoot: "C:\\Windows" });
+    const seed = corpus.find((c) => c.kind === "seed-share");
+    const step: Step = { kind: "seed-share", dir: "config", line: seed?.line ?? "", argv: [] };
+    const result = await platform.run(step, { cwd: EM, timeoutMs: 1000, outputLimit: 1024 });
+    expect(result.refused).toMatch(/a seed-share step runs only/);
+    expect(calls).toEqual([]);
   });
 });
 
 describe("exit codes and output", () => {
   it.each([
-    ["robocopy", 0, true],
-    ["robocopy", 1, true],
-    ["robocopy", 7, true],
-    ["robocopy", 8, false],
-    ["robocopy", 16, false],
-    ["mklink", 0, true],
-    ["mklink", 1, false],
-    ["move", null, false],
-  ] as const)("%s exiting with %s counts as success: %s", (verb, code, ok) => {
-    expect(cmdSucceeded(verb, code)).toBe(ok);
+    [0, true],
+    [1, true],
+    [7, true],
+    [8, false],
+    [16, false],
+    [null, false],
+  ] as const)("robocopy exiting with %s counts as success: %s", (code, ok) => {
+    expect(robocopySucceeded(code)).toBe(ok);
   });
 
   it("reports a robocopy run that copied files (exit 1) as a success, and 8 as a failure", async () => {
-    const line =
-      'robocopy "D:\\Introscope\\EM\\config" "\\\\san-server\\mom-failover\\config" /E /COPY:DAT /R:1 /W:1';
-    expect((await run(line, recordingStarter({ exitCode: 1 }).start)).ok).toBe(true);
-    expect((await run(line, recordingStarter({ exitCode: 8 }).start)).ok).toBe(false);
+    const argv = [
+      "%SystemRoot%\\System32\\robocopy.exe",
+      "D:\\Introscope\\EM\\config",
+      "\\\\san-server\\mom-failover\\config",
+      "/E",
+      "/COPY:DAT",
+      "/R:1",
+      "/W:1",
+      "/XJ",
+      "/NP",
+    ];
+    const options = { cwd: EM, timeoutMs: 10_000, outputLimit: 4096 };
+    expect((await runRobocopy(argv, { ...options, start: recordingStarter({ exitCode: 1 }).start })).ok).toBe(
+      true,
+    );
+    expect((await runRobocopy(argv, { ...options, start: recordingStarter({ exitCode: 8 }).start })).ok).toBe(
+      false,
+    );
+  });
+
+  it("counts only exit 0 as success for a builtin", async () => {
+    expect((await run(OK_LINE, recordingStarter({ exitCode: 0 }).start)).ok).toBe(true);
+    expect((await run(OK_LINE, recordingStarter({ exitCode: 1 }).start)).ok).toBe(false);
   });
 
   it("decodes console output in the OEM code page, and UTF-8 as UTF-8", () => {

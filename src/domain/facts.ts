@@ -1,6 +1,8 @@
 // What a runner found on one MOM host during pre-flight. Facts are part of the plan (and its hash):
 // the steps shown for approval are derived from them. The zod schemas below are the one shape
 // check for facts wherever they cross a boundary (the runner API, the runner's plan re-derivation).
+// "Unknown" is a value of its own (null, with what the probe read in `details`): a fact the runner
+// could not establish is never reported as a yes or a no.
 import { z } from "zod";
 
 /** What the path `<EM_HOME>\<dir>` holds right now. */
@@ -29,17 +31,30 @@ export interface DirFacts {
   share: { exists: boolean; writable: boolean; empty: boolean };
 }
 
+/** What each host-level probe read, or why it could not decide: shown beside an unknown. */
+export interface FactDetails {
+  service?: string;
+  privilege?: string;
+  symlinkL2R?: string;
+}
+
 export interface HostFacts {
   host: string;
   emHomeExists: boolean;
   /** `config\IntroscopeEnterpriseManager.properties` is present. */
   emHomeHoldsEm: boolean;
-  serviceStopped: boolean;
-  canCreateSymlinks: boolean;
-  /** SymlinkEvaluation allows local-to-remote links (always true on Linux). */
-  symlinkL2R: boolean;
+  /** null: the service could not be queried (details.service says why). */
+  serviceStopped: boolean | null;
+  /** null: the runner could not tell (details.privilege). */
+  canCreateSymlinks: boolean | null;
+  /** SymlinkEvaluation allows local-to-remote links (always true on Linux); null: could not tell. */
+  symlinkL2R: boolean | null;
+  details?: FactDetails;
   dirs: DirFacts[];
 }
+
+/** Longest probe detail a fact carries: enough for the raw answer that explains an unknown. */
+export const FACT_DETAIL_MAX = 600;
 
 export const dirFactsSchema = z.strictObject({
   dir: z.string().min(1).max(255),
@@ -48,13 +63,18 @@ export const dirFactsSchema = z.strictObject({
   share: z.strictObject({ exists: z.boolean(), writable: z.boolean(), empty: z.boolean() }),
 });
 
+const detail = z.string().max(FACT_DETAIL_MAX);
+
 export const hostFactsSchema = z.strictObject({
   host: z.string().min(1).max(255),
   emHomeExists: z.boolean(),
   emHomeHoldsEm: z.boolean(),
-  serviceStopped: z.boolean(),
-  canCreateSymlinks: z.boolean(),
-  symlinkL2R: z.boolean(),
+  serviceStopped: z.boolean().nullable(),
+  canCreateSymlinks: z.boolean().nullable(),
+  symlinkL2R: z.boolean().nullable(),
+  details: z
+    .strictObject({ service: detail.optional(), privilege: detail.optional(), symlinkL2R: detail.optional() })
+    .optional(),
   dirs: z.array(dirFactsSchema).max(64),
 });
 

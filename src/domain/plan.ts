@@ -226,25 +226,47 @@ function hostBlockers(
     const props = platform === "windows" ? PROPERTIES_FILE.windows : PROPERTIES_FILE.linux;
     blockers.push(`${emHome} on ${host} has no ${props}: it does not look like an EM_HOME; check ${key}`);
   }
-  if (!facts.serviceStopped) {
+  const why = (detail: string | undefined) => (detail === undefined ? "" : ` (${printable(detail)})`);
+  if (facts.serviceStopped === false) {
     blockers.push(
       `the Enterprise Manager service is running on ${host}: stop it on both hosts before the change`,
     );
+  } else if (facts.serviceStopped === null) {
+    blockers.push(
+      `the state of the Enterprise Manager service on ${host} is unknown${why(facts.details?.service)}: ${UNKNOWN_SETTLES.service}`,
+    );
   }
-  if (!facts.canCreateSymlinks) {
+  if (facts.canCreateSymlinks === false) {
     blockers.push(
       platform === "windows"
         ? `the runner on ${host} lacks SeCreateSymbolicLinkPrivilege: run it elevated, as an Administrator`
         : `the runner on ${host} cannot create symbolic links in ${emHome}: give its account write access there`,
     );
-  }
-  if (!facts.symlinkL2R) {
+  } else if (facts.canCreateSymlinks === null) {
     blockers.push(
-      `SymlinkEvaluation L2R is disabled on ${host}, so a local link to a share cannot be followed: enable it with fsutil behavior set SymlinkEvaluation L2R:1`,
+      `the runner on ${host} could not tell whether it may create symbolic links${why(facts.details?.privilege)}: ${UNKNOWN_SETTLES.privilege}`,
+    );
+  }
+  if (facts.symlinkL2R === false) {
+    blockers.push(
+      `SymlinkEvaluation L2R is disabled on ${host}, so a local link to a share cannot be followed${why(facts.details?.symlinkL2R)}: enable it with fsutil behavior set SymlinkEvaluation L2R:1 (or in the group policy "Selectively allow the evaluation of a symbolic link", which wins)`,
+    );
+  } else if (facts.symlinkL2R === null) {
+    blockers.push(
+      `SymlinkEvaluation L2R on ${host} is unknown${why(facts.details?.symlinkL2R)}: ${UNKNOWN_SETTLES.symlinkL2R}`,
     );
   }
   return blockers;
 }
+
+/** What settles each fact a runner could not establish: the words the facts and the blockers both show. */
+export const UNKNOWN_SETTLES = {
+  service:
+    "the runner must see it stopped; give the runner the EM's service name (--service-name, e.g. IScopeEM; not the display name), or start it with --unknown-service-is-stopped where the EM does not run as a service, then plan again",
+  privilege: "run the runner elevated, as an Administrator or LocalSystem, then plan again",
+  symlinkL2R:
+    'set it explicitly with fsutil behavior set SymlinkEvaluation L2R:1 (which writes the registry value momlink reads) or in the group policy "Selectively allow the evaluation of a symbolic link", then plan again',
+} as const;
 
 function conflictOf(found: DirFacts, host: string, target: string): string | null {
   const { dir } = found;

@@ -6,7 +6,14 @@ import { canonicalJson } from "./canonical.ts";
 import type { LinkPathState } from "./facts.ts";
 import type { StepEvent } from "./job.ts";
 import type { Platform } from "./pair.ts";
-import { type HostPlan, type Plan, propertiesFile, type Step, type StepKind } from "./plan.ts";
+import {
+  type HostPlan,
+  type Plan,
+  propertiesFile,
+  type Step,
+  type StepKind,
+  UNKNOWN_SETTLES,
+} from "./plan.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
 
 /** The script to run on one host, in order, as a team approves it. */
@@ -148,6 +155,10 @@ export function renderHostFacts(plan: Plan, hostPlan: HostPlan): string {
     return `no pre-flight facts from ${where}: the steps show the worst case`;
   }
   const mark = (ok: boolean) => (ok ? "✓" : "✗");
+  const details = facts.details ?? {};
+  // An unknown is shown as unknown, with what the probe read and what settles it: never a ✓ or ✗.
+  const unknown = (what: string, detail: string | undefined, settles: string) =>
+    `? ${what} unknown: ${printable(detail ?? "the runner reported no detail")}; ${settles}`;
   const lines = [`pre-flight on ${where}, as its runner found it:`];
   lines.push(
     `${mark(facts.emHomeExists)} EM_HOME ${hostPlan.emHome} ${facts.emHomeExists ? "exists" : "does not exist"}`,
@@ -160,15 +171,25 @@ export function renderHostFacts(plan: Plan, hostPlan: HostPlan): string {
         : `✗ holds no Enterprise Manager (${props} is missing)`,
     );
   }
-  lines.push(`${mark(facts.serviceStopped)} EM service ${facts.serviceStopped ? "stopped" : "RUNNING"}`);
   lines.push(
-    `${mark(facts.canCreateSymlinks)} ${facts.canCreateSymlinks ? "may" : "may NOT"} create symbolic links`,
+    facts.serviceStopped === null
+      ? unknown("EM service state", details.service, UNKNOWN_SETTLES.service)
+      : `${mark(facts.serviceStopped)} EM service ${facts.serviceStopped ? "stopped" : "RUNNING"}`,
   );
   lines.push(
-    plan.platform === "windows"
-      ? `${mark(facts.symlinkL2R)} SymlinkEvaluation L2R ${facts.symlinkL2R ? "enabled" : "DISABLED"}`
-      : `${mark(facts.symlinkL2R)} links to the share can be followed`,
+    facts.canCreateSymlinks === null
+      ? unknown("permission to create symbolic links", details.privilege, UNKNOWN_SETTLES.privilege)
+      : `${mark(facts.canCreateSymlinks)} ${facts.canCreateSymlinks ? "may" : "may NOT"} create symbolic links`,
   );
+  if (facts.symlinkL2R === null) {
+    lines.push(unknown("SymlinkEvaluation L2R", details.symlinkL2R, UNKNOWN_SETTLES.symlinkL2R));
+  } else {
+    lines.push(
+      plan.platform === "windows"
+        ? `${mark(facts.symlinkL2R)} SymlinkEvaluation L2R ${facts.symlinkL2R ? "enabled" : "DISABLED"}`
+        : `${mark(facts.symlinkL2R)} links to the share can be followed`,
+    );
+  }
   const join = plan.platform === "windows" ? "\\" : "/";
   for (const dir of plan.dirs) {
     const found = facts.dirs.find((d) => d.dir === dir);

@@ -2,7 +2,7 @@
 // here and found identical to the approved one (rederive.ts); then only the rebuilt plan's steps
 // for this host run, in order, stopping at the first failure, each re-checking the file system
 // right before it acts and reading the result back after.
-import type { DirFacts, HostFacts } from "../domain/facts.ts";
+import { type DirFacts, FACT_DETAIL_MAX, type HostFacts } from "../domain/facts.ts";
 import type { Job, StepEvent } from "../domain/job.ts";
 import type { Plan, Step, StepKind } from "../domain/plan.ts";
 import { isMutating, type StepJournal } from "./journal.ts";
@@ -332,6 +332,11 @@ async function collectFacts(
     serviceStopped: service.serviceStopped,
     canCreateSymlinks: privilege.canCreateSymlinks,
     symlinkL2R: evaluation.symlinkL2R,
+    details: {
+      service: factDetail(service.detail),
+      privilege: factDetail(privilege.detail),
+      symlinkL2R: factDetail(evaluation.detail),
+    },
     dirs,
   };
 }
@@ -363,6 +368,11 @@ export function driftOf(approved: HostFacts, now: HostFacts): string[] {
     }
   }
   return drift;
+}
+
+/** A probe's detail as a fact carries it: bounded, so the facts always fit their schema. */
+function factDetail(text: string): string {
+  return text.length > FACT_DETAIL_MAX ? `${text.slice(0, FACT_DETAIL_MAX - 3)}...` : text;
 }
 
 /** Reporting must never abandon a half-done sequence of steps: a failing sink is ignored here. */

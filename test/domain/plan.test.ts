@@ -311,7 +311,39 @@ describe("buildPlan with pre-flight facts", () => {
     [
       "L2R disabled",
       { symlinkL2R: false },
-      "SymlinkEvaluation L2R is disabled on mom-a, so a local link to a share cannot be followed: enable it with fsutil behavior set SymlinkEvaluation L2R:1",
+      'SymlinkEvaluation L2R is disabled on mom-a, so a local link to a share cannot be followed: enable it with fsutil behavior set SymlinkEvaluation L2R:1 (or in the group policy "Selectively allow the evaluation of a symbolic link", which wins)',
+    ],
+    [
+      "L2R disabled, with what the runner read",
+      {
+        symlinkL2R: false,
+        details: { symlinkL2R: "group policy ...NTFS: SymLinkState=1, SymlinkLocalToRemoteEvaluation=0" },
+      },
+      'SymlinkEvaluation L2R is disabled on mom-a, so a local link to a share cannot be followed (group policy ...NTFS: SymLinkState=1, SymlinkLocalToRemoteEvaluation=0): enable it with fsutil behavior set SymlinkEvaluation L2R:1 (or in the group policy "Selectively allow the evaluation of a symbolic link", which wins)',
+    ],
+    [
+      "a service state the runner could not read (unknown, not running)",
+      {
+        serviceStopped: null,
+        details: { service: 'no service named "IScopeEM" is installed (sc query: exit 1060)' },
+      },
+      'the state of the Enterprise Manager service on mom-a is unknown (no service named "IScopeEM" is installed (sc query: exit 1060)): the runner must see it stopped; give the runner the EM\'s service name (--service-name, e.g. IScopeEM; not the display name), or start it with --unknown-service-is-stopped where the EM does not run as a service, then plan again',
+    ],
+    [
+      "an unknown privilege",
+      { canCreateSymlinks: null },
+      "the runner on mom-a could not tell whether it may create symbolic links: run the runner elevated, as an Administrator or LocalSystem, then plan again",
+    ],
+    [
+      "an unknown SymlinkEvaluation",
+      {
+        symlinkL2R: null,
+        details: {
+          symlinkL2R:
+            "registry: no group policy, and ...FileSystem has no SymlinkLocalToRemoteEvaluation value",
+        },
+      },
+      'SymlinkEvaluation L2R on mom-a is unknown (registry: no group policy, and ...FileSystem has no SymlinkLocalToRemoteEvaluation value): set it explicitly with fsutil behavior set SymlinkEvaluation L2R:1 (which writes the registry value momlink reads) or in the group policy "Selectively allow the evaluation of a symbolic link", then plan again',
     ],
     [
       "facts from another host",

@@ -280,6 +280,37 @@ describe("renderHostFacts", () => {
   });
 });
 
+describe("renderHostFacts: what the runner could not establish", () => {
+  it("shows an unqueryable service, privilege and SymlinkEvaluation as unknown, with the reason and what settles it", () => {
+    const facts: HostFacts = {
+      ...hostFacts(
+        "mom-a",
+        WIN.dirs.map((dir) => dirFacts(dir, "directory", true)),
+      ),
+      serviceStopped: null,
+      canCreateSymlinks: null,
+      symlinkL2R: null,
+      details: {
+        service: 'sc query "IScopeEM" gave no state number (exit 0): Zugriff\u001b verweigert',
+        symlinkL2R:
+          "registry: no group policy, and HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem has no SymlinkLocalToRemoteEvaluation value",
+      },
+    };
+    const plan = buildPlan({ spec: WIN, changeId: "CHG-3", facts: { primary: facts } });
+    const lines = renderHostFacts(plan, plan.hosts[0]).split("\n");
+    expect(lines.slice(3, 6)).toEqual([
+      '? EM service state unknown: sc query "IScopeEM" gave no state number (exit 0): Zugriff? verweigert; the runner must see it stopped; give the runner the EM\'s service name (--service-name, e.g. IScopeEM; not the display name), or start it with --unknown-service-is-stopped where the EM does not run as a service, then plan again',
+      "? permission to create symbolic links unknown: the runner reported no detail; run the runner elevated, as an Administrator or LocalSystem, then plan again",
+      '? SymlinkEvaluation L2R unknown: registry: no group policy, and HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem has no SymlinkLocalToRemoteEvaluation value; set it explicitly with fsutil behavior set SymlinkEvaluation L2R:1 (which writes the registry value momlink reads) or in the group policy "Selectively allow the evaluation of a symbolic link", then plan again',
+    ]);
+    // Never shown as a definite fact.
+    expect(lines.slice(3, 6).join("\n")).not.toMatch(
+      /[✓✗]|RUNNING|EM service stopped|may NOT|DISABLED|L2R enabled/,
+    );
+    expect(plan.hosts[0].blockers).toHaveLength(3);
+  });
+});
+
 describe("renderHostProgress", () => {
   const plan = buildPlan({ spec: LINUX, changeId: "CHG-3" });
   const ev = (index: number, status: "started" | "succeeded" | "failed" | "skipped") => ({ index, status });

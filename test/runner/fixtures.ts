@@ -141,16 +141,22 @@ export function planFor(spec: PairSpec, facts?: { primary?: HostFacts; secondary
   return buildPlan({ spec, changeId: CHANGE, ...(facts === undefined ? {} : { facts }) });
 }
 
+/** What the fake systemctl says of the EM unit: stopped, running, or no such unit (state unknown). */
+export type FakeUnitState = "inactive" | "active" | "not-found";
+
 /**
- * The real starter, except for `systemctl`, which answers as a host whose EM unit is `active`
- * state says (this test machine has no systemd).
+ * The real starter, except for `systemctl`, which answers as a host whose EM unit is in the
+ * state `state` says (this test machine has no systemd).
  */
-export function starterWithService(state: () => "inactive" | "active"): ProcessStarter {
+export function starterWithService(state: () => FakeUnitState): ProcessStarter {
   return async (request) => {
     if (request.file === "systemctl") {
+      const unit = state();
+      const load = unit === "not-found" ? "not-found" : "loaded";
+      const active = unit === "not-found" ? "inactive" : unit;
       return {
         exitCode: 0,
-        output: Buffer.from(`LoadState=loaded\nActiveState=${state()}\n`),
+        output: Buffer.from(`LoadState=${load}\nActiveState=${active}\n`),
         truncated: false,
         timedOut: false,
       };

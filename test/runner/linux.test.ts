@@ -86,6 +86,11 @@ describe("pre-flight on a Linux host", () => {
       serviceStopped: true,
       canCreateSymlinks: true,
       symlinkL2R: true,
+      details: {
+        service: "systemd unit IScopeEM: inactive",
+        privilege: `${em} is writable`,
+        symlinkL2R: "not applicable on Linux: symlinks to NFS paths always resolve",
+      },
       dirs: [
         { dir: "config", linkPath: "directory", share: { exists: false, writable: false, empty: true } },
         { dir: "data", linkPath: "missing", share: { exists: false, writable: false, empty: true } },
@@ -125,7 +130,7 @@ describe("pre-flight on a Linux host", () => {
     expect(facts.serviceStopped).toBe(stopped);
   });
 
-  it("does not count a service it cannot query as stopped, unless configured to", async () => {
+  it("reports a service it cannot query as unknown, with why, never as stopped unless configured to", async () => {
     // No fake: this machine has systemctl but no systemd, so the unit's state is unknown.
     const job = () => jobFor(planFor(linuxSpec(sandbox)), "preflight", "primary");
     const real = createLinuxPlatform();
@@ -139,8 +144,12 @@ describe("pre-flight on a Linux host", () => {
     });
     const probe = await real.serviceState("IScopeEM");
     expect(probe.state).toBe("unknown");
-    expect((await strict.preflight(job())).serviceStopped).toBe(false);
-    expect((await lenient.preflight(job())).serviceStopped).toBe(true);
+    const unknown = await strict.preflight(job());
+    expect(unknown.serviceStopped).toBeNull();
+    expect(unknown.details?.service).toBe(probe.detail);
+    const configured = await lenient.preflight(job());
+    expect(configured.serviceStopped).toBe(true);
+    expect(configured.details?.service).toMatch(/counted as stopped by this runner's configuration$/);
   });
 
   it("reports each check as a note, and changes nothing", async () => {

@@ -77,7 +77,8 @@ describe("pre-flight", () => {
     ]);
   });
 
-  const blocked: [string, () => Promise<void>, RegExp][] = [
+  // [what pre-flight finds, how, the blocker, a fact line the message must show]
+  const blocked: [string, () => Promise<void>, RegExp, string?][] = [
     [
       "a link to somewhere else at a link path",
       () => symlink("/srv/elsewhere", join(rig.sandbox.secondaryEmHome, "traces")),
@@ -100,16 +101,28 @@ describe("pre-flight", () => {
       },
       /the Enterprise Manager service is running on mom-b: stop it on both hosts/,
     ],
+    [
+      "an EM service the runner cannot query (unknown, never shown as running or stopped)",
+      async () => {
+        rig.service[SECONDARY] = "not-found";
+      },
+      /the state of the Enterprise Manager service on mom-b is unknown \(systemd knows no unit IScopeEM\): .*--service-name.*--unknown-service-is-stopped/,
+      "? EM service state unknown: systemd knows no unit IScopeEM; the runner must see it stopped;",
+    ],
   ];
   it.each(blocked)(
     "blocks the plan when pre-flight finds %s, and refuses an approval with the reason",
-    async (_name, setup, reason) => {
+    async (_name, setup, reason, factLine) => {
       await setup();
       await bothRunners();
       await m().command(rig.planText(["config", "data", "traces"]), ALICE);
 
       expect(visibleText(message())).toMatch(/\*Blocked\* — pre-flight found/);
       expect(visibleText(message())).toMatch(reason);
+      if (factLine !== undefined) {
+        expect(visibleText(message())).toContain(factLine);
+        expect(visibleText(message())).not.toMatch(/EM service RUNNING/);
+      }
       // No Approve button on a blocked plan; a click from a stale message is refused all the same.
       const buttons = actionsBlock(message())?.elements.map((e) => (e as { action_id: string }).action_id);
       expect(buttons).toEqual(["momlink_reject"]);

@@ -16,7 +16,14 @@ import { createExecutor } from "../../src/runner/executor.ts";
 import { createLinuxPlatform } from "../../src/runner/platform/linux.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { manualScheduler } from "../dispatch/support.ts";
-import { createSandbox, PRIMARY, type Sandbox, SECONDARY, starterWithService } from "../runner/fixtures.ts";
+import {
+  createSandbox,
+  type FakeUnitState,
+  PRIMARY,
+  type Sandbox,
+  SECONDARY,
+  starterWithService,
+} from "../runner/fixtures.ts";
 import { GROUP_POLICY, type Momlink, startMomlink, T0, testClock } from "./support.ts";
 
 export { PRIMARY, SECONDARY };
@@ -44,7 +51,7 @@ export interface Rig {
   clock: ReturnType<typeof testClock> & { advanceMs(ms: number): void };
   bot: Bot;
   /** The EM service state each host's runner reports. */
-  service: Record<string, "inactive" | "active">;
+  service: Record<string, FakeUnitState>;
   runners: Map<string, RunnerHandle>;
   /** Starts (or restarts) the runner of `host`, registering it first when it never was. */
   startRunner(host: string, wrap?: (executor: JobExecutor) => JobExecutor): Promise<RunnerHandle>;
@@ -85,7 +92,7 @@ export async function startRig(options: { policy?: typeof GROUP_POLICY } = {}): 
   const clock = Object.assign(base, {
     advanceMs: (ms: number) => base.set(new Date(base.now().getTime() + ms)),
   });
-  const service: Record<string, "inactive" | "active"> = { [PRIMARY]: "inactive", [SECONDARY]: "inactive" };
+  const service: Record<string, FakeUnitState> = { [PRIMARY]: "inactive", [SECONDARY]: "inactive" };
   const runners = new Map<string, RunnerHandle>();
   const backoff = gate();
   const silent = createLogger({ level: "silent" });

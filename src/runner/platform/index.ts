@@ -68,8 +68,8 @@ export interface Platform {
   serviceState(name: string): Promise<ServiceProbe>;
   /** Whether this process may create the directory links the plan needs inside `emHome`. */
   symlinkPrivilege(emHome: string): Promise<Probe>;
-  /** Whether a local link to a remote target can be followed (Windows SymlinkEvaluation L2R). */
-  symlinkL2R(): Promise<Probe>;
+  /** Whether a local link to the share (a remote target) can be followed (Windows SymlinkEvaluation L2R). */
+  symlinkL2R(shareRoot: string): Promise<Probe>;
   /** Runs one approved mutating step (Windows: `step.line`; Linux: `step.argv`). */
   run(step: Step, options: RunOptions): Promise<CommandOutcome>;
 }

@@ -23,6 +23,14 @@ import {
   type ServiceProbe,
 } from "./index.ts";
 import { execaStarter, type ProcessStarter, type StartResult } from "./process.ts";
+import {
+  codePageFrom,
+  type LinkTestFs,
+  type RunTool,
+  reparseKind,
+  serviceStateProbe,
+  symlinkL2RProbe,
+} from "./windows-probes.ts";
 import { type CodePageSource, decodeOutput, systemExe } from "./windows-system.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -323,21 +331,25 @@ function absoluteDirProblem(cwd: string): string | null {
 
 export interface WindowsPlatformOptions {
   start?: ProcessStarter;
-  /** `%SystemRoot%` for cmd.exe, sc.exe and fsutil.exe (default: the runner's environment). */
+  /** `%SystemRoot%` for cmd.exe, robocopy.exe, sc.exe, reg.exe and fsutil.exe (default: the runner's environment). */
   systemRoot?: string;
   factTimeoutMs?: number;
+  /** The direct SymlinkEvaluation test's file system calls (tests). */
+  linkTestFs?: LinkTestFs;
 }
-
-/** Reparse tag of a symbolic link (winnt.h); a junction is IO_REPARSE_TAG_MOUNT_POINT, 0xa0000003. */
-const IO_REPARSE_TAG_SYMLINK = 0xa000000c;
 
 export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Platform {
   const start = options.start ?? execaStarter;
   const factTimeoutMs = options.factTimeoutMs ?? 30_000;
   const exe = (name: string) => systemExe(name, options.systemRoot);
-  const runTool = async (name: string, args: string[]) => {
+  const runTool: RunTool = async (name, args) => {
     const result = await start({ file: exe(name), args, timeoutMs: factTimeoutMs, outputLimit: 16_384 });
-    return { ...result, text: await decodeOutput(result.output, codePage) };
+    return {
+      exitCode: result.exitCode,
+      text: await decodeOutput(result.output, codePage),
+      timedOut: result.timedOut,
+      ...(result.startError === undefined ? {} : { startError: result.startError }),
+    };
   };
 
   let codePageAnswer: Promise<number | null> | undefined;
@@ -348,28 +360,19 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       timeoutMs: factTimeoutMs,
       outputLimit: 1024,
       verbatim: true,
+      env: { ...CMD_ENV },
     }).then(
-      (r) => {
-        const found = /(\d+)\s*$/.exec(Buffer.from(r.output).toString("latin1"));
-        const cp = found ? Number(found[1]) : 0;
-        return cp > 0 ? cp : null;
-      },
+      (r) =>
+        codePageFrom({
+          exitCode: r.exitCode,
+          // Digits are ASCII in every OEM code page: no decoding needed to read the number.
+          text: Buffer.from(r.output).toString("latin1"),
+          timedOut: r.timedOut,
+          ...(r.startError === undefined ? {} : { startError: r.startError }),
+        }),
       () => null,
     );
     return codePageAnswer;
-  };
-
-  /**
-   * Junction or directory symlink? A target that is a UNC path can only be a symlink (junctions
-   * cannot point at UNC paths). Otherwise `fsutil reparsepoint query` names the reparse tag; its
-   * hex value does not depend on the display language. If fsutil cannot tell, the link is called
-   * a junction: both a junction and a link elsewhere block the plan, so nothing rides on it.
-   */
-  const reparseKind = async (path: string, target: string): Promise<"symlink" | "junction"> => {
-    if (target.startsWith("\\\\")) return "symlink";
-    const result = await runTool("fsutil.exe", ["reparsepoint", "query", path]);
-    const tag = /0x([0-9a-f]{8})/i.exec(result.text);
-    return tag && Number.parseInt(tag[1] ?? "", 16) === IO_REPARSE_TAG_SYMLINK ? "symlink" : "junction";
   };
 
   return {
@@ -392,7 +395,7 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       // Node reports both directory symlinks and junctions as symbolic links.
       if (info.isSymbolicLink()) {
         const target = await readlink(path);
-        const kind = await reparseKind(path, target);
+        const kind = await reparseKind(runTool, path, target);
         return { kind, target };
       }
       if (info.isDirectory()) return { kind: "directory" };
@@ -406,30 +409,7 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
         () => false,
       ),
     writeProbe: (dir) => probeWrite(dir, (base, name) => `${base}\\${name}`),
-    async serviceState(name): Promise<ServiceProbe> {
-      if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name)) {
-        return {
-          state: "unknown",
-          detail: `service name ${JSON.stringify(name)} is not a plain service name`,
-        };
-      }
-      const result = await runTool("sc.exe", ["query", name]);
-      if (result.exitCode === 1060) {
-        return { state: "unknown", detail: `no service named ${name} is installed (sc query: 1060)` };
-      }
-      // The state names are constants in sc's output whatever the display language.
-      const state =
-        /\b\d+\s+(STOPPED|START_PENDING|STOP_PENDING|RUNNING|CONTINUE_PENDING|PAUSE_PENDING|PAUSED)\b/.exec(
-          result.text,
-        )?.[1];
-      if (state === undefined) {
-        return {
-          state: "unknown",
-          detail: `sc query ${name} gave no state: ${result.text.trim().slice(0, 400)}`,
-        };
-      }
-      return { state: state === "STOPPED" ? "stopped" : "running", detail: `sc query ${name}: ${state}` };
-    },
+    serviceState: (name) => serviceStateProbe(runTool, name),
     async symlinkPrivilege(): Promise<Probe> {
       // Creating a real directory link is the only test that answers for this token exactly.
       const dir = await mkdtemp(win32.join(tmpdir(), "momlink-probe-"));
@@ -446,17 +426,7 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
         await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }
     },
-    async symlinkL2R(): Promise<Probe> {
-      const result = await runTool("fsutil.exe", ["behavior", "query", "SymlinkEvaluation"]);
-      const found = /Local to remote symbolic links are (enabled|disabled)/i.exec(result.text);
-      if (!found) {
-        return {
-          ok: null,
-          detail: `fsutil behavior query SymlinkEvaluation: ${result.text.trim().slice(0, 400)}`,
-        };
-      }
-      return { ok: found[1]?.toLowerCase() === "enabled", detail: found[0] };
-    },
+    symlinkL2R: (shareRoot) => symlinkL2RProbe(runTool, shareRoot, options.linkTestFs),
     async run(step: Step, runOptions: RunOptions): Promise<CommandOutcome> {
       const how: CmdRunOptions = {
         ...runOptions,

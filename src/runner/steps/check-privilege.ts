@@ -1,13 +1,13 @@
 // Windows: SeCreateSymbolicLinkPrivilege (an elevated Administrator); Linux: write access to EM_HOME.
+// An answer the runner could not get stays unknown (null): neither a yes nor a no.
 import type { StepContext } from "./context.ts";
 
 export interface PrivilegeCheck {
-  canCreateSymlinks: boolean;
+  canCreateSymlinks: boolean | null;
   detail: string;
 }
 
 export async function checkPrivilege(ctx: StepContext): Promise<PrivilegeCheck> {
   const probe = await ctx.platform.symlinkPrivilege(ctx.emHome);
-  // An answer the runner could not get is not a yes.
-  return { canCreateSymlinks: probe.ok === true, detail: probe.detail };
+  return { canCreateSymlinks: probe.ok, detail: probe.detail };
 }

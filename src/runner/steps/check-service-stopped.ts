@@ -1,10 +1,11 @@
 // The EM service must be stopped while its directories are relinked: the shared state has one
-// writer at a time. A service the runner cannot query counts as running unless the runner's
-// administrator said otherwise (hosts without systemd, sandboxes).
+// writer at a time. A service the runner cannot query is unknown (null), which blocks the plan
+// like a running one but says so, unless the runner's administrator said the EM is not a service
+// here (--unknown-service-is-stopped: hosts without systemd, sandboxes).
 import type { StepContext } from "./context.ts";
 
 export interface ServiceCheck {
-  serviceStopped: boolean;
+  serviceStopped: boolean | null;
   detail: string;
 }
 
@@ -21,7 +22,7 @@ export async function checkServiceStopped(ctx: StepContext): Promise<ServiceChec
             serviceStopped: true,
             detail: `${probe.detail}; counted as stopped by this runner's configuration`,
           }
-        : { serviceStopped: false, detail: `${probe.detail}; not verified, so not counted as stopped` };
+        : { serviceStopped: null, detail: probe.detail };
     default: {
       const unhandled: never = probe.state;
       throw new Error(`unhandled service state ${String(unhandled)}`);

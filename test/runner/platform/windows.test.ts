@@ -370,61 +370,19 @@ describe("exit codes and output", () => {
   });
 });
 
-describe("Windows facts from sc.exe and fsutil.exe", () => {
-  const answering = (text: string, exitCode = 0): ProcessStarter =>
-    recordingStarter({
-      exitCode,
-      output: Buffer.from(text),
-    }).start;
-
-  it.each([
-    [
-      "STOPPED",
-      "SERVICE_NAME: IScopeEM\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : 1  STOPPED\r\n",
-      0,
-      "stopped",
-    ],
-    ["RUNNING", "SERVICE_NAME: IScopeEM\r\n        STATE              : 4  RUNNING\r\n", 0, "running"],
-    ["STOP_PENDING", "        STATE              : 3  STOP_PENDING\r\n", 0, "running"],
-    ["a missing service", "[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n", 1060, "unknown"],
-    ["unreadable output", "Zugriff verweigert\r\n", 5, "unknown"],
-  ] as const)("reads sc query's %s", async (_what, text, code, state) => {
-    const platform = createWindowsPlatform({ start: answering(text, code), systemRoot: "C:\\Windows" });
-    expect((await platform.serviceState("IScopeEM")).state).toBe(state);
-  });
-
-  it("never passes a service name that is not a plain name to sc.exe", async () => {
-    const { start, calls } = recordingStarter();
-    const platform = createWindowsPlatform({ start, systemRoot: "C:\\Windows" });
-    expect((await platform.serviceState('IScopeEM" & calc')).state).toBe("unknown");
-    expect(calls).toEqual([]);
-  });
-
-  it.each([
-    [
-      "enabled",
-      "Local to local symbolic links are enabled.\r\nLocal to remote symbolic links are enabled.\r\n",
-      true,
-    ],
-    [
-      "disabled",
-      "Local to local symbolic links are enabled.\r\nLocal to remote symbolic links are disabled.\r\n",
-      false,
-    ],
-    ["unreadable", "Error: Access is denied.\r\n", null],
-  ] as const)("reads SymlinkEvaluation L2R %s", async (_what, text, ok) => {
-    const platform = createWindowsPlatform({ start: answering(text), systemRoot: "C:\\Windows" });
-    expect((await platform.symlinkL2R()).ok).toBe(ok);
-  });
-
-  it("asks sc.exe and fsutil.exe by their System32 path, never through a PATH search", async () => {
+describe("Windows facts from System32 tools", () => {
+  it("asks sc.exe and reg.exe by their System32 path, never through a PATH search", async () => {
     const { start, calls } = recordingStarter();
     const platform = createWindowsPlatform({ start, systemRoot: "C:\\Windows" });
     await platform.serviceState("IScopeEM");
-    await platform.symlinkL2R();
+    await platform.symlinkL2R("\\\\san-server\\no-such-share");
     expect(calls.map((c) => [c.file, c.args])).toEqual([
       ["C:\\Windows\\System32\\sc.exe", ["query", "IScopeEM"]],
-      ["C:\\Windows\\System32\\fsutil.exe", ["behavior", "query", "SymlinkEvaluation"]],
+      [
+        "C:\\Windows\\System32\\reg.exe",
+        ["query", "HKLM\\Software\\Policies\\Microsoft\\Windows\\Filesystems\\NTFS"],
+      ],
+      ["C:\\Windows\\System32\\reg.exe", ["query", "HKLM\\SYSTEM\\CurrentControlSet\\Control\\FileSystem"]],
     ]);
   });
 });

@@ -106,7 +106,7 @@ try {
   const platform = createWindowsPlatform();
   for (const path of input.inspect) output.facts.inspect.push((await platform.inspect(path)).kind);
   output.facts.service = (await platform.serviceState("MomlinkNoSuchService")).state;
-  output.facts.l2r = (await platform.symlinkL2R()).ok;
+  output.facts.l2r = (await platform.symlinkL2R("\\\\san-server\\mom-failover")).ok;
   output.facts.privilege = (await platform.symlinkPrivilege("C:\\")).ok;
 } catch (error) {
   output.error = error instanceof Error ? (error.stack ?? error.message) : String(error);

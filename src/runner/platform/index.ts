@@ -146,6 +146,6 @@ export function describePathState(state: PathState): string {
 /** The platform layer for this runner (chosen by configuration, not guessed from the job). */
 export async function createPlatform(name: PlatformName): Promise<Platform> {
   // Loaded on demand: a Linux runner never loads the cmd.exe layer and vice versa.
-  if (name === "windows") return (await import("./windows.ts")).createWindowsPlatform();
+  if (name === "windows") return (await import("./windows-platform.ts")).createWindowsPlatform();
   return (await import("./linux.ts")).createLinuxPlatform();
 }

@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProcessStarter, StartRequest } from "../../../src/runner/platform/process.ts";
-import { createWindowsPlatform } from "../../../src/runner/platform/windows.ts";
 import {
   parseCodePage,
   parseRegValues,
@@ -17,6 +16,7 @@ import {
   serviceNameProblem,
   symlinkEvaluationFromRegistry,
 } from "../../../src/runner/platform/windows-parse.ts";
+import { createWindowsPlatform } from "../../../src/runner/platform/windows-platform.ts";
 import {
   codePageFrom,
   followTestLink,

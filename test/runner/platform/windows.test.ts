@@ -7,12 +7,12 @@ import type { ProcessStarter, StartRequest, StartResult } from "../../../src/run
 import {
   CMD_ENV,
   checkCmdLine,
-  createWindowsPlatform,
   robocopyArgvProblem,
   robocopySucceeded,
   runCmdLine,
   runRobocopy,
 } from "../../../src/runner/platform/windows.ts";
+import { createWindowsPlatform } from "../../../src/runner/platform/windows-platform.ts";
 import { decodeConsole } from "../../../src/runner/platform/windows-system.ts";
 import { tokenizeCmd } from "../../support/cmd-tokenizer.ts";
 import { BEST_FIT_LOOKALIKES } from "../../support/lookalikes.ts";

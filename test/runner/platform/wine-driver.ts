@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { StartRequest } from "../../../src/runner/platform/process.ts";
 import { execaStarter } from "../../../src/runner/platform/process.ts";
-import { createWindowsPlatform, runCmdLine } from "../../../src/runner/platform/windows.ts";
+import { runCmdLine } from "../../../src/runner/platform/windows.ts";
+import { createWindowsPlatform } from "../../../src/runner/platform/windows-platform.ts";
 
 export interface DriverRun {
   line: string;

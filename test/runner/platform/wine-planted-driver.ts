@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Step } from "../../../src/domain/plan.ts";
-import { createWindowsPlatform } from "../../../src/runner/platform/windows.ts";
+import { createWindowsPlatform } from "../../../src/runner/platform/windows-platform.ts";
 
 export interface PlantedInput {
   emHome: string;

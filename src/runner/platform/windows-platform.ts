@@ -1,0 +1,164 @@
+// The Windows platform a runner works through: read-only facts from the file system and System32
+// tools (windows-probes.ts reads them without reading translated text), and approved steps run
+// through the closed vocabulary of windows.ts. Nothing here builds a command line of its own.
+import { access, constants, lstat, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { win32 } from "node:path";
+import type { Step } from "../../domain/plan.ts";
+import {
+  type CommandOutcome,
+  fileProbes,
+  type PathState,
+  type Platform,
+  type Probe,
+  probeWrite,
+  type RunOptions,
+} from "./index.ts";
+import { execaStarter, type ProcessStarter } from "./process.ts";
+import {
+  CMD_ENV,
+  type CmdRunOptions,
+  type CmdVerb,
+  checkCmdLine,
+  refusal,
+  runCmdLine,
+  runRobocopy,
+} from "./windows.ts";
+import {
+  codePageFrom,
+  type LinkTestFs,
+  type RunTool,
+  reparseKind,
+  serviceStateProbe,
+  symlinkL2RProbe,
+} from "./windows-probes.ts";
+import { decodeOutput, systemExe } from "./windows-system.ts";
+
+export interface WindowsPlatformOptions {
+  start?: ProcessStarter;
+  /** `%SystemRoot%` for cmd.exe, robocopy.exe, sc.exe, reg.exe and fsutil.exe (default: the runner's environment). */
+  systemRoot?: string;
+  factTimeoutMs?: number;
+  /** The direct SymlinkEvaluation test's file system calls (tests). */
+  linkTestFs?: LinkTestFs;
+}
+
+export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Platform {
+  const start = options.start ?? execaStarter;
+  const factTimeoutMs = options.factTimeoutMs ?? 30_000;
+  const exe = (name: string) => systemExe(name, options.systemRoot);
+  const runTool: RunTool = async (name, args) => {
+    const result = await start({ file: exe(name), args, timeoutMs: factTimeoutMs, outputLimit: 16_384 });
+    return {
+      exitCode: result.exitCode,
+      text: await decodeOutput(result.output, codePage),
+      timedOut: result.timedOut,
+      ...(result.startError === undefined ? {} : { startError: result.startError }),
+    };
+  };
+
+  let codePageAnswer: Promise<number | null> | undefined;
+  const codePage = (): Promise<number | null> => {
+    codePageAnswer ??= start({
+      file: exe("cmd.exe"),
+      args: ["/d", "/s", "/c", '"chcp"'],
+      timeoutMs: factTimeoutMs,
+      outputLimit: 1024,
+      verbatim: true,
+      env: { ...CMD_ENV },
+    }).then(
+      (r) =>
+        codePageFrom({
+          exitCode: r.exitCode,
+          // Digits are ASCII in every OEM code page: no decoding needed to read the number.
+          text: Buffer.from(r.output).toString("latin1"),
+          timedOut: r.timedOut,
+          ...(r.startError === undefined ? {} : { startError: r.startError }),
+        }),
+      () => null,
+    );
+    return codePageAnswer;
+  };
+
+  return {
+    name: "windows",
+    join: (base, name) => `${base}\\${name}`,
+    samePath: (a, b) => a.toLowerCase() === b.toLowerCase(),
+    isUnder: (path, root) => {
+      const p = path.toLowerCase().replaceAll("/", "\\");
+      const r = root.toLowerCase().replaceAll("/", "\\").replace(/\\+$/, "");
+      return p === r || p.startsWith(`${r}\\`);
+    },
+    async inspect(path): Promise<PathState> {
+      let info: Awaited<ReturnType<typeof lstat>>;
+      try {
+        info = await lstat(path);
+      } catch (error) {
+        if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return { kind: "missing" };
+        throw error;
+      }
+      // Node reports both directory symlinks and junctions as symbolic links.
+      if (info.isSymbolicLink()) {
+        const target = await readlink(path);
+        const kind = await reparseKind(runTool, path, target);
+        return { kind, target };
+      }
+      if (info.isDirectory()) return { kind: "directory" };
+      return { kind: "file" };
+    },
+    ...fileProbes,
+    // Windows: W_OK reflects the read-only attribute, not ACLs; verify-link writes for real.
+    writable: (path) =>
+      access(path, constants.W_OK).then(
+        () => true,
+        () => false,
+      ),
+    writeProbe: (dir) => probeWrite(dir, (base, name) => `${base}\\${name}`),
+    serviceState: (name) => serviceStateProbe(runTool, name),
+    async symlinkPrivilege(): Promise<Probe> {
+      // Creating a real directory link is the only test that answers for this token exactly.
+      const dir = await mkdtemp(win32.join(tmpdir(), "momlink-probe-"));
+      try {
+        await symlink(dir, win32.join(dir, "link"), "dir");
+        return { ok: true, detail: "created and removed a test directory link" };
+      } catch (error) {
+        const code = error instanceof Error && "code" in error ? String(error.code) : "";
+        return {
+          ok: code === "EPERM" ? false : null,
+          detail: `creating a test directory link failed: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      } finally {
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }
+    },
+    symlinkL2R: (shareRoot) => symlinkL2RProbe(runTool, shareRoot, options.linkTestFs),
+    async run(step: Step, runOptions: RunOptions): Promise<CommandOutcome> {
+      const how: CmdRunOptions = {
+        ...runOptions,
+        start,
+        codePage,
+        ...(options.systemRoot === undefined ? {} : { systemRoot: options.systemRoot }),
+      };
+      // The one program step: its argv runs, never its display line.
+      if (step.kind === "seed-share") return runRobocopy(step.argv, how);
+      const expected = VERB_OF[step.kind];
+      const check = checkCmdLine(step.line);
+      if (expected === undefined || step.argv.length > 0 || (check.ok && check.value.verb !== expected)) {
+        const reason = `a ${step.kind} step does not run ${check.ok && step.argv.length === 0 ? check.value.verb : "this"}`;
+        return refusal(reason, "cmd.exe");
+      }
+      return runCmdLine(step.line, how);
+    },
+  };
+}
+
+const VERB_OF: Readonly<Partial<Record<Step["kind"], CmdVerb>>> = {
+  "move-aside": "move",
+  restore: "move",
+  mklink: "mklink",
+  "remove-link": "rmdir",
+};
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof Error && "code" in error && error.code === code;
+}

@@ -38,6 +38,21 @@ export interface FactDetails {
   symlinkL2R?: string;
 }
 
+/**
+ * Whose access the runner's write tests prove. The EM service usually runs as LocalSystem and
+ * reaches the share as the computer account; a runner running as another account proves only its
+ * own access. Windows only (absent on Linux).
+ */
+export interface AccountFacts {
+  /** The EM service's logon account as configured (`sc qc`: SERVICE_START_NAME); null: not read. */
+  em: string | null;
+  /** The account the runner runs as; null: not read. */
+  runner: string | null;
+  /** True: the same account, so the runner's write test on the share is the EM's. null: cannot tell. */
+  same: boolean | null;
+  detail: string;
+}
+
 export interface HostFacts {
   host: string;
   emHomeExists: boolean;
@@ -50,6 +65,7 @@ export interface HostFacts {
   /** SymlinkEvaluation allows local-to-remote links (always true on Linux); null: could not tell. */
   symlinkL2R: boolean | null;
   details?: FactDetails;
+  emAccount?: AccountFacts;
   dirs: DirFacts[];
 }
 
@@ -74,6 +90,14 @@ export const hostFactsSchema = z.strictObject({
   symlinkL2R: z.boolean().nullable(),
   details: z
     .strictObject({ service: detail.optional(), privilege: detail.optional(), symlinkL2R: detail.optional() })
+    .optional(),
+  emAccount: z
+    .strictObject({
+      em: z.string().max(512).nullable(),
+      runner: z.string().max(512).nullable(),
+      same: z.boolean().nullable(),
+      detail,
+    })
     .optional(),
   dirs: z.array(dirFactsSchema).max(64),
 });

@@ -2,6 +2,7 @@
 // Every command line is built here from quoted, re-checked arguments (quote.ts); renderers only
 // lay the lines out. The plan is data: what is hashed is what is shown is what runs.
 import { canonicalJson, sha256Hex } from "./canonical.ts";
+import type { ShareAccessChoice } from "./choices.ts";
 import type { DirFacts, HostFacts } from "./facts.ts";
 import { sameMachine } from "./host.ts";
 import type { PairSpec, Platform } from "./pair.ts";
@@ -49,6 +50,8 @@ export interface Plan {
   configAdded: boolean;
   /** Information for the operator: the properties the pair needs in IntroscopeEnterpriseManager.properties. */
   failoverProperties: { key: string; value: string }[];
+  /** `share-access=`, when given: a person's decision, recorded in the change (see choices.ts). */
+  shareAccess?: ShareAccessChoice;
   hosts: [HostPlan, HostPlan];
   /** SHA-256 hex of the canonical JSON of the plan without this field. */
   hash: string;
@@ -92,6 +95,7 @@ export function buildPlan(input: PlanInput): Plan {
       { key: "introscope.enterprisemanager.failover.primary", value: spec.primary },
       { key: "introscope.enterprisemanager.failover.secondary", value: spec.secondary },
     ],
+    ...(spec.shareAccess === undefined ? {} : { shareAccess: spec.shareAccess }),
     hosts: [primary, secondary],
   };
   return { ...body, hash: planHash(body) };
@@ -131,7 +135,9 @@ function planHost(
   const { spec, cmds, aside } = ctx;
   const steps: Step[] = [];
   const rollbackByDir: Step[][] = [];
-  const blockers = facts ? hostBlockers(spec.platform, role, host, emHome, facts) : [];
+  const blockers = facts
+    ? [...hostBlockers(spec.platform, role, host, emHome, facts), ...accountBlockers(spec, host, facts)]
+    : [];
 
   for (const dir of spec.dirs) {
     const target = cmds.join(spec.share, dir);
@@ -257,6 +263,32 @@ function hostBlockers(
     );
   }
   return blockers;
+}
+
+/**
+ * Windows: the runner's write tests prove the EM's access to the share only when both run as the
+ * same account. Otherwise someone checks the EM's account by hand and says so (share-access).
+ */
+function accountBlockers(spec: PairSpec, host: string, facts: HostFacts): string[] {
+  if (spec.platform !== "windows" || spec.shareAccess === "checked-by-hand") return [];
+  const account = facts.emAccount;
+  if (account?.same === true) return [];
+  const who =
+    account?.em === null || account?.em === undefined ? "the EM service's account" : printable(account.em);
+  const check = `check by hand that ${who} has Modify on ${spec.share} (the EM takes its lock in config\\internal\\server there), then plan again with share-access=checked-by-hand`;
+  if (account === undefined) {
+    return [
+      `the runner on ${host} did not report the EM service's logon account, so its write test proves only its own access: ${check}`,
+    ];
+  }
+  if (account.same === false) {
+    return [
+      `the EM service on ${host} runs as ${who}, the runner as ${printable(account.runner ?? "?")}: the runner could prove only its own access to the share; ${check}`,
+    ];
+  }
+  return [
+    `the EM service's logon account on ${host} could not be compared with the runner's (${printable(account.detail)}): ${check}`,
+  ];
 }
 
 /** What settles each fact a runner could not establish: the words the facts and the blockers both show. */

@@ -10,7 +10,8 @@ export type Field =
   | "secondary-em-home"
   | "share"
   | "dirs"
-  | "platform";
+  | "platform"
+  | "share-access";
 
 export interface Problem {
   /** The grammar key the problem is about, as the user typed it (`share`, `em-home`, ...). */

@@ -3,7 +3,8 @@
 // adds comments and layout. Plain text, no colours: it must read the same in a terminal and in a
 // Slack code block. Results have no trailing newline, except the JSON (a file-like document).
 import { canonicalJson } from "./canonical.ts";
-import type { LinkPathState } from "./facts.ts";
+import { CHOICE_MEANING } from "./choices.ts";
+import type { AccountFacts, LinkPathState } from "./facts.ts";
 import type { StepEvent } from "./job.ts";
 import type { Platform } from "./pair.ts";
 import {
@@ -55,6 +56,7 @@ export function renderPlanText(plan: Plan): string {
       "note: config was added automatically: the failover lock files live in it, so it is always linked",
     );
   }
+  head.push(...renderChoices(plan));
   sections.push(head.join("\n"));
 
   for (const host of plan.hosts) {
@@ -190,6 +192,7 @@ export function renderHostFacts(plan: Plan, hostPlan: HostPlan): string {
         : `${mark(facts.symlinkL2R)} links to the share can be followed`,
     );
   }
+  if (plan.platform === "windows") lines.push(accountLine(facts.emAccount, plan.shareAccess !== undefined));
   const join = plan.platform === "windows" ? "\\" : "/";
   for (const dir of plan.dirs) {
     const found = facts.dirs.find((d) => d.dir === dir);
@@ -210,6 +213,30 @@ export function renderHostFacts(plan: Plan, hostPlan: HostPlan): string {
     );
   }
   return lines.join("\n");
+}
+
+/** Whose access the runner proved: the EM's own only when both run as the same account. */
+function accountLine(account: AccountFacts | undefined, checkedByHand: boolean): string {
+  const byHand = checkedByHand
+    ? "; share-access=checked-by-hand: the team checked the EM's account on the share by hand (recorded in this change)"
+    : "";
+  if (account === undefined)
+    return `${checkedByHand ? "⚠" : "?"} the EM service's logon account was not reported${byHand}`;
+  const em = printable(account.em ?? "?");
+  if (account.same === true) {
+    return `✓ the EM service runs as ${em}, like the runner: the runner's write test on the share proves the EM's access`;
+  }
+  if (account.same === false) {
+    return `${checkedByHand ? "⚠" : "✗"} the EM runs as ${em}; the runner (${printable(account.runner ?? "?")}) could prove only its own access${byHand}`;
+  }
+  return `${checkedByHand ? "⚠" : "?"} the EM service's account unknown: ${printable(account.detail)}${byHand}`;
+}
+
+/** The decisions a person recorded in the plan (choice keys), each with what it means. */
+export function renderChoices(plan: Plan): string[] {
+  return plan.shareAccess === undefined
+    ? []
+    : [`share-access=${plan.shareAccess} (recorded): ${CHOICE_MEANING["share-access"][plan.shareAccess]}`];
 }
 
 function linkPathWords(state: LinkPathState, currentTarget: string | undefined): string {

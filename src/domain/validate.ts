@@ -1,6 +1,7 @@
 // A whole pair request: every field checked, cross-field rules applied, every problem returned.
 // The grammar calls `validatePair` once; the Slack modal calls the per-field validators as the
 // user fills fields in, and `validatePair` on submit.
+import { validateChoice } from "./choices.ts";
 import { parseDirs } from "./dirs.ts";
 import { GENERIC_WINDOWS_EM_HOME, validateEmHome } from "./em-home.ts";
 import { isLoopbackHost, sameMachine, sameMachineNote, validateHost } from "./host.ts";
@@ -27,6 +28,7 @@ export interface RawPairInput {
   share?: string | undefined;
   dirs?: string | undefined;
   platform?: string | undefined;
+  "share-access"?: string | undefined;
 }
 
 export interface ValidatePairOptions {
@@ -48,6 +50,7 @@ const FIELD_ORDER: readonly Field[] = [
   "dirs",
   "secondary-em-home",
   "platform",
+  "share-access",
 ];
 
 /** A valid value to show for `field` when the user's own value offers no correction. */
@@ -66,6 +69,8 @@ export function genericExample(field: Field, platform: Platform = "windows"): st
       return "dirs=config,data,traces";
     case "platform":
       return "platform=windows";
+    case "share-access":
+      return "share-access=checked-by-hand";
     case "command":
       return "primary=mom-a.corp.example";
     default: {
@@ -148,6 +153,8 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
 
   const dirs = parseDirs(raw.dirs, options.allowedDirs);
   problems.push(...dirs.problems);
+  const shareAccess = validateChoice("share-access", raw["share-access"]);
+  problems.push(...shareAccess.problems);
 
   const { primary, secondary } = raw;
   if (primary !== undefined) problems.push(...validateMomHost(primary, "primary"));
@@ -223,6 +230,7 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
     share: share.value,
     dirs: dirs.value,
     configAdded: dirs.configAdded,
+    ...(shareAccess.value === undefined ? {} : { shareAccess: shareAccess.value }),
   });
 }
 

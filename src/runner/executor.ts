@@ -9,6 +9,7 @@ import { isMutating, type StepJournal } from "./journal.ts";
 import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/index.ts";
 import { createEmHomePolicy, createSharePolicy } from "./policy.ts";
 import { type Rederived, rederive } from "./rederive.ts";
+import { checkAccounts } from "./steps/check-accounts.ts";
 import { checkEmHome } from "./steps/check-em-home.ts";
 import { checkPrivilege } from "./steps/check-privilege.ts";
 import { checkServiceStopped } from "./steps/check-service-stopped.ts";
@@ -307,6 +308,8 @@ async function collectFacts(
   note("check-em-home", "", emHome.detail);
   const service = await checkServiceStopped(ctx);
   note("check-service-stopped", "", service.detail);
+  const accounts = await checkAccounts(ctx);
+  note("check-accounts", "", accounts.detail);
   const privilege = await checkPrivilege(ctx);
   note("check-privilege", "", privilege.detail);
   const evaluation = await checkSymlinkEvaluation(ctx);
@@ -337,6 +340,9 @@ async function collectFacts(
       privilege: factDetail(privilege.detail),
       symlinkL2R: factDetail(evaluation.detail),
     },
+    ...(accounts.accounts === null
+      ? {}
+      : { emAccount: { ...accounts.accounts, detail: factDetail(accounts.accounts.detail) } }),
     dirs,
   };
 }
@@ -357,6 +363,12 @@ export function driftOf(approved: HostFacts, now: HostFacts): string[] {
   ] as const;
   for (const flag of flags) {
     if (approved[flag] !== now[flag]) drift.push(`${flag} was ${approved[flag]}, is ${now[flag]}`);
+  }
+  // Whose access was approved: a service moved to another logon account changes that.
+  if (approved.emAccount?.em !== now.emAccount?.em || approved.emAccount?.same !== now.emAccount?.same) {
+    const show = (a: HostFacts["emAccount"]) =>
+      a === undefined ? "not reported" : `${String(a.em)} (same as the runner: ${String(a.same)})`;
+    drift.push(`the EM service's account was ${show(approved.emAccount)}, is ${show(now.emAccount)}`);
   }
   for (const planned of approved.dirs) {
     const current = now.dirs.find((d) => d.dir === planned.dir);

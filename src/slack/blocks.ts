@@ -8,7 +8,7 @@ import { allowedActions, type ButtonAction } from "../domain/actions.ts";
 import type { HostPlan, Plan, Step } from "../domain/plan.ts";
 import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";
 import { approvalCount, type ChangeRecord, type ChangeState, rollbackApprovers } from "../domain/record.ts";
-import { renderHostFacts, renderHostScript, renderPlanText } from "../domain/render.ts";
+import { renderChoices, renderHostFacts, renderHostScript, renderPlanText } from "../domain/render.ts";
 import type { StoredAuditEntry } from "../store/store.ts";
 
 type KnownBlock = types.KnownBlock;
@@ -401,6 +401,7 @@ function summaryBlock(record: ChangeRecord, notes: readonly string[]): types.Sec
   ];
   if (plan.configAdded)
     lines.push("_config was added: the failover lock files live in it, so it is always linked._");
+  for (const choice of renderChoices(plan)) lines.push(`_${escapeMrkdwn(choice)}_`);
   if (plan.hosts.some((h) => h.facts === null)) {
     lines.push("_No pre-flight facts from a runner yet: the steps marked [if …] show the worst case._");
   }

@@ -158,6 +158,16 @@ describe("parsePlanText", () => {
       ],
     ],
     [
+      "share-access=checked-by-hand, in any case: the EM's account was checked by hand",
+      `${BASE} Share-Access=Checked-By-Hand`,
+      spec({ shareAccess: "checked-by-hand" }),
+    ],
+    [
+      "a share-access value that does not exist",
+      `${BASE} share-access=yes`,
+      [["share-access", "share-access-unknown"]],
+    ],
+    [
       "problems in tokens and in fields together",
       raw`primary=mom-a primary=mom-b emhome=D:\EM share=\\mom-a\x junk`,
       [
@@ -454,6 +464,7 @@ describe("properties", () => {
       posixEmHome: fc.array(posixName, { minLength: 1, maxLength: 4 }),
       posixShare: fc.array(posixName, { minLength: 1, maxLength: 4 }),
       dirs,
+      shareAccess: fc.boolean(),
     })
     .filter(
       (r) => new Set([firstLabel(r.primary), firstLabel(r.secondary), firstLabel(r.shareHost)]).size === 3,
@@ -480,6 +491,7 @@ describe("properties", () => {
             : `/mnt/${r.posixShare.join("/")}`,
         dirs: ["config", ...others],
         configAdded: !withConfig && others.length > 0,
+        ...(r.shareAccess ? { shareAccess: "checked-by-hand" as const } : {}),
       };
     });
 
@@ -495,8 +507,8 @@ describe("properties", () => {
     fc.assert(
       fc.property(
         validSpec,
-        fc.array(fc.constantFrom(...quoteStyles), { minLength: 8, maxLength: 8 }),
-        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        fc.array(fc.constantFrom(...quoteStyles), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
         (pair, styles, wholeToken) => {
           const text = renderPairTokens(pair)
             .map((token, i) => {

@@ -4,6 +4,7 @@ import { canonicalJson } from "../../src/domain/canonical.ts";
 import type { DirFacts, HostFacts, LinkPathState } from "../../src/domain/facts.ts";
 import type { PairSpec } from "../../src/domain/pair.ts";
 import { buildPlan, type Plan, type PlanInput, type Step, verifyPlanHash } from "../../src/domain/plan.ts";
+import { BOTH_LOCAL_SYSTEM } from "../support/facts.ts";
 
 // PairSpec values are already-validated input to the planner: built here directly.
 const WIN: PairSpec = {
@@ -49,6 +50,7 @@ function hostFacts(host: string, dirs: DirFacts[], overrides: Partial<HostFacts>
     serviceStopped: true,
     canCreateSymlinks: true,
     symlinkL2R: true,
+    emAccount: BOTH_LOCAL_SYSTEM,
     dirs,
     ...overrides,
   };
@@ -152,6 +154,67 @@ describe("buildPlan without pre-flight facts (worst case)", () => {
       ["config", "data"],
       false,
     ]);
+  });
+});
+
+describe("the EM service's own account on the share (Windows)", () => {
+  const okDirs = () => WIN.dirs.map((d) => dirFacts(d, "directory"));
+  const facts = (emAccount: HostFacts["emAccount"]) => {
+    const found = hostFacts("mom-a", okDirs());
+    if (emAccount === undefined) delete found.emAccount;
+    else found.emAccount = emAccount;
+    return found;
+  };
+  const other = { em: "CORP\\svc-apm", runner: "LocalSystem (S-1-5-18)", same: false, detail: "differ" };
+  const check =
+    "check by hand that CORP\\svc-apm has Modify on \\\\san-server\\mom-failover (the EM takes its lock in config\\internal\\server there), then plan again with share-access=checked-by-hand";
+
+  it.each<[string, HostFacts["emAccount"], string[]]>([
+    ["both LocalSystem: the runner's write test is the EM's", BOTH_LOCAL_SYSTEM, []],
+    [
+      "different accounts: the runner proved only its own access",
+      other,
+      [
+        `the EM service on mom-a runs as CORP\\svc-apm, the runner as LocalSystem (S-1-5-18): the runner could prove only its own access to the share; ${check}`,
+      ],
+    ],
+    [
+      "accounts that could not be compared",
+      { em: "svc-apm@corp.example", runner: "LocalSystem (S-1-5-18)", same: null, detail: "a UPN" },
+      [
+        "the EM service's logon account on mom-a could not be compared with the runner's (a UPN): check by hand that svc-apm@corp.example has Modify on \\\\san-server\\mom-failover (the EM takes its lock in config\\internal\\server there), then plan again with share-access=checked-by-hand",
+      ],
+    ],
+    [
+      "no account reported (an older runner)",
+      undefined,
+      [
+        "the runner on mom-a did not report the EM service's logon account, so its write test proves only its own access: check by hand that the EM service's account has Modify on \\\\san-server\\mom-failover (the EM takes its lock in config\\internal\\server there), then plan again with share-access=checked-by-hand",
+      ],
+    ],
+  ])("%s", (_what, account, blockers) => {
+    const plan = buildPlan({ spec: WIN, changeId: "CHG-12", facts: { primary: facts(account) } });
+    expect(plan.hosts[0].blockers).toEqual(blockers);
+  });
+
+  it("takes share-access=checked-by-hand as settling it, and records the choice in the plan and its hash", () => {
+    const input = { spec: WIN, changeId: "CHG-12", facts: { primary: facts(other) } };
+    const acknowledged = buildPlan({ ...input, spec: { ...WIN, shareAccess: "checked-by-hand" } });
+    expect(acknowledged.hosts[0].blockers).toEqual([]);
+    expect(acknowledged.shareAccess).toBe("checked-by-hand");
+    expect(acknowledged.hash).not.toBe(buildPlan(input).hash);
+    expect("shareAccess" in buildPlan(input)).toBe(false);
+  });
+
+  it("does not ask on Linux, where the account is not checked", () => {
+    const linux = hostFacts(
+      "mom-a",
+      LINUX.dirs.map((d) => dirFacts(d, "directory")),
+    );
+    delete linux.emAccount;
+    expect(
+      buildPlan({ spec: LINUX, changeId: "CHG-1", facts: { primary: linux } }).hosts[0].blockers,
+    ).toEqual([]);
   });
 });
 
@@ -577,7 +640,7 @@ describe("plan hash", () => {
         const b: PlanInput =
           field === "changeId"
             ? { ...a, changeId: other.changeId }
-            : { ...a, spec: { ...a.spec, [field]: other.spec[field as keyof PairSpec] } };
+            : { ...a, spec: { ...a.spec, [field]: (other.spec as PairSpec)[field as keyof PairSpec] } };
         const sameInput = canonicalJson(a) === canonicalJson(b);
         const planA = buildPlan(a);
         expect(buildPlan(structuredClone(a)).hash).toBe(planA.hash);

@@ -14,6 +14,7 @@ import {
   renderRollbackScript,
 } from "../../src/domain/render.ts";
 import { tokenizeCmd } from "../support/cmd-tokenizer.ts";
+import { BOTH_LOCAL_SYSTEM } from "../support/facts.ts";
 
 // PairSpec values are already-validated input to the planner: built here directly.
 const WIN: PairSpec = {
@@ -55,6 +56,7 @@ function hostFacts(host: string, dirs: DirFacts[]): HostFacts {
     serviceStopped: true,
     canCreateSymlinks: true,
     symlinkL2R: true,
+    emAccount: BOTH_LOCAL_SYSTEM,
     dirs,
   };
 }
@@ -248,6 +250,7 @@ describe("renderHostFacts", () => {
         "✓ EM service stopped",
         "✓ may create symbolic links",
         "✓ SymlinkEvaluation L2R enabled",
+        "✓ the EM service runs as LocalSystem, like the runner: the runner's write test on the share proves the EM's access",
         "✓ config: a real directory; share \\\\san-server\\mom-failover\\config: writable, holds data",
         "✓ data: already a link to the target; share \\\\san-server\\mom-failover\\data: writable, holds data",
       ),
@@ -308,6 +311,64 @@ describe("renderHostFacts: what the runner could not establish", () => {
       /[✓✗]|RUNNING|EM service stopped|may NOT|DISABLED|L2R enabled/,
     );
     expect(plan.hosts[0].blockers).toHaveLength(3);
+  });
+});
+
+describe("renderHostFacts: whose access the runner proved (Windows)", () => {
+  const withAccount = (emAccount: HostFacts["emAccount"], shareAccess?: "checked-by-hand") => {
+    const facts = {
+      ...hostFacts(
+        "mom-a",
+        WIN.dirs.map((d) => dirFacts(d, "directory")),
+      ),
+      emAccount,
+    };
+    const spec = shareAccess === undefined ? WIN : { ...WIN, shareAccess };
+    const plan = buildPlan({ spec, changeId: "CHG-3", facts: { primary: facts } });
+    return { plan, line: renderHostFacts(plan, plan.hosts[0]).split("\n")[6] };
+  };
+  const other = { em: "CORP\\svc-apm", runner: "LocalSystem (S-1-5-18)", same: false, detail: "x" };
+
+  it.each<[string, HostFacts["emAccount"], "checked-by-hand" | undefined, string]>([
+    [
+      "the same account",
+      BOTH_LOCAL_SYSTEM,
+      undefined,
+      "✓ the EM service runs as LocalSystem, like the runner: the runner's write test on the share proves the EM's access",
+    ],
+    [
+      "another account",
+      other,
+      undefined,
+      "✗ the EM runs as CORP\\svc-apm; the runner (LocalSystem (S-1-5-18)) could prove only its own access",
+    ],
+    [
+      "another account, checked by hand",
+      other,
+      "checked-by-hand",
+      "⚠ the EM runs as CORP\\svc-apm; the runner (LocalSystem (S-1-5-18)) could prove only its own access; share-access=checked-by-hand: the team checked the EM's account on the share by hand (recorded in this change)",
+    ],
+    [
+      "an account it could not compare",
+      {
+        em: "svc@corp.example",
+        runner: "LocalSystem (S-1-5-18)",
+        same: null,
+        detail: "a UPN cannot be compared",
+      },
+      undefined,
+      "? the EM service's account unknown: a UPN cannot be compared",
+    ],
+    ["no account reported", undefined, undefined, "? the EM service's logon account was not reported"],
+  ])("%s", (_what, account, shareAccess, expected) => {
+    expect(withAccount(account, shareAccess).line).toBe(expected);
+  });
+
+  it("heads the plan text with the recorded choice and what it means", () => {
+    const { plan } = withAccount(other, "checked-by-hand");
+    expect(renderPlanText(plan).split("\n")).toContain(
+      "share-access=checked-by-hand (recorded): the EM service's own logon account was checked by hand to have Modify on the share (pre-flight proves only the runner's access when the two accounts differ)",
+    );
   });
 });
 

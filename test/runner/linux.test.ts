@@ -159,6 +159,7 @@ describe("pre-flight on a Linux host", () => {
     expect(summary(events)).toEqual([
       "-1 check-em-home  succeeded",
       "-1 check-service-stopped  succeeded",
+      "-1 check-accounts  succeeded",
       "-1 check-privilege  succeeded",
       "-1 check-symlink-evaluation  succeeded",
       "-1 inspect-link-path config succeeded",
@@ -302,6 +303,20 @@ describe("executing an approved plan on Linux", () => {
     expect(events).toHaveLength(1);
     expect(events[0]?.output).toContain("serviceStopped was true, is false");
     expect(await treeDigest(sandbox.root)).toBe(before);
+  });
+});
+
+describe("a plan that records a choice", () => {
+  it("is rebuilt with the recorded share-access and runs", async () => {
+    const base = await approvedPlan();
+    const spec = { ...linuxSpec(sandbox), shareAccess: "checked-by-hand" as const };
+    const plan = planFor(spec, {
+      primary: base.hosts[0].facts ?? undefined,
+      secondary: base.hosts[1].facts ?? undefined,
+    });
+    expect(plan.shareAccess).toBe("checked-by-hand");
+    const result = await executorFor(PRIMARY).run(jobFor(plan, "execute", "primary"), collect().sink);
+    expect(result.ok).toBe(true);
   });
 });
 
@@ -549,6 +564,11 @@ describe("jobs the runner refuses before any step runs", () => {
           if (p.hosts[0].facts) p.hosts[0].facts.serviceStopped = false;
         }),
       /hashes to/,
+    ],
+    [
+      "a share-access acknowledgement slipped into the plan after approval",
+      (job) => editPlan(job, (p) => Object.assign(p, { shareAccess: "checked-by-hand" })),
+      /the plan rebuilt here hashes to/,
     ],
     [
       "another change's plan",

@@ -4,6 +4,7 @@ import type { HostFacts } from "../../src/domain/facts.ts";
 import type { ChangeRecord } from "../../src/domain/record.ts";
 import { renderHostScript } from "../../src/domain/render.ts";
 import type { RunnerHooks } from "../../src/slack/app.ts";
+import { BOTH_LOCAL_SYSTEM } from "../support/facts.ts";
 import {
   ALICE,
   actionsBlock,
@@ -202,6 +203,7 @@ describe("with runner hooks", () => {
     serviceStopped: true,
     canCreateSymlinks: true,
     symlinkL2R: true,
+    emAccount: BOTH_LOCAL_SYSTEM,
     dirs: ["config", "data", "traces"].map((dir) => ({
       dir,
       linkPath: "directory" as const,

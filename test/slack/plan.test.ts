@@ -229,6 +229,7 @@ describe("/momlink plan alone", () => {
       "dirs",
       "secondary-em-home",
       "platform",
+      "share-access",
     ]);
   });
 
@@ -253,6 +254,16 @@ describe("/momlink plan alone", () => {
     expect(body.errors.share).toMatch(/Try: share=/);
     expect(body.errors.secondary).toMatch(/same machine/);
     expect(m.store.list()).toEqual([]);
+  });
+
+  it("records share-access=checked-by-hand chosen in the form, as the command would", async () => {
+    m = await startMomlink();
+    const viewId = await openForm();
+    const reply = await m.submit(viewId, { ...filled, "share-access": { value: "checked-by-hand" } }, ALICE);
+
+    expect(reply).toEqual({ status: 200, body: undefined });
+    expect(m.store.get("CHG-1")?.plan.shareAccess).toBe("checked-by-hand");
+    expect(visibleText(planMessagesIn(m.fake)[0]!)).toContain("share-access=checked-by-hand (recorded): ");
   });
 
   it("plans a valid form like the command, in the channel it was opened from", async () => {

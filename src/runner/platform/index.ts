@@ -3,6 +3,7 @@
 // windows.ts knows about cmd.exe, only linux.ts about coreutils.
 import { randomBytes } from "node:crypto";
 import { readdir, stat, unlink, writeFile } from "node:fs/promises";
+import type { AccountFacts } from "../../domain/facts.ts";
 import type { Platform as PlatformName } from "../../domain/pair.ts";
 import type { Step } from "../../domain/plan.ts";
 
@@ -66,6 +67,8 @@ export interface Platform {
   /** Writes and removes a uniquely named file in `dir` (following links): can this process really write there? */
   writeProbe(dir: string): Promise<Probe>;
   serviceState(name: string): Promise<ServiceProbe>;
+  /** The EM service's logon account against the runner's own (Windows); null where it is not checked (Linux). */
+  serviceAccount(name: string): Promise<AccountFacts | null>;
   /** Whether this process may create the directory links the plan needs inside `emHome`. */
   symlinkPrivilege(emHome: string): Promise<Probe>;
   /** Whether a local link to the share (a remote target) can be followed (Windows SymlinkEvaluation L2R). */

@@ -164,6 +164,8 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
       const stopped = active === "inactive" || active === "failed";
       return { state: stopped ? "stopped" : "running", detail: `systemd unit ${unit}: ${active}` };
     },
+    // Not checked on Linux: the runner's write test proves its own user's access (docs/windows-hosts.md).
+    serviceAccount: async () => null,
     async symlinkPrivilege(emHome): Promise<Probe> {
       // Any Linux user may create symlinks; what matters is writing (and searching) EM_HOME.
       const ok = await access(emHome, constants.W_OK | constants.X_OK).then(

@@ -134,3 +134,70 @@ export function symlinkEvaluationFromRegistry(
   }
   return { ok: decide(value), detail: `${policyWords}; ${FILESYSTEM_KEY} ${L2R}=${value}` };
 }
+
+/** A REG_SZ (or REG_EXPAND_SZ) value of a `reg query` listing, or null when it is absent. */
+export function regString(
+  values: ReadonlyMap<string, { type: string; data: string }>,
+  name: string,
+): string | null {
+  const value = values.get(name.toLowerCase());
+  return value?.type === "REG_SZ" || value?.type === "REG_EXPAND_SZ" ? value.data : null;
+}
+
+/** Where the Service Control Manager keeps a service's logon account (`sc qc` shows it as SERVICE_START_NAME). */
+export function serviceKey(name: string): string {
+  return `HKLM\\SYSTEM\\CurrentControlSet\\Services\\${name}`;
+}
+
+/**
+ * The account `whoami /user /fo csv /nh` names: `"corp\svc-apm","S-1-5-21-...-1105"`. The name of a
+ * built-in account is translated (`nt-autorität\system`); its SID is not, and decides.
+ */
+export function parseWhoamiUser(text: string): { name: string; sid: string } | null {
+  const found = /^"([^"\r\n]+)","(S-1-[0-9-]+)"\s*$/m.exec(text);
+  return found ? { name: found[1] ?? "", sid: found[2] ?? "" } : null;
+}
+
+/** The built-in service accounts by SID, with the names a service's ObjectName may give them (lower case). */
+const BUILT_IN: Readonly<Record<string, { label: string; names: readonly string[] }>> = {
+  "S-1-5-18": {
+    label: "LocalSystem",
+    names: ["localsystem", ".\\localsystem", "nt authority\\system", "system"],
+  },
+  "S-1-5-19": {
+    label: "LocalService",
+    names: ["nt authority\\localservice", "nt authority\\local service", "localservice"],
+  },
+  "S-1-5-20": {
+    label: "NetworkService",
+    names: ["nt authority\\networkservice", "nt authority\\network service", "networkservice"],
+  },
+};
+
+/** The runner's account for a sentence: the built-in name for a well-known SID, else the name whoami gave. */
+export function accountLabel(account: { name: string; sid: string }): string {
+  return BUILT_IN[account.sid]?.label ?? account.name;
+}
+
+/**
+ * Is the EM service's logon account (its ObjectName: `LocalSystem`, `CORP\svc-apm`, `.\apm`,
+ * `svc-apm@corp.example`) the account this runner runs as? Built-in accounts compare by SID, named
+ * ones by `DOMAIN\user` (`.` is this computer), case-insensitively. null when the forms cannot be
+ * compared here (a UPN, a DNS domain name, a name without a domain): someone must check by hand.
+ */
+export function sameAccount(
+  emAccount: string,
+  runner: { name: string; sid: string },
+  computerName: string,
+): boolean | null {
+  const em = emAccount.trim().toLowerCase();
+  const builtIn = Object.entries(BUILT_IN).find(([, account]) => account.names.includes(em));
+  if (builtIn !== undefined) return builtIn[0] === runner.sid;
+  if (BUILT_IN[runner.sid] !== undefined) return false; // a named account is never a built-in one
+  const qualified = em.startsWith(".\\") ? `${computerName.toLowerCase()}\\${em.slice(2)}` : em;
+  const [domain, user, ...rest] = qualified.split("\\");
+  if (rest.length > 0 || user === undefined || user === "" || domain === undefined || /[.@]/.test(domain)) {
+    return null;
+  }
+  return qualified === runner.name.trim().toLowerCase();
+}

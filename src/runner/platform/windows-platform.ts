@@ -2,7 +2,7 @@
 // tools (windows-probes.ts reads them without reading translated text), and approved steps run
 // through the closed vocabulary of windows.ts. Nothing here builds a command line of its own.
 import { access, constants, lstat, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { win32 } from "node:path";
 import type { Step } from "../../domain/plan.ts";
 import {
@@ -25,6 +25,7 @@ import {
   runRobocopy,
 } from "./windows.ts";
 import {
+  accountProbe,
   codePageFrom,
   type LinkTestFs,
   type RunTool,
@@ -41,6 +42,8 @@ export interface WindowsPlatformOptions {
   factTimeoutMs?: number;
   /** The direct SymlinkEvaluation test's file system calls (tests). */
   linkTestFs?: LinkTestFs;
+  /** This computer's NetBIOS name, for a service account written `.\user` (default: %COMPUTERNAME%). */
+  computerName?: string;
 }
 
 export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Platform {
@@ -115,6 +118,8 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       ),
     writeProbe: (dir) => probeWrite(dir, (base, name) => `${base}\\${name}`),
     serviceState: (name) => serviceStateProbe(runTool, name),
+    serviceAccount: (name) =>
+      accountProbe(runTool, name, options.computerName ?? process.env.COMPUTERNAME ?? hostname()),
     async symlinkPrivilege(): Promise<Probe> {
       // Creating a real directory link is the only test that answers for this token exactly.
       const dir = await mkdtemp(win32.join(tmpdir(), "momlink-probe-"));

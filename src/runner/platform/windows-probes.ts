@@ -5,17 +5,23 @@
 import { lstat, mkdtemp, rmdir, stat, symlink, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AccountFacts } from "../../domain/facts.ts";
 import type { Probe, ServiceProbe } from "./index.ts";
 import {
+  accountLabel,
   FILESYSTEM_KEY,
   IO_REPARSE_TAG_SYMLINK,
   parseCodePage,
   parseRegValues,
   parseReparseTag,
   parseScQueryState,
+  parseWhoamiUser,
+  regString,
   SC_EXIT,
   SERVICE_STATES,
   SYMLINK_POLICY_KEY,
+  sameAccount,
+  serviceKey,
   serviceNameProblem,
   symlinkEvaluationFromRegistry,
 } from "./windows-parse.ts";
@@ -77,6 +83,46 @@ export async function serviceStateProbe(runTool: RunTool, name: string): Promise
     state: state === 1 ? "stopped" : "running",
     detail: `${what}: state ${state} (${SERVICE_STATES[state]})`,
   };
+}
+
+/**
+ * The EM service's logon account (its ObjectName in the registry, which `sc qc` shows as
+ * SERVICE_START_NAME: reg prints it untranslated, sc's labels may not be) against the runner's own
+ * (`whoami /user`: the SID decides for built-in accounts, whose names are translated).
+ */
+export async function accountProbe(
+  runTool: RunTool,
+  serviceName: string,
+  computerName: string,
+): Promise<AccountFacts> {
+  const nameProblem = serviceNameProblem(serviceName);
+  let em: string | null = null;
+  let emWhy = nameProblem === null ? "" : `service name ${JSON.stringify(serviceName)}: ${nameProblem}`;
+  if (nameProblem === null) {
+    const key = serviceKey(serviceName);
+    const answer = await runTool("reg.exe", ["query", key, "/v", "ObjectName"]);
+    em = answer.exitCode === 0 ? regString(parseRegValues(answer.text), "ObjectName") : null;
+    if (em === null) {
+      emWhy =
+        failedToRun(answer, "reg query") ??
+        `${key} has no ObjectName (reg query exit ${String(answer.exitCode)}: ${rawText(answer.text, 160)})`;
+    }
+  }
+  const who = await runTool("whoami.exe", ["/user", "/fo", "csv", "/nh"]);
+  const self = failedToRun(who, "whoami") === null && who.exitCode === 0 ? parseWhoamiUser(who.text) : null;
+  const runnerWhy = self === null ? `whoami /user gave no account: ${rawText(who.text, 160)}` : "";
+  const runner = self === null ? null : `${accountLabel(self)} (${self.sid})`;
+  if (em === null || self === null) {
+    return { em, runner, same: null, detail: [emWhy, runnerWhy].filter(Boolean).join("; ") };
+  }
+  const same = sameAccount(em, self, computerName);
+  const detail =
+    same === true
+      ? `the EM service runs as ${em}, like this runner (${runner})`
+      : same === false
+        ? `the EM service runs as ${em}; this runner runs as ${runner}`
+        : `the EM service runs as ${em}, a form that cannot be compared with this runner's ${runner} here`;
+  return { em, runner, same, detail };
 }
 
 /** The file system calls the direct link test makes (injected in tests). */

@@ -3,6 +3,7 @@
 // form field by field (response_action: errors), a valid pair is planned like the command's, and
 // is in the inbox before the ack (inbox.ts).
 import type { types, webApi } from "@slack/bolt";
+import { CHOICE_MEANING, type ChoiceKey } from "../../domain/choices.ts";
 import { defaultDirs } from "../../domain/dirs.ts";
 import { PLAN_KEYS, type PlanKey } from "../../domain/grammar.ts";
 import { PLATFORMS } from "../../domain/pair.ts";
@@ -86,7 +87,30 @@ export function planModalView(channel: string, allowedDirs: readonly string[]): 
           initial_option: platformOption("windows"),
         },
       },
+      choiceSelect(
+        "share-access",
+        "EM account checked by hand",
+        "Only when pre-flight says the EM service runs as another account than the runner: choose it once you checked that account's Modify rights on the share.",
+      ),
     ],
+  };
+}
+
+/** An optional select for a choice key (choices.ts); left empty, the key is absent, as in the command. */
+function choiceSelect(key: ChoiceKey, label: string, hint: string): types.InputBlock {
+  const meanings = Object.entries(CHOICE_MEANING[key]).map(([value, meaning]) => `${value}: ${meaning}`);
+  return {
+    type: "input",
+    block_id: key,
+    optional: true,
+    label: text(label),
+    hint: text(`${hint} ${meanings.join(" ")}`.slice(0, 2000)),
+    element: {
+      type: "static_select",
+      action_id: INPUT,
+      placeholder: text("not chosen"),
+      options: Object.keys(CHOICE_MEANING[key]).map((value) => ({ text: text(value), value })),
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_ALLOWED_DIRS } from "../../../src/domain/pair.ts";
 import { buildPlan, type Plan, type StepKind } from "../../../src/domain/plan.ts";
 import { renderHostScript, renderRollbackScript } from "../../../src/domain/render.ts";
 import { validatePair } from "../../../src/domain/validate.ts";
+import { BOTH_LOCAL_SYSTEM } from "../../support/facts.ts";
 
 export interface CorpusLine {
   /** Which typed request the line came from. */
@@ -110,6 +111,7 @@ function facts(host: string, dirs: readonly string[], share: DirFacts["share"]):
     serviceStopped: true,
     canCreateSymlinks: true,
     symlinkL2R: true,
+    emAccount: BOTH_LOCAL_SYSTEM,
     dirs: dirs.map((dir) => ({ dir, linkPath: "directory", share })),
   };
 }

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HostFacts } from "../../../src/domain/facts.ts";
 import { buildPlan, type Plan, type Step } from "../../../src/domain/plan.ts";
+import { BOTH_LOCAL_SYSTEM } from "../../support/facts.ts";
 import {
   createWinePrefix,
   findWine,
@@ -40,6 +41,7 @@ function facts(host: string): HostFacts {
     serviceStopped: true,
     canCreateSymlinks: true,
     symlinkL2R: true,
+    emAccount: BOTH_LOCAL_SYSTEM,
     dirs: [{ dir: "config", linkPath: "directory", share: { exists: true, writable: true, empty: true } }],
   };
 }

@@ -12,12 +12,16 @@ import {
   parseRegValues,
   parseReparseTag,
   parseScQueryState,
+  parseWhoamiUser,
   regDword,
+  regString,
+  sameAccount,
   serviceNameProblem,
   symlinkEvaluationFromRegistry,
 } from "../../../src/runner/platform/windows-parse.ts";
 import { createWindowsPlatform } from "../../../src/runner/platform/windows-platform.ts";
 import {
+  accountProbe,
   codePageFrom,
   followTestLink,
   type LinkTestFs,
@@ -55,7 +59,9 @@ describe("the recorded outputs", () => {
       "fsutil-reparsepoint",
       "reg-query-filesystem",
       "reg-query-policy",
+      "reg-query-service",
       "sc-query",
+      "whoami-user",
     ]);
     for (const sample of index.samples) expect(sample.source.length, sample.file).toBeGreaterThan(40);
   });
@@ -268,6 +274,113 @@ describe("SymlinkEvaluation: the direct test first, the registry when it proves 
     const probe = await symlinkL2RProbe(registry("0x1"), share, refusing);
     expect(probe.ok).toBe(false);
     expect(probe.detail).toMatch(/could not be followed: .*\(UNKNOWN\); registry: .*=1/);
+  });
+});
+
+describe("the EM service's account against the runner's, whatever the language", () => {
+  it.each(of("whoami-user"))("%s", async (_file, sample) => {
+    const user = parseWhoamiUser(await textOf(sample));
+    expect(user?.sid).toBe(sample.expect.sid);
+    if (typeof sample.expect.name === "string") expect(user?.name).toBe(sample.expect.name);
+  });
+
+  it.each(of("reg-query-service"))("%s", async (_file, sample) => {
+    const values = sample.exitCode === 0 ? parseRegValues(await textOf(sample)) : new Map();
+    expect(regString(values, "ObjectName")).toBe(sample.expect.ObjectName);
+  });
+
+  const SYSTEM = { name: "nt-autorität\\system", sid: "S-1-5-18" };
+  const SVC = { name: "corp\\svc-apm", sid: "S-1-5-21-1-2-3-1105" };
+  it.each([
+    ["LocalSystem", SYSTEM, true],
+    [".\\LocalSystem", SYSTEM, true],
+    ["NT AUTHORITY\\SYSTEM", SYSTEM, true],
+    ["NT AUTHORITY\\NetworkService", SYSTEM, false],
+    ["NT AUTHORITY\\LocalService", { name: "nt authority\\local service", sid: "S-1-5-19" }, true],
+    ["CORP\\svc-apm", SYSTEM, false],
+    ["CORP\\svc-apm", SVC, true],
+    ["corp\\SVC-APM", SVC, true],
+    ["CORP\\other", SVC, false],
+    [".\\svc-apm", { name: "mom-a\\svc-apm", sid: "S-1-5-21-9-1001" }, true],
+    ["LocalSystem", SVC, false],
+    ["svc-apm@corp.example", SVC, null],
+    ["corp.example\\svc-apm", SVC, null],
+    ["svc-apm", SVC, null],
+  ] as const)("the EM as %s, the runner as %o: same %s", (em, runner, same) => {
+    expect(sameAccount(em, runner, "MOM-A")).toBe(same);
+  });
+
+  const answering =
+    (service: { code: number; text: string }, who: { code: number; text: string }): RunTool =>
+    async (exe) => {
+      const answer = exe === "reg.exe" ? service : who;
+      return { exitCode: answer.code, text: answer.text, timedOut: false };
+    };
+  const objectName = (name: string) => ({
+    code: 0,
+    text: `\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\IScopeEM\r\n    ObjectName    REG_SZ    ${name}\r\n`,
+  });
+
+  it("proves the EM's access when both run as LocalSystem (the documented set-up), in German too", async () => {
+    const facts = await accountProbe(
+      answering(objectName("LocalSystem"), { code: 0, text: '"nt-autorität\\system","S-1-5-18"\r\n' }),
+      "IScopeEM",
+      "MOM-A",
+    );
+    expect(facts).toEqual({
+      em: "LocalSystem",
+      runner: "LocalSystem (S-1-5-18)",
+      same: true,
+      detail: "the EM service runs as LocalSystem, like this runner (LocalSystem (S-1-5-18))",
+    });
+  });
+
+  it("says exactly whose access is proven when the accounts differ", async () => {
+    const facts = await accountProbe(
+      answering(objectName("CORP\\svc-apm"), { code: 0, text: '"nt authority\\system","S-1-5-18"\r\n' }),
+      "IScopeEM",
+      "MOM-A",
+    );
+    expect(facts).toMatchObject({ em: "CORP\\svc-apm", runner: "LocalSystem (S-1-5-18)", same: false });
+    expect(facts.detail).toBe(
+      "the EM service runs as CORP\\svc-apm; this runner runs as LocalSystem (S-1-5-18)",
+    );
+  });
+
+  it("stays unknown, with the raw answer, when the service has no logon account to read", async () => {
+    const facts = await accountProbe(
+      answering(
+        {
+          code: 1,
+          text: "FEHLER: Der angegebene Registrierungsschlüssel bzw. Wert wurde nicht gefunden.\r\n",
+        },
+        {
+          code: 0,
+          text: '"nt authority\\system","S-1-5-18"',
+        },
+      ),
+      "IScopeEM",
+      "MOM-A",
+    );
+    expect(facts).toMatchObject({ em: null, runner: "LocalSystem (S-1-5-18)", same: null });
+    expect(facts.detail).toMatch(/has no ObjectName \(reg query exit 1: FEHLER: Der angegebene/);
+  });
+
+  it("asks reg.exe for the service's ObjectName and whoami.exe for the runner, by System32 path", async () => {
+    const requests: StartRequest[] = [];
+    const start: ProcessStarter = async (request) => {
+      requests.push(request);
+      return { exitCode: 1, output: new Uint8Array(), truncated: false, timedOut: false };
+    };
+    const platform = createWindowsPlatform({ start, systemRoot: "C:\\Windows", computerName: "MOM-A" });
+    expect((await platform.serviceAccount("Introscope EM"))?.same).toBeNull();
+    expect(requests.map((r) => [r.file, r.args])).toEqual([
+      [
+        "C:\\Windows\\System32\\reg.exe",
+        ["query", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Introscope EM", "/v", "ObjectName"],
+      ],
+      ["C:\\Windows\\System32\\whoami.exe", ["/user", "/fo", "csv", "/nh"]],
+    ]);
   });
 });
 

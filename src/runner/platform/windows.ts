@@ -60,33 +60,35 @@ function show(ch: string): string {
 }
 
 /**
+ * The first character of `text` that no approved line or argument may hold, with its position and
+ * why; null when there is none. Builtin lines and robocopy's argv paths are held to the same rule.
+ */
+function charProblem(text: string): string | null {
+  let position = 0;
+  for (const ch of text) {
+    position++;
+    if (/\p{Cc}/u.test(ch)) {
+      return `control character ${show(ch)} at position ${position}: cmd.exe would end or split the command there`;
+    }
+    if (ch in CMD_SYNTAX) return `${ch} at position ${position}: ${CMD_SYNTAX[ch]}`;
+    // The domain's own rule for path characters (path-chars.ts), so the runner refuses exactly
+    // what the validators refuse: look-alikes that best fit or NFKC turn into syntax (＂ ʺ ¥ …),
+    // typographic quotes, invisible characters, U+FFFD and lone surrogates.
+    const issue = (ch.codePointAt(0) ?? 0) >= 0x80 ? pathCharIssue(ch) : undefined;
+    if (issue !== undefined) return `${describeChar(ch)} at position ${position} ${issue.why}`;
+  }
+  return null;
+}
+
+/**
  * Is `line` one the plan builder could have emitted? Checks characters first (so the reason names
  * the dangerous one), then the exact shape of one of the four commands, then each argument.
  */
 export function checkCmdLine(line: string): CmdLineCheck {
   if (typeof line !== "string" || line.length === 0) return { ok: false, reason: "the line is empty" };
   if (line.length > MAX_LINE) return { ok: false, reason: `the line is ${line.length} characters long` };
-  const chars = [...line];
-  let position = 0;
-  for (const ch of chars) {
-    position++;
-    if (/\p{Cc}/u.test(ch)) {
-      return {
-        ok: false,
-        reason: `control character ${show(ch)} at position ${position}: cmd.exe would end or split the command there`,
-      };
-    }
-    if (ch in CMD_SYNTAX) {
-      return { ok: false, reason: `${ch} at position ${position}: ${CMD_SYNTAX[ch]}` };
-    }
-    // The domain's own rule for path characters (path-chars.ts), so the runner refuses exactly
-    // what the validators refuse: look-alikes that best fit or NFKC turn into syntax (＂ ʺ ¥ …),
-    // typographic quotes, invisible characters, U+FFFD and lone surrogates.
-    const issue = (ch.codePointAt(0) ?? 0) >= 0x80 ? pathCharIssue(ch) : undefined;
-    if (issue !== undefined) {
-      return { ok: false, reason: `${describeChar(ch)} at position ${position} ${issue.why}` };
-    }
-  }
+  const unsafe = charProblem(line);
+  if (unsafe !== null) return { ok: false, reason: unsafe };
   if ((line.match(/"/g) ?? []).length % 2 !== 0) {
     return { ok: false, reason: "unbalanced double quote: the rest of the line would change meaning" };
   }
@@ -191,8 +193,10 @@ export function robocopyArgvProblem(argv: readonly string[]): string | null {
     ["source", source],
     ["target", target],
   ] as const) {
-    if (/[\p{Cc}"%!^&|<>()]/u.test(path))
-      return `robocopy ${what} ${JSON.stringify(path)} holds a character no plan emits`;
+    // A quote never belongs in an argument (Node would escape it, and robocopy parse it back).
+    const unsafe = path.includes('"') ? "a double quote" : charProblem(path);
+    if (unsafe !== null)
+      return `robocopy ${what} ${JSON.stringify(path)} holds a character no plan emits: ${unsafe}`;
   }
   return (
     drivePathProblem(source, "source") ??

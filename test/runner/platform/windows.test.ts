@@ -213,7 +213,21 @@ describe("robocopy argv the Windows layer refuses before it starts", () => {
     ["a UNC source", [EXE, "\\\\s\\share\\config", TARGET, ...TAIL], /not an absolute path/],
     ["a drive-letter target", [EXE, SOURCE, "S:\\share\\config", ...TAIL], /not a UNC path/],
     ["a relative target component", [EXE, SOURCE, "\\\\s\\share\\..\\config", ...TAIL], /relative component/],
-    ["a quote in a path", [EXE, 'D:\\EM\\a" /MIR "\\config', TARGET, ...TAIL], /character no plan emits/],
+    [
+      "a quote in a path",
+      [EXE, 'D:\\EM\\a" /MIR "\\config', TARGET, ...TAIL],
+      /character no plan emits: a double quote/,
+    ],
+    [
+      "a variable in a path",
+      [EXE, "D:\\%TEMP%\\config", TARGET, ...TAIL],
+      /% at position 4: cmd.exe expands/,
+    ],
+    [
+      "a best-fit look-alike of a backslash (the yen sign of code page 932)",
+      [EXE, SOURCE, "\\\\s\\share¥..¥config", ...TAIL],
+      /U\+00A5.* at position 10/,
+    ],
   ];
 
   it.each(hostile)("refuses %s", async (_what, argv, reason) => {

@@ -7,9 +7,18 @@ import { closest, type Problem, showText } from "./problem.ts";
 export const SHARE_ACCESS_CHOICES = ["checked-by-hand"] as const;
 export type ShareAccessChoice = (typeof SHARE_ACCESS_CHOICES)[number];
 
-export type ChoiceKey = "share-access";
+/** `share-data=`: what to do with a share directory that is not in sync with the primary's. */
+export const SHARE_DATA_CHOICES = ["reseed", "keep"] as const;
+export type ShareDataChoice = (typeof SHARE_DATA_CHOICES)[number];
+
+export type ChoiceKey = "share-access" | "share-data";
 
 export const CHOICE_MEANING: Readonly<Record<ChoiceKey, Readonly<Record<string, string>>>> = {
+  "share-data": {
+    reseed:
+      "the primary copies to the share what it lacks or holds in another version (robocopy /E without purge on Windows, cp -a on Linux); nothing on the share is deleted, extra files stay",
+    keep: "the share's content is used as it is, although it differs from the primary's",
+  },
   "share-access": {
     "checked-by-hand":
       "the EM service's own logon account was checked by hand to have Modify on the share (pre-flight proves only the runner's access when the two accounts differ)",
@@ -18,6 +27,7 @@ export const CHOICE_MEANING: Readonly<Record<ChoiceKey, Readonly<Record<string, 
 
 const CHOICES = {
   "share-access": SHARE_ACCESS_CHOICES,
+  "share-data": SHARE_DATA_CHOICES,
 } as const satisfies Record<ChoiceKey, readonly string[]>;
 
 /** A choice key's value, any case; the problem names the values there are and what each means. */

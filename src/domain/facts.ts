@@ -5,6 +5,9 @@
 // could not establish is never reported as a yes or a no.
 import { z } from "zod";
 
+/** Longest probe detail a fact carries: enough for the raw answer that explains an unknown. */
+export const FACT_DETAIL_MAX = 600;
+
 /** What the path `<EM_HOME>\<dir>` holds right now. */
 export const LINK_PATH_STATES = [
   "missing",
@@ -23,13 +26,35 @@ export type LinkPathState =
   | "junction" // conflict, blocks the plan
   | "file"; // conflict, blocks the plan
 
+/**
+ * The share directory compared with the primary's local one (robocopy /L on Windows, a listing
+ * with sizes and modification times on Linux). Only on the primary, and only when the local path
+ * is a real directory and the share directory holds data: a partial or stale copy is not trusted.
+ */
+export interface ShareSync {
+  /** true: the share holds every file of the primary's directory, in the same size and time, and nothing else. null: not compared (detail says why). */
+  inSync: boolean | null;
+  /** Files of the primary the share lacks. */
+  missing: number;
+  /** Files the share holds in another size or time (older, newer, changed). */
+  differing: number;
+  /** Files only on the share: a reseed leaves them (nothing is ever deleted there). */
+  extra: number;
+  /** A few of them, relative to the directory, each with its kind: `missing internal\x.xml`. */
+  examples: string[];
+  detail: string;
+}
+
 export interface DirFacts {
   dir: string;
   linkPath: LinkPathState;
   /** The current link target when linkPath is link-to-target or link-elsewhere. */
   currentTarget?: string;
-  share: { exists: boolean; writable: boolean; empty: boolean };
+  share: { exists: boolean; writable: boolean; empty: boolean; sync?: ShareSync };
 }
+
+/** How many example paths a comparison carries. */
+export const SYNC_EXAMPLES_MAX = 8;
 
 /** What each host-level probe read, or why it could not decide: shown beside an unknown. */
 export interface FactDetails {
@@ -69,14 +94,27 @@ export interface HostFacts {
   dirs: DirFacts[];
 }
 
-/** Longest probe detail a fact carries: enough for the raw answer that explains an unknown. */
-export const FACT_DETAIL_MAX = 600;
+const count = z.number().int().min(0).max(1_000_000_000);
+
+export const shareSyncSchema = z.strictObject({
+  inSync: z.boolean().nullable(),
+  missing: count,
+  differing: count,
+  extra: count,
+  examples: z.array(z.string().max(300)).max(SYNC_EXAMPLES_MAX),
+  detail: z.string().max(FACT_DETAIL_MAX),
+});
 
 export const dirFactsSchema = z.strictObject({
   dir: z.string().min(1).max(255),
   linkPath: z.enum(LINK_PATH_STATES),
   currentTarget: z.string().max(4096).optional(),
-  share: z.strictObject({ exists: z.boolean(), writable: z.boolean(), empty: z.boolean() }),
+  share: z.strictObject({
+    exists: z.boolean(),
+    writable: z.boolean(),
+    empty: z.boolean(),
+    sync: shareSyncSchema.optional(),
+  }),
 });
 
 const detail = z.string().max(FACT_DETAIL_MAX);
@@ -105,6 +143,8 @@ export const hostFactsSchema = z.strictObject({
 // The schemas and the interfaces must not drift apart: each must be assignable to the other.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const factsAgree: Same<z.infer<typeof hostFactsSchema>, HostFacts> = true;
+const syncAgrees: Same<z.infer<typeof shareSyncSchema>, ShareSync> = true;
+void syncAgrees;
 const dirFactsAgree: Same<z.infer<typeof dirFactsSchema>, DirFacts> = true;
 void factsAgree;
 void dirFactsAgree;

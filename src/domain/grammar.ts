@@ -23,6 +23,7 @@ export const PLAN_KEYS = [
   "dirs",
   "secondary-em-home",
   "platform",
+  "share-data",
   "share-access",
 ] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];
@@ -30,7 +31,7 @@ export type PlanKey = (typeof PLAN_KEYS)[number];
 /** DESIGN.md's grammar line, without the `/momlink ` or `momlink ` prefix each front end adds. */
 export const PLAN_GRAMMAR =
   "plan primary=<host> secondary=<host> em-home=<path> share=<UNC> [dirs=config,data,traces] " +
-  "[secondary-em-home=<path>] [platform=windows|linux] [share-access=checked-by-hand]";
+  "[secondary-em-home=<path>] [platform=windows|linux] [share-data=reseed|keep] [share-access=checked-by-hand]";
 
 export const PLAN_EXAMPLE =
   "plan primary=mom-a.corp.example secondary=mom-b.corp.example " +
@@ -42,7 +43,8 @@ export const PLAN_USAGE = [
   `Example: ${PLAN_EXAMPLE}`,
   "Keys in any order, any case. Put values with spaces in quotes: '...' or \"...\" (Slack's “...” work too);",
   "backslashes are literal. config is always linked. In a POSIX shell, single-quote values with backslashes.",
-  "Only when pre-flight asks for it: share-access=checked-by-hand (the EM service's own account was checked by hand on the share).",
+  "Only when pre-flight asks for them: share-data=reseed (copy what the share lacks from the primary, delete nothing)",
+  "or share-data=keep (use the share as it is), share-access=checked-by-hand (the EM's own account was checked on the share).",
 ].join("\n");
 
 export interface PlanParseOptions {
@@ -326,6 +328,7 @@ export function renderPairTokens(spec: PairSpec): string[] {
   ];
   if (spec.secondaryEmHome !== spec.emHome) tokens.push(`secondary-em-home=${spec.secondaryEmHome}`);
   if (spec.platform !== "windows") tokens.push(`platform=${spec.platform}`);
+  if (spec.shareData !== undefined) tokens.push(`share-data=${spec.shareData}`);
   if (spec.shareAccess !== undefined) tokens.push(`share-access=${spec.shareAccess}`);
   return tokens;
 }

@@ -2,7 +2,7 @@
 // grammar is held to the same rules, and must already be in the grammar's normalised form —
 // otherwise a hand-made spec could carry a path the validators would have rewritten.
 import { z } from "zod";
-import { SHARE_ACCESS_CHOICES } from "./choices.ts";
+import { SHARE_ACCESS_CHOICES, SHARE_DATA_CHOICES } from "./choices.ts";
 import { DEFAULT_ALLOWED_DIRS, type PairSpec, PLATFORMS } from "./pair.ts";
 import type { Field } from "./problem.ts";
 import { validatePair } from "./validate.ts";
@@ -16,6 +16,7 @@ const PROPERTY_OF: Readonly<Record<Field, keyof PairSpec | undefined>> = {
   share: "share",
   dirs: "dirs",
   platform: "platform",
+  "share-data": "shareData",
   "share-access": "shareAccess",
 };
 
@@ -28,6 +29,7 @@ const structure = z.strictObject({
   share: z.string().min(1).max(4096),
   dirs: z.array(z.string().min(1).max(255)).min(1).max(64),
   configAdded: z.boolean(),
+  shareData: z.enum(SHARE_DATA_CHOICES).optional(),
   shareAccess: z.enum(SHARE_ACCESS_CHOICES).optional(),
 });
 
@@ -43,6 +45,7 @@ export function makePairSpecSchema(allowedDirs: readonly string[] = DEFAULT_ALLO
         share: spec.share,
         dirs: spec.dirs.join(","),
         platform: spec.platform,
+        "share-data": spec.shareData,
         "share-access": spec.shareAccess,
       },
       { allowedDirs },

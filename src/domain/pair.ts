@@ -1,6 +1,6 @@
 // The validated request for one MOM failover pair: what `/momlink plan ...` and
 // `momlink plan ...` both turn into. Produced only by the grammar + validators.
-import type { ShareAccessChoice } from "./choices.ts";
+import type { ShareAccessChoice, ShareDataChoice } from "./choices.ts";
 
 export const PLATFORMS = ["windows", "linux"] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -21,6 +21,8 @@ export interface PairSpec {
   dirs: string[];
   /** True when the user left `config` out and momlink added it (the plan says so). */
   configAdded: boolean;
+  /** `share-data=`: what to do with a share directory out of sync with the primary's (absent: such a plan is blocked). */
+  shareData?: ShareDataChoice;
   /** `share-access=`: the EM's own account was checked by hand on the share (absent: pre-flight must prove it). */
   shareAccess?: ShareAccessChoice;
 }

@@ -2,11 +2,12 @@
 // Every command line is built here from quoted, re-checked arguments (quote.ts); renderers only
 // lay the lines out. The plan is data: what is hashed is what is shown is what runs.
 import { canonicalJson, sha256Hex } from "./canonical.ts";
-import type { ShareAccessChoice } from "./choices.ts";
+import type { ShareAccessChoice, ShareDataChoice } from "./choices.ts";
 import type { DirFacts, HostFacts } from "./facts.ts";
 import { sameMachine } from "./host.ts";
 import type { PairSpec, Platform } from "./pair.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
+import { decideShareData } from "./share-sync.ts";
 
 /** The closed vocabulary of things a runner may do. Read-only checks are not in a plan's script. */
 export type StepKind = "seed-share" | "move-aside" | "mklink" | "verify-link" | "remove-link" | "restore";
@@ -50,7 +51,8 @@ export interface Plan {
   configAdded: boolean;
   /** Information for the operator: the properties the pair needs in IntroscopeEnterpriseManager.properties. */
   failoverProperties: { key: string; value: string }[];
-  /** `share-access=`, when given: a person's decision, recorded in the change (see choices.ts). */
+  /** `share-data=` and `share-access=`, when given: a person's decisions, recorded in the change (see choices.ts). */
+  shareData?: ShareDataChoice;
   shareAccess?: ShareAccessChoice;
   hosts: [HostPlan, HostPlan];
   /** SHA-256 hex of the canonical JSON of the plan without this field. */
@@ -95,6 +97,7 @@ export function buildPlan(input: PlanInput): Plan {
       { key: "introscope.enterprisemanager.failover.primary", value: spec.primary },
       { key: "introscope.enterprisemanager.failover.secondary", value: spec.secondary },
     ],
+    ...(spec.shareData === undefined ? {} : { shareData: spec.shareData }),
     ...(spec.shareAccess === undefined ? {} : { shareAccess: spec.shareAccess }),
     hosts: [primary, secondary],
   };
@@ -151,7 +154,11 @@ function planHost(
 
     if (!facts) {
       // Worst case, each conditional step saying what the runner must find for it to run.
-      if (role === "primary") steps.push(seed(`if ${target} is empty or missing`));
+      if (role === "primary") {
+        const reseed =
+          spec.shareData === "reseed" ? `, or not in sync with ${local} (share-data=reseed)` : "";
+        steps.push(seed(`if ${target} is empty or missing${reseed}`));
+      }
       const realDir = `if ${dir} is a real directory`;
       steps.push(move(realDir), link(), verify);
       rollbackByDir.push([unlink, restore(`if ${aside(dir)} exists`)]);
@@ -170,7 +177,16 @@ function planHost(
     }
 
     const shareHasData = found.share.exists && !found.share.empty;
-    const seedsHere = role === "primary" && found.linkPath === "directory" && !shareHasData;
+    // The primary's real directory is the good copy: a share dir holding data must match it.
+    const decision =
+      role === "primary" && found.linkPath === "directory" && shareHasData
+        ? decideShareData(found.share.sync, spec.shareData, { host, dir, target })
+        : null;
+    if (decision?.action === "block") blockers.push(decision.reason);
+    const seedsHere =
+      role === "primary" &&
+      found.linkPath === "directory" &&
+      (!shareHasData || decision?.action === "reseed");
     const filled = shareHasData || seedsHere || (primarySeeds?.has(dir) ?? false);
     blockers.push(...targetBlockers(found, host, dir, target, filled));
 

@@ -11,6 +11,7 @@ export type Field =
   | "share"
   | "dirs"
   | "platform"
+  | "share-data"
   | "share-access";
 
 export interface Problem {

@@ -16,12 +16,20 @@ import {
   UNKNOWN_SETTLES,
 } from "./plan.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
+import { describeSync } from "./share-sync.ts";
 
 /** The script to run on one host, in order, as a team approves it. */
 export function renderHostScript(plan: Plan, hostPlan: HostPlan): string {
   const c = commentMark(plan.platform);
   const lines = preamble(plan, hostPlan, "");
-  for (const step of hostPlan.steps) lines.push(...stepLines(c, step));
+  for (const step of hostPlan.steps) {
+    if (step.kind === "seed-share" && isReseed(hostPlan, step.dir)) {
+      lines.push(
+        `${c} [share-data=reseed: copies what the share lacks or holds in another version; deletes nothing there]`,
+      );
+    }
+    lines.push(...stepLines(c, step));
+  }
   if (hostPlan.steps.length === 0) lines.push(`${c} nothing to do on this host`);
   return lines.join("\n");
 }
@@ -117,6 +125,12 @@ function preamble(plan: Plan, hostPlan: HostPlan, what: string): string[] {
   return lines;
 }
 
+/** A seed into a share dir that already holds data: only share-data=reseed plans one. */
+function isReseed(hostPlan: HostPlan, dir: string): boolean {
+  const share = hostPlan.facts?.dirs.find((d) => d.dir === dir)?.share;
+  return share !== undefined && share.exists && !share.empty;
+}
+
 function stepLines(c: string, step: Step): string[] {
   if (step.noop) return [`${c} [${noopLabel(step.kind)}] ${step.line}`];
   return step.when === undefined ? [step.line] : [`${c} [${step.when}]`, step.line];
@@ -208,8 +222,16 @@ export function renderHostFacts(plan: Plan, hostPlan: HostPlan): string {
       ? `${share.writable ? "writable" : "NOT writable"}, ${share.empty ? "empty" : "holds data"}`
       : "missing";
     const shareOk = !share.exists || share.writable;
+    // The primary's share dir holding data was compared with its real directory (share-sync.ts).
+    const compared =
+      hostPlan.role === "primary" && found.linkPath === "directory" && share.exists && !share.empty;
+    const inSync = !compared || share.sync?.inSync === true;
+    const chosen =
+      compared && !inSync && plan.shareData !== undefined ? `; share-data=${plan.shareData}` : "";
+    const syncWords = compared ? `, ${describeSync(share.sync)}${chosen}` : "";
+    const symbol = !conflict && shareOk && inSync ? "✓" : !conflict && shareOk && chosen !== "" ? "⚠" : "✗";
     lines.push(
-      `${mark(!conflict && shareOk)} ${dir}: ${linkPathWords(found.linkPath, found.currentTarget)}; share ${target}: ${shareWords}`,
+      `${symbol} ${dir}: ${linkPathWords(found.linkPath, found.currentTarget)}; share ${target}: ${shareWords}${syncWords}`,
     );
   }
   return lines.join("\n");
@@ -234,9 +256,16 @@ function accountLine(account: AccountFacts | undefined, checkedByHand: boolean):
 
 /** The decisions a person recorded in the plan (choice keys), each with what it means. */
 export function renderChoices(plan: Plan): string[] {
-  return plan.shareAccess === undefined
-    ? []
-    : [`share-access=${plan.shareAccess} (recorded): ${CHOICE_MEANING["share-access"][plan.shareAccess]}`];
+  const lines: string[] = [];
+  if (plan.shareData !== undefined) {
+    lines.push(`share-data=${plan.shareData} (recorded): ${CHOICE_MEANING["share-data"][plan.shareData]}`);
+  }
+  if (plan.shareAccess !== undefined) {
+    lines.push(
+      `share-access=${plan.shareAccess} (recorded): ${CHOICE_MEANING["share-access"][plan.shareAccess]}`,
+    );
+  }
+  return lines;
 }
 
 function linkPathWords(state: LinkPathState, currentTarget: string | undefined): string {

@@ -28,6 +28,7 @@ export interface RawPairInput {
   share?: string | undefined;
   dirs?: string | undefined;
   platform?: string | undefined;
+  "share-data"?: string | undefined;
   "share-access"?: string | undefined;
 }
 
@@ -50,6 +51,7 @@ const FIELD_ORDER: readonly Field[] = [
   "dirs",
   "secondary-em-home",
   "platform",
+  "share-data",
   "share-access",
 ];
 
@@ -69,6 +71,8 @@ export function genericExample(field: Field, platform: Platform = "windows"): st
       return "dirs=config,data,traces";
     case "platform":
       return "platform=windows";
+    case "share-data":
+      return "share-data=reseed";
     case "share-access":
       return "share-access=checked-by-hand";
     case "command":
@@ -153,8 +157,9 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
 
   const dirs = parseDirs(raw.dirs, options.allowedDirs);
   problems.push(...dirs.problems);
+  const shareData = validateChoice("share-data", raw["share-data"]);
   const shareAccess = validateChoice("share-access", raw["share-access"]);
-  problems.push(...shareAccess.problems);
+  problems.push(...shareData.problems, ...shareAccess.problems);
 
   const { primary, secondary } = raw;
   if (primary !== undefined) problems.push(...validateMomHost(primary, "primary"));
@@ -230,6 +235,7 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
     share: share.value,
     dirs: dirs.value,
     configAdded: dirs.configAdded,
+    ...(shareData.value === undefined ? {} : { shareData: shareData.value }),
     ...(shareAccess.value === undefined ? {} : { shareAccess: shareAccess.value }),
   });
 }

@@ -123,6 +123,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     emHome: hostPlan.emHome,
     share: plan.share,
     changeId: job.changeId,
+    role: hostPlan.role,
+    ...(plan.shareData === undefined ? {} : { shareData: plan.shareData }),
     serviceName: options.serviceName ?? "IScopeEM",
     unknownServiceIsStopped: options.unknownServiceIsStopped ?? false,
     outputLimit: options.outputLimitBytes ?? 16_384,
@@ -319,7 +321,10 @@ async function collectFacts(
   for (const dir of plan.dirs) {
     const link = await inspectLinkPath(ctx, dir);
     note("inspect-link-path", dir, link.detail);
-    const target = await checkTarget(ctx, dir);
+    // The primary's real directory is the good copy a share dir holding data must match.
+    const target = await checkTarget(ctx, dir, {
+      compare: ctx.role === "primary" && link.linkPath === "directory",
+    });
     note("check-target", dir, target.detail);
     dirs.push({
       dir,

@@ -5,7 +5,7 @@
 // the hash the job is bound to). Only the REBUILT plan's steps ever run.
 import { z } from "zod";
 import { canonicalJson } from "../domain/canonical.ts";
-import { SHARE_ACCESS_CHOICES } from "../domain/choices.ts";
+import { SHARE_ACCESS_CHOICES, SHARE_DATA_CHOICES } from "../domain/choices.ts";
 import { hostFactsSchema } from "../domain/facts.ts";
 import { sameMachine } from "../domain/host.ts";
 import { type Job, jobSchema } from "../domain/job.ts";
@@ -22,6 +22,7 @@ const planInputsSchema = z.object({
   share: z.string(),
   dirs: z.array(z.string()),
   configAdded: z.boolean(),
+  shareData: z.enum(SHARE_DATA_CHOICES).optional(),
   shareAccess: z.enum(SHARE_ACCESS_CHOICES).optional(),
   hash: z.string(),
   hosts: z.tuple([
@@ -97,6 +98,7 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
     share: claimed.share,
     dirs: claimed.dirs,
     configAdded: claimed.configAdded,
+    ...(claimed.shareData === undefined ? {} : { shareData: claimed.shareData }),
     ...(claimed.shareAccess === undefined ? {} : { shareAccess: claimed.shareAccess }),
   };
   const checked = makePairSpecSchema(ctx.allowedDirs ?? DEFAULT_ALLOWED_DIRS).safeParse(spec);

@@ -167,6 +167,13 @@ describe("parsePlanText", () => {
       `${BASE} share-access=yes`,
       [["share-access", "share-access-unknown"]],
     ],
+    ["share-data=reseed", `${BASE} share-data=reseed`, spec({ shareData: "reseed" })],
+    ["share-data=KEEP, in any case", `${BASE} share-data=KEEP`, spec({ shareData: "keep" })],
+    [
+      "a share-data value that does not exist",
+      `${BASE} share-data=mirror`,
+      [["share-data", "share-data-unknown"]],
+    ],
     [
       "problems in tokens and in fields together",
       raw`primary=mom-a primary=mom-b emhome=D:\EM share=\\mom-a\x junk`,
@@ -465,6 +472,7 @@ describe("properties", () => {
       posixShare: fc.array(posixName, { minLength: 1, maxLength: 4 }),
       dirs,
       shareAccess: fc.boolean(),
+      shareData: fc.constantFrom(undefined, "reseed" as const, "keep" as const),
     })
     .filter(
       (r) => new Set([firstLabel(r.primary), firstLabel(r.secondary), firstLabel(r.shareHost)]).size === 3,
@@ -491,6 +499,7 @@ describe("properties", () => {
             : `/mnt/${r.posixShare.join("/")}`,
         dirs: ["config", ...others],
         configAdded: !withConfig && others.length > 0,
+        ...(r.shareData === undefined ? {} : { shareData: r.shareData }),
         ...(r.shareAccess ? { shareAccess: "checked-by-hand" as const } : {}),
       };
     });

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../src/domain/canonical.ts";
-import type { DirFacts, HostFacts, LinkPathState } from "../../src/domain/facts.ts";
+import type { DirFacts, HostFacts, LinkPathState, ShareSync } from "../../src/domain/facts.ts";
 import type { PairSpec } from "../../src/domain/pair.ts";
 import { buildPlan, type Plan, type PlanInput, type Step, verifyPlanHash } from "../../src/domain/plan.ts";
-import { BOTH_LOCAL_SYSTEM } from "../support/facts.ts";
+import { BOTH_LOCAL_SYSTEM, IN_SYNC } from "../support/facts.ts";
 
 // PairSpec values are already-validated input to the planner: built here directly.
 const WIN: PairSpec = {
@@ -29,8 +29,10 @@ const LINUX: PairSpec = {
   configAdded: true,
 };
 
+/** A share dir that is full holds a copy pre-flight found in sync with the primary's. */
 function shareState(state: "full" | "empty" | "missing", writable = true): DirFacts["share"] {
-  return { exists: state !== "missing", writable, empty: state !== "full" };
+  const share = { exists: state !== "missing", writable, empty: state !== "full" };
+  return state === "full" ? { ...share, sync: IN_SYNC } : share;
 }
 
 function dirFacts(
@@ -154,6 +156,104 @@ describe("buildPlan without pre-flight facts (worst case)", () => {
       ["config", "data"],
       false,
     ]);
+  });
+});
+
+describe("a share directory that already holds data (a partial or stale copy is not trusted)", () => {
+  const PARTIAL: ShareSync = {
+    inSync: false,
+    missing: 2,
+    differing: 1,
+    extra: 0,
+    examples: ["missing internal\\server\\README", "missing domains.xml", "differs a.properties"],
+    detail: "robocopy /L: exit 1",
+  };
+  const partial = (sync: ShareSync | undefined = PARTIAL) => {
+    const share = { exists: true, writable: true, empty: false, ...(sync === undefined ? {} : { sync }) };
+    return hostFacts(
+      "mom-a",
+      WIN.dirs.map((d) => dirFacts(d, "directory", d === "config" ? share : shareState("empty"))),
+    );
+  };
+  const plan = (spec: PairSpec, facts = partial()) =>
+    buildPlan({
+      spec,
+      changeId: "CHG-12",
+      facts: {
+        primary: facts,
+        secondary: hostFacts(
+          "mom-b",
+          WIN.dirs.map((d) => dirFacts(d, "directory")),
+        ),
+      },
+    });
+
+  it("blocks the plan with the comparison and both choices, and seeds nothing", () => {
+    const blocked = plan(WIN);
+    expect(blocked.hosts[0].blockers).toEqual([
+      "\\\\san-server\\mom-failover\\config already holds data, NOT in sync with the primary's directory: the share is missing 2 files, 1 file older or otherwise different (missing internal\\server\\README, missing domains.xml, differs a.properties) (config on mom-a): choose share-data=reseed (mom-a copies what the share lacks or holds in another version; nothing on the share is deleted) or share-data=keep (use the share as it is), then plan again",
+    ]);
+    expect(summary(blocked.hosts[0].steps).filter((s) => s.endsWith("config"))).toEqual([
+      "move-aside config",
+      "mklink config",
+      "verify-link config",
+    ]);
+  });
+
+  it.each<[string, ShareSync | undefined]>([
+    [
+      "one it could not compare",
+      {
+        ...PARTIAL,
+        inSync: null,
+        missing: 0,
+        differing: 0,
+        examples: [],
+        detail: "robocopy /L failed (exit 16)",
+      },
+    ],
+    ["one an older runner did not compare", undefined],
+  ])("blocks %s too: an unknown is not a yes", (_what, sync) => {
+    expect(plan(WIN, partial(sync)).hosts[0].blockers).toHaveLength(1);
+  });
+
+  it("reseeds from the primary with share-data=reseed: the same copy, recorded in the plan", () => {
+    const reseeded = plan({ ...WIN, shareData: "reseed" });
+    expect(reseeded.hosts[0].blockers).toEqual([]);
+    expect(reseeded.shareData).toBe("reseed");
+    expect(summary(reseeded.hosts[0].steps).filter((s) => s.endsWith("config"))).toEqual([
+      "seed-share config",
+      "move-aside config",
+      "mklink config",
+      "verify-link config",
+    ]);
+    // The very robocopy that seeds an empty share: /E without purge copies only the difference.
+    expect(reseeded.hosts[0].steps[0]?.argv).toEqual(
+      buildPlan({ spec: WIN, changeId: "CHG-12" }).hosts[0].steps[0]?.argv,
+    );
+    // The secondary never seeds.
+    expect(reseeded.hosts[1].steps.some((s) => s.kind === "seed-share")).toBe(false);
+  });
+
+  it("uses the share as it is with share-data=keep: no seed, no blocker, recorded", () => {
+    const kept = plan({ ...WIN, shareData: "keep" });
+    expect(kept.hosts[0].blockers).toEqual([]);
+    expect(kept.shareData).toBe("keep");
+    expect(kept.hosts[0].steps.some((s) => s.kind === "seed-share" && s.dir === "config")).toBe(false);
+    expect(kept.hash).not.toBe(plan({ ...WIN, shareData: "reseed" }).hash);
+  });
+
+  it("trusts a share in sync without asking, and does not compare on the secondary", () => {
+    const trusted = plan(WIN, partial(IN_SYNC));
+    expect(trusted.hosts.flatMap((h) => h.blockers)).toEqual([]);
+    expect(trusted.hosts[0].steps.some((s) => s.kind === "seed-share" && s.dir === "config")).toBe(false);
+  });
+
+  it("says in the worst-case preview that share-data=reseed also copies into a share out of sync", () => {
+    const preview = buildPlan({ spec: { ...WIN, shareData: "reseed" }, changeId: null });
+    expect(preview.hosts[0].steps[0]?.when).toBe(
+      "if \\\\san-server\\mom-failover\\config is empty or missing, or not in sync with D:\\Introscope\\EM\\config (share-data=reseed)",
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../src/domain/canonical.ts";
-import type { DirFacts, HostFacts, LinkPathState } from "../../src/domain/facts.ts";
+import type { DirFacts, HostFacts, LinkPathState, ShareSync } from "../../src/domain/facts.ts";
 import type { PairSpec } from "../../src/domain/pair.ts";
 import { buildPlan, type Plan, type PlanInput, type Step, verifyPlanHash } from "../../src/domain/plan.ts";
 import { cmdQuote, shQuote } from "../../src/domain/quote.ts";
@@ -14,7 +14,7 @@ import {
   renderRollbackScript,
 } from "../../src/domain/render.ts";
 import { tokenizeCmd } from "../support/cmd-tokenizer.ts";
-import { BOTH_LOCAL_SYSTEM } from "../support/facts.ts";
+import { BOTH_LOCAL_SYSTEM, IN_SYNC } from "../support/facts.ts";
 
 // PairSpec values are already-validated input to the planner: built here directly.
 const WIN: PairSpec = {
@@ -44,7 +44,9 @@ function dirFacts(
   shareEmpty = false,
   currentTarget?: string,
 ): DirFacts {
-  const share = { exists: true, writable: true, empty: shareEmpty };
+  const share = shareEmpty
+    ? { exists: true, writable: true, empty: true }
+    : { exists: true, writable: true, empty: false, sync: IN_SYNC };
   return currentTarget === undefined ? { dir, linkPath, share } : { dir, linkPath, share, currentTarget };
 }
 
@@ -251,7 +253,7 @@ describe("renderHostFacts", () => {
         "✓ may create symbolic links",
         "✓ SymlinkEvaluation L2R enabled",
         "✓ the EM service runs as LocalSystem, like the runner: the runner's write test on the share proves the EM's access",
-        "✓ config: a real directory; share \\\\san-server\\mom-failover\\config: writable, holds data",
+        "✓ config: a real directory; share \\\\san-server\\mom-failover\\config: writable, holds data, in sync with the primary's directory",
         "✓ data: already a link to the target; share \\\\san-server\\mom-failover\\data: writable, holds data",
       ),
     );
@@ -311,6 +313,65 @@ describe("renderHostFacts: what the runner could not establish", () => {
       /[✓✗]|RUNNING|EM service stopped|may NOT|DISABLED|L2R enabled/,
     );
     expect(plan.hosts[0].blockers).toHaveLength(3);
+  });
+});
+
+describe("a share directory out of sync with the primary's, in the preview", () => {
+  const PARTIAL: ShareSync = {
+    inSync: false,
+    missing: 1,
+    differing: 0,
+    extra: 2,
+    examples: ["missing domains.xml", "extra a.bak", "extra b.bak"],
+    detail: "robocopy /L: exit 3",
+  };
+  const build = (shareData?: "reseed" | "keep") => {
+    const facts = hostFacts(
+      "mom-a",
+      WIN.dirs.map((dir) =>
+        dir === "config"
+          ? {
+              dir,
+              linkPath: "directory" as const,
+              share: { exists: true, writable: true, empty: false, sync: PARTIAL },
+            }
+          : dirFacts(dir, "directory", true),
+      ),
+    );
+    const spec = shareData === undefined ? WIN : { ...WIN, shareData };
+    return buildPlan({ spec, changeId: "CHG-3", facts: { primary: facts } });
+  };
+  const configLine = (plan: Plan) =>
+    renderHostFacts(plan, plan.hosts[0])
+      .split("\n")
+      .find((l) => l.includes(" config: "));
+
+  it("marks the share dir as not in sync, with what it lacks and holds besides", () => {
+    expect(configLine(build())).toBe(
+      "✗ config: a real directory; share \\\\san-server\\mom-failover\\config: writable, holds data, NOT in sync with the primary's directory: the share is missing 1 file, 2 extra files (missing domains.xml, extra a.bak, extra b.bak)",
+    );
+  });
+
+  it("shows the choice and its effect: the recorded choice on top, a comment on the reseed step", () => {
+    const plan = build("reseed");
+    expect(configLine(plan)).toMatch(/^⚠ config: .*NOT in sync.*; share-data=reseed$/);
+    expect(renderPlanText(plan).split("\n")).toContain(
+      "share-data=reseed (recorded): the primary copies to the share what it lacks or holds in another version (robocopy /E without purge on Windows, cp -a on Linux); nothing on the share is deleted, extra files stay",
+    );
+    const script = renderHostScript(plan, plan.hosts[0]).split("\n");
+    const seed = script.findIndex((l) => l.startsWith("%SystemRoot%") && l.includes('\\config"'));
+    expect(script[seed - 1]).toBe(
+      "REM [share-data=reseed: copies what the share lacks or holds in another version; deletes nothing there]",
+    );
+    // The data share is empty: seeding it is no reseed, and says nothing of the kind.
+    const dataSeed = script.findIndex((l) => l.startsWith("%SystemRoot%") && l.includes('\\data"'));
+    expect(script[dataSeed - 1]).not.toMatch(/reseed/);
+  });
+
+  it("shows share-data=keep as kept, with no seed for that dir", () => {
+    const plan = build("keep");
+    expect(configLine(plan)).toMatch(/^⚠ config: .*NOT in sync.*; share-data=keep$/);
+    expect(renderHostScript(plan, plan.hosts[0])).not.toMatch(/robocopy.exe "D:\\Introscope\\EM\\config"/);
   });
 });
 

@@ -1,5 +1,5 @@
 // A real Linux runner on real directories: pre-flight facts, execute, rollback, refusals.
-import { lstat, mkdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HostFacts } from "../../src/domain/facts.ts";
@@ -234,8 +234,11 @@ describe("executing an approved plan on Linux", () => {
   });
 
   it("skips a link that already points at its target and still verifies it", async () => {
-    await mkdir(join(sandbox.share, "data"), { recursive: true });
-    await writeFile(join(sandbox.share, "data", "kept"), "x");
+    // The share already holds a complete copy of the primary's data (so pre-flight trusts it).
+    await cp(join(sandbox.primaryEmHome, "data"), join(sandbox.share, "data"), {
+      recursive: true,
+      preserveTimestamps: true,
+    });
     await rm(join(sandbox.secondaryEmHome, "data"), { recursive: true });
     await symlink(join(sandbox.share, "data"), join(sandbox.secondaryEmHome, "data"));
     const plan = await approvedPlan();
@@ -317,6 +320,78 @@ describe("a plan that records a choice", () => {
     expect(plan.shareAccess).toBe("checked-by-hand");
     const result = await executorFor(PRIMARY).run(jobFor(plan, "execute", "primary"), collect().sink);
     expect(result.ok).toBe(true);
+  });
+});
+
+describe("a share that already holds a partial copy", () => {
+  /** The share's config: part of the primary's, one file older, and a stray file of its own. */
+  async function partialShare(): Promise<string> {
+    const config = join(sandbox.share, "config");
+    await cp(join(sandbox.primaryEmHome, "config"), config, { recursive: true, preserveTimestamps: true });
+    await rm(join(config, "internal"), { recursive: true });
+    await writeFile(join(config, "domains.xml"), '<domains owner="stale"/>\n');
+    await writeFile(join(config, "stray.lck"), "left by an old copy\n");
+    return config;
+  }
+
+  it("is compared with the primary's directory in pre-flight, and only on the primary", async () => {
+    await partialShare();
+    const preview = planFor(linuxSpec(sandbox));
+    const primary = await executorFor(PRIMARY).preflight(jobFor(preview, "preflight", "primary"));
+    const secondary = await executorFor(SECONDARY).preflight(jobFor(preview, "preflight", "secondary"));
+    expect(primary.dirs[0]?.share.sync).toMatchObject({
+      inSync: false,
+      missing: 1,
+      differing: 1,
+      extra: 1,
+      examples: ["missing internal/server/README", "differs domains.xml", "extra stray.lck"],
+    });
+    expect(secondary.dirs[0]?.share.sync).toBeUndefined();
+    expect(planFor(linuxSpec(sandbox), { primary, secondary }).hosts[0].blockers).toEqual([
+      expect.stringMatching(
+        /config already holds data, NOT in sync .*: choose share-data=reseed .* or share-data=keep/,
+      ),
+    ]);
+  });
+
+  it("is brought in sync from the primary by share-data=reseed, deleting nothing on it", async () => {
+    const config = await partialShare();
+    const spec = { ...linuxSpec(sandbox), shareData: "reseed" as const };
+    const preview = planFor(spec);
+    const primary = await executorFor(PRIMARY).preflight(jobFor(preview, "preflight", "primary"));
+    const secondary = await executorFor(SECONDARY).preflight(jobFor(preview, "preflight", "secondary"));
+    const plan = planFor(spec, { primary, secondary });
+    expect(plan.hosts[0].blockers).toEqual([]);
+    const original = await treeDigest(join(sandbox.primaryEmHome, "config"));
+
+    const { events, sink } = collect();
+    const result = await executorFor(PRIMARY).run(jobFor(plan, "execute", "primary"), sink);
+
+    expect(result.ok).toBe(true);
+    const seeded = events.find(
+      (e) => e.kind === "seed-share" && e.dir === "config" && e.status === "succeeded",
+    );
+    expect(seeded?.output).toMatch(
+      /read back: .* holds every file of .*; 1 extra files on the share were left as they are/,
+    );
+    expect(await readFile(join(config, "domains.xml"), "utf8")).toBe('<domains owner="primary"/>\n');
+    expect(await readFile(join(config, "stray.lck"), "utf8")).toBe("left by an old copy\n");
+    await rm(join(config, "stray.lck"));
+    expect(await treeDigest(config)).toBe(original);
+  });
+
+  it("is never copied into without share-data=reseed, even by a plan that says to seed", async () => {
+    // A plan made while the share was empty: its seed step must not run into the data now there.
+    const plan = await approvedPlan();
+    await partialShare();
+    const { events, sink } = collect();
+    const result = await executorFor(PRIMARY).run(jobFor(plan, "execute", "primary"), sink);
+    expect(result.ok).toBe(false);
+    const seed = events.find((e) => e.kind === "seed-share" && e.status !== "started");
+    expect(seed).toMatchObject({
+      status: "failed",
+      output: expect.stringMatching(/^not run: the facts changed since approval/),
+    });
   });
 });
 

@@ -229,6 +229,7 @@ describe("/momlink plan alone", () => {
       "dirs",
       "secondary-em-home",
       "platform",
+      "share-data",
       "share-access",
     ]);
   });

@@ -3,7 +3,7 @@
 // windows.ts knows about cmd.exe, only linux.ts about coreutils.
 import { randomBytes } from "node:crypto";
 import { readdir, stat, unlink, writeFile } from "node:fs/promises";
-import type { AccountFacts } from "../../domain/facts.ts";
+import type { AccountFacts, ShareSync } from "../../domain/facts.ts";
 import type { Platform as PlatformName } from "../../domain/pair.ts";
 import type { Step } from "../../domain/plan.ts";
 
@@ -71,6 +71,11 @@ export interface Platform {
   serviceAccount(name: string): Promise<AccountFacts | null>;
   /** Whether this process may create the directory links the plan needs inside `emHome`. */
   symlinkPrivilege(emHome: string): Promise<Probe>;
+  /**
+   * The share directory `target` against the primary's `source`: in sync, or what differs
+   * (read-only). `timeMs` bounds it (default: short enough for pre-flight).
+   */
+  compareTree(source: string, target: string, timeMs?: number): Promise<ShareSync>;
   /** Whether a local link to the share (a remote target) can be followed (Windows SymlinkEvaluation L2R). */
   symlinkL2R(shareRoot: string): Promise<Probe>;
   /** Runs one approved mutating step (Windows: `step.line`; Linux: `step.argv`). */

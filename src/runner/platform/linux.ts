@@ -16,6 +16,7 @@ import {
   type ServiceProbe,
 } from "./index.ts";
 import { execaStarter, type ProcessStarter } from "./process.ts";
+import { compareTrees } from "./tree-compare.ts";
 
 export interface LinuxPlatformOptions {
   start?: ProcessStarter;
@@ -164,6 +165,8 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
       const stopped = active === "inactive" || active === "failed";
       return { state: stopped ? "stopped" : "running", detail: `systemd unit ${unit}: ${active}` };
     },
+    compareTree: (source, target, timeMs) =>
+      compareTrees(source, target, timeMs === undefined ? {} : { timeMs }),
     // Not checked on Linux: the runner's write test proves its own user's access (docs/windows-hosts.md).
     serviceAccount: async () => null,
     async symlinkPrivilege(emHome): Promise<Probe> {

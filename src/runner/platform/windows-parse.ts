@@ -201,3 +201,49 @@ export function sameAccount(
   }
   return qualified === runner.name.trim().toLowerCase();
 }
+
+/**
+ * What `robocopy <source> <target> /L /FP /NC /NS /NDL /NJH /NJS` lists: one full path a line, no
+ * class column (its words, "New File", "*EXTRA File", are translated), no header or summary. A
+ * path under the source is a file robocopy would copy; under the target, an extra file there.
+ * Returned relative to their root, in the listing's order; other lines are ignored.
+ */
+export function parseRobocopyListing(
+  text: string,
+  source: string,
+  target: string,
+): { toCopy: string[]; extra: string[] } {
+  const toCopy: string[] = [];
+  const extra: string[] = [];
+  const under = (path: string, root: string) => {
+    const prefix = `${root.replace(/\\+$/, "")}\\`;
+    return path.toLowerCase().startsWith(prefix.toLowerCase()) ? path.slice(prefix.length) : null;
+  };
+  for (const line of text.split(/\r?\n/)) {
+    const path = line.trim();
+    if (path === "") continue;
+    const fromSource = under(path, source);
+    if (fromSource !== null && fromSource !== "") toCopy.push(fromSource);
+    else {
+      const fromTarget = under(path, target);
+      if (fromTarget !== null && fromTarget !== "") extra.push(fromTarget);
+    }
+  }
+  return { toCopy, extra };
+}
+
+/** robocopy's exit code as the bit flags Microsoft documents: 1 files copied, 2 extra files or directories, 4 mismatched, 8 failures, 16 a fatal error. */
+export function robocopyExitBits(code: number | null): {
+  ok: boolean;
+  copies: boolean;
+  extra: boolean;
+  mismatched: boolean;
+} {
+  const value = code ?? 16;
+  return {
+    ok: value >= 0 && value < 8,
+    copies: (value & 1) !== 0,
+    extra: (value & 2) !== 0,
+    mismatched: (value & 4) !== 0,
+  };
+}

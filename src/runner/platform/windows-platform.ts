@@ -24,6 +24,7 @@ import {
   runCmdLine,
   runRobocopy,
 } from "./windows.ts";
+import { robocopyCompare } from "./windows-compare.ts";
 import {
   accountProbe,
   codePageFrom,
@@ -42,6 +43,8 @@ export interface WindowsPlatformOptions {
   factTimeoutMs?: number;
   /** The direct SymlinkEvaluation test's file system calls (tests). */
   linkTestFs?: LinkTestFs;
+  /** How long each robocopy /L dry run may take (default 12 s: two fit in the bot's 30 s pre-flight wait). */
+  compareTimeoutMs?: number;
   /** This computer's NetBIOS name, for a service account written `.\user` (default: %COMPUTERNAME%). */
   computerName?: string;
 }
@@ -118,6 +121,13 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       ),
     writeProbe: (dir) => probeWrite(dir, (base, name) => `${base}\\${name}`),
     serviceState: (name) => serviceStateProbe(runTool, name),
+    compareTree: (source, target, timeMs) =>
+      robocopyCompare(source, target, {
+        start,
+        robocopy: exe("robocopy.exe"),
+        codePage,
+        timeoutMs: timeMs ?? options.compareTimeoutMs ?? 12_000,
+      }),
     serviceAccount: (name) =>
       accountProbe(runTool, name, options.computerName ?? process.env.COMPUTERNAME ?? hostname()),
     async symlinkPrivilege(): Promise<Probe> {

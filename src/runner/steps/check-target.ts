@@ -1,5 +1,7 @@
 // The share directory a link will point at: does it exist, can we write there, is it empty?
-// (Empty decides seeding: only an empty or missing share dir is filled from the primary.)
+// (Empty decides seeding: only an empty or missing share dir is filled from the primary.) On the
+// primary, a share dir that holds data is also compared with the local real directory: a partial
+// or stale copy is reported as such, never trusted as a seed.
 import type { DirFacts } from "../../domain/facts.ts";
 import { pathsOf, type StepContext } from "./context.ts";
 
@@ -8,9 +10,13 @@ export interface TargetCheck {
   detail: string;
 }
 
-export async function checkTarget(ctx: StepContext, dir: string): Promise<TargetCheck> {
+export async function checkTarget(
+  ctx: StepContext,
+  dir: string,
+  options: { compare: boolean } = { compare: false },
+): Promise<TargetCheck> {
   const { platform } = ctx;
-  const { target } = pathsOf(ctx, dir);
+  const { local, target } = pathsOf(ctx, dir);
   const state = await platform.inspect(target);
   if (state.kind === "missing") {
     return { share: { exists: false, writable: false, empty: true }, detail: `${target} does not exist` };
@@ -28,8 +34,8 @@ export async function checkTarget(ctx: StepContext, dir: string): Promise<Target
   const empty = entries !== null && entries.length === 0;
   const content =
     entries === null ? "cannot be listed" : empty ? "is empty" : `holds ${entries.length} entries`;
-  return {
-    share: { exists: true, writable, empty },
-    detail: `${target} ${content}${writable ? "" : ", not writable"}`,
-  };
+  const detail = `${target} ${content}${writable ? "" : ", not writable"}`;
+  if (!options.compare || empty) return { share: { exists: true, writable, empty }, detail };
+  const sync = await platform.compareTree(local, target);
+  return { share: { exists: true, writable, empty, sync }, detail: `${detail}; ${sync.detail}` };
 }

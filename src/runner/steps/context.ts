@@ -1,6 +1,7 @@
 // What every step is given, and what it gives back. Steps do one thing each; they reach the host
 // only through the platform layer.
-import type { Step, StepKind } from "../../domain/plan.ts";
+import type { ShareDataChoice } from "../../domain/choices.ts";
+import type { HostPlan, Step, StepKind } from "../../domain/plan.ts";
 import { clip, describePathState, type PathState, type Platform } from "../platform/index.ts";
 
 export interface StepContext {
@@ -9,6 +10,10 @@ export interface StepContext {
   /** The share root of the plan (UNC on Windows, a mount path on Linux). */
   share: string;
   changeId: string;
+  /** This host's part in the pair: only the primary compares the share with its own directories. */
+  role: HostPlan["role"];
+  /** The plan's share-data choice: with reseed, a seed may copy into a share dir that holds data. */
+  shareData?: ShareDataChoice;
   serviceName: string;
   /** How to count a service the runner cannot find or query (see ExecutorOptions). */
   unknownServiceIsStopped: boolean;

@@ -88,6 +88,11 @@ export function planModalView(channel: string, allowedDirs: readonly string[]): 
         },
       },
       choiceSelect(
+        "share-data",
+        "Share out of sync",
+        "Only when pre-flight says a share directory is not in sync with the primary's.",
+      ),
+      choiceSelect(
         "share-access",
         "EM account checked by hand",
         "Only when pre-flight says the EM service runs as another account than the runner: choose it once you checked that account's Modify rights on the share.",

@@ -7,7 +7,7 @@ import { DEFAULT_ALLOWED_DIRS } from "../../../src/domain/pair.ts";
 import { buildPlan, type Plan, type StepKind } from "../../../src/domain/plan.ts";
 import { renderHostScript, renderRollbackScript } from "../../../src/domain/render.ts";
 import { validatePair } from "../../../src/domain/validate.ts";
-import { BOTH_LOCAL_SYSTEM } from "../../support/facts.ts";
+import { BOTH_LOCAL_SYSTEM, IN_SYNC } from "../../support/facts.ts";
 
 export interface CorpusLine {
   /** Which typed request the line came from. */
@@ -144,7 +144,7 @@ export function corpusPlans(changeId = "CHG-12"): CorpusPlan[] {
     // Every other request seeds an empty share, so robocopy lines are in the corpus too.
     const share =
       index % 2 === 0
-        ? { exists: true, writable: true, empty: false }
+        ? { exists: true, writable: true, empty: false, sync: IN_SYNC }
         : { exists: true, writable: true, empty: true };
     const plan = buildPlan({
       spec,

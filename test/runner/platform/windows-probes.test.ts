@@ -60,6 +60,7 @@ describe("the recorded outputs", () => {
       "reg-query-filesystem",
       "reg-query-policy",
       "reg-query-service",
+      "robocopy-list",
       "sc-query",
       "whoami-user",
     ]);

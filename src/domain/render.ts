@@ -83,7 +83,7 @@ export function renderPlanText(plan: Plan): string {
 
   sections.push(
     [
-      `failover properties to set in ${propertiesFile(plan.platform)} on both hosts (information; momlink does not edit it):`,
+      `failover properties to set ${failoverPropertiesWhere(plan)}:`,
       ...plan.failoverProperties.map((p) => `${p.key}=${p.value}`),
     ].join("\n"),
   );
@@ -94,6 +94,19 @@ export function renderPlanText(plan: Plan): string {
 
   sections.push(`plan hash: ${plan.hash.slice(0, 12)} (sha256 ${plan.hash})`);
   return sections.join("\n\n");
+}
+
+/**
+ * Where and when the failover properties are set: once config is linked, both EMs read ONE
+ * IntroscopeEnterpriseManager.properties, the copy on the share. It is edited once, after seeding
+ * (before, the primary's local copy is seeded over it; on a host, it is no longer read).
+ */
+export function failoverPropertiesWhere(plan: Plan): string {
+  const sep = plan.platform === "windows" ? "\\" : "/";
+  return (
+    `once, in the one shared ${plan.share}${sep}${propertiesFile(plan.platform)} ` +
+    "after seeding (both EMs read that copy once config is linked; momlink does not edit it)"
+  );
 }
 
 /** The full plan, hash included, as canonical JSON and a final newline. */

@@ -8,7 +8,13 @@ import { allowedActions, type ButtonAction } from "../domain/actions.ts";
 import type { HostPlan, Plan, Step } from "../domain/plan.ts";
 import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";
 import { approvalCount, type ChangeRecord, type ChangeState, rollbackApprovers } from "../domain/record.ts";
-import { renderChoices, renderHostFacts, renderHostScript, renderPlanText } from "../domain/render.ts";
+import {
+  failoverPropertiesWhere,
+  renderChoices,
+  renderHostFacts,
+  renderHostScript,
+  renderPlanText,
+} from "../domain/render.ts";
 import type { StoredAuditEntry } from "../store/store.ts";
 
 type KnownBlock = types.KnownBlock;
@@ -428,7 +434,7 @@ function footerBlocks(record: ChangeRecord, ctx: MessageContext): KnownBlock[] {
       elements: [
         mrkdwn(
           clip(
-            `Failover properties for both hosts (momlink does not edit them): \`${escapeMrkdwn(properties)}\``,
+            `Failover properties to set ${escapeMrkdwn(failoverPropertiesWhere(record.plan))}: \`${escapeMrkdwn(properties)}\``,
             LIMITS.contextText,
           ),
         ),

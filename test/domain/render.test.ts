@@ -489,7 +489,7 @@ describe("renderPlanText", () => {
       `apply on mom-a (primary):\n${renderHostScript(plan, primary)}\n\n`,
       `apply on mom-b (secondary):\n${renderHostScript(plan, secondary)}\n\n`,
       [
-        "failover properties to set in config\\IntroscopeEnterpriseManager.properties on both hosts (information; momlink does not edit it):",
+        "failover properties to set once, in the one shared \\\\san-server\\mom-failover\\config\\IntroscopeEnterpriseManager.properties after seeding (both EMs read that copy once config is linked; momlink does not edit it):",
         "introscope.enterprisemanager.failover.enable=true",
         "introscope.enterprisemanager.failover.primary=mom-a",
         "introscope.enterprisemanager.failover.secondary=mom-b",
@@ -514,10 +514,18 @@ describe("renderPlanText", () => {
     );
   });
 
-  it("names the Linux properties file with a slash", () => {
+  it("names the Linux properties file on the share with slashes", () => {
     expect(renderPlanText(buildPlan({ spec: LINUX, changeId: null }))).toContain(
-      "failover properties to set in config/IntroscopeEnterpriseManager.properties on both hosts",
+      "failover properties to set once, in the one shared /mnt/mom-failover/config/IntroscopeEnterpriseManager.properties after seeding",
     );
+  });
+
+  it("never tells to set the failover properties on each host: after linking there is one file, on the share", () => {
+    for (const spec of [WIN, LINUX]) {
+      expect(renderPlanText(buildPlan({ spec, changeId: "CHG-1" }))).not.toMatch(
+        /on both hosts|on each host/,
+      );
+    }
   });
 
   it("is plain text: no colour codes, no tabs, no trailing spaces, no triple backquotes to break a Slack code block", () => {

@@ -3,10 +3,10 @@
 // lay the lines out. The plan is data: what is hashed is what is shown is what runs.
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 import type { ShareAccessChoice, ShareDataChoice } from "./choices.ts";
+import { type Command, type Commands, commandsFor } from "./commands.ts";
 import type { DirFacts, HostFacts } from "./facts.ts";
 import { sameMachine } from "./host.ts";
 import type { PairSpec, Platform } from "./pair.ts";
-import { cmdQuote, shQuote } from "./quote.ts";
 import { decideShareData } from "./share-sync.ts";
 
 /** The closed vocabulary of things a runner may do. Read-only checks are not in a plan's script. */
@@ -372,77 +372,4 @@ export function propertiesFile(platform: Platform): string {
 function printable(text: string): string {
   const cleaned = text.replace(/[\p{Cc}`]/gu, "?");
   return cleaned.length > 300 ? `${cleaned.slice(0, 300)}...` : cleaned;
-}
-
-type Command = Pick<Step, "line" | "argv">;
-
-interface Commands {
-  join(base: string, name: string): string;
-  seed(local: string, target: string): Command;
-  move(from: string, to: string): Command;
-  mklink(dir: string, target: string): Command;
-  verify(dir: string, target: string): Command;
-  removeLink(dir: string): Command;
-}
-
-function commandsFor(platform: Platform): Commands {
-  return platform === "windows" ? WINDOWS : LINUX;
-}
-
-/**
- * robocopy is a program, not a cmd builtin: it runs by absolute path with an argv, never through
- * cmd.exe (which would look for a planted `robocopy.bat` in EM_HOME first). `%SystemRoot%` is the
- * one variable of an approved line: the runner resolves it from its own environment, no shell.
- */
-export const WINDOWS_ROBOCOPY = "%SystemRoot%\\System32\\robocopy.exe";
-/**
- * /E with subdirectories, no purge: never deletes on the share. /COPY:DAT: data, attributes,
- * times, no owner or ACL (local SIDs mean nothing on a NAS). /R:1 /W:1: no 30-hour retry loop.
- * /XJ: junctions inside EM_HOME are not followed. /NP: no per-file percentages in the output.
- */
-export const ROBOCOPY_SWITCHES = ["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"] as const;
-
-const WINDOWS: Commands = {
-  join: (base, name) => `${base}\\${name}`,
-  seed: (local, target) =>
-    argv(cmdQuote, WINDOWS_ROBOCOPY, { path: local }, { path: target }, ...ROBOCOPY_SWITCHES),
-  move: (from, to) => cmd(`move ${cmdQuote(from)} ${cmdQuote(to)}`),
-  mklink: (dir, target) => cmd(`mklink /D ${cmdQuote(dir)} ${cmdQuote(target)}`),
-  // Not run: the runner reads the link back. Quoting only repeats the checks on what is shown.
-  verify: (dir, target) => {
-    cmdQuote(dir);
-    cmdQuote(target);
-    return cmd(`REM verify ${dir} -> ${target}`);
-  },
-  // rmdir on a directory link removes the link only. Never `rd /s` or `del`: they walk into the share.
-  removeLink: (dir) => cmd(`rmdir ${cmdQuote(dir)}`),
-};
-
-const LINUX: Commands = {
-  join: (base, name) => `${base}/${name}`,
-  seed: (local, target) => argv(shQuote, "cp", "-a", { path: `${local}/.` }, { path: `${target}/` }),
-  move: (from, to) => argv(shQuote, "mv", { path: from }, { path: to }),
-  mklink: (dir, target) => argv(shQuote, "ln", "-s", { path: target }, { path: dir }),
-  verify: (dir, target) => {
-    shQuote(dir);
-    shQuote(target);
-    return { line: `# verify ${dir} -> ${target}`, argv: [] };
-  },
-  // No -r: on a link rm removes the link; on a real directory it fails instead of deleting data.
-  removeLink: (dir) => argv(shQuote, "rm", { path: dir }),
-};
-
-function cmd(line: string): Command {
-  return { line, argv: [] };
-}
-
-/**
- * Builds the argv and its display line together so the two cannot disagree: the one place a
- * program's line is derived from its argv (paths quoted for the platform's shell, words as is).
- */
-function argv(quote: (path: string) => string, ...words: (string | { path: string })[]): Command {
-  return {
-    argv: words.map((w) => (typeof w === "string" ? w : w.path)),
-    line: words.map((w) => (typeof w === "string" ? w : quote(w.path))).join(" "),
-  };
 }

@@ -141,7 +141,7 @@ function preamble(plan: Plan, hostPlan: HostPlan, what: string): string[] {
 /** A seed into a share dir that already holds data: only share-data=reseed plans one. */
 function isReseed(hostPlan: HostPlan, dir: string): boolean {
   const share = hostPlan.facts?.dirs.find((d) => d.dir === dir)?.share;
-  return share !== undefined && share.exists && !share.empty;
+  return share?.exists === true && !share.empty;
 }
 
 function stepLines(c: string, step: Step): string[] {

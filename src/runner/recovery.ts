@@ -59,6 +59,9 @@ export async function recoverInterruptedStep(options: RecoveryOptions): Promise<
         );
         return;
       }
+      // The bot has its answer: the journal is done before anything is said about it, so whoever
+      // reads the log line below finds the journal already gone.
+      journal.end();
       if (answer.status >= 200 && answer.status < 300) {
         logger.warn(
           { jobId: entry.job.id, changeId: entry.job.changeId },
@@ -70,7 +73,6 @@ export async function recoverInterruptedStep(options: RecoveryOptions): Promise<
           `the bot had already closed job ${entry.job.id} (HTTP ${answer.status}: ${answer.error}); nothing more to report`,
         );
       }
-      journal.end();
       return;
     }
     default: {

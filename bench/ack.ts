@@ -18,10 +18,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { App, LogLevel } from "@slack/bolt";
 import { pino } from "pino";
+import { LOCAL_WORKSPACE, slashCommandPayload } from "../src/console/local-slack/payloads.ts";
+import { LocalSlackApi } from "../src/console/local-slack/web-api.ts";
 import { createLogger } from "../src/log.ts";
 import { registerMomlink } from "../src/slack/app.ts";
-import { LOCAL_WORKSPACE, slashCommandPayload } from "../src/slack/local/payloads.ts";
-import { LocalSlackApi } from "../src/slack/local/web-api.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import { signRequest, slashCommandBody } from "../test/harness/signing.ts";
 

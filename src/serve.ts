@@ -4,6 +4,15 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "./config.ts";
 import {
+  CONSOLE_HELP,
+  ConsoleReceiver,
+  type ConsoleSession,
+  consoleAppOptions,
+  createConsoleSession,
+  runConsole,
+} from "./console/console.ts";
+import { LocalSlackApi } from "./console/local-slack/web-api.ts";
+import {
   createDispatcher,
   type Dispatcher,
   generateSigningKeys,
@@ -17,15 +26,6 @@ import { createLogger, type Logger } from "./log.ts";
 import { prepareSandbox, type Sandbox, startSandboxRunners } from "./sandbox/index.ts";
 import type { ChangeNotify } from "./slack/app.ts";
 import { createSlackRuntime } from "./slack/boot.ts";
-import {
-  CONSOLE_HELP,
-  ConsoleReceiver,
-  type ConsoleSession,
-  consoleAppOptions,
-  createConsoleSession,
-  runConsole,
-} from "./slack/console.ts";
-import { LocalSlackApi } from "./slack/local/web-api.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
 import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
 import { openSqliteStore } from "./store/sqlite.ts";

@@ -2,7 +2,7 @@
 // and Socket Mode envelopes reach its listeners, and its Web API calls reach the local Slack.
 import { App, type AppOptions, type types } from "@slack/bolt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LocalSlackApi } from "../../src/slack/local/web-api.ts";
+import { LocalSlackApi } from "../../src/console/local-slack/web-api.ts";
 import {
   type FakeSlack,
   httpAppOptions,

@@ -1,7 +1,7 @@
 // Requests as Slack sends them over HTTP: form-encoded bodies, `payload=<json>` for interactions,
 // JSON for Events API callbacks, each signed with `v0=HMAC-SHA256(secret, "v0:<ts>:<body>")`.
 import { createHmac } from "node:crypto";
-import type { SlashCommandPayload } from "../../src/slack/local/payloads.ts";
+import type { SlashCommandPayload } from "../../src/console/local-slack/payloads.ts";
 
 export const FORM = "application/x-www-form-urlencoded";
 export const JSON_TYPE = "application/json";

@@ -1,6 +1,6 @@
 // The one entry point for Slack tests: the local Slack Web API served on 127.0.0.1, with a
 // Socket Mode endpoint wired into its apps.connections.open.
-import { LocalSlackApi, type LocalSlackOptions } from "../../src/slack/local/web-api.ts";
+import { LocalSlackApi, type LocalSlackOptions } from "../../src/console/local-slack/web-api.ts";
 import { type SocketModeServer, startSocketModeServer } from "./socket-mode.ts";
 
 export interface FakeSlack {

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, type types } from "@slack/bolt";
+import type { StoredMessage } from "../../src/console/local-slack/web-api.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import { createLogger, toBoltLogger } from "../../src/log.ts";
 import { type MomlinkDeps, type MomlinkHandle, registerMomlink } from "../../src/slack/app.ts";
-import type { StoredMessage } from "../../src/slack/local/web-api.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
 import {

@@ -6,17 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "@slack/bolt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/log.ts";
-import { prepareSandbox } from "../../src/sandbox/index.ts";
-import { registerMomlink } from "../../src/slack/app.ts";
 import {
   blocksToText,
   ConsoleReceiver,
   consoleAppOptions,
   consoleUserId,
   createConsoleSession,
-} from "../../src/slack/console.ts";
-import { LocalSlackApi } from "../../src/slack/local/web-api.ts";
+} from "../../src/console/console.ts";
+import { LocalSlackApi } from "../../src/console/local-slack/web-api.ts";
+import { createLogger } from "../../src/log.ts";
+import { prepareSandbox } from "../../src/sandbox/index.ts";
+import { registerMomlink } from "../../src/slack/app.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
 import { runMomlink } from "../support/cli.ts";

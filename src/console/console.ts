@@ -4,8 +4,8 @@
 // here decides anything about changes: it only plays the part of Slack and of its users.
 import { createInterface } from "node:readline";
 import type { AppOptions, Receiver, ReceiverEvent } from "@slack/bolt";
-import { findElement, LOCAL_CHANNEL } from "./local/payloads.ts";
-import type { LocalSlackApi, RecordedCall } from "./local/web-api.ts";
+import { findElement, LOCAL_CHANNEL } from "./local-slack/payloads.ts";
+import type { LocalSlackApi, RecordedCall } from "./local-slack/web-api.ts";
 
 type Json = Record<string, unknown>;
 type BoltAppLike = { processEvent(event: ReceiverEvent): Promise<void> };

@@ -1,6 +1,7 @@
 // `momlink records list|show|export`: the auditor's view of the same store the bot writes.
 import { parseChangeId } from "../domain/change-id.ts";
 import type { ChangeRecord } from "../domain/record.ts";
+import { shortHash } from "../domain/shorten.ts";
 import type { ChangeStore, StoredAuditEntry } from "../store/store.ts";
 import type { CommandIo } from "./plan.ts";
 import { table } from "./table.ts";
@@ -42,7 +43,7 @@ export function listRecords(
     `${r.hosts.primary} + ${r.hosts.secondary}`,
     r.requester,
     r.createdAt,
-    r.planHash.slice(0, 12),
+    shortHash(r.planHash),
   ]);
   io.stdout(`${table([["CHANGE", "STATE", "PAIR", "REQUESTER", "CREATED", "HASH"], ...rows])}\n`);
   return 0;

@@ -8,6 +8,8 @@
 // a change on their own say-so. describePolicy says so loudly. To approve your own plans (a solo
 // console session), name yourself in MOMLINK_APPROVERS and turn four-eyes off: a deliberate act.
 
+import { groupMention, joinPhrases, type Phrase, phrase, userMention } from "./phrase.ts";
+
 export interface Approvers {
   /** Slack user ids (`U…`, `W…`). */
   users: string[];
@@ -120,25 +122,24 @@ function normaliseGroup(group: string): string {
   return `@${g.replace(/^@/, "").toLowerCase()}`;
 }
 
-/** The approvers as Slack renders them: `<@U123>` shows a name, `<!subteam^S123>` a group. */
-export function describeApprovers(approvers: Approvers): string {
+/** The approvers, groups first, each a mention (phrase.ts): Slack shows names, the CLI ids. */
+export function describeApprovers(approvers: Approvers): Phrase {
   if (approvers.users.length === 0 && approvers.groups.length === 0) return "anyone in the workspace";
-  const groups = approvers.groups.map((g) => (g.startsWith("@") ? g : `<!subteam^${g}>`));
-  const users = approvers.users.map((u) => `<@${u}>`);
-  return [...groups, ...users].join(", ");
+  const groups = approvers.groups.map((g) => [groupMention(g)]);
+  const users = approvers.users.map((u) => [userMention(u)]);
+  return joinPhrases([...groups, ...users], ", ");
 }
 
 /** One line for the plan message, e.g. "needs 1 approval from @ops-leads; requester cannot approve; expires 10:42 UTC". */
-export function describePolicy(policy: ApprovalPolicy, expiresAt: string | Date): string {
+export function describePolicy(policy: ApprovalPolicy, expiresAt: string | Date): Phrase {
   const n = policy.requiredApprovals;
   const count = `${n} approval${n === 1 ? "" : "s"}`;
   const expiry = `expires ${formatUtc(expiresAt)}`;
   if (isOpenPolicy(policy)) {
     return `NO APPROVERS CONFIGURED (set MOMLINK_APPROVERS): needs ${count} from anyone in the workspace except the requester; ${expiry}`;
   }
-  const who = `needs ${count} from ${describeApprovers(policy.approvers)}`;
   const eyes = policy.fourEyes ? "requester cannot approve" : "requester may approve their own change";
-  return `${who}; ${eyes}; ${expiry}`;
+  return phrase(`needs ${count} from `, describeApprovers(policy.approvers), `; ${eyes}; ${expiry}`);
 }
 
 /** What each policy setting is called where it is configured (the config layer passes its variables). */

@@ -1,5 +1,7 @@
 // The change record's state machine: the only place that decides which transition is legal.
 // Pure: the store loads a record, calls transition() and persists what comes back (or nothing).
+// The record's data and counts are record-model.ts, re-exported here so importers name this file
+// only; what a denial says is record-words.ts (people as mentions, no chat markup).
 //
 //   planned ──preflight-complete──► awaiting_approval ──approve (enough)──► approved ──start──► executing
 //   awaiting_approval ──approve (not enough yet)──► awaiting_approval
@@ -28,265 +30,26 @@
 // `approved` does not expire: the TTL bounds how long a plan can collect approvals. Once approved,
 // the dispatcher's own pre-flight before executing is what catches facts that moved.
 import { sameMachine } from "./host.ts";
-import type { Plan } from "./plan.ts";
+import { type Phrase, phrase, userMention } from "./phrase.ts";
 import { type ApprovalPolicy, describeApprovers, formatUtc, isApprover, requiresFourEyes } from "./policy.ts";
 import { checkReason } from "./reason.ts";
+import {
+  type AuditEntry,
+  approvalCount,
+  type ChangeEvent,
+  type ChangeRecord,
+  type ChangeState,
+  type DenialCode,
+  isExpired,
+  type JsonObject,
+  rollbackApprovers,
+  type TransitionContext,
+  type TransitionResult,
+} from "./record-model.ts";
+import { denialHash, notInThisState } from "./record-words.ts";
 
-export const STATES = [
-  "planned",
-  "awaiting_approval",
-  "approved",
-  "executing",
-  "rolling_back",
-  "succeeded",
-  "failed",
-  "rolled_back",
-  "rejected",
-  "expired",
-  "cancelled",
-  "needs_verification",
-] as const;
-export type ChangeState = (typeof STATES)[number];
-
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-export interface Approval {
-  actor: string;
-  at: string;
-  /** The plan hash the approver saw. */
-  hash: string;
-}
-
-/** An approval of a rollback: of the plan hash shown, for one attempt (1 for the first rollback). */
-export interface RollbackApproval extends Approval {
-  round: number;
-}
-
-export interface Rejection {
-  actor: string;
-  at: string;
-  reason: string;
-}
-
-export interface Cancellation {
-  actor: string;
-  at: string;
-  reason: string | null;
-}
-
-export interface Failure {
-  at: string;
-  reason: string;
-}
-
-export interface ChangeHosts {
-  primary: string;
-  secondary: string;
-}
-
-export interface ChangeRecord {
-  /** `CHG-<n>`. */
-  id: string;
-  state: ChangeState;
-  /** Slack user id of whoever asked for the plan. */
-  requester: string;
-  /** Where the plan message lives, once posted. */
-  channel: string | null;
-  messageTs: string | null;
-  hosts: ChangeHosts;
-  planHash: string;
-  plan: Plan;
-  /** ISO-8601 UTC. */
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string;
-  approvals: Approval[];
-  /** Approvals of rolling the change back, every attempt's; kept apart from the change's own. */
-  rollbackApprovals: RollbackApproval[];
-  /** How many rollbacks have started: the next one collects approvals for round `rollbacksStarted + 1`. */
-  rollbacksStarted: number;
-  rejection: Rejection | null;
-  cancellation: Cancellation | null;
-  /** Why the change failed (kept after a rollback, for the history). */
-  failure: Failure | null;
-  /** The runner that stopped reporting while executing. */
-  lostRunner: { host: string; at: string } | null;
-  /** Bumped by exactly one on every accepted transition; the store's optimistic check. */
-  version: number;
-}
-
-/** Who can be named as the actor of a system event: "system", "runner:<name>" or a user id. */
-type SystemActor = { actor?: string };
-
-export type ChangeEvent =
-  /** Pre-flight facts arrived: the plan may be rebuilt with them, and the TTL restarted. */
-  | ({ type: "preflight-complete"; plan?: Plan; expiresAt?: string } & SystemActor)
-  | { type: "approve"; actor: string; actorGroups: string[]; hash: string }
-  | { type: "reject"; actor: string; actorGroups: string[]; reason: string }
-  | { type: "cancel"; actor: string; actorGroups: string[]; reason?: string }
-  | ({ type: "expire" } & SystemActor)
-  | ({ type: "start-execution" } & SystemActor)
-  | ({ type: "succeed" } & SystemActor)
-  | ({ type: "fail"; reason: string } & SystemActor)
-  | ({ type: "runner-lost"; host: string } & SystemActor)
-  /** An approver approves undoing the change, against the plan hash they saw; enough of them start it. */
-  | { type: "rollback"; actor: string; actorGroups: string[]; hash: string }
-  | ({ type: "rolled-back" } & SystemActor)
-  | ({ type: "rollback-failed"; reason: string } & SystemActor)
-  /** Someone (or a runner's fresh pre-flight) checked the hosts after a lost runner. */
-  | ({ type: "verified"; outcome: "succeeded" | "failed"; reason?: string } & SystemActor);
-
-export type EventType = ChangeEvent["type"];
-
-export interface AuditEntry {
-  changeId: string;
-  at: string;
-  /** A Slack user id, "system" or "runner:<name>". */
-  actor: string;
-  /** An event type, or "create". */
-  event: string;
-  fromState: ChangeState | null;
-  toState: ChangeState;
-  planHash: string;
-  details: JsonObject;
-}
-
-export type DenialCode =
-  /** The record is in a terminal state: nothing more can happen to it. */
-  | "closed"
-  /** The event does not apply to the record's current (non-terminal) state. */
-  | "wrong-state"
-  | "already-approved"
-  | "already-approved-by-you"
-  | "expired"
-  | "not-expired"
-  | "hash-mismatch"
-  | "four-eyes"
-  | "not-approver"
-  /** Neither the requester nor an approver. */
-  | "not-allowed"
-  /** Pre-flight found conflicts; the plan must change before anyone can approve it. */
-  | "plan-blocked"
-  /** The transition would re-lock hosts that another open change holds (the store decides). */
-  | "host-locked"
-  /** The event's own payload is wrong (a bug in the caller, reported rather than thrown). */
-  | "invalid-event";
-
-export type TransitionResult =
-  | { ok: true; record: ChangeRecord; audit: AuditEntry }
-  | { ok: false; reason: string; code: DenialCode };
-
-export interface TransitionContext {
-  now: Date;
-  policy: ApprovalPolicy;
-}
-
-export function isTerminal(state: ChangeState): boolean {
-  switch (state) {
-    case "succeeded":
-    case "rolled_back":
-    case "rejected":
-    case "expired":
-    case "cancelled":
-      return true;
-    case "planned":
-    case "awaiting_approval":
-    case "approved":
-    case "executing":
-    case "rolling_back":
-    case "failed":
-    case "needs_verification":
-      return false;
-    default:
-      return assertNever(state);
-  }
-}
-
-/** One open change per MOM host: every state that is not terminal keeps its hosts locked. */
-export function holdsHostLock(state: ChangeState): boolean {
-  return !isTerminal(state);
-}
-
-export interface NewChange {
-  id: string;
-  requester: string;
-  channel: string | null;
-  plan: Plan;
-  hosts: ChangeHosts;
-  now: Date;
-  ttlMinutes: number;
-}
-
-/** The record (state `planned`, version 1) and its "create" audit entry. */
-export function newChange(input: NewChange): { record: ChangeRecord; audit: AuditEntry } {
-  const at = input.now.toISOString();
-  const record: ChangeRecord = {
-    id: input.id,
-    state: "planned",
-    requester: input.requester,
-    channel: input.channel,
-    messageTs: null,
-    hosts: { ...input.hosts },
-    planHash: input.plan.hash,
-    plan: input.plan,
-    createdAt: at,
-    updatedAt: at,
-    expiresAt: new Date(input.now.getTime() + input.ttlMinutes * 60_000).toISOString(),
-    approvals: [],
-    rollbackApprovals: [],
-    rollbacksStarted: 0,
-    rejection: null,
-    cancellation: null,
-    failure: null,
-    lostRunner: null,
-    version: 1,
-  };
-  const audit: AuditEntry = {
-    changeId: record.id,
-    at,
-    actor: input.requester,
-    event: "create",
-    fromState: null,
-    toState: "planned",
-    planHash: record.planHash,
-    details: { primary: input.hosts.primary, secondary: input.hosts.secondary, expiresAt: record.expiresAt },
-  };
-  return { record, audit };
-}
-
-/** Distinct approvals that count under the policy as it is now (the requester's never do under four-eyes). */
-export function approvalCount(record: ChangeRecord, policy: ApprovalPolicy): number {
-  const fourEyes = requiresFourEyes(policy);
-  const actors = new Set(
-    record.approvals
-      .filter((a) => a.hash === record.planHash && !(fourEyes && a.actor === record.requester))
-      .map((a) => a.actor),
-  );
-  return actors.size;
-}
-
-/** The rollback attempt whose approvals count now: the running (or finished) one, else the next. */
-export function rollbackRound(record: ChangeRecord): number {
-  return record.state === "rolling_back" || record.state === "rolled_back"
-    ? record.rollbacksStarted
-    : record.rollbacksStarted + 1;
-}
-
-/** The approvers of the rollback attempt that counts now, by the same rules as approvalCount. */
-export function rollbackApprovers(record: ChangeRecord, policy: ApprovalPolicy): string[] {
-  const fourEyes = requiresFourEyes(policy);
-  const round = rollbackRound(record);
-  const actors = record.rollbackApprovals
-    .filter((a) => a.round === round && a.hash === record.planHash)
-    .filter((a) => !(fourEyes && a.actor === record.requester))
-    .map((a) => a.actor);
-  return [...new Set(actors)];
-}
-
-export function isExpired(record: ChangeRecord, now: Date): boolean {
-  return now.getTime() >= Date.parse(record.expiresAt);
-}
+export * from "./record-model.ts";
+export { describeState } from "./record-words.ts";
 
 /** Never throws for a refused transition: a denial says why in words an operator can act on. */
 export function transition(
@@ -370,7 +133,7 @@ function approve(
   if (event.hash !== record.planHash) {
     return deny(
       "hash-mismatch",
-      `the plan changed since this message was posted (hash ${short(event.hash)}, now ${short(record.planHash)}): look at the updated message`,
+      `the plan changed since this message was posted (hash ${denialHash(event.hash)}, now ${denialHash(record.planHash)}): look at the updated message`,
     );
   }
   const blockers = record.plan.hosts.flatMap((h) => h.blockers.map((b) => `${h.host}: ${b}`));
@@ -423,7 +186,12 @@ function cancel(
       if (!approver && event.actor !== record.requester) {
         return deny(
           "not-allowed",
-          `only the requester (<@${record.requester}>) or an approver can cancel ${record.id} (approvers: ${describeApprovers(policy.approvers)})`,
+          phrase(
+            ["only the requester (", userMention(record.requester), ")"],
+            ` or an approver can cancel ${record.id} (approvers: `,
+            describeApprovers(policy.approvers),
+            ")",
+          ),
         );
       }
       break;
@@ -431,7 +199,11 @@ function cancel(
       if (!approver) {
         return deny(
           "not-approver",
-          `${record.id} failed and its hosts may be half-linked: only an approver can close it without a rollback (approvers: ${describeApprovers(policy.approvers)})`,
+          phrase(
+            `${record.id} failed and its hosts may be half-linked: only an approver can close it without a rollback (approvers: `,
+            describeApprovers(policy.approvers),
+            ")",
+          ),
         );
       }
       break;
@@ -482,13 +254,17 @@ function rollback(
   if (event.hash !== record.planHash) {
     return deny(
       "hash-mismatch",
-      `the Roll back button you used shows another plan (hash ${short(event.hash)}, ${record.id}'s is ${short(record.planHash)}): use the button on ${record.id}'s message, or \`/momlink rollback ${record.id}\``,
+      `the Roll back button you used shows another plan (hash ${denialHash(event.hash)}, ${record.id}'s is ${denialHash(record.planHash)}): use the button on ${record.id}'s message, or \`/momlink rollback ${record.id}\``,
     );
   }
   if (!isApprover(policy, event.actor, event.actorGroups)) {
     return deny(
       "not-approver",
-      `only an approver can roll back ${record.id} (approvers: ${describeApprovers(policy.approvers)})`,
+      phrase(
+        `only an approver can roll back ${record.id} (approvers: `,
+        describeApprovers(policy.approvers),
+        ")",
+      ),
     );
   }
   if (event.actor === record.requester && requiresFourEyes(policy)) {
@@ -569,86 +345,20 @@ function accept(
   return { ok: true, record: next, audit };
 }
 
-function deny(code: DenialCode, reason: string): TransitionResult {
+function deny(code: DenialCode, reason: Phrase): TransitionResult {
   return { ok: false, code, reason };
 }
 
 function notApprover(policy: ApprovalPolicy): TransitionResult {
   return deny(
     "not-approver",
-    `you are not an approver for momlink (approvers: ${describeApprovers(policy.approvers)})`,
+    phrase("you are not an approver for momlink (approvers: ", describeApprovers(policy.approvers), ")"),
   );
 }
-
-const PARTICIPLE: Record<EventType, string> = {
-  "preflight-complete": "given pre-flight results",
-  approve: "approved",
-  reject: "rejected",
-  cancel: "cancelled",
-  expire: "expired",
-  "start-execution": "started",
-  succeed: "marked succeeded",
-  fail: "marked failed",
-  "runner-lost": "marked as having lost its runner",
-  rollback: "rolled back",
-  "rolled-back": "marked rolled back",
-  "rollback-failed": "marked as a failed rollback",
-  verified: "marked verified",
-};
 
 function wrongState(record: ChangeRecord, event: ChangeEvent, ctx: TransitionContext): TransitionResult {
-  const closed = isTerminal(record.state);
-  const tail = closed ? "any more" : "now";
-  return deny(
-    closed ? "closed" : "wrong-state",
-    `${describeState(record, ctx.now)}: it cannot be ${PARTICIPLE[event.type]} ${tail}`,
-  );
-}
-
-/** Where a change stands, in one clause: "CHG-4 expired at 10:42 UTC". */
-export function describeState(record: ChangeRecord, now: Date): string {
-  const id = record.id;
-  switch (record.state) {
-    case "planned":
-      return `${id} is waiting for pre-flight facts from the runners`;
-    case "awaiting_approval":
-      return `${id} is waiting for approval until ${formatUtc(record.expiresAt, now)}`;
-    case "approved":
-      return `${id} is already approved`;
-    case "executing":
-      return `${id} is running on ${record.hosts.primary} and ${record.hosts.secondary}`;
-    case "rolling_back":
-      return `${id} is being rolled back on ${record.hosts.secondary} and ${record.hosts.primary}`;
-    case "succeeded":
-      return `${id} already succeeded`;
-    case "failed":
-      return `${id} failed${record.failure ? ` (${record.failure.reason})` : ""} and still holds its hosts`;
-    case "rolled_back":
-      return `${id} was rolled back`;
-    case "rejected": {
-      const r = record.rejection;
-      if (r === null) return `${id} was rejected`;
-      return `${id} was rejected by <@${r.actor}> at ${formatUtc(r.at, now)}${r.reason ? `: "${r.reason}"` : ""}`;
-    }
-    case "expired":
-      return `${id} expired at ${formatUtc(record.expiresAt, now)}`;
-    case "cancelled": {
-      const c = record.cancellation;
-      return c === null
-        ? `${id} was cancelled`
-        : `${id} was cancelled by <@${c.actor}> at ${formatUtc(c.at, now)}`;
-    }
-    case "needs_verification": {
-      const where = record.lostRunner ? ` on ${record.lostRunner.host}` : "";
-      return `${id} lost its runner${where} mid-change and needs verification`;
-    }
-    default:
-      return assertNever(record.state);
-  }
-}
-
-function short(hash: string): string {
-  return hash.length > 8 ? `${hash.slice(0, 8)}…` : hash;
+  const { code, reason } = notInThisState(record, event.type, ctx.now);
+  return deny(code, reason);
 }
 
 function assertNever(value: never): never {

@@ -15,7 +15,9 @@ import {
   renderHostScript,
   renderPlanText,
 } from "../domain/render.ts";
+import { clip, shortHash } from "../domain/shorten.ts";
 import type { StoredAuditEntry } from "../store/store.ts";
+import { escapeMrkdwn, mrkdwnPhrase } from "./mrkdwn.ts";
 
 type KnownBlock = types.KnownBlock;
 
@@ -52,11 +54,6 @@ export interface MessageContext {
   runners: boolean;
 }
 
-/** Slack's mrkdwn needs exactly these three escaped, in code blocks too. */
-export function escapeMrkdwn(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
 export function decisionBlockId(hash: string): string {
   return `${DECIDE_PREFIX}${hash}`;
 }
@@ -79,14 +76,6 @@ export function hashFromDecisionBlockId(blockId: string | undefined): string | u
 /** The plan hash a clicked Roll back button's message showed, or undefined for a block that is not ours. */
 export function hashFromRollbackBlockId(blockId: string | undefined): string | undefined {
   return hashAfter(UNDO_PREFIX, blockId);
-}
-
-export function shortHash(hash: string): string {
-  return hash.slice(0, 12);
-}
-
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 const mrkdwn = (text: string): types.MrkdwnElement => ({ type: "mrkdwn", text });
@@ -444,7 +433,7 @@ function footerBlocks(record: ChangeRecord, ctx: MessageContext): KnownBlock[] {
       type: "context",
       elements: [
         mrkdwn(`Plan hash \`${shortHash(record.planHash)}\` (sha256 ${record.planHash})`),
-        mrkdwn(clip(describePolicy(ctx.policy, record.expiresAt), LIMITS.contextText)),
+        mrkdwn(clip(mrkdwnPhrase(describePolicy(ctx.policy, record.expiresAt)), LIMITS.contextText)),
       ],
     },
     section(stateLine(record, ctx)),

@@ -6,6 +6,7 @@
 import type { RunnerHooks } from "../dispatch/hooks.ts";
 import { sameMachine } from "../domain/host.ts";
 import type { PairSpec } from "../domain/pair.ts";
+import { plainPhrase } from "../domain/phrase.ts";
 import { buildPlan, type Plan } from "../domain/plan.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { ChangeEvent, ChangeRecord } from "../domain/record.ts";
@@ -64,7 +65,10 @@ export function createPlanFlow(deps: PlanFlowDeps): PlanFlow {
     };
     const ready = store.apply(planned.id, event, ctx());
     if (!ready.ok)
-      logger.warn({ changeId: planned.id, reason: ready.reason }, "pre-flight result not recorded");
+      logger.warn(
+        { changeId: planned.id, reason: plainPhrase(ready.reason) },
+        "pre-flight result not recorded",
+      );
     return post(ready.ok ? ready.record : (store.get(planned.id) ?? planned));
   }
 

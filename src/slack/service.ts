@@ -7,6 +7,7 @@ import type { ChangeNotify, ChangeProgress, HostOutcome, RunnerHooks } from "../
 import type { RunnerInfo } from "../dispatch/registry.ts";
 import { looksLikeChangeId, parseChangeId } from "../domain/change-id.ts";
 import type { PairSpec } from "../domain/pair.ts";
+import { plainPhrase } from "../domain/phrase.ts";
 import { formatUtc } from "../domain/policy.ts";
 import {
   approvalCount,
@@ -15,18 +16,13 @@ import {
   rollbackApprovers,
   transition,
 } from "../domain/record.ts";
+import { shortHash } from "../domain/shorten.ts";
 import type { Logger } from "../log.ts";
 import type { ApplyResult, ChangeStore, StoredAuditEntry } from "../store/store.ts";
 import type { MomlinkDeps } from "./app.ts";
-import {
-  escapeMrkdwn,
-  hostOutcomeMessage,
-  type MessageContext,
-  planMessages,
-  shortHash,
-  verifyLines,
-} from "./blocks.ts";
+import { hostOutcomeMessage, type MessageContext, planMessages, verifyLines } from "./blocks.ts";
 import type { Identity } from "./identity.ts";
+import { escapeMrkdwn, mrkdwnPhrase } from "./mrkdwn.ts";
 import { createPlanFlow } from "./plan-flow.ts";
 import { sweepExpired } from "./sweeper.ts";
 
@@ -283,14 +279,14 @@ export function createService(deps: ServiceDeps): MomlinkService {
     requestKey: string | undefined,
   ): Promise<Outcome> {
     // A denial writes nothing to the store (record.ts): the log is where attempts are kept.
-    logger.info({ changeId, actor, code: result.code, reason: result.reason }, "request denied");
+    logger.info({ changeId, actor, code: result.code, reason: plainPhrase(result.reason) }, "request denied");
     if (result.code === "expired") {
       // Expired but not yet swept: sweep it now so the buttons go away too.
       const expired = store.apply(changeId, { type: "expire", actor: "system" }, ctx());
       if (expired.ok) await rerender(expired.record);
     }
     const note = result.code === "not-approver" && groupError !== undefined ? ` (note: ${groupError})` : "";
-    return refused(`${result.reason}${note}`, requestKey);
+    return refused(`${mrkdwnPhrase(result.reason)}${note}`, requestKey);
   }
 
   /** The transition, with the actor's groups asked of Slack first; it decides `requestKey` if accepted. */
@@ -367,7 +363,7 @@ export function createService(deps: ServiceDeps): MomlinkService {
       const dry = transition(record, { type: "reject", actor, actorGroups: groups, reason: "-" }, ctx());
       if (dry.ok) return { ok: true, record };
       const note = dry.code === "not-approver" && error !== undefined ? ` (note: ${error})` : "";
-      return { ok: false, reason: `${dry.reason}${note}` };
+      return { ok: false, reason: `${mrkdwnPhrase(dry.reason)}${note}` };
     },
 
     async reject({ changeId, actor, reason, requestKey }) {

@@ -1,6 +1,7 @@
 // Expires plans whose TTL ran out, then re-renders their messages (buttons gone, "expired"). The
 // caller runs it at start-up, for plans that expired while the bot was down, and on an interval.
 // The clock is a dependency, so a test moves time instead of waiting for it.
+import { plainPhrase } from "../domain/phrase.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import type { Logger } from "../log.ts";
@@ -28,7 +29,7 @@ export async function sweepExpired(
     );
     if (!result.ok) {
       // Approved or cancelled between the query and the transition: nothing to expire.
-      deps.logger.debug({ changeId: due.id, reason: result.reason }, "not expired");
+      deps.logger.debug({ changeId: due.id, reason: plainPhrase(result.reason) }, "not expired");
       continue;
     }
     expired += 1;

@@ -1,9 +1,11 @@
 // `momlink records ...` reads the store the bot writes: list, show and the auditor's export.
+
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePlanTokens } from "../../src/domain/grammar.ts";
+import { plainPhrase } from "../../src/domain/phrase.ts";
 import { buildPlan } from "../../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { ChangeEvent, ChangeRecord } from "../../src/domain/record.ts";
@@ -164,7 +166,7 @@ describe("momlink records show, for a change being rolled back", () => {
     ];
     for (const event of events) {
       const applied = store.apply(id, event, ctx);
-      if (!applied.ok) throw new Error(applied.reason);
+      if (!applied.ok) throw new Error(plainPhrase(applied.reason));
     }
     store.close();
 

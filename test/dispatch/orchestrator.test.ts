@@ -1,6 +1,7 @@
 // The orchestrator on its own: a real dispatcher and store, runners played over the real runner
 // API by the test (take a job, report events and a result), and a notifier that records what the
 // chat side would be told. What to do next always comes from the record and the job rows.
+
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HostOutcome } from "../../src/dispatch/hooks.ts";
@@ -13,6 +14,7 @@ import {
 import type { HostFacts } from "../../src/domain/facts.ts";
 import type { Job, SignedJob } from "../../src/domain/job.ts";
 import { pairSpecSchema } from "../../src/domain/pair-schema.ts";
+import { plainPhrase } from "../../src/domain/phrase.ts";
 import { buildPlan } from "../../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { ChangeRecord } from "../../src/domain/record.ts";
@@ -100,7 +102,7 @@ function planned(): ChangeRecord {
 
 function must(id: string, event: Parameters<ChangeStore["apply"]>[1]): ChangeRecord {
   const result = store.apply(id, event, { now: bot.time.clock(), policy: POLICY });
-  if (!result.ok) throw new Error(result.reason);
+  if (!result.ok) throw new Error(plainPhrase(result.reason));
   return result.record;
 }
 

@@ -7,6 +7,7 @@ import {
   isApprover,
   parseApprovers,
 } from "../../src/domain/policy.ts";
+import { mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
 
 describe("parseApprovers", () => {
   // text → users, groups
@@ -81,7 +82,7 @@ describe("isApprover", () => {
   });
 });
 
-describe("describePolicy", () => {
+describe("describePolicy, as Slack shows it (people as mentions)", () => {
   const at = "2025-11-26T10:42:00.000Z";
   const cases: [string, ApprovalPolicy, string][] = [
     [
@@ -106,7 +107,7 @@ describe("describePolicy", () => {
     ],
   ];
   it.each(cases)("%s", (_name, p, expected) => {
-    expect(describePolicy(p, at)).toBe(expected);
+    expect(mrkdwnPhrase(describePolicy(p, at))).toBe(expected);
   });
 });
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { plainPhrase } from "../../src/domain/phrase.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import {
   approvalCount,
@@ -14,6 +15,7 @@ import {
   STATES,
   transition,
 } from "../../src/domain/record.ts";
+import { mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
 import { fakePlan } from "./fixtures.ts";
 
 // --- fixtures -------------------------------------------------------------------------------
@@ -510,7 +512,7 @@ describe("transition table", () => {
     const before = recordIn(c.from, c.patch);
     const result = transition(before, c.event, { now: c.now ?? BEFORE, policy: c.policy ?? POLICY });
     if ("to" in c.expect) {
-      if (!result.ok) expect.fail(`refused: ${result.code}: ${result.reason}`);
+      if (!result.ok) expect.fail(`refused: ${result.code}: ${plainPhrase(result.reason)}`);
       expect(result.record.state).toBe(c.expect.to);
       expect(result.record.version).toBe(before.version + 1);
       expect(result.audit).toMatchObject({
@@ -525,14 +527,14 @@ describe("transition table", () => {
   });
 });
 
-describe("what a denial says", () => {
+describe("what a denial says, as Slack shows it (people as mentions)", () => {
   const policy: ApprovalPolicy = { ...POLICY, approvers: { users: ["U123"], groups: ["@ops-leads"] } };
   const reason = (from: ChangeState, event: ChangeEvent, opts: Partial<Case> = {}) => {
     const r = transition(recordIn(from, opts.patch), event, {
       now: opts.now ?? BEFORE,
       policy: opts.policy ?? policy,
     });
-    return r.ok ? `accepted: ${r.record.state}` : r.reason;
+    return r.ok ? `accepted: ${r.record.state}` : mrkdwnPhrase(r.reason);
   };
 
   const cases: [string, string, string][] = [
@@ -652,7 +654,7 @@ describe("terminal states", () => {
       if (state === "succeeded" && event.type === "rollback") continue;
       const result = transition(recordIn(state), event, { now: AFTER, policy: POLICY });
       expect(result).toMatchObject({ ok: false, code: "closed" });
-      if (!result.ok) expect(result.reason).toMatch(/^CHG-4 .*: it cannot be .* any more$/);
+      if (!result.ok) expect(plainPhrase(result.reason)).toMatch(/^CHG-4 .*: it cannot be .* any more$/);
     }
   });
 });
@@ -665,7 +667,7 @@ describe("what a transition records", () => {
       { type: "preflight-complete", plan: newPlan, expiresAt: "2025-11-26T11:00:00Z", actor: "runner:mom-a" },
       { now: BEFORE, policy: POLICY },
     );
-    if (!result.ok) expect.fail(result.reason);
+    if (!result.ok) expect.fail(plainPhrase(result.reason));
     expect(result.record).toMatchObject({
       planHash: NEW_HASH,
       plan: newPlan,
@@ -681,7 +683,7 @@ describe("what a transition records", () => {
   it("an approval is kept with who, when and which hash, and counted", () => {
     const policy = { ...POLICY, requiredApprovals: 2 };
     const result = transition(recordIn("awaiting_approval"), approve(A2, OPS), { now: BEFORE, policy });
-    if (!result.ok) expect.fail(result.reason);
+    if (!result.ok) expect.fail(plainPhrase(result.reason));
     expect(result.record.approvals).toEqual([{ actor: A2, at: BEFORE.toISOString(), hash: HASH }]);
     expect(result.audit).toMatchObject({
       actor: A2,
@@ -698,7 +700,7 @@ describe("what a transition records", () => {
       { type: "rollback", actor: A1, actorGroups: [], hash: HASH },
       { now: BEFORE, policy },
     );
-    if (!result.ok) expect.fail(result.reason);
+    if (!result.ok) expect.fail(plainPhrase(result.reason));
     expect(result.record.approvals).toEqual(approvedBy(A2));
     expect(result.record.rollbackApprovals).toEqual([
       { actor: A1, at: BEFORE.toISOString(), hash: HASH, round: 1 },
@@ -716,7 +718,7 @@ describe("what a transition records", () => {
       { type: "rollback", actor: A2, actorGroups: OPS, hash: HASH },
       { now: BEFORE, policy },
     );
-    if (!second.ok) expect.fail(second.reason);
+    if (!second.ok) expect.fail(plainPhrase(second.reason));
     expect(second.record).toMatchObject({ state: "rolling_back", rollbacksStarted: 1 });
     expect(rollbackApprovers(second.record, policy)).toEqual([A1, A2]);
   });
@@ -727,7 +729,7 @@ describe("what a transition records", () => {
       { type: "reject", actor: A1, actorGroups: [], reason: "  wrong share  " },
       { now: BEFORE, policy: POLICY },
     );
-    if (!result.ok) expect.fail(result.reason);
+    if (!result.ok) expect.fail(plainPhrase(result.reason));
     expect(result.record.rejection).toEqual({ actor: A1, at: BEFORE.toISOString(), reason: "wrong share" });
   });
 

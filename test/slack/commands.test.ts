@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PLAN_USAGE } from "../../src/domain/grammar.ts";
 import { renderPlanText } from "../../src/domain/render.ts";
-import { escapeMrkdwn } from "../../src/slack/blocks.ts";
+import { escapeMrkdwn } from "../../src/slack/mrkdwn.ts";
 import {
   ALICE,
   actionsBlock,

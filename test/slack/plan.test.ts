@@ -5,7 +5,7 @@ import { parsePlanText } from "../../src/domain/grammar.ts";
 import { describePolicy } from "../../src/domain/policy.ts";
 import { describeProblems } from "../../src/domain/problem.ts";
 import { renderHostScript } from "../../src/domain/render.ts";
-import { escapeMrkdwn } from "../../src/slack/blocks.ts";
+import { escapeMrkdwn, mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
 import {
   ALICE,
   actionsBlock,
@@ -71,7 +71,7 @@ describe("a valid /momlink plan", () => {
     expect(text).toContain("*Share* `\\\\san-server\\mom-failover`");
     expect(codeIn(message!.blocks!)).toEqual(record.plan.hosts.map((h) => renderHostScript(record.plan, h)));
     expect(text).toContain(`Plan hash \`${record.planHash.slice(0, 12)}\` (sha256 ${record.planHash})`);
-    expect(text).toContain(describePolicy(GROUP_POLICY, record.expiresAt));
+    expect(text).toContain(mrkdwnPhrase(describePolicy(GROUP_POLICY, record.expiresAt)));
     expect(text).toContain(
       "needs 1 approval from @mom-approvers; requester cannot approve; expires 10:42 UTC",
     );

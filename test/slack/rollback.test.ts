@@ -3,7 +3,9 @@
 // hash the Roll back button showed, counted apart from the change's approvals and shown as
 // "rollback: 1 of 2 approvals" in the message and the thread. The runner side is a recording fake:
 // what matters here is when the rollback is handed to it.
+
 import { afterEach, describe, expect, it } from "vitest";
+import { plainPhrase } from "../../src/domain/phrase.ts";
 import type { ChangeEvent, ChangeRecord } from "../../src/domain/record.ts";
 import type { RunnerHooks } from "../../src/slack/app.ts";
 import {
@@ -53,7 +55,7 @@ async function changeThat(to: "failed" | "succeeded", policy = TWO): Promise<{ r
   ];
   for (const event of runnerSide) {
     const applied = m.store.apply("CHG-1", event, { now: m.clock.now(), policy });
-    if (!applied.ok) throw new Error(applied.reason);
+    if (!applied.ok) throw new Error(plainPhrase(applied.reason));
   }
   await m.handle.refreshMessage("CHG-1");
   return { rolledBack };

@@ -1,5 +1,6 @@
 // Runner output ends up in record reasons, thread replies and message lines, each with its own
 // room; these keep every one of them bounded the same way.
+import { clip as clipText } from "../../domain/shorten.ts";
 
 /** How much of a failed step's output goes into the record's failure reason (the thread gets more). */
 export const REASON_OUTPUT = 300;
@@ -11,7 +12,7 @@ export function brief(text: string): string {
   return clip(text.replace(/\s*\n\s*/g, "; "), REASON_OUTPUT);
 }
 
+/** Runner output trimmed, then cut as every message cuts (domain/shorten.ts). */
 export function clip(text: string, max: number): string {
-  const trimmed = text.trim();
-  return trimmed.length <= max ? trimmed : `${trimmed.slice(0, max - 1)}…`;
+  return clipText(text.trim(), max);
 }

@@ -3,7 +3,7 @@
 import type { RespondArguments } from "@slack/bolt";
 import { PLAN_USAGE } from "../../domain/grammar.ts";
 import { describeApprovers, isOpenPolicy } from "../../domain/policy.ts";
-import { escapeMrkdwn } from "../blocks.ts";
+import { escapeMrkdwn, mrkdwnPhrase } from "../mrkdwn.ts";
 import type { MomlinkService } from "../service.ts";
 import type { Subcommand } from "./index.ts";
 
@@ -16,7 +16,7 @@ export function helpText(svc: MomlinkService): string {
   const n = policy.requiredApprovals;
   const approvers = isOpenPolicy(policy)
     ? "anyone but the requester (no approvers configured)"
-    : describeApprovers(policy.approvers);
+    : mrkdwnPhrase(describeApprovers(policy.approvers));
   return [
     "*momlink* plans MKLINK /D links for an Introscope MOM failover pair, posts the exact scripts for approval and keeps the change record.",
     "• `/momlink plan key=value ...` preview a change in this channel for approval (`/momlink plan` alone opens a form)",

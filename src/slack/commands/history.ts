@@ -1,5 +1,6 @@
 // `/momlink history [host]`: the latest changes, newest first, optionally those touching one host.
-import { escapeMrkdwn, historyLines } from "../blocks.ts";
+import { historyLines } from "../blocks.ts";
+import { escapeMrkdwn } from "../mrkdwn.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
 

@@ -3,8 +3,8 @@
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import { parseSlashCommand } from "../../domain/grammar.ts";
 import { closest } from "../../domain/problem.ts";
-import { escapeMrkdwn } from "../blocks.ts";
 import { failureText } from "../failures.ts";
+import { escapeMrkdwn } from "../mrkdwn.ts";
 import type { MomlinkService } from "../service.ts";
 import { runCancel } from "./cancel.ts";
 import { ephemeral, helpText, runHelp } from "./help.ts";

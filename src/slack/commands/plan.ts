@@ -5,8 +5,9 @@
 import { parsePlanText } from "../../domain/grammar.ts";
 import { describeProblems } from "../../domain/problem.ts";
 import type { ChangeState } from "../../domain/record.ts";
-import { escapeMrkdwn, stateWord } from "../blocks.ts";
+import { stateWord } from "../blocks.ts";
 import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
+import { escapeMrkdwn } from "../mrkdwn.ts";
 import type { PlanOutcome } from "../service.ts";
 import { openPlanModal } from "../views/plan-modal.ts";
 import { ephemeral } from "./help.ts";

@@ -2,7 +2,7 @@
 // last seen and whether it is online (long-polling now, or seen within the last minute).
 import type { RunnerInfo } from "../../dispatch/registry.ts";
 import { formatUtc } from "../../domain/policy.ts";
-import { escapeMrkdwn } from "../blocks.ts";
+import { escapeMrkdwn } from "../mrkdwn.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
 

@@ -1,6 +1,7 @@
 // `/momlink show CHG-n`: the change's state, its audit trail and the whole plan, to the asker only.
 import { looksLikeChangeId, parseChangeId } from "../../domain/change-id.ts";
-import { changeDetails, escapeMrkdwn } from "../blocks.ts";
+import { changeDetails } from "../blocks.ts";
+import { escapeMrkdwn } from "../mrkdwn.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
 

@@ -1,6 +1,6 @@
 // `/momlink verify <CHG-n|host>`: a read-only check of the live links against the approved plan.
 // The runners answer in seconds; the asker gets the result, and the change's thread keeps it.
-import { escapeMrkdwn } from "../blocks.ts";
+import { escapeMrkdwn } from "../mrkdwn.ts";
 import { ephemeral } from "./help.ts";
 import type { Subcommand } from "./index.ts";
 

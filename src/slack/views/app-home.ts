@@ -2,7 +2,9 @@
 import type { types } from "@slack/bolt";
 import { describeApprovers, formatUtc, isOpenPolicy } from "../../domain/policy.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
-import { escapeMrkdwn, LIMITS, type MessageContext, stateWord } from "../blocks.ts";
+import { shortHash } from "../../domain/shorten.ts";
+import { LIMITS, type MessageContext, stateWord } from "../blocks.ts";
+import { escapeMrkdwn, mrkdwnPhrase } from "../mrkdwn.ts";
 
 export const HOME_CHANGES = 20;
 
@@ -11,14 +13,14 @@ export function homeView(records: readonly ChangeRecord[], ctx: MessageContext):
   const n = policy.requiredApprovals;
   const who = isOpenPolicy(policy)
     ? "anyone but the requester (no approvers configured)"
-    : describeApprovers(policy.approvers);
+    : mrkdwnPhrase(describeApprovers(policy.approvers));
   const rows: types.KnownBlock[] = records.slice(0, HOME_CHANGES).map((r) => ({
     type: "section",
     text: {
       type: "mrkdwn",
       text:
         `*${r.id}* · *${stateWord(r.state)}* · ${escapeMrkdwn(r.hosts.primary)} + ${escapeMrkdwn(r.hosts.secondary)}\n` +
-        `requested by <@${r.requester}> at ${formatUtc(r.createdAt, now)} · plan \`${r.planHash.slice(0, 12)}\``,
+        `requested by <@${r.requester}> at ${formatUtc(r.createdAt, now)} · plan \`${shortHash(r.planHash)}\``,
     },
   }));
   const blocks: types.KnownBlock[] = [

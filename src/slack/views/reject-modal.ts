@@ -3,7 +3,7 @@
 import type { types } from "@slack/bolt";
 import { checkReason, MAX_REASON_CHARACTERS } from "../../domain/reason.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
-import { clip } from "../blocks.ts";
+import { clip } from "../../domain/shorten.ts";
 import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
 import { formErrors, logRefusal, readRejectForm } from "../payloads.ts";
 import type { MomlinkService } from "../service.ts";

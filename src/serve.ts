@@ -2,6 +2,7 @@
 // -> Bolt app. The mode comes from the environment (config.ts); without Slack tokens this is the
 // local console, which also runs a sandbox: two pretend Linux MOM hosts with real runners.
 import { readFileSync } from "node:fs";
+import type { ChangeNotify } from "./change/ports/runners.ts";
 import type { Config } from "./config.ts";
 import {
   CONSOLE_HELP,
@@ -24,7 +25,6 @@ import { PLAN_EXAMPLE } from "./domain/grammar.ts";
 import type { ApprovalPolicy } from "./domain/policy.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { prepareSandbox, type Sandbox, startSandboxRunners } from "./sandbox/index.ts";
-import type { ChangeNotify } from "./slack/app.ts";
 import { createSlackRuntime } from "./slack/boot.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
 import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";

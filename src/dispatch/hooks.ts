@@ -1,108 +1,17 @@
-// The seam between the chat side (Slack) and the runner side (orchestrator.ts): what the chat side
-// asks of the runners, and what the runner side tells the chat side. Plain data both ways, so
-// neither side knows the other's machinery: the orchestrator knows nothing about Block Kit, and
-// the Slack layer knows nothing about jobs, leases or signatures.
-import type { HostFacts } from "../domain/facts.ts";
-import type { ChangeRecord } from "../domain/record.ts";
-import type { RunnerInfo } from "./registry.ts";
-
-export interface PreflightFacts {
-  primary: HostFacts | null;
-  secondary: HostFacts | null;
-}
-
-export type HostRole = "primary" | "secondary";
-export type RunKind = "execute" | "rollback";
-
-/** Where one host's part of a run stands. `pending`: no job yet (the other host goes first, or never got there). */
-export type RunStatus =
-  | "pending"
-  | "queued"
-  | "running"
-  | "succeeded"
-  | "failed"
-  | "refused"
-  | "lost"
-  | "expired";
-
-export interface HostRun {
-  host: string;
-  role: HostRole;
-  kind: RunKind;
-  status: RunStatus;
-  /** One line per step, marked (domain/render.ts renderHostProgress). */
-  steps: string;
-}
-
-/** What a change's message shows beyond the record, derived from its runner jobs (so it survives a restart). */
-export interface ChangeProgress {
-  /** Why a host has no pre-flight facts, one sentence each; only while the plan awaits approval. */
-  preflightNotes: string[];
-  /** The latest execute and rollback run of each host, in the order they run. */
-  runs: HostRun[];
-}
-
-export interface StepFailure {
-  index: number;
-  kind: string;
-  dir: string;
-  /** The approved line of the step (empty for the re-check before the first step). */
-  line: string;
-  /** What the runner reported, bounded. */
-  output: string;
-}
-
-/** One host's part of a run, finished (or given up on): one thread reply. */
-export interface HostOutcome {
-  host: string;
-  role: HostRole;
-  kind: RunKind;
-  status: "succeeded" | "failed" | "refused" | "lost" | "expired";
-  /** One sentence, plain text. */
-  summary: string;
-  failures: StepFailure[];
-}
-
-export interface VerifyHost {
-  host: string;
-  role: HostRole;
-  /** False when the runner did not answer (or there is none): nothing is known about this host. */
-  answered: boolean;
-  /** Why it did not answer, when it did not. */
-  note: string | null;
-  /** One line per dir that is not as approved. */
-  drift: string[];
-}
-
-export interface VerifyReport {
-  changeId: string;
-  hosts: VerifyHost[];
-  /** in-place: every dir on both hosts links to its target; unknown: some host did not answer. */
-  outcome: "in-place" | "drift" | "unknown";
-  /** The state a `needs_verification` record moved to, or null when it was not one (or nothing is known). */
-  recorded: "succeeded" | "failed" | null;
-}
-
-/** What the runner side tells the chat side. Implementations must not throw; they are not awaited in order by the runners. */
-export interface ChangeNotify {
-  /** The record or one of its runs moved: re-render the change's message. */
-  progress(changeId: string): Promise<void> | void;
-  /** One host finished its part of a run (or was given up on). */
-  hostOutcome(changeId: string, outcome: HostOutcome): Promise<void> | void;
-}
-
-/** What the chat side asks of the runners. Only `preflight` and `approved` are required (tests plug in fakes). */
-export interface RunnerHooks {
-  /** Ask both hosts' runners for pre-flight facts; resolve null when no runner is registered. */
-  preflight(change: ChangeRecord): Promise<PreflightFacts | null>;
-  /** Called after the record reached `approved` (and was committed). */
-  approved(change: ChangeRecord): void;
-  /** Called after the record reached `rolling_back` (and was committed). */
-  rollback?(change: ChangeRecord): void;
-  /** A read-only check of the live links against the change's plan; settles a `needs_verification` record. */
-  verify?(change: ChangeRecord, actor: string): Promise<VerifyReport>;
-  /** The registered runners, for `/momlink runners`. */
-  listRunners?(): RunnerInfo[];
-  /** What the message shows beyond the record. */
-  progress?(change: ChangeRecord): ChangeProgress;
-}
+// The seam between the change layer and the runner side (orchestrator.ts), as the dispatcher's
+// modules name it: the runners port and the plain data both ways are the change layer's
+// (change/ports/runners.ts), which the orchestrator implements and reports through.
+export type {
+  ChangeNotify,
+  ChangeProgress,
+  HostOutcome,
+  HostRole,
+  HostRun,
+  PreflightFacts,
+  RunKind,
+  Runners as RunnerHooks,
+  RunStatus,
+  StepFailure,
+  VerifyHost,
+  VerifyReport,
+} from "../change/ports/runners.ts";

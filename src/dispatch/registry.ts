@@ -1,6 +1,7 @@
 // Which runners exist, for which host, and which credential each holds. One-time registration
 // tokens are exchanged for a long-lived credential; the bot keeps only hashes of both.
 import type { DatabaseSync } from "node:sqlite";
+import type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 import { hostIssues, hostKey, sameMachine } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
 import { assertSameFile } from "../store/db-file.ts";
@@ -9,25 +10,7 @@ import type { SigningKeys } from "./signing.ts";
 import { inTransaction } from "./store.ts";
 import { type RegisterRequest, type RegisterResponse, runnerNameSchema } from "./wire.ts";
 
-export type RunnerStatus = "pending" | "active" | "revoked";
-
-export interface RunnerInfo {
-  name: string;
-  /** The MOM host this runner serves, as plans name it. */
-  host: string;
-  platform: Platform;
-  /** pending: added, token not used yet; active: registered; revoked. */
-  status: RunnerStatus;
-  version: string | null;
-  /** The machine name the runner reported at registration. */
-  hostname: string | null;
-  registeredAt: string | null;
-  lastSeen: string | null;
-  /** Seen within the online window, or long-polling right now. */
-  online: boolean;
-  /** Holding a long-poll open right now: a job queued for it starts at once. */
-  polling: boolean;
-}
+export type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 
 export interface AddedRunner {
   name: string;

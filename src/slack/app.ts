@@ -1,22 +1,25 @@
-// momlink on a Bolt App: registers the listeners (one folder per Slack surface) over the change
-// service, and returns the handle the caller uses for the sweeper and for re-rendering messages.
+// momlink on a Bolt App: the change layer wired to Slack (identity, presenter), the listeners (one
+// folder per Slack surface) over it, and the handle the caller uses for the sweeper, for
+// re-rendering messages and for finishing what a restart left.
 // The App itself is built elsewhere (boot.ts for socket/http/console, the test harness in tests),
 // so this module never decides how momlink talks to Slack.
 import type { AnyMiddlewareArgs, App, Middleware } from "@slack/bolt";
-import type { ChangeNotify, RunnerHooks } from "../dispatch/hooks.ts";
+import { createChanges } from "../change/index.ts";
+import type { ChangeNotify, Runners } from "../change/ports/runners.ts";
+import type { ChangeStore } from "../change/ports/store.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { Logger } from "../log.ts";
-import type { ChangeStore } from "../store/store.ts";
+import { ackFirstQueue } from "./ack-queue.ts";
 import { registerActions } from "./actions/index.ts";
 import { registerCommands } from "./commands/index.ts";
+import type { BotContext } from "./context.ts";
 import { registerEvents } from "./events/index.ts";
 import { createIdentity } from "./identity.ts";
 import { requestKey } from "./payloads.ts";
-import { createRecovery } from "./recovery.ts";
-import { createService } from "./service.ts";
+import { createSlackPresenter } from "./presenter.ts";
 import { registerViews } from "./views/index.ts";
 
-export type { ChangeNotify, RunnerHooks } from "../dispatch/hooks.ts";
+export type { ChangeNotify, Runners as RunnerHooks } from "../change/ports/runners.ts";
 export { requestKey } from "./payloads.ts";
 
 export interface MomlinkDeps {
@@ -29,7 +32,7 @@ export interface MomlinkDeps {
    * Absent: no pre-flight; approved changes say "waiting for runner on <hosts>". A function is
    * called once with the notifier the runner side reports through (the orchestrator's `notify`).
    */
-  runners?: RunnerHooks | ((notify: ChangeNotify) => RunnerHooks);
+  runners?: Runners | ((notify: ChangeNotify) => Runners);
 }
 
 export interface MomlinkHandle {
@@ -40,28 +43,57 @@ export interface MomlinkHandle {
   /** What the runner side reports through. */
   notify: ChangeNotify;
   /**
-   * Finishes the requests an earlier process received (acked) and did not finish (slack/inbox.ts,
+   * Finishes the requests an earlier process received (acked) and did not finish (change/inbox.ts,
    * read when the app was registered, before it took any request). Run once at start.
    */
   finishReceived(): Promise<number>;
 }
 
+/**
+ * The change layer (change/) with Slack as its identity and its presenter, and the listeners that
+ * translate Slack requests into its use-cases, one folder per Slack surface.
+ */
 export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   const logger = deps.logger.child({ component: "momlink-slack" });
   // Read now, before any request of this process can add to it.
   const leftovers = deps.store.inbox.unfinished();
-  const identity = createIdentity({ client: app.client, policy: deps.policy, now: deps.now, logger });
-  const service = createService({ ...deps, logger, client: app.client, identity });
-  app.use(ignoreRedeliveries(deps.now, logger));
-  registerCommands(app, service);
-  registerActions(app, service);
-  registerViews(app, service);
-  registerEvents(app, service);
+  const { store, policy, allowedDirs, now } = deps;
+  const presenter = createSlackPresenter({
+    client: app.client,
+    logger,
+    policy,
+    now,
+    runners: deps.runners !== undefined,
+  });
+  const changes = createChanges({
+    store,
+    policy,
+    allowedDirs,
+    now,
+    logger,
+    identity: createIdentity({ client: app.client, policy, now, logger }),
+    presenter,
+    afterPendingAcks: ackFirstQueue(),
+    leftovers,
+    ...(deps.runners === undefined ? {} : { runners: deps.runners }),
+  });
+  const bot: BotContext = {
+    changes,
+    allowedDirs,
+    logger,
+    messageContext: presenter.messageContext,
+    permalink: presenter.permalink,
+  };
+  app.use(ignoreRedeliveries(now, logger));
+  registerCommands(app, bot);
+  registerActions(app, bot);
+  registerViews(app, bot);
+  registerEvents(app, bot);
   return {
-    sweepExpired: () => service.sweepExpired(),
-    refreshMessage: (changeId) => service.refreshMessage(changeId),
-    notify: service.notify,
-    finishReceived: createRecovery(service, app.client, leftovers),
+    sweepExpired: () => changes.expireDue(),
+    refreshMessage: (changeId) => changes.refreshMessage(changeId),
+    notify: changes.notify,
+    finishReceived: () => changes.finishReceived(),
   };
 }
 
@@ -73,7 +105,7 @@ const REDELIVERY_WINDOW_MS = 15 * 60_000;
  * in Socket Mode, or simply the same trigger twice) is acked and dropped when it was already seen,
  * so nothing is acted on twice. The check runs before any listener and costs a map lookup. It
  * remembers this process's requests only; the requests that decide something are also keyed in
- * the store's inbox (inbox.ts), which still knows them after a restart.
+ * the store's inbox (change/inbox.ts), which still knows them after a restart.
  */
 export function ignoreRedeliveries(now: () => Date, logger: Logger): Middleware<AnyMiddlewareArgs> {
   const seen = new Map<string, number>();

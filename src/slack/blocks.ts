@@ -3,7 +3,7 @@
 // come verbatim from the one renderer (domain/render.ts); this module only escapes and lays them
 // out, splitting long ones at line boundaries within Slack's limits instead of cutting them.
 import type { types } from "@slack/bolt";
-import type { ChangeProgress, HostOutcome, HostRun, VerifyReport } from "../dispatch/hooks.ts";
+import type { ChangeProgress, HostOutcome, HostRun, VerifyReport } from "../change/ports/runners.ts";
 import { allowedActions, type ButtonAction } from "../domain/actions.ts";
 import type { HostPlan, Plan, Step } from "../domain/plan.ts";
 import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";

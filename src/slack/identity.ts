@@ -3,20 +3,10 @@
 // briefly: a click must not wait on Slack twice, and a membership change should count within a
 // minute. Only the groups the policy names are ever looked up.
 import type { webApi } from "@slack/bolt";
+import type { GroupMembership } from "../change/ports/identity.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import { isOpenPolicy } from "../domain/policy.ts";
 import type { Logger } from "../log.ts";
-
-export interface ActorGroups {
-  /** The configured groups (as configured: `S…` id or `@handle`, plus the id) the user is in. */
-  groups: string[];
-  /** Set when Slack could not tell us about some group: a denial should say so. */
-  error?: string;
-}
-
-export interface Identity {
-  groupsOf(user: string): Promise<ActorGroups>;
-}
 
 export interface IdentityOptions {
   client: webApi.WebClient;
@@ -34,7 +24,8 @@ interface Cached<T> {
 
 const GROUP_ID = /^S[A-Z0-9]{2,}$/;
 
-export function createIdentity(options: IdentityOptions): Identity {
+/** The change layer's identity port (change/ports/identity.ts), answered by Slack. */
+export function createIdentity(options: IdentityOptions): GroupMembership {
   const { client, policy, now, logger } = options;
   const ttlMs = options.ttlMs ?? 60_000;
   const members = new Map<string, Cached<ReadonlySet<string>>>();

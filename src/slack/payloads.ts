@@ -110,7 +110,7 @@ export function readChangeClick(
   return read(changeClick, clickInput(args), () => undefined);
 }
 
-type HashClick = Reading<{ actor: string; channel: string | null; changeId: string; hash: string }>;
+export type HashClick = Reading<{ actor: string; channel: string | null; changeId: string; hash: string }>;
 
 function readHashClick(schema: ReturnType<typeof hashClick>, args: ClickInput): HashClick {
   const reading = read(schema, clickInput(args), () => undefined);

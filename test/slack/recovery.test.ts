@@ -1,4 +1,4 @@
-// What a start does with requests an earlier process received and never finished (slack/inbox.ts),
+// What a start does with requests an earlier process received and never finished (change/inbox.ts),
 // through the real Bolt app: rows put in the inbox as a killed bot leaves them, then a new bot on
 // the same database and Slack. (The kill itself, with real processes: test/e2e/acked-requests.)
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,11 +1,11 @@
 // `/momlink cancel CHG-n [reason]`: by the requester or an approver (the state machine decides).
-// In the inbox before the ack (inbox.ts), so a restart still decides it.
-import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
-import { ephemeral } from "./help.ts";
-import type { Subcommand } from "./index.ts";
+// In the inbox before the ack (change/inbox.ts), so a restart still decides it.
+import { durable } from "../inbox.ts";
+import { mrkdwnPhrase } from "../mrkdwn.ts";
 import { changeIdArgument } from "./show.ts";
+import { ephemeral, type Subcommand } from "./subcommand.ts";
 
-export const runCancel: Subcommand = async ({ args, slack, svc }) => {
+export const runCancel: Subcommand = async ({ args, slack, bot }) => {
   const [, ...rest] = args.trim().split(/\s+/);
   const given = changeIdArgument(
     args,
@@ -18,15 +18,15 @@ export const runCancel: Subcommand = async ({ args, slack, svc }) => {
   const changeId = given.id;
   const reason = rest.join(" ").trim();
   const actor = slack.command.user_id;
-  const request = durable(svc, slack.body, {
+  const request = durable(bot, slack.body, {
     kind: "cancel",
     changeId,
     actor,
     channel: slack.command.channel_id,
     reason: reason === "" ? null : reason,
   });
-  if (!(await receiveThenAck(svc, request, () => slack.ack()))) return;
-  const outcome = await svc.cancel({
+  if (!(await bot.changes.receive(request, () => slack.ack()))) return;
+  const outcome = await bot.changes.cancel({
     changeId,
     actor,
     ...(reason === "" ? {} : { reason }),
@@ -36,8 +36,8 @@ export const runCancel: Subcommand = async ({ args, slack, svc }) => {
     ephemeral(
       outcome.ok
         ? `${changeId} is cancelled; its hosts are free for a new plan.`
-        : `momlink did not cancel ${changeId}: ${outcome.reason}`,
+        : `momlink did not cancel ${changeId}: ${mrkdwnPhrase(outcome.reason)}`,
     ),
   );
-  finishRequest(svc, request.key);
+  bot.changes.finish(request.key);
 };

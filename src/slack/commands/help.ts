@@ -1,18 +1,13 @@
 // `/momlink help` (and the answer to an unknown subcommand): the commands, the plan grammar and
 // the approval policy in force. Static text, so it goes out in the ack itself.
-import type { RespondArguments } from "@slack/bolt";
 import { PLAN_USAGE } from "../../domain/grammar.ts";
 import { describeApprovers, isOpenPolicy } from "../../domain/policy.ts";
+import type { BotContext } from "../context.ts";
 import { escapeMrkdwn, mrkdwnPhrase } from "../mrkdwn.ts";
-import type { MomlinkService } from "../service.ts";
-import type { Subcommand } from "./index.ts";
+import { ephemeral, type Subcommand } from "./subcommand.ts";
 
-export function ephemeral(text: string): RespondArguments {
-  return { response_type: "ephemeral", text };
-}
-
-export function helpText(svc: MomlinkService): string {
-  const { policy } = svc.messageContext();
+export function helpText(bot: BotContext): string {
+  const { policy } = bot.messageContext();
   const n = policy.requiredApprovals;
   const approvers = isOpenPolicy(policy)
     ? "anyone but the requester (no approvers configured)"
@@ -32,6 +27,6 @@ export function helpText(svc: MomlinkService): string {
   ].join("\n");
 }
 
-export const runHelp: Subcommand = async ({ slack, svc }) => {
-  await slack.ack(ephemeral(helpText(svc)));
+export const runHelp: Subcommand = async ({ slack, bot }) => {
+  await slack.ack(ephemeral(helpText(bot)));
 };

@@ -1,32 +1,22 @@
 // `/momlink <subcommand> ...`: decodes Slack's escaping once, picks the subcommand's module and
 // hands it the rest. One module per subcommand; adding one is a line in SUBCOMMANDS.
-import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import type { App } from "@slack/bolt";
 import { parseSlashCommand } from "../../domain/grammar.ts";
 import { closest } from "../../domain/problem.ts";
+import type { BotContext } from "../context.ts";
 import { failureText } from "../failures.ts";
 import { escapeMrkdwn } from "../mrkdwn.ts";
-import type { MomlinkService } from "../service.ts";
 import { runCancel } from "./cancel.ts";
-import { ephemeral, helpText, runHelp } from "./help.ts";
+import { helpText, runHelp } from "./help.ts";
 import { runHistory } from "./history.ts";
 import { runPlan } from "./plan.ts";
 import { runRollback } from "./rollback.ts";
 import { runRunners } from "./runners.ts";
 import { runShow } from "./show.ts";
+import { type CommandArgs, ephemeral, type Subcommand } from "./subcommand.ts";
 import { runVerify } from "./verify.ts";
 
 export const SLASH_COMMAND = "/momlink";
-
-export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-
-export interface SubcommandInput {
-  /** The text after the subcommand, decoded. */
-  args: string;
-  slack: CommandArgs;
-  svc: MomlinkService;
-}
-
-export type Subcommand = (input: SubcommandInput) => Promise<void>;
 
 export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   plan: runPlan,
@@ -53,7 +43,7 @@ export function decodeSlackText(text: string): string {
     .replaceAll("&amp;", "&");
 }
 
-export function momlinkCommand(svc: MomlinkService) {
+export function momlinkCommand(bot: BotContext) {
   return async (slack: CommandArgs): Promise<void> => {
     const { subcommand, args } = parseSlashCommand(decodeSlackText(slack.command.text));
     const run = Object.hasOwn(SUBCOMMANDS, subcommand) ? SUBCOMMANDS[subcommand] : undefined;
@@ -61,15 +51,15 @@ export function momlinkCommand(svc: MomlinkService) {
       const guess = closest(subcommand, Object.keys(SUBCOMMANDS));
       const hint = guess === undefined ? "" : ` (did you mean \`${guess}\`?)`;
       await slack.ack(
-        ephemeral(`\`${escapeMrkdwn(subcommand)}\` is not a momlink command${hint}.\n\n${helpText(svc)}`),
+        ephemeral(`\`${escapeMrkdwn(subcommand)}\` is not a momlink command${hint}.\n\n${helpText(bot)}`),
       );
       return;
     }
     try {
-      await run({ args, slack, svc });
+      await run({ args, slack, bot });
     } catch (err) {
       // After ack: tell the user rather than leave them guessing; the store decides what happened.
-      svc.logger.error({ err, subcommand }, "slash command failed");
+      bot.logger.error({ err, subcommand }, "slash command failed");
       await slack
         .respond(
           ephemeral(
@@ -84,6 +74,6 @@ export function momlinkCommand(svc: MomlinkService) {
   };
 }
 
-export function registerCommands(app: App, svc: MomlinkService): void {
-  app.command(SLASH_COMMAND, momlinkCommand(svc));
+export function registerCommands(app: App, bot: BotContext): void {
+  app.command(SLASH_COMMAND, momlinkCommand(bot));
 }

@@ -1,10 +1,9 @@
 // `/momlink runners`: the registered runner agents, their platform and version, when each was
 // last seen and whether it is online (long-polling now, or seen within the last minute).
-import type { RunnerInfo } from "../../dispatch/registry.ts";
+import type { RunnerInfo } from "../../change/ports/runners.ts";
 import { formatUtc } from "../../domain/policy.ts";
 import { escapeMrkdwn } from "../mrkdwn.ts";
-import { ephemeral } from "./help.ts";
-import type { Subcommand } from "./index.ts";
+import { ephemeral, type Subcommand } from "./subcommand.ts";
 
 /** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago". */
 export function relativeTime(at: string, now: Date): string {
@@ -37,8 +36,8 @@ export function runnerLines(runners: readonly RunnerInfo[], now: Date): string[]
   });
 }
 
-export const runRunners: Subcommand = async ({ slack, svc }) => {
-  const runners = svc.runners();
+export const runRunners: Subcommand = async ({ slack, bot }) => {
+  const runners = bot.changes.runners();
   if (runners === null) {
     await slack.ack(
       ephemeral(
@@ -55,7 +54,7 @@ export const runRunners: Subcommand = async ({ slack, svc }) => {
     );
     return;
   }
-  const now = svc.messageContext().now;
+  const now = bot.messageContext().now;
   const online = runners.filter((r) => r.online).length;
   await slack.ack(
     ephemeral([`*Runners* (${online} of ${runners.length} online)`, ...runnerLines(runners, now)].join("\n")),

@@ -2,8 +2,7 @@
 import { looksLikeChangeId, parseChangeId } from "../../domain/change-id.ts";
 import { changeDetails } from "../blocks.ts";
 import { escapeMrkdwn } from "../mrkdwn.ts";
-import { ephemeral } from "./help.ts";
-import type { Subcommand } from "./index.ts";
+import { ephemeral, type Subcommand } from "./subcommand.ts";
 
 /**
  * The change id a subcommand was given as its first word, or the ack text that refuses it: the
@@ -19,7 +18,7 @@ export function changeIdArgument(args: string, usage: string): { id: string } | 
 /** Response URLs take five posts; a plan long enough to need more is cut at the last one. */
 const MAX_RESPONSES = 5;
 
-export const runShow: Subcommand = async ({ args, slack, svc }) => {
+export const runShow: Subcommand = async ({ args, slack, bot }) => {
   const given = changeIdArgument(args, "Usage: `/momlink show CHG-n`, e.g. `/momlink show CHG-12`.");
   if ("refusal" in given) {
     await slack.ack(ephemeral(given.refusal));
@@ -27,13 +26,19 @@ export const runShow: Subcommand = async ({ args, slack, svc }) => {
   }
   const { id } = given;
   await slack.ack();
-  const record = svc.store.get(id);
+  const record = bot.changes.get(id);
   if (record === null) {
     await slack.respond(ephemeral(`There is no change ${id}. \`/momlink history\` lists the latest ones.`));
     return;
   }
-  const link = await svc.permalink(record);
-  const messages = changeDetails(record, svc.audit(id), svc.messageContext(), link, svc.progress(record));
+  const link = await bot.permalink(record);
+  const messages = changeDetails(
+    record,
+    bot.changes.audit(id),
+    bot.messageContext(),
+    link,
+    bot.changes.progress(record),
+  );
   for (const message of messages.slice(0, MAX_RESPONSES)) {
     await slack.respond({ response_type: "ephemeral", ...message });
   }

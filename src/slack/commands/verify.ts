@@ -1,10 +1,10 @@
 // `/momlink verify <CHG-n|host>`: a read-only check of the live links against the approved plan.
 // The runners answer in seconds; the asker gets the result, and the change's thread keeps it.
-import { escapeMrkdwn } from "../mrkdwn.ts";
-import { ephemeral } from "./help.ts";
-import type { Subcommand } from "./index.ts";
+import { verifyLines } from "../blocks.ts";
+import { escapeMrkdwn, mrkdwnPhrase } from "../mrkdwn.ts";
+import { ephemeral, type Subcommand } from "./subcommand.ts";
 
-export const runVerify: Subcommand = async ({ args, slack, svc }) => {
+export const runVerify: Subcommand = async ({ args, slack, bot }) => {
   const target = args.trim().split(/\s+/)[0] ?? "";
   if (target === "") {
     await slack.ack(
@@ -13,12 +13,13 @@ export const runVerify: Subcommand = async ({ args, slack, svc }) => {
     return;
   }
   await slack.ack(ephemeral(`Asking the runners to check ${escapeMrkdwn(target)}…`));
-  const outcome = await svc.verify({ target, actor: slack.command.user_id });
+  const actor = slack.command.user_id;
+  const outcome = await bot.changes.verify({ target, actor });
   await slack.respond(
     ephemeral(
       outcome.ok
-        ? outcome.lines.join("\n")
-        : `momlink did not verify ${escapeMrkdwn(target)}: ${outcome.reason}`,
+        ? verifyLines(outcome.record, outcome.report, actor, outcome.at).join("\n")
+        : `momlink did not verify ${escapeMrkdwn(target)}: ${mrkdwnPhrase(outcome.reason)}`,
     ),
   );
 };

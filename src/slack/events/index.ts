@@ -1,16 +1,16 @@
 // Events API: the App Home tab is (re)published from the store each time a user opens it.
 import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from "@slack/bolt";
-import type { MomlinkService } from "../service.ts";
+import type { BotContext } from "../context.ts";
 import { HOME_CHANGES, homeView } from "../views/app-home.ts";
 
-export function appHomeOpened(svc: MomlinkService) {
+export function appHomeOpened(bot: BotContext) {
   return async ({
     event,
     client,
     logger,
   }: SlackEventMiddlewareArgs<"app_home_opened"> & AllMiddlewareArgs): Promise<void> => {
     if (event.tab !== "home") return;
-    const view = homeView(svc.store.list({ limit: HOME_CHANGES }), svc.messageContext());
+    const view = homeView(bot.changes.list({ limit: HOME_CHANGES }), bot.messageContext());
     try {
       await client.views.publish({ user_id: event.user, view });
     } catch (err) {
@@ -19,6 +19,6 @@ export function appHomeOpened(svc: MomlinkService) {
   };
 }
 
-export function registerEvents(app: App, svc: MomlinkService): void {
-  app.event("app_home_opened", appHomeOpened(svc));
+export function registerEvents(app: App, bot: BotContext): void {
+  app.event("app_home_opened", appHomeOpened(bot));
 }

@@ -1,12 +1,11 @@
 // Modal submissions: the plan form and the reject reason.
-import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
+import type { App } from "@slack/bolt";
+import type { BotContext } from "../context.ts";
 import { failureText } from "../failures.ts";
 import { channelOfForm } from "../payloads.ts";
-import type { MomlinkService } from "../service.ts";
 import { PLAN_MODAL, planModalSubmission } from "./plan-modal.ts";
 import { REJECT_MODAL, rejectModalSubmission } from "./reject-modal.ts";
-
-export type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+import type { ViewArgs } from "./view-args.ts";
 
 /** A submission whose failure after the ack is told to the submitter in the channel, not only logged. */
 function guarded(listener: (args: ViewArgs) => Promise<void>) {
@@ -31,7 +30,7 @@ function guarded(listener: (args: ViewArgs) => Promise<void>) {
   };
 }
 
-export function registerViews(app: App, svc: MomlinkService): void {
-  app.view(PLAN_MODAL, guarded(planModalSubmission(svc)));
-  app.view(REJECT_MODAL, guarded(rejectModalSubmission(svc)));
+export function registerViews(app: App, bot: BotContext): void {
+  app.view(PLAN_MODAL, guarded(planModalSubmission(bot)));
+  app.view(REJECT_MODAL, guarded(rejectModalSubmission(bot)));
 }

@@ -1,7 +1,7 @@
 // `/momlink plan` alone: a form with the grammar's fields, one input block per key (block_id = the
 // key), validated on submit by the same validators as the command; problems come back to the
 // form field by field (response_action: errors), a valid pair is planned like the command's, and
-// is in the inbox before the ack (inbox.ts).
+// is in the inbox before the ack (change/inbox.ts).
 import type { types, webApi } from "@slack/bolt";
 import { CHOICE_MEANING, type ChoiceKey } from "../../domain/choices.ts";
 import { defaultDirs } from "../../domain/dirs.ts";
@@ -9,11 +9,11 @@ import { PLAN_KEYS, type PlanKey } from "../../domain/grammar.ts";
 import { PLATFORMS } from "../../domain/pair.ts";
 import { boundedProblem, moreProblems, type Problem, summarizeProblems } from "../../domain/problem.ts";
 import { type RawPairInput, validatePair } from "../../domain/validate.ts";
-import { planOutcomeText } from "../commands/plan.ts";
-import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
+import type { BotContext } from "../context.ts";
+import { durable } from "../inbox.ts";
 import { formErrors, logRefusal, readPlanForm } from "../payloads.ts";
-import type { MomlinkService } from "../service.ts";
-import type { ViewArgs } from "./index.ts";
+import { planOutcomeText } from "../plan-outcome.ts";
+import type { ViewArgs } from "./view-args.ts";
 
 export const PLAN_MODAL = "momlink_plan_modal";
 /** Every input's action_id; the block_id says which field it is. */
@@ -123,9 +123,9 @@ export async function openPlanModal(
   client: webApi.WebClient,
   triggerId: string,
   channel: string,
-  svc: MomlinkService,
+  bot: BotContext,
 ): Promise<void> {
-  await client.views.open({ trigger_id: triggerId, view: planModalView(channel, svc.allowedDirs) });
+  await client.views.open({ trigger_id: triggerId, view: planModalView(channel, bot.allowedDirs) });
 }
 
 /** The form's problems keyed by block id, a few for one field on one line each, then how many more. */
@@ -146,12 +146,12 @@ function definedFields(fields: RawPairInput): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-export function planModalSubmission(svc: MomlinkService) {
+export function planModalSubmission(bot: BotContext) {
   return async (args: ViewArgs): Promise<void> => {
     const { ack, client, logger } = args;
     const form = readPlanForm(args, INPUT);
     if (!form.ok) {
-      logRefusal(svc.logger, "plan form", form.problems);
+      logRefusal(bot.logger, "plan form", form.problems);
       await ack({
         response_action: "errors",
         errors: formErrors(form.problems, PLAN_KEYS[0], "run `/momlink plan` again"),
@@ -159,20 +159,20 @@ export function planModalSubmission(svc: MomlinkService) {
       return;
     }
     const { actor, channel, fields } = form.value;
-    const result = validatePair(fields, { allowedDirs: svc.allowedDirs });
+    const result = validatePair(fields, { allowedDirs: bot.allowedDirs });
     if (!result.ok) {
       await ack({ response_action: "errors", errors: fieldErrors(result.problems) });
       return;
     }
-    const request = durable(svc, args.body, {
+    const request = durable(bot, args.body, {
       kind: "plan",
       changeId: null,
       actor,
       channel,
       source: { fields: definedFields(fields) },
     });
-    if (!(await receiveThenAck(svc, request, () => ack()))) return;
-    const outcome = await svc.plan({
+    if (!(await bot.changes.receive(request, () => ack()))) return;
+    const outcome = await bot.changes.plan({
       spec: result.value,
       requester: actor,
       channel,
@@ -184,6 +184,6 @@ export function planModalSubmission(svc: MomlinkService) {
         .postEphemeral({ channel, user: actor, text: tell })
         .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
     }
-    finishRequest(svc, request.key);
+    bot.changes.finish(request.key);
   };
 }

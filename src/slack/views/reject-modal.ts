@@ -1,13 +1,14 @@
 // The reason a change is rejected: asked in a modal, required, recorded with the rejection. The
-// submission is in the inbox before its ack (inbox.ts): a restart still decides it.
+// submission is in the inbox before its ack (change/inbox.ts): a restart still decides it.
 import type { types } from "@slack/bolt";
 import { checkReason, MAX_REASON_CHARACTERS } from "../../domain/reason.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { clip } from "../../domain/shorten.ts";
-import { durable, finishRequest, receiveThenAck } from "../inbox.ts";
+import type { BotContext } from "../context.ts";
+import { durable } from "../inbox.ts";
+import { mrkdwnPhrase } from "../mrkdwn.ts";
 import { formErrors, logRefusal, readRejectForm } from "../payloads.ts";
-import type { MomlinkService } from "../service.ts";
-import type { ViewArgs } from "./index.ts";
+import type { ViewArgs } from "./view-args.ts";
 
 export const REJECT_MODAL = "momlink_reject_modal";
 const REASON_BLOCK = "reason";
@@ -51,12 +52,12 @@ export function rejectModalView(record: ChangeRecord): types.ModalView {
   };
 }
 
-export function rejectModalSubmission(svc: MomlinkService) {
+export function rejectModalSubmission(bot: BotContext) {
   return async (args: ViewArgs): Promise<void> => {
     const { ack, client, logger } = args;
     const form = readRejectForm(args, { block: REASON_BLOCK, input: REASON_INPUT });
     if (!form.ok) {
-      logRefusal(svc.logger, "reject form", form.problems);
+      logRefusal(bot.logger, "reject form", form.problems);
       await ack({
         response_action: "errors",
         errors: formErrors(form.problems, REASON_BLOCK, "click Reject on the plan message again"),
@@ -69,20 +70,29 @@ export function rejectModalSubmission(svc: MomlinkService) {
       await ack({ response_action: "errors", errors: { [REASON_BLOCK]: checked.problem } });
       return;
     }
-    const request = durable(svc, args.body, {
+    const request = durable(bot, args.body, {
       kind: "reject",
       changeId,
       actor,
       channel,
       reason: checked.reason,
     });
-    if (!(await receiveThenAck(svc, request, () => ack()))) return;
-    const outcome = await svc.reject({ changeId, actor, reason: checked.reason, requestKey: request.key });
+    if (!(await bot.changes.receive(request, () => ack()))) return;
+    const outcome = await bot.changes.reject({
+      changeId,
+      actor,
+      reason: checked.reason,
+      requestKey: request.key,
+    });
     if (!outcome.ok && channel !== null) {
       await client.chat
-        .postEphemeral({ channel, user: actor, text: `Your rejection was not recorded: ${outcome.reason}` })
+        .postEphemeral({
+          channel,
+          user: actor,
+          text: `Your rejection was not recorded: ${mrkdwnPhrase(outcome.reason)}`,
+        })
         .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
     }
-    finishRequest(svc, request.key);
+    bot.changes.finish(request.key);
   };
 }

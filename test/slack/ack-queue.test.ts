@@ -1,7 +1,7 @@
 // Work after an ack yields to requests still waiting for theirs: one step per event-loop turn.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { ackFirstQueue } from "../../src/slack/service.ts";
+import { ackFirstQueue } from "../../src/slack/ack-queue.ts";
 
 describe("ackFirstQueue", () => {
   it("lets one waiting step run per event-loop turn, so work queued meanwhile is never starved", async () => {

@@ -1,0 +1,98 @@
+// What every use-case is given: its ports (store, runners, presenter, identity), the policy, the
+// clock and a logger; and the few steps they share: refusing (and deciding the inbox request with
+// the refusal), deciding a person's event with their groups asked first (a refusal on an expired
+// plan expires it on the spot), and the view of a change the presenter shows.
+import { type Phrase, phrase, plainPhrase } from "../domain/phrase.ts";
+import type { ApprovalPolicy } from "../domain/policy.ts";
+import type { ChangeEvent, ChangeRecord, TransitionContext } from "../domain/record.ts";
+import type { Logger } from "../log.ts";
+import { phraseJson } from "./inbox.ts";
+import type { Outcome } from "./outcomes.ts";
+import type { GroupMembership } from "./ports/identity.ts";
+import type { ChangeView, Presenter } from "./ports/presenter.ts";
+import type { ChangeProgress, Runners } from "./ports/runners.ts";
+import type { ChangeStore } from "./ports/store.ts";
+
+export type Clock = () => Date;
+
+export interface ChangeDeps {
+  store: ChangeStore;
+  policy: ApprovalPolicy;
+  /** The plan form's and the grammar's allowed dirs: a plan received before a restart is read again with them. */
+  allowedDirs: readonly string[];
+  now: Clock;
+  logger: Logger;
+  identity: GroupMembership;
+  presenter: Presenter;
+  /** Absent: no pre-flight, nothing runs on the hosts; approved changes wait for runners. */
+  runners: Runners | undefined;
+  /** Resolves when the requests already waiting for their acknowledgement have had their turn. */
+  afterPendingAcks: () => Promise<void>;
+}
+
+export function transitionContext(deps: ChangeDeps): TransitionContext {
+  return { now: deps.now(), policy: deps.policy };
+}
+
+/** The runners' view of the change (pre-flight notes, per-host progress); never fails a render. */
+export function progressOf(deps: ChangeDeps, record: ChangeRecord): ChangeProgress | undefined {
+  if (deps.runners?.progress === undefined) return undefined;
+  try {
+    return deps.runners.progress(record);
+  } catch (err) {
+    deps.logger.error({ changeId: record.id, err }, "could not read the change's progress from the runners");
+    return undefined;
+  }
+}
+
+export function viewOf(deps: ChangeDeps, record: ChangeRecord): ChangeView {
+  return { record, progress: progressOf(deps, record) };
+}
+
+/** After a transition: the message shows the record as it is now (a runner may already have moved it on). */
+export async function reshow(deps: ChangeDeps, record: ChangeRecord): Promise<void> {
+  await deps.presenter.show(record.id, () => viewOf(deps, deps.store.get(record.id) ?? record));
+}
+
+/** A refusal that wrote no transition: its inbox request (if any) is decided with the reason. */
+export function refused(deps: ChangeDeps, reason: Phrase, requestKey: string | undefined): Outcome {
+  if (requestKey !== undefined) {
+    deps.store.inbox.decide(requestKey, { ok: false, reason: phraseJson(reason) }, deps.now());
+  }
+  return { ok: false, reason };
+}
+
+/** Who is deciding, about which change, for which inbox request (if it came through the inbox). */
+export interface PersonDecides {
+  changeId: string;
+  actor: string;
+  requestKey?: string | undefined;
+}
+
+/**
+ * A person's event on a change, with their groups asked first; accepted, it decides the inbox
+ * request in the same transaction. Refused, it writes nothing: the refusal is logged, an expired
+ * plan is expired on the spot (its buttons go away), and the inbox request is decided with the
+ * reason, which notes a group that could not be read when that may be why.
+ */
+export async function decideAs(
+  deps: ChangeDeps,
+  who: PersonDecides,
+  event: (groups: string[]) => ChangeEvent,
+): Promise<Outcome> {
+  const { changeId, actor, requestKey } = who;
+  const { groups, error } = await deps.identity.groupsOf(actor);
+  const result = deps.store.apply(changeId, event(groups), transitionContext(deps), requestKey);
+  if (result.ok) return { ok: true, record: result.record };
+  deps.logger.info(
+    { changeId, actor, code: result.code, reason: plainPhrase(result.reason) },
+    "request denied",
+  );
+  if (result.code === "expired") {
+    // Expired but not yet swept: expire it now so the buttons go away too.
+    const expired = deps.store.apply(changeId, { type: "expire", actor: "system" }, transitionContext(deps));
+    if (expired.ok) await reshow(deps, expired.record);
+  }
+  const note = result.code === "not-approver" && error !== undefined ? ` (note: ${error})` : "";
+  return refused(deps, phrase(result.reason, note), requestKey);
+}

@@ -1,0 +1,15 @@
+// What every Slack listener is given: the change layer's use-cases (the only way a listener
+// changes anything), the presenter's message context and permalinks (for answers a listener
+// renders itself), the allowed dirs the plan grammar and form check against, and the logger.
+import type { Changes } from "../change/index.ts";
+import type { ChangeRecord } from "../domain/record.ts";
+import type { Logger } from "../log.ts";
+import type { MessageContext } from "./blocks.ts";
+
+export interface BotContext {
+  readonly changes: Changes;
+  readonly allowedDirs: readonly string[];
+  readonly logger: Logger;
+  messageContext(): MessageContext;
+  permalink(record: ChangeRecord): Promise<string | null>;
+}

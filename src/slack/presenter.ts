@@ -1,0 +1,156 @@
+// The Slack presenter: what the change layer asks to be shown (change/ports/presenter.ts), as Slack
+// messages. The change's message is rendered from the record each time (blocks.ts), so Slack stays
+// a view of the store; updates of one message go out one at a time, each rendered when its turn
+// comes, so a runner's progress and a click cannot overtake each other and leave an older view.
+// Thread replies say what happened (news.ts); a request finished after a restart is answered
+// privately in its channel. Nothing here decides anything, and nothing throws: a Slack failure is
+// logged, and refreshMessage can redo it.
+import type { webApi } from "@slack/bolt";
+import type { ChangeNews, ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
+import type { ApprovalPolicy } from "../domain/policy.ts";
+import { formatUtc } from "../domain/policy.ts";
+import type { ChangeRecord } from "../domain/record.ts";
+import type { Logger } from "../log.ts";
+import { hostOutcomeMessage, type MessageContext, planMessages } from "./blocks.ts";
+import { newsText, recoveredText, WHAT_WAS_ASKED } from "./news.ts";
+
+export interface SlackPresenterOptions {
+  client: webApi.WebClient;
+  logger: Logger;
+  policy: ApprovalPolicy;
+  now: () => Date;
+  /** Whether runners are plugged in: an approved change then waits for them, not for someone to set one up. */
+  runners: boolean;
+}
+
+export interface SlackPresenter extends Presenter {
+  /** What every rendering of a change needs: the policy, the time, whether runners are wired in. */
+  messageContext(): MessageContext;
+}
+
+function slackError(err: unknown): string {
+  return (err as { data?: { error?: string } }).data?.error ?? (err as Error).message ?? String(err);
+}
+
+export function createSlackPresenter(options: SlackPresenterOptions): SlackPresenter {
+  const { client, logger, policy } = options;
+  const messageContext = (): MessageContext => ({ policy, now: options.now(), runners: options.runners });
+  /** Changes whose message is being posted right now: a concurrent refresh must not post a second. */
+  const posting = new Set<string>();
+
+  /**
+   * Re-renders the message of `view`; with `posted`, posts it when it was never posted (a new
+   * plan, or a refresh after a failed post) and says where it stands before the thread parts.
+   */
+  async function render(
+    view: ChangeView,
+    posted?: (channel: string, ts: string) => Promise<void>,
+  ): Promise<Shown> {
+    const { record } = view;
+    if (record.channel === null) return { ok: false, error: "the change has no channel" };
+    if (record.messageTs === null && (posted === undefined || posting.has(record.id))) {
+      return { ok: false, error: "the change has no message (yet)" };
+    }
+    const { message, threadScripts } = planMessages(record, messageContext(), view.progress);
+    const posts = record.messageTs === null;
+    if (posts) posting.add(record.id);
+    try {
+      if (record.messageTs !== null) {
+        await client.chat.update({ channel: record.channel, ts: record.messageTs, ...message });
+        return { ok: true };
+      }
+      const sent = await client.chat.postMessage({ channel: record.channel, ...message });
+      const ts = sent.ts;
+      if (ts === undefined) throw new Error("chat.postMessage returned no ts");
+      const channel = sent.channel ?? record.channel;
+      await posted?.(channel, ts);
+      for (const part of threadScripts) {
+        await client.chat.postMessage({ channel, thread_ts: ts, ...part });
+      }
+      return { ok: true };
+    } catch (err) {
+      logger.error(
+        { changeId: record.id, err },
+        "could not render the change message in Slack; refreshMessage can redo it",
+      );
+      return { ok: false, error: slackError(err) };
+    } finally {
+      if (posts) posting.delete(record.id);
+    }
+  }
+
+  const updates = new Map<string, Promise<unknown>>();
+  function serially<T>(changeId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = updates.get(changeId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => {});
+    updates.set(changeId, settled);
+    void settled.finally(() => {
+      if (updates.get(changeId) === settled) updates.delete(changeId);
+    });
+    return next;
+  }
+
+  async function threadReply(record: ChangeRecord, text: string): Promise<void> {
+    if (record.channel === null || record.messageTs === null) return;
+    try {
+      await client.chat.postMessage({ channel: record.channel, thread_ts: record.messageTs, text });
+    } catch (err) {
+      logger.error({ changeId: record.id, err }, "could not post a thread reply");
+    }
+  }
+
+  return {
+    messageContext,
+    post: (view, posted) => render(view, posted),
+    show: (changeId, current) =>
+      serially(changeId, async () => {
+        const view = current();
+        return view === null ? { ok: false, error: `there is no change ${changeId}` } : render(view);
+      }),
+    tell: (record: ChangeRecord, news: ChangeNews) =>
+      threadReply(record, newsText(record, news, messageContext())),
+    async hostOutcome(record, outcome) {
+      if (record.channel === null || record.messageTs === null) return;
+      try {
+        await client.chat.postMessage({
+          channel: record.channel,
+          thread_ts: record.messageTs,
+          ...hostOutcomeMessage(record.id, outcome),
+        });
+      } catch (err) {
+        logger.error({ changeId: record.id, err }, "could not post a host's outcome in the thread");
+      }
+    },
+    async permalink(record) {
+      if (record.channel === null || record.messageTs === null) return null;
+      try {
+        const result = await client.chat.getPermalink({
+          channel: record.channel,
+          message_ts: record.messageTs,
+        });
+        return result.permalink ?? null;
+      } catch (err) {
+        logger.warn({ changeId: record.id, err }, "no permalink for the change message");
+        return null;
+      }
+    },
+    async recovered(request, answer) {
+      const of = request.changeId === null || request.kind === "plan" ? "" : ` of ${request.changeId}`;
+      const when = formatUtc(request.receivedAt, options.now());
+      const text = `momlink restarted before it had finished your ${WHAT_WAS_ASKED[request.kind]}${of} (received ${when}): ${recoveredText(answer).replace(/\.$/, "")}.`;
+      if (request.channel === null) {
+        logger.info({ key: request.key, actor: request.actor, text }, "no channel to tell the requester in");
+        return;
+      }
+      try {
+        await client.chat.postEphemeral({ channel: request.channel, user: request.actor, text });
+      } catch (err) {
+        logger.warn(
+          { key: request.key, actor: request.actor, err },
+          "could not tell the requester after the restart",
+        );
+      }
+    },
+  };
+}

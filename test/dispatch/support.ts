@@ -17,18 +17,15 @@ import {
 import { generateSigningKeys } from "../../src/dispatch/keys.ts";
 import type { SigningKeys } from "../../src/dispatch/signing.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
+import { drivenClock as sharedClock } from "../support/clock.ts";
 
 export const T0 = new Date("2025-11-26T10:00:00.000Z");
 export const PLAN_HASH = "a".repeat(64);
 
+/** The shared driven clock (test/support/clock.ts), under the names the dispatcher's tests use. */
 export function drivenClock(start: Date = T0) {
-  let now = start.getTime();
-  return {
-    clock: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
+  const time = sharedClock(start);
+  return { clock: time.now, advance: time.advanceMs };
 }
 
 /** Timers that run only when the test says so. `every` is ignored: tests call tick(). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { allowedActions, type ButtonAction } from "../../src/domain/actions.ts";
 import { type ChangeRecord, type ChangeState, newChange, STATES } from "../../src/domain/record.ts";
-import { fakePlan } from "./fixtures.ts";
+import { fakePlan } from "../support/plan.ts";
 
 const CREATED = new Date("2025-11-26T10:12:00.000Z");
 const BEFORE_EXPIRY = new Date("2025-11-26T10:30:00.000Z");
@@ -12,7 +12,7 @@ function recordIn(state: ChangeState, blockers: string[] = []): ChangeRecord {
     id: "CHG-4",
     requester: "UREQ",
     channel: "C1",
-    plan: fakePlan("CHG-4", "abc1234567890def", blockers),
+    plan: fakePlan("CHG-4", { hash: "abc1234567890def", blockers }),
     hosts: { primary: "mom-a", secondary: "mom-b" },
     now: CREATED,
     ttlMinutes: 30,

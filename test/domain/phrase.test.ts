@@ -11,7 +11,7 @@ import {
 } from "../../src/domain/phrase.ts";
 import { type ApprovalPolicy, describeApprovers, describePolicy } from "../../src/domain/policy.ts";
 import { describeState, newChange } from "../../src/domain/record.ts";
-import { fakePlan } from "./fixtures.ts";
+import { fakePlan } from "../support/plan.ts";
 
 describe("phrases", () => {
   it("stay plain strings while they name nobody", () => {
@@ -49,7 +49,7 @@ describe("domain text carries no chat markup", () => {
       id: "CHG-4",
       requester: "UREQ",
       channel: null,
-      plan: fakePlan("CHG-4", "abc"),
+      plan: fakePlan("CHG-4", { hash: "abc" }),
       hosts: { primary: "mom-a", secondary: "mom-b" },
       now,
       ttlMinutes: 30,

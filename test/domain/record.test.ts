@@ -16,7 +16,7 @@ import {
   transition,
 } from "../../src/domain/record.ts";
 import { mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
-import { fakePlan } from "./fixtures.ts";
+import { fakePlan } from "../support/plan.ts";
 
 // --- fixtures -------------------------------------------------------------------------------
 
@@ -47,7 +47,7 @@ function recordIn(state: ChangeState, patch: Partial<ChangeRecord> = {}): Change
     id: "CHG-4",
     requester: REQ,
     channel: "C1",
-    plan: fakePlan("CHG-4", HASH),
+    plan: fakePlan("CHG-4", { hash: HASH }),
     hosts: { primary: "mom-a", secondary: "mom-b" },
     now: CREATED,
     ttlMinutes: 30,
@@ -368,7 +368,7 @@ const CASES: Case[] = [
     name: "a plan blocked by pre-flight conflicts cannot be approved",
     from: "awaiting_approval",
     event: approve(A1),
-    patch: { plan: fakePlan("CHG-4", HASH, ["config is a junction"]) },
+    patch: { plan: fakePlan("CHG-4", { hash: HASH, blockers: ["config is a junction"] }) },
     expect: { denied: "plan-blocked" },
   },
   {
@@ -496,7 +496,7 @@ const CASES: Case[] = [
   {
     name: "pre-flight results for another change are refused",
     from: "planned",
-    event: { type: "preflight-complete", plan: fakePlan("CHG-9", NEW_HASH) },
+    event: { type: "preflight-complete", plan: fakePlan("CHG-9", { hash: NEW_HASH }) },
     expect: { denied: "invalid-event" },
   },
   {
@@ -582,7 +582,7 @@ describe("what a denial says, as Slack shows it (people as mentions)", () => {
     [
       "blocked plan",
       reason("awaiting_approval", approve("U123"), {
-        patch: { plan: fakePlan("CHG-4", HASH, ["config is a junction"]) },
+        patch: { plan: fakePlan("CHG-4", { hash: HASH, blockers: ["config is a junction"] }) },
       }),
       "CHG-4 cannot be approved: pre-flight found mom-a: config is a junction",
     ],
@@ -661,7 +661,7 @@ describe("terminal states", () => {
 
 describe("what a transition records", () => {
   it("pre-flight results replace the plan, its hash and the expiry", () => {
-    const newPlan = fakePlan("CHG-4", NEW_HASH);
+    const newPlan = fakePlan("CHG-4", { hash: NEW_HASH });
     const result = transition(
       recordIn("planned"),
       { type: "preflight-complete", plan: newPlan, expiresAt: "2025-11-26T11:00:00Z", actor: "runner:mom-a" },
@@ -773,7 +773,7 @@ const eventArb: fc.Arbitrary<ChangeEvent> = fc.oneof(
     3,
     fc.constantFrom<ChangeEvent>(
       { type: "preflight-complete" },
-      { type: "preflight-complete", plan: fakePlan("CHG-1", NEW_HASH) },
+      { type: "preflight-complete", plan: fakePlan("CHG-1", { hash: NEW_HASH }) },
     ),
   ),
   w(
@@ -839,7 +839,7 @@ describe("any sequence of events", () => {
             id: "CHG-1",
             requester: REQ,
             channel: null,
-            plan: fakePlan("CHG-1", HASH),
+            plan: fakePlan("CHG-1", { hash: HASH }),
             hosts: { primary: "mom-a", secondary: "mom-b" },
             now: CREATED,
             ttlMinutes: 30,

@@ -24,7 +24,7 @@ import {
   SECONDARY,
   starterWithService,
 } from "../runner/fixtures.ts";
-import { GROUP_POLICY, type Momlink, startMomlink, T0, testClock } from "./support.ts";
+import { type Clock, GROUP_POLICY, type Momlink, startMomlink, T0, testClock } from "./support.ts";
 
 export { PRIMARY, SECONDARY };
 
@@ -48,7 +48,7 @@ export interface Bot {
 
 export interface Rig {
   sandbox: Sandbox;
-  clock: ReturnType<typeof testClock> & { advanceMs(ms: number): void };
+  clock: Clock;
   bot: Bot;
   /** The EM service state each host's runner reports. */
   service: Record<string, FakeUnitState>;
@@ -88,10 +88,7 @@ export async function startRig(options: { policy?: typeof GROUP_POLICY } = {}): 
   const dir = mkdtempSync(join(tmpdir(), "momlink-rig-"));
   const dbPath = join(dir, "momlink.db");
   const keys: SigningKeys = generateSigningKeys();
-  const base = testClock(T0);
-  const clock = Object.assign(base, {
-    advanceMs: (ms: number) => base.set(new Date(base.now().getTime() + ms)),
-  });
+  const clock = testClock(T0);
   const service: Record<string, FakeUnitState> = { [PRIMARY]: "inactive", [SECONDARY]: "inactive" };
   const runners = new Map<string, RunnerHandle>();
   const backoff = gate();

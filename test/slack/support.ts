@@ -23,6 +23,7 @@ import {
   startHttpApp,
   TEST_SIGNING_SECRET,
 } from "../harness/index.ts";
+import { type DrivenClock, drivenClock } from "../support/clock.ts";
 
 export const ALICE = "U0ALICE01"; // requester, not an approver
 export const BOB = "U0BOB0001"; // approver (in @mom-approvers)
@@ -36,23 +37,11 @@ export const PLAN_TEXT =
 
 export const T0 = new Date("2025-03-04T10:12:00.000Z");
 
-export interface Clock {
-  now: () => Date;
-  set(at: Date): void;
-  advanceMinutes(minutes: number): void;
-}
+export type Clock = DrivenClock;
 
+/** The shared driven clock (test/support/clock.ts), at this file's T0 unless told otherwise. */
 export function testClock(start = T0): Clock {
-  let t = start;
-  return {
-    now: () => t,
-    set: (at) => {
-      t = at;
-    },
-    advanceMinutes: (m) => {
-      t = new Date(t.getTime() + m * 60_000);
-    },
-  };
+  return drivenClock(start);
 }
 
 export const GROUP_POLICY: ApprovalPolicy = {

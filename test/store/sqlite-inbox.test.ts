@@ -8,7 +8,7 @@ import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { ChangeEvent } from "../../src/domain/record.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore, NewRequest } from "../../src/store/store.ts";
-import { fakePlan } from "../domain/fixtures.ts";
+import { fakePlan } from "../support/plan.ts";
 
 const POLICY: ApprovalPolicy = {
   approvers: { users: ["UAPP1"], groups: [] },
@@ -19,7 +19,7 @@ const POLICY: ApprovalPolicy = {
 const T0 = new Date("2025-11-26T10:12:00.000Z");
 const T1 = new Date("2025-11-26T10:13:00.000Z");
 
-const plan = (changeId: string) => fakePlan(changeId, `hash-of-${changeId}`);
+const plan = (changeId: string) => fakePlan(changeId);
 
 let dir: string;
 let dbPath: string;

@@ -4,13 +4,13 @@ import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Plan } from "../../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { ChangeEvent, ChangeRecord, ChangeState } from "../../src/domain/record.ts";
 import { DatabaseGoneError, onDatabaseGone } from "../../src/store/db-file.ts";
 import { currentVersion, MIGRATIONS, type Migration, migrate } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
+import { fakePlan } from "../support/plan.ts";
 
 const REQ = "UREQ";
 const A1 = "UAPP1";
@@ -26,34 +26,6 @@ const LATER = new Date("2025-11-26T10:20:00.000Z");
 const AFTER_TTL = new Date("2025-11-26T10:50:00.000Z");
 
 /** A Plan-shaped value; the store treats it as opaque JSON carrying its hash. */
-function fakePlan(
-  changeId: string | null,
-  primary = "mom-a",
-  secondary = "mom-b",
-  hash = `hash-of-${changeId}`,
-): Plan {
-  const host = (role: "primary" | "secondary", name: string) => ({
-    role,
-    host: name,
-    emHome: "D:\\Introscope\\EM",
-    facts: null,
-    steps: [],
-    rollback: [],
-    blockers: [],
-  });
-  return {
-    format: "momlink-plan/1",
-    changeId,
-    platform: "windows",
-    share: "\\\\san-server\\mom-failover",
-    dirs: ["config"],
-    configAdded: false,
-    failoverProperties: [],
-    hosts: [host("primary", primary), host("secondary", secondary)],
-    hash,
-  };
-}
-
 let dir: string;
 let dbPath: string;
 const opened: ChangeStore[] = [];
@@ -86,7 +58,7 @@ function create(store: ChangeStore, primary = "mom-a", secondary = "mom-b", now 
   const result = store.createChange({
     requester: REQ,
     channel: "C-OPS",
-    plan: (id) => fakePlan(id, primary, secondary),
+    plan: (id) => fakePlan(id, { primary, secondary }),
     hosts: { primary, secondary },
     now,
     ttlMinutes: 30,
@@ -212,7 +184,7 @@ describe("one open change per MOM host", () => {
     const again = store.createChange({
       requester: "UOTHER",
       channel: null,
-      plan: (id) => fakePlan(id, "mom-x", "MOM-A"),
+      plan: (id) => fakePlan(id, { primary: "mom-x", secondary: "MOM-A" }),
       hosts: { primary: "mom-x", secondary: "MOM-A" },
       now: LATER,
       ttlMinutes: 30,
@@ -323,7 +295,7 @@ describe("applying events", () => {
   it("stores a rebuilt plan from pre-flight with its new hash", () => {
     const store = open();
     const r = create(store);
-    const rebuilt = fakePlan(r.id, "mom-a", "mom-b", "hash-with-facts");
+    const rebuilt = fakePlan(r.id, { hash: "hash-with-facts" });
     mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
     expect(store.get(r.id)).toMatchObject({ planHash: "hash-with-facts", plan: rebuilt });
   });
@@ -556,7 +528,7 @@ function insertVersionOneChange(
   secondary: string,
   state: ChangeState = "awaiting_approval",
 ): void {
-  const plan = fakePlan(id, primary, secondary);
+  const plan = fakePlan(id, { primary, secondary });
   const at = T0.toISOString();
   db.prepare(
     `INSERT INTO changes (id, state, requester, channel, message_ts, primary_host, secondary_host,
@@ -639,7 +611,7 @@ describe("migrations", () => {
       const again = reopened.createChange({
         requester: REQ,
         channel: "C-OPS",
-        plan: (id) => fakePlan(id, primary, secondary),
+        plan: (id) => fakePlan(id, { primary, secondary }),
         hosts: { primary, secondary },
         now: LATER,
         ttlMinutes: 30,

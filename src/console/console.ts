@@ -154,6 +154,83 @@ export interface ConsoleSession {
   close(): void;
 }
 
+/**
+ * Prints each Web API call the app makes as the terminal's Slack would show it. An update of a
+ * channel message prints only its new lines, so progress reads as a log instead of the whole plan
+ * again on every step.
+ */
+function followCalls(
+  api: LocalSlackApi,
+  users: Map<string, string>,
+  print: (text: string) => void,
+  viewOpened: (id: string) => void,
+): () => void {
+  const shownMessages = new Map<string, string[]>();
+  return api.onCall((call) => {
+    if (call.method === "views.open" && call.response.ok) viewOpened(String((call.response.view as Json).id));
+    const shown = describeCall(call, users);
+    const ts = String(call.params.ts ?? call.response.ts ?? "");
+    if (shown && call.response.ok && call.method === "chat.update" && shownMessages.has(ts)) {
+      const before = new Set(shownMessages.get(ts));
+      const lines = shown.split("\n");
+      shownMessages.set(ts, lines);
+      const fresh = lines.slice(2).filter((line) => !before.has(line) && line.trim() !== "");
+      if (fresh.length > 0) print(`#${LOCAL_CHANNEL.name} momlink (message updated):\n${fresh.join("\n")}`);
+      return;
+    }
+    if (shown && call.response.ok && call.method === "chat.postMessage" && !call.params.thread_ts) {
+      shownMessages.set(ts, shown.split("\n"));
+    }
+    if (shown) print(shown);
+    if (!call.response.ok) print(`(Slack answered ${call.method}: ${String(call.response.error)})`);
+  });
+}
+
+/** Prints what a listener acked with; true when the ack closed the open modal. */
+function printAck(print: (text: string) => void, userName: string, acked: unknown): boolean {
+  if (acked === undefined || acked === null || acked === "") return false;
+  if (typeof acked === "string") {
+    print(`(only visible to @${userName}) ${acked}`);
+    return false;
+  }
+  const a = acked as Json;
+  if (a.response_action === "errors") {
+    const errors = Object.entries(a.errors as Json).map(
+      ([field, message]) => `  ${field}: ${String(message)}`,
+    );
+    print(`(the modal shows errors)\n${errors.join("\n")}`);
+    return false;
+  }
+  const closed = a.response_action === "clear" || a.response_action === "update";
+  if (a.text || a.blocks)
+    print(`(only visible to @${userName}) ${blocksToText(a.blocks as unknown[], String(a.text ?? ""))}`);
+  return closed;
+}
+
+/** `submit field=value ...` (or the bare text of a one-field modal) as the modal's state values. */
+function submittedValues(
+  inputs: readonly Json[],
+  rest: string,
+): { values: Record<string, Record<string, string>> } | { problem: string } {
+  const values: Record<string, Record<string, string>> = {};
+  const pairs = [...rest.matchAll(/([\w-]+)=("[^"]*"|'[^']*'|\S*)/g)];
+  if (pairs.length === 0 && inputs.length === 1) {
+    const only = inputs[0] as Json;
+    values[String(only.block_id)] = { [String((only.element as Json).action_id)]: rest };
+    return { values };
+  }
+  for (const [, key, value] of pairs) {
+    const input = inputs.find((b) => b.block_id === key);
+    if (!input || !key) {
+      return {
+        problem: `(the modal has no field ${key}; fields: ${inputs.map((b) => b.block_id).join(", ")})`,
+      };
+    }
+    values[key] = { [String((input.element as Json).action_id)]: (value ?? "").replace(/^["']|["']$/g, "") };
+  }
+  return { values };
+}
+
 export function createConsoleSession(
   api: LocalSlackApi,
   receiver: ConsoleReceiver,
@@ -171,44 +248,19 @@ export function createConsoleSession(
   };
   let user = addUser(firstUser);
   let openView: string | null = null;
-
-  // What each channel message showed last: an update prints only its new lines, so progress
-  // reads as a log instead of the whole plan again on every step.
-  const shownMessages = new Map<string, string[]>();
-  const unsubscribe = api.onCall((call) => {
-    if (call.method === "views.open" && call.response.ok) openView = String((call.response.view as Json).id);
-    const shown = describeCall(call, users);
-    const ts = String(call.params.ts ?? call.response.ts ?? "");
-    if (shown && call.response.ok && call.method === "chat.update" && shownMessages.has(ts)) {
-      const before = new Set(shownMessages.get(ts));
-      const lines = shown.split("\n");
-      shownMessages.set(ts, lines);
-      const fresh = lines.slice(2).filter((line) => !before.has(line) && line.trim() !== "");
-      if (fresh.length > 0) print(`#${LOCAL_CHANNEL.name} momlink (message updated):\n${fresh.join("\n")}`);
-      return;
-    }
-    if (shown && call.response.ok && call.method === "chat.postMessage" && !call.params.thread_ts) {
-      shownMessages.set(ts, shown.split("\n"));
-    }
-    if (shown) print(shown);
-    if (!call.response.ok) print(`(Slack answered ${call.method}: ${String(call.response.error)})`);
+  const unsubscribe = followCalls(api, users, print, (id) => {
+    openView = id;
   });
-
-  const showAck = (acked: unknown) => {
-    if (acked === undefined || acked === null || acked === "") return;
-    if (typeof acked === "string") return print(`(only visible to @${user.name}) ${acked}`);
-    const a = acked as Json;
-    if (a.response_action === "errors") {
-      const errors = Object.entries(a.errors as Json).map(
-        ([field, message]) => `  ${field}: ${String(message)}`,
-      );
-      return print(`(the modal shows errors)\n${errors.join("\n")}`);
-    }
-    if (a.response_action === "clear" || a.response_action === "update") openView = null;
-    if (a.text || a.blocks)
-      print(`(only visible to @${user.name}) ${blocksToText(a.blocks as unknown[], String(a.text ?? ""))}`);
+  const deliver = async (payload: Json) => {
+    if (printAck(print, user.name, await receiver.deliver(payload))) openView = null;
   };
-
+  const submit = async (rest: string) => {
+    if (!openView) return print("(no modal is open)");
+    const inputs = ((api.view(openView)?.blocks ?? []) as Json[]).filter((b) => b.type === "input");
+    const submitted = submittedValues(inputs, rest);
+    if ("problem" in submitted) return print(submitted.problem);
+    await deliver(api.viewSubmission({ viewId: openView, values: submitted.values, userId: user.id }));
+  };
   const findMessageWith = (actionId: string, value: string) =>
     [...api.messages].reverse().find((m) => {
       const found = findElement(m.blocks ?? [], actionId);
@@ -222,73 +274,30 @@ export function createConsoleSession(
     close: unsubscribe,
     async line(raw: string): Promise<boolean> {
       const text = raw.trim();
-      if (text === "") return true;
       if (text === "quit" || text === "exit") return false;
-      if (text === "help") {
-        print(CONSOLE_HELP);
-        return true;
-      }
-      if (text === "messages") {
-        for (const m of api.messages.filter((m) => !m.thread_ts)) print(blocksToText(m.blocks, m.text));
-        return true;
-      }
-      const as = /^\/as\s+@?([A-Za-z][\w.-]{0,30})$/.exec(text);
-      if (as?.[1]) {
-        user = addUser(as[1]);
-        print(`(you are now @${user.name}, ${user.id})`);
-        return true;
-      }
-      if (text.startsWith("/momlink")) {
-        const payload = api.slashCommand({
-          text: text.slice("/momlink".length).trim(),
-          userId: user.id,
-          userName: user.name,
-        });
-        showAck(await receiver.deliver(payload as unknown as Json));
-        return true;
-      }
+      const as = /^\/as\s+@?([A-Za-z][\w.-]{0,30})$/.exec(text)?.[1];
       const click = /^click\s+(approve|reject|[a-z_]+)\s+(\S+)$/i.exec(text);
-      if (click?.[1] && click[2]) {
-        const actionId = `momlink_${click[1].toLowerCase()}`;
-        const message = findMessageWith(actionId, click[2]);
-        if (!message) {
-          print(`(no message shows a ${click[1]} button for ${click[2]})`);
-          return true;
-        }
-        showAck(
-          await receiver.deliver(api.blockActions({ messageTs: message.ts, actionId, userId: user.id })),
+      if (text === "") return true;
+      if (text === "help") print(CONSOLE_HELP);
+      else if (text === "messages") {
+        for (const m of api.messages.filter((m) => !m.thread_ts)) print(blocksToText(m.blocks, m.text));
+      } else if (as !== undefined) {
+        user = addUser(as);
+        print(`(you are now @${user.name}, ${user.id})`);
+      } else if (text.startsWith("/momlink")) {
+        const command = text.slice("/momlink".length).trim();
+        await deliver(
+          api.slashCommand({ text: command, userId: user.id, userName: user.name }) as unknown as Json,
         );
-        return true;
-      }
-      if (text.startsWith("submit")) {
-        if (!openView) {
-          print("(no modal is open)");
-          return true;
-        }
-        const view = api.view(openView);
-        const inputs = ((view?.blocks ?? []) as Json[]).filter((b) => b.type === "input");
-        const values: Record<string, Record<string, string>> = {};
-        const rest = text.slice("submit".length).trim();
-        const pairs = [...rest.matchAll(/([\w-]+)=("[^"]*"|'[^']*'|\S*)/g)];
-        if (pairs.length === 0 && inputs.length === 1) {
-          const only = inputs[0] as Json;
-          values[String(only.block_id)] = { [String((only.element as Json).action_id)]: rest };
-        } else {
-          for (const [, key, value] of pairs) {
-            const input = inputs.find((b) => b.block_id === key);
-            if (!input || !key) {
-              print(`(the modal has no field ${key}; fields: ${inputs.map((b) => b.block_id).join(", ")})`);
-              return true;
-            }
-            values[key] = {
-              [String((input.element as Json).action_id)]: (value ?? "").replace(/^["']|["']$/g, ""),
-            };
-          }
-        }
-        showAck(await receiver.deliver(api.viewSubmission({ viewId: openView, values, userId: user.id })));
-        return true;
-      }
-      print(`(not understood: ${text}; type help)`);
+      } else if (click?.[1] && click[2]) {
+        const [button, value] = [click[1], click[2]];
+        const actionId = `momlink_${button.toLowerCase()}`;
+        const message = findMessageWith(actionId, value);
+        if (!message) print(`(no message shows a ${button} button for ${value})`);
+        else await deliver(api.blockActions({ messageTs: message.ts, actionId, userId: user.id }));
+      } else if (text.startsWith("submit")) {
+        await submit(text.slice("submit".length).trim());
+      } else print(`(not understood: ${text}; type help)`);
       return true;
     },
   };

@@ -7,10 +7,10 @@ import { GENERIC_LINUX_EM_HOME, validatePosixPath } from "./posix-path.ts";
 import { atPositions, exampleToken, findChars, type Problem, showText } from "./problem.ts";
 import {
   COMPONENT_FORBIDDEN,
+  directoryIssues,
   refusedAnywhereOnWindows,
   repairWindowsName,
   WINDOWS_MAX_PATH,
-  windowsNameIssues,
   windowsTextIssues,
 } from "./unc.ts";
 
@@ -83,24 +83,7 @@ function windowsEmHomeIssues(
     return { issues };
   }
   for (const component of rest.slice(1).split("\\")) {
-    if (component === "") {
-      issues.push({
-        rule: "path-empty-component",
-        message: `empty directory name: two backslashes in a row at position ${position - 1}.`,
-      });
-    } else {
-      issues.push(
-        ...windowsNameIssues(component, {
-          label: "EM_HOME component",
-          forbidden: COMPONENT_FORBIDDEN,
-          maxLength: 255,
-          tooLongRule: "path-component-too-long",
-          characterRule: "path-forbidden-character",
-          position,
-          reported,
-        }),
-      );
-    }
+    issues.push(...directoryIssues(component, position, reported, "EM_HOME component"));
     position += [...component].length + 1;
   }
   const normalised = `${letter}:${rest}`;

@@ -1,7 +1,7 @@
 // The one parser for `plan` command text, shared by the CLI (argv, already split by a shell)
 // and Slack (raw text, where clients turn " into “ ”). Backslashes are always literal: the values
 // are Windows paths, so there is no escape character at all.
-import { DEFAULT_ALLOWED_DIRS, type PairSpec } from "./pair.ts";
+import { DEFAULT_ALLOWED_DIRS, type PairSpec, PLAN_KEYS, type PlanKey } from "./pair.ts";
 import {
   closest,
   describeChar,
@@ -13,20 +13,6 @@ import {
   showText,
 } from "./problem.ts";
 import { genericExample, orderProblems, type RawPairInput, validatePair } from "./validate.ts";
-
-/** The keys `plan` accepts, in the order help and rendered commands show them. */
-export const PLAN_KEYS = [
-  "primary",
-  "secondary",
-  "em-home",
-  "share",
-  "dirs",
-  "secondary-em-home",
-  "platform",
-  "share-data",
-  "share-access",
-] as const;
-export type PlanKey = (typeof PLAN_KEYS)[number];
 
 /** DESIGN.md's grammar line, without the `/momlink ` or `momlink ` prefix each front end adds. */
 export const PLAN_GRAMMAR =

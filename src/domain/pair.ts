@@ -7,6 +7,23 @@ export type Platform = (typeof PLATFORMS)[number];
 
 export const DEFAULT_ALLOWED_DIRS = ["config", "data", "traces", "logs", "threaddumps"] as const;
 
+/**
+ * The keys a pair is asked with (`plan key=value ...`, the plan form's fields), defined once, in
+ * the order help, rendered commands and problems show them.
+ */
+export const PLAN_KEYS = [
+  "primary",
+  "secondary",
+  "em-home",
+  "share",
+  "dirs",
+  "secondary-em-home",
+  "platform",
+  "share-data",
+  "share-access",
+] as const;
+export type PlanKey = (typeof PLAN_KEYS)[number];
+
 export interface PairSpec {
   platform: Platform;
   /** Host names as typed (case preserved), already validated. */

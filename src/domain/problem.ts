@@ -1,18 +1,10 @@
 // Errors are values a user can act on: which field, which rule, what to type instead.
 // Domain validation collects every problem instead of throwing at the first one.
 
-/** A field of the plan grammar (or `command` for problems with the text as a whole). */
-export type Field =
-  | "command"
-  | "primary"
-  | "secondary"
-  | "em-home"
-  | "secondary-em-home"
-  | "share"
-  | "dirs"
-  | "platform"
-  | "share-data"
-  | "share-access";
+import type { PlanKey } from "./pair.ts";
+
+/** A field of the plan grammar (pair.ts PLAN_KEYS), or `command` for problems with the text as a whole. */
+export type Field = "command" | PlanKey;
 
 export interface Problem {
   /** The grammar key the problem is about, as the user typed it (`share`, `em-home`, ...). */
@@ -224,7 +216,8 @@ export function exampleToken(key: string, value: string): string {
   return /\s/u.test(value) ? `${key}='${value}'` : `${key}=${value}`;
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance: the edits that turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];

@@ -139,59 +139,10 @@ const charLength = (text: string): number => [...text].length;
 function uncIssues(value: string, ctx: UncContext): { normalised?: string; issues: Issue[] } {
   if (value === "") return { issues: [{ rule: "unc-empty", message: "the share is empty." }] };
   const { issues, reported } = windowsTextIssues(value);
-  const done = (): { issues: Issue[] } => ({ issues });
-
-  if (/^[\\/]{2}[?.][\\/]/.test(value) || /^[\\/]\?\?[\\/]/.test(value)) {
-    issues.push({
-      rule: "unc-device-path",
-      message:
-        `${showText(value.slice(0, 4))} starts a Win32 device or long-path form; mklink targets and the EM ` +
-        "need a plain UNC path `\\\\host\\share\\...`.",
-    });
-    return done();
-  }
-  if (/^[A-Za-z]:/.test(value)) {
-    issues.push({
-      rule: "unc-drive-letter",
-      message:
-        `${showText(value.slice(0, 2))} is a drive letter. Mapped drives belong to one logon session; the EM runs ` +
-        "as a Windows service that cannot see them, so it fails to start (Broadcom KB000044582). " +
-        "Give the UNC path of the share instead.",
-    });
-    return done();
-  }
-  const slashes = findChars(value, (ch) => ch === "/");
-  if (slashes.length > 0) {
-    const mixed = value.includes("\\");
-    issues.push({
-      rule: "forward-slash",
-      message:
-        `\`/\` ${atPositions(slashes[0]?.positions ?? [])}: a UNC path uses backslashes only` +
-        `${mixed ? " (this one mixes / and \\)" : ""}.`,
-    });
-  }
-  const path = value.replaceAll("/", "\\");
-  if (!path.startsWith("\\\\")) {
-    if (path.startsWith("\\")) {
-      // What a POSIX shell leaves of \\srv\share: unquoted \srvshare, in double quotes \srv\share.
-      const eaten = !path.slice(1).includes("\\");
-      issues.push({
-        rule: "unc-shell-mangled",
-        message:
-          `${showText(value)} starts with one backslash, not two${eaten ? " and has no other" : ""}: it looks like a ` +
-          "POSIX shell removed backslashes. Quote the value in single quotes: share='\\\\san-server\\mom-failover'.",
-      });
-    } else {
-      issues.push({
-        rule: "unc-not-unc",
-        message: `${showText(value)} is not a UNC path: it must start with \\\\host\\share.`,
-      });
-    }
-    return done();
-  }
+  if (formIssues(value, issues)) return { issues };
 
   // One trailing backslash is accepted and dropped; more than one leaves an empty component.
-  const body = path.slice(2).replace(/\\$/, "");
+  const body = value.replaceAll("/", "\\").slice(2).replace(/\\$/, "");
   const parts = body.split("\\");
   let position = 3;
   const positions = parts.map((part) => {
@@ -199,88 +150,10 @@ function uncIssues(value: string, ctx: UncContext): { normalised?: string; issue
     position += charLength(part) + 1;
     return start;
   });
-
-  const host = parts[0] ?? "";
-  if (host === "") {
-    issues.push({ rule: "unc-missing-host", message: "the host after \\\\ is missing." });
-  } else {
-    const hostProblems = hostIssues(host, { offset: 2, alreadyReported: reported });
-    issues.push(...hostProblems);
-    if (hostProblems.length === 0 && isLoopbackHost(host)) {
-      issues.push({
-        rule: "unc-loopback-host",
-        message: `host ${showText(host)} is this machine: each MOM would link to its own disk, not to shared storage.`,
-      });
-    } else if (hostProblems.length === 0) {
-      const mom =
-        ctx.primary !== undefined && sameMachine(host, ctx.primary)
-          ? { role: "primary", name: ctx.primary }
-          : ctx.secondary !== undefined && sameMachine(host, ctx.secondary)
-            ? { role: "secondary", name: ctx.secondary }
-            : undefined;
-      if (mom !== undefined) {
-        issues.push({
-          rule: "unc-share-on-mom-host",
-          message:
-            `host ${showText(host)} is the ${mom.role} MOM host${sameMachineNote(mom.name, host)}; that is not ` +
-            "shared storage: when it goes down the other MOM loses the shared config too. Use a file server or NAS.",
-        });
-      }
-    }
-  }
-
-  const share = parts[1];
-  if (share === undefined) {
-    issues.push({
-      rule: "unc-missing-share",
-      message: `${showText(value)} names no share: a UNC path is \\\\host\\share[\\directory...].`,
-    });
-  } else if (share === "") {
-    issues.push({
-      rule: "path-empty-component",
-      message: `the share name is empty (two backslashes in a row at position ${(positions[1] ?? 0) - 1}).`,
-    });
-  } else if (ADMIN_SHARE.test(share)) {
-    issues.push({
-      rule: "unc-admin-share",
-      message:
-        `${showText(share)} is an administrative share: it exposes a whole drive or system resource, only ` +
-        "administrators may use it, and the MOMs' service account should not. Create a dedicated share.",
-    });
-  } else {
-    issues.push(
-      ...windowsNameIssues(share, {
-        label: "share name",
-        forbidden: SHARE_FORBIDDEN,
-        maxLength: 80,
-        tooLongRule: "unc-share-too-long",
-        characterRule: "unc-share-character",
-        position: positions[1] ?? 0,
-        reported,
-      }),
-    );
-  }
-
+  issues.push(...shareHostIssues(parts[0] ?? "", ctx, reported));
+  issues.push(...shareNameIssues(value, parts[1], positions[1] ?? 0, reported));
   parts.slice(2).forEach((component, i) => {
-    const at = positions[i + 2] ?? 0;
-    if (component === "") {
-      issues.push({
-        rule: "path-empty-component",
-        message: `empty directory name: two backslashes in a row at position ${at - 1}.`,
-      });
-      return;
-    }
-    issues.push(
-      ...windowsNameIssues(component, {
-        label: "component",
-        forbidden: COMPONENT_FORBIDDEN,
-        maxLength: 255,
-        tooLongRule: "path-component-too-long",
-        characterRule: "path-forbidden-character",
-        position: at,
-        reported,
-      }),
-    );
+    issues.push(...directoryIssues(component, positions[i + 2] ?? 0, reported));
   });
 
   const normalised = `\\\\${body}`;
@@ -295,6 +168,160 @@ function uncIssues(value: string, ctx: UncContext): { normalised?: string; issue
     });
   }
   return issues.length === 0 ? { normalised, issues } : { issues };
+}
+
+/**
+ * The form of the whole value (device paths, drive letters, slashes, one leading backslash),
+ * pushed onto `issues`; true when the value is not a UNC path at all and nothing more can be said.
+ */
+function formIssues(value: string, issues: Issue[]): boolean {
+  if (/^[\\/]{2}[?.][\\/]/.test(value) || /^[\\/]\?\?[\\/]/.test(value)) {
+    issues.push({
+      rule: "unc-device-path",
+      message:
+        `${showText(value.slice(0, 4))} starts a Win32 device or long-path form; mklink targets and the EM ` +
+        "need a plain UNC path `\\\\host\\share\\...`.",
+    });
+    return true;
+  }
+  if (/^[A-Za-z]:/.test(value)) {
+    issues.push({
+      rule: "unc-drive-letter",
+      message:
+        `${showText(value.slice(0, 2))} is a drive letter. Mapped drives belong to one logon session; the EM runs ` +
+        "as a Windows service that cannot see them, so it fails to start (Broadcom KB000044582). " +
+        "Give the UNC path of the share instead.",
+    });
+    return true;
+  }
+  const slashes = findChars(value, (ch) => ch === "/");
+  if (slashes.length > 0) {
+    const mixed = value.includes("\\");
+    issues.push({
+      rule: "forward-slash",
+      message:
+        `\`/\` ${atPositions(slashes[0]?.positions ?? [])}: a UNC path uses backslashes only` +
+        `${mixed ? " (this one mixes / and \\)" : ""}.`,
+    });
+  }
+  const path = value.replaceAll("/", "\\");
+  if (path.startsWith("\\\\")) return false;
+  if (path.startsWith("\\")) {
+    // What a POSIX shell leaves of \\srv\share: unquoted \srvshare, in double quotes \srv\share.
+    const eaten = !path.slice(1).includes("\\");
+    issues.push({
+      rule: "unc-shell-mangled",
+      message:
+        `${showText(value)} starts with one backslash, not two${eaten ? " and has no other" : ""}: it looks like a ` +
+        "POSIX shell removed backslashes. Quote the value in single quotes: share='\\\\san-server\\mom-failover'.",
+    });
+  } else {
+    issues.push({
+      rule: "unc-not-unc",
+      message: `${showText(value)} is not a UNC path: it must start with \\\\host\\share.`,
+    });
+  }
+  return true;
+}
+
+/** The share's host: a valid name, not this machine, not one of the pair's own MOM hosts. */
+function shareHostIssues(host: string, ctx: UncContext, reported: (ch: string) => boolean): Issue[] {
+  if (host === "") return [{ rule: "unc-missing-host", message: "the host after \\\\ is missing." }];
+  const hostProblems = hostIssues(host, { offset: 2, alreadyReported: reported });
+  if (hostProblems.length > 0) return hostProblems;
+  if (isLoopbackHost(host)) {
+    return [
+      {
+        rule: "unc-loopback-host",
+        message: `host ${showText(host)} is this machine: each MOM would link to its own disk, not to shared storage.`,
+      },
+    ];
+  }
+  const mom =
+    ctx.primary !== undefined && sameMachine(host, ctx.primary)
+      ? { role: "primary", name: ctx.primary }
+      : ctx.secondary !== undefined && sameMachine(host, ctx.secondary)
+        ? { role: "secondary", name: ctx.secondary }
+        : undefined;
+  if (mom === undefined) return [];
+  return [
+    {
+      rule: "unc-share-on-mom-host",
+      message:
+        `host ${showText(host)} is the ${mom.role} MOM host${sameMachineNote(mom.name, host)}; that is not ` +
+        "shared storage: when it goes down the other MOM loses the shared config too. Use a file server or NAS.",
+    },
+  ];
+}
+
+/** The share name after the host: present, not empty, not an administrative share, a valid name. */
+function shareNameIssues(
+  value: string,
+  share: string | undefined,
+  position: number,
+  reported: (ch: string) => boolean,
+): Issue[] {
+  if (share === undefined) {
+    return [
+      {
+        rule: "unc-missing-share",
+        message: `${showText(value)} names no share: a UNC path is \\\\host\\share[\\directory...].`,
+      },
+    ];
+  }
+  if (share === "") {
+    return [
+      {
+        rule: "path-empty-component",
+        message: `the share name is empty (two backslashes in a row at position ${position - 1}).`,
+      },
+    ];
+  }
+  if (ADMIN_SHARE.test(share)) {
+    return [
+      {
+        rule: "unc-admin-share",
+        message:
+          `${showText(share)} is an administrative share: it exposes a whole drive or system resource, only ` +
+          "administrators may use it, and the MOMs' service account should not. Create a dedicated share.",
+      },
+    ];
+  }
+  return windowsNameIssues(share, {
+    label: "share name",
+    forbidden: SHARE_FORBIDDEN,
+    maxLength: 80,
+    tooLongRule: "unc-share-too-long",
+    characterRule: "unc-share-character",
+    position,
+    reported,
+  });
+}
+
+/** A directory of a Windows path (below a share, or of EM_HOME): not empty, a valid Windows name. */
+export function directoryIssues(
+  component: string,
+  position: number,
+  reported: (ch: string) => boolean,
+  label = "component",
+): Issue[] {
+  if (component === "") {
+    return [
+      {
+        rule: "path-empty-component",
+        message: `empty directory name: two backslashes in a row at position ${position - 1}.`,
+      },
+    ];
+  }
+  return windowsNameIssues(component, {
+    label,
+    forbidden: COMPONENT_FORBIDDEN,
+    maxLength: 255,
+    tooLongRule: "path-component-too-long",
+    characterRule: "path-forbidden-character",
+    position,
+    reported,
+  });
 }
 
 /** The user's share with every mechanical fix applied, or undefined when none is possible. */

@@ -5,7 +5,7 @@ import { validateChoice } from "./choices.ts";
 import { parseDirs } from "./dirs.ts";
 import { GENERIC_WINDOWS_EM_HOME, validateEmHome } from "./em-home.ts";
 import { isLoopbackHost, sameMachine, sameMachineNote, validateHost } from "./host.ts";
-import { type PairSpec, PLATFORMS, type Platform } from "./pair.ts";
+import { type PairSpec, PLAN_KEYS, PLATFORMS, type PlanKey, type Platform } from "./pair.ts";
 import { GENERIC_LINUX_EM_HOME, GENERIC_LINUX_SHARE, validatePosixPath } from "./posix-path.ts";
 import {
   closest,
@@ -19,18 +19,8 @@ import {
 } from "./problem.ts";
 import { type UncContext, validateUncShare } from "./unc.ts";
 
-/** The grammar's keys with their raw (unvalidated) string values. */
-export interface RawPairInput {
-  primary?: string | undefined;
-  secondary?: string | undefined;
-  "em-home"?: string | undefined;
-  "secondary-em-home"?: string | undefined;
-  share?: string | undefined;
-  dirs?: string | undefined;
-  platform?: string | undefined;
-  "share-data"?: string | undefined;
-  "share-access"?: string | undefined;
-}
+/** The grammar's keys (pair.ts PLAN_KEYS) with their raw (unvalidated) string values. */
+export type RawPairInput = { [K in PlanKey]?: string | undefined };
 
 export interface ValidatePairOptions {
   allowedDirs: readonly string[];
@@ -42,18 +32,8 @@ export interface ValidatePairOptions {
 }
 
 const REQUIRED = ["primary", "secondary", "em-home", "share"] as const;
-const FIELD_ORDER: readonly Field[] = [
-  "command",
-  "primary",
-  "secondary",
-  "em-home",
-  "share",
-  "dirs",
-  "secondary-em-home",
-  "platform",
-  "share-data",
-  "share-access",
-];
+/** Problems are shown in grammar order: the command's own first, then each key's. */
+const FIELD_ORDER: readonly Field[] = ["command", ...PLAN_KEYS];
 
 /** A valid value to show for `field` when the user's own value offers no correction. */
 export function genericExample(field: Field, platform: Platform = "windows"): string {
@@ -135,20 +115,58 @@ export function validateShare(
 
 const isSameOrUnder = (path: string, root: string): boolean => path === root || path.startsWith(`${root}/`);
 
+/** Each required key that is absent and that the caller has not already explained. */
+function missingKeys(raw: RawPairInput, explained: ReadonlySet<Field>): Problem[] {
+  return REQUIRED.filter((key) => raw[key] === undefined && !explained.has(key)).map((key) => ({
+    field: key,
+    rule: "missing-key",
+    message: `${key}= is required.`,
+    example: genericExample(key, raw.platform?.toLowerCase() === "linux" ? "linux" : "windows"),
+  }));
+}
+
+/** Both MOM hosts, and that they are two machines. */
+function pairHostProblems(primary: string | undefined, secondary: string | undefined): Problem[] {
+  const problems = primary === undefined ? [] : validateMomHost(primary, "primary");
+  if (secondary === undefined) return problems;
+  const secondaryProblems = validateMomHost(secondary, "secondary");
+  problems.push(...secondaryProblems);
+  if (primary !== undefined && secondaryProblems.length === 0 && sameMachine(primary, secondary)) {
+    problems.push({
+      field: "secondary",
+      rule: "pair-same-host",
+      message:
+        `secondary ${showText(secondary)} is the same machine as primary ${showText(primary)}` +
+        `${sameMachineNote(primary, secondary)}: a failover pair needs two MOM hosts.`,
+      example: sameMachine(primary, "mom-b.corp.example")
+        ? "secondary=mom-c.corp.example"
+        : genericExample("secondary"),
+    });
+  }
+  return problems;
+}
+
+/** On Linux, a share mount path inside an EM_HOME (or around one) would link into what it replaces. */
+function shareOverlapProblems(shareRoot: string, homes: readonly (string | undefined)[]): Problem[] {
+  const home = homes.find(
+    (h) => h !== undefined && (isSameOrUnder(h, shareRoot) || isSameOrUnder(shareRoot, h)),
+  );
+  if (home === undefined) return [];
+  return [
+    {
+      field: "share",
+      rule: "pair-share-overlaps-em-home",
+      message:
+        `the share mount path ${showText(shareRoot)} overlaps EM_HOME ${showText(home)}: the links would ` +
+        "point into the directories they replace.",
+      example: genericExample("share", "linux"),
+    },
+  ];
+}
+
 /** Validates every field of a pair request and the rules between them. */
 export function validatePair(raw: RawPairInput, options: ValidatePairOptions): Result<PairSpec> {
-  const problems: Problem[] = [];
-  const explained = new Set(options.explained ?? []);
-  for (const key of REQUIRED) {
-    if (raw[key] === undefined && !explained.has(key)) {
-      problems.push({
-        field: key,
-        rule: "missing-key",
-        message: `${key}= is required.`,
-        example: genericExample(key, raw.platform?.toLowerCase() === "linux" ? "linux" : "windows"),
-      });
-    }
-  }
+  const problems = missingKeys(raw, new Set(options.explained ?? []));
 
   const platformResult = validatePlatform(raw.platform);
   problems.push(...platformResult.problems);
@@ -162,23 +180,7 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
   problems.push(...shareData.problems, ...shareAccess.problems);
 
   const { primary, secondary } = raw;
-  if (primary !== undefined) problems.push(...validateMomHost(primary, "primary"));
-  if (secondary !== undefined) {
-    const secondaryProblems = validateMomHost(secondary, "secondary");
-    problems.push(...secondaryProblems);
-    if (primary !== undefined && secondaryProblems.length === 0 && sameMachine(primary, secondary)) {
-      problems.push({
-        field: "secondary",
-        rule: "pair-same-host",
-        message:
-          `secondary ${showText(secondary)} is the same machine as primary ${showText(primary)}` +
-          `${sameMachineNote(primary, secondary)}: a failover pair needs two MOM hosts.`,
-        example: sameMachine(primary, "mom-b.corp.example")
-          ? "secondary=mom-c.corp.example"
-          : genericExample("secondary"),
-      });
-    }
-  }
+  problems.push(...pairHostProblems(primary, secondary));
 
   const emHome =
     raw["em-home"] === undefined
@@ -198,19 +200,7 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
   problems.push(...(share?.problems ?? []));
 
   if (platform === "linux" && share?.value !== undefined) {
-    const shareRoot = share.value;
-    for (const home of [emHome?.value, secondaryEmHome?.value]) {
-      if (home === undefined || !(isSameOrUnder(home, shareRoot) || isSameOrUnder(shareRoot, home))) continue;
-      problems.push({
-        field: "share",
-        rule: "pair-share-overlaps-em-home",
-        message:
-          `the share mount path ${showText(shareRoot)} overlaps EM_HOME ${showText(home)}: the links would ` +
-          "point into the directories they replace.",
-        example: genericExample("share", "linux"),
-      });
-      break;
-    }
+    problems.push(...shareOverlapProblems(share.value, [emHome?.value, secondaryEmHome?.value]));
   }
 
   // A required key the caller explained is still missing: no spec, and no problem of our own.

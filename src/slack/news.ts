@@ -8,7 +8,8 @@ import type { ChangeNews } from "../change/ports/presenter.ts";
 import { formatUtc } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import { shortHash } from "../domain/shorten.ts";
-import { type MessageContext, stateWord, verifyLines } from "./blocks.ts";
+import { type MessageContext, stateWord } from "./blocks.ts";
+import { verifyLines } from "./change-reports.ts";
 import { escapeMrkdwn, mrkdwnPhrase } from "./mrkdwn.ts";
 import { planOutcomeText } from "./plan-outcome.ts";
 

@@ -6,10 +6,10 @@
 // answers (field errors, or a private note), logs once with logRefusal, and goes no further.
 import { z } from "zod";
 import { CHANGE_ID_EXAMPLE, CHANGE_ID_PATTERN } from "../domain/change-id.ts";
-import { PLAN_KEYS } from "../domain/grammar.ts";
+import { PLAN_KEYS } from "../domain/pair.ts";
 import type { RawPairInput } from "../domain/validate.ts";
 import type { Logger } from "../log.ts";
-import { hashFromDecisionBlockId, hashFromRollbackBlockId } from "./blocks.ts";
+import { hashFromDecisionBlockId, hashFromRollbackBlockId } from "./plan-buttons.ts";
 
 /** Slack's own limits: a plain_text_input holds up to 3000 characters, an option value 150. */
 const MAX_INPUT = 3000;

@@ -6,13 +6,18 @@
 // privately in its channel. Nothing here decides anything, and nothing throws: a Slack failure is
 // logged, and refreshMessage can redo it.
 import type { webApi } from "@slack/bolt";
-import type { ChangeNews, ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
+import type { DurableRequest } from "../change/inbox.ts";
+import type { RecoveredAnswer } from "../change/outcomes.ts";
+import type { ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
+import type { HostOutcome } from "../change/ports/runners.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import { formatUtc } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import type { Logger } from "../log.ts";
-import { hostOutcomeMessage, type MessageContext, planMessages } from "./blocks.ts";
+import type { MessageContext } from "./blocks.ts";
+import { hostOutcomeMessage } from "./change-reports.ts";
 import { newsText, recoveredText, WHAT_WAS_ASKED } from "./news.ts";
+import { planMessages } from "./plan-message.ts";
 
 export interface SlackPresenterOptions {
   client: webApi.WebClient;
@@ -32,9 +37,36 @@ function slackError(err: unknown): string {
   return (err as { data?: { error?: string } }).data?.error ?? (err as Error).message ?? String(err);
 }
 
+/** Where the presenter writes, and what every rendering needs. */
+interface Out {
+  client: webApi.WebClient;
+  logger: Logger;
+  now: () => Date;
+  messageContext(): MessageContext;
+}
+
 export function createSlackPresenter(options: SlackPresenterOptions): SlackPresenter {
-  const { client, logger, policy } = options;
-  const messageContext = (): MessageContext => ({ policy, now: options.now(), runners: options.runners });
+  const { client, logger, policy, now } = options;
+  const messageContext = (): MessageContext => ({ policy, now: now(), runners: options.runners });
+  const out: Out = { client, logger, now, messageContext };
+  const messages = messageWriter(out);
+  return {
+    messageContext,
+    post: messages.post,
+    show: messages.show,
+    tell: (record, news) => threadReply(out, record, newsText(record, news, messageContext())),
+    hostOutcome: (record, outcome) => postHostOutcome(out, record, outcome),
+    permalink: (record) => permalinkOf(out, record),
+    recovered: (request, answer) => tellRecovered(out, request, answer),
+  };
+}
+
+/**
+ * The change's channel message: posted once (a second post while one is under way does nothing),
+ * then updated one at a time per message, each rendered from the store when its turn comes.
+ */
+function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
+  const { client, logger } = out;
   /** Changes whose message is being posted right now: a concurrent refresh must not post a second. */
   const posting = new Set<string>();
 
@@ -51,7 +83,7 @@ export function createSlackPresenter(options: SlackPresenterOptions): SlackPrese
     if (record.messageTs === null && (posted === undefined || posting.has(record.id))) {
       return { ok: false, error: "the change has no message (yet)" };
     }
-    const { message, threadScripts } = planMessages(record, messageContext(), view.progress);
+    const { message, threadScripts } = planMessages(record, out.messageContext(), view.progress);
     const posts = record.messageTs === null;
     if (posts) posting.add(record.id);
     try {
@@ -91,66 +123,65 @@ export function createSlackPresenter(options: SlackPresenterOptions): SlackPrese
     return next;
   }
 
-  async function threadReply(record: ChangeRecord, text: string): Promise<void> {
-    if (record.channel === null || record.messageTs === null) return;
-    try {
-      await client.chat.postMessage({ channel: record.channel, thread_ts: record.messageTs, text });
-    } catch (err) {
-      logger.error({ changeId: record.id, err }, "could not post a thread reply");
-    }
-  }
-
   return {
-    messageContext,
     post: (view, posted) => render(view, posted),
     show: (changeId, current) =>
       serially(changeId, async () => {
         const view = current();
         return view === null ? { ok: false, error: `there is no change ${changeId}` } : render(view);
       }),
-    tell: (record: ChangeRecord, news: ChangeNews) =>
-      threadReply(record, newsText(record, news, messageContext())),
-    async hostOutcome(record, outcome) {
-      if (record.channel === null || record.messageTs === null) return;
-      try {
-        await client.chat.postMessage({
-          channel: record.channel,
-          thread_ts: record.messageTs,
-          ...hostOutcomeMessage(record.id, outcome),
-        });
-      } catch (err) {
-        logger.error({ changeId: record.id, err }, "could not post a host's outcome in the thread");
-      }
-    },
-    async permalink(record) {
-      if (record.channel === null || record.messageTs === null) return null;
-      try {
-        const result = await client.chat.getPermalink({
-          channel: record.channel,
-          message_ts: record.messageTs,
-        });
-        return result.permalink ?? null;
-      } catch (err) {
-        logger.warn({ changeId: record.id, err }, "no permalink for the change message");
-        return null;
-      }
-    },
-    async recovered(request, answer) {
-      const of = request.changeId === null || request.kind === "plan" ? "" : ` of ${request.changeId}`;
-      const when = formatUtc(request.receivedAt, options.now());
-      const text = `momlink restarted before it had finished your ${WHAT_WAS_ASKED[request.kind]}${of} (received ${when}): ${recoveredText(answer).replace(/\.$/, "")}.`;
-      if (request.channel === null) {
-        logger.info({ key: request.key, actor: request.actor, text }, "no channel to tell the requester in");
-        return;
-      }
-      try {
-        await client.chat.postEphemeral({ channel: request.channel, user: request.actor, text });
-      } catch (err) {
-        logger.warn(
-          { key: request.key, actor: request.actor, err },
-          "could not tell the requester after the restart",
-        );
-      }
-    },
   };
+}
+
+async function threadReply(out: Out, record: ChangeRecord, text: string): Promise<void> {
+  if (record.channel === null || record.messageTs === null) return;
+  try {
+    await out.client.chat.postMessage({ channel: record.channel, thread_ts: record.messageTs, text });
+  } catch (err) {
+    out.logger.error({ changeId: record.id, err }, "could not post a thread reply");
+  }
+}
+
+async function postHostOutcome(out: Out, record: ChangeRecord, outcome: HostOutcome): Promise<void> {
+  if (record.channel === null || record.messageTs === null) return;
+  try {
+    await out.client.chat.postMessage({
+      channel: record.channel,
+      thread_ts: record.messageTs,
+      ...hostOutcomeMessage(record.id, outcome),
+    });
+  } catch (err) {
+    out.logger.error({ changeId: record.id, err }, "could not post a host's outcome in the thread");
+  }
+}
+
+async function permalinkOf(out: Out, record: ChangeRecord): Promise<string | null> {
+  if (record.channel === null || record.messageTs === null) return null;
+  try {
+    const result = await out.client.chat.getPermalink({
+      channel: record.channel,
+      message_ts: record.messageTs,
+    });
+    return result.permalink ?? null;
+  } catch (err) {
+    out.logger.warn({ changeId: record.id, err }, "no permalink for the change message");
+    return null;
+  }
+}
+
+/** Privately in the request's channel: the response URL of a request from before the restart may be gone. */
+async function tellRecovered(out: Out, request: DurableRequest, answer: RecoveredAnswer): Promise<void> {
+  const of = request.changeId === null || request.kind === "plan" ? "" : ` of ${request.changeId}`;
+  const when = formatUtc(request.receivedAt, out.now());
+  const text = `momlink restarted before it had finished your ${WHAT_WAS_ASKED[request.kind]}${of} (received ${when}): ${recoveredText(answer).replace(/\.$/, "")}.`;
+  const { key, actor } = request;
+  if (request.channel === null) {
+    out.logger.info({ key, actor, text }, "no channel to tell the requester in");
+    return;
+  }
+  try {
+    await out.client.chat.postEphemeral({ channel: request.channel, user: actor, text });
+  } catch (err) {
+    out.logger.warn({ key, actor, err }, "could not tell the requester after the restart");
+  }
 }

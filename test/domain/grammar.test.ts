@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import {
   PLAN_EXAMPLE,
   PLAN_GRAMMAR,
-  PLAN_KEYS,
   PLAN_USAGE,
   parsePlanText,
   parsePlanTokens,
@@ -13,6 +12,7 @@ import {
   tokenize,
 } from "../../src/domain/grammar.ts";
 import type { PairSpec } from "../../src/domain/pair.ts";
+import { PLAN_KEYS } from "../../src/domain/pair.ts";
 import type { Field, Result } from "../../src/domain/problem.ts";
 
 const raw = String.raw;

@@ -1,6 +1,6 @@
 // The one rendering of problems stays bounded: a few per field, a few in all, every field named.
 import { describe, expect, it } from "vitest";
-import { PLAN_KEYS } from "../../src/domain/grammar.ts";
+import { PLAN_KEYS } from "../../src/domain/pair.ts";
 import { describeProblems, type Field, type Problem, summarizeProblems } from "../../src/domain/problem.ts";
 
 const problem = (field: Field, n: number, size = 20): Problem => ({

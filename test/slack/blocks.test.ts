@@ -1,8 +1,9 @@
 // The layout rules Slack enforces, checked over the space of scripts: split, never cut.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { codeBlocks, decisionBlockId, hashFromDecisionBlockId } from "../../src/slack/blocks.ts";
+import { codeBlocks } from "../../src/slack/blocks.ts";
 import { escapeMrkdwn } from "../../src/slack/mrkdwn.ts";
+import { decisionBlockId, hashFromDecisionBlockId } from "../../src/slack/plan-buttons.ts";
 
 type Section = { type: "section"; text: { text: string } };
 type Rich = { type: "rich_text"; elements: Array<{ type: string; elements: Array<{ text: string }> }> };

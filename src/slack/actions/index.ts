@@ -1,10 +1,10 @@
 // Buttons on the plan message. Each listener acks at once, then asks the change layer; a refusal
 // goes back to the clicker only (ephemeral), everything else shows in the re-rendered message.
 import type { App, BlockButtonAction } from "@slack/bolt";
-import { ACTION_APPROVE, ACTION_REJECT, ACTION_ROLLBACK } from "../blocks.ts";
 import type { BotContext } from "../context.ts";
 import { failureText } from "../failures.ts";
 import { readChangeClick } from "../payloads.ts";
+import { ACTION_APPROVE, ACTION_REJECT, ACTION_ROLLBACK } from "../plan-buttons.ts";
 import { approveAction } from "./approve.ts";
 import { type ButtonArgs, tellClicker } from "./clicker.ts";
 import { rejectAction } from "./reject.ts";

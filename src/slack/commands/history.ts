@@ -1,5 +1,5 @@
 // `/momlink history [host]`: the latest changes, newest first, optionally those touching one host.
-import { historyLines } from "../blocks.ts";
+import { historyLines } from "../change-reports.ts";
 import { escapeMrkdwn } from "../mrkdwn.ts";
 import { ephemeral, type Subcommand } from "./subcommand.ts";
 

@@ -1,6 +1,6 @@
 // `/momlink show CHG-n`: the change's state, its audit trail and the whole plan, to the asker only.
 import { looksLikeChangeId, parseChangeId } from "../../domain/change-id.ts";
-import { changeDetails } from "../blocks.ts";
+import { changeDetails } from "../change-reports.ts";
 import { escapeMrkdwn } from "../mrkdwn.ts";
 import { ephemeral, type Subcommand } from "./subcommand.ts";
 

@@ -1,6 +1,6 @@
 // `/momlink verify <CHG-n|host>`: a read-only check of the live links against the approved plan.
 // The runners answer in seconds; the asker gets the result, and the change's thread keeps it.
-import { verifyLines } from "../blocks.ts";
+import { verifyLines } from "../change-reports.ts";
 import { escapeMrkdwn, mrkdwnPhrase } from "../mrkdwn.ts";
 import { ephemeral, type Subcommand } from "./subcommand.ts";
 

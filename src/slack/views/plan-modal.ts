@@ -5,8 +5,7 @@
 import type { types, webApi } from "@slack/bolt";
 import { CHOICE_MEANING, type ChoiceKey } from "../../domain/choices.ts";
 import { defaultDirs } from "../../domain/dirs.ts";
-import { PLAN_KEYS, type PlanKey } from "../../domain/grammar.ts";
-import { PLATFORMS } from "../../domain/pair.ts";
+import { PLAN_KEYS, PLATFORMS, type PlanKey } from "../../domain/pair.ts";
 import { boundedProblem, moreProblems, type Problem, summarizeProblems } from "../../domain/problem.ts";
 import { type RawPairInput, validatePair } from "../../domain/validate.ts";
 import type { BotContext } from "../context.ts";

@@ -1,0 +1,264 @@
+// The change's channel message: re-rendered from the record after every transition, so Slack stays
+// a view of the store. The plan's scripts come verbatim from the one renderer (domain/render.ts);
+// around them, the pre-flight facts the plan was built on, the runs' progress (the runners' view,
+// which the record does not hold), where the change stands, and the buttons the state allows.
+// Scripts too long for one message go to its thread, whole.
+import type { types } from "@slack/bolt";
+import type { ChangeProgress, HostRun } from "../change/ports/runners.ts";
+import { allowedActions } from "../domain/actions.ts";
+import type { HostPlan, Plan } from "../domain/plan.ts";
+import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";
+import { approvalCount, type ChangeRecord, rollbackApprovers } from "../domain/record.ts";
+import {
+  failoverPropertiesWhere,
+  renderChoices,
+  renderHostFacts,
+  renderHostScript,
+} from "../domain/render.ts";
+import { clip, shortHash } from "../domain/shorten.ts";
+import {
+  annotated,
+  chunkBlocks,
+  codeBlocks,
+  type KnownBlock,
+  LIMITS,
+  type MessageContext,
+  mrkdwn,
+  plain,
+  type SlackMessage,
+  section,
+  stateWord,
+  textBlocks,
+} from "./blocks.ts";
+import { escapeMrkdwn, mrkdwnPhrase } from "./mrkdwn.ts";
+import { decisionBlock, rollbackBlock } from "./plan-buttons.ts";
+
+const hostList = (record: ChangeRecord): string => `${record.hosts.primary}, ${record.hosts.secondary}`;
+const mentions = (users: readonly string[]): string => users.map((u) => `<@${u}>`).join(", ");
+
+/** " · rollback: 1 of 2 approvals (by @bob)" while a rollback collects approvals; "" otherwise. */
+function rollbackTally(record: ChangeRecord, policy: ApprovalPolicy): string {
+  if (record.state === "rolling_back" || record.state === "rolled_back") return "";
+  const approvers = rollbackApprovers(record, policy);
+  if (approvers.length === 0) return "";
+  const n = policy.requiredApprovals;
+  return ` · rollback: ${approvers.length} of ${n} approval${n === 1 ? "" : "s"} (by ${mentions(approvers)})`;
+}
+
+/** One mrkdwn line saying where the change stands, for the plan message. */
+export function stateLine(record: ChangeRecord, ctx: MessageContext): string {
+  return `${stateOnly(record, ctx)}${rollbackTally(record, ctx.policy)}`;
+}
+
+function stateOnly(record: ChangeRecord, ctx: MessageContext): string {
+  const { now, policy } = ctx;
+  const hosts = escapeMrkdwn(hostList(record));
+  const approvers = [
+    ...new Set(record.approvals.filter((a) => a.hash === record.planHash).map((a) => a.actor)),
+  ];
+  switch (record.state) {
+    case "planned":
+      return `*Pre-flight* — asking the runners on ${hosts} what is there`;
+    case "awaiting_approval": {
+      const n = approvalCount(record, policy);
+      const by = approvers.length > 0 ? ` (approved by ${mentions(approvers)})` : "";
+      return `*Awaiting approval* — ${n} of ${policy.requiredApprovals}${by}; expires ${formatUtc(record.expiresAt, now)}`;
+    }
+    case "approved":
+      return ctx.runners
+        ? `*Approved* by ${mentions(approvers)} — handed to the runners on ${hosts}`
+        : `*Approved* by ${mentions(approvers)} — waiting for runner on ${hosts}`;
+    case "executing":
+      return `*Executing* on ${hosts}`;
+    case "rolling_back":
+      return `*Rolling back* on ${escapeMrkdwn(record.hosts.secondary)}, then ${escapeMrkdwn(record.hosts.primary)}`;
+    case "succeeded":
+      return `*Succeeded* — links in place on ${hosts}`;
+    case "failed":
+      return `*Failed*${record.failure ? `: ${escapeMrkdwn(record.failure.reason)}` : ""} — ${hosts} stay locked until the change is rolled back`;
+    case "rolled_back":
+      return `*Rolled back* on ${hosts}`;
+    case "rejected": {
+      const r = record.rejection;
+      return r === null
+        ? "*Rejected*"
+        : `*Rejected* by <@${r.actor}> at ${formatUtc(r.at, now)}: “${escapeMrkdwn(r.reason)}”`;
+    }
+    case "expired":
+      return `*Expired* at ${formatUtc(record.expiresAt, now)} without enough approvals — plan it again`;
+    case "cancelled": {
+      const c = record.cancellation;
+      if (c === null) return "*Cancelled*";
+      const reason = c.reason === null ? "" : `: “${escapeMrkdwn(c.reason)}”`;
+      return `*Cancelled* by <@${c.actor}> at ${formatUtc(c.at, now)}${reason}`;
+    }
+    case "needs_verification":
+      return `*Needs verification* — lost the runner${record.lostRunner ? ` on ${escapeMrkdwn(record.lostRunner.host)}` : ""} mid-change; ${hosts} stay locked`;
+    default: {
+      const unhandled: never = record.state;
+      throw new Error(`unhandled state ${String(unhandled)}`);
+    }
+  }
+}
+
+function factsBlocks(plan: Plan, host: HostPlan): KnownBlock[] {
+  if (host.facts === null) return [];
+  const [title = "", ...facts] = renderHostFacts(plan, host).split("\n");
+  const heading = `${title.charAt(0).toUpperCase()}${title.slice(1)}`;
+  return annotated(facts.join("\n"), `*${escapeMrkdwn(heading)}*`);
+}
+
+const RUN_WORDS: Record<HostRun["status"], string> = {
+  pending: "not started",
+  queued: "queued for its runner",
+  running: "running",
+  succeeded: "done",
+  failed: "failed",
+  refused: "refused by the runner, nothing ran",
+  lost: "runner lost: unknown until verified",
+  expired: "never picked up",
+};
+
+export function progressBlocks(record: ChangeRecord, progress: ChangeProgress | undefined): KnownBlock[] {
+  if (progress === undefined) return [];
+  const active =
+    (record.state === "executing" && progress.runs.some((r) => r.kind === "execute")) ||
+    record.state === "rolling_back";
+  return progress.runs.flatMap((run) => {
+    const waiting =
+      run.status === "pending" &&
+      active &&
+      run.kind === (record.state === "executing" ? "execute" : "rollback");
+    const status = waiting
+      ? "waiting for its turn"
+      : run.status === "pending"
+        ? "did not run"
+        : RUN_WORDS[run.status];
+    const verb = run.kind === "execute" ? "Execute" : "Rollback";
+    return annotated(run.steps, `*${verb} on ${escapeMrkdwn(run.host)}* (${run.role}): ${status}`);
+  });
+}
+
+function hostTitle(host: HostPlan): string {
+  return `*Apply on ${escapeMrkdwn(host.host)}* (${host.role}) · EM_HOME \`${escapeMrkdwn(host.emHome)}\``;
+}
+
+function summaryBlock(record: ChangeRecord, notes: readonly string[]): types.SectionBlock {
+  const plan = record.plan;
+  const lines = [
+    `*Requested by* <@${record.requester}> · *Platform* ${plan.platform} · *Dirs* ${plan.dirs.join(", ")}`,
+    `*Share* \`${escapeMrkdwn(plan.share)}\``,
+  ];
+  if (plan.configAdded)
+    lines.push("_config was added: the failover lock files live in it, so it is always linked._");
+  for (const choice of renderChoices(plan)) lines.push(`_${escapeMrkdwn(choice)}_`);
+  if (plan.hosts.some((h) => h.facts === null)) {
+    lines.push("_No pre-flight facts from a runner yet: the steps marked [if …] show the worst case._");
+  }
+  for (const note of notes) lines.push(`_Pre-flight: ${escapeMrkdwn(note)}_`);
+  return section(clip(lines.join("\n"), LIMITS.sectionText));
+}
+
+function blockersBlock(record: ChangeRecord): KnownBlock[] {
+  const blockers = record.plan.hosts.flatMap((h) =>
+    h.blockers.map((b) => `• ${escapeMrkdwn(h.host)}: ${escapeMrkdwn(b)}`),
+  );
+  if (blockers.length === 0) return [];
+  return textBlocks([
+    `*Blocked* — pre-flight found ${blockers.length} problem(s) to resolve, then plan again:`,
+    ...blockers,
+  ]);
+}
+
+function footerBlocks(record: ChangeRecord, ctx: MessageContext): KnownBlock[] {
+  const properties = record.plan.failoverProperties.map((p) => `${p.key}=${p.value}`).join("  ");
+  return [
+    {
+      type: "context",
+      elements: [
+        mrkdwn(
+          clip(
+            `Failover properties to set ${escapeMrkdwn(failoverPropertiesWhere(record.plan))}: \`${escapeMrkdwn(properties)}\``,
+            LIMITS.contextText,
+          ),
+        ),
+      ],
+    },
+    {
+      type: "context",
+      elements: [
+        mrkdwn(`Plan hash \`${shortHash(record.planHash)}\` (sha256 ${record.planHash})`),
+        mrkdwn(clip(mrkdwnPhrase(describePolicy(ctx.policy, record.expiresAt)), LIMITS.contextText)),
+      ],
+    },
+    section(stateLine(record, ctx)),
+  ];
+}
+
+/** The channel message and, when the scripts do not fit in one message, the thread replies holding them. */
+export interface PlanMessages {
+  message: SlackMessage;
+  /** Empty when the scripts fit in the message itself. */
+  threadScripts: SlackMessage[];
+}
+
+/**
+ * The channel message for a change: the plan, the pre-flight facts it was built on, the runs'
+ * progress (when `progress` is given: the runners' view, which the record does not hold) and the
+ * buttons the state allows.
+ */
+export function planMessages(
+  record: ChangeRecord,
+  ctx: MessageContext,
+  progress?: ChangeProgress,
+): PlanMessages {
+  const plan = record.plan;
+  const [primary, secondary] = plan.hosts;
+  const header: types.HeaderBlock = {
+    type: "header",
+    text: plain(clip(`${record.id}: ${primary.host} → ${secondary.host}`, LIMITS.headerText)),
+  };
+  const head: KnownBlock[] = [
+    header,
+    summaryBlock(record, progress?.preflightNotes ?? []),
+    ...plan.hosts.flatMap((h) => factsBlocks(plan, h)),
+  ];
+  const scripts = plan.hosts.map((h) => codeBlocks(renderHostScript(plan, h), hostTitle(h)));
+  const tail: KnownBlock[] = [
+    ...progressBlocks(record, progress),
+    ...blockersBlock(record),
+    ...footerBlocks(record, ctx),
+  ];
+  // The buttons are the actions the state machine would accept now (domain/actions.ts).
+  const offered = allowedActions(record, ctx.now);
+  if (offered.includes("approve") || offered.includes("reject")) tail.push(decisionBlock(record, offered));
+  if (offered.includes("rollback")) tail.push(rollbackBlock(record));
+  const text = `${record.id} ${primary.host} + ${secondary.host}: ${stateWord(record.state)}`;
+
+  const inline = [...head, ...scripts.flat(), ...tail];
+  if (inline.length <= LIMITS.messageBlocks) return { message: { text, blocks: inline }, threadScripts: [] };
+
+  // Too long for one message: the scripts go to the thread, whole, and the message says so.
+  const lines = plan.hosts.map(
+    (h) => `${escapeMrkdwn(h.host)} ${renderHostScript(plan, h).split("\n").length} lines`,
+  );
+  const pointer = section(
+    `*The scripts are in this message's thread* (${lines.join(", ")}): too long for one Slack message.`,
+  );
+  const threadScripts = plan.hosts.flatMap((h, i) => {
+    const parts = chunkBlocks(scripts[i] ?? []);
+    return parts.map((blocks, part) => ({
+      text: `${record.id} script for ${h.host} (${h.role}), part ${part + 1} of ${parts.length}`,
+      blocks,
+    }));
+  });
+  return { message: { text, blocks: [...head, pointer, ...tail] }, threadScripts };
+}
+
+export function planMessage(
+  record: ChangeRecord,
+  ctx: MessageContext,
+  progress?: ChangeProgress,
+): SlackMessage {
+  return planMessages(record, ctx, progress).message;
+}

@@ -1,7 +1,8 @@
 // Start-up configuration shared by every long-running command (serve, console, records, runners):
 // light on purpose, so `momlink records` does not load Bolt.
 import { type Config, loadConfig, loadDotEnv } from "./config.ts";
-import { type ApprovalPolicy, checkPolicy, isOpenPolicy, parseApprovers } from "./domain/policy.ts";
+import { approversOf } from "./config-rules.ts";
+import { type ApprovalPolicy, checkPolicy, isOpenPolicy } from "./domain/policy.ts";
 import { StartError } from "./start-error.ts";
 
 export { StartError } from "./start-error.ts";
@@ -33,10 +34,9 @@ const POLICY_VARIABLES = {
  * holds the whole team is the same effect, made on purpose and visible in every plan message.
  */
 export function policyFrom(config: Config): ApprovalPolicy {
-  const approvers = parseApprovers(config.approvers.join(","));
-  if (!approvers.ok) throw new StartError(`MOMLINK_APPROVERS: ${approvers.errors.join("; ")}`);
   const policy: ApprovalPolicy = {
-    approvers: approvers.value,
+    // Checked once, by config.ts; here only sorted into users and groups.
+    approvers: approversOf(config.approvers),
     requiredApprovals: config.requiredApprovals,
     fourEyes: true,
     ttlMinutes: config.planTtlMinutes,

@@ -1,5 +1,6 @@
 // Who may approve a change, how many must, and for how long a plan stays approvable.
-// Pure: the config layer reads MOMLINK_APPROVERS & co. and names the variable in its errors.
+// Pure: the config layer reads and checks MOMLINK_APPROVERS & co. (config-rules.ts, the one parser of
+// the approver list) and names the variable in its errors.
 //
 // An empty approver list is the "open" policy of the local console (startup.ts refuses it in Socket
 // and HTTP mode, where a real workspace is on the other side). It is not
@@ -27,72 +28,7 @@ export interface ApprovalPolicy {
   ttlMinutes: number;
 }
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
-
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const GROUP_ID = /^S[A-Z0-9]{2,}$/;
-const HANDLE = /^[a-z0-9][a-z0-9._-]*$/i;
-const USER_MENTION = /^<@([^|>]+)(?:\|[^>]*)?>$/;
-const GROUP_MENTION = /^<!subteam\^([^|>]+)(?:\|([^>]*))?>$/;
-
-/**
- * Parses a comma-separated approver list: `U123`, `W123`, `<@U123>`, `@ops-leads`,
- * `<!subteam^S123|@ops-leads>`, `S123`. Empty entries (a trailing comma) are ignored; an empty text
- * is the open policy. Every bad entry is reported, each naming the entry and saying what to type.
- */
-export function parseApprovers(text: string): ParseResult<Approvers> {
-  const users: string[] = [];
-  const groups: string[] = [];
-  const errors: string[] = [];
-  for (const raw of text.split(",")) {
-    const entry = raw.trim();
-    if (entry === "") continue;
-    const parsed = parseEntry(entry);
-    if ("error" in parsed) {
-      errors.push(parsed.error);
-      continue;
-    }
-    const list = parsed.kind === "user" ? users : groups;
-    if (!list.includes(parsed.value)) list.push(parsed.value);
-  }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { users, groups } };
-}
-
-type Entry = { kind: "user" | "group"; value: string } | { error: string };
-
-function parseEntry(entry: string): Entry {
-  const user = USER_MENTION.exec(entry);
-  if (user) return userId(user[1] ?? "", entry);
-  const group = GROUP_MENTION.exec(entry);
-  if (group) {
-    // The id is what Slack keeps stable when a group's handle is renamed, so it wins.
-    const id = group[1] ?? "";
-    if (GROUP_ID.test(id)) return { kind: "group", value: id };
-    return {
-      error: `"${entry}" is not a user-group mention: the id after "subteam^" must look like S0123ABC`,
-    };
-  }
-  if (entry.startsWith("@")) {
-    const handle = entry.slice(1);
-    if (HANDLE.test(handle)) return { kind: "group", value: `@${handle.toLowerCase()}` };
-    return {
-      error: `"${entry}" is not a user-group handle: use letters, digits, ".", "_" or "-" after "@", e.g. @ops-leads`,
-    };
-  }
-  if (USER_ID.test(entry)) return { kind: "user", value: entry };
-  if (GROUP_ID.test(entry)) return { kind: "group", value: entry };
-  if (/\s/.test(entry)) {
-    return { error: `"${entry}" holds a space: separate approvers with commas, e.g. U0123ABC, @ops-leads` };
-  }
-  return {
-    error: `"${entry}" is neither a Slack user id (U0123ABC or W0123ABC) nor a user group (@ops-leads or S0123ABC)`,
-  };
-}
-
-function userId(id: string, entry: string): Entry {
-  if (USER_ID.test(id)) return { kind: "user", value: id };
-  return { error: `"${entry}" is not a user mention: the id after "@" must look like U0123ABC or W0123ABC` };
-}
 
 /** True when no approver is configured: see the file comment for what that allows. */
 export function isOpenPolicy(policy: ApprovalPolicy): boolean {

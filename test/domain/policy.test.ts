@@ -5,61 +5,18 @@ import {
   describePolicy,
   formatUtc,
   isApprover,
-  parseApprovers,
 } from "../../src/domain/policy.ts";
 import { mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
 
-describe("parseApprovers", () => {
-  // text → users, groups
-  const accepted: [string, string[], string[]][] = [
-    ["", [], []],
-    ["   ", [], []],
-    ["U0123ABC", ["U0123ABC"], []],
-    ["W0123ABC", ["W0123ABC"], []],
-    ["<@U0123ABC>", ["U0123ABC"], []],
-    ["<@U0123ABC|alice>", ["U0123ABC"], []],
-    ["@ops-leads", [], ["@ops-leads"]],
-    ["@Ops-Leads", [], ["@ops-leads"]],
-    ["<!subteam^S0123ABC|@ops-leads>", [], ["S0123ABC"]],
-    ["<!subteam^S0123ABC>", [], ["S0123ABC"]],
-    ["S0123ABC", [], ["S0123ABC"]],
-    ["U1A, @ops-leads, <@W2B>", ["U1A", "W2B"], ["@ops-leads"]],
-    ["U1A,,U2B,", ["U1A", "U2B"], []],
-    ["U1A, <@U1A>, @ops, @OPS", ["U1A"], ["@ops"]],
-  ];
-  it.each(accepted)("accepts %j", (text, users, groups) => {
-    expect(parseApprovers(text)).toEqual({ ok: true, value: { users, groups } });
-  });
-
-  // text → a fragment every error list must contain
-  const refused: [string, string][] = [
-    ["alice", '"alice" is neither a Slack user id'],
-    ["u0123abc", '"u0123abc" is neither a Slack user id'],
-    ["U1A U2B", "separate approvers with commas"],
-    ["@", 'use letters, digits, ".", "_" or "-" after "@"'],
-    ["@ops leads", '"@ops leads" is not a user-group handle'],
-    ["<@alice>", '"<@alice>" is not a user mention'],
-    ["<!subteam^ops>", '"<!subteam^ops>" is not a user-group mention'],
-  ];
-  it.each(refused)("refuses %j and says why", (text, fragment) => {
-    const result = parseApprovers(text);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors.join("\n")).toContain(fragment);
-  });
-
-  it("reports every bad entry, not only the first", () => {
-    const result = parseApprovers("alice, U1A, bob");
-    expect(result).toEqual({
-      ok: false,
-      errors: [expect.stringContaining('"alice"'), expect.stringContaining('"bob"')],
-    });
-  });
-});
-
+/** A policy from a comma list of user ids (U…, W…) and groups (S… ids, @handles), as configured. */
 const policy = (approvers: string, extra: Partial<ApprovalPolicy> = {}): ApprovalPolicy => {
-  const parsed = parseApprovers(approvers);
-  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
-  return { approvers: parsed.value, requiredApprovals: 1, fourEyes: true, ttlMinutes: 30, ...extra };
+  const entries = approvers
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const users = entries.filter((entry) => /^[UW]/.test(entry));
+  const groups = entries.filter((entry) => !/^[UW]/.test(entry));
+  return { approvers: { users, groups }, requiredApprovals: 1, fourEyes: true, ttlMinutes: 30, ...extra };
 };
 
 describe("isApprover", () => {
@@ -72,8 +29,8 @@ describe("isApprover", () => {
     ["@ops-leads", "U2B", ["@OPS-LEADS"], true],
     ["@ops-leads", "U2B", ["@dba"], false],
     ["@ops-leads", "U2B", [], false],
-    ["<!subteam^S0123ABC|@ops-leads>", "U2B", ["S0123ABC", "@whatever"], true],
-    ["<!subteam^S0123ABC|@ops-leads>", "U2B", ["S999"], false],
+    ["S0123ABC", "U2B", ["S0123ABC", "@whatever"], true],
+    ["S0123ABC", "U2B", ["S999"], false],
     ["U1A, @dba", "U3C", ["@dba"], true],
     ["", "U9Z", [], true],
   ];
@@ -92,7 +49,7 @@ describe("describePolicy, as Slack shows it (people as mentions)", () => {
     ],
     [
       "two approvals from users and a group id",
-      policy("<!subteam^S0123ABC>, U1A", { requiredApprovals: 2 }),
+      policy("S0123ABC, U1A", { requiredApprovals: 2 }),
       "needs 2 approvals from <!subteam^S0123ABC>, <@U1A>; requester cannot approve; expires 10:42 UTC",
     ],
     [

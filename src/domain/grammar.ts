@@ -17,7 +17,8 @@ import { genericExample, orderProblems, type RawPairInput, validatePair } from "
 /** DESIGN.md's grammar line, without the `/momlink ` or `momlink ` prefix each front end adds. */
 export const PLAN_GRAMMAR =
   "plan primary=<host> secondary=<host> em-home=<path> share=<UNC> [dirs=config,data,traces] " +
-  "[secondary-em-home=<path>] [platform=windows|linux] [share-data=reseed|keep] [share-access=checked-by-hand]";
+  "[secondary-em-home=<path>] [platform=windows|linux] [share-data=reseed|keep] [share-access=checked-by-hand] " +
+  "[services=manage|require-stopped] [failover-properties=set|check]";
 
 export const PLAN_EXAMPLE =
   "plan primary=mom-a.corp.example secondary=mom-b.corp.example " +
@@ -31,6 +32,8 @@ export const PLAN_USAGE = [
   "backslashes are literal. config is always linked. In a POSIX shell, single-quote values with backslashes.",
   "Only when pre-flight asks for them: share-data=reseed (copy what the share lacks from the primary, delete nothing)",
   "or share-data=keep (use the share as it is), share-access=checked-by-hand (the EM's own account was checked on the share).",
+  "The whole failover procedure: services=manage (stop both EM services first, start the primary then the secondary after,",
+  "with proof of which one holds the primary lock) and failover-properties=set (edit the shared properties file, backup first).",
 ].join("\n");
 
 export interface PlanParseOptions {
@@ -316,6 +319,8 @@ export function renderPairTokens(spec: PairSpec): string[] {
   if (spec.platform !== "windows") tokens.push(`platform=${spec.platform}`);
   if (spec.shareData !== undefined) tokens.push(`share-data=${spec.shareData}`);
   if (spec.shareAccess !== undefined) tokens.push(`share-access=${spec.shareAccess}`);
+  if (spec.manageServices) tokens.push("services=manage");
+  if (spec.setFailoverProperties) tokens.push("failover-properties=set");
   return tokens;
 }
 

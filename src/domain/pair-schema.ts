@@ -18,6 +18,8 @@ const PROPERTY_OF: Readonly<Record<Field, keyof PairSpec | undefined>> = {
   platform: "platform",
   "share-data": "shareData",
   "share-access": "shareAccess",
+  services: "manageServices",
+  "failover-properties": "setFailoverProperties",
 };
 
 const structure = z.strictObject({
@@ -31,6 +33,9 @@ const structure = z.strictObject({
   configAdded: z.boolean(),
   shareData: z.enum(SHARE_DATA_CHOICES).optional(),
   shareAccess: z.enum(SHARE_ACCESS_CHOICES).optional(),
+  // Only the value that is not the default is recorded (choices.ts CHOICE_DEFAULT).
+  manageServices: z.literal(true).optional(),
+  setFailoverProperties: z.literal(true).optional(),
 });
 
 /** A PairSpec schema for a given `dirs` allow-list (a runner may apply its own local policy). */
@@ -47,6 +52,8 @@ export function makePairSpecSchema(allowedDirs: readonly string[] = DEFAULT_ALLO
         platform: spec.platform,
         "share-data": spec.shareData,
         "share-access": spec.shareAccess,
+        services: spec.manageServices ? "manage" : undefined,
+        "failover-properties": spec.setFailoverProperties ? "set" : undefined,
       },
       { allowedDirs },
     );

@@ -21,6 +21,8 @@ export const PLAN_KEYS = [
   "platform",
   "share-data",
   "share-access",
+  "services",
+  "failover-properties",
 ] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];
 
@@ -42,4 +44,8 @@ export interface PairSpec {
   shareData?: ShareDataChoice;
   /** `share-access=`: the EM's own account was checked by hand on the share (absent: pre-flight must prove it). */
   shareAccess?: ShareAccessChoice;
+  /** `services=manage`: the plan stops and starts the EM services itself (absent: require-stopped, a running one blocks). */
+  manageServices?: true;
+  /** `failover-properties=set`: the plan edits the shared properties file (absent: check, the values are only shown). */
+  setFailoverProperties?: true;
 }

@@ -54,6 +54,9 @@ export interface Plan {
   /** `share-data=` and `share-access=`, when given: a person's decisions, recorded in the change (see choices.ts). */
   shareData?: ShareDataChoice;
   shareAccess?: ShareAccessChoice;
+  /** `services=manage` and `failover-properties=set`, when given (see choices.ts). */
+  manageServices?: true;
+  setFailoverProperties?: true;
   hosts: [HostPlan, HostPlan];
   /** SHA-256 hex of the canonical JSON of the plan without this field. */
   hash: string;
@@ -99,6 +102,8 @@ export function buildPlan(input: PlanInput): Plan {
     ],
     ...(spec.shareData === undefined ? {} : { shareData: spec.shareData }),
     ...(spec.shareAccess === undefined ? {} : { shareAccess: spec.shareAccess }),
+    ...(spec.manageServices ? { manageServices: true as const } : {}),
+    ...(spec.setFailoverProperties ? { setFailoverProperties: true as const } : {}),
     hosts: [primary, secondary],
   };
   return { ...body, hash: planHash(body) };

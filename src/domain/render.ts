@@ -278,6 +278,10 @@ export function renderChoices(plan: Plan): string[] {
       `share-access=${plan.shareAccess} (recorded): ${CHOICE_MEANING["share-access"][plan.shareAccess]}`,
     );
   }
+  if (plan.manageServices) lines.push(`services=manage (recorded): ${CHOICE_MEANING.services.manage}`);
+  if (plan.setFailoverProperties) {
+    lines.push(`failover-properties=set (recorded): ${CHOICE_MEANING["failover-properties"].set}`);
+  }
   return lines;
 }
 

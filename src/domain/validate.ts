@@ -55,6 +55,10 @@ export function genericExample(field: Field, platform: Platform = "windows"): st
       return "share-data=reseed";
     case "share-access":
       return "share-access=checked-by-hand";
+    case "services":
+      return "services=manage";
+    case "failover-properties":
+      return "failover-properties=set";
     case "command":
       return "primary=mom-a.corp.example";
     default: {
@@ -175,9 +179,8 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
 
   const dirs = parseDirs(raw.dirs, options.allowedDirs);
   problems.push(...dirs.problems);
-  const shareData = validateChoice("share-data", raw["share-data"]);
-  const shareAccess = validateChoice("share-access", raw["share-access"]);
-  problems.push(...shareData.problems, ...shareAccess.problems);
+  const choices = choicesOf(raw);
+  problems.push(...choices.problems);
 
   const { primary, secondary } = raw;
   problems.push(...pairHostProblems(primary, secondary));
@@ -225,9 +228,32 @@ export function validatePair(raw: RawPairInput, options: ValidatePairOptions): R
     share: share.value,
     dirs: dirs.value,
     configAdded: dirs.configAdded,
-    ...(shareData.value === undefined ? {} : { shareData: shareData.value }),
-    ...(shareAccess.value === undefined ? {} : { shareAccess: shareAccess.value }),
+    ...choices.spec,
   });
+}
+
+type Choices = Pick<PairSpec, "shareData" | "shareAccess" | "manageServices" | "setFailoverProperties">;
+
+/** The choice keys (choices.ts), each checked; a default value (require-stopped, check) is not recorded. */
+function choicesOf(raw: RawPairInput): { spec: Choices; problems: Problem[] } {
+  const shareData = validateChoice("share-data", raw["share-data"]);
+  const shareAccess = validateChoice("share-access", raw["share-access"]);
+  const services = validateChoice("services", raw.services);
+  const failoverProperties = validateChoice("failover-properties", raw["failover-properties"]);
+  return {
+    problems: [
+      ...shareData.problems,
+      ...shareAccess.problems,
+      ...services.problems,
+      ...failoverProperties.problems,
+    ],
+    spec: {
+      ...(shareData.value === undefined ? {} : { shareData: shareData.value }),
+      ...(shareAccess.value === undefined ? {} : { shareAccess: shareAccess.value }),
+      ...(services.value === "manage" ? { manageServices: true as const } : {}),
+      ...(failoverProperties.value === "set" ? { setFailoverProperties: true as const } : {}),
+    },
+  };
 }
 
 /** Problems grouped by field in grammar order, each field's problems in the order found. */

@@ -24,6 +24,8 @@ const planInputsSchema = z.object({
   configAdded: z.boolean(),
   shareData: z.enum(SHARE_DATA_CHOICES).optional(),
   shareAccess: z.enum(SHARE_ACCESS_CHOICES).optional(),
+  manageServices: z.literal(true).optional(),
+  setFailoverProperties: z.literal(true).optional(),
   hash: z.string(),
   hosts: z.tuple([
     z.object({
@@ -100,6 +102,8 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
     configAdded: claimed.configAdded,
     ...(claimed.shareData === undefined ? {} : { shareData: claimed.shareData }),
     ...(claimed.shareAccess === undefined ? {} : { shareAccess: claimed.shareAccess }),
+    ...(claimed.manageServices ? { manageServices: true as const } : {}),
+    ...(claimed.setFailoverProperties ? { setFailoverProperties: true as const } : {}),
   };
   const checked = makePairSpecSchema(ctx.allowedDirs ?? DEFAULT_ALLOWED_DIRS).safeParse(spec);
   if (!checked.success) return refuse(...issues("plan", checked.error));

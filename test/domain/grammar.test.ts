@@ -175,6 +175,33 @@ describe("parsePlanText", () => {
       [["share-data", "share-data-unknown"]],
     ],
     [
+      "services=manage: momlink stops and starts the EM services",
+      `${BASE} services=manage`,
+      spec({ manageServices: true }),
+    ],
+    ["services=Require-Stopped, the default, is not recorded", `${BASE} services=Require-Stopped`, spec({})],
+    ["a services value that does not exist", `${BASE} services=restart`, [["services", "services-unknown"]]],
+    [
+      "failover-properties=SET, in any case: the shared file is edited",
+      `${BASE} failover-properties=SET`,
+      spec({ setFailoverProperties: true }),
+    ],
+    [
+      "failover-properties=check, the default, is not recorded",
+      `${BASE} failover-properties=check`,
+      spec({}),
+    ],
+    [
+      "a failover-properties value that does not exist",
+      `${BASE} failover-properties=yes`,
+      [["failover-properties", "failover-properties-unknown"]],
+    ],
+    [
+      "both procedure keys together",
+      `${BASE} failover-properties=set services=manage`,
+      spec({ manageServices: true, setFailoverProperties: true }),
+    ],
+    [
       "problems in tokens and in fields together",
       raw`primary=mom-a primary=mom-b emhome=D:\EM share=\\mom-a\x junk`,
       [
@@ -473,6 +500,8 @@ describe("properties", () => {
       dirs,
       shareAccess: fc.boolean(),
       shareData: fc.constantFrom(undefined, "reseed" as const, "keep" as const),
+      manageServices: fc.boolean(),
+      setFailoverProperties: fc.boolean(),
     })
     .filter(
       (r) => new Set([firstLabel(r.primary), firstLabel(r.secondary), firstLabel(r.shareHost)]).size === 3,
@@ -501,6 +530,8 @@ describe("properties", () => {
         configAdded: !withConfig && others.length > 0,
         ...(r.shareData === undefined ? {} : { shareData: r.shareData }),
         ...(r.shareAccess ? { shareAccess: "checked-by-hand" as const } : {}),
+        ...(r.manageServices ? { manageServices: true as const } : {}),
+        ...(r.setFailoverProperties ? { setFailoverProperties: true as const } : {}),
       };
     });
 
@@ -516,8 +547,8 @@ describe("properties", () => {
     fc.assert(
       fc.property(
         validSpec,
-        fc.array(fc.constantFrom(...quoteStyles), { minLength: 10, maxLength: 10 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.constantFrom(...quoteStyles), { minLength: 12, maxLength: 12 }),
+        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
         (pair, styles, wholeToken) => {
           const text = renderPairTokens(pair)
             .map((token, i) => {

@@ -236,6 +236,8 @@ describe("/momlink plan alone", () => {
       "platform",
       "share-data",
       "share-access",
+      "services",
+      "failover-properties",
     ]);
   });
 
@@ -260,6 +262,21 @@ describe("/momlink plan alone", () => {
     expect(body.errors.share).toMatch(/Try: share=/);
     expect(body.errors.secondary).toMatch(/same machine/);
     expect(m.store.list()).toEqual([]);
+  });
+
+  it("records services=manage and failover-properties=set chosen in the form, as the command would", async () => {
+    m = await startMomlink();
+    const viewId = await openForm();
+    const reply = await m.submit(
+      viewId,
+      { ...filled, services: { value: "manage" }, "failover-properties": { value: "set" } },
+      ALICE,
+    );
+    expect(reply).toEqual({ status: 200, body: undefined });
+    expect(m.store.get("CHG-1")?.plan).toMatchObject({ manageServices: true, setFailoverProperties: true });
+    const text = visibleText(planMessagesIn(m.fake)[0]!);
+    expect(text).toContain("services=manage (recorded): momlink stops the EM service on both hosts first");
+    expect(text).toContain("failover-properties=set (recorded): after seeding, momlink sets failover.enable");
   });
 
   it("records share-access=checked-by-hand chosen in the form, as the command would", async () => {

@@ -96,6 +96,16 @@ export function planModalView(channel: string, allowedDirs: readonly string[]): 
         "EM account checked by hand",
         "Only when pre-flight says the EM service runs as another account than the runner: choose it once you checked that account's Modify rights on the share.",
       ),
+      choiceSelect(
+        "services",
+        "EM services",
+        "Empty is require-stopped. manage: momlink stops and starts the EM services itself, with proof of failover.",
+      ),
+      choiceSelect(
+        "failover-properties",
+        "Failover properties",
+        "Empty is check. set: momlink edits the shared properties file after seeding.",
+      ),
     ],
   };
 }

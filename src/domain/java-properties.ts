@@ -267,17 +267,22 @@ function assemble(
 ): string {
   let out = "";
   // Added lines go where they were placed. At the end of a file whose last line has no newline,
-  // that line gets one and the added lines go without one: the file keeps ending as it did.
-  const add = (lines: string[] | undefined) => {
+  // that line gets one and the added lines go without one: the file keeps ending as it did. A CR
+  // ending right before a line that starts with LF (an empty LF line) would merge with it into
+  // one CRLF ending and swallow that line: the last added line then ends with CRLF.
+  const add = (lines: string[] | undefined, before: string) => {
     if (lines === undefined) return;
-    if (out === "" || /[\r\n]$/.test(out)) out += lines.map((line) => line + ending).join("");
-    else out += ending + lines.join(ending);
+    const last = ending === "\r" && before.startsWith("\n") ? "\r\n" : ending;
+    if (out === "" || /[\r\n]$/.test(out)) {
+      out += lines.map((line, i) => line + (i === lines.length - 1 ? last : ending)).join("");
+    } else out += ending + lines.join(ending);
   };
   parsed.lines.forEach((line, i) => {
-    add(inserted.get(i));
-    out += replaced.get(i) ?? parsed.text.slice(line.start, line.end) + line.ending;
+    const text = replaced.get(i) ?? parsed.text.slice(line.start, line.end) + line.ending;
+    add(inserted.get(i), text);
+    out += text;
   });
-  add(inserted.get(parsed.lines.length));
+  add(inserted.get(parsed.lines.length), "");
   return out;
 }
 

@@ -194,6 +194,12 @@ describe("setProperties on the edges of a file", () => {
       lf(raw`my\ key\=x\:y=v`),
     ],
     [
+      "a CR-ended line added before an empty LF line does not merge with it into one CRLF line",
+      "x=1\ry=2\r#k=example\r\n\nz=3\r",
+      [{ key: "k", value: "v" }],
+      "x=1\ry=2\r#k=example\r\nk=v\r\n\nz=3\r",
+    ],
+    [
       "a commented example with `!` is an anchor too",
       "! k=example\r\nz=1\r\n",
       [{ key: "k", value: "v" }],

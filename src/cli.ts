@@ -183,8 +183,26 @@ runner
   )
   .option(
     "--unknown-service-is-stopped",
-    "count an EM service the runner cannot query as stopped (EM not run as a service)",
+    "count an EM service the runner cannot query as stopped (EM not run as a service; never for services=manage)",
   )
+  .option(
+    "--service-start <json>",
+    'Linux without systemd: the EM\'s start command as a JSON array, e.g. \'["/etc/init.d/introscope","start"]\'',
+  )
+  .option("--service-stop <json>", "Linux without systemd: the EM's stop command (JSON array)")
+  .option(
+    "--service-status <json>",
+    "Linux without systemd: the EM's status command (JSON array; exit 0 running, 3 stopped)",
+  )
+  .option(
+    "--service-stop-wait <seconds>",
+    "services=manage: how long to wait for the EM to stop (default 120)",
+  )
+  .option(
+    "--service-start-wait <seconds>",
+    "services=manage: how long to wait for the EM to run and prove its failover role (default 300)",
+  )
+  .option("--failover-log-patterns <file>", "JSON list of the EM log lines the failover evidence looks for")
   .addOption(
     new Option("--log-level <level>", "log level")
       .choices(["fatal", "error", "warn", "info", "debug", "trace"])
@@ -198,18 +216,26 @@ runner
       serviceName: string;
       platform?: "windows" | "linux";
       unknownServiceIsStopped?: boolean;
+      serviceStart?: string;
+      serviceStop?: string;
+      serviceStatus?: string;
+      serviceStopWait?: string;
+      serviceStartWait?: string;
+      failoverLogPatterns?: string;
       logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
     }) => {
       const { startRunnerCommand } = await import("./cli/runner.ts");
+      const { config, allowEmHome, allowShare, platform, unknownServiceIsStopped, logLevel, ...service } =
+        options;
       process.exitCode = await startRunnerCommand(
         {
-          config: options.config,
-          allowEmHome: options.allowEmHome ?? [],
-          allowShare: options.allowShare ?? [],
-          serviceName: options.serviceName,
-          logLevel: options.logLevel,
-          ...(options.platform === undefined ? {} : { platform: options.platform }),
-          ...(options.unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
+          ...service,
+          config,
+          allowEmHome: allowEmHome ?? [],
+          allowShare: allowShare ?? [],
+          logLevel,
+          ...(platform === undefined ? {} : { platform }),
+          ...(unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
         },
         io,
       );

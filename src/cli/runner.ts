@@ -11,6 +11,7 @@ import { createExecutor } from "../runner/executor.ts";
 import { createStepJournal, journalPathFor } from "../runner/journal.ts";
 import { createPlatform } from "../runner/platform/index.ts";
 import type { CommandIo } from "./plan.ts";
+import { type ServiceOptionsInput, serviceSettings } from "./runner-service.ts";
 
 /** Registered, or stopped on request. */
 export const EXIT_OK = 0;
@@ -90,7 +91,7 @@ export async function registerRunnerCommand(options: RegisterCommandOptions, io:
   return EXIT_OK;
 }
 
-export interface StartCommandOptions {
+export interface StartCommandOptions extends Partial<Omit<ServiceOptionsInput, "serviceName">> {
   config: string;
   allowEmHome: string[];
   allowShare: string[];
@@ -136,13 +137,23 @@ export async function startRunnerCommand(
     );
     return EXIT_USAGE;
   }
+  const service = serviceSettings(
+    { ...options, serviceName: options.serviceName ?? "IScopeEM" },
+    config.platform,
+  );
+  if (!service.ok) {
+    io.stderr(service.problems.map((p) => `momlink: ${p}\n`).join(""));
+    return EXIT_USAGE;
+  }
   // Beside the config file: written before each mutating step, read at start (a step cut short).
   const journal = createStepJournal(journalPathFor(options.config));
   let executor: ReturnType<typeof createExecutor>;
   try {
+    const { serviceCommands, ...waits } = service.value;
     executor = createExecutor({
       journal,
-      platform: await createPlatform(config.platform),
+      platform: await createPlatform(config.platform, serviceCommands),
+      ...waits,
       allowEmHome: options.allowEmHome,
       allowShare: options.allowShare,
       runnerHost: config.host,

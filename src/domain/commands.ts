@@ -2,6 +2,7 @@
 // (quote.ts). A Windows builtin (mklink, move, rmdir) is one cmd.exe line; a program (robocopy on
 // Windows, everything on Linux) is an argv, and its display line is derived from that argv here,
 // in one place, so what is approved is exactly what runs.
+import type { ServiceControlFacts } from "./facts.ts";
 import type { Platform } from "./pair.ts";
 import type { Step } from "./plan.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
@@ -15,6 +16,10 @@ export interface Commands {
   mklink(dir: string, target: string): Command;
   verify(dir: string, target: string): Command;
   removeLink(dir: string): Command;
+  /** The EM service stopped or started, by the runner's own service control (never through cmd.exe or a shell). */
+  service(verb: "stop" | "start", control: ServiceControlFacts): Command;
+  /** A step the runner does itself (file I/O, a wait): the line says what, and is never run. */
+  note(text: string): Command;
 }
 
 export function commandsFor(platform: Platform): Commands {
@@ -33,6 +38,8 @@ export const WINDOWS_ROBOCOPY = "%SystemRoot%\\System32\\robocopy.exe";
  * /XJ: junctions inside EM_HOME are not followed. /NP: no per-file percentages in the output.
  */
 export const ROBOCOPY_SWITCHES = ["/E", "/COPY:DAT", "/R:1", "/W:1", "/XJ", "/NP"] as const;
+/** sc.exe, like robocopy: a program by absolute path with an argv; the runner does the waiting. */
+export const WINDOWS_SC = "%SystemRoot%\\System32\\sc.exe";
 
 const WINDOWS: Commands = {
   join: (base, name) => `${base}\\${name}`,
@@ -48,6 +55,8 @@ const WINDOWS: Commands = {
   },
   // rmdir on a directory link removes the link only. Never `rd /s` or `del`: they walk into the share.
   removeLink: (dir) => cmd(`rmdir ${cmdQuote(dir)}`),
+  service: (verb, control) => argv(cmdQuote, WINDOWS_SC, verb, { path: control.name }),
+  note: (text) => cmd(`REM ${text}`),
 };
 
 const LINUX: Commands = {
@@ -62,6 +71,11 @@ const LINUX: Commands = {
   },
   // No -r: on a link rm removes the link; on a real directory it fails instead of deleting data.
   removeLink: (dir) => argv(shQuote, "rm", { path: dir }),
+  service: (verb, control) => {
+    const words = control.via === "command" ? (control[verb] ?? []) : ["systemctl", verb, control.name];
+    return argv(shQuote, ...words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : { path: w })));
+  },
+  note: (text) => ({ line: `# ${text}`, argv: [] }),
 };
 
 function cmd(line: string): Command {

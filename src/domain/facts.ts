@@ -4,6 +4,7 @@
 // "Unknown" is a value of its own (null, with what the probe read in `details`): a fact the runner
 // could not establish is never reported as a yes or a no.
 import { z } from "zod";
+import { type LogPattern, logPatternsSchema } from "./failover-evidence.ts";
 
 /** Longest probe detail a fact carries: enough for the raw answer that explains an unknown. */
 export const FACT_DETAIL_MAX = 600;
@@ -78,6 +79,52 @@ export interface AccountFacts {
   detail: string;
 }
 
+/**
+ * How this host's runner stops and starts the EM service (services=manage), as its administrator
+ * configured it: the plan's stop-service and start-service lines are built from this, so what is
+ * approved is the command the runner will run, and the waits the preview shows are the runner's.
+ */
+export interface ServiceControlFacts {
+  /** `sc`: System32\sc.exe stop|start <name>; `systemd`: systemctl stop|start <name>; `command`: the runner's configured commands. */
+  via: "sc" | "systemd" | "command";
+  /** The Windows service name or systemd unit (for `command`: what the runner's --service-name says). */
+  name: string;
+  /** `command` only: the argv the runner runs for each verb (its --service-stop and --service-start). */
+  stop?: string[];
+  start?: string[];
+  /** How long the runner waits for the service to stop after the stop command. */
+  stopWaitSeconds: number;
+  /** How long the runner waits after the start command for the EM to run and prove its failover role. */
+  startWaitSeconds: number;
+}
+
+/**
+ * The failover properties as they stand before the change, in the file that will be the one
+ * shared `config/IntroscopeEnterpriseManager.properties` (primary only): the share's copy when it
+ * has one, else the primary's own, which seeding copies there.
+ */
+export interface PropertiesFacts {
+  /** The file read, as this host writes the path. */
+  file: string;
+  /** Where that file is: the share's copy, or the primary's local copy the seed will bring. */
+  source: "share" | "local";
+  /** The failover keys as Java reads them (null: the file could not be read or parsed, detail says why). */
+  keys: { key: string; value: string | null; occurrences: { line: number; value: string }[] }[] | null;
+  detail: string;
+  /** What weakens the evidence or the edit: a log level below INFO, bytes that look like UTF-8... */
+  warnings: string[];
+}
+
+/**
+ * Windows: what the EM service's recovery actions do after a failure. A secondary that yields to
+ * a returning primary exits with status 23 and stays down unless its service is restarted.
+ */
+export interface RecoveryFacts {
+  /** true: the first failure restarts the service; false: it does not; null: could not be read. */
+  restarts: boolean | null;
+  detail: string;
+}
+
 export interface HostFacts {
   host: string;
   emHomeExists: boolean;
@@ -91,6 +138,14 @@ export interface HostFacts {
   symlinkL2R: boolean | null;
   details?: FactDetails;
   emAccount?: AccountFacts;
+  /** services=manage plans: how the runner stops and starts the EM service. */
+  serviceControl?: ServiceControlFacts;
+  /** Primary only: the failover properties as they stand. */
+  failoverProperties?: PropertiesFacts;
+  /** Windows: the EM service's recovery actions. */
+  recovery?: RecoveryFacts;
+  /** The runner's own EM log patterns for the failover evidence, when it is configured with other than the defaults. */
+  logPatterns?: LogPattern[];
   dirs: DirFacts[];
 }
 
@@ -119,6 +174,51 @@ export const dirFactsSchema = z.strictObject({
 
 const detail = z.string().max(FACT_DETAIL_MAX);
 
+/** A word of an approved line: no control characters, nothing a shell or cmd.exe would not take literally. */
+const commandWord = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[^"$`\\!%^&|<>()\p{Cc}]+$/u, "holds a character an approved line cannot show literally");
+/** A service or unit name as an approved line shows it (quoted on Windows, plain on Linux). */
+const serviceName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^"\\/%!^&|<>()\p{Cc}]+$/u, "holds a character an approved line cannot show literally");
+const waitSeconds = z.number().int().min(1).max(3600);
+
+export const serviceControlSchema = z
+  .strictObject({
+    via: z.enum(["sc", "systemd", "command"]),
+    name: serviceName,
+    stop: z.array(commandWord).min(1).max(32).optional(),
+    start: z.array(commandWord).min(1).max(32).optional(),
+    stopWaitSeconds: waitSeconds,
+    startWaitSeconds: waitSeconds,
+  })
+  .refine((c) => (c.via === "command") === (c.stop !== undefined && c.start !== undefined), {
+    message: "stop and start commands are given for via=command, and only then",
+  });
+
+const propertyValue = z.string().max(2000);
+export const propertiesFactsSchema = z.strictObject({
+  file: z.string().min(1).max(4096),
+  source: z.enum(["share", "local"]),
+  keys: z
+    .array(
+      z.strictObject({
+        key: z.string().min(1).max(200),
+        value: propertyValue.nullable(),
+        occurrences: z.array(z.strictObject({ line: z.number().int().min(1), value: propertyValue })).max(20),
+      }),
+    )
+    .max(10)
+    .nullable(),
+  detail,
+  warnings: z.array(detail).max(10),
+});
+
 export const hostFactsSchema = z.strictObject({
   host: z.string().min(1).max(255),
   emHomeExists: z.boolean(),
@@ -137,6 +237,10 @@ export const hostFactsSchema = z.strictObject({
       detail,
     })
     .optional(),
+  serviceControl: serviceControlSchema.optional(),
+  failoverProperties: propertiesFactsSchema.optional(),
+  recovery: z.strictObject({ restarts: z.boolean().nullable(), detail }).optional(),
+  logPatterns: logPatternsSchema.optional(),
   dirs: z.array(dirFactsSchema).max(64),
 });
 

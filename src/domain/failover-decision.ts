@@ -236,3 +236,50 @@ export function judgeStage(stage: FailoverStage, pair: PairAssessment): StageJud
     }
   }
 }
+
+export interface HostJudgement {
+  outcome: "proven" | "pending" | "failed";
+  reason: string;
+  assessment: HostAssessment;
+}
+
+/**
+ * A host's own wait after its start, from its own evidence (the runner sees one host): the
+ * primary must hold the primary lock, the secondary must stand by. Failed at once when the
+ * evidence says the wait cannot end well: the primary stands by while another process holds the
+ * primary lock (the secondary started first), or the secondary took the primary lock (the
+ * primary is not running, or the hosts do not share config). The pair's verdict (assessPair,
+ * judgeStage) is the bot's, from both hosts' evidence.
+ */
+export function judgeHost(
+  role: "primary" | "secondary",
+  assessment: HostAssessment,
+  evidence: HostEvidence,
+): HostJudgement {
+  const judged = (outcome: HostJudgement["outcome"], reason: string): HostJudgement => ({
+    outcome,
+    reason,
+    assessment,
+  });
+  const { host, verdict } = assessment;
+  if (role === "primary") {
+    if (verdict === "primary-active")
+      return judged("proven", `${host} is the active EM: ${assessment.reason}`);
+    const lock = evidence.primaryLock;
+    if (verdict === "standing-by" && lock.state === "held" && lock.holder === "another-process") {
+      return judged(
+        "failed",
+        `${host} (the primary) stands by: another EM${lock.pid === null ? "" : ` (pid ${lock.pid})`} holds primary_em.lck, so the secondary started first or a stray EM runs`,
+      );
+    }
+    return judged("pending", `${host}: ${assessment.reason}`);
+  }
+  if (verdict === "standing-by") return judged("proven", `${host} stands by: ${assessment.reason}`);
+  if (verdict === "primary-active") {
+    return judged(
+      "failed",
+      `${host} (the secondary) holds the primary lock: the primary is not running, or the hosts do not share config`,
+    );
+  }
+  return judged("pending", `${host}: ${assessment.reason}`);
+}

@@ -28,6 +28,10 @@ export const LOCK_FILES = {
 
 const text = (max: number) => z.string().max(max);
 
+/** A matched log line is cut here, and a runner sends at most this many (the latest). */
+export const MATCHED_LINE_MAX = 500;
+export const MATCHED_LINES_MAX = 40;
+
 /**
  * Who holds a lock, as far as the probe can tell. `this-em`: a process of this host's EM service
  * (the service's process or one of its children). `another-process`: someone else (on a real host,
@@ -64,6 +68,21 @@ export const logObservationSchema = z.discriminatedUnion("kind", [
     /** 1-based line number of `lines[0]` in the file. */
     firstLine: z.number().int().min(1),
     lines: z.array(text(4000)).max(5000),
+  }),
+  /**
+   * What a runner sends: only the lines since the start (from byte `fromByte`) that match a
+   * failover pattern, numbered from there, the latest ones when there are many. The log itself may
+   * be hundreds of megabytes; these lines are what the decision reads.
+   */
+  z.strictObject({
+    kind: z.literal("matched"),
+    path: text(4096),
+    fromByte: z.number().int().min(0),
+    /** Lines read since `fromByte`. */
+    scanned: z.number().int().min(0),
+    matches: z
+      .array(z.strictObject({ line: z.number().int().min(1), text: text(MATCHED_LINE_MAX) }))
+      .max(MATCHED_LINES_MAX),
   }),
   z.strictObject({ kind: z.literal("unreadable"), path: text(4096), reason: text(1000) }),
 ]);
@@ -147,12 +166,16 @@ export function matchLog(
 ): LogMatch[] {
   if (log.kind === "unreadable") return [];
   const lowered = patterns.map((p) => ({ event: p.event, text: p.text.toLowerCase() }));
+  const numbered =
+    log.kind === "matched"
+      ? log.matches
+      : log.lines.map((line, i) => ({ line: log.firstLine + i, text: line }));
   const matches: LogMatch[] = [];
-  log.lines.forEach((line, i) => {
-    const lower = line.toLowerCase();
+  for (const { line, text: content } of numbered) {
+    const lower = content.toLowerCase();
     const found = lowered.find((p) => lower.includes(p.text));
-    if (found) matches.push({ event: found.event, line: log.firstLine + i, text: line.trim() });
-  });
+    if (found) matches.push({ event: found.event, line, text: content.trim() });
+  }
   return matches;
 }
 
@@ -276,7 +299,10 @@ export function evidenceFacts(evidence: HostEvidence, matches: readonly LogMatch
         shown.length === 0
           ? "the EM log shows none of the failover lines since the start"
           : `the EM log says ${shown.map((m) => `\`${m.text}\` (line ${m.line})`).join(", ")}`,
-      source: log.path,
+      source:
+        log.kind === "matched"
+          ? `${log.path}, from byte ${log.fromByte} (where it ended before this start; lines counted from there)`
+          : log.path,
       weight: "supporting",
     });
   }

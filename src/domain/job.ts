@@ -25,6 +25,11 @@ export const jobSchema = z
     runner: z.string().min(1).max(64),
     host: z.string().min(1).max(255),
     role: z.enum(["primary", "secondary"]),
+    /**
+     * execute and rollback: which phase of the run (domain/phases.ts, 1-based) this job is; the
+     * runner runs that phase's steps of the plan it rebuilt. Absent: the host's only phase.
+     */
+    phase: z.number().int().min(1).max(20).optional(),
     planHash: sha256,
     plan: z.record(z.string(), z.unknown()),
     issuedAt: isoTime,

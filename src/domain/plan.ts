@@ -4,13 +4,27 @@
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 import type { ShareAccessChoice, ShareDataChoice } from "./choices.ts";
 import { type Command, type Commands, commandsFor } from "./commands.ts";
-import type { DirFacts, HostFacts } from "./facts.ts";
+import type { DirFacts, HostFacts, ServiceControlFacts } from "./facts.ts";
 import { sameMachine } from "./host.ts";
 import type { PairSpec, Platform } from "./pair.ts";
 import { decideShareData } from "./share-sync.ts";
 
 /** The closed vocabulary of things a runner may do. Read-only checks are not in a plan's script. */
-export type StepKind = "seed-share" | "move-aside" | "mklink" | "verify-link" | "remove-link" | "restore";
+export type StepKind =
+  | "seed-share"
+  | "move-aside"
+  | "mklink"
+  | "verify-link"
+  | "remove-link"
+  | "restore"
+  /** services=manage: the EM service stopped, or started; the runner waits `waitSeconds` for it. */
+  | "stop-service"
+  | "start-service"
+  /** services=manage: after a start, the evidence of which failover lock this EM holds (read-only). */
+  | "check-failover"
+  /** failover-properties=set: the shared properties file edited (backup first), and its undo. */
+  | "set-failover-properties"
+  | "restore-properties";
 
 export interface Step {
   kind: StepKind;
@@ -28,6 +42,8 @@ export interface Step {
   when?: string;
   /** True when pre-flight showed the step is already satisfied (shown, not run). */
   noop?: boolean;
+  /** The bounded wait the runner does after the command (stop-service, start-service, check-failover). */
+  waitSeconds?: number;
 }
 
 export interface HostPlan {
@@ -74,8 +90,9 @@ export const PREVIEW_SUFFIX = "momlink";
 export function buildPlan(input: PlanInput): Plan {
   const { spec, changeId } = input;
   const cmds = commandsFor(spec.platform);
-  const aside = (dir: string) => `${dir}.pre-${changeId ?? PREVIEW_SUFFIX}`;
-  const ctx: HostContext = { spec, cmds, aside };
+  const suffix = `pre-${changeId ?? PREVIEW_SUFFIX}`;
+  const aside = (dir: string) => `${dir}.${suffix}`;
+  const ctx: HostContext = { spec, cmds, aside, suffix };
 
   const primary = planHost(ctx, "primary", spec.primary, spec.emHome, input.facts?.primary ?? null, null);
   const primarySeeds = new Set(primary.steps.filter((s) => s.kind === "seed-share").map((s) => s.dir));
@@ -95,11 +112,7 @@ export function buildPlan(input: PlanInput): Plan {
     share: spec.share,
     dirs: [...spec.dirs],
     configAdded: spec.configAdded,
-    failoverProperties: [
-      { key: "introscope.enterprisemanager.failover.enable", value: "true" },
-      { key: "introscope.enterprisemanager.failover.primary", value: spec.primary },
-      { key: "introscope.enterprisemanager.failover.secondary", value: spec.secondary },
-    ],
+    failoverProperties: failoverPropertiesFor(spec),
     ...(spec.shareData === undefined ? {} : { shareData: spec.shareData }),
     ...(spec.shareAccess === undefined ? {} : { shareAccess: spec.shareAccess }),
     ...(spec.manageServices ? { manageServices: true as const } : {}),
@@ -130,7 +143,28 @@ interface HostContext {
   spec: PairSpec;
   cmds: Commands;
   aside: (dir: string) => string;
+  /** `pre-CHG-n`: the suffix of everything this change moves or copies aside. */
+  suffix: string;
 }
+
+/** A runner's service control when it reported none yet (no pre-flight): the documented defaults. */
+export const DEFAULT_SERVICE_CONTROL = {
+  name: "IScopeEM",
+  stopWaitSeconds: 120,
+  startWaitSeconds: 300,
+} as const;
+
+export function defaultServiceControl(platform: Platform): ServiceControlFacts {
+  return { via: platform === "windows" ? "sc" : "systemd", ...DEFAULT_SERVICE_CONTROL };
+}
+
+/** The properties both EMs read once config is linked: the one file on the share. */
+export function sharedPropertiesFile(platform: Platform, share: string): string {
+  const cmds = commandsFor(platform);
+  return cmds.join(cmds.join(share, "config"), PROPERTIES_NAME);
+}
+
+const PROPERTIES_NAME = "IntroscopeEnterpriseManager.properties";
 
 function planHost(
   ctx: HostContext,
@@ -144,7 +178,7 @@ function planHost(
   const steps: Step[] = [];
   const rollbackByDir: Step[][] = [];
   const blockers = facts
-    ? [...hostBlockers(spec.platform, role, host, emHome, facts), ...accountBlockers(spec, host, facts)]
+    ? [...hostBlockers(spec, role, host, emHome, facts), ...accountBlockers(spec, host, facts)]
     : [];
 
   for (const dir of spec.dirs) {
@@ -206,15 +240,104 @@ function planHost(
     rollbackByDir.push(found.linkPath === "directory" ? [unlink, restore()] : [unlink]);
   }
 
+  const rollback = rollbackByDir.reverse().flat();
+  if (role === "primary" && spec.setFailoverProperties) {
+    const { set, restore } = propertiesSteps(ctx);
+    steps.push(set);
+    rollback.unshift(restore);
+  }
+  if (spec.manageServices) {
+    const control = facts?.serviceControl ?? defaultServiceControl(spec.platform);
+    if (facts !== null && facts.serviceControl === undefined) {
+      blockers.push(
+        `the runner on ${host} did not report how it stops and starts the EM service (a runner older than services=manage?): upgrade it, or plan with services=require-stopped`,
+      );
+    }
+    const { stop, start, check } = serviceSteps(ctx, role, host, control, facts === null);
+    steps.unshift(stop);
+    steps.push(start, check);
+    rollback.unshift(stop);
+    rollback.push(start);
+  }
   return {
     role,
     host,
     emHome,
     facts: facts ? structuredClone(facts) : null,
     steps,
-    rollback: rollbackByDir.reverse().flat(),
+    rollback,
     blockers,
   };
+}
+
+/**
+ * services=manage: stop before the links, start after them, then the evidence. Each command is
+ * the runner's own service control as pre-flight reported it, and each wait is the runner's.
+ */
+function serviceSteps(
+  ctx: HostContext,
+  role: HostPlan["role"],
+  host: string,
+  control: ServiceControlFacts,
+  worstCase: boolean,
+): Record<"stop" | "start" | "check", Step> {
+  const { cmds } = ctx;
+  const when = worstCase ? "with this host's runner's service control, the default shown" : undefined;
+  // Notes carry no parentheses: a REM line holds nothing cmd.exe would act on elsewhere.
+  const proof =
+    role === "primary"
+      ? `${host} holds primary_em.lck, the active EM`
+      : `${host} holds secondary_em.lck and stands by`;
+  return {
+    stop: step("stop-service", "", cmds.service("stop", control), {
+      when,
+      waitSeconds: control.stopWaitSeconds,
+    }),
+    start: step("start-service", "", cmds.service("start", control), {
+      when,
+      waitSeconds: control.startWaitSeconds,
+    }),
+    check: step(
+      "check-failover",
+      "",
+      cmds.note(`check-failover: wait up to ${control.startWaitSeconds} s for proof that ${proof}`),
+      { waitSeconds: control.startWaitSeconds },
+    ),
+  };
+}
+
+/** failover-properties=set: the shared file edited after seeding (backup first); rollback puts the backup back. */
+function propertiesSteps(ctx: HostContext): Record<"set" | "restore", Step> {
+  const { spec, cmds, suffix } = ctx;
+  const file = sharedPropertiesFile(spec.platform, spec.share);
+  const backup = `${PROPERTIES_NAME}.${suffix}`;
+  const values = failoverPropertiesFor(spec)
+    .map((p) => `${p.key}=${p.value}`)
+    .join(" ");
+  return {
+    set: step(
+      "set-failover-properties",
+      "config",
+      cmds.note(`set-failover-properties in ${file}, backup ${backup} beside it first: ${values}`),
+    ),
+    restore: step(
+      "restore-properties",
+      "config",
+      cmds.note(`restore-properties: put ${backup} back as ${file}`),
+    ),
+  };
+}
+
+/** The failover properties the pair needs, as the plan lists them and the step sets them. */
+export function failoverPropertiesFor(spec: Pick<PairSpec, "primary" | "secondary">): {
+  key: string;
+  value: string;
+}[] {
+  return [
+    { key: "introscope.enterprisemanager.failover.enable", value: "true" },
+    { key: "introscope.enterprisemanager.failover.primary", value: spec.primary },
+    { key: "introscope.enterprisemanager.failover.secondary", value: spec.secondary },
+  ];
 }
 
 /** A step without `when`/`noop` keys unless they carry something, so stored and sent plans stay lean. */
@@ -222,7 +345,7 @@ function step(
   kind: StepKind,
   dir: string,
   command: Command,
-  extra: { when?: string; noop?: boolean } = {},
+  extra: { when?: string | undefined; noop?: boolean; waitSeconds?: number } = {},
 ): Step {
   return {
     kind,
@@ -230,16 +353,18 @@ function step(
     ...command,
     ...(extra.when === undefined ? {} : { when: extra.when }),
     ...(extra.noop ? { noop: true } : {}),
+    ...(extra.waitSeconds === undefined ? {} : { waitSeconds: extra.waitSeconds }),
   };
 }
 
 function hostBlockers(
-  platform: Platform,
+  spec: PairSpec,
   role: HostPlan["role"],
   host: string,
   emHome: string,
   facts: HostFacts,
 ): string[] {
+  const { platform } = spec;
   const blockers: string[] = [];
   const key = role === "primary" ? "em-home" : "secondary-em-home";
   if (!sameMachine(facts.host, host)) {
@@ -254,9 +379,9 @@ function hostBlockers(
     blockers.push(`${emHome} on ${host} has no ${props}: it does not look like an EM_HOME; check ${key}`);
   }
   const why = (detail: string | undefined) => (detail === undefined ? "" : ` (${printable(detail)})`);
-  if (facts.serviceStopped === false) {
+  if (facts.serviceStopped === false && !spec.manageServices) {
     blockers.push(
-      `the Enterprise Manager service is running on ${host}: stop it on both hosts before the change`,
+      `the Enterprise Manager service is running on ${host}: stop it on both hosts before the change, or plan with services=manage to have momlink stop and start it`,
     );
   } else if (facts.serviceStopped === null) {
     blockers.push(

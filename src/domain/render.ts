@@ -7,22 +7,36 @@ import { CHOICE_MEANING } from "./choices.ts";
 import type { AccountFacts, LinkPathState } from "./facts.ts";
 import type { StepEvent } from "./job.ts";
 import type { Platform } from "./pair.ts";
+import { type Phase, type RunKind, runPhases } from "./phases.ts";
 import {
   type HostPlan,
   type Plan,
   propertiesFile,
   type Step,
   type StepKind,
+  sharedPropertiesFile,
   UNKNOWN_SETTLES,
 } from "./plan.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
+import {
+  isInterleaved,
+  phaseHeading,
+  propertiesLines,
+  recoveryLine,
+  runOrderLines,
+  serviceControlLine,
+  waitLine,
+} from "./render-procedure.ts";
 import { describeSync } from "./share-sync.ts";
 
 /** The script to run on one host, in order, as a team approves it. */
 export function renderHostScript(plan: Plan, hostPlan: HostPlan): string {
   const c = commentMark(plan.platform);
   const lines = preamble(plan, hostPlan, "");
-  for (const step of hostPlan.steps) {
+  const heading = phaseHeadings(plan, "execute", hostPlan);
+  for (const [index, step] of hostPlan.steps.entries()) {
+    const opens = heading.get(index);
+    if (opens !== undefined) lines.push(`${c} ${opens}`);
     if (step.kind === "seed-share" && isReseed(hostPlan, step.dir)) {
       lines.push(
         `${c} [share-data=reseed: copies what the share lacks or holds in another version; deletes nothing there]`,
@@ -43,9 +57,27 @@ export function renderRollbackScript(plan: Plan, hostPlan: HostPlan): string {
       lines.push(`${c} ${step.dir} was linked before this change: rollback leaves it as it is`);
     }
   }
-  for (const step of hostPlan.rollback) lines.push(...stepLines(c, step));
+  const heading = phaseHeadings(plan, "rollback", hostPlan);
+  for (const [index, step] of hostPlan.rollback.entries()) {
+    const opens = heading.get(index);
+    if (opens !== undefined) lines.push(`${c} ${opens}`);
+    lines.push(...stepLines(c, step));
+  }
   if (hostPlan.rollback.length === 0) lines.push(`${c} nothing to undo on this host`);
   return lines.join("\n");
+}
+
+/** Where each phase of an interleaved run begins in this host's steps: step index -> heading. */
+function phaseHeadings(plan: Plan, kind: RunKind, hostPlan: HostPlan): Map<number, string> {
+  const headings = new Map<number, string>();
+  if (!isInterleaved(plan, kind)) return headings;
+  const phases = runPhases(plan, kind);
+  for (const phase of phases) {
+    const first = phase.indices[0];
+    if (phase.role !== hostPlan.role || first === undefined) continue;
+    headings.set(first, phaseHeading(plan, kind, phase, phases.length));
+  }
+  return headings;
 }
 
 /** Everything an operator reviews, top to bottom. */
@@ -67,6 +99,14 @@ export function renderPlanText(plan: Plan): string {
   head.push(...renderChoices(plan));
   sections.push(head.join("\n"));
 
+  if (isInterleaved(plan, "execute")) {
+    sections.push(
+      [
+        "run order (each phase starts once the one before it succeeded):",
+        ...runOrderLines(plan, "execute"),
+      ].join("\n"),
+    );
+  }
   for (const host of plan.hosts) {
     sections.push(`apply on ${host.host} (${host.role}):\n${renderHostScript(plan, host)}`);
   }
@@ -81,13 +121,18 @@ export function renderPlanText(plan: Plan): string {
     );
   }
 
+  const current = plan.hosts[0].facts?.failoverProperties;
   sections.push(
     [
       `failover properties to set ${failoverPropertiesWhere(plan)}:`,
       ...plan.failoverProperties.map((p) => `${p.key}=${p.value}`),
+      ...(current === undefined ? [] : ["as they stand now:", ...propertiesLines(plan, current)]),
     ].join("\n"),
   );
 
+  if (isInterleaved(plan, "rollback")) {
+    sections.push(["rollback order:", ...runOrderLines(plan, "rollback")].join("\n"));
+  }
   for (const host of plan.hosts) {
     sections.push(`rollback on ${host.host} (${host.role}):\n${renderRollbackScript(plan, host)}`);
   }
@@ -102,11 +147,12 @@ export function renderPlanText(plan: Plan): string {
  * (before, the primary's local copy is seeded over it; on a host, it is no longer read).
  */
 export function failoverPropertiesWhere(plan: Plan): string {
-  const sep = plan.platform === "windows" ? "\\" : "/";
-  return (
-    `once, in the one shared ${plan.share}${sep}${propertiesFile(plan.platform)} ` +
-    "after seeding (both EMs read that copy once config is linked; momlink does not edit it)"
-  );
+  const file = sharedPropertiesFile(plan.platform, plan.share);
+  return plan.setFailoverProperties
+    ? `once, in the one shared ${file} after seeding (both EMs read that copy once config is linked; ` +
+        "this plan's set-failover-properties step sets them, backup first)"
+    : `once, in the one shared ${file} after seeding (both EMs read that copy once config is linked; ` +
+        "momlink does not edit it: failover-properties=check)";
 }
 
 /** The full plan, hash included, as canonical JSON and a final newline. */
@@ -146,7 +192,11 @@ function isReseed(hostPlan: HostPlan, dir: string): boolean {
 
 function stepLines(c: string, step: Step): string[] {
   if (step.noop) return [`${c} [${noopLabel(step.kind)}] ${step.line}`];
-  return step.when === undefined ? [step.line] : [`${c} [${step.when}]`, step.line];
+  const lines = step.when === undefined ? [step.line] : [`${c} [${step.when}]`, step.line];
+  if ((step.kind === "stop-service" || step.kind === "start-service") && step.waitSeconds !== undefined) {
+    lines.push(`${c} ${waitLine(step.kind, step.waitSeconds)}`);
+  }
+  return lines;
 }
 
 function noopLabel(kind: StepKind): string {
@@ -160,6 +210,11 @@ function noopLabel(kind: StepKind): string {
     case "verify-link":
     case "remove-link":
     case "restore":
+    case "stop-service":
+    case "start-service":
+    case "check-failover":
+    case "set-failover-properties":
+    case "restore-properties":
       return "already done";
     default: {
       const unhandled: never = kind;
@@ -220,6 +275,9 @@ export function renderHostFacts(plan: Plan, hostPlan: HostPlan): string {
     );
   }
   if (plan.platform === "windows") lines.push(accountLine(facts.emAccount, plan.shareAccess !== undefined));
+  if (plan.manageServices) lines.push(serviceControlLine(facts.serviceControl));
+  if (facts.recovery !== undefined) lines.push(recoveryLine(facts.recovery));
+  if (facts.failoverProperties !== undefined) lines.push(...propertiesLines(plan, facts.failoverProperties));
   const join = plan.platform === "windows" ? "\\" : "/";
   for (const dir of plan.dirs) {
     const found = facts.dirs.find((d) => d.dir === dir);
@@ -338,6 +396,9 @@ const MARK_SYMBOL: Record<StepMark, string> = {
   pending: "·",
 };
 
+/** What progress reads of a step event; the output only for a failover check's verdict. */
+export type ProgressEvent = Pick<StepEvent, "index" | "status"> & { output?: string };
+
 /**
  * One line per step of a host's execute (or rollback) job, marked as the runner reported it:
  * ✓ done, ▶ running, ✗ failed, ⏭ skipped (already in place), · not reached yet.
@@ -345,7 +406,8 @@ const MARK_SYMBOL: Record<StepMark, string> = {
 export function renderHostProgress(
   hostPlan: HostPlan,
   kind: "execute" | "rollback",
-  events: readonly Pick<StepEvent, "index" | "status">[],
+  events: readonly ProgressEvent[],
+  phase?: Pick<Phase, "indices">,
 ): string {
   const steps = kind === "execute" ? hostPlan.steps : hostPlan.rollback;
   const marks = stepStatuses(events);
@@ -353,10 +415,22 @@ export function renderHostProgress(
   if (marks.get(-1) === "failed") {
     lines.push(`${MARK_SYMBOL.failed} re-check before the first step: the host changed since approval`);
   }
-  for (const [index, step] of steps.entries()) {
+  const shown = phase?.indices ?? [...steps.keys()];
+  for (const index of shown) {
+    const step = steps[index];
+    if (step === undefined) continue;
     const mark = marks.get(index) ?? "pending";
-    lines.push(`${MARK_SYMBOL[mark]} ${step.kind} ${step.dir}`);
+    const name = step.dir === "" ? step.kind : `${step.kind} ${step.dir}`;
+    lines.push(`${MARK_SYMBOL[mark]} ${name}${verdictOf(step, mark, events, index)}`);
   }
-  if (steps.length === 0) lines.push(`nothing to ${kind === "execute" ? "do" : "undo"} on this host`);
+  if (shown.length === 0) lines.push(`nothing to ${kind === "execute" ? "do" : "undo"} on this host`);
   return lines.join("\n");
+}
+
+/** A finished failover check says what it proved (the first line of its report): "primary active: ...". */
+function verdictOf(step: Step, mark: StepMark, events: readonly ProgressEvent[], index: number): string {
+  if (step.kind !== "check-failover" || (mark !== "done" && mark !== "failed")) return "";
+  const report = events.findLast((e) => e.index === index && e.status !== "started")?.output ?? "";
+  const first = report.split("\n")[0]?.trim() ?? "";
+  return first === "" ? "" : `: ${printable(first)}`;
 }

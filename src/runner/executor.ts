@@ -3,20 +3,18 @@
 // for this host run, in order, stopping at the first failure, each re-checking the file system
 // right before it acts and reading the result back after.
 import type { HostFacts } from "../domain/facts.ts";
+import { DEFAULT_LOG_PATTERNS, type HostEvidence, type LogPattern } from "../domain/failover-evidence.ts";
 import type { Job, StepEvent } from "../domain/job.ts";
-import type { Plan, Step, StepKind } from "../domain/plan.ts";
-import { isMutating, type StepJournal } from "./journal.ts";
+import { firstPhaseOf, type Phase, runPhases } from "../domain/phases.ts";
+import { DEFAULT_SERVICE_CONTROL, type Plan, type Step, type StepKind } from "../domain/plan.ts";
+import type { StepJournal } from "./journal.ts";
+import { runPhase } from "./phase-run.ts";
 import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/index.ts";
 import { createEmHomePolicy, createSharePolicy } from "./policy.ts";
 import { collectFacts, driftOf } from "./preflight.ts";
 import { type Rederived, rederive } from "./rederive.ts";
-import { pathsOf, type StepContext, type StepOutcome } from "./steps/context.ts";
-import { mklink } from "./steps/mklink.ts";
-import { moveAside } from "./steps/move-aside.ts";
-import { removeLink } from "./steps/remove-link.ts";
-import { restore } from "./steps/restore.ts";
-import { seedShare } from "./steps/seed-share.ts";
-import { verifyLink } from "./steps/verify-link.ts";
+import type { StepContext } from "./steps/context.ts";
+import { runStep } from "./steps/run-step.ts";
 
 export interface ExecutorOptions {
   platform: Platform;
@@ -43,8 +41,16 @@ export interface ExecutorOptions {
    * runner killed mid-step reports it at its next start (the CLI and the sandbox always give one).
    */
   journal?: StepJournal;
-  /** Per step kind time limits (defaults: seed-share 4 h, others 2 min). */
+  /** Per step kind time limits (defaults: seed-share 4 h, service commands 5 min, others 2 min). */
   stepTimeoutMs?: Partial<Record<StepKind, number>>;
+  /** services=manage: how long the runner waits for the EM service to stop (default 120 s). */
+  serviceStopWaitSeconds?: number;
+  /** services=manage: how long it waits for the EM to run and prove its failover role (default 300 s). */
+  serviceStartWaitSeconds?: number;
+  /** The EM log lines the failover evidence looks for (default DEFAULT_LOG_PATTERNS); reported in pre-flight. */
+  logPatterns?: readonly LogPattern[];
+  /** How often a bounded wait looks again (default 500 ms). */
+  pollMs?: number;
   now?: () => Date;
 }
 
@@ -57,6 +63,8 @@ export interface RunResult {
   failedIndex?: number;
   /** The host's facts after the job (read back), for the record. */
   facts?: HostFacts;
+  /** A failover check's evidence (services=manage start phases), proven or not. */
+  evidence?: HostEvidence;
 }
 
 export interface Executor {
@@ -83,7 +91,15 @@ const DEFAULT_TIMEOUTS: Readonly<Record<StepKind, number>> = {
   "verify-link": 120_000,
   "remove-link": 120_000,
   restore: 120_000,
+  // The command only (systemctl start may wait for the unit's own start-up); the wait comes after.
+  "stop-service": 300_000,
+  "start-service": 300_000,
+  "check-failover": 120_000,
+  "set-failover-properties": 120_000,
+  "restore-properties": 120_000,
 };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createExecutor(options: ExecutorOptions): Executor {
   const { platform } = options;
@@ -112,6 +128,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
     return result.value;
   };
 
+  const serviceName = options.serviceName ?? DEFAULT_SERVICE_CONTROL.name;
+  const service = platform.serviceControl(serviceName);
+  // What pre-flight reports of the service control; an approved service line must be built from it.
+  const serviceFacts = {
+    ...service.facts,
+    stopWaitSeconds: options.serviceStopWaitSeconds ?? DEFAULT_SERVICE_CONTROL.stopWaitSeconds,
+    startWaitSeconds: options.serviceStartWaitSeconds ?? DEFAULT_SERVICE_CONTROL.startWaitSeconds,
+  };
+
   const contextFor = ({ plan, hostPlan, job }: Rederived): StepContext => ({
     platform,
     emHome: hostPlan.emHome,
@@ -119,10 +144,22 @@ export function createExecutor(options: ExecutorOptions): Executor {
     changeId: job.changeId,
     role: hostPlan.role,
     ...(plan.shareData === undefined ? {} : { shareData: plan.shareData }),
-    serviceName: options.serviceName ?? "IScopeEM",
+    serviceName,
     unknownServiceIsStopped: options.unknownServiceIsStopped ?? false,
     outputLimit: options.outputLimitBytes ?? 16_384,
     timeoutMs: (kind) => options.stepTimeoutMs?.[kind] ?? DEFAULT_TIMEOUTS[kind],
+    host: options.runnerHost,
+    service,
+    serviceFacts,
+    manageServices: plan.manageServices === true,
+    failoverProperties: plan.failoverProperties,
+    // The approved facts' patterns are this runner's own at pre-flight (a change is drift).
+    logPatterns: hostPlan.facts?.logPatterns ?? options.logPatterns ?? DEFAULT_LOG_PATTERNS,
+    ...(options.logPatterns === undefined ? {} : { reportedLogPatterns: [...options.logPatterns] }),
+    pollMs: options.pollMs ?? 500,
+    sleep,
+    now: () => now().getTime(),
+    job: {},
   });
 
   return {
@@ -147,11 +184,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
       if (busyWith !== null) {
         throw new JobRefusedError(job.id, [`job ${busyWith} is still changing this host`]);
       }
+      const phase = phaseOf(derived);
       busyWith = job.id;
       try {
-        if (job.kind === "execute" && hostPlan.facts !== null) {
+        // The first phase of this host in the run re-checks the host against the approved facts.
+        const first = firstPhaseOf(
+          runPhases(plan, job.kind === "execute" ? "execute" : "rollback"),
+          job.role,
+        );
+        if (job.kind === "execute" && hostPlan.facts !== null && first?.number === phase.number) {
           const current = await collectFacts(ctx, plan, options.runnerHost);
-          const drift = driftOf(hostPlan.facts, current);
+          const drift = driftOf(hostPlan.facts, current, { manageServices: ctx.manageServices });
           if (drift.length > 0) {
             emit({
               index: -1,
@@ -165,28 +208,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
             return { ok: false, failedIndex: -1, facts: current };
           }
         }
-        const steps = job.kind === "execute" ? hostPlan.steps : hostPlan.rollback;
-        for (const [index, step] of steps.entries()) {
-          const base = { index, kind: step.kind, dir: step.dir };
-          if (step.noop) {
-            emit({ ...base, status: "skipped", output: `already in place, not run: ${step.line}` });
-            continue;
-          }
-          emit({ ...base, status: "started", output: "" });
-          const unjournaled = beginStep(options.journal, derived, ctx, index, step, now());
-          const outcome =
-            unjournaled ??
-            (await runStep(ctx, step, { writeProbe: true }).finally(() => endStep(options.journal)));
-          emit({ ...base, status: outcome.status, output: clip(outcome.output, EVENT_OUTPUT_LIMIT) });
-          if (outcome.status === "failed") {
-            return {
-              ok: false,
-              failedIndex: index,
-              facts: await collectFacts(ctx, plan, options.runnerHost),
-            };
-          }
-        }
-        return { ok: true, facts: await collectFacts(ctx, plan, options.runnerHost) };
+        return await runPhase({
+          derived,
+          ctx,
+          phase,
+          journal: options.journal,
+          runnerHost: options.runnerHost,
+          emit,
+          now,
+        });
       } finally {
         busyWith = null;
       }
@@ -195,78 +225,29 @@ export function createExecutor(options: ExecutorOptions): Executor {
 }
 
 /**
- * Journals a mutating step before it starts. A step the journal cannot record does not start:
- * a runner killed during it could not tell afterwards what it had left half-done.
+ * The phase of the run this job is (domain/phases.ts), from the plan rebuilt here: the job's
+ * phase number must name a phase of this host. A job without one is for a plan where the host
+ * has a single phase in this run (the two-job runs of services=require-stopped).
  */
-function beginStep(
-  journal: StepJournal | undefined,
-  { job, hostPlan }: Rederived,
-  ctx: StepContext,
-  index: number,
-  step: Step,
-  at: Date,
-): StepOutcome | null {
-  if (journal === undefined || !isMutating(step.kind)) return null;
-  const { local, target, aside } = pathsOf(ctx, step.dir);
-  try {
-    journal.begin({
-      job: {
-        id: job.id,
-        changeId: job.changeId,
-        kind: job.kind === "rollback" ? "rollback" : "execute",
-        role: job.role,
-        host: hostPlan.host,
-        expiresAt: job.expiresAt,
-      },
-      index,
-      step: { kind: step.kind, dir: step.dir, line: step.line },
-      paths: { local, target, aside },
-      startedAt: at.toISOString(),
-      pid: process.pid,
-    });
-    return null;
-  } catch (error) {
-    return {
-      status: "failed",
-      output: `not started: the runner cannot write its step journal ${journal.path}: ${errorText(error)}`,
-    };
-  }
-}
-
-/** Best effort: a journal left behind only makes the next start report this ended step as cut short. */
-function endStep(journal: StepJournal | undefined): void {
-  try {
-    journal?.end();
-  } catch {
-    // Errs on the safe side, see above.
-  }
-}
-
-/** One step by kind; a new kind fails to compile here until it is handled. */
-async function runStep(ctx: StepContext, step: Step, verify: { writeProbe: boolean }): Promise<StepOutcome> {
-  try {
-    switch (step.kind) {
-      case "seed-share":
-        return await seedShare(ctx, step);
-      case "move-aside":
-        return await moveAside(ctx, step);
-      case "mklink":
-        return await mklink(ctx, step);
-      case "verify-link":
-        return await verifyLink(ctx, step, verify);
-      case "remove-link":
-        return await removeLink(ctx, step);
-      case "restore":
-        return await restore(ctx, step);
-      default: {
-        const unhandled: never = step.kind;
-        return { status: "failed", output: `unknown step kind ${String(unhandled)}` };
-      }
+function phaseOf({ job, plan }: Rederived): Phase {
+  const phases = runPhases(plan, job.kind === "execute" ? "execute" : "rollback");
+  const mine = phases.filter((p) => p.role === job.role);
+  if (job.phase === undefined) {
+    const only = mine.length === 1 ? mine[0] : undefined;
+    if (only === undefined) {
+      throw new JobRefusedError(job.id, [
+        `the job names no phase, and this plan has ${mine.length} phases on ${job.role} ${job.host} (${mine.map((p) => p.number).join(", ")})`,
+      ]);
     }
-  } catch (error) {
-    // An I/O error while checking or reading back: the step failed, and says how.
-    return { status: "failed", output: `the runner could not complete the step: ${errorText(error)}` };
+    return only;
   }
+  const named = phases[job.phase - 1];
+  if (named === undefined || named.role !== job.role) {
+    throw new JobRefusedError(job.id, [
+      `phase ${job.phase} of this ${job.kind} is not ${job.role} ${job.host}'s (its phases: ${mine.map((p) => p.number).join(", ") || "none"})`,
+    ]);
+  }
+  return named;
 }
 
 /** A read-only check of the live links (verify jobs): every verify-link step, none stopping the rest. */
@@ -299,8 +280,4 @@ function safeSink(onEvent: EventSink | undefined): EventSink {
       // The dispatcher client queues and retries its own sends; the host's work goes on.
     }
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -109,28 +109,38 @@ function writeDurably(path: string, text: string): void {
   }
 }
 
-/** Whether a step kind changes the host (and is therefore journaled); verify-link only reads. */
+/** Whether a step kind changes the host (and is therefore journaled); verify-link and check-failover only read. */
 export function isMutating(kind: StepKind): boolean {
-  return kind !== "verify-link";
+  return kind !== "verify-link" && kind !== "check-failover";
 }
 
+const PROPERTIES = "IntroscopeEnterpriseManager.properties";
+
 /** Per step kind, what an operator must look at after that step was cut short. */
-const WHAT_TO_CHECK: Readonly<Record<StepKind, (p: JournalEntry["paths"]) => string>> = {
-  "seed-share": (p) =>
+const WHAT_TO_CHECK: Readonly<Record<StepKind, (e: JournalEntry) => string>> = {
+  "seed-share": ({ paths: p }) =>
     `the copy into ${p.target} may be partial: compare it with ${p.local} (it was empty or missing before), or empty it before planning again`,
-  "move-aside": (p) => `whether ${p.local} is still there or already moved to ${p.aside} (or half of each)`,
-  mklink: (p) =>
+  "move-aside": ({ paths: p }) =>
+    `whether ${p.local} is still there or already moved to ${p.aside} (or half of each)`,
+  mklink: ({ paths: p }) =>
     `whether ${p.local} is a link to ${p.target}, and that ${p.aside} still holds the original directory`,
   "verify-link": () => "nothing: the step only reads",
-  "remove-link": (p) => `whether the link ${p.local} is gone (the step never touches ${p.target})`,
-  restore: (p) => `whether ${p.aside} was moved back to ${p.local}`,
+  "remove-link": ({ paths: p }) => `whether the link ${p.local} is gone (the step never touches ${p.target})`,
+  restore: ({ paths: p }) => `whether ${p.aside} was moved back to ${p.local}`,
+  "stop-service": ({ step }) =>
+    `whether the EM service is stopped (the step ran \`${step.line}\` and waited for it): stop it by hand before anything else on this host`,
+  "start-service": ({ step }) =>
+    `whether the EM service runs (the step ran \`${step.line}\`), and which failover lock it holds (its log's [Manager.HotFailover] lines)`,
+  "check-failover": () => "nothing: the step only reads",
+  "set-failover-properties": ({ paths: p, job }) =>
+    `whether ${PROPERTIES} in ${p.target} is the edited file or still the original, and that its backup ${PROPERTIES}.pre-${job.changeId} beside it is complete`,
+  "restore-properties": ({ paths: p, job }) =>
+    `whether ${PROPERTIES}.pre-${job.changeId} in ${p.target} was put back as ${PROPERTIES}`,
 };
 
 function whatToCheck(entry: JournalEntry): string {
-  const check = (WHAT_TO_CHECK as Readonly<Record<string, (p: JournalEntry["paths"]) => string>>)[
-    entry.step.kind
-  ];
-  return check === undefined ? `what \`${entry.step.line}\` changed` : check(entry.paths);
+  const check = (WHAT_TO_CHECK as Readonly<Record<string, (e: JournalEntry) => string>>)[entry.step.kind];
+  return check === undefined ? `what \`${entry.step.line}\` changed` : check(entry);
 }
 
 /**

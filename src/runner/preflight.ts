@@ -1,6 +1,7 @@
 // Pre-flight: every read-only check of a host, in the order an operator would do them by hand,
 // gathered into the facts a plan is built on; and what changed between the approved facts and
 // the host as it is right before a change runs. Nothing here changes the host.
+import { canonicalJson } from "../domain/canonical.ts";
 import { type DirFacts, FACT_DETAIL_MAX, type HostFacts } from "../domain/facts.ts";
 import type { Plan } from "../domain/plan.ts";
 import type { EventSink } from "./executor.ts";
@@ -8,6 +9,7 @@ import { clip } from "./platform/index.ts";
 import { checkAccounts } from "./steps/check-accounts.ts";
 import { checkEmHome } from "./steps/check-em-home.ts";
 import { checkPrivilege } from "./steps/check-privilege.ts";
+import { checkFailoverProperties } from "./steps/check-properties.ts";
 import { checkServiceStopped } from "./steps/check-service-stopped.ts";
 import { checkSymlinkEvaluation } from "./steps/check-symlink-evaluation.ts";
 import { checkTarget } from "./steps/check-target.ts";
@@ -34,6 +36,11 @@ export async function collectFacts(
   note("check-privilege", "", privilege.detail);
   const evaluation = await checkSymlinkEvaluation(ctx);
   note("check-symlink-evaluation", "", evaluation.detail);
+  const recovery = await ctx.platform.serviceRecovery(ctx.serviceName);
+  if (recovery !== null) note("check-recovery", "", recovery.detail);
+  // Primary only: what the one shared properties file will say once config is linked.
+  const properties = ctx.role === "primary" ? await checkFailoverProperties(ctx) : null;
+  if (properties !== null) note("check-failover-properties", "config", properties.detail);
 
   const dirs: DirFacts[] = [];
   for (const dir of plan.dirs) {
@@ -66,6 +73,12 @@ export async function collectFacts(
     ...(accounts.accounts === null
       ? {}
       : { emAccount: { ...accounts.accounts, detail: factDetail(accounts.accounts.detail) } }),
+    ...(ctx.manageServices ? { serviceControl: ctx.serviceFacts } : {}),
+    ...(properties === null
+      ? {}
+      : { failoverProperties: { ...properties, detail: factDetail(properties.detail) } }),
+    ...(recovery === null ? {} : { recovery: { ...recovery, detail: factDetail(recovery.detail) } }),
+    ...(ctx.reportedLogPatterns === undefined ? {} : { logPatterns: ctx.reportedLogPatterns }),
     dirs,
   };
 }
@@ -75,17 +88,29 @@ export async function collectFacts(
  * the primary's seeding legitimately fills the share before the secondary runs, and each step
  * re-checks the share itself before acting.
  */
-export function driftOf(approved: HostFacts, now: HostFacts): string[] {
+export function driftOf(
+  approved: HostFacts,
+  now: HostFacts,
+  options: { manageServices: boolean } = { manageServices: false },
+): string[] {
   const drift: string[] = [];
+  // services=manage stops the service itself: whether it runs now is not a change that matters.
   const flags = [
     "emHomeExists",
     "emHomeHoldsEm",
-    "serviceStopped",
+    ...(options.manageServices ? [] : (["serviceStopped"] as const)),
     "canCreateSymlinks",
     "symlinkL2R",
   ] as const;
   for (const flag of flags) {
     if (approved[flag] !== now[flag]) drift.push(`${flag} was ${approved[flag]}, is ${now[flag]}`);
+  }
+  // How the service is stopped and started, and the evidence's log lines, are the runner's settings.
+  for (const key of ["serviceControl", "logPatterns"] as const) {
+    const same = (a: unknown) => (a === undefined ? "none" : canonicalJson(a));
+    if (same(approved[key]) !== same(now[key])) {
+      drift.push(`the runner's ${key} was ${JSON.stringify(approved[key])}, is ${JSON.stringify(now[key])}`);
+    }
   }
   // Whose access was approved: a service moved to another logon account changes that.
   if (approved.emAccount?.em !== now.emAccount?.em || approved.emAccount?.same !== now.emAccount?.same) {

@@ -195,6 +195,60 @@ describe("momlink runner start", () => {
       ["--allow-em-home", "/opt/CA", "--allow-share", "/mnt/mom-failover", "--platform", "windows"],
       /registered as a linux runner/,
     ],
+    [
+      "with only one of the three service commands",
+      [
+        "--allow-em-home",
+        "/opt/CA",
+        "--allow-share",
+        "/mnt/mom-failover",
+        "--service-start",
+        '["/etc/init.d/em","start"]',
+      ],
+      /give --service-start, --service-stop and --service-status together \(or none, for systemd\)/,
+    ],
+    [
+      "with a service command that is not a JSON array of words",
+      [
+        "--allow-em-home",
+        "/opt/CA",
+        "--allow-share",
+        "/mnt/mom-failover",
+        "--service-start",
+        "/etc/init.d/em start",
+        "--service-stop",
+        '["/etc/init.d/em","stop"]',
+        "--service-status",
+        '["/etc/init.d/em","status"]',
+      ],
+      /--service-start takes a JSON array of the command's words \(no shell\)/,
+    ],
+    [
+      "with a service command word an approved line cannot show",
+      [
+        "--allow-em-home",
+        "/opt/CA",
+        "--allow-share",
+        "/mnt/mom-failover",
+        "--service-start",
+        '["sh","-c","start $EM"]',
+        "--service-stop",
+        '["/etc/init.d/em","stop"]',
+        "--service-status",
+        '["/etc/init.d/em","status"]',
+      ],
+      /--service-start holds a character an approved line cannot show literally/,
+    ],
+    [
+      "with a wait that is not whole seconds",
+      ["--allow-em-home", "/opt/CA", "--allow-share", "/mnt/mom-failover", "--service-start-wait", "5m"],
+      /--service-start-wait takes whole seconds from 1 to 3600 \(got "5m"\)/,
+    ],
+    [
+      "with a systemd unit name a command line could misread",
+      ["--allow-em-home", "/opt/CA", "--allow-share", "/mnt/mom-failover", "--service-name", "--now"],
+      /--service-name: "--now" is not a systemd unit name/,
+    ],
   ])("refuses to start %s, exits 2 and says why", async (_name, args, why) => {
     const config = join(dir, "runner.json");
     await registered(config);

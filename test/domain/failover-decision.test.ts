@@ -3,6 +3,7 @@ import {
   assessHost,
   assessPair,
   type HostVerdict,
+  judgeHost,
   judgeStage,
   type PairVerdict,
 } from "../../src/domain/failover-decision.ts";
@@ -388,5 +389,65 @@ describe("the evidence itself", () => {
     expect(logPatternsSchema.safeParse(DEFAULT_LOG_PATTERNS).success).toBe(true);
     expect(logPatternsSchema.safeParse([{ event: "acquired-primary", text: " " }]).success).toBe(false);
     expect(logPatternsSchema.safeParse([{ event: "took-over", text: "Took over" }]).success).toBe(false);
+  });
+});
+
+describe("judgeHost: one host's own wait after its start, from its own evidence", () => {
+  // role, evidence → outcome and a piece of the reason.
+  const table: [string, "primary" | "secondary", HostEvidence, "proven" | "pending" | "failed", RegExp][] = [
+    [
+      "the primary holding the primary lock is proven",
+      "primary",
+      host("mom-a", "running", held("this-em"), free, PRIMARY_START),
+      "proven",
+      /mom-a is the active EM: this EM holds primary_em.lck/,
+    ],
+    [
+      "a primary still on its secondary lock, the primary lock free, is pending (it is taking it)",
+      "primary",
+      host("mom-a", "running", free, held("this-em"), STANDBY_START),
+      "pending",
+      /mom-a: this EM holds secondary_em.lck/,
+    ],
+    [
+      "a primary standing by while another process holds the primary lock has failed at once",
+      "primary",
+      host("mom-a", "running", held("another-process", 99), held("this-em"), STANDBY_START),
+      "failed",
+      /mom-a \(the primary\) stands by: another EM \(pid 99\) holds primary_em.lck, so the secondary started first/,
+    ],
+    [
+      "a primary not running yet is pending",
+      "primary",
+      host("mom-a", "stopped", free, free),
+      "pending",
+      /the EM service is stopped/,
+    ],
+    [
+      "the secondary standing by is proven",
+      "secondary",
+      host("mom-b", "running", held("another-process"), held("this-em"), STANDBY_START),
+      "proven",
+      /mom-b stands by/,
+    ],
+    [
+      "a secondary that took the primary lock has failed at once",
+      "secondary",
+      host("mom-b", "running", held("this-em"), free, PRIMARY_START),
+      "failed",
+      /mom-b \(the secondary\) holds the primary lock: the primary is not running, or the hosts do not share config/,
+    ],
+    [
+      "a secondary holding neither lock yet is pending",
+      "secondary",
+      host("mom-b", "running", free, free),
+      "pending",
+      /holds neither lock/,
+    ],
+  ];
+  it.each(table)("%s", (_, role, evidence, outcome, reason) => {
+    const judged = judgeHost(role, assessHost(evidence), evidence);
+    expect(judged.outcome).toBe(outcome);
+    expect(judged.reason).toMatch(reason);
   });
 });

@@ -464,7 +464,7 @@ describe("buildPlan with pre-flight facts", () => {
     [
       "the service running",
       { serviceStopped: false },
-      "the Enterprise Manager service is running on mom-a: stop it on both hosts before the change",
+      "the Enterprise Manager service is running on mom-a: stop it on both hosts before the change, or plan with services=manage to have momlink stop and start it",
     ],
     [
       "no symlink privilege",

@@ -489,7 +489,7 @@ describe("renderPlanText", () => {
       `apply on mom-a (primary):\n${renderHostScript(plan, primary)}\n\n`,
       `apply on mom-b (secondary):\n${renderHostScript(plan, secondary)}\n\n`,
       [
-        "failover properties to set once, in the one shared \\\\san-server\\mom-failover\\config\\IntroscopeEnterpriseManager.properties after seeding (both EMs read that copy once config is linked; momlink does not edit it):",
+        "failover properties to set once, in the one shared \\\\san-server\\mom-failover\\config\\IntroscopeEnterpriseManager.properties after seeding (both EMs read that copy once config is linked; momlink does not edit it: failover-properties=check):",
         "introscope.enterprisemanager.failover.enable=true",
         "introscope.enterprisemanager.failover.primary=mom-a",
         "introscope.enterprisemanager.failover.secondary=mom-b",
@@ -662,6 +662,30 @@ const LINK_STATES: LinkPathState[] = [
   "file",
 ];
 
+/** A runner's service control as pre-flight reports it: names and commands it would refuse are never reported. */
+const serviceControlArb = fc.oneof(
+  fc.record({
+    via: fc.constantFrom("sc" as const, "systemd" as const),
+    name: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,15}[A-Za-z0-9]$/),
+    stopWaitSeconds: fc.integer({ min: 1, max: 3600 }),
+    startWaitSeconds: fc.integer({ min: 1, max: 3600 }),
+  }),
+  fc.record({
+    via: fc.constant("command" as const),
+    name: fc.constant("introscope-em"),
+    stop: fc.array(fc.stringMatching(/^[A-Za-z0-9/._=-][A-Za-z0-9 /._=-]{0,12}$/), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+    start: fc.array(fc.stringMatching(/^[A-Za-z0-9/._=-][A-Za-z0-9 /._=-]{0,12}$/), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+    stopWaitSeconds: fc.integer({ min: 1, max: 3600 }),
+    startWaitSeconds: fc.integer({ min: 1, max: 3600 }),
+  }),
+);
+
 function factsArb(host: string, dirs: string[]): fc.Arbitrary<HostFacts | null> {
   const dirFactsArb = (dir: string) =>
     fc.record({
@@ -681,6 +705,7 @@ function factsArb(host: string, dirs: string[]): fc.Arbitrary<HostFacts | null> 
     serviceStopped: fc.boolean(),
     canCreateSymlinks: fc.boolean(),
     symlinkL2R: fc.boolean(),
+    serviceControl: fc.option(serviceControlArb, { nil: undefined }),
     dirs: reported,
   });
   return fc.option(facts, { nil: null });
@@ -698,6 +723,8 @@ function inputArb(platform: "windows" | "linux"): fc.Arbitrary<PlanInput> {
     share,
     dirs: dirsArb,
     configAdded: fc.boolean(),
+    manageServices: fc.constantFrom(undefined, true as const),
+    setFailoverProperties: fc.constantFrom(undefined, true as const),
   });
   return spec.chain((s) =>
     fc.record({
@@ -711,10 +738,18 @@ function inputArb(platform: "windows" | "linux"): fc.Arbitrary<PlanInput> {
   );
 }
 
+/** The steps the runner does itself: their lines are comments. */
+const NOTES: readonly Step["kind"][] = ["check-failover", "set-failover-properties", "restore-properties"];
+
 const CMD_UNSAFE = /["%!^&|<>()\p{Cc}]/u;
 const QUOTED_CMD_PATH = /^"[^"%!^&|<>()\p{Cc}]+"$/u;
 
-function expectedWindowsArgs(step: Step, host: { emHome: string }, share: string, aside: string): string[] {
+function expectedWindowsArgs(
+  step: Step,
+  host: Plan["hosts"][number],
+  share: string,
+  aside: string,
+): string[] {
   const target = `${share}\\${step.dir}`;
   switch (step.kind) {
     case "seed-share":
@@ -732,12 +767,22 @@ function expectedWindowsArgs(step: Step, host: { emHome: string }, share: string
       return ["rmdir", step.dir];
     case "restore":
       return ["move", aside, step.dir];
+    case "stop-service":
+    case "start-service":
+      return [
+        "%SystemRoot%\\System32\\sc.exe",
+        step.kind === "stop-service" ? "stop" : "start",
+        host.facts?.serviceControl?.name ?? "IScopeEM",
+      ];
     case "verify-link":
+    case "check-failover":
+    case "set-failover-properties":
+    case "restore-properties":
       return [];
   }
 }
 
-function expectedLinuxArgv(step: Step, host: { emHome: string }, share: string, aside: string): string[] {
+function expectedLinuxArgv(step: Step, host: Plan["hosts"][number], share: string, aside: string): string[] {
   const target = `${share}/${step.dir}`;
   switch (step.kind) {
     case "seed-share":
@@ -750,7 +795,17 @@ function expectedLinuxArgv(step: Step, host: { emHome: string }, share: string, 
       return ["rm", step.dir];
     case "restore":
       return ["mv", aside, step.dir];
+    case "stop-service":
+    case "start-service": {
+      const control = host.facts?.serviceControl;
+      const verb = step.kind === "stop-service" ? "stop" : "start";
+      if (control?.via === "command") return control[verb] ?? [];
+      return ["systemctl", verb, control?.name ?? "IScopeEM"];
+    }
     case "verify-link":
+    case "check-failover":
+    case "set-failover-properties":
+    case "restore-properties":
       return [];
   }
 }
@@ -768,9 +823,15 @@ describe("every generated command line means exactly its intended arguments", ()
               expect(step.line).toBe(`REM verify ${step.dir} -> ${plan.share}\\${step.dir}`);
               continue;
             }
+            if (NOTES.includes(step.kind)) {
+              // Done by the runner itself: a comment that says what, never run.
+              expect(step.argv).toEqual([]);
+              expect(step.line.startsWith("REM ")).toBe(true);
+              continue;
+            }
             const parsed = tokenizeCmd(step.line);
             expect(parsed.unquotedMetachars).toEqual([]);
-            if (step.kind === "seed-share") {
+            if (step.kind === "seed-share" || step.kind === "stop-service" || step.kind === "start-service") {
               // robocopy runs as its argv (no shell); the line spells that argv, and its one
               // variable is the %SystemRoot% the runner resolves itself.
               expect(step.argv).toEqual(expectedWindowsArgs(step, host, plan.share, aside(step.dir)));
@@ -782,7 +843,9 @@ describe("every generated command line means exactly its intended arguments", ()
             }
             expect(parsed.unterminatedQuote).toBe(false);
             expect(parsed.args).toEqual(expectedWindowsArgs(step, host, plan.share, aside(step.dir)));
-            for (const token of parsed.tokens.slice(1).filter((t) => !t.raw.startsWith("/"))) {
+            const service = step.kind === "stop-service" || step.kind === "start-service";
+            // A service step's verb is a plain word; every path and name is one quoted token.
+            for (const token of parsed.tokens.slice(service ? 2 : 1).filter((t) => !t.raw.startsWith("/"))) {
               expect(token.raw).toMatch(QUOTED_CMD_PATH);
             }
             if (step.kind === "mklink") {
@@ -809,6 +872,11 @@ describe("every generated command line means exactly its intended arguments", ()
               expect(step.argv).toEqual([]);
               continue;
             }
+            if (NOTES.includes(step.kind)) {
+              expect(step.argv).toEqual([]);
+              expect(step.line.startsWith("# ")).toBe(true);
+              continue;
+            }
             expect(step.argv).toEqual(expectedLinuxArgv(step, host, plan.share, aside(step.dir)));
             expect(splitShDisplayLine(step.line)).toEqual(step.argv);
           }
@@ -825,7 +893,14 @@ describe("every generated command line means exactly its intended arguments", ()
         const plan = buildPlan(input);
         for (const host of plan.hosts) {
           for (const step of host.rollback) {
-            expect(["remove-link", "restore"]).toContain(step.kind);
+            expect([
+              "remove-link",
+              "restore",
+              "stop-service",
+              "start-service",
+              "restore-properties",
+            ]).toContain(step.kind);
+            if (step.kind !== "remove-link" && step.kind !== "restore") continue;
             const words = plan.platform === "windows" ? tokenizeCmd(step.line).args : step.argv;
             expect([
               ["rmdir", 2],
@@ -863,7 +938,9 @@ function expectScriptsShowExactlyTheSteps(plan: Plan, host: Plan["hosts"][number
     } else {
       expect(splitShDisplayLine(cd ?? "")).toEqual(["cd", host.emHome]);
     }
-    expect(commands).toEqual(steps.filter((s) => !s.noop && s.kind !== "verify-link").map((s) => s.line));
+    expect(commands).toEqual(
+      steps.filter((s) => !s.noop && s.kind !== "verify-link" && !NOTES.includes(s.kind)).map((s) => s.line),
+    );
     for (const line of script.split("\n").filter((l) => l.startsWith(comment))) {
       // Comments never carry runner-reported text or anything cmd.exe would still act on. The
       // verify arrow is the one exception: cmd.exe does not redirect inside a REM.

@@ -91,6 +91,21 @@ describe("pre-flight on a Linux host", () => {
         privilege: `${em} is writable`,
         symlinkL2R: "not applicable on Linux: symlinks to NFS paths always resolve",
       },
+      failoverProperties: {
+        file: join(em, "config", "IntroscopeEnterpriseManager.properties"),
+        source: "local",
+        keys: [
+          {
+            key: "introscope.enterprisemanager.failover.enable",
+            value: "true",
+            occurrences: [{ line: 1, value: "true" }],
+          },
+          { key: "introscope.enterprisemanager.failover.primary", value: null, occurrences: [] },
+          { key: "introscope.enterprisemanager.failover.secondary", value: null, occurrences: [] },
+        ],
+        detail: `read ${join(em, "config", "IntroscopeEnterpriseManager.properties")} (60 bytes)`,
+        warnings: [],
+      },
       dirs: [
         { dir: "config", linkPath: "directory", share: { exists: false, writable: false, empty: true } },
         { dir: "data", linkPath: "missing", share: { exists: false, writable: false, empty: true } },
@@ -162,6 +177,7 @@ describe("pre-flight on a Linux host", () => {
       "-1 check-accounts  succeeded",
       "-1 check-privilege  succeeded",
       "-1 check-symlink-evaluation  succeeded",
+      "-1 check-failover-properties config succeeded",
       "-1 inspect-link-path config succeeded",
       "-1 check-target config succeeded",
       "-1 inspect-link-path data succeeded",

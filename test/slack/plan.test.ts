@@ -78,7 +78,7 @@ describe("a valid /momlink plan", () => {
     expect(text).toContain("*Awaiting approval* — 0 of 1");
     // One properties file once config is linked: the share's copy, set once after seeding.
     expect(text).toContain(
-      "Failover properties to set once, in the one shared \\\\san-server\\mom-failover\\config\\IntroscopeEnterpriseManager.properties after seeding (both EMs read that copy once config is linked; momlink does not edit it): `introscope.enterprisemanager.failover.enable=true",
+      "Failover properties to set once, in the one shared \\\\san-server\\mom-failover\\config\\IntroscopeEnterpriseManager.properties after seeding (both EMs read that copy once config is linked; momlink does not edit it: failover-properties=check): `introscope.enterprisemanager.failover.enable=true",
     );
     expect(text).not.toContain("for both hosts");
     // The escaping Slack needs for the `->` of the verify lines, not a literal `>`.

@@ -3,7 +3,8 @@
 // windows.ts knows about cmd.exe, only linux.ts about coreutils.
 import { randomBytes } from "node:crypto";
 import { readdir, stat, unlink, writeFile } from "node:fs/promises";
-import type { AccountFacts, ShareSync } from "../../domain/facts.ts";
+import type { AccountFacts, RecoveryFacts, ServiceControlFacts, ShareSync } from "../../domain/facts.ts";
+import type { LockObservation } from "../../domain/failover-evidence.ts";
 import type { Platform as PlatformName } from "../../domain/pair.ts";
 import type { Step } from "../../domain/plan.ts";
 
@@ -28,6 +29,28 @@ export interface Probe {
 export interface ServiceProbe {
   state: "running" | "stopped" | "unknown";
   detail: string;
+}
+
+/** The EM service as its control sees it: the state, where that came from, and its main process. */
+export interface ServiceState extends ServiceProbe {
+  /** The probe that answered (`sc query "IScopeEM"`, `systemctl show ...`, the configured status command). */
+  source: string;
+  /** The service's main process, when the control tells it (systemd MainPID, a `MainPID=` line): the lock's holder is checked against it. */
+  pid: number | null;
+}
+
+/**
+ * How this host's runner stops and starts the EM service, as its administrator configured it
+ * (`--service-name`, or `--service-start/--service-stop/--service-status` on Linux). A job never
+ * says what to run: the stop-service and start-service steps run this control's own commands,
+ * after checking that the approved line is exactly what the control would run.
+ */
+export interface ServiceControl {
+  /** What pre-flight reports (the waits are the executor's): the plan's lines are built from it. */
+  readonly facts: Omit<ServiceControlFacts, "stopWaitSeconds" | "startWaitSeconds">;
+  state(): Promise<ServiceState>;
+  /** Runs this control's own stop or start command; `ok` also when the service already was so. */
+  run(verb: "stop" | "start", options: RunOptions): Promise<CommandOutcome>;
 }
 
 export interface RunOptions {
@@ -67,6 +90,16 @@ export interface Platform {
   /** Writes and removes a uniquely named file in `dir` (following links): can this process really write there? */
   writeProbe(dir: string): Promise<Probe>;
   serviceState(name: string): Promise<ServiceProbe>;
+  /** The EM service's control (see ServiceControl); `serviceState` asks the same control. */
+  serviceControl(name: string): ServiceControl;
+  /** Windows: the EM service's recovery actions after a failure; null where they are not checked (Linux). */
+  serviceRecovery(name: string): Promise<RecoveryFacts | null>;
+  /**
+   * Whether some process holds Java's exclusive lock on the failover lock file `path` (read only:
+   * never tries the lock). `servicePid` tells the EM's own lock from another process's, where the
+   * platform can see holders (Linux).
+   */
+  lockProbe(path: string, servicePid: number | null): Promise<LockObservation>;
   /** The EM service's logon account against the runner's own (Windows); null where it is not checked (Linux). */
   serviceAccount(name: string): Promise<AccountFacts | null>;
   /** Whether this process may create the directory links the plan needs inside `emHome`. */
@@ -151,9 +184,17 @@ export function describePathState(state: PathState): string {
   }
 }
 
-/** The platform layer for this runner (chosen by configuration, not guessed from the job). */
-export async function createPlatform(name: PlatformName): Promise<Platform> {
+/**
+ * The platform layer for this runner (chosen by configuration, not guessed from the job). Linux
+ * hosts without systemd give the EM service's start, stop and status commands.
+ */
+export async function createPlatform(
+  name: PlatformName,
+  serviceCommands?: { start: string[]; stop: string[]; status: string[] },
+): Promise<Platform> {
   // Loaded on demand: a Linux runner never loads the cmd.exe layer and vice versa.
   if (name === "windows") return (await import("./windows-platform.ts")).createWindowsPlatform();
-  return (await import("./linux.ts")).createLinuxPlatform();
+  return (await import("./linux.ts")).createLinuxPlatform(
+    serviceCommands === undefined ? {} : { serviceCommands },
+  );
 }

@@ -15,12 +15,16 @@ import {
   type RunOptions,
   type ServiceProbe,
 } from "./index.ts";
+import { probeRecordLock, toLockObservation } from "./locks-linux.ts";
 import { execaStarter, type ProcessStarter } from "./process.ts";
+import { linuxServiceControl, runArgv, type ServiceCommands } from "./service-linux.ts";
 import { compareTrees } from "./tree-compare.ts";
 
 export interface LinuxPlatformOptions {
   start?: ProcessStarter;
   factTimeoutMs?: number;
+  /** A host without systemd (and the tests, the sandbox): the EM service's start, stop and status commands. */
+  serviceCommands?: ServiceCommands;
 }
 
 const ASIDE = new RegExp(`^(.+)\\.pre-${CHANGE_ID_SOURCE}$`);
@@ -78,6 +82,13 @@ export function argvProblem(kind: Step["kind"], argv: readonly string[]): string
     }
     case "verify-link":
       return "verify-link is read back by the runner, never run as a command";
+    case "check-failover":
+    case "set-failover-properties":
+    case "restore-properties":
+      return `${kind} is done by the runner itself, never run as a command`;
+    case "stop-service":
+    case "start-service":
+      return `${kind} runs the runner's own service control, never a command from a job`;
     default: {
       const unhandled: never = kind;
       return `unknown step kind ${String(unhandled)}`;
@@ -108,6 +119,13 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
   const factTimeoutMs = options.factTimeoutMs ?? 30_000;
   // Messages in a stable language, file names still shown as UTF-8.
   const env = { LC_ALL: "C.UTF-8" };
+  const control = (name: string) =>
+    linuxServiceControl(name, {
+      start,
+      factTimeoutMs,
+      env,
+      ...(options.serviceCommands === undefined ? {} : { commands: options.serviceCommands }),
+    });
 
   return {
     name: "linux",
@@ -136,35 +154,14 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
         () => false,
       ),
     writeProbe: (dir) => probeWrite(dir, posix.join),
-    async serviceState(unit): Promise<ServiceProbe> {
-      if (!/^[A-Za-z0-9:_.@\\-]{1,256}$/.test(unit) || unit.startsWith("-")) {
-        return { state: "unknown", detail: `${JSON.stringify(unit)} is not a systemd unit name` };
-      }
-      // `show` rather than `is-active`: is-active calls an unknown unit "inactive", which would
-      // pass a misspelt unit name off as a stopped service.
-      const result = await start({
-        file: "systemctl",
-        args: ["show", "--property=LoadState,ActiveState", "--", unit],
-        timeoutMs: factTimeoutMs,
-        outputLimit: 4096,
-        env,
-      });
-      const text = Buffer.from(result.output).toString("utf8");
-      if (result.startError !== undefined) {
-        return {
-          state: "unknown",
-          detail: `systemctl is not available here (${result.startError.slice(0, 200)})`,
-        };
-      }
-      const load = /^LoadState=(.*)$/m.exec(text)?.[1];
-      const active = /^ActiveState=(.*)$/m.exec(text)?.[1];
-      if (result.exitCode !== 0 || load === undefined || active === undefined) {
-        return { state: "unknown", detail: `systemctl show ${unit}: ${text.trim().slice(0, 400)}` };
-      }
-      if (load === "not-found") return { state: "unknown", detail: `systemd knows no unit ${unit}` };
-      const stopped = active === "inactive" || active === "failed";
-      return { state: stopped ? "stopped" : "running", detail: `systemd unit ${unit}: ${active}` };
+    serviceControl: (name) => control(name),
+    async serviceState(name): Promise<ServiceProbe> {
+      const { state, detail } = await control(name).state();
+      return { state, detail };
     },
+    // Recovery actions are a Windows service setting; systemd's Restart= is the unit's business.
+    serviceRecovery: async () => null,
+    lockProbe: async (path, servicePid) => toLockObservation(await probeRecordLock(path, { servicePid })),
     compareTree: (source, target, timeMs) =>
       compareTrees(source, target, timeMs === undefined ? {} : { timeMs }),
     // Not checked on Linux: the runner's write test proves its own user's access (docs/windows-hosts.md).
@@ -192,26 +189,7 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
           timedOut: false,
         };
       }
-      const [file = "", ...args] = step.argv;
-      const result = await start({
-        file,
-        args,
-        cwd: runOptions.cwd,
-        timeoutMs: runOptions.timeoutMs,
-        outputLimit: runOptions.outputLimit,
-        env,
-      });
-      const notes = [
-        result.startError ? `${file} did not start: ${result.startError}` : "",
-        result.timedOut ? `stopped after ${runOptions.timeoutMs} ms` : "",
-      ].filter(Boolean);
-      const output = new TextDecoder("utf-8").decode(result.output);
-      return {
-        ok: result.exitCode === 0 && !result.timedOut,
-        exitCode: result.exitCode,
-        output: [output, ...notes].filter(Boolean).join("\n"),
-        timedOut: result.timedOut,
-      };
+      return runArgv(step.argv, runOptions, { start, env });
     },
   };
 }

@@ -14,7 +14,9 @@ import {
   probeWrite,
   type RunOptions,
 } from "./index.ts";
+import { probeReadLock, type ReadLockFs } from "./locks-windows.ts";
 import { execaStarter, type ProcessStarter } from "./process.ts";
+import { recoveryProbe, windowsServiceControl } from "./service-windows.ts";
 import {
   CMD_ENV,
   type CmdRunOptions,
@@ -47,6 +49,8 @@ export interface WindowsPlatformOptions {
   compareTimeoutMs?: number;
   /** This computer's NetBIOS name, for a service account written `.\user` (default: %COMPUTERNAME%). */
   computerName?: string;
+  /** The lock probe's file calls (tests). */
+  lockFs?: ReadLockFs;
 }
 
 export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Platform {
@@ -121,6 +125,16 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       ),
     writeProbe: (dir) => probeWrite(dir, (base, name) => `${base}\\${name}`),
     serviceState: (name) => serviceStateProbe(runTool, name),
+    serviceControl: (name) =>
+      windowsServiceControl(name, {
+        runTool,
+        start,
+        codePage,
+        ...(options.systemRoot === undefined ? {} : { systemRoot: options.systemRoot }),
+      }),
+    serviceRecovery: (name) => recoveryProbe(runTool, name),
+    // Windows cannot name a lock's holder: the probe says "held" or not, and the decision names it.
+    lockProbe: (path) => probeReadLock(path, options.lockFs),
     compareTree: (source, target, timeMs) =>
       robocopyCompare(source, target, {
         start,

@@ -270,17 +270,33 @@ export async function runCmdLine(line: string, options: CmdRunOptions): Promise<
 
 /** Runs the approved robocopy argv by absolute path, no shell, or refuses it before it starts. */
 export async function runRobocopy(argv: readonly string[], options: CmdRunOptions): Promise<CommandOutcome> {
-  const problem = robocopyArgvProblem(argv) ?? runOptionsProblem(options);
+  const problem = robocopyArgvProblem(argv);
   if (problem) return refusal(problem, "robocopy");
-  const file = systemExe("robocopy.exe", options.systemRoot);
+  return runProgram(systemExe("robocopy.exe", options.systemRoot), argv.slice(1), {
+    ...options,
+    succeeded: robocopySucceeded,
+  });
+}
+
+/**
+ * Runs a System32 program (robocopy, sc) by its absolute path with an argv, no shell, in `cwd`;
+ * the caller has checked the argv against the closed vocabulary. `succeeded` reads its exit code.
+ */
+export async function runProgram(
+  file: string,
+  args: readonly string[],
+  options: CmdRunOptions & { succeeded: (exitCode: number | null) => boolean },
+): Promise<CommandOutcome> {
+  const problem = runOptionsProblem(options);
+  if (problem) return refusal(problem, win32.basename(file, ".exe"));
   const result = await (options.start ?? execaStarter)({
     file,
-    args: argv.slice(1),
+    args: [...args],
     cwd: options.cwd,
     timeoutMs: options.timeoutMs,
     outputLimit: options.outputLimit,
   });
-  return outcome(file, result, robocopySucceeded(result.exitCode), options);
+  return outcome(file, result, options.succeeded(result.exitCode), options);
 }
 
 async function outcome(

@@ -1,7 +1,8 @@
 // The EM service must be stopped while its directories are relinked: the shared state has one
 // writer at a time. A service the runner cannot query is unknown (null), which blocks the plan
 // like a running one but says so, unless the runner's administrator said the EM is not a service
-// here (--unknown-service-is-stopped: hosts without systemd, sandboxes).
+// here (--unknown-service-is-stopped: hosts without systemd, sandboxes). Not for services=manage:
+// a service momlink must stop and see stopped cannot be one whose state nobody can read.
 import type { StepContext } from "./context.ts";
 
 export interface ServiceCheck {
@@ -17,7 +18,7 @@ export async function checkServiceStopped(ctx: StepContext): Promise<ServiceChec
     case "running":
       return { serviceStopped: false, detail: probe.detail };
     case "unknown":
-      return ctx.unknownServiceIsStopped
+      return ctx.unknownServiceIsStopped && !ctx.manageServices
         ? {
             serviceStopped: true,
             detail: `${probe.detail}; counted as stopped by this runner's configuration`,

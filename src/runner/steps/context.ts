@@ -1,8 +1,16 @@
 // What every step is given, and what it gives back. Steps do one thing each; they reach the host
 // only through the platform layer.
 import type { ShareDataChoice } from "../../domain/choices.ts";
+import type { ServiceControlFacts } from "../../domain/facts.ts";
+import type { HostEvidence, LogPattern } from "../../domain/failover-evidence.ts";
 import type { HostPlan, Step, StepKind } from "../../domain/plan.ts";
-import { clip, describePathState, type PathState, type Platform } from "../platform/index.ts";
+import {
+  clip,
+  describePathState,
+  type PathState,
+  type Platform,
+  type ServiceControl,
+} from "../platform/index.ts";
 
 export interface StepContext {
   platform: Platform;
@@ -19,12 +27,42 @@ export interface StepContext {
   unknownServiceIsStopped: boolean;
   outputLimit: number;
   timeoutMs(kind: StepKind): number;
+  /** This runner's host name, as the failover evidence names it. */
+  host: string;
+  /** The EM service's control: what stop-service and start-service run, and how the state is read. */
+  service: ServiceControl;
+  /** What this runner reports of its service control (pre-flight): an approved service line must be built from it. */
+  serviceFacts: ServiceControlFacts;
+  /** services=manage: momlink stops and starts the service, so an unknown state is never counted as stopped. */
+  manageServices: boolean;
+  /** The failover properties the plan requires (set-failover-properties sets them). */
+  failoverProperties: readonly { key: string; value: string }[];
+  /** The EM log lines the failover evidence looks for (the plan's, i.e. this runner's reported ones). */
+  logPatterns: readonly LogPattern[];
+  /** The runner's own configured patterns, when not the defaults: pre-flight reports them. */
+  reportedLogPatterns?: LogPattern[];
+  /** How often a bounded wait looks again. */
+  pollMs: number;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+  /** What one job's steps hand on to the next ones (a start's log position to its check). */
+  job: JobScratch;
+}
+
+/** Per job, written by one step and read by a later one of the same job. */
+export interface JobScratch {
+  /** Where the EM log ended right before this job started the service. */
+  logMark?: { path: string; size: number };
+  /** A stop-service step of this job saw the service stopped. */
+  serviceStopped?: boolean;
 }
 
 export interface StepOutcome {
   status: "succeeded" | "failed" | "skipped";
   /** What was found, what ran, what it said, what was read back. */
   output: string;
+  /** check-failover: the evidence it decided on, for the bot and the record. */
+  evidence?: HostEvidence;
 }
 
 export interface DirPaths {

@@ -165,7 +165,8 @@ export function corpusLines(changeId = "CHG-12"): CorpusLine[] {
     for (const host of plan.hosts) {
       const script = `${renderHostScript(plan, host)}\n${renderRollbackScript(plan, host)}`;
       for (const step of [...host.steps, ...host.rollback]) {
-        if (step.kind === "verify-link") continue;
+        // Read-backs and the runner's own file work are comments, never run.
+        if (step.line.startsWith("REM ")) continue;
         // The renderer shows each line verbatim: what is shown is what runs.
         if (!script.split("\n").includes(step.line))
           throw new Error(`the rendered script lacks ${step.line}`);
@@ -176,7 +177,7 @@ export function corpusLines(changeId = "CHG-12"): CorpusLine[] {
           line: step.line,
           argv: step.argv,
           cwd: host.emHome,
-          args: intendedArgs(plan, host.emHome, step.kind, step.dir),
+          args: intendedArgs(plan, host, step.kind, step.dir),
         });
       }
     }
@@ -184,7 +185,9 @@ export function corpusLines(changeId = "CHG-12"): CorpusLine[] {
   return lines;
 }
 
-function intendedArgs(plan: Plan, emHome: string, kind: StepKind, dir: string): string[] {
+function intendedArgs(plan: Plan, host: Plan["hosts"][number], kind: StepKind, dir: string): string[] {
+  const { emHome } = host;
+  const service = host.facts?.serviceControl?.name ?? "IScopeEM";
   const target = `${plan.share}\\${dir}`;
   const aside = `${dir}.pre-${plan.changeId}`;
   switch (kind) {
@@ -198,7 +201,14 @@ function intendedArgs(plan: Plan, emHome: string, kind: StepKind, dir: string): 
       return [dir];
     case "seed-share":
       return [`${emHome}\\${dir}`, target];
+    case "stop-service":
+      return ["stop", service];
+    case "start-service":
+      return ["start", service];
     case "verify-link":
+    case "check-failover":
+    case "set-failover-properties":
+    case "restore-properties":
       return [];
     default: {
       const unhandled: never = kind;

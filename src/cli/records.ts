@@ -71,9 +71,11 @@ export function showRecord(
     return EXIT_NOT_FOUND;
   }
   const events = store.audit(record.id);
+  // services=manage: the proof of failover the run ended on, kept in the audit event that ended it.
+  const failover = events.findLast((e) => e.details.failover !== undefined)?.details.failover ?? null;
   if (options.json) {
     io.stdout(
-      `${JSON.stringify({ ...summary(record), approvals: record.approvals, rollbackApprovals: record.rollbackApprovals, rejection: record.rejection, cancellation: record.cancellation, failure: record.failure, plan: record.plan, events }, null, 2)}\n`,
+      `${JSON.stringify({ ...summary(record), approvals: record.approvals, rollbackApprovals: record.rollbackApprovals, rejection: record.rejection, cancellation: record.cancellation, failure: record.failure, failover, plan: record.plan, events }, null, 2)}\n`,
     );
     return 0;
   }
@@ -83,6 +85,9 @@ export function showRecord(
     `requester  ${record.requester}`,
     `plan hash  ${record.planHash}`,
     `created    ${record.createdAt}   expires ${record.expiresAt}`,
+    ...(failover !== null && typeof failover === "object" && !Array.isArray(failover)
+      ? [`failover   ${String(failover.outcome)}: ${String(failover.summary)}`]
+      : []),
     "",
     "events:",
     ...events.map(eventLine),

@@ -47,6 +47,8 @@ export interface EnqueueInput {
   changeId: string;
   host: string;
   role: "primary" | "secondary";
+  /** execute and rollback runs with several phases on a host: which one (domain/phases.ts). */
+  phase?: number;
   planHash: string;
   plan: Record<string, unknown>;
   /** Default: the runner registered for `host`. */
@@ -262,6 +264,7 @@ export function createDispatcher(options: DispatcherOptions) {
       runner: runner.name,
       host: input.host,
       role: input.role,
+      ...(input.phase === undefined ? {} : { phase: input.phase }),
       planHash: input.planHash,
       plan: input.plan,
       issuedAt: now.toISOString(),

@@ -7,6 +7,7 @@ export type {
   HostOutcome,
   HostRole,
   HostRun,
+  PhaseLabel,
   PreflightFacts,
   RunKind,
   Runners as RunnerHooks,

@@ -18,7 +18,7 @@ import type { ChangeStore } from "../store/store.ts";
 import { type Dispatcher, realScheduler, type Scheduler } from "./dispatcher.ts";
 import type { ChangeNotify, RunnerHooks } from "./hooks.ts";
 import { createNotifications } from "./orchestration/notifications.ts";
-import { preflightNotes, runsOf } from "./orchestration/progress.ts";
+import { failoverSummary, preflightNotes, runsOf } from "./orchestration/progress.ts";
 import { createQuestions } from "./orchestration/questions.ts";
 import { createRunPhases } from "./orchestration/run-phases.ts";
 import { createApply } from "./orchestration/transitions.ts";
@@ -115,6 +115,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     progress: (change) => ({
       preflightNotes: preflightNotes(dispatcher, change, timeoutMs),
       runs: runsOf(dispatcher, change),
+      failover: failoverSummary(dispatcher, change),
     }),
     resume() {
       for (const record of store.list({ states: ["approved", "executing", "rolling_back"], limit: 1000 })) {

@@ -2,6 +2,7 @@
 // send, the runner validates what the bot answers. Jobs and step events come from domain/job.ts.
 import { z } from "zod";
 import { hostFactsSchema } from "../domain/facts.ts";
+import { hostEvidenceSchema } from "../domain/failover-evidence.ts";
 import { PLATFORMS } from "../domain/pair.ts";
 
 export const API_PREFIX = "/v1";
@@ -55,6 +56,8 @@ export const jobResultSchema = z
     error: z.string().max(4096).optional(),
     /** True when the runner refused the job before running anything (signature, expiry, host...). */
     refused: z.boolean().optional(),
+    /** A services=manage start phase: the failover evidence the runner's check ended on, proven or not. */
+    evidence: hostEvidenceSchema.optional(),
   })
   .strict();
 export type JobResult = z.infer<typeof jobResultSchema>;

@@ -102,8 +102,9 @@ export type ChangeEvent =
   | { type: "cancel"; actor: string; actorGroups: string[]; reason?: string }
   | ({ type: "expire" } & SystemActor)
   | ({ type: "start-execution" } & SystemActor)
-  | ({ type: "succeed" } & SystemActor)
-  | ({ type: "fail"; reason: string } & SystemActor)
+  /** `failover`: services=manage runs, the proof of failover the record keeps (failover-record.ts). */
+  | ({ type: "succeed"; failover?: JsonObject } & SystemActor)
+  | ({ type: "fail"; reason: string; failover?: JsonObject } & SystemActor)
   | ({ type: "runner-lost"; host: string } & SystemActor)
   /** An approver approves undoing the change, against the plan hash they saw; enough of them start it. */
   | { type: "rollback"; actor: string; actorGroups: string[]; hash: string }

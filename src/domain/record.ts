@@ -71,13 +71,17 @@ export function transition(
     case "start-execution":
       if (record.state !== "approved") return wrongState(record, event, ctx);
       return accept(record, event, ctx, "executing", {}, {});
-    case "succeed":
+    case "succeed": {
       if (record.state !== "executing") return wrongState(record, event, ctx);
-      return accept(record, event, ctx, "succeeded", {}, {});
+      const details: JsonObject = event.failover === undefined ? {} : { failover: event.failover };
+      return accept(record, event, ctx, "succeeded", {}, details);
+    }
     case "fail": {
       if (record.state !== "executing") return wrongState(record, event, ctx);
       const failure = { at: ctx.now.toISOString(), reason: event.reason };
-      return accept(record, event, ctx, "failed", { failure }, { reason: event.reason });
+      const details: JsonObject = { reason: event.reason };
+      if (event.failover !== undefined) details.failover = event.failover;
+      return accept(record, event, ctx, "failed", { failure }, details);
     }
     case "runner-lost":
       return runnerLost(record, event, ctx);

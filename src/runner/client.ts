@@ -14,6 +14,7 @@ import {
   registerResponseSchema,
 } from "../dispatch/wire.ts";
 import type { HostFacts } from "../domain/facts.ts";
+import type { HostEvidence } from "../domain/failover-evidence.ts";
 import type { Job, StepEvent } from "../domain/job.ts";
 import type { Platform } from "../domain/pair.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -38,7 +39,7 @@ export interface JobExecutor {
   run(
     job: Job,
     onEvent: (event: Omit<StepEvent, "jobId" | "at">) => void,
-  ): Promise<{ ok: boolean; failedIndex?: number; facts?: HostFacts }>;
+  ): Promise<{ ok: boolean; failedIndex?: number; facts?: HostFacts; evidence?: HostEvidence }>;
 }
 
 export class RunnerError extends Error {
@@ -333,6 +334,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
           ok: out.ok,
           ...(out.failedIndex === undefined ? {} : { failedIndex: out.failedIndex }),
           ...(out.facts === undefined ? {} : { facts: out.facts }),
+          ...(out.evidence === undefined ? {} : { evidence: out.evidence }),
         };
       }
       default: {

@@ -32,13 +32,14 @@ const OUTCOME_MARK: Record<HostOutcome["status"], string> = {
 /** The thread reply for one host's part of a run: the outcome, and what each failed step printed. */
 export function hostOutcomeMessage(changeId: string, outcome: HostOutcome): SlackMessage {
   const verb = outcome.kind === "execute" ? "Execute" : "Rollback";
-  const head = `${OUTCOME_MARK[outcome.status]} ${verb} on ${outcome.host} (${outcome.role}): ${outcome.summary}`;
+  const phase = outcome.phase === undefined ? "" : ` ${outcome.phase.number}/${outcome.phase.of}`;
+  const head = `${OUTCOME_MARK[outcome.status]} ${verb}${phase} on ${outcome.host} (${outcome.role}): ${outcome.summary}`;
   const blocks: KnownBlock[] = [section(clip(escapeMrkdwn(head), LIMITS.sectionText))];
   for (const failure of outcome.failures) {
     const step =
       failure.index < 0
         ? "re-check before the first step"
-        : `step ${failure.index + 1}: ${failure.kind} ${failure.dir}`;
+        : `step ${failure.index + 1}: ${failure.kind}${failure.dir === "" ? "" : ` ${failure.dir}`}`;
     const body = failure.line === "" ? failure.output : `${failure.line}\n${failure.output}`;
     blocks.push(...codeBlocks(body.trim() === "" ? "(no output)" : body, `*${escapeMrkdwn(step)}* failed:`));
   }

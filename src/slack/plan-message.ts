@@ -135,8 +135,19 @@ export function progressBlocks(record: ChangeRecord, progress: ChangeProgress | 
         ? "did not run"
         : RUN_WORDS[run.status];
     const verb = run.kind === "execute" ? "Execute" : "Rollback";
-    return annotated(run.steps, `*${verb} on ${escapeMrkdwn(run.host)}* (${run.role}): ${status}`);
+    const phase = run.phase === undefined ? "" : ` ${run.phase.number}/${run.phase.of}`;
+    const what = run.phase === undefined ? "" : ` — ${escapeMrkdwn(run.phase.title)}`;
+    return annotated(
+      run.steps,
+      `*${verb}${phase} on ${escapeMrkdwn(run.host)}* (${run.role})${what}: ${status}`,
+    );
   });
+}
+
+/** services=manage: what the failover evidence says so far (the pair's verdict once both started). */
+function failoverBlocks(progress: ChangeProgress | undefined): KnownBlock[] {
+  if (progress?.failover === null || progress?.failover === undefined) return [];
+  return textBlocks([`*Failover:* ${escapeMrkdwn(progress.failover)}`]);
 }
 
 function hostTitle(host: HostPlan): string {
@@ -226,6 +237,7 @@ export function planMessages(
   const scripts = plan.hosts.map((h) => codeBlocks(renderHostScript(plan, h), hostTitle(h)));
   const tail: KnownBlock[] = [
     ...progressBlocks(record, progress),
+    ...failoverBlocks(progress),
     ...blockersBlock(record),
     ...footerBlocks(record, ctx),
   ];

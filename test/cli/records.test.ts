@@ -184,4 +184,39 @@ describe("momlink records show, for a change being rolled back", () => {
       rollbackApprovals: [{ actor: "UCAROL001", hash: planHash, round: 1 }],
     });
   });
+
+  it("shows the proof of failover a services=manage run ended on, top-level and in its event", async () => {
+    const failoverDb = join(dir, "failover.db");
+    const store = openSqliteStore(failoverDb);
+    const { id, planHash } = createFixture(store, "mom-e", "mom-f");
+    const failover = {
+      outcome: "proven",
+      verdict: "primary-active-secondary-standing-by",
+      summary: "mom-e is the active EM; mom-f stands by on secondary_em.lck",
+      hosts: [{ host: "mom-e", role: "primary", verdict: "primary-active" }],
+    };
+    const events: ChangeEvent[] = [
+      { type: "preflight-complete" },
+      { type: "approve", actor: "UBOB00001", actorGroups: [], hash: planHash },
+      { type: "start-execution" },
+      { type: "succeed", failover },
+    ];
+    for (const event of events) {
+      const applied = store.apply(id, event, { now, policy });
+      if (!applied.ok) throw new Error(plainPhrase(applied.reason));
+    }
+    store.close();
+    const env = { MOMLINK_DB: failoverDb };
+    const json = await runMomlink(["records", "show", id, "--json"], { cwd: dir, env });
+    const shown = JSON.parse(json.stdout) as {
+      failover: unknown;
+      events: { event: string; details: object }[];
+    };
+    expect(shown.failover).toEqual(failover);
+    expect(shown.events.at(-1)).toMatchObject({ event: "succeed", details: { failover } });
+    const text = await runMomlink(["records", "show", id], { cwd: dir, env });
+    expect(text.stdout).toContain(
+      "failover   proven: mom-e is the active EM; mom-f stands by on secondary_em.lck",
+    );
+  });
 });

@@ -524,3 +524,149 @@ describe("message updates", () => {
     expect(told.progress.length).toBe(before + 1);
   });
 });
+
+describe("a services=manage change: phases across the hosts, the pair's evidence decides", () => {
+  const MANAGED = { ...SPEC, manageServices: true as const };
+  const control = {
+    via: "systemd" as const,
+    name: "introscope-em",
+    stopWaitSeconds: 60,
+    startWaitSeconds: 60,
+  };
+  const lock = (holder: "this-em" | "another-process", pid: number) =>
+    ({ state: "held", holder, pid, source: "/proc/locks", detail: "" }) as const;
+  const free = { state: "not-held", source: "/proc/locks", detail: "" } as const;
+  const evidence = (host: string, primaryLock: object, secondaryLock: object) => ({
+    host,
+    service: { state: "running", source: "systemctl show introscope-em", detail: "active" },
+    primaryLock,
+    secondaryLock,
+  });
+  const ACTIVE = evidence("mom-a", lock("this-em", 10), free);
+  const STANDING_BY = evidence("mom-b", lock("another-process", 10), lock("this-em", 20));
+
+  function managedApproved(): ChangeRecord {
+    const created = store.createChange({
+      requester: REQ,
+      channel: "C1",
+      plan: (id) =>
+        buildPlan({
+          spec: MANAGED,
+          changeId: id,
+          facts: {
+            primary: { ...facts("mom-a"), serviceStopped: false, serviceControl: control },
+            secondary: { ...facts("mom-b"), serviceStopped: false, serviceControl: control },
+          },
+        }),
+      hosts: { primary: "mom-a", secondary: "mom-b" },
+      now: bot.time.clock(),
+      ttlMinutes: 30,
+    });
+    if (!created.ok) throw new Error("locked");
+    const ready = must(created.record.id, { type: "preflight-complete" });
+    return must(ready.id, { type: "approve", actor: BOB, actorGroups: [], hash: ready.planHash });
+  }
+
+  /** Takes each phase's job in turn and answers it; the results by phase number. */
+  async function runThrough(results: Record<number, Record<string, unknown>>, upTo = 5): Promise<Job[]> {
+    const taken: Job[] = [];
+    for (let phase = 1; phase <= upTo; phase += 1) {
+      const host = phase % 2 === 1 ? "mom-b" : "mom-a";
+      const job = await take(host);
+      taken.push(job);
+      await finish(host, job, results[phase] ?? { ok: true });
+    }
+    return taken;
+  }
+
+  it("queues one phase at a time, each named after its number and carrying it, in the KB's order", async () => {
+    await runners("mom-a", "mom-b");
+    const record = managedApproved();
+    orchestrator.approved(record);
+    const first = await take("mom-b");
+    expect([first.id, first.phase]).toEqual([`CHG-1-v${record.version + 1}-execute-1-secondary`, 1]);
+    expect(parsePhaseJobId(first.id)).toMatchObject({ kind: "execute", role: "secondary", phase: 1 });
+    expect(jobs()).toEqual(["execute mom-b leased"]);
+    await finish("mom-b", first, { ok: true });
+    const second = await take("mom-a");
+    expect([second.id.endsWith("-execute-2-primary"), second.phase]).toEqual([true, 2]);
+    // A bot restarted here continues with phase 3, and queues nothing twice.
+    await finish("mom-a", second, { ok: true });
+    newOrchestrator().resume();
+    orchestrator.resume();
+    expect(jobs()).toEqual(["execute mom-b done", "execute mom-a done", "execute mom-b queued"]);
+    const runs = orchestrator.progress(store.get("CHG-1")!).runs;
+    expect(runs.map((r) => `${r.phase?.number}/${r.phase?.of} ${r.host} ${r.status}`)).toEqual([
+      "1/5 mom-b succeeded",
+      "2/5 mom-a succeeded",
+      "3/5 mom-b queued",
+      "4/5 mom-a pending",
+      "5/5 mom-b pending",
+    ]);
+    expect(runs[1]?.phase?.title).toBe(
+      "stop the EM service and wait until it is stopped, then make the links",
+    );
+  });
+
+  it("succeeds once the primary proved it is active and the secondary that it stands by, and keeps the evidence", async () => {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(managedApproved());
+    await runThrough({ 4: { ok: true, evidence: ACTIVE }, 5: { ok: true, evidence: STANDING_BY } });
+    expect(state()).toBe("succeeded");
+    const succeed = store.audit("CHG-1").find((e) => e.event === "succeed");
+    expect(succeed?.details.failover).toMatchObject({
+      outcome: "proven",
+      verdict: "primary-active-secondary-standing-by",
+      summary: "mom-a is the active EM; mom-b stands by on secondary_em.lck",
+      hosts: [
+        {
+          host: "mom-a",
+          role: "primary",
+          verdict: "primary-active",
+          evidence: { primaryLock: { holder: "this-em" } },
+        },
+        { host: "mom-b", role: "secondary", verdict: "standing-by" },
+      ],
+    });
+    expect(orchestrator.progress(store.get("CHG-1")!).failover).toBe(
+      "mom-a is the active EM; mom-b stands by on secondary_em.lck",
+    );
+    await orchestrator.settled();
+    expect(told.outcomes.map((o) => `${o.phase?.number} ${o.host} ${o.status}`)).toEqual([
+      "1 mom-b succeeded",
+      "2 mom-a succeeded",
+      "3 mom-b succeeded",
+      "4 mom-a succeeded",
+      "5 mom-b succeeded",
+    ]);
+  });
+
+  it("fails loudly when both hosts claim primary, even though each runner saw its own part through", async () => {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(managedApproved());
+    const split = evidence("mom-b", lock("this-em", 30), free);
+    await runThrough({ 4: { ok: true, evidence: ACTIVE }, 5: { ok: true, evidence: split } });
+    expect(state()).toBe("failed");
+    expect(store.get("CHG-1")?.failure?.reason).toMatch(
+      /^the pair does not fail over as planned: SPLIT BRAIN: both mom-a and mom-b claim to be the active EM/,
+    );
+    expect(store.audit("CHG-1").find((e) => e.event === "fail")?.details.failover).toMatchObject({
+      outcome: "failed",
+      verdict: "both-claim-primary",
+    });
+  });
+
+  it("fails at the primary's start with the evidence it ended on, and starts nothing after it", async () => {
+    await runners("mom-a", "mom-b");
+    orchestrator.approved(managedApproved());
+    const standingBy = evidence("mom-a", lock("another-process", 40), lock("this-em", 10));
+    await runThrough({ 4: { ok: false, failedIndex: 6, evidence: standingBy } }, 4);
+    expect(state()).toBe("failed");
+    expect(jobs()).toHaveLength(4);
+    expect(store.audit("CHG-1").find((e) => e.event === "fail")?.details.failover).toMatchObject({
+      outcome: "failed",
+      verdict: null,
+      hosts: [{ host: "mom-a", verdict: "standing-by" }],
+    });
+  });
+});

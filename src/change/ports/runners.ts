@@ -46,10 +46,20 @@ export type RunStatus =
   | "lost"
   | "expired";
 
+/** Where a phase sits in a run that goes back and forth between the hosts (services=manage). */
+export interface PhaseLabel {
+  number: number;
+  of: number;
+  /** What the phase does, in a few words (domain/render-procedure.ts phaseTitle). */
+  title: string;
+}
+
 export interface HostRun {
   host: string;
   role: HostRole;
   kind: RunKind;
+  /** Absent in a run of one phase per host (the primary, then the secondary). */
+  phase?: PhaseLabel;
   status: RunStatus;
   /** One line per step, marked (domain/render.ts renderHostProgress). */
   steps: string;
@@ -59,8 +69,10 @@ export interface HostRun {
 export interface ChangeProgress {
   /** Why a host has no pre-flight facts, one sentence each; only while the plan awaits approval. */
   preflightNotes: string[];
-  /** The latest execute and rollback run of each host, in the order they run. */
+  /** The latest execute and rollback run, phase by phase, in the order they run. */
   runs: HostRun[];
+  /** services=manage: what the failover evidence of the latest execute run says so far, or null. */
+  failover: string | null;
 }
 
 export interface StepFailure {
@@ -78,6 +90,8 @@ export interface HostOutcome {
   host: string;
   role: HostRole;
   kind: RunKind;
+  /** Absent in a run of one phase per host. */
+  phase?: PhaseLabel;
   status: "succeeded" | "failed" | "refused" | "lost" | "expired";
   /** One sentence, plain text. */
   summary: string;

@@ -6,7 +6,7 @@ import type { Dispatcher } from "../dispatcher.ts";
 import type { HostRole } from "../hooks.ts";
 import type { RunnerInfo } from "../registry.ts";
 
-export function planOf(record: ChangeRecord, role: HostRole): HostPlan {
+export function planOf(record: Pick<ChangeRecord, "plan">, role: HostRole): HostPlan {
   return role === "primary" ? record.plan.hosts[0] : record.plan.hosts[1];
 }
 

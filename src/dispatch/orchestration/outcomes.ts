@@ -1,9 +1,11 @@
 // What a finished execute or rollback job means, in words: the thread reply for the host and the
 // reason the record keeps. Pure: the caller hands in the job's step events.
 import type { Job, StepEvent } from "../../domain/job.ts";
+import { type Phase, runPhases } from "../../domain/phases.ts";
 import type { Step } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
-import type { HostOutcome, RunKind, StepFailure } from "../hooks.ts";
+import { phaseTitle } from "../../domain/render-procedure.ts";
+import type { HostOutcome, PhaseLabel, RunKind, StepFailure } from "../hooks.ts";
 import type { JobState } from "../queue.ts";
 import type { JobResult } from "../wire.ts";
 import { brief, clip, THREAD_OUTPUT } from "./clip.ts";
@@ -34,7 +36,8 @@ export function failureOf(
   if (index !== undefined) {
     const step = steps[index];
     const failed = failures.find((f) => f.index === index);
-    const what = step === undefined ? `step ${index + 1}` : `step ${index + 1} (${step.kind} ${step.dir})`;
+    const name = step === undefined ? "" : step.dir === "" ? step.kind : `${step.kind} ${step.dir}`;
+    const what = step === undefined ? `step ${index + 1}` : `step ${index + 1} (${name})`;
     return said("failed", `${what} failed: ${brief(failed?.output ?? result?.error ?? "no output")}`);
   }
   const ran = events.some((e) => e.index >= 0 && e.status !== "skipped");
@@ -53,7 +56,9 @@ export function outcomeOf(
   events: readonly StepEvent[],
 ): HostOutcome {
   const kind = job.kind as RunKind;
-  const base = { host: job.host, role: job.role, kind };
+  const phase = phaseOfJob(record, job);
+  const label = phaseLabel(record, kind, phase);
+  const base = { host: job.host, role: job.role, kind, ...(label === undefined ? {} : { phase: label }) };
   if (state === "lost") {
     return {
       ...base,
@@ -72,17 +77,15 @@ export function outcomeOf(
   }
   if (result?.ok === true) {
     const steps = planOf(record, job.role)[kind === "execute" ? "steps" : "rollback"];
+    const indices = phase?.indices ?? [...steps.keys()];
     const skipped = new Set(events.filter((e) => e.status === "skipped").map((e) => e.index)).size;
-    const done = steps.length - skipped;
+    const done = indices.length - skipped;
     const ran = `${done} step${done === 1 ? "" : "s"} ran${skipped > 0 ? `, ${skipped} already in place` : ""}`;
     return {
       ...base,
       status: "succeeded",
       failures: [],
-      summary:
-        kind === "execute"
-          ? `${ran}; every link read back and points at its target`
-          : `${ran}; the links are gone and the moved-aside directories back`,
+      summary: [ran, ...doneWords(kind, phase, steps, events)].join("; "),
     };
   }
   const failure = failureOf(record, job, result, events);
@@ -100,4 +103,52 @@ function failedSteps(steps: readonly Step[], events: readonly StepEvent[]): Step
       line: e.index >= 0 ? (steps[e.index]?.line ?? "") : "",
       output: clip(e.output, THREAD_OUTPUT),
     }));
+}
+
+/** The phase of the run a job is: named in the job, or the host's only phase. */
+function phaseOfJob(record: ChangeRecord, job: Job): Phase | undefined {
+  const phases = runPhases(record.plan, job.kind === "rollback" ? "rollback" : "execute");
+  return job.phase === undefined ? phases.find((p) => p.role === job.role) : phases[job.phase - 1];
+}
+
+/** A phase's place in its run, for runs that go back and forth between the hosts. */
+export function phaseLabel(
+  record: Pick<ChangeRecord, "plan">,
+  kind: RunKind,
+  phase: Phase | undefined,
+): PhaseLabel | undefined {
+  const phases = runPhases(record.plan, kind);
+  if (phase === undefined || phases.length <= 2) return undefined;
+  return { number: phase.number, of: phases.length, title: phaseTitle(record.plan, kind, phase) };
+}
+
+/** What a finished phase leaves in place, in the words of its stages; a failover check says what it proved. */
+function doneWords(
+  kind: RunKind,
+  phase: Phase | undefined,
+  steps: readonly Step[],
+  events: readonly StepEvent[],
+): string[] {
+  const stages = phase?.stages ?? ["link"];
+  return stages.map((stage) => {
+    switch (stage) {
+      case "stop":
+        return "the EM service is stopped";
+      case "link":
+        return kind === "execute"
+          ? "every link read back and points at its target"
+          : "the links are gone and the moved-aside directories back";
+      case "start": {
+        const check = (phase?.indices ?? []).find((i) => steps[i]?.kind === "check-failover");
+        const proof = events
+          .findLast((e) => e.index === check && e.status === "succeeded")
+          ?.output.split("\n")[0];
+        return proof ?? "the EM service runs again";
+      }
+      default: {
+        const never: never = stage;
+        return String(never);
+      }
+    }
+  });
 }

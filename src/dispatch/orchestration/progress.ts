@@ -1,15 +1,19 @@
 // What a change's message shows beyond the record, read from its runner jobs rather than kept in
 // memory, so the message after a restart shows the same.
+import { failoverOutcome } from "../../domain/failover-record.ts";
 import type { StepEvent } from "../../domain/job.ts";
+import { runPhases } from "../../domain/phases.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { renderHostProgress } from "../../domain/render.ts";
 import type { Dispatcher } from "../dispatcher.ts";
-import type { HostRole, HostRun, RunKind, RunStatus } from "../hooks.ts";
+import type { HostRun, RunKind, RunStatus } from "../hooks.ts";
 import type { JobState } from "../queue.ts";
 import type { JobResult } from "../wire.ts";
 import { clip, REASON_OUTPUT } from "./clip.ts";
 import { planOf, runnerOf } from "./hosts.ts";
-import { parsePhaseJobId, phaseJobId } from "./job-ids.ts";
+import { parsePhaseJobId, phaseJobId, runJobId } from "./job-ids.ts";
+import { phaseLabel } from "./outcomes.ts";
+import { runEvidence } from "./run-phases.ts";
 
 type Jobs = Pick<Dispatcher, "job" | "jobsFor" | "events" | "runnerFor">;
 
@@ -50,49 +54,53 @@ export function preflightNotes(dispatcher: Jobs, change: ChangeRecord, timeoutMs
   });
 }
 
-/** The latest execute and rollback run of each host, step by step, in the order they run. */
+/** The latest execute and rollback run, phase by phase, step by step, in the order they run. */
 export function runsOf(dispatcher: Jobs, change: ChangeRecord): HostRun[] {
-  const latest = new Map<
-    string,
-    { version: number; id: string; state: JobState; result: JobResult | null }
-  >();
-  for (const stored of dispatcher.jobsFor(change.id)) {
-    const phase = parsePhaseJobId(stored.job.id);
-    if (phase === null || (phase.kind !== "execute" && phase.kind !== "rollback")) continue;
-    const key = `${phase.kind} ${phase.role}`;
-    const previous = latest.get(key);
-    if (previous !== undefined && previous.version > phase.version) continue;
-    latest.set(key, {
-      version: phase.version,
-      id: stored.job.id,
-      state: stored.state,
-      result: stored.result,
-    });
-  }
   const runs: HostRun[] = [];
-  const kinds: [RunKind, HostRole[], boolean][] = [
-    ["execute", ["primary", "secondary"], change.state === "executing"],
-    ["rollback", ["secondary", "primary"], change.state === "rolling_back"],
+  const kinds: [RunKind, boolean][] = [
+    ["execute", change.state === "executing"],
+    ["rollback", change.state === "rolling_back"],
   ];
-  for (const [kind, order, active] of kinds) {
-    // The rollback on show is the latest attempt: the one started at the highest version.
-    const version = Math.max(-1, ...order.map((r) => latest.get(`${kind} ${r}`)?.version ?? -1));
+  for (const [kind, active] of kinds) {
+    // The run on show is the latest attempt: the one started at the highest version.
+    const version = latestVersion(dispatcher, change, kind);
     if (version < 0 && !active) continue;
-    for (const role of order) {
-      const hostPlan = planOf(change, role);
-      const found = latest.get(`${kind} ${role}`);
-      const current = found !== undefined && found.version === version ? found : undefined;
-      const events = current === undefined ? [] : dispatcher.events(current.id);
+    const phases = runPhases(change.plan, kind);
+    for (const phase of phases) {
+      const hostPlan = planOf(change, phase.role);
+      const current =
+        version < 0 ? null : dispatcher.job(runJobId({ id: change.id, version }, kind, phase, phases).id);
+      const events = current === null ? [] : dispatcher.events(current.job.id);
+      const label = phaseLabel(change, kind, phase);
       runs.push({
         host: hostPlan.host,
-        role,
+        role: phase.role,
         kind,
-        status: current === undefined ? "pending" : runStatus(current.state, current.result, events),
-        steps: renderHostProgress(hostPlan, kind, events),
+        ...(label === undefined ? {} : { phase: label }),
+        status: current === null ? "pending" : runStatus(current.state, current.result, events),
+        steps: renderHostProgress(hostPlan, kind, events, phase),
       });
     }
   }
   return runs;
+}
+
+/** The version the latest run of `kind` began at, or -1 when there was none. */
+function latestVersion(dispatcher: Jobs, change: ChangeRecord, kind: RunKind): number {
+  let version = -1;
+  for (const stored of dispatcher.jobsFor(change.id)) {
+    const phase = parsePhaseJobId(stored.job.id);
+    if (phase?.kind === kind && phase.version > version) version = phase.version;
+  }
+  return version;
+}
+
+/** services=manage: what the latest execute run's failover evidence says, once a start phase reported. */
+export function failoverSummary(dispatcher: Jobs, change: ChangeRecord): string | null {
+  if (!change.plan.manageServices) return null;
+  const version = latestVersion(dispatcher, change, "execute");
+  if (version < 0) return null;
+  return failoverOutcome(change.plan, runEvidence(dispatcher, change, version))?.summary ?? null;
 }
 
 function runStatus(state: JobState, result: JobResult | null, events: readonly StepEvent[]): RunStatus {

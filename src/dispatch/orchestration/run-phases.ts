@@ -1,27 +1,57 @@
 // The execute and rollback runs: each job event or resume re-reads the record and the jobs held
-// under the run's derived ids (job-ids.ts) and does the one next thing. Nothing is remembered
-// between calls, which is what lets a restarted bot continue a change.
+// under the run's derived ids (job-ids.ts) and does the one next thing. A run is a sequence of
+// phases across the two hosts (domain/phases.ts): each phase is one host's job, queued once the
+// phase before it succeeded. Nothing is remembered between calls, which is what lets a restarted
+// bot continue a change.
+import type { HostEvidence } from "../../domain/failover-evidence.ts";
+import { failoverOutcome } from "../../domain/failover-record.ts";
 import type { Job } from "../../domain/job.ts";
-import type { ChangeRecord } from "../../domain/record.ts";
+import { type Phase, runPhases } from "../../domain/phases.ts";
+import type { ChangeRecord, JsonObject } from "../../domain/record.ts";
 import type { Logger } from "../../log.ts";
 import type { ChangeStore } from "../../store/store.ts";
 import { DispatchError, type Dispatcher } from "../dispatcher.ts";
-import type { HostOutcome, HostRole, RunKind } from "../hooks.ts";
+import type { HostOutcome, RunKind } from "../hooks.ts";
 import type { JobState } from "../queue.ts";
 import type { JobResult } from "../wire.ts";
 import { planOf, runnerOf } from "./hosts.ts";
-import { parsePhaseJobId, phaseJobId } from "./job-ids.ts";
+import { parsePhaseJobId, runJobId } from "./job-ids.ts";
 import { failureOf, outcomeOf } from "./outcomes.ts";
 import type { Apply } from "./transitions.ts";
 
 export interface RunPhases {
   /**
-   * Looks at the record and its jobs and does the one next thing: start, queue a host's job, or
+   * Looks at the record and its jobs and does the one next thing: start, queue a phase's job, or
    * finish the run. Called on every job event and on resume; doing nothing is the common case.
    */
   reconcile(changeId: string): void;
   /** A run's job reported or was given up on: tell the thread, then move the record on. */
   onRunJob(job: Job, result: JobResult | null, state: JobState): void;
+}
+
+type Jobs = Pick<Dispatcher, "job">;
+
+/** The failover evidence a run's start phases sent back so far, by role. */
+export function runEvidence(
+  dispatcher: Jobs,
+  record: Pick<ChangeRecord, "id" | "plan">,
+  version: number,
+): { primary?: HostEvidence; secondary?: HostEvidence } {
+  const phases = runPhases(record.plan, "execute");
+  const found: { primary?: HostEvidence; secondary?: HostEvidence } = {};
+  for (const phase of phases) {
+    const steps = planOf(record, phase.role).steps;
+    if (!phase.indices.some((i) => steps[i]?.kind === "check-failover")) continue;
+    const evidence = dispatcher.job(runJobId({ id: record.id, version }, "execute", phase, phases).id)?.result
+      ?.evidence;
+    if (evidence !== undefined) found[phase.role] = evidence;
+  }
+  return found;
+}
+
+/** The record's proof of failover for a run, when the plan has one to give. */
+function failoverOf(dispatcher: Jobs, record: ChangeRecord, version: number) {
+  return failoverOutcome(record.plan, runEvidence(dispatcher, record, version));
 }
 
 export function createRunPhases(options: {
@@ -45,11 +75,10 @@ export function createRunPhases(options: {
         start(record);
         return;
       case "executing":
-        advance(record, "execute", ["primary", "secondary"]);
+        advance(record, "execute");
         return;
       case "rolling_back":
-        // Undo in reverse: the secondary followed the primary, so it goes back first.
-        advance(record, "rollback", ["secondary", "primary"]);
+        advance(record, "rollback");
         return;
       default:
         return;
@@ -67,24 +96,30 @@ export function createRunPhases(options: {
       apply(executing, { type: "fail", actor: "system", reason: `nothing ran: ${missing.join("; ")}` });
       return;
     }
-    advance(executing, "execute", ["primary", "secondary"]);
+    advance(executing, "execute");
   }
 
-  function advance(record: ChangeRecord, kind: RunKind, order: HostRole[]): void {
+  function advance(record: ChangeRecord, kind: RunKind): void {
     const stop = (reason: string): void => {
-      apply(
-        record,
-        kind === "execute"
-          ? { type: "fail", actor: "system", reason }
-          : { type: "rollback-failed", actor: "system", reason: `rollback: ${reason}` },
-      );
+      if (kind === "rollback") {
+        apply(record, { type: "rollback-failed", actor: "system", reason: `rollback: ${reason}` });
+        return;
+      }
+      const failover = failoverOf(dispatcher, record, record.version)?.record;
+      apply(record, {
+        type: "fail",
+        actor: "system",
+        reason,
+        ...(failover === undefined ? {} : { failover }),
+      });
     };
-    for (const role of order) {
-      const hostPlan = planOf(record, role);
-      const id = phaseJobId(record, kind, role);
+    const phases = runPhases(record.plan, kind);
+    for (const phase of phases) {
+      const hostPlan = planOf(record, phase.role);
+      const { id, phase: number } = runJobId(record, kind, phase, phases);
       const stored = dispatcher.job(id);
       if (stored === null) {
-        queue(record, kind, role, id, stop);
+        queue(record, kind, phase, { id, ...(number === undefined ? {} : { phase: number }) }, stop);
         return;
       }
       switch (stored.state) {
@@ -96,7 +131,7 @@ export function createRunPhases(options: {
           return;
         case "expired":
           stop(
-            `${hostPlan.host} (${role}): the runner did not pick up the ${kind} job before it expired; nothing ran there`,
+            `${hostPlan.host} (${phase.role}): the runner did not pick up the ${kind} job before it expired; nothing ran there`,
           );
           return;
         case "done":
@@ -111,20 +146,41 @@ export function createRunPhases(options: {
         }
       }
     }
-    apply(
-      record,
-      kind === "execute" ? { type: "succeed", actor: "system" } : { type: "rolled-back", actor: "system" },
-    );
+    if (kind === "rollback") {
+      apply(record, { type: "rolled-back", actor: "system" });
+      return;
+    }
+    finish(record);
+  }
+
+  /** Every phase succeeded: with services=manage the pair's evidence decides, from both hosts. */
+  function finish(record: ChangeRecord): void {
+    const failover = failoverOf(dispatcher, record, record.version);
+    if (failover === null) {
+      apply(record, { type: "succeed", actor: "system" });
+      return;
+    }
+    const kept: JsonObject = failover.record;
+    if (failover.outcome === "proven") {
+      apply(record, { type: "succeed", actor: "system", failover: kept });
+      return;
+    }
+    apply(record, {
+      type: "fail",
+      actor: "system",
+      reason: `the pair does not fail over as planned: ${failover.summary}`,
+      failover: kept,
+    });
   }
 
   function queue(
     record: ChangeRecord,
     kind: RunKind,
-    role: HostRole,
-    id: string,
+    phase: Phase,
+    job: { id: string; phase?: number },
     stop: (reason: string) => void,
   ): void {
-    const hostPlan = planOf(record, role);
+    const hostPlan = planOf(record, phase.role);
     const found = runnerOf(dispatcher, hostPlan.host, record.plan.platform);
     if ("problem" in found) {
       stop(`${found.problem}: nothing ran on ${hostPlan.host}`);
@@ -132,16 +188,16 @@ export function createRunPhases(options: {
     }
     try {
       dispatcher.enqueue({
-        id,
+        ...job,
         kind,
         changeId: record.id,
         host: hostPlan.host,
-        role,
+        role: phase.role,
         planHash: record.planHash,
         plan: record.plan as unknown as Record<string, unknown>,
         runner: found.runner.name,
       });
-      logger.info({ changeId: record.id, jobId: id, runner: found.runner.name }, `${kind} job queued`);
+      logger.info({ changeId: record.id, jobId: job.id, runner: found.runner.name }, `${kind} job queued`);
       progress(record.id);
     } catch (err) {
       if (err instanceof DispatchError && err.code === "duplicate-job") return;
@@ -152,8 +208,8 @@ export function createRunPhases(options: {
   }
 
   function onRunJob(job: Job, result: JobResult | null, state: JobState): void {
-    const phase = parsePhaseJobId(job.id);
-    if (phase === null || (phase.kind !== "execute" && phase.kind !== "rollback")) return;
+    const parsed = parsePhaseJobId(job.id);
+    if (parsed === null || (parsed.kind !== "execute" && parsed.kind !== "rollback")) return;
     const record = store.get(job.changeId);
     if (record === null) return;
     tell(record.id, outcomeOf(record, job, result, state, dispatcher.events(job.id)));

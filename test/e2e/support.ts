@@ -35,7 +35,7 @@ export interface Deployment {
   /** `momlink runner start` for `host`, limited to the sandbox; stopped by close(). */
   startRunner(
     host: typeof PRIMARY | typeof SECONDARY,
-    options?: { env?: Record<string, string>; until?: string[] },
+    options?: { env?: Record<string, string>; until?: string[]; args?: string[] },
   ): Promise<RunningMomlink>;
   close(): Promise<void>;
 }
@@ -99,11 +99,14 @@ export async function deploy(serveEnv: Record<string, string> = {}): Promise<Dep
     async startRunner(host, options = {}) {
       // A registered runner counts as online: a pre-flight job queued before its first long-poll
       // is handed over by that poll, so "runner started" is enough to go on.
-      const running = await spawnMomlink(runnerStartArgs(configs[host], hosts), {
-        cwd: hosts.root,
-        env: options.env ?? {},
-        until: options.until ?? ["runner started"],
-      });
+      const running = await spawnMomlink(
+        [...runnerStartArgs(configs[host], hosts), ...(options.args ?? [])],
+        {
+          cwd: hosts.root,
+          env: options.env ?? {},
+          until: options.until ?? ["runner started"],
+        },
+      );
       processes.push(running);
       return running;
     },

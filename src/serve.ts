@@ -24,7 +24,7 @@ import { createOrchestrator, type Orchestrator } from "./dispatch/orchestrator.t
 import { PLAN_EXAMPLE } from "./domain/grammar.ts";
 import type { ApprovalPolicy } from "./domain/policy.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { prepareSandbox, type Sandbox, startSandboxRunners } from "./sandbox/index.ts";
+import { prepareSandbox, type Sandbox, startSandboxRunners, stopSandboxEms } from "./sandbox/index.ts";
 import { createSlackRuntime } from "./slack/boot.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
 import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
@@ -203,9 +203,11 @@ async function runConsoleMode(
   );
   const stopping = new AbortController();
   let sandbox: Sandbox | null = null;
-  let sandboxRunners: { stop(): Promise<void> } | null = null;
+  let sandboxRunners: { stop(): Promise<void>; standIns: boolean } | null = null;
   let sandboxProblem: string | null = null;
   try {
+    // A reset wipes the sandbox: its stand-in EMs (detached daemons) stop first.
+    if (options.resetSandbox === true) await stopSandboxEms(prepareSandbox(SANDBOX_ROOT));
     sandbox = prepareSandbox(SANDBOX_ROOT, { reset: options.resetSandbox === true });
     sandboxRunners = await startSandboxRunners({
       sandbox,
@@ -249,7 +251,7 @@ async function runConsoleMode(
   await runConsole(waiting, {
     input: process.stdin,
     output: process.stdout,
-    welcome: welcomeText(config, sandbox, sandboxProblem),
+    welcome: welcomeText(config, sandbox, sandboxProblem, sandboxRunners?.standIns === true),
   });
   session.close();
   stopping.abort();
@@ -293,7 +295,12 @@ function untilQuiet(
   };
 }
 
-function welcomeText(config: Config, sandbox: Sandbox | null, problem: string | null): string {
+function welcomeText(
+  config: Config,
+  sandbox: Sandbox | null,
+  problem: string | null,
+  standIns: boolean,
+): string {
   const intro =
     "momlink local console: no Slack tokens are set, so this terminal plays Slack (see README to connect a workspace).";
   if (sandbox === null) {
@@ -307,13 +314,23 @@ function welcomeText(config: Config, sandbox: Sandbox | null, problem: string | 
     ].join("\n");
   }
   const hosts = sandbox.hosts.map((h) => h.host).join(" and ");
+  const run = standIns
+    ? [
+        `  3. the runners stop both EMs (mom-b, then mom-a), make real symbolic links under ${SANDBOX_ROOT}, set the failover`,
+        '     properties in the one shared file, start mom-a and wait until it is "primary active", then start mom-b and wait',
+        '     until it is "standing by"; the message shows each phase live;',
+      ]
+    : [
+        `  3. the runners make real symbolic links under ${SANDBOX_ROOT} (primary first, then secondary), and the message shows each step;`,
+        "     (no stand-in EMs here: they need python3, so services=manage is left out);",
+      ];
   return [
     intro,
-    `Changes are kept in ${config.db}. A sandbox under ${SANDBOX_ROOT} plays the MOM hosts ${hosts}, each with a real runner in this process, and their share. Try:`,
-    `  ${sandbox.planCommand}`,
+    `Changes are kept in ${config.db}. A sandbox under ${SANDBOX_ROOT} plays the MOM hosts ${hosts}, each with a real runner in this process${standIns ? " and a stand-in Enterprise Manager running" : ""}, and their share. Try:`,
+    `  ${standIns ? sandbox.planCommand : sandbox.linksPlanCommand}`,
     "  1. the plan message shows what each runner found (pre-flight facts) and the exact steps they imply;",
     "  2. /as @bob, then click approve CHG-<n> (the requester cannot approve their own change);",
-    `  3. the runners make real symbolic links under ${SANDBOX_ROOT} (primary first, then secondary), and the message shows each step;`,
+    ...run,
     "  4. /momlink show CHG-<n> shows the record; /momlink verify CHG-<n> re-reads the links.",
     "momlink console --reset-sandbox starts the sandbox over.",
     "",

@@ -41,7 +41,9 @@ export function failoverOutcome(
     const judged = judgeHost("primary", assessment, primary);
     const outcome = judged.outcome === "failed" ? "failed" : "incomplete";
     const summary =
-      judged.outcome === "proven" ? `${judged.reason}; ${plan.hosts[1].host} was not checked` : judged.reason;
+      judged.outcome === "proven"
+        ? `${judged.reason}; ${plan.hosts[1].host} is not checked yet`
+        : judged.reason;
     return build(outcome, null, summary, [["primary", assessment, primary]]);
   }
   const pair = assessPair(primary, secondary, options);

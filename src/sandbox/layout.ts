@@ -19,9 +19,14 @@ export interface Sandbox {
   root: string;
   share: string;
   hosts: SandboxHost[];
-  /** The /momlink plan ... line the welcome text suggests. */
+  /** The /momlink plan ... line the welcome text suggests: the whole procedure, on the stand-in EMs. */
   planCommand: string;
+  /** The same plan without services=manage failover-properties=set: links only (no stand-in EMs running). */
+  linksPlanCommand: string;
 }
+
+/** What the suggested plan adds to the links: the sandbox's stand-in EMs stopped and started, the properties set. */
+export const PROCEDURE_KEYS = "services=manage failover-properties=set";
 
 export const MARKER_FILE = ".momlink-sandbox";
 const MARKER_FORMAT = "momlink-sandbox/1";
@@ -95,13 +100,24 @@ function describeSandbox(root: string): Sandbox {
   ];
   const args = words.join(" ");
   // The suggestion must work: a root the plan grammar refuses (a `$` or `;` in a path...) is said now.
-  const parsed = parsePlanText(args);
+  const parsed = parsePlanText(`${args} ${PROCEDURE_KEYS}`);
   if (!parsed.ok) {
     throw new SandboxError(
       `the sandbox at ${root} cannot be planned against: ${describeProblems(parsed.problems)}\nPut the sandbox in a plainer path.`,
     );
   }
-  return { root, share, hosts, planCommand: `/momlink plan ${args}` };
+  return {
+    root,
+    share,
+    hosts,
+    planCommand: `/momlink plan ${args} ${PROCEDURE_KEYS}`,
+    linksPlanCommand: `/momlink plan ${args}`,
+  };
+}
+
+/** Where each sandbox host's stand-in EM keeps its pid file and console output (not inside EM_HOME). */
+export function standInRunDir(sandbox: Pick<Sandbox, "root">, host: SandboxHost): string {
+  return join(sandbox.root, "run", host.host);
 }
 
 // A path with spaces goes in single quotes; the grammar refuses quotes inside Linux paths anyway.

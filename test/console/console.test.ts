@@ -1,6 +1,6 @@
 // The local console, as a newcomer meets it: `npm start` with no Slack tokens, lines typed as
 // Slack users, the real Bolt app answering through the in-process Slack API.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { readlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import {
 } from "../../src/console/console.ts";
 import { LocalSlackApi } from "../../src/console/local-slack/web-api.ts";
 import { createLogger } from "../../src/log.ts";
-import { prepareSandbox } from "../../src/sandbox/index.ts";
+import { prepareSandbox, stopSandboxEms } from "../../src/sandbox/index.ts";
 import { registerMomlink } from "../../src/slack/app.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
@@ -31,9 +31,15 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("npm start without Slack tokens", () => {
-  it("runs the local console with a sandbox: plan, pre-flight facts, refused self-approval, approval as bob, real links, the record", async () => {
+  let sandbox: ReturnType<typeof prepareSandbox> | undefined;
+  afterEach(async () => {
+    // The console stops the sandbox's stand-in EMs when it ends; a failed test must not leave them.
+    if (sandbox !== undefined) await stopSandboxEms(sandbox);
+  });
+
+  it("runs the local console with a sandbox: plan, pre-flight facts, refused self-approval, approval as bob, stop, real links, start primary, primary active, start secondary, standing by, the record", async () => {
     // The same sandbox the console prepares under ./var/sandbox (it re-uses one it finds there).
-    const sandbox = prepareSandbox(join(dir, "var", "sandbox"));
+    sandbox = prepareSandbox(join(dir, "var", "sandbox"));
     const input = [
       sandbox.planCommand,
       "click approve CHG-1",
@@ -50,15 +56,34 @@ describe("npm start without Slack tokens", () => {
     expect(out).toContain(`  ${sandbox.planCommand}\n`); // the welcome suggests the sandbox's plan
     expect(out).toContain("== CHG-1: mom-a → mom-b ==");
     expect(out).toContain("*Pre-flight on mom-a (primary), as its runner found it:*");
-    expect(out).toContain("✓ EM service stopped");
+    expect(out).toContain(
+      "✓ EM service running: services=manage stops it before the links and starts it again after",
+    );
+    expect(out).toContain("  → failover.primary: (not set) → mom-a");
     expect(out).toContain(`ln -s "${sandbox.share}/config" "config"`);
     expect(out).toContain("[Approve] (click approve CHG-1) [Reject] (click reject CHG-1)");
     expect(out).toMatch(/four-eyes/);
     expect(out).toContain("(you are now @bob");
     expect(out).toMatch(/approved by @bob at \d\d:\d\d UTC against plan hash [0-9a-f]{12}/);
-    expect(out).toContain("↳ [thread] ✓ Execute on mom-a (primary): 8 steps ran; every link read back");
-    expect(out).toContain("↳ [thread] ✓ Execute on mom-b (secondary): 6 steps ran; every link read back");
-    expect(out).toContain("*Succeeded* — links in place on mom-a, mom-b");
+    // What a newcomer sees, in order: stop, link, start the primary, "primary active", start the secondary, "standing by".
+    const story = [
+      "↳ [thread] ✓ Execute 1/5 on mom-b (secondary): 1 step ran; the EM service is stopped",
+      "↳ [thread] ✓ Execute 2/5 on mom-a (primary): 10 steps ran; the EM service is stopped; every link read back",
+      "↳ [thread] ✓ Execute 3/5 on mom-b (secondary): 6 steps ran; every link read back",
+      "↳ [thread] ✓ Execute 4/5 on mom-a (primary): 2 steps ran; primary active: mom-a is the active EM",
+      "↳ [thread] ✓ Execute 5/5 on mom-b (secondary): 2 steps ran; standing by: mom-b stands by",
+      "*Failover:* mom-a is the active EM; mom-b stands by on secondary_em.lck",
+      "*Succeeded* — links in place on mom-a, mom-b",
+    ];
+    const at = story.map((line) => out.indexOf(line));
+    expect(
+      at.every((i) => i >= 0),
+      JSON.stringify(at),
+    ).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(
+      readFileSync(join(sandbox.share, "config", "IntroscopeEnterpriseManager.properties"), "utf8"),
+    ).toContain("introscope.enterprisemanager.failover.primary=mom-a");
     for (const host of sandbox.hosts) {
       expect(await readlink(join(host.emHome, "config"))).toBe(join(sandbox.share, "config"));
     }

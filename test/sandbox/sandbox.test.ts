@@ -16,6 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Dispatcher } from "../../src/dispatch/index.ts";
 import type { HostFacts } from "../../src/domain/facts.ts";
 import { parsePlanText } from "../../src/domain/grammar.ts";
+import { runPhases } from "../../src/domain/phases.ts";
 import { buildPlan, type Plan } from "../../src/domain/plan.ts";
 import { createLogger } from "../../src/log.ts";
 import {
@@ -23,8 +24,10 @@ import {
   prepareSandbox,
   type Sandbox,
   SandboxError,
+  sandboxStandIn,
   startSandboxRunners,
 } from "../../src/sandbox/index.ts";
+import { standInStatus } from "../../src/sandbox/stand-in-em/index.ts";
 import { type Bot, next, startBot, tempDir } from "../dispatch/support.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -144,13 +147,19 @@ describe("the sandbox runners", () => {
     await parked;
   }
 
-  async function runJob(plan: Plan, kind: "preflight" | "execute", role: "primary" | "secondary") {
+  async function runJob(
+    plan: Plan,
+    kind: "preflight" | "execute",
+    role: "primary" | "secondary",
+    phase?: number,
+  ) {
     const result = next(bot.dispatcher, "result");
     bot.dispatcher.enqueue({
       kind,
       changeId: "CHG-1",
       host: role === "primary" ? "mom-a" : "mom-b",
       role,
+      ...(phase === undefined ? {} : { phase }),
       planHash: plan.hash,
       plan: plan as unknown as Record<string, unknown>,
     });
@@ -176,7 +185,9 @@ describe("the sandbox runners", () => {
       host: "mom-a",
       emHomeExists: true,
       emHomeHoldsEm: true,
-      serviceStopped: true,
+      // Its stand-in Enterprise Manager runs, behind the runner's service control.
+      serviceStopped: false,
+      serviceControl: { via: "command", name: "stand-in-em" },
       canCreateSymlinks: true,
       dirs: [
         { dir: "config", linkPath: "directory", share: { exists: true, writable: true, empty: true } },
@@ -194,8 +205,24 @@ describe("the sandbox runners", () => {
     const plan = previewPlan({ primary, secondary });
     expect(plan.hosts.flatMap((h) => h.blockers)).toEqual([]);
 
-    expect(await runJob(plan, "execute", "primary")).toMatchObject({ ok: true });
-    expect(await runJob(plan, "execute", "secondary")).toMatchObject({ ok: true });
+    // stop mom-b, stop and link mom-a, link mom-b, start mom-a (primary active), start mom-b (standing by)
+    for (const phase of runPhases(plan, "execute")) {
+      expect(await runJob(plan, "execute", phase.role, phase.number)).toMatchObject({ ok: true });
+    }
+    const roles = await Promise.all(sandbox.hosts.map((h) => standInStatus(sandboxStandIn(sandbox, h))));
+    expect(roles.map((r) => (r.state === "running" ? r.role : r.state))).toEqual(["primary", "standby"]);
+    expect(
+      readFileSync(join(sandbox.share, "config", "IntroscopeEnterpriseManager.properties"), "utf8"),
+    ).toContain(
+      [
+        "#introscope.enterprisemanager.failover.enable=true",
+        "introscope.enterprisemanager.failover.enable=true",
+        "#introscope.enterprisemanager.failover.primary=mom-a",
+        "introscope.enterprisemanager.failover.primary=mom-a",
+        "#introscope.enterprisemanager.failover.secondary=mom-b",
+        "introscope.enterprisemanager.failover.secondary=mom-b",
+      ].join("\n"),
+    );
     for (const { emHome } of sandbox.hosts) {
       expect(readlinkSync(join(emHome, "config"))).toBe(join(sandbox.share, "config"));
       expect(existsSync(join(emHome, "config.pre-CHG-1", "IntroscopeEnterpriseManager.properties"))).toBe(

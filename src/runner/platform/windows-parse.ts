@@ -20,12 +20,14 @@ export const SERVICE_STATES: Readonly<Record<number, string>> = {
  * The service state number from `sc query <name>`. sc prints SERVICE_NAME, then indented
  * `label : value` fields in a fixed order (TYPE, STATE, WIN32_EXIT_CODE, SERVICE_EXIT_CODE,
  * CHECKPOINT, WAIT_HINT); the labels are translated (STATUS, ÉTAT, 状態 ...), the numbers are not.
- * STATE is the second indented field whose value starts with a decimal number (TYPE is the first).
+ * STATE is the second indented field whose value is a decimal number (TYPE is the first), with
+ * or without a word after it: Windows prints `TYPE : 10  WIN32_OWN_PROCESS`, Wine's sc only
+ * `TYPE : 110`; CHECKPOINT's `0x0` is no decimal number.
  */
 export function parseScQueryState(text: string): number | null {
   const numeric = text
     .split(/\r?\n/)
-    .map((line) => /^[ \t]+[^:\s][^:]*:[ \t]*(\d+)[ \t]+\S/.exec(line)?.[1])
+    .map((line) => /^[ \t]+[^:\s][^:]*:[ \t]*(\d+)(?:[ \t]|$)/.exec(line)?.[1])
     .filter((n): n is string => n !== undefined);
   if (numeric.length < 2) return null;
   const state = Number(numeric[1]);

@@ -90,6 +90,14 @@ describe("sc query: the state number, whatever the language", () => {
     expect(parseScQueryState(text)).toBe(4);
   });
 
+  it("reads the state when TYPE has no word after its number (Wine's sc.exe prints `TYPE : 110`)", () => {
+    const text =
+      "SERVICE_NAME: Spooler\r\n        TYPE               : 110\r\n        STATE              : 1  STOPPED\r\n" +
+      "        WIN32_EXIT_CODE    : 1077  (0x435)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n" +
+      "        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n";
+    expect(parseScQueryState(text)).toBe(1);
+  });
+
   it.each([
     ["an empty answer", ""],
     ["a sentence", "Der Dienst wurde beendet.\r\n"],

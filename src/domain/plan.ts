@@ -4,9 +4,10 @@
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 import type { ShareAccessChoice, ShareDataChoice } from "./choices.ts";
 import { type Command, type Commands, commandsFor } from "./commands.ts";
-import type { DirFacts, HostFacts, ServiceControlFacts } from "./facts.ts";
-import { sameMachine } from "./host.ts";
+import { PROPERTIES_NAME, sharedPropertiesFile } from "./em-files.ts";
+import type { HostFacts, ServiceControlFacts } from "./facts.ts";
 import type { PairSpec, Platform } from "./pair.ts";
+import { accountBlockers, conflictOf, hostBlockers, targetBlockers } from "./plan-blockers.ts";
 import { decideShareData } from "./share-sync.ts";
 
 /** The closed vocabulary of things a runner may do. Read-only checks are not in a plan's script. */
@@ -158,14 +159,6 @@ export function defaultServiceControl(platform: Platform): ServiceControlFacts {
   return { via: platform === "windows" ? "sc" : "systemd", ...DEFAULT_SERVICE_CONTROL };
 }
 
-/** The properties both EMs read once config is linked: the one file on the share. */
-export function sharedPropertiesFile(platform: Platform, share: string): string {
-  const cmds = commandsFor(platform);
-  return cmds.join(cmds.join(share, "config"), PROPERTIES_NAME);
-}
-
-const PROPERTIES_NAME = "IntroscopeEnterpriseManager.properties";
-
 function planHost(
   ctx: HostContext,
   role: HostPlan["role"],
@@ -241,24 +234,7 @@ function planHost(
   }
 
   const rollback = rollbackByDir.reverse().flat();
-  if (role === "primary" && spec.setFailoverProperties) {
-    const { set, restore } = propertiesSteps(ctx);
-    steps.push(set);
-    rollback.unshift(restore);
-  }
-  if (spec.manageServices) {
-    const control = facts?.serviceControl ?? defaultServiceControl(spec.platform);
-    if (facts !== null && facts.serviceControl === undefined) {
-      blockers.push(
-        `the runner on ${host} did not report how it stops and starts the EM service (a runner older than services=manage?): upgrade it, or plan with services=require-stopped`,
-      );
-    }
-    const { stop, start, check } = serviceSteps(ctx, role, host, control, facts === null);
-    steps.unshift(stop);
-    steps.push(start, check);
-    rollback.unshift(stop);
-    rollback.push(start);
-  }
+  addProcedureSteps(ctx, { role, host, facts }, { steps, rollback, blockers });
   return {
     role,
     host,
@@ -340,6 +316,37 @@ export function failoverPropertiesFor(spec: Pick<PairSpec, "primary" | "secondar
   ];
 }
 
+/**
+ * The rest of the KB's procedure around a host's links: the shared properties set after them
+ * (primary, failover-properties=set; restored first in a rollback), and the EM service stopped
+ * before everything and started after, with the proof of its failover role (services=manage).
+ */
+function addProcedureSteps(
+  ctx: HostContext,
+  where: { role: HostPlan["role"]; host: string; facts: HostFacts | null },
+  out: { steps: Step[]; rollback: Step[]; blockers: string[] },
+): void {
+  const { spec } = ctx;
+  const { role, host, facts } = where;
+  if (role === "primary" && spec.setFailoverProperties) {
+    const { set, restore } = propertiesSteps(ctx);
+    out.steps.push(set);
+    out.rollback.unshift(restore);
+  }
+  if (!spec.manageServices) return;
+  const control = facts?.serviceControl ?? defaultServiceControl(spec.platform);
+  if (facts !== null && facts.serviceControl === undefined) {
+    out.blockers.push(
+      `the runner on ${host} did not report how it stops and starts the EM service (a runner older than services=manage?): upgrade it, or plan with services=require-stopped`,
+    );
+  }
+  const { stop, start, check } = serviceSteps(ctx, role, host, control, facts === null);
+  out.steps.unshift(stop);
+  out.steps.push(start, check);
+  out.rollback.unshift(stop);
+  out.rollback.push(start);
+}
+
 /** A step without `when`/`noop` keys unless they carry something, so stored and sent plans stay lean. */
 function step(
   kind: StepKind,
@@ -355,151 +362,4 @@ function step(
     ...(extra.noop ? { noop: true } : {}),
     ...(extra.waitSeconds === undefined ? {} : { waitSeconds: extra.waitSeconds }),
   };
-}
-
-function hostBlockers(
-  spec: PairSpec,
-  role: HostPlan["role"],
-  host: string,
-  emHome: string,
-  facts: HostFacts,
-): string[] {
-  const { platform } = spec;
-  const blockers: string[] = [];
-  const key = role === "primary" ? "em-home" : "secondary-em-home";
-  if (!sameMachine(facts.host, host)) {
-    blockers.push(
-      `the pre-flight facts came from ${printable(facts.host)}, not ${host}: run pre-flight on ${host}`,
-    );
-  }
-  if (!facts.emHomeExists) {
-    blockers.push(`EM_HOME ${emHome} does not exist on ${host}: check ${key}`);
-  } else if (!facts.emHomeHoldsEm) {
-    const props = platform === "windows" ? PROPERTIES_FILE.windows : PROPERTIES_FILE.linux;
-    blockers.push(`${emHome} on ${host} has no ${props}: it does not look like an EM_HOME; check ${key}`);
-  }
-  const why = (detail: string | undefined) => (detail === undefined ? "" : ` (${printable(detail)})`);
-  if (facts.serviceStopped === false && !spec.manageServices) {
-    blockers.push(
-      `the Enterprise Manager service is running on ${host}: stop it on both hosts before the change, or plan with services=manage to have momlink stop and start it`,
-    );
-  } else if (facts.serviceStopped === null) {
-    blockers.push(
-      `the state of the Enterprise Manager service on ${host} is unknown${why(facts.details?.service)}: ${UNKNOWN_SETTLES.service}`,
-    );
-  }
-  if (facts.canCreateSymlinks === false) {
-    blockers.push(
-      platform === "windows"
-        ? `the runner on ${host} lacks SeCreateSymbolicLinkPrivilege: run it elevated, as an Administrator`
-        : `the runner on ${host} cannot create symbolic links in ${emHome}: give its account write access there`,
-    );
-  } else if (facts.canCreateSymlinks === null) {
-    blockers.push(
-      `the runner on ${host} could not tell whether it may create symbolic links${why(facts.details?.privilege)}: ${UNKNOWN_SETTLES.privilege}`,
-    );
-  }
-  if (facts.symlinkL2R === false) {
-    blockers.push(
-      `SymlinkEvaluation L2R is disabled on ${host}, so a local link to a share cannot be followed${why(facts.details?.symlinkL2R)}: enable it with fsutil behavior set SymlinkEvaluation L2R:1 (or in the group policy "Selectively allow the evaluation of a symbolic link", which wins)`,
-    );
-  } else if (facts.symlinkL2R === null) {
-    blockers.push(
-      `SymlinkEvaluation L2R on ${host} is unknown${why(facts.details?.symlinkL2R)}: ${UNKNOWN_SETTLES.symlinkL2R}`,
-    );
-  }
-  return blockers;
-}
-
-/**
- * Windows: the runner's write tests prove the EM's access to the share only when both run as the
- * same account. Otherwise someone checks the EM's account by hand and says so (share-access).
- */
-function accountBlockers(spec: PairSpec, host: string, facts: HostFacts): string[] {
-  if (spec.platform !== "windows" || spec.shareAccess === "checked-by-hand") return [];
-  const account = facts.emAccount;
-  if (account?.same === true) return [];
-  const who =
-    account?.em === null || account?.em === undefined ? "the EM service's account" : printable(account.em);
-  const check = `check by hand that ${who} has Modify on ${spec.share} (the EM takes its lock in config\\internal\\server there), then plan again with share-access=checked-by-hand`;
-  if (account === undefined) {
-    return [
-      `the runner on ${host} did not report the EM service's logon account, so its write test proves only its own access: ${check}`,
-    ];
-  }
-  if (account.same === false) {
-    return [
-      `the EM service on ${host} runs as ${who}, the runner as ${printable(account.runner ?? "?")}: the runner could prove only its own access to the share; ${check}`,
-    ];
-  }
-  return [
-    `the EM service's logon account on ${host} could not be compared with the runner's (${printable(account.detail)}): ${check}`,
-  ];
-}
-
-/** What settles each fact a runner could not establish: the words the facts and the blockers both show. */
-export const UNKNOWN_SETTLES = {
-  service:
-    "the runner must see it stopped; give the runner the EM's service name (--service-name, e.g. IScopeEM; not the display name), or start it with --unknown-service-is-stopped where the EM does not run as a service, then plan again",
-  privilege: "run the runner elevated, as an Administrator or LocalSystem, then plan again",
-  symlinkL2R:
-    'set it explicitly with fsutil behavior set SymlinkEvaluation L2R:1 (which writes the registry value momlink reads) or in the group policy "Selectively allow the evaluation of a symbolic link", then plan again',
-} as const;
-
-function conflictOf(found: DirFacts, host: string, target: string): string | null {
-  const { dir } = found;
-  const current = found.currentTarget === undefined ? "" : ` to ${printable(found.currentTarget)}`;
-  switch (found.linkPath) {
-    case "missing":
-    case "directory":
-    case "link-to-target":
-      return null;
-    case "link-elsewhere":
-      return `${dir} on ${host} is already a link${current}, not to ${target}: remove it by hand or choose another dir`;
-    case "junction":
-      return `${dir} on ${host} is a junction${current}: remove it by hand or choose another dir`;
-    case "file":
-      return `${dir} on ${host} is a file, not a directory: move it away by hand or choose another dir`;
-    default: {
-      const unhandled: never = found.linkPath;
-      throw new Error(`unhandled link path state ${String(unhandled)}`);
-    }
-  }
-}
-
-/** Problems with the share directory a link would point at, as seen from this host. */
-function targetBlockers(
-  found: DirFacts,
-  host: string,
-  dir: string,
-  target: string,
-  filled: boolean,
-): string[] {
-  if (found.share.exists && !found.share.writable) {
-    return [`${target} is not writable from ${host}: the EM service account must be able to write there`];
-  }
-  if (!found.share.exists && !filled) {
-    return [
-      `${target} does not exist and nothing in this plan fills it: the link would dangle; create it on the share first`,
-    ];
-  }
-  if (dir === "config" && !filled) {
-    return [`${target} is empty and no host seeds it: the EM would start with no configuration`];
-  }
-  return [];
-}
-
-const PROPERTIES_FILE = {
-  windows: "config\\IntroscopeEnterpriseManager.properties",
-  linux: "config/IntroscopeEnterpriseManager.properties",
-} as const;
-
-export function propertiesFile(platform: Platform): string {
-  return PROPERTIES_FILE[platform];
-}
-
-/** Runner-reported text (a link's current target) shown in a sentence: no control characters or backquotes. */
-function printable(text: string): string {
-  const cleaned = text.replace(/[\p{Cc}`]/gu, "?");
-  return cleaned.length > 300 ? `${cleaned.slice(0, 300)}...` : cleaned;
 }

@@ -4,18 +4,12 @@
 // Slack code block. Results have no trailing newline, except the JSON (a file-like document).
 import { canonicalJson } from "./canonical.ts";
 import { CHOICE_MEANING } from "./choices.ts";
+import { propertiesFile, sharedPropertiesFile } from "./em-files.ts";
 import type { AccountFacts, LinkPathState } from "./facts.ts";
 import type { Platform } from "./pair.ts";
 import { type RunKind, runPhases } from "./phases.ts";
-import {
-  type HostPlan,
-  type Plan,
-  propertiesFile,
-  type Step,
-  type StepKind,
-  sharedPropertiesFile,
-  UNKNOWN_SETTLES,
-} from "./plan.ts";
+import type { HostPlan, Plan, Step, StepKind } from "./plan.ts";
+import { UNKNOWN_SETTLES } from "./plan-blockers.ts";
 import { cmdQuote, shQuote } from "./quote.ts";
 import {
   isInterleaved,

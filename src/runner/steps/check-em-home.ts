@@ -1,5 +1,5 @@
 // EM_HOME exists and holds an Enterprise Manager (its properties file is there).
-import { propertiesFile } from "../../domain/plan.ts";
+import { propertiesFile } from "../../domain/em-files.ts";
 import type { StepContext } from "./context.ts";
 
 export interface EmHomeCheck {

@@ -4,10 +4,10 @@
 // which seeding copies there. Read with the one properties parser, as Java reads it; the settings
 // the failover evidence depends on (log file, log level) are checked too.
 import { readFile } from "node:fs/promises";
+import { propertiesFile, sharedPropertiesFile } from "../../domain/em-files.ts";
 import type { PropertiesFacts } from "../../domain/facts.ts";
 import { emSettings } from "../../domain/failover-properties.ts";
 import { MAX_PROPERTIES_BYTES, readProperties } from "../../domain/java-properties.ts";
-import { propertiesFile, sharedPropertiesFile } from "../../domain/plan.ts";
 import type { StepContext } from "./context.ts";
 
 const VALUE_MAX = 2000;

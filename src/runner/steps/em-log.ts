@@ -9,6 +9,7 @@
 //   failover pattern are kept, the latest MATCHED_LINES_MAX: the log may be huge and verbose.
 // - A log that cannot be read is "unreadable" with the reason, never "no failover line".
 import { open, readFile, stat } from "node:fs/promises";
+import { propertiesFile } from "../../domain/em-files.ts";
 import {
   type LogObservation,
   type LogPattern,
@@ -17,7 +18,6 @@ import {
   matchLog,
 } from "../../domain/failover-evidence.ts";
 import { DEFAULT_LOG_FILE, emSettings } from "../../domain/failover-properties.ts";
-import { propertiesFile } from "../../domain/plan.ts";
 import type { StepContext } from "./context.ts";
 
 /** How much of the log since the mark is read at most (its end). */

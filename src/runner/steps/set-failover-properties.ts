@@ -13,8 +13,9 @@
 //   left untouched, with the editor's reason and fix.
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { sharedPropertiesFile } from "../../domain/em-files.ts";
 import { setProperties } from "../../domain/java-properties.ts";
-import { type Step, sharedPropertiesFile } from "../../domain/plan.ts";
+import type { Step } from "../../domain/plan.ts";
 import { failed, type StepContext, type StepOutcome, succeeded } from "./context.ts";
 
 export function propertiesPaths(ctx: StepContext): { file: string; backup: string; temporary: string } {

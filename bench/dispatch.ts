@@ -14,8 +14,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { createDispatcher, type Dispatcher } from "../src/dispatch/dispatcher.ts";
 import { generateSigningKeys } from "../src/dispatch/keys.ts";
-import { verifySignedJob } from "../src/dispatch/signing.ts";
 import type { Job } from "../src/domain/job.ts";
+import { verifySignedJob } from "../src/protocol/signing.ts";
 import { type JobExecutor, register, startRunner } from "../src/runner/client.ts";
 import { type RunnerConfig, readRunnerConfig } from "../src/runner/credentials.ts";
 

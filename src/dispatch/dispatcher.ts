@@ -8,6 +8,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { sameMachine } from "../domain/host.ts";
 import { type Job, type JobKind, jobSchema, type StepEvent } from "../domain/job.ts";
 import { createLogger, type Logger } from "../log.ts";
+import { type SigningKeys, signJob } from "../protocol/signing.ts";
+import { type JobResult, LEASE_HEADER } from "../protocol/wire.ts";
 import { closeDatabase } from "../store/db-file.ts";
 import { createQueue, type StoredJob } from "./queue.ts";
 import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
@@ -18,9 +20,7 @@ import {
   type RunnerApi,
   type RunnerApiLimits,
 } from "./server.ts";
-import { type SigningKeys, signJob } from "./signing.ts";
 import { inTransaction, openDispatchDb } from "./store.ts";
-import { type JobResult, LEASE_HEADER } from "./wire.ts";
 
 export { DispatchError };
 

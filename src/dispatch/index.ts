@@ -1,4 +1,6 @@
-// The dispatcher's public surface for the bot, the CLI and the runner.
+// The dispatcher's public surface for the bot and the CLI. What the runner shares with the bot
+// (wire bodies, signing, refusals) is src/protocol/, never this folder.
+
 export {
   createDispatcher,
   DispatchError,
@@ -21,13 +23,4 @@ export {
   type RunnerInfo,
   type RunnerStatus,
 } from "./registry.ts";
-export {
-  keyIdOf,
-  type RefusalCode,
-  type SigningKeys,
-  signJob,
-  type VerifyResult,
-  verifySignedJob,
-} from "./signing.ts";
 export { openDispatchDb } from "./store.ts";
-export type { JobResult } from "./wire.ts";

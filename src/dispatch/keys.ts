@@ -2,7 +2,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { keyIdOf, type SigningKeys } from "./signing.ts";
+import { keyIdOf, type SigningKeys } from "../protocol/signing.ts";
 
 /** Where the key lives for a given database path: beside it, so backups take both together. */
 export function signingKeyPathFor(dbPath: string): string {

@@ -14,6 +14,7 @@
 import type { Job } from "../domain/job.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { Logger } from "../log.ts";
+import type { JobResult } from "../protocol/wire.ts";
 import type { ChangeStore } from "../store/store.ts";
 import { type Dispatcher, realScheduler, type Scheduler } from "./dispatcher.ts";
 import type { ChangeNotify, RunnerHooks } from "./hooks.ts";
@@ -24,7 +25,6 @@ import { createRunPhases } from "./orchestration/run-phases.ts";
 import { createApply } from "./orchestration/transitions.ts";
 import { createVerify } from "./orchestration/verify.ts";
 import type { JobState } from "./queue.ts";
-import type { JobResult } from "./wire.ts";
 
 export { parsePhaseJobId, phaseJobId } from "./orchestration/job-ids.ts";
 export { driftFromPlan } from "./orchestration/verify.ts";

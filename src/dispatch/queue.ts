@@ -3,9 +3,10 @@
 // hands a leased one out again. Execute and rollback are at-most-once: a lost one stays lost and
 // the next pre-flight decides; a read-only job (preflight, verify) is offered once more.
 import type { DatabaseSync } from "node:sqlite";
-import { type Job, type JobKind, type SignedJob, type StepEvent, signedJobSchema } from "../domain/job.ts";
+import type { Job, JobKind, StepEvent } from "../domain/job.ts";
+import { type SignedJob, signedJobSchema } from "../protocol/signing.ts";
+import type { JobResult } from "../protocol/wire.ts";
 import { inTransaction } from "./store.ts";
-import type { JobResult } from "./wire.ts";
 
 export const JOB_STATES = ["queued", "leased", "done", "lost", "expired"] as const;
 export type JobState = (typeof JOB_STATES)[number];

@@ -4,11 +4,11 @@ import type { DatabaseSync } from "node:sqlite";
 import type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 import { hostIssues, hostKey, sameMachine } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
+import type { SigningKeys } from "../protocol/signing.ts";
+import { type RegisterRequest, type RegisterResponse, runnerNameSchema } from "../protocol/wire.ts";
 import { assertSameFile } from "../store/db-file.ts";
 import { newCredential, newRegistrationToken, secretHash } from "./auth.ts";
-import type { SigningKeys } from "./signing.ts";
 import { inTransaction } from "./store.ts";
-import { type RegisterRequest, type RegisterResponse, runnerNameSchema } from "./wire.ts";
 
 export type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 

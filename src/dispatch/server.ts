@@ -15,8 +15,6 @@ import { createServer as createHttpsServer } from "node:https";
 import type { z } from "zod";
 import { type StepEvent, stepEventSchema } from "../domain/job.ts";
 import type { Logger } from "../log.ts";
-import { bearerFrom } from "./auth.ts";
-import type { AuthOutcome, RegisterOutcome, RunnerInfo } from "./registry.ts";
 import {
   API_PREFIX,
   type JobResult,
@@ -27,7 +25,9 @@ import {
   MAX_WAIT_SECONDS,
   type RegisterRequest,
   registerRequestSchema,
-} from "./wire.ts";
+} from "../protocol/wire.ts";
+import { bearerFrom } from "./auth.ts";
+import type { AuthOutcome, RegisterOutcome, RunnerInfo } from "./registry.ts";
 
 export interface Reply {
   status: number;

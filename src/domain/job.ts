@@ -1,6 +1,9 @@
-// The contract between the bot's dispatcher and the runner agents (the runner API carries these).
-// A job never carries free text to run: it carries the approved Plan, and the runner re-derives
-// that plan from its own validation of the plan's inputs (spec + facts) before doing anything.
+// What a job is: the work the bot asks of one host's runner for one change, and the progress the
+// runner reports. A job never carries free text to run: it carries the approved Plan, and the
+// runner re-derives that plan from its own validation of the plan's inputs (spec + facts) before
+// doing anything. It stays in domain/ (pure, no I/O) because the bot's decisions read it: the job
+// lifecycle (job-lifecycle.ts) re-offers read-only kinds, the orchestration picks kinds and roles.
+// How a job travels and is trusted (the signed envelope, the HTTP bodies) is src/protocol/.
 import { z } from "zod";
 import { CHANGE_ID_PATTERN } from "./change-id.ts";
 
@@ -37,16 +40,6 @@ export const jobSchema = z
   })
   .strict();
 export type Job = z.infer<typeof jobSchema>;
-
-/** A job as it travels: the job, and an Ed25519 signature (base64) over canonicalJson(job). */
-export const signedJobSchema = z
-  .object({
-    job: jobSchema,
-    keyId: z.string().min(1).max(128),
-    signature: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
-  })
-  .strict();
-export type SignedJob = z.infer<typeof signedJobSchema>;
 
 export const STEP_STATUSES = ["started", "succeeded", "failed", "skipped"] as const;
 

@@ -5,19 +5,20 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
-import { keyIdOf, verifySignedJob } from "../dispatch/signing.ts";
+import type { HostFacts } from "../domain/facts.ts";
+import type { HostEvidence } from "../domain/failover-evidence.ts";
+import type { Job, StepEvent } from "../domain/job.ts";
+import type { Platform } from "../domain/pair.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { JobRefusedError } from "../protocol/refusal.ts";
+import { keyIdOf, verifySignedJob } from "../protocol/signing.ts";
 import {
   type JobResult,
   jobIdSchema,
   LEASE_HEADER,
   type RegisterRequest,
   registerResponseSchema,
-} from "../dispatch/wire.ts";
-import type { HostFacts } from "../domain/facts.ts";
-import type { HostEvidence } from "../domain/failover-evidence.ts";
-import type { Job, StepEvent } from "../domain/job.ts";
-import type { Platform } from "../domain/pair.ts";
-import { createLogger, type Logger } from "../log.ts";
+} from "../protocol/wire.ts";
 import { type BackoffOptions, backoffDelay, realSleep } from "./backoff.ts";
 import {
   RUNNER_CONFIG_FORMAT,
@@ -25,7 +26,6 @@ import {
   readRunnerConfig,
   writeRunnerConfig,
 } from "./credentials.ts";
-import { JobRefusedError } from "./executor.ts";
 import type { StepJournal } from "./journal.ts";
 import { recoverInterruptedStep } from "./recovery.ts";
 import { createTransport, errorText, type HttpReply, retryable } from "./transport.ts";

@@ -4,9 +4,9 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { keyIdOf } from "../dispatch/signing.ts";
-import { registerResponseSchema } from "../dispatch/wire.ts";
 import { PLATFORMS } from "../domain/pair.ts";
+import { keyIdOf } from "../protocol/signing.ts";
+import { registerResponseSchema } from "../protocol/wire.ts";
 
 export const RUNNER_CONFIG_FORMAT = "momlink-runner/1";
 

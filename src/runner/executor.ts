@@ -7,6 +7,7 @@ import { DEFAULT_LOG_PATTERNS, type HostEvidence, type LogPattern } from "../dom
 import type { Job, StepEvent } from "../domain/job.ts";
 import { firstPhaseOf, type Phase, runPhases } from "../domain/phases.ts";
 import { DEFAULT_SERVICE_CONTROL, type Plan, type Step, type StepKind } from "../domain/plan.ts";
+import { JobRefusedError } from "../protocol/refusal.ts";
 import type { StepJournal } from "./journal.ts";
 import { runPhase } from "./phase-run.ts";
 import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/index.ts";
@@ -72,16 +73,6 @@ export interface Executor {
   preflight(job: Job, onEvent?: EventSink): Promise<HostFacts>;
   /** `execute`, `rollback` or `verify` jobs. Throws JobRefusedError before any step when the job does not hold up. */
   run(job: Job, onEvent: EventSink): Promise<RunResult>;
-}
-
-/** The job was refused before anything ran on the host; `reasons` say why, one sentence each. */
-export class JobRefusedError extends Error {
-  readonly reasons: string[];
-  constructor(jobId: string, reasons: string[]) {
-    super(`job ${jobId} refused: ${reasons.join("; ")}`);
-    this.name = "JobRefusedError";
-    this.reasons = reasons;
-  }
 }
 
 const DEFAULT_TIMEOUTS: Readonly<Record<StepKind, number>> = {

@@ -2,8 +2,9 @@
 // previous runner process stopped is reported to the bot as the job's failure at that step, logged
 // loudly with what to check by hand, and never run again. The bot has usually declared the job
 // lost already (its lease ran out while the runner was down): its refusal (409) is expected.
-import type { JobResult } from "../dispatch/wire.ts";
+
 import type { Logger } from "../log.ts";
+import type { JobResult } from "../protocol/wire.ts";
 import { interruptedReport, type StepJournal } from "./journal.ts";
 import { clip } from "./platform/index.ts";
 

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { errorBodySchema } from "../dispatch/wire.ts";
+import { errorBodySchema } from "../protocol/wire.ts";
 
 export interface HttpReply {
   status: number;

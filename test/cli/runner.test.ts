@@ -2,8 +2,7 @@
 // 127.0.0.1 over the same database the admin's `momlink runners add` writes to.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadOrCreateSigningKeys, signingKeyPathFor } from "../../src/dispatch/keys.ts";
 import { type Bot, next, startBot } from "../dispatch/support.ts";
@@ -16,6 +15,7 @@ import {
   treeDigest,
 } from "../runner/fixtures.ts";
 import { runMomlink } from "../support/cli.ts";
+import { moduleGraph, ROOT } from "../support/modules.ts";
 
 const HOUR = 60 * 60 * 1000;
 
@@ -387,32 +387,3 @@ describe("the runner's command line on Node 22", () => {
     );
   });
 });
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-/**
- * Every module `entry` loads at run time: static imports and re-exports that are not `import type`
- * (an inline `{ type X }` still loads its module), plus literal dynamic imports when asked.
- */
-function moduleGraph(entry: string, followDynamic: boolean): string[] {
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    if (!file.startsWith("/")) return;
-    const text = readFileSync(file, "utf8");
-    const specifiers = [
-      ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+"([^"]+)"/gms),
-    ].map((m) => m[1]);
-    specifiers.push(...[...text.matchAll(/^\s*import\s+"([^"]+)"/gm)].map((m) => m[1]));
-    if (followDynamic)
-      specifiers.push(...[...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]));
-    for (const specifier of specifiers) {
-      if (specifier === undefined) continue;
-      if (specifier.startsWith(".")) visit(resolve(dirname(file), specifier));
-      else seen.add(specifier);
-    }
-  };
-  visit(entry);
-  return [...seen];
-}

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { verifySignedJob } from "../../src/dispatch/signing.ts";
-import type { Job, SignedJob } from "../../src/domain/job.ts";
+import type { Job } from "../../src/domain/job.ts";
+import { type SignedJob, verifySignedJob } from "../../src/protocol/signing.ts";
 import {
   type Bot,
   get,

@@ -12,13 +12,14 @@ import {
   phaseJobId,
 } from "../../src/dispatch/orchestrator.ts";
 import type { HostFacts } from "../../src/domain/facts.ts";
-import type { Job, SignedJob } from "../../src/domain/job.ts";
+import type { Job } from "../../src/domain/job.ts";
 import { pairSpecSchema } from "../../src/domain/pair-schema.ts";
 import { plainPhrase } from "../../src/domain/phrase.ts";
 import { buildPlan } from "../../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { ChangeRecord } from "../../src/domain/record.ts";
 import { createLogger } from "../../src/log.ts";
+import type { SignedJob } from "../../src/protocol/signing.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
 import { type Bot, get, manualScheduler, post, registerRunner, startBot, tempDir } from "./support.ts";

@@ -15,8 +15,8 @@ import {
   type Scheduler,
 } from "../../src/dispatch/dispatcher.ts";
 import { generateSigningKeys } from "../../src/dispatch/keys.ts";
-import type { SigningKeys } from "../../src/dispatch/signing.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
+import type { SigningKeys } from "../../src/protocol/signing.ts";
 import { drivenClock as sharedClock } from "../support/clock.ts";
 
 export const T0 = new Date("2025-11-26T10:00:00.000Z");

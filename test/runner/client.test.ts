@@ -6,10 +6,10 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HostFacts } from "../../src/domain/facts.ts";
 import type { Job, StepEvent } from "../../src/domain/job.ts";
+import { JobRefusedError } from "../../src/protocol/refusal.ts";
 import { backoffDelay } from "../../src/runner/backoff.ts";
 import { type JobExecutor, type RunnerStop, register, startRunner } from "../../src/runner/client.ts";
 import { readRunnerConfig } from "../../src/runner/credentials.ts";
-import { JobRefusedError } from "../../src/runner/executor.ts";
 import { createStepJournal, journalPathFor } from "../../src/runner/journal.ts";
 import { type Bot, captureLogger, get, jobInput, next, startBot, T0, tempDir } from "../dispatch/support.ts";
 

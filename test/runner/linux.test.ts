@@ -5,12 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HostFacts } from "../../src/domain/facts.ts";
 import type { Job } from "../../src/domain/job.ts";
 import { buildPlan, type Plan, planHash } from "../../src/domain/plan.ts";
-import {
-  createExecutor,
-  type ExecutorEvent,
-  type ExecutorOptions,
-  JobRefusedError,
-} from "../../src/runner/executor.ts";
+import { JobRefusedError } from "../../src/protocol/refusal.ts";
+import { createExecutor, type ExecutorEvent, type ExecutorOptions } from "../../src/runner/executor.ts";
 import { createStepJournal } from "../../src/runner/journal.ts";
 import { createLinuxPlatform } from "../../src/runner/platform/linux.ts";
 import type { ProcessStarter } from "../../src/runner/platform/process.ts";

@@ -5,9 +5,9 @@ import { type Phase, runPhases } from "../../domain/phases.ts";
 import type { Step } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { phaseTitle } from "../../domain/render-procedure.ts";
+import type { JobResult } from "../../protocol/wire.ts";
 import type { HostOutcome, PhaseLabel, RunKind, StepFailure } from "../hooks.ts";
 import type { JobState } from "../queue.ts";
-import type { JobResult } from "../wire.ts";
 import { brief, clip, THREAD_OUTPUT } from "./clip.ts";
 import { planOf } from "./hosts.ts";
 

@@ -1,5 +1,6 @@
 // The runner API's bodies, declared once and used on both ends: the bot validates what runners
-// send, the runner validates what the bot answers. Jobs and step events come from domain/job.ts.
+// send, the runner validates what the bot answers. Jobs and step events come from domain/job.ts,
+// the signed envelope from signing.ts.
 import { z } from "zod";
 import { hostFactsSchema } from "../domain/facts.ts";
 import { hostEvidenceSchema } from "../domain/failover-evidence.ts";

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { generateSigningKeys, loadOrCreateSigningKeys, signingKeyPathFor } from "../../src/dispatch/keys.ts";
-import { keyIdOf, signJob, verifySignedJob } from "../../src/dispatch/signing.ts";
-import type { Job, SignedJob } from "../../src/domain/job.ts";
-import { PLAN_HASH, T0, tempDir } from "./support.ts";
+import type { Job } from "../../src/domain/job.ts";
+import { keyIdOf, type SignedJob, signJob, verifySignedJob } from "../../src/protocol/signing.ts";
+import { PLAN_HASH, T0, tempDir } from "../dispatch/support.ts";
 
 const KEYS = generateSigningKeys();
 const OTHER = generateSigningKeys();

@@ -1,10 +1,23 @@
-// Ed25519 signatures over a job's canonical JSON, and the one check a runner applies before it runs
-// anything. Pure: no I/O. The runner verifies against the key it pinned at registration, never a key
-// that arrives with the job, so a bot database edited behind the bot's back cannot forge work.
+// A job as it travels (the signed envelope), Ed25519 signatures over its canonical JSON, and the
+// one check a runner applies before it runs anything. Shared by the bot (signs) and the runner
+// (verifies); needs only node:crypto, no I/O. The runner verifies against the key it pinned at
+// registration, never a key that arrives with the job, so a bot database edited behind the bot's
+// back cannot forge work.
 import { createHash, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import { z } from "zod";
 import { canonicalJson } from "../domain/canonical.ts";
 import { sameMachine } from "../domain/host.ts";
-import { type Job, type SignedJob, signedJobSchema } from "../domain/job.ts";
+import { type Job, jobSchema } from "../domain/job.ts";
+
+/** A job as it travels: the job, and an Ed25519 signature (base64) over canonicalJson(job). */
+export const signedJobSchema = z
+  .object({
+    job: jobSchema,
+    keyId: z.string().min(1).max(128),
+    signature: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
+  })
+  .strict();
+export type SignedJob = z.infer<typeof signedJobSchema>;
 
 export interface SigningKeys {
   privateKey: KeyObject;

@@ -1,0 +1,42 @@
+// The runner shares only protocol/ and domain/ with the bot (and the logger): it runs on the MOM
+// hosts, where the bot's server code has no business, and a change to the dispatcher must never
+// change what a runner accepts. Read from the source, type imports included.
+import { relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { importsOf, ROOT, sourceFiles } from "../support/modules.ts";
+
+/** Where each folder's relative imports may land (besides its own files). */
+const ALLOWED: Record<string, string[]> = {
+  "src/runner": ["src/runner/", "src/domain/", "src/protocol/", "src/log.ts", "package.json"],
+  "src/protocol": ["src/protocol/", "src/domain/"],
+};
+
+function strayImports(folder: string): string[] {
+  const allowed = ALLOWED[folder] ?? [];
+  const stray: string[] = [];
+  for (const file of sourceFiles(resolve(ROOT, folder))) {
+    for (const specifier of importsOf(file, { types: true, dynamic: true })) {
+      if (!specifier.startsWith(".")) continue;
+      const target = relative(ROOT, resolve(file, "..", specifier));
+      if (!allowed.some((prefix) => target === prefix || target.startsWith(prefix))) {
+        stray.push(`${relative(ROOT, file)} imports ${target}`);
+      }
+    }
+  }
+  return stray;
+}
+
+describe("what the runner shares with the bot", () => {
+  it.each(Object.keys(ALLOWED))("%s imports only the folders it may share with the bot", (folder) => {
+    expect(strayImports(folder)).toEqual([]);
+  });
+
+  it("has no import of the bot's dispatch/ anywhere in src/runner", () => {
+    const dispatch = sourceFiles(resolve(ROOT, "src/runner")).flatMap((file) =>
+      importsOf(file, { types: true, dynamic: true })
+        .filter((s) => s.includes("dispatch/"))
+        .map((s) => `${relative(ROOT, file)}: ${s}`),
+    );
+    expect(dispatch).toEqual([]);
+  });
+});

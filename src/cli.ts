@@ -309,13 +309,14 @@ async function withRegistry(
   await run(async () => {
     const { readConfig, StartError } = await import("./startup.ts");
     const config = readConfig();
-    const { createRegistry, loadOrCreateSigningKeys, openDispatchDb, signingKeyPathFor } = await import(
+    const { createRegistry, DISPATCH_SCHEMA, loadOrCreateSigningKeys, signingKeyPathFor } = await import(
       "./dispatch/index.ts"
     );
+    const { openDatabase } = await import("./store/database.ts");
     const { existsSync } = await import("node:fs");
     const created = config.db !== ":memory:" && !existsSync(config.db);
     // Opened first: a missing database stops a reading command before a signing key is made beside it.
-    const { db } = openDispatchDb(config.db, undefined, { create: options.create });
+    const { db } = openDatabase(config.db, { schemas: [DISPATCH_SCHEMA], create: options.create });
     if (created) {
       io.stderr(
         `momlink: created a new database at ${config.db} (MOMLINK_DB); the bot must use this same file to see the runner\n`,

@@ -10,7 +10,9 @@ import { type Job, type JobKind, jobSchema, type StepEvent } from "../domain/job
 import { createLogger, type Logger } from "../log.ts";
 import { type SigningKeys, signJob } from "../protocol/signing.ts";
 import { type JobResult, LEASE_HEADER } from "../protocol/wire.ts";
+import { openDatabase } from "../store/database.ts";
 import { closeDatabase } from "../store/db-file.ts";
+import { writeTransaction } from "../store/transaction.ts";
 import { createQueue, type StoredJob } from "./queue.ts";
 import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
 import {
@@ -20,7 +22,7 @@ import {
   type RunnerApi,
   type RunnerApiLimits,
 } from "./server.ts";
-import { inTransaction, openDispatchDb } from "./store.ts";
+import { DISPATCH_SCHEMA } from "./store.ts";
 
 export { DispatchError };
 
@@ -128,7 +130,7 @@ export function createDispatcher(options: DispatcherOptions) {
   const scheduler = options.scheduler ?? realScheduler;
   const logger = options.logger ?? createLogger({ level: "silent" });
   const newJobId = options.newJobId ?? (() => `job-${randomUUID()}`);
-  const { db, owned } = openDispatchDb(options.db);
+  const { db, owned } = openDatabase(options.db, { schemas: [DISPATCH_SCHEMA] });
   const keys = options.keys;
 
   const waiters = new Map<string, Waiter[]>();
@@ -277,7 +279,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const job = parsed.data;
     const signed = signJob(job, keys);
     // One commit for "queued" and, when the runner is waiting, "leased": a hand-over costs one fsync.
-    const claimed = inTransaction(db, () => {
+    const claimed = writeTransaction(db, () => {
       queue.insert(signed);
       return claim(runner.name);
     });

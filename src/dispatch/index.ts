@@ -23,4 +23,4 @@ export {
   type RunnerInfo,
   type RunnerStatus,
 } from "./registry.ts";
-export { openDispatchDb } from "./store.ts";
+export { DISPATCH_SCHEMA } from "./store.ts";

@@ -6,7 +6,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Job, JobKind, StepEvent } from "../domain/job.ts";
 import { type SignedJob, signedJobSchema } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
-import { inTransaction } from "./store.ts";
+import { writeTransaction } from "../store/transaction.ts";
 
 export const JOB_STATES = ["queued", "leased", "done", "lost", "expired"] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -64,7 +64,7 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
    */
   function take(runner: string, serves: (host: string) => boolean): StoredJob | null {
     const now = clock().getTime();
-    return inTransaction(db, () => {
+    return writeTransaction(db, () => {
       const rows = db
         .prepare(
           "SELECT * FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' AND expires_ms >= ? ORDER BY seq",
@@ -130,7 +130,7 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
     event: StepEvent,
   ): Outcome<{ duplicate: boolean; job: Job }> {
     const now = clock().getTime();
-    return inTransaction(db, () => {
+    return writeTransaction(db, () => {
       const found = owned(runner, jobId);
       if (found === null) return { ok: false, status: 404, error: `no job ${jobId} for runner ${runner}` };
       const { row, stored } = found;
@@ -154,7 +154,7 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
 
   function heartbeat(runner: string, jobId: string): Outcome<{ leaseUntil: string }> {
     const now = clock().getTime();
-    return inTransaction(db, () => {
+    return writeTransaction(db, () => {
       const found = owned(runner, jobId);
       if (found === null) return { ok: false, status: 404, error: `no job ${jobId} for runner ${runner}` };
       if (found.stored.state !== "leased")
@@ -170,7 +170,7 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
     result: JobResult,
   ): Outcome<{ duplicate: boolean; job: Job }> {
     const now = clock().getTime();
-    return inTransaction(db, () => {
+    return writeTransaction(db, () => {
       const found = owned(runner, jobId);
       if (found === null) return { ok: false, status: 404, error: `no job ${jobId} for runner ${runner}` };
       const { row, stored } = found;
@@ -188,7 +188,7 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
   /** Runs out leases and expiries as of the clock's now. */
   function sweep(): SweepResult {
     const now = clock().getTime();
-    return inTransaction(db, () => {
+    return writeTransaction(db, () => {
       const out: SweepResult = { lost: [], requeued: [], expired: [] };
       const overdue = db
         .prepare("SELECT * FROM dispatch_jobs WHERE state = 'leased' AND lease_until_ms < ? ORDER BY seq")

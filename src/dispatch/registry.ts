@@ -6,9 +6,8 @@ import { hostIssues, hostKey, sameMachine } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
 import type { SigningKeys } from "../protocol/signing.ts";
 import { type RegisterRequest, type RegisterResponse, runnerNameSchema } from "../protocol/wire.ts";
-import { assertSameFile } from "../store/db-file.ts";
+import { writeTransaction } from "../store/transaction.ts";
 import { newCredential, newRegistrationToken, secretHash } from "./auth.ts";
-import { inTransaction } from "./store.ts";
 
 export type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 
@@ -100,7 +99,7 @@ export function createRegistry(options: RegistryOptions) {
       throw new DispatchError("invalid-host", `host "${input.host}": ${issue.message}`);
     const now = clock();
     const token = newRegistrationToken();
-    inTransaction(db, () => {
+    writeTransaction(db, () => {
       const existing = rowByName(input.name);
       const holder = db
         .prepare("SELECT * FROM dispatch_runners WHERE revoked_at IS NULL AND host_key = ? AND name <> ?")
@@ -143,7 +142,7 @@ export function createRegistry(options: RegistryOptions) {
 
   function register(body: RegisterRequest): RegisterOutcome {
     const now = clock();
-    return inTransaction(db, (): RegisterOutcome => {
+    return writeTransaction(db, (): RegisterOutcome => {
       const token = db.prepare("SELECT * FROM dispatch_tokens WHERE hash = ?").get(secretHash(body.token)) as
         | Row
         | undefined;
@@ -237,7 +236,7 @@ export function createRegistry(options: RegistryOptions) {
 
   function revoke(name: string): boolean {
     const at = clock().toISOString();
-    return inTransaction(db, () => {
+    return writeTransaction(db, () => {
       const changed = db
         .prepare("UPDATE dispatch_runners SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
         .run(at, name).changes;
@@ -259,8 +258,9 @@ export function createRegistry(options: RegistryOptions) {
     const last = written.get(name);
     if (last !== undefined && now >= last && now - last < TOUCH_WRITE_MS) return;
     written.set(name, now);
-    assertSameFile(db); // a write of its own, outside any transaction
-    db.prepare("UPDATE dispatch_runners SET last_seen_ms = ? WHERE name = ?").run(now, name);
+    writeTransaction(db, () => {
+      db.prepare("UPDATE dispatch_runners SET last_seen_ms = ? WHERE name = ?").run(now, name);
+    });
   }
 
   function listRunners(): RunnerInfo[] {

@@ -1,10 +1,10 @@
-// The dispatcher's tables, in the bot's SQLite file beside the change store's, migrated by the same
-// migrate() with a bookkeeping table of their own (dispatch_schema_migrations): each list's
-// versions are counted apart, so neither list mistakes the other's for a newer schema.
+// The dispatcher's tables, in the bot's SQLite file beside the change store's, opened by the same
+// store/database.ts openDatabase() and migrated with a bookkeeping table of their own
+// (dispatch_schema_migrations): each list's versions are counted apart, so neither list mistakes
+// the other's for a newer schema. Their rows are decoded in rows.ts.
 import type { DatabaseSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
-import { assertSameFile, databaseSetupError, openDatabaseFile } from "../store/db-file.ts";
-import { type Migration, migrate } from "../store/migrations.ts";
+import { type Migration, migrate, type Schema } from "../store/migrations.ts";
 
 export const DISPATCH_MIGRATIONS: readonly Migration[] = [
   {
@@ -85,59 +85,18 @@ export const DISPATCH_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** The dispatcher's schema, for store/database.ts openDatabase(). */
+export const DISPATCH_SCHEMA: Schema = {
+  migrations: DISPATCH_MIGRATIONS,
+  table: "dispatch_schema_migrations",
+  label: "the runner tables' schema",
+};
+
 /** Applies the dispatcher's migrations; refuses a file written by a newer momlink. Returns the versions applied. */
 export function migrateDispatch(
   db: DatabaseSync,
   migrations: readonly Migration[] = DISPATCH_MIGRATIONS,
   now: Date = new Date(),
 ): number[] {
-  return migrate(db, {
-    migrations,
-    now,
-    table: "dispatch_schema_migrations",
-    label: "the runner tables' schema",
-  });
-}
-
-/**
- * Opens (or adopts) the database and brings the dispatcher's tables up to date. A missing file is
- * created unless `create` is false (the CLI's reading commands); problems are DatabaseFileErrors.
- */
-export function openDispatchDb(
-  db: string | DatabaseSync,
-  busyTimeoutMs = 5000,
-  options: { create?: boolean } = {},
-): { db: DatabaseSync; owned: boolean } {
-  if (typeof db !== "string") {
-    migrateDispatch(db);
-    return { db, owned: false };
-  }
-  const opened = openDatabaseFile(db, { create: options.create ?? true, busyTimeoutMs });
-  try {
-    opened.exec("PRAGMA journal_mode = WAL");
-    opened.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
-    migrateDispatch(opened);
-  } catch (err) {
-    opened.close();
-    throw databaseSetupError(db, err);
-  }
-  return { db: opened, owned: true };
-}
-
-/**
- * Runs `fn` in one write transaction (node:sqlite has no helper); inside one already, joins it.
- * Refuses (DatabaseGoneError) when the file was deleted or replaced since it was opened.
- */
-export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
-  if (db.isTransaction) return fn();
-  assertSameFile(db);
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (err) {
-    db.exec("ROLLBACK");
-    throw err;
-  }
+  return migrate(db, { ...DISPATCH_SCHEMA, migrations, now });
 }

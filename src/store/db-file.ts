@@ -1,9 +1,10 @@
 // The bot's SQLite file (MOMLINK_DB): opening it with errors an operator can act on, and noticing
 // when it is deleted or replaced under a running bot. SQLite goes on writing to a file that was
 // unlinked, so without a check every approval after an `rm` lands in a file nobody will ever open
-// again. Both stores on the file (store/sqlite.ts, dispatch/store.ts) open it here and call
-// assertSameFile() before each write transaction: the file at the path must still be the one that
-// was opened (same device and inode), or the write is refused and every listener is told, once.
+// again. Both stores on the file (store/sqlite.ts, dispatch/store.ts) open it here, through
+// database.ts, and transaction.ts calls assertSameFile() before each write transaction: the file at
+// the path must still be the one that was opened (same device and inode), or the write is refused
+// and every listener is told, once.
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";

@@ -2,6 +2,7 @@
 // its row in schema_migrations. Append new migrations at the end; never edit one that has shipped.
 import type { DatabaseSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
+import { writeTransaction } from "./transaction.ts";
 
 export interface Migration {
   version: number;
@@ -135,6 +136,18 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** One list of migrations with its own bookkeeping table: several share a file, counted apart. */
+export interface Schema {
+  migrations: readonly Migration[];
+  /** The bookkeeping table (schema_migrations, dispatch_schema_migrations). */
+  table: string;
+  /** What a refusal calls it ("the runner tables' schema"); default: the file's path. */
+  label?: string;
+}
+
+/** The change store's tables: changes, approvals, audit, inbox. */
+export const CHANGE_SCHEMA: Schema = { migrations: MIGRATIONS, table: "schema_migrations" };
+
 /** The bookkeeping table of one migration list; several lists can share a file, each with its own table. */
 function bookkeeping(table: string): string {
   return `
@@ -168,8 +181,7 @@ export function migrate(
   for (const m of migrations) {
     // IMMEDIATE takes the write lock before reading the version, so two processes opening the
     // same new file at once cannot both apply a migration.
-    db.exec("BEGIN IMMEDIATE");
-    try {
+    writeTransaction(db, () => {
       const current = currentVersion(db, table);
       refuseNewer(current, known, label);
       if (m.version > current) {
@@ -182,11 +194,7 @@ export function migrate(
         );
         applied.push(m.version);
       }
-      db.exec("COMMIT");
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
+    });
   }
   return applied;
 }

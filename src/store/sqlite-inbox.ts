@@ -4,7 +4,7 @@
 // place and not the other. Rows are decoded and checked, never cast.
 import type { StatementSync } from "node:sqlite";
 import type { JsonObject } from "../domain/record.ts";
-import { type Row, text, textOrNull } from "./rows.ts";
+import { jsonObject, type Row, text, textOrNull } from "./rows.ts";
 import type { NewRequest, RequestInbox, StoredRequest } from "./store.ts";
 
 /** What the inbox needs of the store it lives in. */
@@ -83,26 +83,15 @@ export class SqliteRequestInbox implements RequestInbox {
 }
 
 function toRequest(row: Row): StoredRequest {
-  const outcome = textOrNull(row, "outcome_json");
   return {
     key: text(row, "request_key"),
     kind: text(row, "kind"),
     changeId: textOrNull(row, "change_id"),
     actor: text(row, "actor"),
     channel: textOrNull(row, "channel"),
-    payload: jsonObject(text(row, "payload_json"), "payload_json"),
+    payload: jsonObject(row, "payload_json"),
     receivedAt: text(row, "received_at"),
     decidedAt: textOrNull(row, "decided_at"),
-    outcome: outcome === null ? null : jsonObject(outcome, "outcome_json"),
+    outcome: row.outcome_json === null ? null : jsonObject(row, "outcome_json"),
   };
-}
-
-function jsonObject(json: string, col: string): JsonObject {
-  const value: unknown = JSON.parse(json);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new Error(
-      `inbox column ${col} holds ${Array.isArray(value) ? "an array" : typeof value}, expected an object`,
-    );
-  }
-  return value as JsonObject;
 }

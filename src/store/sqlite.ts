@@ -16,26 +16,27 @@ import {
   type ChangeRecord,
   type ChangeState,
   holdsHostLock,
-  type JsonObject,
   newChange,
   type RollbackApproval,
   STATES,
   type TransitionContext,
   transition,
 } from "../domain/record.ts";
-import { assertSameFile, closeDatabase, databaseSetupError, openDatabaseFile } from "./db-file.ts";
-import { migrate } from "./migrations.ts";
-import { int, type Row, text, textOrNull } from "./rows.ts";
+import { toAuditEntry, toChangeRow, toState } from "./change-rows.ts";
+import { openDatabase } from "./database.ts";
+import { closeDatabase } from "./db-file.ts";
+import { CHANGE_SCHEMA } from "./migrations.ts";
+import { int, type Row, text } from "./rows.ts";
 import { DECIDED_OK, SqliteRequestInbox } from "./sqlite-inbox.ts";
 import type {
   ApplyResult,
-  ChangeRow,
   ChangeStore,
   CreateChangeInput,
   CreateChangeResult,
   ListQuery,
   StoredAuditEntry,
 } from "./store.ts";
+import { readSnapshot, writeTransaction } from "./transaction.ts";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's write lock before failing. Default 5000 ms. */
@@ -58,17 +59,11 @@ const DEFAULT_LIST_LIMIT = 20;
  * written by a newer momlink. Every write checks first that the file is still the one opened.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): ChangeStore {
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-  const db = openDatabaseFile(path, { create: options.create ?? true, busyTimeoutMs });
-  try {
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
-    db.exec("PRAGMA foreign_keys = ON");
-    migrate(db, { label: path === ":memory:" ? "the in-memory database" : path });
-  } catch (err) {
-    db.close();
-    throw databaseSetupError(path, err);
-  }
+  const { db } = openDatabase(path, {
+    schemas: [CHANGE_SCHEMA],
+    ...(options.create === undefined ? {} : { create: options.create }),
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+  });
   return new SqliteChangeStore(db);
 }
 
@@ -251,26 +246,12 @@ class SqliteChangeStore implements ChangeStore {
 
   /** One write transaction, holding SQLite's write lock from the first read, into the file that was opened. */
   private write<T>(fn: () => T): T {
-    assertSameFile(this.db);
-    this.db.exec("BEGIN IMMEDIATE");
-    try {
-      const value = fn();
-      this.db.exec("COMMIT");
-      return value;
-    } catch (err) {
-      if (this.db.isTransaction) this.db.exec("ROLLBACK");
-      throw err;
-    }
+    return writeTransaction(this.db, fn);
   }
 
   /** One read snapshot: a record and its approvals are read as of the same commit. */
   private read<T>(fn: () => T): T {
-    this.db.exec("BEGIN");
-    try {
-      return fn();
-    } finally {
-      if (this.db.isTransaction) this.db.exec("COMMIT");
-    }
+    return readSnapshot(this.db, fn);
   }
 
   private load(id: string): ChangeRecord | null {
@@ -368,57 +349,6 @@ class SqliteChangeStore implements ChangeStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(e.changeId, e.at, e.actor, e.event, e.fromState, e.toState, e.planHash, JSON.stringify(e.details));
   }
-}
-
-// --- row decoding: the database is ours, but a wrong type here means it was altered: say so.
-
-function toChangeRow(row: Row): ChangeRow {
-  return {
-    seq: int(row, "seq"),
-    id: text(row, "id"),
-    state: text(row, "state"),
-    requester: text(row, "requester"),
-    channel: textOrNull(row, "channel"),
-    message_ts: textOrNull(row, "message_ts"),
-    primary_host: text(row, "primary_host"),
-    secondary_host: text(row, "secondary_host"),
-    primary_key: text(row, "primary_key"),
-    secondary_key: text(row, "secondary_key"),
-    plan_hash: text(row, "plan_hash"),
-    plan_json: text(row, "plan_json"),
-    created_at: text(row, "created_at"),
-    updated_at: text(row, "updated_at"),
-    expires_at: text(row, "expires_at"),
-    rejection_json: textOrNull(row, "rejection_json"),
-    cancellation_json: textOrNull(row, "cancellation_json"),
-    failure_json: textOrNull(row, "failure_json"),
-    lost_runner_json: textOrNull(row, "lost_runner_json"),
-    version: int(row, "version"),
-    rollbacks_started: int(row, "rollbacks_started"),
-  };
-}
-
-function toAuditEntry(row: Row): StoredAuditEntry {
-  const changeId = text(row, "change_id");
-  const from = textOrNull(row, "from_state");
-  const details: JsonObject = JSON.parse(text(row, "details_json"));
-  return {
-    seq: int(row, "seq"),
-    changeId,
-    at: text(row, "at"),
-    actor: text(row, "actor"),
-    event: text(row, "event"),
-    fromState: from === null ? null : toState(from, changeId),
-    toState: toState(text(row, "to_state"), changeId),
-    planHash: text(row, "plan_hash"),
-    details,
-  };
-}
-
-function toState(value: string, id: string): ChangeState {
-  const state = STATES.find((s) => s === value);
-  if (state === undefined) throw new Error(`${id} has an unknown state "${value}" in the database`);
-  return state;
 }
 
 function parseOrNull<T>(json: string | null): T | null {

@@ -2,15 +2,15 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  DISPATCH_MIGRATIONS,
-  inTransaction,
-  migrateDispatch,
-  openDispatchDb,
-} from "../../src/dispatch/store.ts";
+import { DISPATCH_MIGRATIONS, DISPATCH_SCHEMA, migrateDispatch } from "../../src/dispatch/store.ts";
+import { openDatabase } from "../../src/store/database.ts";
 import { DatabaseGoneError } from "../../src/store/db-file.ts";
 import { currentVersion, MIGRATIONS } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { writeTransaction } from "../../src/store/transaction.ts";
+
+const openDispatchDb = (path: string) => openDatabase(path, { schemas: [DISPATCH_SCHEMA] });
+
 import { tempDir } from "./support.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -55,9 +55,9 @@ describe("the dispatcher's tables in the bot's database", () => {
   it("refuses a write transaction once the file is deleted, instead of writing into the unlinked file", () => {
     const path = join(tmp.dir, "momlink.db");
     const { db } = openDispatchDb(path);
-    inTransaction(db, () => db.prepare("SELECT 1").get());
+    writeTransaction(db, () => db.prepare("SELECT 1").get());
     rmSync(path);
-    expect(() => inTransaction(db, () => db.prepare("SELECT 1").get())).toThrow(DatabaseGoneError);
+    expect(() => writeTransaction(db, () => db.prepare("SELECT 1").get())).toThrow(DatabaseGoneError);
     db.close();
   });
 

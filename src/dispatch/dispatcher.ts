@@ -9,7 +9,7 @@ import { sameMachine } from "../domain/host.ts";
 import { type Job, type JobKind, jobSchema, type StepEvent } from "../domain/job.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { type SigningKeys, signJob } from "../protocol/signing.ts";
-import { type JobResult, LEASE_HEADER } from "../protocol/wire.ts";
+import type { JobResult } from "../protocol/wire.ts";
 import { openDatabase } from "../store/database.ts";
 import { closeDatabase } from "../store/db-file.ts";
 import { writeTransaction } from "../store/transaction.ts";
@@ -18,7 +18,7 @@ import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from
 import {
   createRunnerHandler,
   createRunnerServer,
-  type Reply,
+  type PollAnswer,
   type RunnerApi,
   type RunnerApiLimits,
 } from "./server.ts";
@@ -120,7 +120,7 @@ interface Waiter {
   runner: string;
   credential: string;
   alive: () => boolean;
-  finish: (reply: Reply) => void;
+  finish: (answer: PollAnswer) => void;
 }
 
 export function createDispatcher(options: DispatcherOptions) {
@@ -175,11 +175,7 @@ export function createDispatcher(options: DispatcherOptions) {
     }
   }
 
-  const handOver = (stored: StoredJob): Reply => ({
-    status: 200,
-    body: stored.wire,
-    headers: { [LEASE_HEADER]: String(leaseMs) },
-  });
+  const handOver = (stored: StoredJob): PollAnswer => ({ type: "job", wire: stored.wire, leaseMs });
 
   const servesHost = (runner: RunnerInfo) => (host: string) => sameMachine(host, runner.host);
 
@@ -208,7 +204,7 @@ export function createDispatcher(options: DispatcherOptions) {
       const auth = registry.authenticate(waiter.credential);
       if (!auth.ok) {
         removeWaiter(waiter);
-        waiter.finish({ status: 401, body: { error: auth.error } });
+        waiter.finish({ type: "refused", error: auth.error });
         continue;
       }
       const stored = queue.take(name, servesHost(auth.runner));
@@ -324,7 +320,7 @@ export function createDispatcher(options: DispatcherOptions) {
         );
         if (outcome.warning !== undefined) logger.warn({ runner: name }, outcome.warning);
       } else {
-        logger.warn({ status: outcome.status, reason: outcome.error }, "runner registration refused");
+        logger.warn({ code: outcome.code, reason: outcome.error }, "runner registration refused");
       }
       return outcome;
     },
@@ -333,20 +329,20 @@ export function createDispatcher(options: DispatcherOptions) {
       if (auth.ok) registry.touch(auth.runner.name);
       return auth;
     },
-    poll({ runner, credential, waitMs, alive, reply }) {
+    poll({ runner, credential, waitMs, alive, answer }) {
       if (closed) {
-        reply({ status: 503, body: { error: "the bot is shutting down" } });
+        answer({ type: "closing" });
         return () => {};
       }
       const stored = queue.take(runner.name, servesHost(runner));
       if (stored !== null) {
-        reply(handOver(stored));
+        answer(handOver(stored));
         logger.info({ jobId: stored.job.id, runner: runner.name, via: "poll" }, "job handed over");
         emit("handed-over", stored.job, "poll");
         return () => {};
       }
       if (waitMs <= 0) {
-        reply({ status: 204 });
+        answer({ type: "nothing" });
         return () => {};
       }
       let cancelTimer = () => {};
@@ -354,9 +350,9 @@ export function createDispatcher(options: DispatcherOptions) {
         runner: runner.name,
         credential,
         alive,
-        finish: (r) => {
+        finish: (a) => {
           cancelTimer();
-          reply(r);
+          answer(a);
         },
       };
       const list = waiters.get(runner.name) ?? [];
@@ -364,7 +360,7 @@ export function createDispatcher(options: DispatcherOptions) {
       waiters.set(runner.name, list);
       cancelTimer = scheduler.after(waitMs, () => {
         removeWaiter(waiter);
-        reply({ status: 204 });
+        answer({ type: "nothing" });
       });
       emit("waiting", runner.name);
       logger.debug({ runner: runner.name }, "runner waiting for a job");
@@ -375,15 +371,12 @@ export function createDispatcher(options: DispatcherOptions) {
     },
     event(runner, jobId, seq, event) {
       const outcome = queue.recordEvent(runner.name, jobId, seq, event);
-      if (!outcome.ok) return { status: outcome.status, body: { error: outcome.error } };
-      if (!outcome.value.duplicate) emit("step", jobId, outcome.value.job.changeId, event, outcome.value.job);
-      return { status: 200, body: { ok: true, duplicate: outcome.value.duplicate } };
+      if (!outcome.ok) return outcome;
+      const { duplicate, job } = outcome.value;
+      if (!duplicate) emit("step", jobId, job.changeId, event, job);
+      return { ok: true, value: { duplicate } };
     },
-    heartbeat(runner, jobId) {
-      const outcome = queue.heartbeat(runner.name, jobId);
-      if (!outcome.ok) return { status: outcome.status, body: { error: outcome.error } };
-      return { status: 200, body: { ok: true, leaseUntil: outcome.value.leaseUntil } };
-    },
+    heartbeat: (runner, jobId) => queue.heartbeat(runner.name, jobId),
     result(runner, jobId, result) {
       const outcome = queue.finish(runner.name, jobId, result);
       if (!outcome.ok) {
@@ -391,14 +384,14 @@ export function createDispatcher(options: DispatcherOptions) {
           { jobId, runner: runner.name, reason: outcome.error, ok: result.ok },
           "job result refused",
         );
-        return { status: outcome.status, body: { error: outcome.error } };
+        return outcome;
       }
-      if (!outcome.value.duplicate) {
-        const { job } = outcome.value;
+      const { duplicate, job } = outcome.value;
+      if (!duplicate) {
         logger.info({ jobId, changeId: job.changeId, runner: runner.name, ok: result.ok }, "job result");
         emit("result", job, result);
       }
-      return { status: 200, body: { ok: true, duplicate: outcome.value.duplicate } };
+      return { ok: true, value: { duplicate } };
     },
   };
 
@@ -429,7 +422,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const done = registry.revoke(name);
     for (const waiter of [...(waiters.get(name) ?? [])]) {
       removeWaiter(waiter);
-      waiter.finish({ status: 401, body: { error: "revoked" } });
+      waiter.finish({ type: "refused", error: "revoked" });
     }
     if (done) logger.warn({ runner: name }, "runner revoked");
     return done;
@@ -442,7 +435,7 @@ export function createDispatcher(options: DispatcherOptions) {
     for (const list of [...waiters.values()]) {
       for (const waiter of [...list]) {
         removeWaiter(waiter);
-        waiter.finish({ status: 503, body: { error: "the bot is shutting down" } });
+        waiter.finish({ type: "closing" });
       }
     }
     await Promise.all(

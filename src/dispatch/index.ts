@@ -1,6 +1,7 @@
 // The dispatcher's public surface for the bot and the CLI. What the runner shares with the bot
 // (wire bodies, signing, refusals) is src/protocol/, never this folder.
 
+export type { JobState } from "../domain/job-lifecycle.ts";
 export {
   createDispatcher,
   DispatchError,
@@ -15,7 +16,6 @@ export {
   type Scheduler,
 } from "./dispatcher.ts";
 export { generateSigningKeys, loadOrCreateSigningKeys, signingKeyPathFor } from "./keys.ts";
-export type { JobState } from "./queue.ts";
 export {
   type AddedRunner,
   createRegistry,

@@ -12,6 +12,7 @@
 //
 // This file only wires the parts in orchestration/ together and routes the dispatcher's events.
 import type { Job } from "../domain/job.ts";
+import type { JobState } from "../domain/job-lifecycle.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { Logger } from "../log.ts";
 import type { JobResult } from "../protocol/wire.ts";
@@ -24,7 +25,6 @@ import { createQuestions } from "./orchestration/questions.ts";
 import { createRunPhases } from "./orchestration/run-phases.ts";
 import { createApply } from "./orchestration/transitions.ts";
 import { createVerify } from "./orchestration/verify.ts";
-import type { JobState } from "./queue.ts";
 
 export { parsePhaseJobId, phaseJobId } from "./orchestration/job-ids.ts";
 export { driftFromPlan } from "./orchestration/verify.ts";

@@ -1,19 +1,22 @@
-// Jobs as rows: queued -> leased -> done, or lost (lease ran out) / expired (never picked up).
-// The row is written before anything is sent, so a bot restart loses no queued job and never
-// hands a leased one out again. Execute and rollback are at-most-once: a lost one stays lost and
-// the next pre-flight decides; a read-only job (preflight, verify) is offered once more.
+// Jobs as rows. Which move of a job is legal is domain/job-lifecycle.ts's to decide; this file
+// reads a job's row, asks jobTransition(), and writes the outcome (one UPDATE, conditional on the
+// state it read, so a job is leased once only). The row is written before anything is sent, so a
+// bot restart loses no queued job and never hands a leased one out again. Outcomes are the
+// domain's (not found, not running, out of order): server.ts turns them into HTTP statuses.
 import type { DatabaseSync } from "node:sqlite";
-import type { Job, JobKind, StepEvent } from "../domain/job.ts";
+import type { Job, StepEvent } from "../domain/job.ts";
+import {
+  type JobDenialCode,
+  type JobEvent,
+  type JobLife,
+  type JobState,
+  jobTransition,
+} from "../domain/job-lifecycle.ts";
 import { type SignedJob, signedJobSchema } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
+import type { Row } from "../store/rows.ts";
 import { writeTransaction } from "../store/transaction.ts";
-
-export const JOB_STATES = ["queued", "leased", "done", "lost", "expired"] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-/** Kinds that change nothing on the host and may therefore be offered a second time. */
-const READ_ONLY: ReadonlySet<JobKind> = new Set(["preflight", "verify"]);
-const MAX_READ_ONLY_ATTEMPTS = 2;
+import { type JobRow, lifeOf, resultOf, toJobRow, toStepEvent } from "./rows.ts";
 
 export interface StoredJob {
   job: Job;
@@ -23,18 +26,17 @@ export interface StoredJob {
   attempts: number;
 }
 
-/** What an HTTP handler answers; the queue speaks in statuses so that the server stays a thin layer. */
-export type Outcome<T = Record<string, unknown>> =
-  | { ok: true; value: T }
-  | { ok: false; status: 404 | 409; error: string };
+/** Why the queue did not take a runner's report: the job is unknown to it, or the lifecycle refused. */
+export type QueueDenialCode = "not-found" | JobDenialCode;
+
+/** The queue's answer to a runner's report; server.ts maps a denial's code to an HTTP status. */
+export type QueueOutcome<T> = { ok: true; value: T } | { ok: false; code: QueueDenialCode; error: string };
 
 export interface SweepResult {
   lost: Job[];
   requeued: Job[];
   expired: Job[];
 }
-
-type Row = Record<string, unknown>;
 
 export function createQueue(options: { db: DatabaseSync; clock: () => Date; leaseMs: number }) {
   const { db, clock, leaseMs } = options;
@@ -57,10 +59,40 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
   }
 
   /**
+   * Applies `event` to the job in `row` and writes the outcome, only if the row still holds the
+   * state it was read in. Returns the transition (a denial writes nothing) and whether it was written.
+   */
+  function move(row: JobRow, event: JobEvent) {
+    const outcome = jobTransition(lifeOf(row), event);
+    if (!outcome.ok || outcome.move === "duplicate") return { outcome, written: false };
+    return { outcome, written: write(row.id, row.state, outcome.life) };
+  }
+
+  function write(id: string, from: JobState, life: JobLife): boolean {
+    const changed = db
+      .prepare(
+        `UPDATE dispatch_jobs SET state = ?, attempts = ?, last_event_seq = ?, leased_ms = ?, lease_until_ms = ?,
+           finished_ms = ?, result_json = ?
+         WHERE id = ? AND state = ?`,
+      )
+      .run(
+        life.state,
+        life.attempts,
+        life.lastEventSeq,
+        life.leasedAtMs,
+        life.leaseUntilMs,
+        life.finishedAtMs,
+        life.report,
+        id,
+        from,
+      ).changes;
+    return Number(changed) === 1;
+  }
+
+  /**
    * Leases the oldest live queued job of `runner` for a host that `serves` accepts, or returns
    * null. The host is checked on its own column, so a row whose JSON no longer parses is still
-   * routed only to its host's runner, which then refuses it. The UPDATE is conditional on the
-   * state it read, so a job can be leased once only.
+   * routed only to its host's runner, which then refuses it.
    */
   function take(runner: string, serves: (host: string) => boolean): StoredJob | null {
     const now = clock().getTime();
@@ -69,18 +101,14 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
         .prepare(
           "SELECT * FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' AND expires_ms >= ? ORDER BY seq",
         )
-        .all(runner, now) as Row[];
+        .all(runner, now)
+        .map(toJobRow);
       for (const row of rows) {
-        if (!serves(String(row.host))) continue;
-        const stored = fromRow(row);
-        const changed = db
-          .prepare(
-            `UPDATE dispatch_jobs SET state = 'leased', attempts = attempts + 1, leased_ms = ?, lease_until_ms = ?
-             WHERE id = ? AND state = 'queued'`,
-          )
-          .run(now, now + leaseMs, stored.job.id).changes;
-        if (Number(changed) === 1)
-          return { ...stored, state: "leased" as const, attempts: stored.attempts + 1 };
+        if (!serves(row.host)) continue;
+        const { outcome, written } = move(row, { type: "lease", now, leaseMs });
+        if (outcome.ok && written) {
+          return { ...fromRow(row), state: outcome.life.state, attempts: outcome.life.attempts };
+        }
       }
       return null;
     });
@@ -94,30 +122,15 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
   }
 
   /** The job if it exists and belongs to `runner`; another runner's job is "not found", not "forbidden". */
-  function owned(runner: string, jobId: string): { row: Row; stored: StoredJob } | null {
-    const row = db.prepare("SELECT * FROM dispatch_jobs WHERE id = ?").get(jobId) as Row | undefined;
-    if (row === undefined || row.runner_name !== runner) return null;
-    return { row, stored: fromRow(row) };
+  function owned(runner: string, jobId: string): JobRow | null {
+    const raw = db.prepare("SELECT * FROM dispatch_jobs WHERE id = ?").get(jobId);
+    if (raw === undefined) return null;
+    const row = toJobRow(raw);
+    return row.runner_name === runner ? row : null;
   }
 
-  function notRunning(state: JobState): string {
-    switch (state) {
-      case "lost":
-        return "the job's lease ran out and it was reported lost; the next pre-flight decides";
-      case "done":
-        return "the job's result was already reported";
-      case "expired":
-        return "the job expired before it was picked up";
-      case "queued":
-        return "the job was not handed to this runner";
-      case "leased":
-        return "the job is running";
-      default: {
-        const never: never = state;
-        return never;
-      }
-    }
-  }
+  const notFound = (runner: string, jobId: string) =>
+    ({ ok: false, code: "not-found", error: `no job ${jobId} for runner ${runner}` }) as const;
 
   /**
    * Records step event number `seq` (1, 2, ...) and extends the lease. A repeat of an event
@@ -128,38 +141,29 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
     jobId: string,
     seq: number,
     event: StepEvent,
-  ): Outcome<{ duplicate: boolean; job: Job }> {
+  ): QueueOutcome<{ duplicate: boolean; job: Job }> {
     const now = clock().getTime();
     return writeTransaction(db, () => {
-      const found = owned(runner, jobId);
-      if (found === null) return { ok: false, status: 404, error: `no job ${jobId} for runner ${runner}` };
-      const { row, stored } = found;
-      const last = Number(row.last_event_seq);
-      if (seq <= last) return { ok: true, value: { duplicate: true, job: stored.job } };
-      if (stored.state !== "leased") return { ok: false, status: 409, error: notRunning(stored.state) };
-      if (seq !== last + 1) {
-        return { ok: false, status: 409, error: `step event ${seq} arrived before event ${last + 1}` };
-      }
+      const row = owned(runner, jobId);
+      if (row === null) return notFound(runner, jobId);
+      const { outcome } = move(row, { type: "step", seq, now, leaseMs });
+      if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
+      const { job } = fromRow(row);
+      if (outcome.move === "duplicate") return { ok: true, value: { duplicate: true, job } };
       db.prepare(
         "INSERT INTO dispatch_events (job_id, attempt, seq, received_ms, event_json) VALUES (?, ?, ?, ?, ?)",
-      ).run(jobId, stored.attempts, seq, now, JSON.stringify(event));
-      db.prepare("UPDATE dispatch_jobs SET last_event_seq = ?, lease_until_ms = ? WHERE id = ?").run(
-        seq,
-        now + leaseMs,
-        jobId,
-      );
-      return { ok: true, value: { duplicate: false, job: stored.job } };
+      ).run(jobId, row.attempts, seq, now, JSON.stringify(event));
+      return { ok: true, value: { duplicate: false, job } };
     });
   }
 
-  function heartbeat(runner: string, jobId: string): Outcome<{ leaseUntil: string }> {
+  function heartbeat(runner: string, jobId: string): QueueOutcome<{ leaseUntil: string }> {
     const now = clock().getTime();
     return writeTransaction(db, () => {
-      const found = owned(runner, jobId);
-      if (found === null) return { ok: false, status: 404, error: `no job ${jobId} for runner ${runner}` };
-      if (found.stored.state !== "leased")
-        return { ok: false, status: 409, error: notRunning(found.stored.state) };
-      db.prepare("UPDATE dispatch_jobs SET lease_until_ms = ? WHERE id = ?").run(now + leaseMs, jobId);
+      const row = owned(runner, jobId);
+      if (row === null) return notFound(runner, jobId);
+      const { outcome } = move(row, { type: "heartbeat", now, leaseMs });
+      if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
       return { ok: true, value: { leaseUntil: new Date(now + leaseMs).toISOString() } };
     });
   }
@@ -168,20 +172,14 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
     runner: string,
     jobId: string,
     result: JobResult,
-  ): Outcome<{ duplicate: boolean; job: Job }> {
+  ): QueueOutcome<{ duplicate: boolean; job: Job }> {
     const now = clock().getTime();
     return writeTransaction(db, () => {
-      const found = owned(runner, jobId);
-      if (found === null) return { ok: false, status: 404, error: `no job ${jobId} for runner ${runner}` };
-      const { row, stored } = found;
-      if (stored.state === "done" && row.result_json === JSON.stringify(result)) {
-        return { ok: true, value: { duplicate: true, job: stored.job } };
-      }
-      if (stored.state !== "leased") return { ok: false, status: 409, error: notRunning(stored.state) };
-      db.prepare(
-        "UPDATE dispatch_jobs SET state = 'done', finished_ms = ?, result_json = ? WHERE id = ?",
-      ).run(now, JSON.stringify(result), jobId);
-      return { ok: true, value: { duplicate: false, job: stored.job } };
+      const row = owned(runner, jobId);
+      if (row === null) return notFound(runner, jobId);
+      const { outcome } = move(row, { type: "result", report: JSON.stringify(result), now });
+      if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
+      return { ok: true, value: { duplicate: outcome.move === "duplicate", job: fromRow(row).job } };
     });
   }
 
@@ -192,68 +190,52 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
       const out: SweepResult = { lost: [], requeued: [], expired: [] };
       const overdue = db
         .prepare("SELECT * FROM dispatch_jobs WHERE state = 'leased' AND lease_until_ms < ? ORDER BY seq")
-        .all(now) as Row[];
+        .all(now)
+        .map(toJobRow);
       for (const row of overdue) {
-        const stored = fromRow(row);
-        const again =
-          READ_ONLY.has(stored.job.kind) &&
-          stored.attempts < MAX_READ_ONLY_ATTEMPTS &&
-          Number(row.expires_ms) >= now;
-        // A second attempt numbers its events from 1 again (events are kept per attempt).
-        db.prepare(
-          `UPDATE dispatch_jobs SET state = ?, lease_until_ms = NULL, finished_ms = ?, last_event_seq = ? WHERE id = ?`,
-        ).run(
-          again ? "queued" : "lost",
-          again ? null : now,
-          again ? 0 : Number(row.last_event_seq),
-          stored.job.id,
-        );
-        (again ? out.requeued : out.lost).push(stored.job);
+        const { outcome, written } = move(row, { type: "lease-ran-out", now });
+        if (!outcome.ok || !written) continue;
+        (outcome.move === "reoffered" ? out.requeued : out.lost).push(fromRow(row).job);
       }
       const stale = db
         .prepare("SELECT * FROM dispatch_jobs WHERE state = 'queued' AND expires_ms < ? ORDER BY seq")
-        .all(now) as Row[];
+        .all(now)
+        .map(toJobRow);
       for (const row of stale) {
-        db.prepare("UPDATE dispatch_jobs SET state = 'expired', finished_ms = ? WHERE id = ?").run(
-          now,
-          String(row.id),
-        );
-        out.expired.push(fromRow(row).job);
+        const { outcome, written } = move(row, { type: "ttl-ran-out", now });
+        if (outcome.ok && written) out.expired.push(fromRow(row).job);
       }
       return out;
     });
   }
 
   function get(jobId: string): (StoredJob & { result: JobResult | null; leaseUntil: string | null }) | null {
-    const row = db.prepare("SELECT * FROM dispatch_jobs WHERE id = ?").get(jobId) as Row | undefined;
-    if (row === undefined) return null;
-    const lease = row.lease_until_ms;
+    const raw = db.prepare("SELECT * FROM dispatch_jobs WHERE id = ?").get(jobId);
+    if (raw === undefined) return null;
+    const row = toJobRow(raw);
     return {
       ...fromRow(row),
-      result: typeof row.result_json === "string" ? (JSON.parse(row.result_json) as JobResult) : null,
-      leaseUntil: typeof lease === "number" ? new Date(lease).toISOString() : null,
+      result: resultOf(raw),
+      leaseUntil: row.lease_until_ms === null ? null : new Date(row.lease_until_ms).toISOString(),
     };
   }
 
   /** Every job of one change, oldest first, with its state and result. */
   function forChange(changeId: string): (StoredJob & { result: JobResult | null })[] {
-    return (
-      db.prepare("SELECT * FROM dispatch_jobs WHERE change_id = ? ORDER BY seq").all(changeId) as Row[]
-    ).map((row) => ({
-      ...fromRow(row),
-      result: typeof row.result_json === "string" ? (JSON.parse(row.result_json) as JobResult) : null,
-    }));
+    return db
+      .prepare("SELECT * FROM dispatch_jobs WHERE change_id = ? ORDER BY seq")
+      .all(changeId)
+      .map((raw) => ({ ...fromRow(toJobRow(raw)), result: resultOf(raw) }));
   }
 
   function events(jobId: string): StepEvent[] {
-    return (
-      db
-        .prepare(
-          `SELECT event_json FROM dispatch_events WHERE job_id = ?
-           AND attempt = (SELECT MAX(attempt) FROM dispatch_events WHERE job_id = ?) ORDER BY seq`,
-        )
-        .all(jobId, jobId) as Row[]
-    ).map((row) => JSON.parse(String(row.event_json)) as StepEvent);
+    return db
+      .prepare(
+        `SELECT event_json FROM dispatch_events WHERE job_id = ?
+         AND attempt = (SELECT MAX(attempt) FROM dispatch_events WHERE job_id = ?) ORDER BY seq`,
+      )
+      .all(jobId, jobId)
+      .map((row: Row) => toStepEvent(row));
   }
 
   return { insert, take, hasQueued, recordEvent, heartbeat, finish, sweep, get, forChange, events };
@@ -262,13 +244,13 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
 export type Queue = ReturnType<typeof createQueue>;
 
 /**
- * The bot's own view of a stored job. A row edited by hand may no longer parse: the bot then
- * describes it from its columns (and still sends the stored text, which the runner will refuse).
+ * The bot's own view of a stored job. A signed job edited by hand may no longer parse: the bot
+ * then describes it from its columns (and still sends the stored text, which the runner will refuse).
  */
-function fromRow(row: Row): StoredJob {
+function fromRow(row: JobRow): StoredJob {
   let wire: unknown = null;
   try {
-    wire = JSON.parse(String(row.signed_json));
+    wire = JSON.parse(row.signed_json);
   } catch {
     wire = null;
   }
@@ -276,16 +258,16 @@ function fromRow(row: Row): StoredJob {
   const job: Job = parsed.success
     ? parsed.data.job
     : {
-        id: String(row.id),
-        kind: row.kind as JobKind,
-        changeId: String(row.change_id),
-        runner: String(row.runner_name),
-        host: String(row.host),
+        id: row.id,
+        kind: row.kind,
+        changeId: row.change_id,
+        runner: row.runner_name,
+        host: row.host,
         role: "primary",
         planHash: "0".repeat(64),
         plan: {},
-        issuedAt: new Date(Number(row.created_ms)).toISOString(),
-        expiresAt: new Date(Number(row.expires_ms)).toISOString(),
+        issuedAt: new Date(row.created_ms).toISOString(),
+        expiresAt: new Date(row.expires_ms).toISOString(),
       };
-  return { job, wire, state: row.state as JobState, attempts: Number(row.attempts) };
+  return { job, wire, state: row.state, attempts: row.attempts };
 }

@@ -1,13 +1,16 @@
 // Which runners exist, for which host, and which credential each holds. One-time registration
-// tokens are exchanged for a long-lived credential; the bot keeps only hashes of both.
+// tokens are exchanged for a long-lived credential; the bot keeps only hashes of both. Rows are
+// decoded and checked (rows.ts); outcomes say what was refused, server.ts says it in HTTP.
 import type { DatabaseSync } from "node:sqlite";
 import type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 import { hostIssues, hostKey, sameMachine } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
 import type { SigningKeys } from "../protocol/signing.ts";
 import { type RegisterRequest, type RegisterResponse, runnerNameSchema } from "../protocol/wire.ts";
+import { textOrNull } from "../store/rows.ts";
 import { writeTransaction } from "../store/transaction.ts";
 import { newCredential, newRegistrationToken, secretHash } from "./auth.ts";
+import { type RunnerRow, toRunnerRow, toTokenRow } from "./rows.ts";
 
 export type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 
@@ -31,7 +34,8 @@ export class DispatchError extends Error {
 
 export type RegisterOutcome =
   | { ok: true; response: RegisterResponse; warning?: string }
-  | { ok: false; status: 400 | 401; error: string };
+  /** bad-token: unknown, used, expired or cancelled; mismatch: a good token for another name or platform. */
+  | { ok: false; code: "bad-token" | "mismatch"; error: string };
 
 export type AuthOutcome =
   | { ok: true; runner: RunnerInfo }
@@ -47,8 +51,6 @@ export interface RegistryOptions {
   isPolling?: (name: string) => boolean;
 }
 
-type Row = Record<string, unknown>;
-
 const TOUCH_WRITE_MS = 10_000;
 
 export function createRegistry(options: RegistryOptions) {
@@ -62,30 +64,31 @@ export function createRegistry(options: RegistryOptions) {
   const seen = new Map<string, number>();
   const written = new Map<string, number>();
 
-  const toInfo = (row: Row): RunnerInfo => {
-    const name = String(row.name);
-    const stored = typeof row.last_seen_ms === "number" ? row.last_seen_ms : null;
-    const lastSeenMs = Math.max(stored ?? -1, seen.get(name) ?? -1);
+  const toInfo = (row: RunnerRow): RunnerInfo => {
+    const name = row.name;
+    const lastSeenMs = Math.max(row.last_seen_ms ?? -1, seen.get(name) ?? -1);
     const status: RunnerStatus =
       row.revoked_at !== null ? "revoked" : row.registered_at !== null ? "active" : "pending";
     const recent = lastSeenMs >= 0 && clock().getTime() - lastSeenMs <= onlineWindowMs;
     const polling = status === "active" && isPolling(name);
     return {
       name,
-      host: String(row.host),
-      platform: row.platform as Platform,
+      host: row.host,
+      platform: row.platform,
       status,
-      version: (row.version as string | null) ?? null,
-      hostname: (row.hostname as string | null) ?? null,
-      registeredAt: (row.registered_at as string | null) ?? null,
+      version: row.version,
+      hostname: row.hostname,
+      registeredAt: row.registered_at,
       lastSeen: lastSeenMs < 0 ? null : new Date(lastSeenMs).toISOString(),
       online: status === "active" && (recent || polling),
       polling,
     };
   };
 
-  const rowByName = (name: string): Row | undefined =>
-    db.prepare("SELECT * FROM dispatch_runners WHERE name = ?").get(name) as Row | undefined;
+  const rowByName = (name: string): RunnerRow | undefined => {
+    const row = db.prepare("SELECT * FROM dispatch_runners WHERE name = ?").get(name);
+    return row === undefined ? undefined : toRunnerRow(row);
+  };
 
   function addRunner(input: { name: string; host: string; platform: Platform }): AddedRunner {
     const name = runnerNameSchema.safeParse(input.name);
@@ -101,13 +104,14 @@ export function createRegistry(options: RegistryOptions) {
     const token = newRegistrationToken();
     writeTransaction(db, () => {
       const existing = rowByName(input.name);
-      const holder = db
+      const held = db
         .prepare("SELECT * FROM dispatch_runners WHERE revoked_at IS NULL AND host_key = ? AND name <> ?")
-        .get(hostKey(input.host), input.name) as Row | undefined;
-      if (holder !== undefined) {
+        .get(hostKey(input.host), input.name);
+      if (held !== undefined) {
+        const holder = toRunnerRow(held).name;
         throw new DispatchError(
           "host-taken",
-          `host ${input.host} already has runner "${String(holder.name)}": revoke it first (momlink runners revoke ${String(holder.name)})`,
+          `host ${input.host} already has runner "${holder}": revoke it first (momlink runners revoke ${holder})`,
         );
       }
       if (existing === undefined) {
@@ -122,10 +126,10 @@ export function createRegistry(options: RegistryOptions) {
           input.platform,
           input.name,
         );
-      } else if (!sameMachine(String(existing.host), input.host) || existing.platform !== input.platform) {
+      } else if (!sameMachine(existing.host, input.host) || existing.platform !== input.platform) {
         throw new DispatchError(
           "runner-exists",
-          `runner "${input.name}" exists for host ${String(existing.host)} (${String(existing.platform)}): revoke it first, or add the new host under another name`,
+          `runner "${input.name}" exists for host ${existing.host} (${existing.platform}): revoke it first, or add the new host under another name`,
         );
       }
       db.prepare(
@@ -143,77 +147,76 @@ export function createRegistry(options: RegistryOptions) {
   function register(body: RegisterRequest): RegisterOutcome {
     const now = clock();
     return writeTransaction(db, (): RegisterOutcome => {
-      const token = db.prepare("SELECT * FROM dispatch_tokens WHERE hash = ?").get(secretHash(body.token)) as
-        | Row
-        | undefined;
-      if (token === undefined) {
+      const found = db.prepare("SELECT * FROM dispatch_tokens WHERE hash = ?").get(secretHash(body.token));
+      if (found === undefined) {
         return {
           ok: false,
-          status: 401,
+          code: "bad-token",
           error: "unknown registration token: ask an admin for a new one (momlink runners add)",
         };
       }
-      if (typeof token.used_at === "string" && token.used_at.startsWith("revoked ")) {
+      const token = toTokenRow(found);
+      if (token.used_at?.startsWith("revoked ")) {
         return {
           ok: false,
-          status: 401,
-          error: `registration token cancelled: runner "${String(token.runner_name)}" was revoked at ${token.used_at.slice(8)}; ask an admin for a new one`,
+          code: "bad-token",
+          error: `registration token cancelled: runner "${token.runner_name}" was revoked at ${token.used_at.slice(8)}; ask an admin for a new one`,
         };
       }
       if (token.used_at !== null) {
         return {
           ok: false,
-          status: 401,
-          error: `registration token already used at ${String(token.used_at)}: tokens are single-use, ask an admin for a new one`,
+          code: "bad-token",
+          error: `registration token already used at ${token.used_at}: tokens are single-use, ask an admin for a new one`,
         };
       }
-      const expiresMs = Number(token.expires_ms);
+      const expiresMs = token.expires_ms;
       if (now.getTime() > expiresMs) {
         return {
           ok: false,
-          status: 401,
+          code: "bad-token",
           error: `registration token expired at ${new Date(expiresMs).toISOString()} (tokens are valid for 1 hour): ask an admin for a new one`,
         };
       }
-      const runner = rowByName(String(token.runner_name));
-      if (runner === undefined) return { ok: false, status: 401, error: "unknown registration token" };
+      const runner = rowByName(token.runner_name);
+      if (runner === undefined) return { ok: false, code: "bad-token", error: "unknown registration token" };
       if (body.name !== undefined && body.name !== runner.name) {
         return {
           ok: false,
-          status: 400,
-          error: `this token registers runner "${String(runner.name)}", not "${body.name}"`,
+          code: "mismatch",
+          error: `this token registers runner "${runner.name}", not "${body.name}"`,
         };
       }
       if (body.platform !== runner.platform) {
         return {
           ok: false,
-          status: 400,
-          error: `runner "${String(runner.name)}" was added as a ${String(runner.platform)} runner, but this machine is ${body.platform}: ask an admin to re-add it with --platform ${body.platform}`,
+          code: "mismatch",
+          error: `runner "${runner.name}" was added as a ${runner.platform} runner, but this machine is ${body.platform}: ask an admin to re-add it with --platform ${body.platform}`,
         };
       }
       const at = now.toISOString();
       const credential = newCredential();
-      db.prepare("UPDATE dispatch_tokens SET used_at = ? WHERE hash = ?").run(at, token.hash as string);
+      db.prepare("UPDATE dispatch_tokens SET used_at = ? WHERE hash = ?").run(at, token.hash);
       // A new registration replaces the runner's credential: the old one stops working now.
       db.prepare(
         "UPDATE dispatch_credentials SET revoked_at = ? WHERE runner_name = ? AND revoked_at IS NULL",
-      ).run(at, String(runner.name));
+      ).run(at, runner.name);
       db.prepare("INSERT INTO dispatch_credentials (hash, runner_name, issued_at) VALUES (?, ?, ?)").run(
         secretHash(credential),
-        String(runner.name),
+        runner.name,
         at,
       );
       db.prepare(
         "UPDATE dispatch_runners SET registered_at = ?, version = ?, hostname = ?, last_seen_ms = ?, revoked_at = NULL WHERE name = ?",
-      ).run(at, body.version, body.hostname, now.getTime(), String(runner.name));
-      const host = String(runner.host);
+      ).run(at, body.version, body.hostname, now.getTime(), runner.name);
+      const host = runner.host;
       const warning = sameMachine(host, body.hostname)
         ? undefined
-        : `runner "${String(runner.name)}" registered from a machine named ${body.hostname}, but serves host ${host}`;
+        : `runner "${runner.name}" registered from a machine named ${body.hostname}, but serves host ${host}`;
       const response: RegisterResponse = {
-        name: String(runner.name),
+        name: runner.name,
         host,
-        platform: runner.platform as Platform,
+        platform: runner.platform,
         credential,
         publicKey: keys.publicKeyPem,
         keyId: keys.keyId,
@@ -228,10 +231,13 @@ export function createRegistry(options: RegistryOptions) {
         `SELECT c.revoked_at AS credential_revoked_at, r.* FROM dispatch_credentials c
          JOIN dispatch_runners r ON r.name = c.runner_name WHERE c.hash = ?`,
       )
-      .get(secretHash(credential)) as Row | undefined;
+      .get(secretHash(credential));
     if (row === undefined) return { ok: false, error: "unknown credential" };
-    if (row.credential_revoked_at !== null || row.revoked_at !== null) return { ok: false, error: "revoked" };
-    return { ok: true, runner: toInfo(row) };
+    const runner = toRunnerRow(row);
+    if (textOrNull(row, "credential_revoked_at") !== null || runner.revoked_at !== null) {
+      return { ok: false, error: "revoked" };
+    }
+    return { ok: true, runner: toInfo(runner) };
   }
 
   function revoke(name: string): boolean {
@@ -264,7 +270,10 @@ export function createRegistry(options: RegistryOptions) {
   }
 
   function listRunners(): RunnerInfo[] {
-    return (db.prepare("SELECT * FROM dispatch_runners ORDER BY name").all() as Row[]).map(toInfo);
+    return db
+      .prepare("SELECT * FROM dispatch_runners ORDER BY name")
+      .all()
+      .map((row) => toInfo(toRunnerRow(row)));
   }
 
   function getRunner(name: string): RunnerInfo | null {
@@ -282,8 +291,9 @@ export function createRegistry(options: RegistryOptions) {
       .prepare(
         "SELECT * FROM dispatch_runners WHERE revoked_at IS NULL AND registered_at IS NOT NULL AND host_key = ? ORDER BY name",
       )
-      .all(hostKey(host)) as Row[];
-    const exact = rows.find((row) => String(row.host).toLowerCase() === host.toLowerCase());
+      .all(hostKey(host))
+      .map(toRunnerRow);
+    const exact = rows.find((row) => row.host.toLowerCase() === host.toLowerCase());
     const match = exact ?? rows[0];
     return match === undefined ? null : toInfo(match);
   }

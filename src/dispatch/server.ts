@@ -1,5 +1,6 @@
-// The runner API over HTTP: routing, bearer auth, body and time limits, zod validation. Decisions
-// live in the dispatcher; this layer only translates requests to calls and outcomes to responses.
+// The runner API over HTTP: routing, bearer auth, body and time limits, zod validation, and the one
+// place where the dispatcher's outcomes become HTTP statuses. Decisions live in the dispatcher and
+// the job lifecycle; this layer only translates requests to calls and outcomes to responses.
 // Anyone who reaches the port may connect before any authentication (registration reads a body
 // first), so every request must arrive whole within seconds, bodies are capped by size before they
 // are read, the number of open connections is capped, and a malformed path is a 400, never a crash.
@@ -20,6 +21,7 @@ import {
   type JobResult,
   jobIdSchema,
   jobResultSchema,
+  LEASE_HEADER,
   MAX_BODY_BYTES,
   MAX_REGISTER_BODY_BYTES,
   MAX_WAIT_SECONDS,
@@ -27,29 +29,42 @@ import {
   registerRequestSchema,
 } from "../protocol/wire.ts";
 import { bearerFrom } from "./auth.ts";
+import type { QueueDenialCode, QueueOutcome } from "./queue.ts";
 import type { AuthOutcome, RegisterOutcome, RunnerInfo } from "./registry.ts";
 
-export interface Reply {
+interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
-/** What the dispatcher offers the HTTP layer. */
+/** How a long-poll ends: with a job, with nothing (the wait ran out), refused (revoked meanwhile), or the bot stopping. */
+export type PollAnswer =
+  | { type: "job"; wire: unknown; leaseMs: number }
+  | { type: "nothing" }
+  | { type: "refused"; error: string }
+  | { type: "closing" };
+
+/** What the dispatcher offers the HTTP layer: calls that answer in the dispatcher's terms, never in statuses. */
 export interface RunnerApi {
   register(body: RegisterRequest): RegisterOutcome;
   authenticate(credential: string): AuthOutcome;
-  /** Answers at once or later through `reply`; returns a function to call when the client goes away. */
+  /** Answers at once or later through `answer`; returns a function to call when the client goes away. */
   poll(p: {
     runner: RunnerInfo;
     credential: string;
     waitMs: number;
     alive: () => boolean;
-    reply: (r: Reply) => void;
+    answer: (a: PollAnswer) => void;
   }): () => void;
-  event(runner: RunnerInfo, jobId: string, seq: number, event: StepEvent): Reply;
-  heartbeat(runner: RunnerInfo, jobId: string): Reply;
-  result(runner: RunnerInfo, jobId: string, result: JobResult): Reply;
+  event(
+    runner: RunnerInfo,
+    jobId: string,
+    seq: number,
+    event: StepEvent,
+  ): QueueOutcome<{ duplicate: boolean }>;
+  heartbeat(runner: RunnerInfo, jobId: string): QueueOutcome<{ leaseUntil: string }>;
+  result(runner: RunnerInfo, jobId: string, result: JobResult): QueueOutcome<{ duplicate: boolean }>;
 }
 
 /** How slow and how many clients may be. Long-polls are unaffected: their wait is the response's. */
@@ -127,6 +142,54 @@ class HttpError extends Error {
   }
 }
 
+// --- the dispatcher's outcomes as HTTP answers ---------------------------------------------------
+
+/** A job this runner does not have is 404; one the lifecycle will not move (lost, done, early) is 409. */
+function denialStatus(code: QueueDenialCode): 404 | 409 {
+  switch (code) {
+    case "not-found":
+      return 404;
+    case "not-running":
+    case "out-of-order":
+    case "not-offered":
+    case "not-due":
+      return 409;
+    default: {
+      const never: never = code;
+      return never;
+    }
+  }
+}
+
+function reportReply<T extends object>(outcome: QueueOutcome<T>): Reply {
+  return outcome.ok
+    ? { status: 200, body: { ok: true, ...outcome.value } }
+    : { status: denialStatus(outcome.code), body: { error: outcome.error } };
+}
+
+function pollReply(answer: PollAnswer): Reply {
+  switch (answer.type) {
+    case "job":
+      return { status: 200, body: answer.wire, headers: { [LEASE_HEADER]: String(answer.leaseMs) } };
+    case "nothing":
+      return { status: 204 };
+    case "refused":
+      return { status: 401, body: { error: answer.error } };
+    case "closing":
+      return { status: 503, body: { error: "the bot is shutting down" } };
+    default: {
+      const never: never = answer;
+      return never;
+    }
+  }
+}
+
+function registerReply(outcome: RegisterOutcome): Reply {
+  if (outcome.ok) return { status: 200, body: outcome.response };
+  // A token that registers no one is 401; a good token presented for another runner or platform, 400.
+  return { status: outcome.code === "bad-token" ? 401 : 400, body: { error: outcome.error } };
+}
+
 export function createRunnerHandler(api: RunnerApi, logger: Logger): RequestListener {
   return (req, res) => {
     handle(api, req, res).catch((err: unknown) => {
@@ -153,13 +216,7 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
       await readJson(req, { limit: MAX_REGISTER_BODY_BYTES }),
       "registration",
     );
-    const outcome = api.register(body);
-    send(
-      res,
-      outcome.ok
-        ? { status: 200, body: outcome.response }
-        : { status: outcome.status, body: { error: outcome.error } },
-    );
+    send(res, registerReply(api.register(body)));
     return;
   }
   const isNext = path === `${API_PREFIX}/jobs/next`;
@@ -176,17 +233,17 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
     requireMethod(req, "GET");
     const waitMs = parseWait(url.searchParams.get("wait")) * 1000;
     let answered = false;
-    const reply = (r: Reply) => {
+    const answer = (a: PollAnswer) => {
       if (answered) return;
       answered = true;
-      send(res, r);
+      send(res, pollReply(a));
     };
     const gone = api.poll({
       runner,
       credential: bearer.credential,
       waitMs,
       alive: () => !res.destroyed,
-      reply,
+      answer,
     });
     res.on("close", () => {
       if (!answered) gone();
@@ -204,16 +261,18 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
       const event = validate(stepEventSchema, await readJson(req), "step event");
       if (event.jobId !== jobId)
         throw new HttpError(400, `the event is for job ${event.jobId}, posted to job ${jobId}`);
-      send(res, api.event(runner, jobId, seq, event));
+      send(res, reportReply(api.event(runner, jobId, seq, event)));
       return;
     }
     case "lease":
       await readJson(req, { emptyOk: true });
-      send(res, api.heartbeat(runner, jobId));
+      send(res, reportReply(api.heartbeat(runner, jobId)));
       return;
-    case "result":
-      send(res, api.result(runner, jobId, validate(jobResultSchema, await readJson(req), "job result")));
+    case "result": {
+      const result = validate(jobResultSchema, await readJson(req), "job result");
+      send(res, reportReply(api.result(runner, jobId, result)));
       return;
+    }
     default:
       throw new HttpError(404, `no such endpoint: ${path}`);
   }

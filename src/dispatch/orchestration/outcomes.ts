@@ -1,13 +1,13 @@
 // What a finished execute or rollback job means, in words: the thread reply for the host and the
 // reason the record keeps. Pure: the caller hands in the job's step events.
 import type { Job, StepEvent } from "../../domain/job.ts";
+import type { JobState } from "../../domain/job-lifecycle.ts";
 import { type Phase, runPhases } from "../../domain/phases.ts";
 import type { Step } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { phaseTitle } from "../../domain/render-procedure.ts";
 import type { JobResult } from "../../protocol/wire.ts";
 import type { HostOutcome, PhaseLabel, RunKind, StepFailure } from "../hooks.ts";
-import type { JobState } from "../queue.ts";
 import { brief, clip, THREAD_OUTPUT } from "./clip.ts";
 import { planOf } from "./hosts.ts";
 

@@ -2,13 +2,13 @@
 // memory, so the message after a restart shows the same.
 import { failoverOutcome } from "../../domain/failover-record.ts";
 import type { StepEvent } from "../../domain/job.ts";
+import type { JobState } from "../../domain/job-lifecycle.ts";
 import { runPhases } from "../../domain/phases.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { renderHostProgress } from "../../domain/render.ts";
 import type { JobResult } from "../../protocol/wire.ts";
 import type { Dispatcher } from "../dispatcher.ts";
 import type { HostRun, RunKind, RunStatus } from "../hooks.ts";
-import type { JobState } from "../queue.ts";
 import { clip, REASON_OUTPUT } from "./clip.ts";
 import { planOf, runnerOf } from "./hosts.ts";
 import { parsePhaseJobId, phaseJobId, runJobId } from "./job-ids.ts";

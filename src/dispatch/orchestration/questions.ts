@@ -3,13 +3,13 @@
 // simply asked again.
 import type { HostFacts } from "../../domain/facts.ts";
 import type { Job } from "../../domain/job.ts";
+import type { JobState } from "../../domain/job-lifecycle.ts";
 import type { HostPlan } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import type { Logger } from "../../log.ts";
 import type { JobResult } from "../../protocol/wire.ts";
 import type { Dispatcher, Scheduler } from "../dispatcher.ts";
 import type { PreflightFacts } from "../hooks.ts";
-import type { JobState } from "../queue.ts";
 import { clip, REASON_OUTPUT } from "./clip.ts";
 import { runnerOf } from "./hosts.ts";
 import { phaseJobId } from "./job-ids.ts";

@@ -6,6 +6,7 @@
 import type { HostEvidence } from "../../domain/failover-evidence.ts";
 import { failoverOutcome } from "../../domain/failover-record.ts";
 import type { Job } from "../../domain/job.ts";
+import type { JobState } from "../../domain/job-lifecycle.ts";
 import { type Phase, runPhases } from "../../domain/phases.ts";
 import type { ChangeRecord, JsonObject } from "../../domain/record.ts";
 import type { Logger } from "../../log.ts";
@@ -13,7 +14,6 @@ import type { JobResult } from "../../protocol/wire.ts";
 import type { ChangeStore } from "../../store/store.ts";
 import { DispatchError, type Dispatcher } from "../dispatcher.ts";
 import type { HostOutcome, RunKind } from "../hooks.ts";
-import type { JobState } from "../queue.ts";
 import { planOf, runnerOf } from "./hosts.ts";
 import { parsePhaseJobId, runJobId } from "./job-ids.ts";
 import { failureOf, outcomeOf } from "./outcomes.ts";

@@ -14,7 +14,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { createDispatcher, type Dispatcher } from "../src/dispatch/dispatcher.ts";
 import { generateSigningKeys } from "../src/dispatch/keys.ts";
+import { parsePlanText } from "../src/domain/grammar.ts";
 import type { Job } from "../src/domain/job.ts";
+import { buildPlan } from "../src/domain/plan.ts";
 import { verifySignedJob } from "../src/protocol/signing.ts";
 import { type JobExecutor, register, startRunner } from "../src/runner/client.ts";
 import { type RunnerConfig, readRunnerConfig } from "../src/runner/credentials.ts";
@@ -27,7 +29,14 @@ const { values } = parseArgs({
 });
 const SAMPLES = Number(values.samples);
 const BASELINE_SAMPLES = Number(values["baseline-samples"]);
-const PLAN_HASH = "a".repeat(64);
+/** A real plan, as an approval enqueues it (the fake executor does not look at it). */
+const PLAN = (() => {
+  const spec = parsePlanText(
+    "primary=mom-a secondary=mom-b em-home=D:\\Introscope\\EM share=\\\\san-server\\mom-failover",
+  );
+  if (!spec.ok) throw new Error("the bench's plan does not parse");
+  return buildPlan({ spec: spec.value, changeId: "CHG-1" });
+})();
 const TARGET_P95_MS = 100;
 
 /** When each job's first step started on its runner (performance.now()). */
@@ -122,8 +131,8 @@ async function sample(
     changeId: "CHG-1",
     host: config.host,
     role: "primary",
-    planHash: PLAN_HASH,
-    plan: { hash: PLAN_HASH },
+    planHash: PLAN.hash,
+    plan: PLAN,
   });
   jobId = job.id;
   if (firstStep.has(job.id)) resolveStart();

@@ -1,48 +1,30 @@
 // The bot's side of the runner protocol in one object: enqueue signed jobs, hand them to waiting
 // runners at once, watch leases and expiries, and tell the bot what happened through events.
-// Hand-over needs no polling: a runner's long-poll parks a waiter in memory and enqueue wakes it.
+// Hand-over needs no polling: a runner's long-poll parks a waiter in memory (long-polls.ts) and
+// enqueue wakes it; a job queued by another process wakes it through JobSignals (signals.ts).
 import { randomUUID } from "node:crypto";
 import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DatabaseSync } from "node:sqlite";
 import { sameMachine } from "../domain/host.ts";
 import { type Job, type JobKind, jobSchema, type StepEvent } from "../domain/job.ts";
+import type { Plan } from "../domain/plan.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { type SigningKeys, signJob } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
 import { openDatabase } from "../store/database.ts";
 import { closeDatabase } from "../store/db-file.ts";
 import { writeTransaction } from "../store/transaction.ts";
-import { createQueue, type StoredJob } from "./queue.ts";
+import { createLongPolls, servesHost } from "./long-polls.ts";
+import { createQueue } from "./queue.ts";
 import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
-import {
-  createRunnerHandler,
-  createRunnerServer,
-  type PollAnswer,
-  type RunnerApi,
-  type RunnerApiLimits,
-} from "./server.ts";
+import { realScheduler, type Scheduler } from "./scheduler.ts";
+import { createRunnerHandler, createRunnerServer, type RunnerApi, type RunnerApiLimits } from "./server.ts";
+import { inProcessJobSignals, type JobSignals } from "./signals.ts";
 import { DISPATCH_SCHEMA } from "./store.ts";
 
-export { DispatchError };
-
-/** Timers, injectable so tests drive lease expiry and long-poll time-outs by hand. */
-export interface Scheduler {
-  every(ms: number, fn: () => void): () => void;
-  after(ms: number, fn: () => void): () => void;
-}
-
-export const realScheduler: Scheduler = {
-  every(ms, fn) {
-    const timer = setInterval(fn, ms);
-    timer.unref();
-    return () => clearInterval(timer);
-  },
-  after(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  },
-};
+export type { JobSignals };
+export { DispatchError, realScheduler, type Scheduler };
 
 export interface EnqueueInput {
   kind: JobKind;
@@ -52,7 +34,8 @@ export interface EnqueueInput {
   /** execute and rollback runs with several phases on a host: which one (domain/phases.ts). */
   phase?: number;
   planHash: string;
-  plan: Record<string, unknown>;
+  /** The approved plan (for a pre-flight, the worst-case preview): the job carries it, signed. */
+  plan: Plan;
   /** Default: the runner registered for `host`. */
   runner?: string;
   /** Default: now + jobTtlMs. A job not picked up by then is reported `expired`. */
@@ -97,6 +80,11 @@ export interface DispatcherOptions {
   /** How often leases and expiries are checked. Default 1 s. */
   tickMs?: number;
   scheduler?: Scheduler;
+  /**
+   * How a job queued here wakes a long-poll held by another process on the same database (and
+   * back). Default: within this process only (inProcessJobSignals).
+   */
+  signals?: JobSignals;
   logger?: Logger;
   newJobId?: () => string;
 }
@@ -116,13 +104,6 @@ export interface Listening {
   server: Server;
 }
 
-interface Waiter {
-  runner: string;
-  credential: string;
-  alive: () => boolean;
-  finish: (answer: PollAnswer) => void;
-}
-
 export function createDispatcher(options: DispatcherOptions) {
   const clock = options.clock ?? (() => new Date());
   const leaseMs = options.leaseMs ?? 60_000;
@@ -133,7 +114,6 @@ export function createDispatcher(options: DispatcherOptions) {
   const { db, owned } = openDatabase(options.db, { schemas: [DISPATCH_SCHEMA] });
   const keys = options.keys;
 
-  const waiters = new Map<string, Waiter[]>();
   // Handlers are stored untyped; on() and emit() are the typed doors.
   type AnyHandler = (...args: unknown[]) => void;
   const handlers = new Map<DispatcherEvent, Set<AnyHandler>>();
@@ -146,9 +126,34 @@ export function createDispatcher(options: DispatcherOptions) {
     clock,
     ...(options.tokenTtlMs === undefined ? {} : { tokenTtlMs: options.tokenTtlMs }),
     ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
-    isPolling: (name) => (waiters.get(name)?.length ?? 0) > 0,
+    isPolling: (name) => polls.isPolling(name),
   });
   const queue = createQueue({ db, clock, leaseMs });
+  const polls = createLongPolls({
+    authenticate: (credential) => registry.authenticate(credential),
+    take: (runner, serves) => queue.take(runner, serves),
+    scheduler,
+    leaseMs,
+    handedOver(job, runner) {
+      logger.info({ jobId: job.id, runner, via: "waiter" }, "job handed over");
+      emit("handed-over", job, "waiter");
+    },
+  });
+  const signals = options.signals ?? inProcessJobSignals();
+  const unsubscribe = signals.subscribe((runner) => {
+    if (!closed) polls.wake(runner);
+  });
+
+  /** Tells other processes a job is queued for `runner`; a failing signal costs a tick, not the job. */
+  function signalQueued(runner: string): void {
+    try {
+      Promise.resolve(signals.queued(runner)).catch((err: unknown) =>
+        logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over"),
+      );
+    } catch (err) {
+      logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over");
+    }
+  }
 
   function on<K extends DispatcherEvent>(
     event: K,
@@ -174,56 +179,6 @@ export function createDispatcher(options: DispatcherOptions) {
       }
     }
   }
-
-  const handOver = (stored: StoredJob): PollAnswer => ({ type: "job", wire: stored.wire, leaseMs });
-
-  const servesHost = (runner: RunnerInfo) => (host: string) => sameMachine(host, runner.host);
-
-  function removeWaiter(waiter: Waiter): void {
-    const list = waiters.get(waiter.runner);
-    if (list === undefined) return;
-    const at = list.indexOf(waiter);
-    if (at >= 0) list.splice(at, 1);
-    if (list.length === 0) waiters.delete(waiter.runner);
-  }
-
-  /**
-   * Leases `name`'s oldest queued job for its newest live waiter, if both exist. Only the database
-   * work happens here (it may run inside the caller's transaction); the caller sends the reply
-   * with `deliver` once that work is committed: the row first, then the wire.
-   */
-  function claim(name: string): { waiter: Waiter; stored: StoredJob } | null {
-    const list = waiters.get(name);
-    while (list !== undefined && list.length > 0) {
-      const waiter = list[list.length - 1]!;
-      if (!waiter.alive()) {
-        removeWaiter(waiter);
-        continue;
-      }
-      // Re-check the credential: a revocation by another process (the CLI) must stop hand-overs too.
-      const auth = registry.authenticate(waiter.credential);
-      if (!auth.ok) {
-        removeWaiter(waiter);
-        waiter.finish({ type: "refused", error: auth.error });
-        continue;
-      }
-      const stored = queue.take(name, servesHost(auth.runner));
-      if (stored === null) return null;
-      removeWaiter(waiter);
-      return { waiter, stored };
-    }
-    return null;
-  }
-
-  function deliver(claimed: { waiter: Waiter; stored: StoredJob } | null): void {
-    if (claimed === null) return;
-    const { waiter, stored } = claimed;
-    waiter.finish(handOver(stored));
-    logger.info({ jobId: stored.job.id, runner: waiter.runner, via: "waiter" }, "job handed over");
-    emit("handed-over", stored.job, "waiter");
-  }
-
-  const wake = (name: string) => deliver(claim(name));
 
   function enqueue(input: EnqueueInput): Job {
     if (closed) throw new DispatchError("closed", "the dispatcher is closed");
@@ -277,10 +232,11 @@ export function createDispatcher(options: DispatcherOptions) {
     // One commit for "queued" and, when the runner is waiting, "leased": a hand-over costs one fsync.
     const claimed = writeTransaction(db, () => {
       queue.insert(signed);
-      return claim(runner.name);
+      return polls.claim(runner.name);
     });
     logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId, runner: runner.name }, "job queued");
-    deliver(claimed);
+    if (claimed === null) signalQueued(runner.name);
+    else polls.deliver(claimed);
     return job;
   }
 
@@ -306,7 +262,9 @@ export function createDispatcher(options: DispatcherOptions) {
       logger.info({ jobId: job.id, kind: job.kind, runner: job.runner }, "read-only job offered again");
       emit("requeued", job);
     }
-    for (const name of [...waiters.keys()]) if (queue.hasQueued(name)) wake(name);
+    // The fallback for jobs queued elsewhere whose signal never came (or that another process re-offered).
+    for (const name of polls.runners()) if (queue.hasQueued(name)) polls.wake(name);
+    for (const runner of new Set(requeued.map((job) => job.runner))) signalQueued(runner);
   }
 
   const api: RunnerApi = {
@@ -336,7 +294,7 @@ export function createDispatcher(options: DispatcherOptions) {
       }
       const stored = queue.take(runner.name, servesHost(runner));
       if (stored !== null) {
-        answer(handOver(stored));
+        answer(polls.handOver(stored));
         logger.info({ jobId: stored.job.id, runner: runner.name, via: "poll" }, "job handed over");
         emit("handed-over", stored.job, "poll");
         return () => {};
@@ -345,29 +303,10 @@ export function createDispatcher(options: DispatcherOptions) {
         answer({ type: "nothing" });
         return () => {};
       }
-      let cancelTimer = () => {};
-      const waiter: Waiter = {
-        runner: runner.name,
-        credential,
-        alive,
-        finish: (a) => {
-          cancelTimer();
-          answer(a);
-        },
-      };
-      const list = waiters.get(runner.name) ?? [];
-      list.push(waiter);
-      waiters.set(runner.name, list);
-      cancelTimer = scheduler.after(waitMs, () => {
-        removeWaiter(waiter);
-        answer({ type: "nothing" });
-      });
+      const gone = polls.park({ runner: runner.name, credential, waitMs, alive, answer });
       emit("waiting", runner.name);
       logger.debug({ runner: runner.name }, "runner waiting for a job");
-      return () => {
-        removeWaiter(waiter);
-        cancelTimer();
-      };
+      return gone;
     },
     event(runner, jobId, seq, event) {
       const outcome = queue.recordEvent(runner.name, jobId, seq, event);
@@ -420,10 +359,7 @@ export function createDispatcher(options: DispatcherOptions) {
 
   function revoke(name: string): boolean {
     const done = registry.revoke(name);
-    for (const waiter of [...(waiters.get(name) ?? [])]) {
-      removeWaiter(waiter);
-      waiter.finish({ type: "refused", error: "revoked" });
-    }
+    polls.end({ type: "refused", error: "revoked" }, name);
     if (done) logger.warn({ runner: name }, "runner revoked");
     return done;
   }
@@ -432,12 +368,8 @@ export function createDispatcher(options: DispatcherOptions) {
     if (closed) return;
     closed = true;
     stopTicking();
-    for (const list of [...waiters.values()]) {
-      for (const waiter of [...list]) {
-        removeWaiter(waiter);
-        waiter.finish({ type: "closing" });
-      }
-    }
+    unsubscribe();
+    polls.end({ type: "closing" });
     await Promise.all(
       [...servers].map(
         (server) =>

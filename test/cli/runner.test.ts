@@ -333,7 +333,7 @@ describe("the runner's own share roots", () => {
       host: "mom-a",
       role: "primary",
       planHash: plan.hash,
-      plan: plan as unknown as Record<string, unknown>,
+      plan,
     });
   }
 

@@ -18,6 +18,7 @@ import { generateSigningKeys } from "../../src/dispatch/keys.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
 import type { SigningKeys } from "../../src/protocol/signing.ts";
 import { drivenClock as sharedClock } from "../support/clock.ts";
+import { fakePlan } from "../support/plan.ts";
 
 export const T0 = new Date("2025-11-26T10:00:00.000Z");
 export const PLAN_HASH = "a".repeat(64);
@@ -177,7 +178,7 @@ export function jobInput(overrides: Partial<EnqueueInput> = {}): EnqueueInput {
     host: "mom-a",
     role: "primary",
     planHash: PLAN_HASH,
-    plan: { format: "momlink-plan/1", hash: PLAN_HASH, hosts: [] },
+    plan: fakePlan("CHG-12", { hash: PLAN_HASH }),
     ...overrides,
   };
 }

@@ -161,7 +161,7 @@ describe("the sandbox runners", () => {
       role,
       ...(phase === undefined ? {} : { phase }),
       planHash: plan.hash,
-      plan: plan as unknown as Record<string, unknown>,
+      plan,
     });
     return (await result)[1];
   }

@@ -58,7 +58,7 @@ export function createQuestions(options: {
         host: hostPlan.host,
         role: hostPlan.role,
         planHash: record.planHash,
-        plan: record.plan as unknown as Record<string, unknown>,
+        plan: record.plan,
         runner: runner.name,
       });
     } catch (err) {

@@ -194,7 +194,7 @@ export function createRunPhases(options: {
         host: hostPlan.host,
         role: phase.role,
         planHash: record.planHash,
-        plan: record.plan as unknown as Record<string, unknown>,
+        plan: record.plan,
         runner: found.runner.name,
       });
       logger.info({ changeId: record.id, jobId: job.id, runner: found.runner.name }, `${kind} job queued`);

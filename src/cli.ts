@@ -1,15 +1,17 @@
 // The `momlink` command: one entry for the CLI, the bot (`serve`) and the runner agent.
-// Each subcommand lives in src/cli/<name>.ts; this file only wires arguments to them. Heavy
-// modules load lazily: `momlink plan` stays fast, and `momlink runner ...` never loads the bot's
-// SQLite store (a runner may run on a Node 22 without node:sqlite).
+// Each subcommand lives in src/cli/<name>.ts; this file only wires arguments to them, and loads
+// a subcommand's modules when that subcommand runs: `momlink plan` loads the grammar and the
+// renderer (loaded here, they are small), `momlink runner ...` the runner and never the bot's
+// SQLite store, Bolt or dispatcher (a runner may run on a Node 22 without node:sqlite;
+// test/cli/runner.test.ts checks the graph).
+import { flushCompileCache } from "node:module";
 import { Command, CommanderError, Option } from "commander";
-import { runPlanCommand } from "./cli/plan.ts";
-import { exportAudit, listRecords, showRecord } from "./cli/records.ts";
+import { type CommandIo, runPlanCommand } from "./cli/plan.ts";
 import type { Registry } from "./dispatch/index.ts";
 import { PLAN_USAGE } from "./domain/grammar.ts";
 import type { ChangeStore } from "./store/store.ts";
 
-const io = {
+const io: CommandIo = {
   stdout: (text: string) => process.stdout.write(text),
   stderr: (text: string) => process.stderr.write(text),
 };
@@ -43,7 +45,7 @@ program
   .command("serve")
   .summary("run the Slack bot (the local console when no Slack tokens are set); what npm start runs")
   .action(async () => {
-    await run(async () => (await import("./serve.ts")).serve());
+    await run(async () => (await longRunning(import("./serve.ts"))).serve());
   });
 
 program
@@ -52,7 +54,10 @@ program
   .option("--reset-sandbox", "wipe the console sandbox (./var/sandbox) and start it over")
   .action(async (options: { resetSandbox?: boolean }) => {
     await run(async () =>
-      (await import("./serve.ts")).serve({ forceConsole: true, resetSandbox: options.resetSandbox === true }),
+      (await longRunning(import("./serve.ts"))).serve({
+        forceConsole: true,
+        resetSandbox: options.resetSandbox === true,
+      }),
     );
   });
 
@@ -224,7 +229,8 @@ runner
       failoverLogPatterns?: string;
       logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
     }) => {
-      const { startRunnerCommand } = await import("./cli/runner.ts");
+      (await import("./runner/heap.ts")).holdYoungGeneration(); // before the runner's modules load
+      const { startRunnerCommand } = await longRunning(import("./cli/runner.ts"));
       const { config, allowEmHome, allowShare, platform, unknownServiceIsStopped, logLevel, ...service } =
         options;
       process.exitCode = await startRunnerCommand(
@@ -250,7 +256,7 @@ records
   .option("--json", "print JSON")
   .option("--host <host>", "only changes touching this MOM host")
   .action(async (options: { json?: boolean; host?: string }) => {
-    await withStore((store) => listRecords(store, options, io));
+    await withStore(async (store) => (await import("./cli/records.ts")).listRecords(store, options, io));
   });
 
 records
@@ -259,7 +265,7 @@ records
   .argument("<CHG-n>", "the change id")
   .option("--json", "print JSON (id, state, requester, hash, approvals, rollback approvals, plan, events)")
   .action(async (id: string, options: { json?: boolean }) => {
-    await withStore((store) => showRecord(store, id, options, io));
+    await withStore(async (store) => (await import("./cli/records.ts")).showRecord(store, id, options, io));
   });
 
 records
@@ -267,8 +273,21 @@ records
   .description("Export the whole audit log in the order it was written.")
   .requiredOption("--format <format>", "jsonl or csv")
   .action(async (options: { format: string }) => {
-    await withStore((store) => exportAudit(store, options.format, io));
+    await withStore(async (store) =>
+      (await import("./cli/records.ts")).exportAudit(store, options.format, io),
+    );
   });
+
+/**
+ * The modules of a process that runs for days, once loaded. Node writes its compile cache
+ * (bin/momlink.js) when a process exits; written now, the next start is fast even if this one is
+ * killed rather than stopped.
+ */
+async function longRunning<T>(modules: Promise<T>): Promise<T> {
+  const loaded = await modules;
+  flushCompileCache();
+  return loaded;
+}
 
 /** Start-up problems are the operator's to fix: print them plainly, exit 2, no stack trace. */
 async function run(action: () => Promise<void>): Promise<void> {
@@ -283,14 +302,14 @@ async function run(action: () => Promise<void>): Promise<void> {
   }
 }
 
-async function withStore(action: (store: ChangeStore) => number): Promise<void> {
+async function withStore(action: (store: ChangeStore) => Promise<number>): Promise<void> {
   await run(async () => {
     const { readConfig } = await import("./startup.ts");
     const { openSqliteStore } = await import("./store/sqlite.ts");
     // Reading commands never create a database: a mistyped MOMLINK_DB is an error, not an empty export.
     const store = openSqliteStore(readConfig().db, { create: false });
     try {
-      process.exitCode = action(store);
+      process.exitCode = await action(store);
     } finally {
       store.close();
     }

@@ -3,9 +3,11 @@
 //  1. pino `redact` paths for the places we know tokens live (fast, but fixed depth);
 //  2. a scrubber over every log call that censors sensitive keys at any depth and token-shaped
 //     values anywhere (a token inside an error message or a URL has no key to match).
+// The runner and the CLI load this file too: pino-pretty is loaded only when a terminal asks for
+// it (a runner service and a pipe get JSON lines), and Bolt is named by its types only.
+import { createRequire } from "node:module";
 import type { Logger as BoltLogger, LogLevel as BoltLogLevel } from "@slack/bolt";
 import { type DestinationStream, type Logger, pino } from "pino";
-import pretty from "pino-pretty";
 import type { LogLevel } from "./config.ts";
 
 export type { Logger };
@@ -122,7 +124,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const toStdout = options.destination === undefined;
   const usePretty = options.pretty ?? (toStdout && process.stdout.isTTY === true);
   const stream: DestinationStream = usePretty
-    ? pretty({
+    ? loadPretty()({
         destination: options.destination ?? 1,
         colorize: toStdout && process.stdout.isTTY === true,
         sync: true,
@@ -158,6 +160,12 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     stream,
   );
+}
+
+/** pino-pretty, loaded (synchronously, it is CommonJS) the first time a logger writes for a person. */
+function loadPretty(): typeof import("pino-pretty") {
+  const pretty: typeof import("pino-pretty") = createRequire(import.meta.url)("pino-pretty");
+  return pretty;
 }
 
 const TO_BOLT: Record<string, string> = {

@@ -1,9 +1,11 @@
 // The runner's HTTP client for the runner API: one keep-alive agent per server (HTTPS with an
 // optional private CA), JSON in and out, a time limit on every request. A base URL's path (a
 // reverse proxy's prefix) is kept. Nothing here decides anything: the listener (client.ts) does.
+// Both HTTP modules come through process.getBuiltinModule, not an ESM import: importing node:http
+// as ESM reads every export, and its lazy WebSocket getters load undici (some 11 MB of an idle
+// runner, bench/startup.ts); node:https (and with it TLS) is loaded only for an https server.
 import { readFileSync } from "node:fs";
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
 import { errorBodySchema } from "../protocol/wire.ts";
 
 export interface HttpReply {
@@ -26,9 +28,13 @@ export function createTransport(server: string, caFile?: string): Transport {
   const base = new URL(server.endsWith("/") ? server : `${server}/`);
   const tls = base.protocol === "https:";
   const ca = caFile === undefined ? undefined : readFileSync(caFile);
-  const agent = tls
-    ? new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(ca === undefined ? {} : { ca }) })
-    : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  const http = process.getBuiltinModule("node:http");
+  const https = tls ? process.getBuiltinModule("node:https") : undefined;
+  const agent =
+    https === undefined
+      ? new http.Agent({ keepAlive: true, maxSockets: 4 })
+      : new https.Agent({ keepAlive: true, maxSockets: 4, ...(ca === undefined ? {} : { ca }) });
+  const make = https === undefined ? http.request : https.request;
   return {
     send(method, path, options = {}) {
       const url = new URL(path, base);
@@ -39,7 +45,6 @@ export function createTransport(server: string, caFile?: string): Transport {
         headers["content-length"] = String(Buffer.byteLength(body));
       }
       if (options.credential !== undefined) headers.authorization = `Bearer ${options.credential}`;
-      const make = tls ? httpsRequest : httpRequest;
       return new Promise<HttpReply>((resolve, reject) => {
         const req = make(
           url,

@@ -3,7 +3,7 @@
 // change what a runner accepts. Read from the source, type imports included.
 import { relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { importsOf, ROOT, sourceFiles } from "../support/modules.ts";
+import { importsOf, moduleGraph, ROOT, sourceFiles } from "../support/modules.ts";
 
 /** Where each folder's relative imports may land (besides its own files). */
 const ALLOWED: Record<string, string[]> = {
@@ -38,5 +38,28 @@ describe("what the runner shares with the bot", () => {
         .map((s) => `${relative(ROOT, file)}: ${s}`),
     );
     expect(dispatch).toEqual([]);
+  });
+});
+
+describe("what `momlink runner start` loads", () => {
+  // The CLI's entry loaded statically, then the runner command with what it loads on demand.
+  const loaded = () => [
+    ...moduleGraph(resolve(ROOT, "src/cli.ts"), false),
+    ...moduleGraph(resolve(ROOT, "src/cli/runner.ts"), true),
+  ];
+
+  it("loads none of the bot's modules: no Bolt, no Slack layer, no dispatcher, no store", () => {
+    const bot = loaded().filter(
+      (m) =>
+        m.startsWith("@slack/") ||
+        m === "node:sqlite" ||
+        /src\/(slack|dispatch|store|sandbox|serve\.ts|config\.ts|startup\.ts)/.test(m),
+    );
+    expect(bot).toEqual([]);
+  });
+
+  it("loads no pino-pretty (a service logs JSON lines) and imports node:http and node:https only by process.getBuiltinModule", () => {
+    // An ESM import of node:http reads every export, and its lazy WebSocket getters load undici.
+    expect(loaded().filter((m) => ["pino-pretty", "node:http", "node:https"].includes(m))).toEqual([]);
   });
 });

@@ -22,8 +22,9 @@ export function importsOf(file: string, options: ImportOptions): string[] {
     : /^\s*(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+"([^"]+)"/gms;
   const specifiers = [...text.matchAll(statement)].map((m) => m[1]);
   specifiers.push(...[...text.matchAll(/^\s*import\s+"([^"]+)"/gm)].map((m) => m[1]));
-  if (options.dynamic)
-    specifiers.push(...[...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]));
+  // `typeof import("x")` names a type: erased, it loads nothing.
+  const dynamic = /(?<!typeof\s+)\bimport\(\s*"([^"]+)"\s*\)/g;
+  if (options.dynamic) specifiers.push(...[...text.matchAll(dynamic)].map((m) => m[1]));
   return specifiers.filter((s): s is string => s !== undefined);
 }
 

@@ -7,7 +7,6 @@
 // children silently break away from it). On Linux nothing of the kind exists, so each program runs
 // under the watchdog (watchdog.mjs), which kills its whole process group when the runner goes.
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
 import { z } from "zod";
 
 export interface StartRequest {
@@ -96,6 +95,7 @@ export const execaStarter: ProcessStarter = (request) =>
 async function startDirect(request: StartRequest): Promise<StartResult> {
   const capture = new BoundedCapture(request.outputLimit);
   try {
+    const { execa } = await import("execa"); // loaded with the first step: an idle runner runs nothing
     const child = execa(request.file, request.args, {
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
       shell: false,
@@ -141,6 +141,7 @@ async function startWatched(request: StartRequest): Promise<StartResult> {
   const timers: NodeJS.Timeout[] = [];
   let cutLifeline = () => {};
   try {
+    const { execa } = await import("execa"); // loaded with the first step: an idle runner runs nothing
     const child = execa(process.execPath, [WATCHDOG, request.file, ...request.args], {
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
       shell: false,

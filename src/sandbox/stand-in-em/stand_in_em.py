@@ -134,8 +134,10 @@ def main():
         fcntl.lockf(secondary, fcntl.LOCK_UN)
         held.remove(secondary)
         log.line("Released secondary lock")
-        log.line("Proceeding with startup")
+        # The role first, the log line last: whoever waits for "Proceeding with startup" then
+        # reads the role must find "primary", never the "standby" of a moment before.
         write_role(args.role_file, args.host, "primary")
+        log.line("Proceeding with startup")
         while True:
             time.sleep(3600)
     except Stop as stop:

@@ -28,7 +28,7 @@ export const PLAN_EXAMPLE =
 export const PLAN_USAGE = [
   PLAN_GRAMMAR,
   `Example: ${PLAN_EXAMPLE}`,
-  "Keys in any order, any case. Put values with spaces in quotes: '...' or \"...\" (Slack's “...” work too);",
+  "Keys in any order, any case. Put values with spaces in quotes: '...' or \"...\" (Slack's “...”, « » and `...` work too);",
   "backslashes are literal. config is always linked. In a POSIX shell, single-quote values with backslashes.",
   "Only when pre-flight asks for them: share-data=reseed (copy what the share lacks from the primary, delete nothing)",
   "or share-data=keep (use the share as it is), share-access=checked-by-hand (the EM's own account was checked on the share).",
@@ -44,18 +44,29 @@ export interface PlanParseOptions {
 const DEFAULT_OPTIONS: PlanParseOptions = { allowedDirs: DEFAULT_ALLOWED_DIRS };
 
 // Which characters close a quote opened by each opening character. Curly quotes are matched
-// loosely because clients and keyboards disagree about which of “ ” „ comes first.
+// loosely because clients and keyboards disagree about which of “ ” „ comes first, and a curly
+// opening quote may be closed by the straight one (an autocorrect that changed only the first).
+// Guillemets quote in French and German text (« » and » «), and backticks are Slack's code
+// formatting: each groups a value like a quote. No valid value contains a quote of its own.
 const QUOTES: Readonly<Record<string, string>> = {
   '"': '"',
   "'": "'",
-  "“": "”“",
-  "”": "”“",
-  "„": "“”",
-  "‘": "’‘",
-  "’": "’‘",
-  "‚": "‘’",
+  "“": '”“"',
+  "”": '”“"',
+  "„": '“”"',
+  "‘": "’‘'",
+  "’": "’‘'",
+  "‚": "‘’'",
+  "«": "»",
+  "»": "«",
+  "‹": "›",
+  "›": "‹",
+  "`": "`",
 };
-const CURLY = new Set(["“", "”", "„", "‘", "’", "‚"]);
+const CURLY = new Set(["“", "”", "„", "‘", "’", "‚", "«", "»", "‹", "›"]);
+/** Between two letters, a single quote is an apostrophe (`customer’s`), not the start of a quoted part. */
+const APOSTROPHES = new Set(["'", "’"]);
+const isLetter = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
 
 function unterminated(rawToken: string, quote: string, position: number): Problem {
   const closer = (QUOTES[quote] ?? quote)[0] ?? quote;
@@ -74,13 +85,13 @@ function unterminated(rawToken: string, quote: string, position: number): Proble
  */
 export function tokenize(text: string): Result<string[]> {
   const tokens: string[] = [];
+  const chars = [...text];
   let current = "";
   let raw = "";
   let inToken = false;
   let open: { quote: string; closers: string; position: number } | undefined;
-  let position = 0;
-  for (const ch of text) {
-    position += 1;
+  for (const [index, ch] of chars.entries()) {
+    const position = index + 1;
     if (open !== undefined) {
       raw += ch;
       if (open.closers.includes(ch)) open = undefined;
@@ -97,7 +108,8 @@ export function tokenize(text: string): Result<string[]> {
     inToken = true;
     raw += ch;
     const closers = QUOTES[ch];
-    if (closers === undefined) current += ch;
+    const apostrophe = APOSTROPHES.has(ch) && isLetter(chars[index - 1]) && isLetter(chars[index + 1]);
+    if (closers === undefined || apostrophe) current += ch;
     else open = { quote: ch, closers, position };
   }
   if (open !== undefined) return fail([unterminated(raw, open.quote, open.position)]);

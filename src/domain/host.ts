@@ -31,6 +31,8 @@ export interface Issue {
 export const IPV6_LITERAL_SUFFIX = ".ipv6-literal.net";
 const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/i;
 const HOST_CHAR = /^[A-Za-z0-9.-]$/;
+/** `http://mom-a.corp.example/...`: what Slack sends for a name it made a link of (decoded, without a label). */
+const URL_FORM = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i;
 
 const GENERIC_HOST: Partial<Record<Field, string>> = {
   primary: "mom-a.corp.example",
@@ -98,6 +100,17 @@ export function hostIssues(
   if (host === "") return [{ rule: "host-empty", message: "the host name is empty." }];
   const offset = options.offset ?? 0;
   const skip = options.alreadyReported ?? (() => false);
+  const url = URL_FORM.exec(host);
+  if (url !== null) {
+    return [
+      {
+        rule: "host-url",
+        message:
+          `${showText(host)} is a link, not a host name (Slack turns a name it recognises into a link): ` +
+          `give the name alone, without \`${url[1]}://\`.`,
+      },
+    ];
+  }
   if (/^\[?[0-9a-f:]*:[0-9a-f:]*:[0-9a-f:.]*(%[a-z0-9]+)?\]?$/i.test(host)) {
     return [
       {
@@ -184,7 +197,9 @@ export function hostIssues(
  * A mechanical repair of `host` (IPv6 colons to the literal form, forbidden characters dropped,
  * hyphens trimmed from label ends, leading zeros dropped), or undefined when none applies.
  */
-export function correctHost(host: string): string | undefined {
+export function correctHost(given: string): string | undefined {
+  // A link's host part: `http://mom-a.corp.example:80/x` is the name `mom-a.corp.example`.
+  const host = URL_FORM.exec(given)?.[2] ?? given;
   const ipv6 = /^\[?([0-9a-f:]+)(?:%([a-z0-9]+))?\]?$/i.exec(host);
   if (ipv6?.[1]?.includes(":")) {
     const zone = ipv6[2] === undefined ? "" : `s${ipv6[2]}`;
@@ -204,7 +219,7 @@ export function correctHost(host: string): string | undefined {
   if (labels.length === 4 && labels.every((label) => /^[0-9]+$/.test(label))) {
     candidate = labels.map((label) => String(Number(label))).join(".");
   }
-  if (candidate === "" || candidate === host || hostIssues(candidate).length > 0) return undefined;
+  if (candidate === "" || candidate === given || hostIssues(candidate).length > 0) return undefined;
   return candidate;
 }
 

@@ -17,6 +17,7 @@ import {
   type Result,
   showText,
 } from "./problem.ts";
+import { undoTypedText, type ValueKind } from "./typed-text.ts";
 import { type UncContext, validateUncShare } from "./unc.ts";
 
 /** The grammar's keys (pair.ts PLAN_KEYS) with their raw (unvalidated) string values. */
@@ -168,8 +169,49 @@ function shareOverlapProblems(shareRoot: string, homes: readonly (string | undef
   ];
 }
 
-/** Validates every field of a pair request and the rules between them. */
+type TypedProblem = Omit<Problem, "example" | "field"> & { field: PlanKey };
+
+const WINDOWS_PATH_KEYS: ReadonlySet<PlanKey> = new Set(["em-home", "secondary-em-home", "share"]);
+
+/**
+ * The input with what keyboards and chat clients did to each value undone (typed-text.ts), and
+ * the problems that refuses. Their examples are filled in once the undone input was judged.
+ */
+function undoTypedInput(raw: RawPairInput): { raw: RawPairInput; problems: TypedProblem[] } {
+  const linux = raw.platform?.toLowerCase() === "linux";
+  const undone: RawPairInput = {};
+  const problems: TypedProblem[] = [];
+  for (const key of PLAN_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const kind: ValueKind = WINDOWS_PATH_KEYS.has(key) && !linux ? "windows-path" : "value";
+    const result = undoTypedText(value, kind);
+    undone[key] = result.value;
+    problems.push(...result.problems.map(({ rule, message }) => ({ field: key, rule, message })));
+  }
+  return { raw: undone, problems };
+}
+
+/**
+ * Validates every field of a pair request and the rules between them. A value a keyboard or chat
+ * client changed (a smart dash, a yen sign for a backslash, a wrapped value) is refused with the
+ * value undone as its example, and that undone value is judged for everything else.
+ */
 export function validatePair(raw: RawPairInput, options: ValidatePairOptions): Result<PairSpec> {
+  const typed = undoTypedInput(raw);
+  const result = validateUndone(typed.raw, options);
+  if (typed.problems.length === 0) return result;
+  const others = result.ok ? [] : result.problems;
+  const withExamples = typed.problems.map((problem) => ({
+    ...problem,
+    example:
+      others.find((p) => p.field === problem.field)?.example ??
+      exampleToken(problem.field, typed.raw[problem.field] ?? ""),
+  }));
+  return fail(orderProblems([...withExamples, ...others]));
+}
+
+function validateUndone(raw: RawPairInput, options: ValidatePairOptions): Result<PairSpec> {
   const problems = missingKeys(raw, new Set(options.explained ?? []));
 
   const platformResult = validatePlatform(raw.platform);

@@ -253,6 +253,113 @@ describe("parsePlanText", () => {
   });
 });
 
+describe("parsePlanText: what chat clients and keyboards send", () => {
+  // Text as it reaches the grammar from Slack (its `&amp;`/link markup decoded once by the Slack
+  // adapter), a phone or a form: the spec, or every (field, rule, corrected example).
+  type Refusal = [Field, string, string][];
+  const refusals = (result: Result<PairSpec>): PairSpec | Refusal =>
+    result.ok ? result.value : result.problems.map((p) => [p.field, p.rule, p.example]);
+  const hosts = "primary=mom-a secondary=mom-b";
+  const BT = "`";
+  const table: [string, string, PairSpec | Refusal][] = [
+    [
+      "an em dash macOS made of -- inside a share: did you mean --?",
+      raw`${hosts} em-home=D:\Introscope\EM share=\\nas\mom—failover`,
+      [["share", "smart-dash", raw`share=\\nas\mom--failover`]],
+    ],
+    [
+      "an en dash iOS made of -- inside a host name",
+      raw`primary=mom–a secondary=mom-b em-home=D:\Introscope\EM share=\\nas\x`,
+      [["primary", "smart-dash", "primary=mom--a"]],
+    ],
+    [
+      "a Slack auto-link without a label suggests the host name, not httpmom-…",
+      raw`primary=http://mom-22a.corp.example.com secondary=mom-b em-home=D:\EM share=\\nas\x`,
+      [["primary", "host-url", "primary=mom-22a.corp.example.com"]],
+    ],
+    [
+      "&amp; in a path: & is refused, and the example drops the & (not amp;)",
+      raw`${hosts} em-home=D:\Introscope\EM share=\\nas\mom&amp;failover`,
+      [["share", "cmd-metacharacter", raw`share=\\nas\momfailover`]],
+    ],
+    [
+      "a curly opening quote closed by a straight one ends the value there",
+      raw`${hosts} em-home=“D:\Program Files\EM" share=\\nas\x`,
+      spec({
+        emHome: raw`D:\Program Files\EM`,
+        secondaryEmHome: raw`D:\Program Files\EM`,
+        share: raw`\\nas\x`,
+      }),
+    ],
+    [
+      "French guillemets quote a value",
+      raw`${hosts} em-home=« D:\Program Files\EM» share=«\\nas\x»`.replace("« ", "«"),
+      spec({
+        emHome: raw`D:\Program Files\EM`,
+        secondaryEmHome: raw`D:\Program Files\EM`,
+        share: raw`\\nas\x`,
+      }),
+    ],
+    [
+      "German guillemets the other way round",
+      raw`${hosts} em-home=»D:\Program Files\EM« share=\\nas\x`,
+      spec({
+        emHome: raw`D:\Program Files\EM`,
+        secondaryEmHome: raw`D:\Program Files\EM`,
+        share: raw`\\nas\x`,
+      }),
+    ],
+    [
+      "a value in backticks (Slack's code formatting) is understood",
+      raw`${hosts} em-home=${BT}D:\Program Files\EM${BT} share=${BT}\\nas\x${BT}`,
+      spec({
+        emHome: raw`D:\Program Files\EM`,
+        secondaryEmHome: raw`D:\Program Files\EM`,
+        share: raw`\\nas\x`,
+      }),
+    ],
+    [
+      "a value in a code block of three backticks is understood",
+      raw`${hosts} em-home=${BT}${BT}${BT}D:\EM${BT}${BT}${BT} share=\\nas\x`,
+      spec({ emHome: raw`D:\EM`, secondaryEmHome: raw`D:\EM`, share: raw`\\nas\x` }),
+    ],
+    [
+      "backticks inside quotes are understood too",
+      raw`${hosts} em-home="${BT}D:\EM${BT}" share=\\nas\x`,
+      spec({ emHome: raw`D:\EM`, secondaryEmHome: raw`D:\EM`, share: raw`\\nas\x` }),
+    ],
+    [
+      "the yen sign a Japanese input mode typed for each backslash is explained",
+      raw`${hosts} em-home=D:¥Introscope¥EM share=¥¥nas¥mom-failover`,
+      [
+        ["em-home", "backslash-sign", raw`em-home=D:\Introscope\EM`],
+        ["share", "backslash-sign", raw`share=\\nas\mom-failover`],
+      ],
+    ],
+    [
+      "the won sign of a Korean keyboard likewise",
+      raw`${hosts} em-home=D:₩EM share=\\nas\x`,
+      [["em-home", "backslash-sign", raw`em-home=D:\EM`]],
+    ],
+  ];
+
+  it.each(table)("%s", (_, text, expected) => {
+    expect(refusals(parsePlanText(text))).toEqual(expected);
+  });
+
+  it("says why a dash, a yen sign and a link are refused", () => {
+    const messages = (text: string) => {
+      const result = parsePlanText(text);
+      return result.ok ? "" : result.problems.map((p) => p.message).join("\n");
+    };
+    expect(messages(raw`${hosts} em-home=D:\EM share=\\nas\mom—failover`)).toContain("did you mean `--`?");
+    expect(messages(raw`${hosts} em-home=D:¥EM share=\\nas\x`)).toMatch(/yen sign.*Japanese keyboards/s);
+    expect(
+      messages(raw`primary=http://mom-a.corp.example secondary=mom-b em-home=D:\EM share=\\nas\x`),
+    ).toContain("without `http://`");
+  });
+});
+
 describe("parsePlanTokens (argv from a shell)", () => {
   const argv = ["primary=mom-a", "secondary=mom-b", raw`share=\\san-server\mom-failover`];
   const table: [string, string[], PairSpec | [Field, string][]][] = [
@@ -303,6 +410,9 @@ describe("tokenize", () => {
     ["backslashes literally", raw`share=\\srv\share\"x"`, [raw`share=\\srv\share\x`]],
     ["an empty quoted token", `"" a`, ["", "a"]],
     ["no tokens", "   ", []],
+    ["an apostrophe between letters, straight or curly", "a=customer's b=it’s", ["a=customer's", "b=it’s"]],
+    ["guillemets and backticks", "a=«x y» b=`p q`", ["a=x y", "b=p q"]],
+    ["a curly quote closed by a straight one", "a=“x y\" b=‘p q' c=z", ["a=x y", "b=p q", "c=z"]],
   ])("splits %s", (_, text, tokens) => {
     expect(tokenize(text)).toEqual({ ok: true, value: tokens });
   });

@@ -23,6 +23,19 @@ function rulesOf(input: RawPairInput): [string, string][] {
 }
 
 describe("validatePair", () => {
+  it.each([
+    ["backticks", "`D:\\EM`", "remove the backticks"],
+    ["quotes", '"D:\\EM"', "remove the quotes"],
+    ["curly quotes", "“D:\\EM”", "remove the quotes"],
+  ])("refuses a form value wrapped in %s and shows it without them", (_, value, says) => {
+    const result = validatePair({ ...valid, "em-home": value }, options);
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [{ field: "em-home", rule: "wrapped-value", example: "em-home=D:\\EM" }],
+    });
+    if (!result.ok) expect(result.problems[0]?.message).toContain(says);
+  });
+
   it("builds the spec with defaults: windows, secondary EM_HOME = EM_HOME, dirs config,data,traces", () => {
     expect(validatePair(valid, options)).toEqual({
       ok: true,

@@ -81,12 +81,23 @@ describe("a /momlink plan whose paths the Windows runner would refuse", () => {
       "path-leading-space",
       "EM_HOME component ` x` starts with a space",
     ],
-    ...BEST_FIT_LOOKALIKES.map(([ch, cp, ascii]) => [
+    // ¥ and ₩ stand for the backslash on Japanese and Korean keyboards: explained as such.
+    ...BEST_FIT_LOOKALIKES.filter(([, , ascii]) => ascii !== "\\").map(([ch, cp, ascii]) => [
       `the look-alike ${ch} (${cp}) in the share`,
       `${BASE} share=\\\\san-server\\mom${ch}failover`,
       "share",
       "lookalike-character",
       `\`${ch}\` (${cp}) at position 17 looks like \`${ascii}\``,
+    ]),
+    ...[
+      ["¥", "U+00A5", "yen"],
+      ["₩", "U+20A9", "won"],
+    ].map(([ch, cp, sign]) => [
+      `the ${sign} sign a keyboard typed for a backslash in the share`,
+      `${BASE} share=\\\\san-server\\mom${ch}failover`,
+      "share",
+      "backslash-sign",
+      `\`${ch}\` (${cp}) at position 17 is the ${sign} sign, not a backslash`,
     ]),
     [
       "a broken bar",

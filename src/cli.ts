@@ -36,8 +36,8 @@ program
     await run(async () => {
       // MOMLINK_ALLOWED_DIRS applies to the CLI as to the bot (config.ts reads it, and .env).
       const { readConfig } = await import("./startup.ts");
-      const { allowedDirs } = readConfig();
-      process.exitCode = runPlanCommand(tokens, { ...options, allowedDirs }, io);
+      const { allowedDirs, ticketPattern } = readConfig();
+      process.exitCode = runPlanCommand(tokens, { ...options, allowedDirs, ticketPattern }, io);
     });
   });
 

@@ -1,13 +1,14 @@
 // The rule of each environment variable, as a zod schema that reports what is wrong in an
 // operator's words and shows a line that would work: tokens (by their public prefix only, never
 // echoing a secret), URLs, whole numbers and ports, lists, approvers, dirs, listen addresses,
-// files, log levels. config.ts puts them together; this is also the one parser of
+// files, log levels, the ticket pattern. config.ts puts them together; this is also the one parser of
 // MOMLINK_APPROVERS (approversOf turns its checked entries into the policy's users and groups).
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_ALLOWED_DIRS } from "./domain/pair.ts";
 import type { Approvers } from "./domain/policy.ts";
+import { compileTicketPattern } from "./domain/ticket.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -206,6 +207,18 @@ export function logLevel() {
       return z.NEVER;
     }
     return level as LogLevel;
+  });
+}
+
+/** MOMLINK_TICKET_PATTERN: a regular expression every plan's ticket= must match (domain/ticket.ts). */
+export function ticketPattern() {
+  return z.string().transform((value, ctx) => {
+    const compiled = compileTicketPattern(value, "MOMLINK_TICKET_PATTERN");
+    if (!compiled.ok) {
+      report(ctx, `${compiled.reason}. e.g. MOMLINK_TICKET_PATTERN=^CHG[0-9]{7}$`);
+      return z.NEVER;
+    }
+    return compiled.pattern;
   });
 }
 

@@ -17,6 +17,7 @@ import {
   optional,
   port,
   signingSecret,
+  ticketPattern,
   token,
   wholeNumber,
 } from "./config-rules.ts";
@@ -53,6 +54,7 @@ export const VARIABLES = [
   "MOMLINK_REQUIRED_APPROVALS",
   "MOMLINK_PLAN_TTL_MINUTES",
   "MOMLINK_ALLOWED_DIRS",
+  "MOMLINK_TICKET_PATTERN",
   "MOMLINK_RUNNER_PORT",
   "MOMLINK_RUNNER_HOST",
   "MOMLINK_RUNNER_TLS_CERT",
@@ -92,6 +94,7 @@ const fields = z.object({
     wholeNumber("MOMLINK_PLAN_TTL_MINUTES", 1, 1440, DEFAULTS.planTtlMinutes),
   ),
   MOMLINK_ALLOWED_DIRS: optional(allowedDirs()),
+  MOMLINK_TICKET_PATTERN: optional(ticketPattern()),
   MOMLINK_RUNNER_PORT: optional(port("MOMLINK_RUNNER_PORT", 8787)),
   MOMLINK_RUNNER_HOST: optional(listenHost()),
   MOMLINK_RUNNER_TLS_CERT: optional(existingFile("MOMLINK_RUNNER_TLS_CERT", "the PEM certificate file")),
@@ -160,6 +163,8 @@ function toConfig(env: Fields) {
     requiredApprovals: env.MOMLINK_REQUIRED_APPROVALS ?? DEFAULTS.requiredApprovals,
     planTtlMinutes: env.MOMLINK_PLAN_TTL_MINUTES ?? DEFAULTS.planTtlMinutes,
     allowedDirs: env.MOMLINK_ALLOWED_DIRS ?? [...DEFAULTS.allowedDirs],
+    /** Unset: a ticket is optional. */
+    ticketPattern: env.MOMLINK_TICKET_PATTERN,
     runnerPort: env.MOMLINK_RUNNER_PORT,
     runnerHost: env.MOMLINK_RUNNER_HOST ?? DEFAULTS.runnerHost,
     /** PEM file paths: the runner API serves HTTPS with them. */

@@ -141,7 +141,14 @@ async function startBot(
   logger: Logger,
   options: ServeOptions,
 ): Promise<Running> {
-  const base = { store, policy, allowedDirs: config.allowedDirs, now: () => new Date(), logger };
+  const base = {
+    store,
+    policy,
+    allowedDirs: config.allowedDirs,
+    ticketPattern: config.ticketPattern,
+    now: () => new Date(),
+    logger,
+  };
   if (config.mode === "console") return runConsoleMode(config, store, logger, options, base);
 
   const runners =

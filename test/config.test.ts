@@ -95,6 +95,18 @@ describe("loadConfig: values and defaults", () => {
       { MOMLINK_ALLOWED_DIRS: "data,config" },
       { allowedDirs: ["data", "config"] },
     ],
+    [
+      "a ticket pattern, with a ticket that matches it",
+      { MOMLINK_TICKET_PATTERN: "^CHG[0-9]{7}$" },
+      {
+        ticketPattern: {
+          source: "^CHG[0-9]{7}$",
+          regex: /^(?:^CHG[0-9]{7}$)$/u,
+          example: "CHG0000000",
+          setting: "MOMLINK_TICKET_PATTERN",
+        },
+      },
+    ],
     ["runner port", { MOMLINK_RUNNER_PORT: "8787" }, { runnerPort: 8787 }],
     ["runner API on loopback only", { MOMLINK_RUNNER_HOST: "127.0.0.1" }, { runnerHost: "127.0.0.1" }],
     ["runner API on every IPv6 interface", { MOMLINK_RUNNER_HOST: "::" }, { runnerHost: "::" }],
@@ -281,6 +293,12 @@ describe("loadConfig: a bad environment stops the start and names the variable",
       "from 1 to 600",
     ],
     ["an unknown log level", { LOG_LEVEL: "verbose" }, "LOG_LEVEL", "one of fatal, error"],
+    [
+      "a ticket pattern that is not a regular expression",
+      { MOMLINK_TICKET_PATTERN: "CHG[0-9" },
+      "MOMLINK_TICKET_PATTERN",
+      "is not a regular expression",
+    ],
     [
       "a misspelt momlink variable",
       { MOMLINK_APPROVER: "U0123ABCD" },

@@ -5,6 +5,7 @@
 import { type Phrase, phrase, plainPhrase } from "../domain/phrase.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { ChangeEvent, ChangeRecord, TransitionContext } from "../domain/record.ts";
+import type { TicketPattern } from "../domain/ticket.ts";
 import type { Logger } from "../log.ts";
 import { phraseJson } from "./inbox.ts";
 import type { Outcome } from "./outcomes.ts";
@@ -20,6 +21,8 @@ export interface ChangeDeps {
   policy: ApprovalPolicy;
   /** The plan form's and the grammar's allowed dirs: a plan received before a restart is read again with them. */
   allowedDirs: readonly string[];
+  /** MOMLINK_TICKET_PATTERN, when set: a plan received before a restart needs a matching ticket= too. */
+  ticketPattern?: TicketPattern | undefined;
   now: Clock;
   logger: Logger;
   identity: GroupMembership;

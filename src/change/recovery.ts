@@ -136,7 +136,7 @@ function changeAnswer(deps: ChangeDeps, outcome: Outcome): RecoveredAnswer {
 function specOf(deps: ChangeDeps, source: PlanSource): PairSpec | { problems: string } {
   const result =
     "text" in source
-      ? parsePlanText(source.text, { allowedDirs: deps.allowedDirs })
-      : validatePair(source.fields, { allowedDirs: deps.allowedDirs });
+      ? parsePlanText(source.text, { allowedDirs: deps.allowedDirs, ticketPattern: deps.ticketPattern })
+      : validatePair(source.fields, { allowedDirs: deps.allowedDirs, ticketPattern: deps.ticketPattern });
   return result.ok ? result.value : { problems: describeProblems(result.problems) };
 }

@@ -3,11 +3,14 @@ import { PLAN_USAGE, parsePlanTokens } from "../domain/grammar.ts";
 import { buildPlan } from "../domain/plan.ts";
 import { describeProblems } from "../domain/problem.ts";
 import { renderPlanJson, renderPlanText } from "../domain/render.ts";
+import type { TicketPattern } from "../domain/ticket.ts";
 
 export interface PlanCommandOptions {
   json?: boolean;
   changeId?: string;
   allowedDirs: readonly string[];
+  /** MOMLINK_TICKET_PATTERN: the CLI previews a plan by the bot's rules. */
+  ticketPattern?: TicketPattern | undefined;
 }
 
 export interface CommandIo {
@@ -27,7 +30,10 @@ export function runPlanCommand(
     io.stderr(`momlink plan needs the pair to plan.\n\n${PLAN_USAGE}\n`);
     return EXIT_REFUSED;
   }
-  const parsed = parsePlanTokens([...tokens], { allowedDirs: options.allowedDirs });
+  const parsed = parsePlanTokens([...tokens], {
+    allowedDirs: options.allowedDirs,
+    ticketPattern: options.ticketPattern,
+  });
   if (!parsed.ok) {
     io.stderr(`${describeProblems(parsed.problems)}\n`);
     return EXIT_REFUSED;

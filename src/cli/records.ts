@@ -17,6 +17,8 @@ function summary(record: ChangeRecord) {
     primary: record.hosts.primary,
     secondary: record.hosts.secondary,
     hash: record.planHash,
+    ticket: record.plan.ticket ?? null,
+    reason: record.plan.reason ?? null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     expiresAt: record.expiresAt,
@@ -83,6 +85,8 @@ export function showRecord(
     `${record.id}  ${record.state}`,
     `pair       ${record.hosts.primary} (primary) + ${record.hosts.secondary} (secondary)`,
     `requester  ${record.requester}`,
+    ...(record.plan.ticket === undefined ? [] : [`ticket     ${record.plan.ticket}`]),
+    ...(record.plan.reason === undefined ? [] : [`reason     ${JSON.stringify(record.plan.reason)}`]),
     `plan hash  ${record.planHash}`,
     `created    ${record.createdAt}   expires ${record.expiresAt}`,
     ...(failover !== null && typeof failover === "object" && !Array.isArray(failover)
@@ -106,7 +110,26 @@ const CSV_COLUMNS = [
   "toState",
   "planHash",
   "details",
+  // Appended, so that a reader of the older columns by position still reads them.
+  "ticket",
+  "reason",
 ] as const;
+
+type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+/** The ticket and reason of each change, from its first (create) entry: every row of the change carries them. */
+function cabColumns(): (entry: StoredAuditEntry) => Record<"ticket" | "reason", string | null> {
+  const known = new Map<string, Record<"ticket" | "reason", string | null>>();
+  return (entry) => {
+    let columns = known.get(entry.changeId);
+    if (columns === undefined || entry.event === "create") {
+      const text = (value: unknown) => (typeof value === "string" ? value : null);
+      columns = { ticket: text(entry.details.ticket), reason: text(entry.details.reason) };
+      known.set(entry.changeId, columns);
+    }
+    return columns;
+  };
+}
 
 function csvCell(value: unknown): string {
   const text =
@@ -124,12 +147,14 @@ export function exportAudit(store: ChangeStore, format: string, io: CommandIo): 
     return EXIT_USAGE;
   }
   if (format === "csv") io.stdout(`${CSV_COLUMNS.join(",")}\n`);
+  const cab = cabColumns();
   for (const entry of store.exportAudit()) {
-    io.stdout(
-      format === "jsonl"
-        ? `${JSON.stringify(entry)}\n`
-        : `${CSV_COLUMNS.map((c) => csvCell(entry[c])).join(",")}\n`,
-    );
+    if (format === "jsonl") {
+      io.stdout(`${JSON.stringify(entry)}\n`);
+      continue;
+    }
+    const row: Record<CsvColumn, unknown> = { ...entry, ...cab(entry) };
+    io.stdout(`${CSV_COLUMNS.map((c) => csvCell(row[c])).join(",")}\n`);
   }
   return 0;
 }

@@ -9,16 +9,19 @@ import {
   type Field,
   fail,
   type Problem,
+  quotedValue,
   type Result,
   showText,
 } from "./problem.ts";
+import type { TicketPattern } from "./ticket.ts";
 import { genericExample, orderProblems, type RawPairInput, validatePair } from "./validate.ts";
 
 /** DESIGN.md's grammar line, without the `/momlink ` or `momlink ` prefix each front end adds. */
 export const PLAN_GRAMMAR =
   "plan primary=<host> secondary=<host> em-home=<path> share=<UNC> [dirs=config,data,traces] " +
   "[secondary-em-home=<path>] [platform=windows|linux] [share-data=reseed|keep] [share-access=checked-by-hand] " +
-  "[services=manage|require-stopped] [failover-properties=set|check]";
+  "[services=manage|require-stopped] [failover-properties=set|check] " +
+  '[ticket=<id>] [reason="<why>"]';
 
 export const PLAN_EXAMPLE =
   "plan primary=mom-a.corp.example secondary=mom-b.corp.example " +
@@ -39,6 +42,8 @@ export const PLAN_USAGE = [
 export interface PlanParseOptions {
   /** The configured allow-list for `dirs=` (default: DEFAULT_ALLOWED_DIRS). */
   allowedDirs: readonly string[];
+  /** The configured ticket pattern: a plan then needs a matching `ticket=` (ticket.ts). */
+  ticketPattern?: TicketPattern | undefined;
 }
 
 const DEFAULT_OPTIONS: PlanParseOptions = { allowedDirs: DEFAULT_ALLOWED_DIRS };
@@ -126,13 +131,18 @@ function unwrap(text: string): string {
   return QUOTES[first]?.includes(last) ? chars.slice(1, -1).join("") : text;
 }
 
-/** The curly quote left open at the end of `token`, if any (straight quotes in argv are literal). */
+/**
+ * The curly quote left open at the end of `token`, if any (straight quotes in argv are literal).
+ * Only a quote that opens the token or its value counts: one inside a value (a reason's ”) is text.
+ */
 function openCurlyQuote(token: string): string | undefined {
+  const chars = [...token];
+  const valueAt = chars.indexOf("=") + 1;
   let open: string | undefined;
-  for (const ch of token) {
+  for (const [index, ch] of chars.entries()) {
     if (open !== undefined) {
       if (QUOTES[open]?.includes(ch)) open = undefined;
-    } else if (CURLY.has(ch)) {
+    } else if (CURLY.has(ch) && (index === 0 || index === valueAt)) {
       open = ch;
     }
   }
@@ -268,7 +278,11 @@ function parseKeyValues(
       });
     }
   }
-  const pair = validatePair(raw, { allowedDirs: options.allowedDirs, explained });
+  const pair = validatePair(raw, {
+    allowedDirs: options.allowedDirs,
+    ticketPattern: options.ticketPattern,
+    explained,
+  });
   if (problems.length === 0) return pair;
   return fail(orderProblems([...problems, ...(pair.ok ? [] : pair.problems)]));
 }
@@ -333,19 +347,21 @@ export function renderPairTokens(spec: PairSpec): string[] {
   if (spec.shareAccess !== undefined) tokens.push(`share-access=${spec.shareAccess}`);
   if (spec.manageServices) tokens.push("services=manage");
   if (spec.setFailoverProperties) tokens.push("failover-properties=set");
+  if (spec.ticket !== undefined) tokens.push(`ticket=${spec.ticket}`);
+  if (spec.reason !== undefined) tokens.push(`reason=${spec.reason}`);
   return tokens;
 }
 
 /**
  * The command text that parses back to `spec`, safe to paste into Slack or a POSIX shell: values
- * with whitespace or backslashes are single-quoted (no valid value contains a quote).
+ * with whitespace, backslashes or quote characters are quoted (problem.ts quotedValue).
  */
 export function renderPairText(spec: PairSpec): string {
   return renderPairTokens(spec)
     .map((token) => {
       const equals = token.indexOf("=");
       const value = token.slice(equals + 1);
-      return /[\s\\]/u.test(value) ? `${token.slice(0, equals)}='${value}'` : token;
+      return /[\s\\'"“”„‘’‚«»‹›`]/u.test(value) ? `${token.slice(0, equals)}=${quotedValue(value)}` : token;
     })
     .join(" ");
 }

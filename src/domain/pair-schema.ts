@@ -20,6 +20,8 @@ const PROPERTY_OF: Readonly<Record<Field, keyof PairSpec | undefined>> = {
   "share-access": "shareAccess",
   services: "manageServices",
   "failover-properties": "setFailoverProperties",
+  ticket: "ticket",
+  reason: "reason",
 };
 
 const structure = z.strictObject({
@@ -36,6 +38,8 @@ const structure = z.strictObject({
   // Only the value that is not the default is recorded (choices.ts CHOICE_DEFAULT).
   manageServices: z.literal(true).optional(),
   setFailoverProperties: z.literal(true).optional(),
+  ticket: z.string().min(1).max(256).optional(),
+  reason: z.string().min(1).max(4096).optional(),
 });
 
 /** A PairSpec schema for a given `dirs` allow-list (a runner may apply its own local policy). */
@@ -54,6 +58,8 @@ export function makePairSpecSchema(allowedDirs: readonly string[] = DEFAULT_ALLO
         "share-access": spec.shareAccess,
         services: spec.manageServices ? "manage" : undefined,
         "failover-properties": spec.setFailoverProperties ? "set" : undefined,
+        ticket: spec.ticket,
+        reason: spec.reason,
       },
       { allowedDirs },
     );

@@ -23,6 +23,8 @@ export const PLAN_KEYS = [
   "share-access",
   "services",
   "failover-properties",
+  "ticket",
+  "reason",
 ] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];
 
@@ -48,4 +50,8 @@ export interface PairSpec {
   manageServices?: true;
   /** `failover-properties=set`: the plan edits the shared properties file (absent: check, the values are only shown). */
   setFailoverProperties?: true;
+  /** `ticket=`: the change ticket (domain/ticket.ts); absent when none was given (and none is required). */
+  ticket?: string;
+  /** `reason=`: why the change is made, in the requester's words, for the record and the CAB. */
+  reason?: string;
 }

@@ -74,6 +74,9 @@ export interface Plan {
   /** `services=manage` and `failover-properties=set`, when given (see choices.ts). */
   manageServices?: true;
   setFailoverProperties?: true;
+  /** `ticket=` and `reason=`, when given: the change ticket and why (recorded only when given, so older plans keep their hash). */
+  ticket?: string;
+  reason?: string;
   hosts: [HostPlan, HostPlan];
   /** SHA-256 hex of the canonical JSON of the plan without this field. */
   hash: string;
@@ -118,6 +121,8 @@ export function buildPlan(input: PlanInput): Plan {
     ...(spec.shareAccess === undefined ? {} : { shareAccess: spec.shareAccess }),
     ...(spec.manageServices ? { manageServices: true as const } : {}),
     ...(spec.setFailoverProperties ? { setFailoverProperties: true as const } : {}),
+    ...(spec.ticket === undefined ? {} : { ticket: spec.ticket }),
+    ...(spec.reason === undefined ? {} : { reason: spec.reason }),
     hosts: [primary, secondary],
   };
   return { ...body, hash: planHash(body) };

@@ -210,10 +210,28 @@ export function findChars(
 /**
  * A `key=value` token the user can type as is: quoted when the value holds whitespace. Single
  * quotes, because they keep backslashes literal in a POSIX shell too (and Slack's curly ‘ ’ are
- * understood by the grammar); no valid value contains a quote of its own.
+ * understood by the grammar).
  */
 export function exampleToken(key: string, value: string): string {
-  return /\s/u.test(value) ? `${key}='${value}'` : `${key}=${value}`;
+  return /[\s'"]/u.test(value) ? `${key}=${quotedValue(value)}` : `${key}=${value}`;
+}
+
+/**
+ * `value` in single quotes, which keep backslashes and every other quote character literal (in
+ * the grammar and in a POSIX shell); a value holding a single quote of its own (a reason's
+ * apostrophe) puts that part in double quotes: quoted parts of one token are read as one value.
+ */
+export function quotedValue(value: string): string {
+  let out = "";
+  let rest = value;
+  while (rest !== "") {
+    const quote = rest.startsWith("'") ? '"' : "'";
+    const end = rest.indexOf(quote);
+    const part = end === -1 ? rest : rest.slice(0, end);
+    out += `${quote}${part}${quote}`;
+    rest = rest.slice(part.length);
+  }
+  return out === "" ? "''" : out;
 }
 
 /** Levenshtein distance: the edits that turn `a` into `b`. */

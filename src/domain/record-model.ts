@@ -227,7 +227,14 @@ export function newChange(input: NewChange): { record: ChangeRecord; audit: Audi
     fromState: null,
     toState: "planned",
     planHash: record.planHash,
-    details: { primary: input.hosts.primary, secondary: input.hosts.secondary, expiresAt: record.expiresAt },
+    details: {
+      primary: input.hosts.primary,
+      secondary: input.hosts.secondary,
+      expiresAt: record.expiresAt,
+      // The change ticket and reason, for an audit export read without the plans.
+      ...(input.plan.ticket === undefined ? {} : { ticket: input.plan.ticket }),
+      ...(input.plan.reason === undefined ? {} : { reason: input.plan.reason }),
+    },
   };
   return { record, audit };
 }

@@ -91,7 +91,7 @@ export function renderPlanText(plan: Plan): string {
       "note: config was added automatically: the failover lock files live in it, so it is always linked",
     );
   }
-  head.push(...renderChoices(plan));
+  head.push(...renderTicketAndReason(plan), ...renderChoices(plan));
   sections.push(head.join("\n"));
 
   if (isInterleaved(plan, "execute")) {
@@ -320,6 +320,14 @@ function accountLine(account: AccountFacts | undefined, checkedByHand: boolean):
     return `${checkedByHand ? "⚠" : "✗"} the EM runs as ${em}; the runner (${printable(account.runner ?? "?")}) could prove only its own access${byHand}`;
   }
   return `${checkedByHand ? "⚠" : "?"} the EM service's account unknown: ${printable(account.detail)}${byHand}`;
+}
+
+/** The change ticket and the reason the requester gave, one line each (nothing when not given). */
+export function renderTicketAndReason(plan: Pick<Plan, "ticket" | "reason">): string[] {
+  const lines: string[] = [];
+  if (plan.ticket !== undefined) lines.push(`ticket ${plan.ticket}`);
+  if (plan.reason !== undefined) lines.push(`reason: ${printable(plan.reason)}`);
+  return lines;
 }
 
 /** The decisions a person recorded in the plan (choice keys), each with what it means. */

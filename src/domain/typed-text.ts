@@ -47,9 +47,10 @@ export interface UndoneText {
 /** The artefacts in `value`, and the value without them. */
 export function undoTypedText(value: string, kind: ValueKind): UndoneText {
   const problems: Issue[] = [];
+  // Free text (a reason) is kept as typed: dashes and quotes are words there.
+  if (kind === "text") return { value, problems };
   // An entity is the character it stands for: the validator then says whether that character may be there.
   let text = value.replace(/&(?:amp|lt|gt|quot|#39|apos);/g, (entity) => ENTITIES[entity] ?? entity);
-  if (kind === "text") return { value: text, problems };
 
   const wrapper = WRAPPERS.find(
     ([open, close]) => text.length > 2 && text.startsWith(open) && text.endsWith(close),

@@ -9,6 +9,7 @@ import { type PairSpec, PLAN_KEYS, PLATFORMS, type PlanKey, type Platform } from
 import { GENERIC_LINUX_EM_HOME, GENERIC_LINUX_SHARE, validatePosixPath } from "./posix-path.ts";
 import {
   closest,
+  describeChar,
   exampleToken,
   type Field,
   fail,
@@ -17,6 +18,8 @@ import {
   type Result,
   showText,
 } from "./problem.ts";
+import { checkReason } from "./reason.ts";
+import { type TicketPattern, validateTicket } from "./ticket.ts";
 import { undoTypedText, type ValueKind } from "./typed-text.ts";
 import { type UncContext, validateUncShare } from "./unc.ts";
 
@@ -30,6 +33,8 @@ export interface ValidatePairOptions {
    * mistyped key): no second "missing" problem for them.
    */
   explained?: readonly Field[];
+  /** The configured ticket pattern: a ticket is then required and must match (ticket.ts). */
+  ticketPattern?: TicketPattern | undefined;
 }
 
 const REQUIRED = ["primary", "secondary", "em-home", "share"] as const;
@@ -60,6 +65,10 @@ export function genericExample(field: Field, platform: Platform = "windows"): st
       return "services=manage";
     case "failover-properties":
       return "failover-properties=set";
+    case "ticket":
+      return "ticket=CHG0012345";
+    case "reason":
+      return "reason='quarterly failover test'";
     case "command":
       return "primary=mom-a.corp.example";
     default: {
@@ -184,7 +193,8 @@ function undoTypedInput(raw: RawPairInput): { raw: RawPairInput; problems: Typed
   for (const key of PLAN_KEYS) {
     const value = raw[key];
     if (value === undefined) continue;
-    const kind: ValueKind = WINDOWS_PATH_KEYS.has(key) && !linux ? "windows-path" : "value";
+    const kind: ValueKind =
+      key === "reason" ? "text" : WINDOWS_PATH_KEYS.has(key) && !linux ? "windows-path" : "value";
     const result = undoTypedText(value, kind);
     undone[key] = result.value;
     problems.push(...result.problems.map(({ rule, message }) => ({ field: key, rule, message })));
@@ -223,6 +233,12 @@ function validateUndone(raw: RawPairInput, options: ValidatePairOptions): Result
   problems.push(...dirs.problems);
   const choices = choicesOf(raw);
   problems.push(...choices.problems);
+  // A ticket= the grammar already refused (an empty value) is not also reported missing.
+  if (raw.ticket !== undefined || !options.explained?.includes("ticket")) {
+    problems.push(...validateTicket(raw.ticket, options.ticketPattern));
+  }
+  const reason = validatePlanReason(raw.reason);
+  problems.push(...reason.problems);
 
   const { primary, secondary } = raw;
   problems.push(...pairHostProblems(primary, secondary));
@@ -271,6 +287,8 @@ function validateUndone(raw: RawPairInput, options: ValidatePairOptions): Result
     dirs: dirs.value,
     configAdded: dirs.configAdded,
     ...choices.spec,
+    ...(raw.ticket === undefined ? {} : { ticket: raw.ticket }),
+    ...(reason.value === undefined ? {} : { reason: reason.value }),
   });
 }
 
@@ -295,6 +313,42 @@ function choicesOf(raw: RawPairInput): { spec: Choices; problems: Problem[] } {
       ...(services.value === "manage" ? { manageServices: true as const } : {}),
       ...(failoverProperties.value === "set" ? { setFailoverProperties: true as const } : {}),
     },
+  };
+}
+
+/** Characters that would break a record's line or make it read otherwise than it is stored: controls and bidi overrides. */
+const REASON_REFUSED = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
+/** `reason=`: words a reader sees (domain/reason.ts), on one line, read the way they are stored. */
+export function validatePlanReason(value: string | undefined): { value?: string; problems: Problem[] } {
+  if (value === undefined) return { problems: [] };
+  const refused = REASON_REFUSED.exec(value)?.[0];
+  if (refused !== undefined) {
+    return {
+      problems: [
+        {
+          field: "reason",
+          rule: "reason-character",
+          message: `reason holds ${describeChar(refused)}: a reason is one line of words, without control or direction-changing characters.`,
+          example: exampleToken(
+            "reason",
+            value.replace(new RegExp(REASON_REFUSED.source, "gu"), " ").trim() || "quarterly failover test",
+          ),
+        },
+      ],
+    };
+  }
+  const checked = checkReason(value);
+  if (checked.ok) return { value: checked.reason, problems: [] };
+  return {
+    problems: [
+      {
+        field: "reason",
+        rule: "reason-invalid",
+        message: checked.problem,
+        example: genericExample("reason"),
+      },
+    ],
   };
 }
 

@@ -26,6 +26,8 @@ const planInputsSchema = z.object({
   shareAccess: z.enum(SHARE_ACCESS_CHOICES).optional(),
   manageServices: z.literal(true).optional(),
   setFailoverProperties: z.literal(true).optional(),
+  ticket: z.string().optional(),
+  reason: z.string().optional(),
   hash: z.string(),
   hosts: z.tuple([
     z.object({
@@ -104,6 +106,8 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
     ...(claimed.shareAccess === undefined ? {} : { shareAccess: claimed.shareAccess }),
     ...(claimed.manageServices ? { manageServices: true as const } : {}),
     ...(claimed.setFailoverProperties ? { setFailoverProperties: true as const } : {}),
+    ...(claimed.ticket === undefined ? {} : { ticket: claimed.ticket }),
+    ...(claimed.reason === undefined ? {} : { reason: claimed.reason }),
   };
   const checked = makePairSpecSchema(ctx.allowedDirs ?? DEFAULT_ALLOWED_DIRS).safeParse(spec);
   if (!checked.success) return refuse(...issues("plan", checked.error));

@@ -8,6 +8,7 @@ import { createChanges } from "../change/index.ts";
 import type { ChangeNotify, Runners } from "../change/ports/runners.ts";
 import type { ChangeStore } from "../change/ports/store.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
+import type { TicketPattern } from "../domain/ticket.ts";
 import type { Logger } from "../log.ts";
 import { ackFirstQueue } from "./ack-queue.ts";
 import { registerActions } from "./actions/index.ts";
@@ -26,6 +27,8 @@ export interface MomlinkDeps {
   store: ChangeStore;
   policy: ApprovalPolicy;
   allowedDirs: readonly string[];
+  /** MOMLINK_TICKET_PATTERN, when set: every plan needs a matching ticket=. */
+  ticketPattern?: TicketPattern | undefined;
   now: () => Date;
   logger: Logger;
   /**
@@ -58,6 +61,7 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   // Read now, before any request of this process can add to it.
   const leftovers = deps.store.inbox.unfinished();
   const { store, policy, allowedDirs, now } = deps;
+  const ticketPattern = deps.ticketPattern;
   const presenter = createSlackPresenter({
     client: app.client,
     logger,
@@ -69,6 +73,7 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
     store,
     policy,
     allowedDirs,
+    ticketPattern,
     now,
     logger,
     identity: createIdentity({ client: app.client, policy, now, logger }),
@@ -80,6 +85,7 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   const bot: BotContext = {
     changes,
     allowedDirs,
+    ticketPattern,
     logger,
     messageContext: presenter.messageContext,
     permalink: presenter.permalink,

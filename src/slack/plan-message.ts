@@ -160,6 +160,11 @@ function summaryBlock(record: ChangeRecord, notes: readonly string[]): types.Sec
     `*Requested by* <@${record.requester}> · *Platform* ${plan.platform} · *Dirs* ${plan.dirs.join(", ")}`,
     `*Share* \`${escapeMrkdwn(plan.share)}\``,
   ];
+  const cab = [
+    ...(plan.ticket === undefined ? [] : [`*Ticket* ${escapeMrkdwn(plan.ticket)}`]),
+    ...(plan.reason === undefined ? [] : [`*Reason* “${escapeMrkdwn(plan.reason)}”`]),
+  ];
+  if (cab.length > 0) lines.push(cab.join(" · "));
   if (plan.configAdded)
     lines.push("_config was added: the failover lock files live in it, so it is always linked._");
   for (const choice of renderChoices(plan)) lines.push(`_${escapeMrkdwn(choice)}_`);

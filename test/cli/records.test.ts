@@ -115,7 +115,7 @@ describe("momlink records", () => {
 
     const csv = await momlink("records", "export", "--format", "csv");
     const rows = csv.stdout.trim().split("\n");
-    expect(rows[0]).toBe("seq,changeId,at,actor,event,fromState,toState,planHash,details");
+    expect(rows[0]).toBe("seq,changeId,at,actor,event,fromState,toState,planHash,details,ticket,reason");
     expect(rows).toHaveLength(4);
     expect(rows[3]).toContain(`"'=HYPERLINK(1)"`);
     expect(rows[3]).toContain(hash);

@@ -202,6 +202,14 @@ describe("parsePlanText", () => {
       spec({ manageServices: true, setFailoverProperties: true }),
     ],
     [
+      "a change ticket and a reason in Slack's curly quotes, recorded as typed",
+      `${BASE} ticket=CHG0012345 Reason=“Q3 DR test — the CAB’s ‘go’ given”`,
+      spec({ ticket: "CHG0012345", reason: "Q3 DR test — the CAB’s ‘go’ given" }),
+    ],
+    ["a ticket with a space in it", `${BASE} ticket="CHG 12"`, [["ticket", "ticket-shape"]]],
+    ["a blank reason", `${BASE} reason="  \u200b "`, [["reason", "reason-invalid"]]],
+    ["a reason on two lines", `${BASE} reason="one\ntwo"`, [["reason", "reason-character"]]],
+    [
       "problems in tokens and in fields together",
       raw`primary=mom-a primary=mom-b emhome=D:\EM share=\\mom-a\x junk`,
       [
@@ -612,6 +620,9 @@ describe("properties", () => {
       shareData: fc.constantFrom(undefined, "reseed" as const, "keep" as const),
       manageServices: fc.boolean(),
       setFailoverProperties: fc.boolean(),
+      ticket: fc.option(fc.stringMatching(/^[A-Z]{2,4}[-#/]?[0-9]{1,9}$/)),
+      // Words and punctuation; quotes inside a reason have their own property below.
+      reason: fc.option(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.:;!?&$()—-]{0,30}[A-Za-z0-9.!?]$/)),
     })
     .filter(
       (r) => new Set([firstLabel(r.primary), firstLabel(r.secondary), firstLabel(r.shareHost)]).size === 3,
@@ -642,8 +653,22 @@ describe("properties", () => {
         ...(r.shareAccess ? { shareAccess: "checked-by-hand" as const } : {}),
         ...(r.manageServices ? { manageServices: true as const } : {}),
         ...(r.setFailoverProperties ? { setFailoverProperties: true as const } : {}),
+        ...(r.ticket === null ? {} : { ticket: r.ticket }),
+        ...(r.reason === null ? {} : { reason: r.reason }),
       };
     });
+
+  it("renders a reason holding any quote character so that text and argv parse it back", () => {
+    const reason = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 ,.'"“”„‘’‚«»‹›`—-]{0,30}[A-Za-z0-9.]$/);
+    fc.assert(
+      fc.property(reason, (text) => {
+        const pair = { ...spec(), reason: text };
+        expect(parsePlanText(renderPairText(pair))).toEqual({ ok: true, value: pair });
+        expect(parsePlanTokens(renderPairTokens(pair))).toEqual({ ok: true, value: pair });
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   const quoteStyles: [string, string][] = [
     ['"', '"'],

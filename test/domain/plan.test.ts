@@ -812,5 +812,21 @@ describe("verifyPlanHash", () => {
   });
 });
 
+describe("the change ticket and reason", () => {
+  it("are recorded in the plan and its hash when given, and absent otherwise", () => {
+    const plan = (spec: PairSpec) => buildPlan({ spec, changeId: "CHG-12" });
+    const withTicket = plan({ ...WIN, ticket: "CHG0012345", reason: "Q3 failover test" });
+    expect(withTicket).toMatchObject({ ticket: "CHG0012345", reason: "Q3 failover test" });
+    const without = plan(WIN);
+    expect(without).not.toHaveProperty("ticket");
+    expect(without).not.toHaveProperty("reason");
+    expect(withTicket.hash).not.toBe(without.hash);
+    expect(plan({ ...WIN, ticket: "CHG0012346", reason: "Q3 failover test" }).hash).not.toBe(withTicket.hash);
+    expect(plan({ ...WIN, ticket: "CHG0012345", reason: "Q4 failover test" }).hash).not.toBe(withTicket.hash);
+    // The scripts are the same: a ticket is a record, not a step.
+    expect(withTicket.hosts).toEqual(without.hosts);
+  });
+});
+
 // SHA-256 of buildPlan({ spec: WIN, changeId: "CHG-12" }) in format momlink-plan/1.
 const PINNED_HASH = "2530c645aa86f65076fff4d9340d379d13df47bc879b0eddaadd57b709837acf";

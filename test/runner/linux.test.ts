@@ -333,6 +333,18 @@ describe("a plan that records a choice", () => {
     const result = await executorFor(PRIMARY).run(jobFor(plan, "execute", "primary"), collect().sink);
     expect(result.ok).toBe(true);
   });
+
+  it("is rebuilt with the recorded ticket and reason and runs", async () => {
+    const base = await approvedPlan();
+    const spec = { ...linuxSpec(sandbox), ticket: "CHG0012345", reason: "Q3 failover test — CAB's “go”" };
+    const plan = planFor(spec, {
+      primary: base.hosts[0].facts ?? undefined,
+      secondary: base.hosts[1].facts ?? undefined,
+    });
+    expect(plan).toMatchObject({ ticket: "CHG0012345", reason: spec.reason });
+    const result = await executorFor(PRIMARY).run(jobFor(plan, "execute", "primary"), collect().sink);
+    expect(result.ok).toBe(true);
+  });
 });
 
 describe("a share that already holds a partial copy", () => {
@@ -656,6 +668,16 @@ describe("jobs the runner refuses before any step runs", () => {
       "a share-access acknowledgement slipped into the plan after approval",
       (job) => editPlan(job, (p) => Object.assign(p, { shareAccess: "checked-by-hand" })),
       /the plan rebuilt here hashes to/,
+    ],
+    [
+      "a ticket put into the plan after approval",
+      (job) => editPlan(job, (p) => Object.assign(p, { ticket: "CHG0099999" })),
+      /the plan rebuilt here hashes to/,
+    ],
+    [
+      "a reason with a control character",
+      (job) => editPlan(job, (p) => Object.assign(p, { reason: "ok\u0007" }), true),
+      /plan\.reason: reason: reason holds U\+0007/,
     ],
     [
       "another change's plan",

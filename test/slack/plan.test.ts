@@ -238,6 +238,8 @@ describe("/momlink plan alone", () => {
       "share-access",
       "services",
       "failover-properties",
+      "ticket",
+      "reason",
     ]);
   });
 

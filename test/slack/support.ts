@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { App, type types } from "@slack/bolt";
 import type { StoredMessage } from "../../src/console/local-slack/web-api.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
+import type { TicketPattern } from "../../src/domain/ticket.ts";
 import { createLogger, toBoltLogger } from "../../src/log.ts";
 import { type MomlinkDeps, type MomlinkHandle, registerMomlink } from "../../src/slack/app.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
@@ -55,6 +56,8 @@ export interface StartOptions {
   mode?: "http" | "socket";
   policy?: ApprovalPolicy;
   allowedDirs?: readonly string[];
+  /** MOMLINK_TICKET_PATTERN, compiled. */
+  ticketPattern?: TicketPattern;
   /** Hooks, or a factory given the notifier (the orchestrator). */
   runners?: MomlinkDeps["runners"];
   /** Share a Slack (and a DB file) with an earlier instance, as a restarted bot does. */
@@ -132,6 +135,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
     store,
     policy: options.policy ?? GROUP_POLICY,
     allowedDirs: options.allowedDirs ?? ["config", "data", "traces", "logs", "threaddumps"],
+    ...(options.ticketPattern === undefined ? {} : { ticketPattern: options.ticketPattern }),
     now: clock.now,
     logger,
     ...(options.runners === undefined ? {} : { runners: options.runners }),

@@ -17,7 +17,7 @@ export const runPlan: Subcommand = async ({ args, slack, bot }) => {
     await openPlanModal(slack.client, command.trigger_id, command.channel_id, bot);
     return;
   }
-  const parsed = parsePlanText(args, { allowedDirs: bot.allowedDirs });
+  const parsed = parsePlanText(args, { allowedDirs: bot.allowedDirs, ticketPattern: bot.ticketPattern });
   if (!parsed.ok) {
     await slack.ack(ephemeral(escapeMrkdwn(describeProblems(parsed.problems))));
     return;

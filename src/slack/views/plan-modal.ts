@@ -7,6 +7,7 @@ import { CHOICE_MEANING, type ChoiceKey } from "../../domain/choices.ts";
 import { defaultDirs } from "../../domain/dirs.ts";
 import { PLAN_KEYS, PLATFORMS, type PlanKey } from "../../domain/pair.ts";
 import { boundedProblem, moreProblems, type Problem, summarizeProblems } from "../../domain/problem.ts";
+import type { TicketPattern } from "../../domain/ticket.ts";
 import { type RawPairInput, validatePair } from "../../domain/validate.ts";
 import type { BotContext } from "../context.ts";
 import { durable } from "../inbox.ts";
@@ -45,7 +46,11 @@ function textInput(
   };
 }
 
-export function planModalView(channel: string, allowedDirs: readonly string[]): types.ModalView {
+export function planModalView(
+  channel: string,
+  allowedDirs: readonly string[],
+  ticketPattern?: TicketPattern,
+): types.ModalView {
   const metadata: PlanMetadata = { channel };
   const platformOption = (p: string) => ({ text: text(p), value: p });
   return {
@@ -106,6 +111,21 @@ export function planModalView(channel: string, allowedDirs: readonly string[]): 
         "Failover properties",
         "Empty is check. set: momlink edits the shared properties file after seeding.",
       ),
+      textInput("ticket", "Change ticket", {
+        optional: ticketPattern === undefined,
+        ...(ticketPattern?.example === undefined
+          ? { placeholder: "CHG0012345" }
+          : { placeholder: ticketPattern.example }),
+        hint:
+          ticketPattern === undefined
+            ? "The change request in your ticketing system, if there is one: recorded with the change."
+            : `Required: a ticket matching ${ticketPattern.source}. Recorded with the change.`,
+      }),
+      textInput("reason", "Reason", {
+        optional: true,
+        placeholder: "quarterly failover test",
+        hint: "Why this change is made, for the record and the change advisory board.",
+      }),
     ],
   };
 }
@@ -134,7 +154,10 @@ export async function openPlanModal(
   channel: string,
   bot: BotContext,
 ): Promise<void> {
-  await client.views.open({ trigger_id: triggerId, view: planModalView(channel, bot.allowedDirs) });
+  await client.views.open({
+    trigger_id: triggerId,
+    view: planModalView(channel, bot.allowedDirs, bot.ticketPattern),
+  });
 }
 
 /** The form's problems keyed by block id, a few for one field on one line each, then how many more. */
@@ -168,7 +191,7 @@ export function planModalSubmission(bot: BotContext) {
       return;
     }
     const { actor, channel, fields } = form.value;
-    const result = validatePair(fields, { allowedDirs: bot.allowedDirs });
+    const result = validatePair(fields, { allowedDirs: bot.allowedDirs, ticketPattern: bot.ticketPattern });
     if (!result.ok) {
       await ack({ response_action: "errors", errors: fieldErrors(result.problems) });
       return;

@@ -130,7 +130,14 @@ export function phraseJson(phrase: Phrase): Json {
 
 const storedPhrase = z.union([
   z.string(),
-  z.array(z.union([z.string(), z.object({ user: z.string() }), z.object({ group: z.string() })])),
+  z.array(
+    z.union([
+      z.string(),
+      z.object({ user: z.string() }),
+      z.object({ group: z.string() }),
+      z.object({ time: z.string() }),
+    ]),
+  ),
 ]);
 
 /** The reason a decided request was refused, as recorded (a phrase, or the text of an older build). */

@@ -109,10 +109,14 @@ export function blocksToText(blocks: readonly unknown[] | undefined, fallback = 
   return out.join("\n");
 }
 
-/** Slack mrkdwn as a terminal shows it: entities decoded, user mentions by console name. */
+/**
+ * Slack mrkdwn as a terminal shows it: entities decoded, user mentions by console name, a date
+ * token as its fallback (the UTC date and time: the console's reader has no Slack time zone).
+ */
 function readable(text: string, users: Map<string, string>): string {
   return text
     .replace(/<@([A-Z0-9]+)(?:\|[^>]*)?>/g, (_, id: string) => users.get(id) ?? `@${id}`)
+    .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, "$1")
     .replaceAll("&lt;", "<")
     .replaceAll("&gt;", ">")
     .replaceAll("&amp;", "&");

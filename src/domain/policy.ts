@@ -9,7 +9,7 @@
 // a change on their own say-so. describePolicy says so loudly. To approve your own plans (a solo
 // console session), name yourself in MOMLINK_APPROVERS and turn four-eyes off: a deliberate act.
 
-import { groupMention, joinPhrases, type Phrase, phrase, userMention } from "./phrase.ts";
+import { groupMention, instant, joinPhrases, type Phrase, phrase, userMention } from "./phrase.ts";
 
 export interface Approvers {
   /** Slack user ids (`U…`, `W…`). */
@@ -70,12 +70,15 @@ export function describeApprovers(approvers: Approvers): Phrase {
 export function describePolicy(policy: ApprovalPolicy, expiresAt: string | Date): Phrase {
   const n = policy.requiredApprovals;
   const count = `${n} approval${n === 1 ? "" : "s"}`;
-  const expiry = `expires ${formatUtc(expiresAt)}`;
+  const expiry = phrase("expires ", [instant(expiresAt)]);
   if (isOpenPolicy(policy)) {
-    return `NO APPROVERS CONFIGURED (set MOMLINK_APPROVERS): needs ${count} from anyone in the workspace except the requester; ${expiry}`;
+    return phrase(
+      `NO APPROVERS CONFIGURED (set MOMLINK_APPROVERS): needs ${count} from anyone in the workspace except the requester; `,
+      expiry,
+    );
   }
   const eyes = policy.fourEyes ? "requester cannot approve" : "requester may approve their own change";
-  return phrase(`needs ${count} from `, describeApprovers(policy.approvers), `; ${eyes}; ${expiry}`);
+  return phrase(`needs ${count} from `, describeApprovers(policy.approvers), `; ${eyes}; `, expiry);
 }
 
 /** What each policy setting is called where it is configured (the config layer passes its variables). */
@@ -114,17 +117,4 @@ export function checkPolicy(policy: ApprovalPolicy, names: PolicySettingNames = 
     );
   }
   return errors;
-}
-
-/**
- * A time as operators read it in Slack: "10:42 UTC", with the date in front when `now` is given and
- * falls on another UTC day.
- */
-export function formatUtc(at: string | Date, now?: Date): string {
-  const d = typeof at === "string" ? new Date(at) : at;
-  if (Number.isNaN(d.getTime())) return String(at);
-  const iso = d.toISOString();
-  const time = `${iso.slice(11, 16)} UTC`;
-  if (now && now.toISOString().slice(0, 10) !== iso.slice(0, 10)) return `${iso.slice(0, 10)} ${time}`;
-  return time;
 }

@@ -2,8 +2,7 @@
 // and why the event does not apply there. People are named as mentions (phrase.ts), never in a
 // chat's markup, so Slack shows names and the CLI shows ids. Pure; record.ts builds its denials
 // from these.
-import { type Phrase, phrase, userMention } from "./phrase.ts";
-import { formatUtc } from "./policy.ts";
+import { instant, type Phrase, phrase, userMention } from "./phrase.ts";
 import { type ChangeRecord, type DenialCode, type EventType, isTerminal } from "./record-model.ts";
 import { shortHash } from "./shorten.ts";
 
@@ -27,24 +26,23 @@ const PARTICIPLE: Record<EventType, string> = {
 export function notInThisState(
   record: ChangeRecord,
   event: EventType,
-  now: Date,
 ): { code: Extract<DenialCode, "closed" | "wrong-state">; reason: Phrase } {
   const closed = isTerminal(record.state);
   const tail = closed ? "any more" : "now";
   return {
     code: closed ? "closed" : "wrong-state",
-    reason: phrase(describeState(record, now), `: it cannot be ${PARTICIPLE[event]} ${tail}`),
+    reason: phrase(describeState(record), `: it cannot be ${PARTICIPLE[event]} ${tail}`),
   };
 }
 
-/** Where a change stands, in one clause: "CHG-4 expired at 10:42 UTC". */
-export function describeState(record: ChangeRecord, now: Date): Phrase {
+/** Where a change stands, in one clause: "CHG-4 expired at <instant>". */
+export function describeState(record: ChangeRecord): Phrase {
   const id = record.id;
   switch (record.state) {
     case "planned":
       return `${id} is waiting for pre-flight facts from the runners`;
     case "awaiting_approval":
-      return `${id} is waiting for approval until ${formatUtc(record.expiresAt, now)}`;
+      return [`${id} is waiting for approval until `, instant(record.expiresAt)];
     case "approved":
       return `${id} is already approved`;
     case "executing":
@@ -61,14 +59,14 @@ export function describeState(record: ChangeRecord, now: Date): Phrase {
       const r = record.rejection;
       if (r === null) return `${id} was rejected`;
       const why = r.reason ? `: "${r.reason}"` : "";
-      return [`${id} was rejected by `, userMention(r.actor), ` at ${formatUtc(r.at, now)}${why}`];
+      return [`${id} was rejected by `, userMention(r.actor), " at ", instant(r.at), why];
     }
     case "expired":
-      return `${id} expired at ${formatUtc(record.expiresAt, now)}`;
+      return [`${id} expired at `, instant(record.expiresAt)];
     case "cancelled": {
       const c = record.cancellation;
       if (c === null) return `${id} was cancelled`;
-      return [`${id} was cancelled by `, userMention(c.actor), ` at ${formatUtc(c.at, now)}`];
+      return [`${id} was cancelled by `, userMention(c.actor), " at ", instant(c.at)];
     }
     case "needs_verification": {
       const where = record.lostRunner ? ` on ${record.lostRunner.host}` : "";

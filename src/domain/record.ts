@@ -30,8 +30,8 @@
 // `approved` does not expire: the TTL bounds how long a plan can collect approvals. Once approved,
 // the dispatcher's own pre-flight before executing is what catches facts that moved.
 import { sameMachine } from "./host.ts";
-import { type Phrase, phrase, userMention } from "./phrase.ts";
-import { type ApprovalPolicy, describeApprovers, formatUtc, isApprover, requiresFourEyes } from "./policy.ts";
+import { instant, type Phrase, phrase, userMention } from "./phrase.ts";
+import { type ApprovalPolicy, describeApprovers, isApprover, requiresFourEyes } from "./policy.ts";
 import { checkReason } from "./reason.ts";
 import {
   type AuditEntry,
@@ -69,15 +69,15 @@ export function transition(
     case "expire":
       return expire(record, event, ctx);
     case "start-execution":
-      if (record.state !== "approved") return wrongState(record, event, ctx);
+      if (record.state !== "approved") return wrongState(record, event);
       return accept(record, event, ctx, "executing", {}, {});
     case "succeed": {
-      if (record.state !== "executing") return wrongState(record, event, ctx);
+      if (record.state !== "executing") return wrongState(record, event);
       const details: JsonObject = event.failover === undefined ? {} : { failover: event.failover };
       return accept(record, event, ctx, "succeeded", {}, details);
     }
     case "fail": {
-      if (record.state !== "executing") return wrongState(record, event, ctx);
+      if (record.state !== "executing") return wrongState(record, event);
       const failure = { at: ctx.now.toISOString(), reason: event.reason };
       const details: JsonObject = { reason: event.reason };
       if (event.failover !== undefined) details.failover = event.failover;
@@ -88,10 +88,10 @@ export function transition(
     case "rollback":
       return rollback(record, event, ctx);
     case "rolled-back":
-      if (record.state !== "rolling_back") return wrongState(record, event, ctx);
+      if (record.state !== "rolling_back") return wrongState(record, event);
       return accept(record, event, ctx, "rolled_back", {}, {});
     case "rollback-failed": {
-      if (record.state !== "rolling_back") return wrongState(record, event, ctx);
+      if (record.state !== "rolling_back") return wrongState(record, event);
       const reason = event.reason.trim() || "the rollback failed";
       const failure = { at: ctx.now.toISOString(), reason };
       return accept(record, event, ctx, "failed", { failure }, { reason });
@@ -108,7 +108,7 @@ function preflightComplete(
   event: Extract<ChangeEvent, { type: "preflight-complete" }>,
   ctx: TransitionContext,
 ): TransitionResult {
-  if (record.state !== "planned") return wrongState(record, event, ctx);
+  if (record.state !== "planned") return wrongState(record, event);
   const plan = event.plan ?? record.plan;
   if (plan.changeId !== null && plan.changeId !== record.id) {
     return deny("invalid-event", `the pre-flight plan is for ${plan.changeId}, not ${record.id}`);
@@ -130,9 +130,12 @@ function approve(
 ): TransitionResult {
   const { policy, now } = ctx;
   if (record.state === "approved") return deny("already-approved", `${record.id} is already approved`);
-  if (record.state !== "awaiting_approval") return wrongState(record, event, ctx);
+  if (record.state !== "awaiting_approval") return wrongState(record, event);
   if (isExpired(record, now)) {
-    return deny("expired", `${record.id} expired at ${formatUtc(record.expiresAt, now)}: plan it again`);
+    return deny(
+      "expired",
+      phrase(`${record.id} expired at `, [instant(record.expiresAt)], ": plan it again"),
+    );
   }
   if (event.hash !== record.planHash) {
     return deny(
@@ -167,7 +170,7 @@ function reject(
   event: Extract<ChangeEvent, { type: "reject" }>,
   ctx: TransitionContext,
 ): TransitionResult {
-  if (record.state !== "awaiting_approval") return wrongState(record, event, ctx);
+  if (record.state !== "awaiting_approval") return wrongState(record, event);
   if (!isApprover(ctx.policy, event.actor, event.actorGroups)) return notApprover(ctx.policy);
   const checked = checkReason(event.reason);
   if (!checked.ok) return deny("invalid-event", checked.problem);
@@ -219,7 +222,7 @@ function cancel(
     case "rejected":
     case "expired":
     case "cancelled":
-      return wrongState(record, event, ctx);
+      return wrongState(record, event);
     default:
       return assertNever(record.state);
   }
@@ -233,10 +236,9 @@ function expire(
   event: Extract<ChangeEvent, { type: "expire" }>,
   ctx: TransitionContext,
 ): TransitionResult {
-  if (record.state !== "planned" && record.state !== "awaiting_approval")
-    return wrongState(record, event, ctx);
+  if (record.state !== "planned" && record.state !== "awaiting_approval") return wrongState(record, event);
   if (!isExpired(record, ctx.now)) {
-    return deny("not-expired", `${record.id} does not expire until ${formatUtc(record.expiresAt, ctx.now)}`);
+    return deny("not-expired", phrase(`${record.id} does not expire until `, [instant(record.expiresAt)]));
   }
   return accept(record, event, ctx, "expired", {}, { expiresAt: record.expiresAt });
 }
@@ -253,7 +255,7 @@ function rollback(
     if (record.state === "rolling_back") {
       return deny("wrong-state", `${record.id} is already being rolled back`);
     }
-    return wrongState(record, event, ctx);
+    return wrongState(record, event);
   }
   if (event.hash !== record.planHash) {
     return deny(
@@ -299,7 +301,7 @@ function runnerLost(
   event: Extract<ChangeEvent, { type: "runner-lost" }>,
   ctx: TransitionContext,
 ): TransitionResult {
-  if (record.state !== "executing" && record.state !== "rolling_back") return wrongState(record, event, ctx);
+  if (record.state !== "executing" && record.state !== "rolling_back") return wrongState(record, event);
   const host = [record.hosts.primary, record.hosts.secondary].find((h) => sameMachine(h, event.host));
   if (host === undefined) {
     return deny(
@@ -316,7 +318,7 @@ function verified(
   event: Extract<ChangeEvent, { type: "verified" }>,
   ctx: TransitionContext,
 ): TransitionResult {
-  if (record.state !== "needs_verification") return wrongState(record, event, ctx);
+  if (record.state !== "needs_verification") return wrongState(record, event);
   const details: JsonObject = { outcome: event.outcome };
   if (event.outcome === "succeeded") return accept(record, event, ctx, "succeeded", {}, details);
   const reason = event.reason?.trim() || "verification found the links incomplete";
@@ -360,8 +362,8 @@ function notApprover(policy: ApprovalPolicy): TransitionResult {
   );
 }
 
-function wrongState(record: ChangeRecord, event: ChangeEvent, ctx: TransitionContext): TransitionResult {
-  const { code, reason } = notInThisState(record, event.type, ctx.now);
+function wrongState(record: ChangeRecord, event: ChangeEvent): TransitionResult {
+  const { code, reason } = notInThisState(record, event.type);
   return deny(code, reason);
 }
 

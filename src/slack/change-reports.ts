@@ -3,7 +3,6 @@
 // `/momlink history` answers (state, audit trail, the whole plan).
 import type { ChangeProgress, HostOutcome, VerifyReport } from "../change/ports/runners.ts";
 import type { StoredAuditEntry } from "../change/ports/store.ts";
-import { formatUtc } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import { renderPlanText } from "../domain/render.ts";
 import { clip, shortHash } from "../domain/shorten.ts";
@@ -18,7 +17,7 @@ import {
   stateWord,
   textBlocks,
 } from "./blocks.ts";
-import { escapeMrkdwn } from "./mrkdwn.ts";
+import { escapeMrkdwn, slackTime } from "./mrkdwn.ts";
 import { progressBlocks, stateLine } from "./plan-message.ts";
 
 const OUTCOME_MARK: Record<HostOutcome["status"], string> = {
@@ -53,17 +52,17 @@ export function verifyLines(record: ChangeRecord, report: VerifyReport, actor: s
   switch (report.outcome) {
     case "in-place":
       lines.push(
-        `✓ *Verify ${record.id}* (asked by ${who} at ${formatUtc(now.toISOString(), now)}): every link on ${escapeMrkdwn(record.hosts.primary)} and ${escapeMrkdwn(record.hosts.secondary)} points at its target, as approved`,
+        `✓ *Verify ${record.id}* (asked by ${who} at ${slackTime(now)}): every link on ${escapeMrkdwn(record.hosts.primary)} and ${escapeMrkdwn(record.hosts.secondary)} points at its target, as approved`,
       );
       break;
     case "drift":
       lines.push(
-        `✗ *Verify ${record.id}* (asked by ${who} at ${formatUtc(now.toISOString(), now)}): the hosts are not as approved`,
+        `✗ *Verify ${record.id}* (asked by ${who} at ${slackTime(now)}): the hosts are not as approved`,
       );
       break;
     case "unknown":
       lines.push(
-        `⚠ *Verify ${record.id}* (asked by ${who} at ${formatUtc(now.toISOString(), now)}): not every runner answered, so nothing is settled`,
+        `⚠ *Verify ${record.id}* (asked by ${who} at ${slackTime(now)}): not every runner answered, so nothing is settled`,
       );
       break;
     default: {
@@ -84,12 +83,12 @@ export function verifyLines(record: ChangeRecord, report: VerifyReport, actor: s
 }
 
 /** One line per audit entry: who did what when, against which hash. */
-export function auditLines(entries: readonly StoredAuditEntry[], now: Date): string[] {
+export function auditLines(entries: readonly StoredAuditEntry[]): string[] {
   return entries.map((e) => {
     const actor = /^[UW][A-Z0-9]+$/.test(e.actor) ? `<@${e.actor}>` : escapeMrkdwn(e.actor);
     const from = e.fromState === null ? "" : `${stateWord(e.fromState)} → `;
     const reason = typeof e.details.reason === "string" ? `: “${escapeMrkdwn(e.details.reason)}”` : "";
-    return `• ${formatUtc(e.at, now)} ${actor} *${e.event}* (${from}${stateWord(e.toState)}, hash \`${shortHash(e.planHash)}\`)${reason}`;
+    return `• ${slackTime(e.at)} ${actor} *${e.event}* (${from}${stateWord(e.toState)}, hash \`${shortHash(e.planHash)}\`)${reason}`;
   });
 }
 
@@ -108,7 +107,7 @@ export function changeDetails(
     ),
     section(stateLine(record, ctx)),
     ...progressBlocks(record, progress),
-    ...textBlocks(["*Events*", ...auditLines(audit, ctx.now)]),
+    ...textBlocks(["*Events*", ...auditLines(audit)]),
     ...codeBlocks(renderPlanText(record.plan), "*The plan*"),
   ];
   return chunkBlocks(blocks).map((chunk, i) => ({
@@ -118,10 +117,10 @@ export function changeDetails(
 }
 
 /** `/momlink history`: one line per change, newest first. */
-export function historyLines(records: readonly ChangeRecord[], now: Date): string[] {
+export function historyLines(records: readonly ChangeRecord[]): string[] {
   return records.map(
     (r) =>
       `• *${r.id}* · ${stateWord(r.state)} · ${escapeMrkdwn(r.hosts.primary)} + ${escapeMrkdwn(r.hosts.secondary)} · ` +
-      `by <@${r.requester}> · ${formatUtc(r.createdAt, now)}`,
+      `by <@${r.requester}> · ${slackTime(r.createdAt)}`,
   );
 }

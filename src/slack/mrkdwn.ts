@@ -3,7 +3,7 @@
 // as `<@U…>`, a group id as `<!subteam^S…>`, a configured `@handle` as typed. The words of a phrase
 // are passed through as the domain wrote them (they were never escaped: a change's reason reads as
 // typed in a denial).
-import { type Mention, type Phrase, renderPhrase } from "../domain/phrase.ts";
+import { type Mention, type Phrase, renderPhrase, utcText } from "../domain/phrase.ts";
 
 /** Slack's mrkdwn needs exactly these three escaped, in code blocks too. */
 export function escapeMrkdwn(text: string): string {
@@ -15,7 +15,17 @@ export function slackMention(mention: Mention): string {
   return mention.group.startsWith("@") ? mention.group : `<!subteam^${mention.group}>`;
 }
 
-/** A domain phrase as Slack text, its mentions as Slack shows names. */
+/**
+ * An instant as Slack's date token: each reader sees it in their own time zone ("Today at 11:42
+ * AM"); a client that cannot render the token shows the fallback, the UTC date and time.
+ */
+export function slackTime(at: string | Date): string {
+  const ms = (typeof at === "string" ? new Date(at) : at).getTime();
+  if (Number.isNaN(ms)) return escapeMrkdwn(String(at));
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${utcText(at)}>`;
+}
+
+/** A domain phrase as Slack text, its mentions as Slack shows names and its instants as date tokens. */
 export function mrkdwnPhrase(phrase: Phrase): string {
-  return renderPhrase(phrase, slackMention);
+  return renderPhrase(phrase, slackMention, slackTime);
 }

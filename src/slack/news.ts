@@ -5,17 +5,16 @@
 import type { DurableRequest } from "../change/inbox.ts";
 import type { RecoveredAnswer } from "../change/outcomes.ts";
 import type { ChangeNews } from "../change/ports/presenter.ts";
-import { formatUtc } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import { shortHash } from "../domain/shorten.ts";
-import { type MessageContext, stateWord } from "./blocks.ts";
+import { stateWord } from "./blocks.ts";
 import { verifyLines } from "./change-reports.ts";
-import { escapeMrkdwn, mrkdwnPhrase } from "./mrkdwn.ts";
+import { escapeMrkdwn, mrkdwnPhrase, slackTime } from "./mrkdwn.ts";
 import { planOutcomeText } from "./plan-outcome.ts";
 
 /** One reply in the change's thread, for what happened (the record is as it is after it). */
-export function newsText(record: ChangeRecord, news: ChangeNews, ctx: MessageContext): string {
-  const at = formatUtc(record.updatedAt, ctx.now);
+export function newsText(record: ChangeRecord, news: ChangeNews): string {
+  const at = slackTime(record.updatedAt);
   const by = (actor: string) => `by <@${actor}> at ${at}`;
   const against = (hash: string) => `against plan hash ${shortHash(hash)}…`;
   switch (news.kind) {

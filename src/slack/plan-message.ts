@@ -7,7 +7,7 @@ import type { types } from "@slack/bolt";
 import type { ChangeProgress, HostRun } from "../change/ports/runners.ts";
 import { allowedActions } from "../domain/actions.ts";
 import type { HostPlan, Plan } from "../domain/plan.ts";
-import { type ApprovalPolicy, describePolicy, formatUtc } from "../domain/policy.ts";
+import { type ApprovalPolicy, describePolicy } from "../domain/policy.ts";
 import { approvalCount, type ChangeRecord, rollbackApprovers } from "../domain/record.ts";
 import {
   failoverPropertiesWhere,
@@ -30,7 +30,7 @@ import {
   stateWord,
   textBlocks,
 } from "./blocks.ts";
-import { escapeMrkdwn, mrkdwnPhrase } from "./mrkdwn.ts";
+import { escapeMrkdwn, mrkdwnPhrase, slackTime } from "./mrkdwn.ts";
 import { decisionBlock, rollbackBlock } from "./plan-buttons.ts";
 
 const hostList = (record: ChangeRecord): string => `${record.hosts.primary}, ${record.hosts.secondary}`;
@@ -51,7 +51,7 @@ export function stateLine(record: ChangeRecord, ctx: MessageContext): string {
 }
 
 function stateOnly(record: ChangeRecord, ctx: MessageContext): string {
-  const { now, policy } = ctx;
+  const { policy } = ctx;
   const hosts = escapeMrkdwn(hostList(record));
   const approvers = [
     ...new Set(record.approvals.filter((a) => a.hash === record.planHash).map((a) => a.actor)),
@@ -62,7 +62,7 @@ function stateOnly(record: ChangeRecord, ctx: MessageContext): string {
     case "awaiting_approval": {
       const n = approvalCount(record, policy);
       const by = approvers.length > 0 ? ` (approved by ${mentions(approvers)})` : "";
-      return `*Awaiting approval* — ${n} of ${policy.requiredApprovals}${by}; expires ${formatUtc(record.expiresAt, now)}`;
+      return `*Awaiting approval* — ${n} of ${policy.requiredApprovals}${by}; expires ${slackTime(record.expiresAt)}`;
     }
     case "approved":
       return ctx.runners
@@ -82,15 +82,15 @@ function stateOnly(record: ChangeRecord, ctx: MessageContext): string {
       const r = record.rejection;
       return r === null
         ? "*Rejected*"
-        : `*Rejected* by <@${r.actor}> at ${formatUtc(r.at, now)}: “${escapeMrkdwn(r.reason)}”`;
+        : `*Rejected* by <@${r.actor}> at ${slackTime(r.at)}: “${escapeMrkdwn(r.reason)}”`;
     }
     case "expired":
-      return `*Expired* at ${formatUtc(record.expiresAt, now)} without enough approvals — plan it again`;
+      return `*Expired* at ${slackTime(record.expiresAt)} without enough approvals — plan it again`;
     case "cancelled": {
       const c = record.cancellation;
       if (c === null) return "*Cancelled*";
       const reason = c.reason === null ? "" : `: “${escapeMrkdwn(c.reason)}”`;
-      return `*Cancelled* by <@${c.actor}> at ${formatUtc(c.at, now)}${reason}`;
+      return `*Cancelled* by <@${c.actor}> at ${slackTime(c.at)}${reason}`;
     }
     case "needs_verification":
       return `*Needs verification* — lost the runner${record.lostRunner ? ` on ${escapeMrkdwn(record.lostRunner.host)}` : ""} mid-change; ${hosts} stay locked`;

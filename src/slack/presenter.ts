@@ -11,11 +11,11 @@ import type { RecoveredAnswer } from "../change/outcomes.ts";
 import type { ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
 import type { HostOutcome } from "../change/ports/runners.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
-import { formatUtc } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import type { Logger } from "../log.ts";
 import type { MessageContext } from "./blocks.ts";
 import { hostOutcomeMessage } from "./change-reports.ts";
+import { slackTime } from "./mrkdwn.ts";
 import { newsText, recoveredText, WHAT_WAS_ASKED } from "./news.ts";
 import { planMessages } from "./plan-message.ts";
 
@@ -54,7 +54,7 @@ export function createSlackPresenter(options: SlackPresenterOptions): SlackPrese
     messageContext,
     post: messages.post,
     show: messages.show,
-    tell: (record, news) => threadReply(out, record, newsText(record, news, messageContext())),
+    tell: (record, news) => threadReply(out, record, newsText(record, news)),
     hostOutcome: (record, outcome) => postHostOutcome(out, record, outcome),
     permalink: (record) => permalinkOf(out, record),
     recovered: (request, answer) => tellRecovered(out, request, answer),
@@ -172,7 +172,7 @@ async function permalinkOf(out: Out, record: ChangeRecord): Promise<string | nul
 /** Privately in the request's channel: the response URL of a request from before the restart may be gone. */
 async function tellRecovered(out: Out, request: DurableRequest, answer: RecoveredAnswer): Promise<void> {
   const of = request.changeId === null || request.kind === "plan" ? "" : ` of ${request.changeId}`;
-  const when = formatUtc(request.receivedAt, out.now());
+  const when = slackTime(request.receivedAt);
   const text = `momlink restarted before it had finished your ${WHAT_WAS_ASKED[request.kind]}${of} (received ${when}): ${recoveredText(answer).replace(/\.$/, "")}.`;
   const { key, actor } = request;
   if (request.channel === null) {

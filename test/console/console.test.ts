@@ -64,7 +64,7 @@ describe("npm start without Slack tokens", () => {
     expect(out).toContain("[Approve] (click approve CHG-1) [Reject] (click reject CHG-1)");
     expect(out).toMatch(/four-eyes/);
     expect(out).toContain("(you are now @bob");
-    expect(out).toMatch(/approved by @bob at \d\d:\d\d UTC against plan hash [0-9a-f]{12}/);
+    expect(out).toMatch(/approved by @bob at \d{4}-\d\d-\d\d \d\d:\d\d UTC against plan hash [0-9a-f]{12}/);
     // What a newcomer sees, in order: stop, link, start the primary, "primary active", start the secondary, "standing by".
     const story = [
       "↳ [thread] ✓ Execute 1/5 on mom-b (secondary): 1 step ran; the EM service is stopped",

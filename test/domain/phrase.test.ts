@@ -3,11 +3,13 @@
 import { describe, expect, it } from "vitest";
 import {
   groupMention,
+  instant,
   joinPhrases,
   phrase,
   plainPhrase,
   renderPhrase,
   userMention,
+  utcText,
 } from "../../src/domain/phrase.ts";
 import { type ApprovalPolicy, describeApprovers, describePolicy } from "../../src/domain/policy.ts";
 import { describeState, newChange } from "../../src/domain/record.ts";
@@ -17,6 +19,19 @@ describe("phrases", () => {
   it("stay plain strings while they name nobody", () => {
     expect(phrase("CHG-1 ", "is open")).toBe("CHG-1 is open");
     expect(joinPhrases(["a", "b", "c"], ", ")).toBe("a, b, c");
+  });
+
+  it("keep instants as data: plain text shows the UTC date and time, an adapter its own form", () => {
+    const p = phrase("expires ", [instant("2025-11-27T00:05:59.000Z")]);
+    expect(plainPhrase(p)).toBe("expires 2025-11-27 00:05 UTC");
+    expect(
+      renderPhrase(
+        p,
+        () => "?",
+        (iso) => `<${iso}>`,
+      ),
+    ).toBe("expires <2025-11-27T00:05:59.000Z>");
+    expect(utcText(new Date("2025-11-26T10:42:00.000Z"))).toBe("2025-11-26 10:42 UTC");
   });
 
   it("keep mentions in order, and render them as the adapter asks", () => {
@@ -39,7 +54,7 @@ describe("domain text carries no chat markup", () => {
   it("names the approvers by their ids and handles in plain text", () => {
     expect(plainPhrase(describeApprovers(policy.approvers))).toBe("@ops-leads, S0123ABCD, U0123ABCD");
     expect(plainPhrase(describePolicy(policy, "2025-11-26T10:42:00.000Z"))).toBe(
-      "needs 2 approvals from @ops-leads, S0123ABCD, U0123ABCD; requester cannot approve; expires 10:42 UTC",
+      "needs 2 approvals from @ops-leads, S0123ABCD, U0123ABCD; requester cannot approve; expires 2025-11-26 10:42 UTC",
     );
   });
 
@@ -59,8 +74,8 @@ describe("domain text carries no chat markup", () => {
       state: "rejected" as const,
       rejection: { actor: "UAPP2", at: now.toISOString(), reason: "wrong share" },
     };
-    const text = plainPhrase(describeState(rejected, now));
-    expect(text).toBe('CHG-4 was rejected by UAPP2 at 10:12 UTC: "wrong share"');
+    const text = plainPhrase(describeState(rejected));
+    expect(text).toBe('CHG-4 was rejected by UAPP2 at 2025-11-26 10:12 UTC: "wrong share"');
     expect(text).not.toMatch(/<[@!]/);
   });
 });

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  type ApprovalPolicy,
-  checkPolicy,
-  describePolicy,
-  formatUtc,
-  isApprover,
-} from "../../src/domain/policy.ts";
+import { type ApprovalPolicy, checkPolicy, describePolicy, isApprover } from "../../src/domain/policy.ts";
 import { mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
+import { slackDate } from "../support/dates.ts";
 
 /** A policy from a comma list of user ids (U…, W…) and groups (S… ids, @handles), as configured. */
 const policy = (approvers: string, extra: Partial<ApprovalPolicy> = {}): ApprovalPolicy => {
@@ -45,22 +40,22 @@ describe("describePolicy, as Slack shows it (people as mentions)", () => {
     [
       "one approval from a group, four-eyes",
       policy("@ops-leads"),
-      "needs 1 approval from @ops-leads; requester cannot approve; expires 10:42 UTC",
+      `needs 1 approval from @ops-leads; requester cannot approve; expires ${slackDate(at)}`,
     ],
     [
       "two approvals from users and a group id",
       policy("S0123ABC, U1A", { requiredApprovals: 2 }),
-      "needs 2 approvals from <!subteam^S0123ABC>, <@U1A>; requester cannot approve; expires 10:42 UTC",
+      `needs 2 approvals from <!subteam^S0123ABC>, <@U1A>; requester cannot approve; expires ${slackDate(at)}`,
     ],
     [
       "four-eyes off",
       policy("U1A", { fourEyes: false }),
-      "needs 1 approval from <@U1A>; requester may approve their own change; expires 10:42 UTC",
+      `needs 1 approval from <@U1A>; requester may approve their own change; expires ${slackDate(at)}`,
     ],
     [
       "no approvers configured: says so loudly, and four-eyes holds even when off",
       policy("", { fourEyes: false }),
-      "NO APPROVERS CONFIGURED (set MOMLINK_APPROVERS): needs 1 approval from anyone in the workspace except the requester; expires 10:42 UTC",
+      `NO APPROVERS CONFIGURED (set MOMLINK_APPROVERS): needs 1 approval from anyone in the workspace except the requester; expires ${slackDate(at)}`,
     ],
   ];
   it.each(cases)("%s", (_name, p, expected) => {
@@ -92,13 +87,5 @@ describe("checkPolicy", () => {
       "required approvals must be a whole number of at least 1, not 0",
       "the plan TTL must be a whole number of minutes of at least 1, not 0",
     ]);
-  });
-});
-
-describe("formatUtc", () => {
-  it("shows only the time on the same UTC day, and the date otherwise", () => {
-    const now = new Date("2025-11-26T09:00:00Z");
-    expect(formatUtc("2025-11-26T10:42:59.000Z", now)).toBe("10:42 UTC");
-    expect(formatUtc("2025-11-27T00:05:00.000Z", now)).toBe("2025-11-27 00:05 UTC");
   });
 });

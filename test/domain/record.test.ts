@@ -16,6 +16,7 @@ import {
   transition,
 } from "../../src/domain/record.ts";
 import { mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
+import { slackDate } from "../support/dates.ts";
 import { fakePlan } from "../support/plan.ts";
 
 // --- fixtures -------------------------------------------------------------------------------
@@ -551,7 +552,7 @@ describe("what a denial says, as Slack shows it (people as mentions)", () => {
     [
       "expired",
       reason("awaiting_approval", approve("U123"), { now: AFTER }),
-      "CHG-4 expired at 10:42 UTC: plan it again",
+      `CHG-4 expired at ${slackDate(EXPIRES)}: plan it again`,
     ],
     ["already approved", reason("approved", approve("U123")), "CHG-4 is already approved"],
     [
@@ -572,12 +573,12 @@ describe("what a denial says, as Slack shows it (people as mentions)", () => {
       reason("rejected", approve("U123"), {
         patch: { rejection: { actor: A2, at: "2025-11-26T10:20:00.000Z", reason: "wrong share" } },
       }),
-      'CHG-4 was rejected by <@UAPP2> at 10:20 UTC: "wrong share": it cannot be approved any more',
+      `CHG-4 was rejected by <@UAPP2> at ${slackDate("2025-11-26T10:20:00.000Z")}: "wrong share": it cannot be approved any more`,
     ],
     [
       "not expired yet",
       reason("awaiting_approval", { type: "expire" }),
-      "CHG-4 does not expire until 10:42 UTC",
+      `CHG-4 does not expire until ${slackDate(EXPIRES)}`,
     ],
     [
       "blocked plan",
@@ -609,7 +610,7 @@ describe("what a denial says, as Slack shows it (people as mentions)", () => {
     [
       "expired on another day",
       reason("expired", approve("U123"), { now: new Date("2025-11-27T08:00:00Z") }),
-      "CHG-4 expired at 2025-11-26 10:42 UTC: it cannot be approved any more",
+      `CHG-4 expired at ${slackDate(EXPIRES)}: it cannot be approved any more`,
     ],
   ];
   it.each(cases)("%s", (_name, actual, expected) => {

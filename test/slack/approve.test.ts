@@ -4,6 +4,7 @@ import type { HostFacts } from "../../src/domain/facts.ts";
 import type { ChangeRecord } from "../../src/domain/record.ts";
 import { renderHostScript } from "../../src/domain/render.ts";
 import type { RunnerHooks } from "../../src/slack/app.ts";
+import { slackDate } from "../support/dates.ts";
 import { BOTH_LOCAL_SYSTEM } from "../support/facts.ts";
 import {
   ALICE,
@@ -17,6 +18,7 @@ import {
   PLAN_TEXT,
   planMessagesIn,
   startMomlink,
+  T0,
   threadReplies,
   visibleText,
 } from "./support.ts";
@@ -53,7 +55,7 @@ describe("an approver who is not the requester", () => {
     expect(visibleText(updated)).toContain(`*Approved* by <@${BOB}> — waiting for runner on mom-a, mom-b`);
     expect(codeIn(updated.blocks!)).toEqual(record.plan.hosts.map((h) => renderHostScript(record.plan, h)));
     expect(threadReplies(m.fake, message.ts).map((r) => r.text)).toEqual([
-      `approved by <@${BOB}> at 10:12 UTC against plan hash ${record.planHash.slice(0, 12)}…`,
+      `approved by <@${BOB}> at ${slackDate(T0)} against plan hash ${record.planHash.slice(0, 12)}…`,
     ]);
     expect(m.fake.api.ephemerals).toEqual([]);
   });
@@ -79,8 +81,8 @@ describe("an approver who is not the requester", () => {
     expect(m.store.get("CHG-1")?.state).toBe("approved");
     const short = record.planHash.slice(0, 12);
     expect(threadReplies(m.fake, message.ts).map((r) => r.text)).toEqual([
-      `approval 1 of 2 by <@${BOB}> at 10:12 UTC against plan hash ${short}…`,
-      `approved by <@${CAROL}> at 10:12 UTC against plan hash ${short}…`,
+      `approval 1 of 2 by <@${BOB}> at ${slackDate(T0)} against plan hash ${short}…`,
+      `approved by <@${CAROL}> at ${slackDate(T0)} against plan hash ${short}…`,
     ]);
   });
 });

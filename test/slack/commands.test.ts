@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PLAN_USAGE } from "../../src/domain/grammar.ts";
 import { renderPlanText } from "../../src/domain/render.ts";
 import { escapeMrkdwn } from "../../src/slack/mrkdwn.ts";
+import { SLACK_DATE, slackDate } from "../support/dates.ts";
 import {
   ALICE,
   actionsBlock,
@@ -13,6 +14,7 @@ import {
   PLAN_TEXT,
   planMessagesIn,
   startMomlink,
+  T0,
   threadReplies,
   visibleText,
 } from "./support.ts";
@@ -74,7 +76,7 @@ describe("/momlink show", () => {
     expect(text).toContain(`*CHG-1* · mom-a + mom-b · requested by <@${ALICE}>`);
     expect(text).toContain("|plan message>");
     expect(text).toContain("waiting for runner on mom-a, mom-b");
-    expect(text).toMatch(/10:12 UTC <@U0ALICE01> \*create\*/);
+    expect(text).toMatch(new RegExp(`${SLACK_DATE} <@U0ALICE01> \\*create\\*`));
     expect(text).toMatch(/<@U0BOB0001> \*approve\* \(awaiting approval → approved/);
     expect(shown.flatMap((e) => codeIn(e.blocks!)).join("\n")).toBe(renderPlanText(record.plan));
     expect(text).toContain("rollback on mom-a (primary)");
@@ -127,12 +129,12 @@ describe("/momlink history", () => {
     const [all, forHost] = m.fake.api.ephemerals.map((e) => e.text);
     expect(all?.split("\n")).toEqual([
       "*Latest changes*",
-      `• *CHG-2* · awaiting approval · mom-c + mom-d · by <@${BOB}> · 10:12 UTC`,
-      `• *CHG-1* · awaiting approval · mom-a + mom-b · by <@${ALICE}> · 10:12 UTC`,
+      `• *CHG-2* · awaiting approval · mom-c + mom-d · by <@${BOB}> · ${slackDate(T0)}`,
+      `• *CHG-1* · awaiting approval · mom-a + mom-b · by <@${ALICE}> · ${slackDate(T0)}`,
     ]);
     expect(forHost?.split("\n")).toEqual([
       "*Latest changes for MOM-C*",
-      `• *CHG-2* · awaiting approval · mom-c + mom-d · by <@${BOB}> · 10:12 UTC`,
+      `• *CHG-2* · awaiting approval · mom-c + mom-d · by <@${BOB}> · ${slackDate(T0)}`,
     ]);
   });
 
@@ -157,9 +159,9 @@ describe("/momlink cancel", () => {
     expect(m.fake.api.ephemerals.at(-1)?.text).toBe("CHG-1 is cancelled; its hosts are free for a new plan.");
     const message = planMessagesIn(m.fake)[0]!;
     expect(actionsBlock(message)).toBeUndefined();
-    expect(visibleText(message)).toContain(`*Cancelled* by <@${ALICE}> at 10:12 UTC: “wrong share”`);
+    expect(visibleText(message)).toContain(`*Cancelled* by <@${ALICE}> at ${slackDate(T0)}: “wrong share”`);
     expect(threadReplies(m.fake, ts).map((r) => r.text)).toEqual([
-      `cancelled by <@${ALICE}> at 10:12 UTC: “wrong share”`,
+      `cancelled by <@${ALICE}> at ${slackDate(T0)}: “wrong share”`,
     ]);
   });
 

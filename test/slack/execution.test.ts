@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { JobExecutor } from "../../src/runner/client.ts";
 import { treeDigest } from "../runner/fixtures.ts";
+import { SLACK_DATE } from "../support/dates.ts";
 import { PRIMARY, type Rig, SECONDARY, startRig } from "./rig.ts";
 import { ALICE, actionsBlock, BOB, CAROL, planMessagesIn, threadReplies, visibleText } from "./support.ts";
 
@@ -326,7 +327,7 @@ describe("a failing step", () => {
     expect(actionsBlock(message())).toBeUndefined();
     expect(replies().slice(-3)).toEqual([
       expect.stringMatching(
-        /^rollback approved by <@U0BOB0001> at \d\d:\d\d UTC: undoing on mom-b, then mom-a$/,
+        new RegExp(`^rollback approved by <@U0BOB0001> at ${SLACK_DATE}: undoing on mom-b, then mom-a$`),
       ),
       // mom-b's data was never moved (its move-aside failed): those two undo steps had nothing to do.
       "CHG-1: ✓ Rollback on mom-b (secondary): 2 steps ran, 2 already in place; the links are gone and the moved-aside directories back",
@@ -409,7 +410,9 @@ describe("a runner lost mid-change", () => {
     expect(record().state).toBe("failed");
     const verify = replies().at(-1) ?? "";
     expect(verify).toMatch(
-      /^✗ \*Verify CHG-1\* \(asked by <@U0BOB0001> at \d\d:\d\d UTC\): the hosts are not as approved/,
+      new RegExp(
+        `^✗ \\*Verify CHG-1\\* \\(asked by <@U0BOB0001> at ${SLACK_DATE}\\): the hosts are not as approved`,
+      ),
     );
     expect(verify).toContain("• mom-a (primary): every dir links to its target");
     expect(verify).toContain(

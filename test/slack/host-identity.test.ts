@@ -5,8 +5,9 @@
 import { lstat, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { slackDate } from "../support/dates.ts";
 import { PRIMARY, type Rig, startRig } from "./rig.ts";
-import { ALICE, BOB, type Momlink, planMessagesIn, startMomlink, visibleText } from "./support.ts";
+import { ALICE, BOB, type Momlink, planMessagesIn, startMomlink, T0, visibleText } from "./support.ts";
 
 let m: Momlink | undefined;
 let rig: Rig | undefined;
@@ -61,7 +62,7 @@ describe("/momlink history <host>", () => {
 
     expect(m.fake.api.ephemerals.at(-1)?.text?.split("\n")).toEqual([
       "*Latest changes for MOM-A.corp.example*",
-      `• *CHG-1* · awaiting approval · mom-a + mom-b · by <@${ALICE}> · 10:12 UTC`,
+      `• *CHG-1* · awaiting approval · mom-a + mom-b · by <@${ALICE}> · ${slackDate(T0)}`,
     ]);
   });
 });

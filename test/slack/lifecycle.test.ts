@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parsePlanText } from "../../src/domain/grammar.ts";
 import { buildPlan } from "../../src/domain/plan.ts";
 import { TEST_SIGNING_SECRET } from "../harness/index.ts";
+import { slackDate } from "../support/dates.ts";
 import {
   ALICE,
   actionsBlock,
@@ -14,10 +15,13 @@ import {
   PLAN_TEXT,
   planMessagesIn,
   startMomlink,
+  T0,
   testClock,
   threadReplies,
   visibleText,
 } from "./support.ts";
+
+const EXPIRY = new Date(T0.getTime() + 30 * 60_000);
 
 const running: Momlink[] = [];
 async function start(options: Parameters<typeof startMomlink>[0] = {}): Promise<Momlink> {
@@ -45,7 +49,9 @@ describe("plan expiry", () => {
     expect(m.store.get("CHG-1")?.state).toBe("expired");
     const message = messageOf(m);
     expect(actionsBlock(message)).toBeUndefined();
-    expect(visibleText(message)).toContain("*Expired* at 10:42 UTC without enough approvals — plan it again");
+    expect(visibleText(message)).toContain(
+      `*Expired* at ${slackDate(EXPIRY)} without enough approvals — plan it again`,
+    );
     expect(await m.handle.sweepExpired()).toBe(0);
   });
 
@@ -57,7 +63,7 @@ describe("plan expiry", () => {
 
     expect(m.store.get("CHG-1")?.state).toBe("expired");
     expect(m.fake.api.ephemerals[0]?.text).toBe(
-      "Your approval was not recorded: CHG-1 expired at 10:42 UTC: plan it again",
+      `Your approval was not recorded: CHG-1 expired at ${slackDate(EXPIRY)}: plan it again`,
     );
     expect(actionsBlock(messageOf(m))).toBeUndefined();
   });

@@ -6,6 +6,7 @@ import { describePolicy } from "../../src/domain/policy.ts";
 import { describeProblems } from "../../src/domain/problem.ts";
 import { renderHostScript } from "../../src/domain/render.ts";
 import { escapeMrkdwn, mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
+import { slackDate } from "../support/dates.ts";
 import {
   ALICE,
   actionsBlock,
@@ -19,9 +20,12 @@ import {
   PLAN_TEXT,
   planMessagesIn,
   startMomlink,
+  T0,
   threadReplies,
   visibleText,
 } from "./support.ts";
+
+const EXPIRY = new Date(T0.getTime() + 30 * 60_000);
 
 let m: Momlink;
 afterEach(async () => {
@@ -73,7 +77,7 @@ describe("a valid /momlink plan", () => {
     expect(text).toContain(`Plan hash \`${record.planHash.slice(0, 12)}\` (sha256 ${record.planHash})`);
     expect(text).toContain(mrkdwnPhrase(describePolicy(GROUP_POLICY, record.expiresAt)));
     expect(text).toContain(
-      "needs 1 approval from @mom-approvers; requester cannot approve; expires 10:42 UTC",
+      `needs 1 approval from @mom-approvers; requester cannot approve; expires ${slackDate(EXPIRY)}`,
     );
     expect(text).toContain("*Awaiting approval* — 0 of 1");
     // One properties file once config is linked: the share's copy, set once after seeding.

@@ -3,6 +3,7 @@
 // the same database and Slack. (The kill itself, with real processes: test/e2e/acked-requests.)
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { slackDate } from "../support/dates.ts";
 import {
   ALICE,
   BOB,
@@ -60,11 +61,11 @@ describe("requests left unfinished by an earlier process", () => {
     expect(bot.fake.api.ephemerals.map((e) => [e.user, e.text])).toEqual([
       [
         DAVE,
-        "momlink restarted before it had finished your approval of CHG-1 (received 10:12 UTC): it was not recorded: you are not an approver for momlink (approvers: @mom-approvers).",
+        `momlink restarted before it had finished your approval of CHG-1 (received ${slackDate(T0)}): it was not recorded: you are not an approver for momlink (approvers: @mom-approvers).`,
       ],
       [
         BOB,
-        "momlink restarted before it had finished your approval of CHG-1 (received 10:12 UTC): it is recorded, and CHG-1 is now approved.",
+        `momlink restarted before it had finished your approval of CHG-1 (received ${slackDate(T0)}): it is recorded, and CHG-1 is now approved.`,
       ],
     ]);
     const message = planMessagesIn(bot.fake)[0]!;

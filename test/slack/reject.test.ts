@@ -1,5 +1,6 @@
 // Rejecting a plan: the button asks for a reason in a modal; the reason is recorded and shown.
 import { afterEach, describe, expect, it } from "vitest";
+import { slackDate } from "../support/dates.ts";
 import {
   ALICE,
   actionsBlock,
@@ -9,6 +10,7 @@ import {
   PLAN_TEXT,
   planMessagesIn,
   startMomlink,
+  T0,
   threadReplies,
   visibleText,
 } from "./support.ts";
@@ -49,10 +51,10 @@ describe("Reject by an approver", () => {
     const message = m.fake.api.message(planMessagesIn(m.fake)[0]!.channel, ts)!;
     expect(actionsBlock(message)).toBeUndefined();
     expect(visibleText(message)).toContain(
-      `*Rejected* by <@${BOB}> at 10:12 UTC: “share is the &lt;test&gt; one &amp; not prod”`,
+      `*Rejected* by <@${BOB}> at ${slackDate(T0)}: “share is the &lt;test&gt; one &amp; not prod”`,
     );
     expect(threadReplies(m.fake, ts).map((r) => r.text)).toEqual([
-      `rejected by <@${BOB}> at 10:12 UTC: “share is the &lt;test&gt; one &amp; not prod”`,
+      `rejected by <@${BOB}> at ${slackDate(T0)}: “share is the &lt;test&gt; one &amp; not prod”`,
     ]);
   });
 

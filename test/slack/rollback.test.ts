@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { plainPhrase } from "../../src/domain/phrase.ts";
 import type { ChangeEvent, ChangeRecord } from "../../src/domain/record.ts";
 import type { RunnerHooks } from "../../src/slack/app.ts";
+import { slackDate } from "../support/dates.ts";
 import {
   ALICE,
   actionsBlock,
@@ -19,6 +20,7 @@ import {
   PLAN_TEXT,
   planMessagesIn,
   startMomlink,
+  T0,
   threadReplies,
   visibleText,
 } from "./support.ts";
@@ -80,7 +82,7 @@ describe("a rollback when two approvals are required", () => {
     expect(visibleText(message())).toContain(`rollback: 1 of 2 approvals (by <@${BOB}>)`);
     expect(buttons()).toEqual(["momlink_rollback"]);
     expect(replies().at(-1)).toBe(
-      `rollback: 1 of 2 approvals by <@${BOB}> at 10:12 UTC against plan hash ${hash.slice(0, 12)}…`,
+      `rollback: 1 of 2 approvals by <@${BOB}> at ${slackDate(T0)} against plan hash ${hash.slice(0, 12)}…`,
     );
     expect(m.store.audit("CHG-1").at(-1)).toMatchObject({
       event: "rollback",
@@ -110,7 +112,7 @@ describe("a rollback when two approvals are required", () => {
     });
     expect(rolledBack.map((c) => [c.id, c.state])).toEqual([["CHG-1", "rolling_back"]]);
     expect(replies().at(-1)).toMatch(
-      new RegExp(`^rollback approved by <@${CAROL}> at 10:12 UTC: undoing on mom-b, then mom-a$`),
+      new RegExp(`^rollback approved by <@${CAROL}> at ${slackDate(T0)}: undoing on mom-b, then mom-a$`),
     );
   });
 

@@ -4,8 +4,9 @@ import { rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { relativeTime } from "../../src/slack/commands/runners.ts";
+import { SLACK_DATE, slackDate } from "../support/dates.ts";
 import { PRIMARY, type Rig, SECONDARY, startRig } from "./rig.ts";
-import { ALICE, BOB, type Momlink, planMessagesIn, startMomlink, threadReplies } from "./support.ts";
+import { ALICE, BOB, type Momlink, planMessagesIn, startMomlink, T0, threadReplies } from "./support.ts";
 
 let rig: Rig | undefined;
 let plain: Momlink | undefined;
@@ -39,8 +40,8 @@ describe("/momlink runners", () => {
     const reply = await rig.bot.m.command("runners", ALICE);
     expect(ackText(reply).split("\n")).toEqual([
       "*Runners* (1 of 3 online)",
-      "• *mom-a* for mom-a · linux · v0.1.0 · last seen just now (10:17 UTC) · *online*",
-      "• *mom-b* for mom-b · linux · v0.1.0 · last seen 5 min ago (10:12 UTC) · offline",
+      `• *mom-a* for mom-a · linux · v0.1.0 · last seen just now (${slackDate(new Date(T0.getTime() + 5 * 60_000))}) · *online*`,
+      `• *mom-b* for mom-b · linux · v0.1.0 · last seen 5 min ago (${slackDate(T0)}) · offline`,
       "• *mom-c* for mom-c · windows · never seen · added, not registered yet",
     ]);
   });
@@ -88,7 +89,9 @@ describe("/momlink verify <host>", () => {
     const lines = (m.fake.api.ephemerals.at(-1)?.text ?? "").split("\n");
     expect(lines).toEqual([
       expect.stringMatching(
-        /^✗ \*Verify CHG-1\* \(asked by <@U0ALICE01> at 10:12 UTC\): the hosts are not as approved$/,
+        new RegExp(
+          `^✗ \\*Verify CHG-1\\* \\(asked by <@U0ALICE01> at ${SLACK_DATE}\\): the hosts are not as approved$`,
+        ),
       ),
       "• mom-a (primary): every dir links to its target",
       `• mom-b (secondary): data in ${rig.sandbox.secondaryEmHome} is a link to /srv/elsewhere, not a link to ${rig.sandbox.share}/data`,

@@ -1,5 +1,6 @@
 // The same app in Socket Mode: envelopes over the local WebSocket, acks carrying the payloads.
 import { afterEach, describe, expect, it } from "vitest";
+import { slackDate } from "../support/dates.ts";
 import {
   ALICE,
   actionsBlock,
@@ -9,6 +10,7 @@ import {
   PLAN_TEXT,
   planMessagesIn,
   startMomlink,
+  T0,
   threadReplies,
   visibleText,
 } from "./support.ts";
@@ -39,7 +41,7 @@ describe("momlink in Socket Mode", () => {
     expect(record.state).toBe("approved");
     expect(visibleText(planMessagesIn(m.fake)[0]!)).toContain("waiting for runner on mom-a, mom-b");
     expect(threadReplies(m.fake, message!.ts).map((r) => r.text)).toEqual([
-      `approved by <@${BOB}> at 10:12 UTC against plan hash ${record.planHash.slice(0, 12)}…`,
+      `approved by <@${BOB}> at ${slackDate(T0)} against plan hash ${record.planHash.slice(0, 12)}…`,
     ]);
   });
 

@@ -14,6 +14,6 @@ export const runHistory: Subcommand = async ({ args, slack, bot }) => {
     await slack.respond(ephemeral(`No changes${scope} yet. \`/momlink plan\` starts one.`));
     return;
   }
-  const lines = historyLines(records, bot.messageContext().now);
+  const lines = historyLines(records);
   await slack.respond(ephemeral([`*Latest changes${scope}*`, ...lines].join("\n")));
 };

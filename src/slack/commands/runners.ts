@@ -1,8 +1,7 @@
 // `/momlink runners`: the registered runner agents, their platform and version, when each was
 // last seen and whether it is online (long-polling now, or seen within the last minute).
 import type { RunnerInfo } from "../../change/ports/runners.ts";
-import { formatUtc } from "../../domain/policy.ts";
-import { escapeMrkdwn } from "../mrkdwn.ts";
+import { escapeMrkdwn, slackTime } from "../mrkdwn.ts";
 import { ephemeral, type Subcommand } from "./subcommand.ts";
 
 /** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago". */
@@ -31,7 +30,7 @@ export function runnerLines(runners: readonly RunnerInfo[], now: Date): string[]
     const seen =
       r.lastSeen === null
         ? "never seen"
-        : `last seen ${relativeTime(r.lastSeen, now)} (${formatUtc(r.lastSeen, now)})`;
+        : `last seen ${relativeTime(r.lastSeen, now)} (${slackTime(r.lastSeen)})`;
     return `• *${escapeMrkdwn(r.name)}* for ${escapeMrkdwn(r.host)} · ${r.platform}${version} · ${seen} · ${state}`;
   });
 }

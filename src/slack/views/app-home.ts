@@ -1,15 +1,15 @@
 // The App Home tab: the approval policy and the latest changes with their states.
 import type { types } from "@slack/bolt";
-import { describeApprovers, formatUtc, isOpenPolicy } from "../../domain/policy.ts";
+import { describeApprovers, isOpenPolicy } from "../../domain/policy.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { shortHash } from "../../domain/shorten.ts";
 import { LIMITS, type MessageContext, stateWord } from "../blocks.ts";
-import { escapeMrkdwn, mrkdwnPhrase } from "../mrkdwn.ts";
+import { escapeMrkdwn, mrkdwnPhrase, slackTime } from "../mrkdwn.ts";
 
 export const HOME_CHANGES = 20;
 
 export function homeView(records: readonly ChangeRecord[], ctx: MessageContext): types.HomeView {
-  const { policy, now } = ctx;
+  const { policy } = ctx;
   const n = policy.requiredApprovals;
   const who = isOpenPolicy(policy)
     ? "anyone but the requester (no approvers configured)"
@@ -20,7 +20,7 @@ export function homeView(records: readonly ChangeRecord[], ctx: MessageContext):
       type: "mrkdwn",
       text:
         `*${r.id}* · *${stateWord(r.state)}* · ${escapeMrkdwn(r.hosts.primary)} + ${escapeMrkdwn(r.hosts.secondary)}\n` +
-        `requested by <@${r.requester}> at ${formatUtc(r.createdAt, now)} · plan \`${shortHash(r.planHash)}\``,
+        `requested by <@${r.requester}> at ${slackTime(r.createdAt)} · plan \`${shortHash(r.planHash)}\``,
     },
   }));
   const blocks: types.KnownBlock[] = [

@@ -1,7 +1,7 @@
 // The rule of each environment variable, as a zod schema that reports what is wrong in an
 // operator's words and shows a line that would work: tokens (by their public prefix only, never
 // echoing a secret), URLs, whole numbers and ports, lists, approvers, dirs, listen addresses,
-// files, log levels, the ticket pattern. config.ts puts them together; this is also the one parser of
+// files, log levels, yes/no switches, the ticket pattern. config.ts puts them together; this is also the one parser of
 // MOMLINK_APPROVERS (approversOf turns its checked entries into the policy's users and groups).
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
@@ -111,6 +111,17 @@ export function wholeNumber(name: string, min: number, max: number, example: num
       return z.NEVER;
     }
     return n;
+  });
+}
+
+/** `true` or `false` (also `yes`/`no`, `on`/`off`, `1`/`0`: what operators write in .env files). */
+export function yesNo(name: string) {
+  return z.string().transform((value, ctx) => {
+    const word = value.toLowerCase();
+    if (["true", "yes", "on", "1"].includes(word)) return true;
+    if (["false", "no", "off", "0"].includes(word)) return false;
+    report(ctx, `must be true or false (got "${value}"). e.g. ${name}=true`);
+    return z.NEVER;
   });
 }
 

@@ -20,6 +20,7 @@ import {
   ticketPattern,
   token,
   wholeNumber,
+  yesNo,
 } from "./config-rules.ts";
 import { DEFAULT_ALLOWED_DIRS } from "./domain/pair.ts";
 import { editDistance } from "./domain/problem.ts";
@@ -31,6 +32,9 @@ export const DEFAULTS = {
   db: "./var/momlink.db",
   requiredApprovals: 1,
   planTtlMinutes: 30,
+  /** The approvers are reminded half-way through a plan's TTL, and at the latest 5 minutes before it expires. */
+  reminderPercent: 50,
+  reminderLeadMinutes: 5,
   allowedDirs: [...DEFAULT_ALLOWED_DIRS] as string[],
   logLevel: "info" as LogLevel,
   /** Runners connect from the MOM hosts, so the runner API listens on every interface by default. */
@@ -55,6 +59,9 @@ export const VARIABLES = [
   "MOMLINK_PLAN_TTL_MINUTES",
   "MOMLINK_ALLOWED_DIRS",
   "MOMLINK_TICKET_PATTERN",
+  "MOMLINK_REMINDER_PERCENT",
+  "MOMLINK_REMINDER_LEAD_MINUTES",
+  "MOMLINK_NOTIFY_DM",
   "MOMLINK_RUNNER_PORT",
   "MOMLINK_RUNNER_HOST",
   "MOMLINK_RUNNER_TLS_CERT",
@@ -95,6 +102,14 @@ const fields = z.object({
   ),
   MOMLINK_ALLOWED_DIRS: optional(allowedDirs()),
   MOMLINK_TICKET_PATTERN: optional(ticketPattern()),
+  // 0 turns reminders off: a reminder as the plan is posted would only repeat it.
+  MOMLINK_REMINDER_PERCENT: optional(
+    wholeNumber("MOMLINK_REMINDER_PERCENT", 0, 99, DEFAULTS.reminderPercent),
+  ),
+  MOMLINK_REMINDER_LEAD_MINUTES: optional(
+    wholeNumber("MOMLINK_REMINDER_LEAD_MINUTES", 0, 1440, DEFAULTS.reminderLeadMinutes),
+  ),
+  MOMLINK_NOTIFY_DM: optional(yesNo("MOMLINK_NOTIFY_DM")),
   MOMLINK_RUNNER_PORT: optional(port("MOMLINK_RUNNER_PORT", 8787)),
   MOMLINK_RUNNER_HOST: optional(listenHost()),
   MOMLINK_RUNNER_TLS_CERT: optional(existingFile("MOMLINK_RUNNER_TLS_CERT", "the PEM certificate file")),
@@ -165,6 +180,17 @@ function toConfig(env: Fields) {
     allowedDirs: env.MOMLINK_ALLOWED_DIRS ?? [...DEFAULTS.allowedDirs],
     /** Unset: a ticket is optional. */
     ticketPattern: env.MOMLINK_TICKET_PATTERN,
+    /** Reminders (null: off) and direct messages to the requester (change/notices.ts). */
+    notices: {
+      reminder:
+        env.MOMLINK_REMINDER_PERCENT === 0
+          ? null
+          : {
+              percent: env.MOMLINK_REMINDER_PERCENT ?? DEFAULTS.reminderPercent,
+              leadMinutes: env.MOMLINK_REMINDER_LEAD_MINUTES ?? DEFAULTS.reminderLeadMinutes,
+            },
+      directMessages: env.MOMLINK_NOTIFY_DM ?? false,
+    },
     runnerPort: env.MOMLINK_RUNNER_PORT,
     runnerHost: env.MOMLINK_RUNNER_HOST ?? DEFAULTS.runnerHost,
     /** PEM file paths: the runner API serves HTTPS with them. */

@@ -31,7 +31,10 @@ import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
 import { openSqliteStore } from "./store/sqlite.ts";
 import type { ChangeStore } from "./store/store.ts";
 
-/** Expiry is also checked on every approval; the sweeper only tidies messages, so a minute is plenty. */
+/**
+ * Expiry is also checked on every approval; the sweeper tidies messages and sends the reminders
+ * that are due (from the store, so a restart loses none), up to this late.
+ */
 const SWEEP_INTERVAL_MS = 30_000;
 /** Where the console's sandbox lives, relative to where the console starts. */
 const SANDBOX_ROOT = "./var/sandbox";
@@ -146,6 +149,7 @@ async function startBot(
     policy,
     allowedDirs: config.allowedDirs,
     ticketPattern: config.ticketPattern,
+    notices: config.notices,
     now: () => new Date(),
     logger,
   };
@@ -169,12 +173,14 @@ async function startBot(
     .finishReceived()
     .catch((error: unknown) => logger.error({ err: error }, "finishing earlier requests failed"));
   const expired = await runtime.momlink.sweepExpired();
+  await runtime.momlink.sweepReminders();
   // Changes a previous process left approved, executing or rolling back continue from their rows.
   runners?.orchestrator()?.resume();
   const sweeper = setInterval(() => {
     runtime.momlink
       .sweepExpired()
-      .catch((error: unknown) => logger.error({ err: error }, "expiry sweep failed"));
+      .then(() => runtime.momlink.sweepReminders())
+      .catch((error: unknown) => logger.error({ err: error }, "expiry and reminder sweep failed"));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   logger.info(

@@ -81,7 +81,18 @@ describe("loadConfig: values and defaults", () => {
         jobLeaseSeconds: 60,
         preflightTimeoutSeconds: 30,
         logLevel: "info",
+        notices: { reminder: { percent: 50, leadMinutes: 5 }, directMessages: false },
       },
+    ],
+    [
+      "a later reminder with a longer lead, and direct messages on",
+      { MOMLINK_REMINDER_PERCENT: "75", MOMLINK_REMINDER_LEAD_MINUTES: "10", MOMLINK_NOTIFY_DM: "yes" },
+      { notices: { reminder: { percent: 75, leadMinutes: 10 }, directMessages: true } },
+    ],
+    [
+      "reminders off",
+      { MOMLINK_REMINDER_PERCENT: "0", MOMLINK_NOTIFY_DM: "false" },
+      { notices: { reminder: null, directMessages: false } },
     ],
     [
       "approvers: user IDs, group IDs and handles, spaces trimmed",
@@ -293,6 +304,18 @@ describe("loadConfig: a bad environment stops the start and names the variable",
       "from 1 to 600",
     ],
     ["an unknown log level", { LOG_LEVEL: "verbose" }, "LOG_LEVEL", "one of fatal, error"],
+    [
+      "a reminder at the end of the TTL",
+      { MOMLINK_REMINDER_PERCENT: "100" },
+      "MOMLINK_REMINDER_PERCENT",
+      "from 0 to 99",
+    ],
+    [
+      "a direct-message switch that is not one",
+      { MOMLINK_NOTIFY_DM: "maybe" },
+      "MOMLINK_NOTIFY_DM",
+      'must be true or false (got "maybe")',
+    ],
     [
       "a ticket pattern that is not a regular expression",
       { MOMLINK_TICKET_PATTERN: "CHG[0-9" },

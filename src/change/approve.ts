@@ -3,6 +3,7 @@
 // the runners. The message is re-rendered from the record and the thread says who approved.
 import { approvalCount } from "../domain/record.ts";
 import { type ChangeDeps, decideAs, reshow } from "./deps.ts";
+import { requesterAudience } from "./notices.ts";
 import type { Decided, Outcome } from "./outcomes.ts";
 
 export interface ApproveRequest extends Decided {
@@ -29,6 +30,7 @@ export async function approve(deps: ChangeDeps, request: ApproveRequest): Promis
     record.state === "approved"
       ? { kind: "approved", actor, hash }
       : { kind: "approval", actor, hash, count: approvalCount(record, deps.policy), required },
+    requesterAudience(deps, record, actor),
   );
   if (record.state === "approved" && deps.runners !== undefined) {
     try {

@@ -2,6 +2,7 @@
 // failed one by hand. The state machine decides who may, from which state; the hosts are free
 // once the record says cancelled.
 import { type ChangeDeps, decideAs, reshow } from "./deps.ts";
+import { requesterAudience } from "./notices.ts";
 import type { Decided, Outcome } from "./outcomes.ts";
 
 export interface CancelRequest extends Decided {
@@ -22,10 +23,14 @@ export async function cancel(deps: ChangeDeps, request: CancelRequest): Promise<
   const { record } = decided;
   deps.logger.info({ changeId, actor }, "change cancelled");
   await reshow(deps, record);
-  await deps.presenter.tell(record, {
-    kind: "cancelled",
-    actor,
-    reason: record.cancellation?.reason ?? null,
-  });
+  await deps.presenter.tell(
+    record,
+    {
+      kind: "cancelled",
+      actor,
+      reason: record.cancellation?.reason ?? null,
+    },
+    requesterAudience(deps, record, actor),
+  );
   return decided;
 }

@@ -8,6 +8,7 @@ import type { ChangeEvent, ChangeRecord, TransitionContext } from "../domain/rec
 import type { TicketPattern } from "../domain/ticket.ts";
 import type { Logger } from "../log.ts";
 import { phraseJson } from "./inbox.ts";
+import { announceOutcome, type NoticeSettings } from "./notices.ts";
 import type { Outcome } from "./outcomes.ts";
 import type { GroupMembership } from "./ports/identity.ts";
 import type { ChangeView, Presenter } from "./ports/presenter.ts";
@@ -23,6 +24,8 @@ export interface ChangeDeps {
   allowedDirs: readonly string[];
   /** MOMLINK_TICKET_PATTERN, when set: a plan received before a restart needs a matching ticket= too. */
   ticketPattern?: TicketPattern | undefined;
+  /** Reminders and direct messages (notices.ts); absent: the defaults (a reminder at half the TTL, no DMs). */
+  notices?: NoticeSettings | undefined;
   now: Clock;
   logger: Logger;
   identity: GroupMembership;
@@ -94,7 +97,10 @@ export async function decideAs(
   if (result.code === "expired") {
     // Expired but not yet swept: expire it now so the buttons go away too.
     const expired = deps.store.apply(changeId, { type: "expire", actor: "system" }, transitionContext(deps));
-    if (expired.ok) await reshow(deps, expired.record);
+    if (expired.ok) {
+      await reshow(deps, expired.record);
+      await announceOutcome(deps, expired.record);
+    }
   }
   const note = result.code === "not-approver" && error !== undefined ? ` (note: ${error})` : "";
   return refused(deps, phrase(result.reason, note), requestKey);

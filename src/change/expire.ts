@@ -1,9 +1,11 @@
 // Expire: plans whose TTL ran out, each its own transition, then their messages re-rendered
 // (buttons gone, "expired"). A system timer, not a person's request: the caller runs it at start,
 // for plans that expired while the bot was down, and on an interval. Approvals check expiry
-// themselves (deps.ts denied), so the sweep only tidies what nobody clicked.
+// themselves (deps.ts denied), so the sweep only tidies what nobody clicked. The requester is told
+// in the thread, with how to plan again (notices.ts).
 import { plainPhrase } from "../domain/phrase.ts";
 import { type ChangeDeps, reshow } from "./deps.ts";
+import { announceOutcome } from "./notices.ts";
 
 /** Expires every due change and returns how many it expired. */
 export async function expireDue(deps: ChangeDeps): Promise<number> {
@@ -23,6 +25,7 @@ export async function expireDue(deps: ChangeDeps): Promise<number> {
     expired += 1;
     deps.logger.info({ changeId: due.id }, "plan expired");
     await reshow(deps, result.record);
+    await announceOutcome(deps, result.record);
   }
   return expired;
 }

@@ -9,6 +9,7 @@ import { type ChangeDeps, progressOf } from "./deps.ts";
 import { expireDue } from "./expire.ts";
 import { type DurableRequest, finishRequest, receiveThenAck } from "./inbox.ts";
 import { refreshMessage, runnerNotify } from "./message.ts";
+import { remindDue } from "./notices.ts";
 import type { Outcome, PlanOutcome, PlanRequest, VerifyOutcome } from "./outcomes.ts";
 import { plan } from "./plan.ts";
 import type { ChangeNotify, ChangeProgress, RunnerInfo, Runners } from "./ports/runners.ts";
@@ -29,6 +30,8 @@ export interface Changes {
   verify(request: { target: string; actor: string }): Promise<VerifyOutcome>;
   /** Expires the plans whose TTL ran out; returns how many. */
   expireDue(): Promise<number>;
+  /** Reminds the approvers of the plans half-way through their TTL (once each); returns how many. */
+  remindDue(): Promise<number>;
   /** Re-renders the change's message from the record (posts it if a post failed). */
   refreshMessage(changeId: string): Promise<void>;
   /** What the runner side reports through. */
@@ -73,6 +76,7 @@ export function createChanges(options: ChangesOptions): Changes {
     rollback: (request) => rollback(deps, request),
     verify: (request) => verify(deps, request),
     expireDue: () => expireDue(deps),
+    remindDue: () => remindDue(deps),
     refreshMessage: (changeId) => refreshMessage(deps, changeId),
     notify,
     receive: (request, ack) => receiveThenAck(deps, request, ack),

@@ -4,6 +4,7 @@
 // plan is ready; one that was never posted otherwise (a failed post) is posted now.
 
 import { type ChangeDeps, reshow } from "./deps.ts";
+import { announceOutcome } from "./notices.ts";
 import { postMessage } from "./plan.ts";
 import type { ChangeNotify } from "./ports/runners.ts";
 
@@ -18,6 +19,8 @@ export async function refreshMessage(deps: ChangeDeps, changeId: string): Promis
     return;
   }
   await reshow(deps, record);
+  // The runners finished (or lost) a run: the requester hears how it ended, once.
+  await announceOutcome(deps, record);
 }
 
 /** What the runner side reports through: the message re-rendered, one host's outcome in the thread. */

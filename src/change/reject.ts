@@ -4,6 +4,7 @@
 import { phrase } from "../domain/phrase.ts";
 import { transition } from "../domain/record.ts";
 import { type ChangeDeps, decideAs, reshow, transitionContext } from "./deps.ts";
+import { requesterAudience } from "./notices.ts";
 import type { Decided, Outcome } from "./outcomes.ts";
 
 export interface RejectRequest extends Decided {
@@ -44,6 +45,10 @@ export async function reject(deps: ChangeDeps, request: RejectRequest): Promise<
   const { record } = decided;
   deps.logger.info({ changeId, actor }, "change rejected");
   await reshow(deps, record);
-  await deps.presenter.tell(record, { kind: "rejected", actor, reason: record.rejection?.reason ?? reason });
+  await deps.presenter.tell(
+    record,
+    { kind: "rejected", actor, reason: record.rejection?.reason ?? reason },
+    requesterAudience(deps, record, actor),
+  );
   return decided;
 }

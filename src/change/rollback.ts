@@ -3,6 +3,7 @@
 // that makes enough moves the change to rolling_back and hands it to the runners, secondary first.
 import { rollbackApprovers } from "../domain/record.ts";
 import { type ChangeDeps, decideAs, refused, reshow } from "./deps.ts";
+import { requesterAudience } from "./notices.ts";
 import type { Decided, Outcome } from "./outcomes.ts";
 
 export interface RollbackRequest extends Decided {
@@ -34,11 +35,19 @@ export async function rollback(deps: ChangeDeps, request: RollbackRequest): Prom
     const count = rollbackApprovers(record, deps.policy).length;
     const required = deps.policy.requiredApprovals;
     deps.logger.info({ changeId, actor, approvals: count, required }, "rollback approval recorded");
-    await deps.presenter.tell(record, { kind: "rollback-approval", actor, hash, count, required });
+    await deps.presenter.tell(
+      record,
+      { kind: "rollback-approval", actor, hash, count, required },
+      requesterAudience(deps, record, actor),
+    );
     return { ok: true, record };
   }
   deps.logger.info({ changeId, actor }, "rollback approved");
-  await deps.presenter.tell(record, { kind: "rollback-started", actor });
+  await deps.presenter.tell(
+    record,
+    { kind: "rollback-started", actor },
+    requesterAudience(deps, record, actor),
+  );
   try {
     runners.rollback(record);
   } catch (err) {

@@ -12,6 +12,7 @@ import { type Job, jobSchema } from "../domain/job.ts";
 import { DEFAULT_ALLOWED_DIRS, type PairSpec, PLATFORMS } from "../domain/pair.ts";
 import { makePairSpecSchema } from "../domain/pair-schema.ts";
 import { buildPlan, type HostPlan, type Plan } from "../domain/plan.ts";
+import { specOfPlan } from "../domain/plan-keys.ts";
 import type { PlatformName } from "./platform/index.ts";
 import { outsideRoots, type RootPolicy } from "./policy.ts";
 
@@ -93,22 +94,7 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
     return refuse(`the plan belongs to ${String(claimed.changeId)}, the job to ${job.changeId}`);
   }
 
-  const spec: PairSpec = {
-    platform: claimed.platform,
-    primary: primary.host,
-    secondary: secondary.host,
-    emHome: primary.emHome,
-    secondaryEmHome: secondary.emHome,
-    share: claimed.share,
-    dirs: claimed.dirs,
-    configAdded: claimed.configAdded,
-    ...(claimed.shareData === undefined ? {} : { shareData: claimed.shareData }),
-    ...(claimed.shareAccess === undefined ? {} : { shareAccess: claimed.shareAccess }),
-    ...(claimed.manageServices ? { manageServices: true as const } : {}),
-    ...(claimed.setFailoverProperties ? { setFailoverProperties: true as const } : {}),
-    ...(claimed.ticket === undefined ? {} : { ticket: claimed.ticket }),
-    ...(claimed.reason === undefined ? {} : { reason: claimed.reason }),
-  };
+  const spec: PairSpec = specOfPlan(claimed);
   const checked = makePairSpecSchema(ctx.allowedDirs ?? DEFAULT_ALLOWED_DIRS).safeParse(spec);
   if (!checked.success) return refuse(...issues("plan", checked.error));
 

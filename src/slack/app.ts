@@ -5,6 +5,7 @@
 // so this module never decides how momlink talks to Slack.
 import type { AnyMiddlewareArgs, App, Middleware } from "@slack/bolt";
 import { createChanges } from "../change/index.ts";
+import type { NoticeSettings } from "../change/notices.ts";
 import type { ChangeNotify, Runners } from "../change/ports/runners.ts";
 import type { ChangeStore } from "../change/ports/store.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
@@ -29,6 +30,8 @@ export interface MomlinkDeps {
   allowedDirs: readonly string[];
   /** MOMLINK_TICKET_PATTERN, when set: every plan needs a matching ticket=. */
   ticketPattern?: TicketPattern | undefined;
+  /** Reminders and direct messages; absent: a reminder at half the TTL, no DMs (change/notices.ts). */
+  notices?: NoticeSettings | undefined;
   now: () => Date;
   logger: Logger;
   /**
@@ -41,6 +44,8 @@ export interface MomlinkDeps {
 export interface MomlinkHandle {
   /** Run at start and on an interval by the caller. */
   sweepExpired(): Promise<number>;
+  /** Reminds the approvers of plans half-way through their TTL, once each; run with the expiry sweep. */
+  sweepReminders(): Promise<number>;
   /** Re-render the channel message from the record. */
   refreshMessage(changeId: string): Promise<void>;
   /** What the runner side reports through. */
@@ -62,12 +67,14 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   const leftovers = deps.store.inbox.unfinished();
   const { store, policy, allowedDirs, now } = deps;
   const ticketPattern = deps.ticketPattern;
+  const identity = createIdentity({ client: app.client, policy, now, logger });
   const presenter = createSlackPresenter({
     client: app.client,
     logger,
     policy,
     now,
     runners: deps.runners !== undefined,
+    groupIds: identity.groupIds,
   });
   const changes = createChanges({
     store,
@@ -76,7 +83,8 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
     ticketPattern,
     now,
     logger,
-    identity: createIdentity({ client: app.client, policy, now, logger }),
+    identity,
+    notices: deps.notices,
     presenter,
     afterPendingAcks: ackFirstQueue(),
     leftovers,
@@ -97,6 +105,7 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   registerEvents(app, bot);
   return {
     sweepExpired: () => changes.expireDue(),
+    sweepReminders: () => changes.remindDue(),
     refreshMessage: (changeId) => changes.refreshMessage(changeId),
     notify: changes.notify,
     finishReceived: () => changes.finishReceived(),

@@ -6,7 +6,7 @@
 import type { types } from "@slack/bolt";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { ChangeState } from "../domain/record.ts";
-import { escapeMrkdwn } from "./mrkdwn.ts";
+import { escapeMrkdwn, type GroupIds } from "./mrkdwn.ts";
 
 export type KnownBlock = types.KnownBlock;
 
@@ -31,6 +31,8 @@ export interface MessageContext {
   now: Date;
   /** Whether runner hooks are plugged in: an approved change then waits for them, not for someone to set one up. */
   runners: boolean;
+  /** The approver groups' ids by handle, as last read from Slack: a handle is mentioned by its id. */
+  groupIds?: GroupIds;
 }
 
 export const mrkdwn = (text: string): types.MrkdwnElement => ({ type: "mrkdwn", text });

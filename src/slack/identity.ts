@@ -24,8 +24,14 @@ interface Cached<T> {
 
 const GROUP_ID = /^S[A-Z0-9]{2,}$/;
 
+/** The change layer's identity port, and the ids of the policy's groups for mentioning them. */
+export interface SlackIdentity extends GroupMembership {
+  /** `@handle` (lower-cased) → user group id, for every group of the workspace (cached like the members). */
+  groupIds(): Promise<ReadonlyMap<string, string>>;
+}
+
 /** The change layer's identity port (change/ports/identity.ts), answered by Slack. */
-export function createIdentity(options: IdentityOptions): GroupMembership {
+export function createIdentity(options: IdentityOptions): SlackIdentity {
   const { client, policy, now, logger } = options;
   const ttlMs = options.ttlMs ?? 60_000;
   const members = new Map<string, Cached<ReadonlySet<string>>>();
@@ -69,6 +75,7 @@ export function createIdentity(options: IdentityOptions): GroupMembership {
   }
 
   return {
+    groupIds: handleIds,
     async groupsOf(user) {
       const configured = policy.approvers.groups;
       // Nothing to ask Slack: no groups, the open policy, or the user is named directly.

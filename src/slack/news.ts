@@ -4,7 +4,9 @@
 
 import type { DurableRequest } from "../change/inbox.ts";
 import type { RecoveredAnswer } from "../change/outcomes.ts";
-import type { ChangeNews } from "../change/ports/presenter.ts";
+import type { ChangeNews, OutcomeEvent } from "../change/ports/presenter.ts";
+import { renderPairText } from "../domain/grammar.ts";
+import { specOfPlan } from "../domain/plan-keys.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import { shortHash } from "../domain/shorten.ts";
 import { stateWord } from "./blocks.ts";
@@ -39,9 +41,44 @@ export function newsText(record: ChangeRecord, news: ChangeNews): string {
       );
     case "verified":
       return verifyLines(record, news.report, news.actor, news.at).join("\n");
+    case "reminder":
+      return (
+        `⏰ ${record.id} still awaits approval (${news.count} of ${news.required}); it expires ` +
+        `${slackTime(record.expiresAt)}. Approve or reject it on the message above.`
+      );
+    case "outcome":
+      return outcomeText(record, news.event);
     default: {
       const unhandled: never = news;
       throw new Error(`unhandled news ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+/** How a change ended up, for its requester: what it means for the hosts and what to do next. */
+function outcomeText(record: ChangeRecord, event: OutcomeEvent): string {
+  const hosts = `${escapeMrkdwn(record.hosts.primary)} and ${escapeMrkdwn(record.hosts.secondary)}`;
+  const reason = record.failure === null ? "" : `: ${escapeMrkdwn(record.failure.reason)}`;
+  switch (event) {
+    case "succeed":
+      return `✅ ${record.id} succeeded: the links are in place on ${hosts}`;
+    case "fail":
+    case "rollback-failed":
+      return `❌ ${record.id} failed${reason}. ${hosts} stay locked until it is rolled back (the Roll back button on the message)`;
+    case "rolled-back":
+      return `↩ ${record.id} is rolled back on ${hosts}: the links are gone and the moved-aside directories back`;
+    case "runner-lost":
+      return `⚠ ${record.id} lost its runner mid-change: nothing is known of ${hosts} until \`/momlink verify ${record.id}\` checks them`;
+    case "expire": {
+      const again = escapeMrkdwn(renderPairText(specOfPlan(record.plan)));
+      return (
+        `⌛ ${record.id} expired at ${slackTime(record.expiresAt)} without enough approvals; nothing was changed. ` +
+        `To plan it again: \`/momlink plan ${again}\``
+      );
+    }
+    default: {
+      const unhandled: never = event;
+      throw new Error(`unhandled outcome ${String(unhandled)}`);
     }
   }
 }

@@ -186,29 +186,72 @@ function blockersBlock(record: ChangeRecord): KnownBlock[] {
   ]);
 }
 
-function footerBlocks(record: ChangeRecord, ctx: MessageContext): KnownBlock[] {
+function propertiesBlock(record: ChangeRecord): KnownBlock {
   const properties = record.plan.failoverProperties.map((p) => `${p.key}=${p.value}`).join("  ");
-  return [
-    {
-      type: "context",
-      elements: [
-        mrkdwn(
-          clip(
-            `Failover properties to set ${escapeMrkdwn(failoverPropertiesWhere(record.plan))}: \`${escapeMrkdwn(properties)}\``,
-            LIMITS.contextText,
-          ),
+  return {
+    type: "context",
+    elements: [
+      mrkdwn(
+        clip(
+          `Failover properties to set ${escapeMrkdwn(failoverPropertiesWhere(record.plan))}: \`${escapeMrkdwn(properties)}\``,
+          LIMITS.contextText,
         ),
-      ],
-    },
-    {
-      type: "context",
-      elements: [
-        mrkdwn(`Plan hash \`${shortHash(record.planHash)}\` (sha256 ${record.planHash})`),
-        mrkdwn(clip(mrkdwnPhrase(describePolicy(ctx.policy, record.expiresAt)), LIMITS.contextText)),
-      ],
-    },
-    section(stateLine(record, ctx)),
+      ),
+    ],
+  };
+}
+
+/** "Approved by @bob at <time>, @carol at <time>": who approved the plan as hashed, and when. */
+function approvalsLine(record: ChangeRecord): string | null {
+  const approvals = record.approvals.filter((a) => a.hash === record.planHash);
+  if (approvals.length === 0) return null;
+  return `Approved by ${approvals.map((a) => `<@${a.actor}> at ${slackTime(a.at)}`).join(", ")}`;
+}
+
+/**
+ * The hash, and what still applies: the policy and its expiry while the plan collects approvals;
+ * once decided, who approved it and when (a closed change does not expire any more).
+ */
+function hashAndPolicyBlock(record: ChangeRecord, ctx: MessageContext): KnownBlock {
+  const open = record.state === "planned" || record.state === "awaiting_approval";
+  const approved = approvalsLine(record);
+  const policy = mrkdwnPhrase(describePolicy(ctx.policy, record.expiresAt), ctx.groupIds);
+  const elements = [
+    mrkdwn(`Plan hash \`${shortHash(record.planHash)}\` (sha256 ${record.planHash})`),
+    ...(open ? [mrkdwn(clip(policy, LIMITS.contextText))] : []),
+    ...(approved === null ? [] : [mrkdwn(clip(`${approved} against this hash`, LIMITS.contextText))]),
   ];
+  return { type: "context", elements };
+}
+
+/** What the header shows first: where the change stands, readable in a phone's notification list. */
+const STATUS_EMOJI: Record<ChangeRecord["state"], string> = {
+  planned: "⏳",
+  awaiting_approval: "⏳",
+  approved: "▶",
+  executing: "▶",
+  rolling_back: "↩",
+  succeeded: "✅",
+  failed: "❌",
+  rolled_back: "↩",
+  rejected: "🚫",
+  expired: "⌛",
+  cancelled: "🚫",
+  needs_verification: "⚠",
+};
+
+/** "✅ CHG-1: mom-a → mom-b" within the header's limit, both host names kept (the longer cut first). */
+export function headerText(record: ChangeRecord): string {
+  const [primary, secondary] = record.plan.hosts;
+  const head = `${STATUS_EMOJI[record.state]} ${record.id}: `;
+  const arrow = " → ";
+  const whole = `${head}${primary.host}${arrow}${secondary.host}`;
+  if (whole.length <= LIMITS.headerText) return whole;
+  const room = LIMITS.headerText - head.length - arrow.length;
+  // Each host gets half the room; a host shorter than its half leaves the rest to the other.
+  const half = Math.floor(room / 2);
+  const first = Math.min(primary.host.length, Math.max(half, room - secondary.host.length));
+  return `${head}${clip(primary.host, first)}${arrow}${clip(secondary.host, room - first)}`;
 }
 
 /** The channel message and, when the scripts do not fit in one message, the thread replies holding them. */
@@ -230,27 +273,28 @@ export function planMessages(
 ): PlanMessages {
   const plan = record.plan;
   const [primary, secondary] = plan.hosts;
-  const header: types.HeaderBlock = {
-    type: "header",
-    text: plain(clip(`${record.id}: ${primary.host} → ${secondary.host}`, LIMITS.headerText)),
-  };
+  const header: types.HeaderBlock = { type: "header", text: plain(headerText(record)) };
+  // For a phone: who asked, where it stands, the policy and the buttons come first; what the
+  // runners are doing and what blocks it next; the facts and the scripts (long) after them.
   const head: KnownBlock[] = [
     header,
     summaryBlock(record, progress?.preflightNotes ?? []),
-    ...plan.hosts.flatMap((h) => factsBlocks(plan, h)),
-  ];
-  const scripts = plan.hosts.map((h) => codeBlocks(renderHostScript(plan, h), hostTitle(h)));
-  const tail: KnownBlock[] = [
-    ...progressBlocks(record, progress),
-    ...failoverBlocks(progress),
-    ...blockersBlock(record),
-    ...footerBlocks(record, ctx),
+    section(stateLine(record, ctx)),
+    hashAndPolicyBlock(record, ctx),
   ];
   // The buttons are the actions the state machine would accept now (domain/actions.ts).
   const offered = allowedActions(record, ctx.now);
-  if (offered.includes("approve") || offered.includes("reject")) tail.push(decisionBlock(record, offered));
-  if (offered.includes("rollback")) tail.push(rollbackBlock(record));
-  const text = `${record.id} ${primary.host} + ${secondary.host}: ${stateWord(record.state)}`;
+  if (offered.includes("approve") || offered.includes("reject")) head.push(decisionBlock(record, offered));
+  if (offered.includes("rollback")) head.push(rollbackBlock(record));
+  head.push(
+    ...progressBlocks(record, progress),
+    ...failoverBlocks(progress),
+    ...blockersBlock(record),
+    ...plan.hosts.flatMap((h) => factsBlocks(plan, h)),
+  );
+  const scripts = plan.hosts.map((h) => codeBlocks(renderHostScript(plan, h), hostTitle(h)));
+  const tail: KnownBlock[] = [propertiesBlock(record)];
+  const text = `${STATUS_EMOJI[record.state]} ${record.id} ${primary.host} + ${secondary.host}: ${stateWord(record.state)}`;
 
   const inline = [...head, ...scripts.flat(), ...tail];
   if (inline.length <= LIMITS.messageBlocks) return { message: { text, blocks: inline }, threadScripts: [] };

@@ -8,14 +8,14 @@
 import type { webApi } from "@slack/bolt";
 import type { DurableRequest } from "../change/inbox.ts";
 import type { RecoveredAnswer } from "../change/outcomes.ts";
-import type { ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
+import type { Audience, ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
 import type { HostOutcome } from "../change/ports/runners.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import type { Logger } from "../log.ts";
 import type { MessageContext } from "./blocks.ts";
 import { hostOutcomeMessage } from "./change-reports.ts";
-import { slackTime } from "./mrkdwn.ts";
+import { type GroupIds, slackMention, slackTime } from "./mrkdwn.ts";
 import { newsText, recoveredText, WHAT_WAS_ASKED } from "./news.ts";
 import { planMessages } from "./plan-message.ts";
 
@@ -26,6 +26,8 @@ export interface SlackPresenterOptions {
   now: () => Date;
   /** Whether runners are plugged in: an approved change then waits for them, not for someone to set one up. */
   runners: boolean;
+  /** The approver groups' ids by handle (slack/identity.ts): a plan's message pings the group by its id. */
+  groupIds?: () => Promise<GroupIds>;
 }
 
 export interface SlackPresenter extends Presenter {
@@ -43,18 +45,29 @@ interface Out {
   logger: Logger;
   now: () => Date;
   messageContext(): MessageContext;
+  /** Reads the groups' ids again when their cache ran out; a failure keeps the last ones (handles then show as typed). */
+  freshGroupIds(): Promise<void>;
 }
 
 export function createSlackPresenter(options: SlackPresenterOptions): SlackPresenter {
   const { client, logger, policy, now } = options;
-  const messageContext = (): MessageContext => ({ policy, now: now(), runners: options.runners });
-  const out: Out = { client, logger, now, messageContext };
+  let groupIds: GroupIds = new Map();
+  const messageContext = (): MessageContext => ({ policy, now: now(), runners: options.runners, groupIds });
+  async function freshGroupIds(): Promise<void> {
+    if (options.groupIds === undefined || policy.approvers.groups.length === 0) return;
+    try {
+      groupIds = await options.groupIds();
+    } catch (err) {
+      logger.warn({ err }, "could not read the user groups' ids from Slack; handles are shown as typed");
+    }
+  }
+  const out: Out = { client, logger, now, messageContext, freshGroupIds };
   const messages = messageWriter(out);
   return {
     messageContext,
     post: messages.post,
     show: messages.show,
-    tell: (record, news) => threadReply(out, record, newsText(record, news)),
+    tell: (record, news, audience) => tell(out, record, newsText(record, news), audience),
     hostOutcome: (record, outcome) => postHostOutcome(out, record, outcome),
     permalink: (record) => permalinkOf(out, record),
     recovered: (request, answer) => tellRecovered(out, request, answer),
@@ -83,6 +96,7 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
     if (record.messageTs === null && (posted === undefined || posting.has(record.id))) {
       return { ok: false, error: "the change has no message (yet)" };
     }
+    await out.freshGroupIds();
     const { message, threadScripts } = planMessages(record, out.messageContext(), view.progress);
     const posts = record.messageTs === null;
     if (posts) posting.add(record.id);
@@ -133,12 +147,39 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
   };
 }
 
-async function threadReply(out: Out, record: ChangeRecord, text: string): Promise<void> {
+/**
+ * A line in the change's thread, naming its audience first so Slack notifies them; a failure is
+ * also shown in the channel (reply_broadcast), and the requester may get it in a DM too.
+ */
+async function tell(out: Out, record: ChangeRecord, text: string, audience?: Audience): Promise<void> {
   if (record.channel === null || record.messageTs === null) return;
+  const mentions = audience?.mentions ?? [];
+  if (mentions.length > 0) await out.freshGroupIds();
+  const groupIds = out.messageContext().groupIds;
+  const to = mentions.map((m) => slackMention(m, groupIds)).join(" ");
   try {
-    await out.client.chat.postMessage({ channel: record.channel, thread_ts: record.messageTs, text });
+    const reply = {
+      channel: record.channel,
+      thread_ts: record.messageTs,
+      text: to === "" ? text : `${to}: ${text}`,
+    };
+    await out.client.chat.postMessage(
+      audience?.broadcast === true ? { ...reply, reply_broadcast: true } : reply,
+    );
   } catch (err) {
     out.logger.error({ changeId: record.id, err }, "could not post a thread reply");
+  }
+  if (audience?.direct != null) await tellDirectly(out, record, audience.direct, text);
+}
+
+/** The same news in the person's DM with the app, with a link to the change's message. */
+async function tellDirectly(out: Out, record: ChangeRecord, user: string, text: string): Promise<void> {
+  const link = await permalinkOf(out, record);
+  const where = link === null ? record.id : `<${link}|${record.id}>`;
+  try {
+    await out.client.chat.postMessage({ channel: user, text: `${where}: ${text}` });
+  } catch (err) {
+    out.logger.warn({ changeId: record.id, user, err }, "could not send the requester a direct message");
   }
 }
 

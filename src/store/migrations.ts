@@ -134,6 +134,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbox_finished_at ON inbox (finished_at) WHERE finished_at IS NOT NULL;
     `,
   },
+  {
+    // What the bot told people of its own accord (a reminder, an outcome announced to the
+    // requester): one row per notice, claimed by inserting it, so a notice goes out at most once
+    // even with several bot processes sweeping the same store.
+    version: 5,
+    name: "notices sent about a change",
+    sql: `
+      CREATE TABLE notices (
+        change_id TEXT NOT NULL REFERENCES changes (id),
+        notice    TEXT NOT NULL,
+        sent_at   TEXT NOT NULL,
+        PRIMARY KEY (change_id, notice)
+      );
+    `,
+  },
 ];
 
 /** One list of migrations with its own bookkeeping table: several share a file, counted apart. */

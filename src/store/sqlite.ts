@@ -220,6 +220,15 @@ class SqliteChangeStore implements ChangeStore {
     );
   }
 
+  claimNotice(changeId: string, notice: string, at: Date): boolean {
+    return this.write(() => {
+      const inserted = this.sql(
+        "INSERT INTO notices (change_id, notice, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      ).run(changeId, notice, at.toISOString());
+      return Number(inserted.changes) === 1;
+    });
+  }
+
   audit(id: string): StoredAuditEntry[] {
     return this.sql("SELECT * FROM audit WHERE change_id = ? ORDER BY seq").all(id).map(toAuditEntry);
   }

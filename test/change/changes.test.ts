@@ -72,6 +72,7 @@ describe("approve", () => {
     expect(rig.shown.at(-1)).toEqual({
       told: record.id,
       news: { kind: "approved", actor: BOB, hash: record.planHash },
+      audience: { mentions: [{ user: record.requester }], broadcast: false, direct: null },
     });
     expect(rig.store.get(record.id)?.state).toBe("approved");
   });
@@ -102,8 +103,14 @@ describe("approve", () => {
     const outcome = await rig.changes.approve({ changeId: record.id, actor: BOB, hash: record.planHash });
     expect(outcome.ok).toBe(false);
     expect(rig.store.get(record.id)?.state).toBe("expired");
-    const last = rig.shown.at(-1);
-    expect(last !== undefined && "shown" in last && last.shown?.record.state).toBe("expired");
+    const [shown, told] = rig.shown.slice(-2);
+    expect(shown !== undefined && "shown" in shown && shown.shown?.record.state).toBe("expired");
+    // The requester hears of it in the thread, mentioned, with no broadcast (nothing failed).
+    expect(told).toEqual({
+      told: record.id,
+      news: { kind: "outcome", event: "expire" },
+      audience: { mentions: [{ user: record.requester }], broadcast: false, direct: null },
+    });
   });
 });
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Changes, createChanges } from "../../src/change/index.ts";
-import type { ChangeNews, ChangeView, Presenter } from "../../src/change/ports/presenter.ts";
+import type { Audience, ChangeNews, ChangeView, Presenter } from "../../src/change/ports/presenter.ts";
 import type { Runners } from "../../src/change/ports/runners.ts";
 import { parsePlanText } from "../../src/domain/grammar.ts";
 import type { PairSpec } from "../../src/domain/pair.ts";
@@ -43,7 +43,7 @@ export function pairSpec(primary = "mom-a", secondary = "mom-b"): PairSpec {
 export type Shown =
   | { posted: ChangeView }
   | { shown: ChangeView | null }
-  | { told: string; news: ChangeNews }
+  | { told: string; news: ChangeNews; audience?: Audience | undefined }
   | { recovered: string; answer: unknown };
 
 export interface ChangeRig {
@@ -82,8 +82,8 @@ export function startChangeRig(
       shown.push({ shown: current() });
       return { ok: true };
     },
-    async tell(record, news) {
-      shown.push({ told: record.id, news });
+    async tell(record, news, audience) {
+      shown.push({ told: record.id, news, audience });
     },
     async hostOutcome() {},
     async permalink(record) {

@@ -54,7 +54,7 @@ describe("npm start without Slack tokens", () => {
     const out = String(run.stdout);
     expect(out).toContain("momlink local console");
     expect(out).toContain(`  ${sandbox.planCommand}\n`); // the welcome suggests the sandbox's plan
-    expect(out).toContain("== CHG-1: mom-a → mom-b ==");
+    expect(out).toContain("== ⏳ CHG-1: mom-a → mom-b ==");
     expect(out).toContain("*Pre-flight on mom-a (primary), as its runner found it:*");
     expect(out).toContain(
       "✓ EM service running: services=manage stops it before the links and starts it again after",
@@ -72,8 +72,9 @@ describe("npm start without Slack tokens", () => {
       "↳ [thread] ✓ Execute 3/5 on mom-b (secondary): 6 steps ran; every link read back",
       "↳ [thread] ✓ Execute 4/5 on mom-a (primary): 2 steps ran; primary active: mom-a is the active EM",
       "↳ [thread] ✓ Execute 5/5 on mom-b (secondary): 2 steps ran; standing by: mom-b stands by",
-      "*Failover:* mom-a is the active EM; mom-b stands by on secondary_em.lck",
+      // The message puts where the change stands above the runs' details.
       "*Succeeded* — links in place on mom-a, mom-b",
+      "*Failover:* mom-a is the active EM; mom-b stands by on secondary_em.lck",
     ];
     const at = story.map((line) => out.indexOf(line));
     expect(

@@ -62,10 +62,14 @@ async function record(id: string) {
 
 /** The channel message of a change, once posted. */
 async function planMessage(id: string, since = 0) {
-  const post = await fake.api.waitFor("chat.postMessage", (c) => String(c.params.text).startsWith(`${id} `), {
-    since,
-    timeoutMs: 15_000,
-  });
+  const post = await fake.api.waitFor(
+    "chat.postMessage",
+    (c) => new RegExp(`^\\S+ ${id} `).test(String(c.params.text)),
+    {
+      since,
+      timeoutMs: 15_000,
+    },
+  );
   return String(post.response.ts);
 }
 
@@ -127,7 +131,7 @@ describe("a bot killed right after acking", () => {
       "interactive",
       fake.api.blockActions({ messageTs: ts["CHG-4"]!, actionId: "momlink_approve", userId: BOB }),
     );
-    await fake.api.waitFor("chat.update", (c) => /^CHG-4 .*: failed$/.test(String(c.params.text)), {
+    await fake.api.waitFor("chat.update", (c) => /^\S+ CHG-4 .*: failed$/.test(String(c.params.text)), {
       timeoutMs: 15_000,
     });
     await send(

@@ -55,7 +55,7 @@ describe("an approver who is not the requester", () => {
     expect(visibleText(updated)).toContain(`*Approved* by <@${BOB}> — waiting for runner on mom-a, mom-b`);
     expect(codeIn(updated.blocks!)).toEqual(record.plan.hosts.map((h) => renderHostScript(record.plan, h)));
     expect(threadReplies(m.fake, message.ts).map((r) => r.text)).toEqual([
-      `approved by <@${BOB}> at ${slackDate(T0)} against plan hash ${record.planHash.slice(0, 12)}…`,
+      `<@${ALICE}>: approved by <@${BOB}> at ${slackDate(T0)} against plan hash ${record.planHash.slice(0, 12)}…`,
     ]);
     expect(m.fake.api.ephemerals).toEqual([]);
   });
@@ -81,8 +81,8 @@ describe("an approver who is not the requester", () => {
     expect(m.store.get("CHG-1")?.state).toBe("approved");
     const short = record.planHash.slice(0, 12);
     expect(threadReplies(m.fake, message.ts).map((r) => r.text)).toEqual([
-      `approval 1 of 2 by <@${BOB}> at ${slackDate(T0)} against plan hash ${short}…`,
-      `approved by <@${CAROL}> at ${slackDate(T0)} against plan hash ${short}…`,
+      `<@${ALICE}>: approval 1 of 2 by <@${BOB}> at ${slackDate(T0)} against plan hash ${short}…`,
+      `<@${ALICE}>: approved by <@${CAROL}> at ${slackDate(T0)} against plan hash ${short}…`,
     ]);
   });
 });

@@ -210,6 +210,29 @@ describe("the App Home tab", () => {
     );
   });
 
+  it("shows an approver what awaits their approval with a link to its message, then their changes, then everyone's", async () => {
+    m = await startMomlink();
+    await m.command(PLAN_TEXT, ALICE);
+    await m.command(OTHER_PAIR, BOB);
+    await m.event({ type: "app_home_opened", user: BOB, channel: "D0BOB0001", tab: "home" });
+    const text = visibleText(m.fake.api.homeView(BOB)!);
+    const [awaiting = "", mine = "", latest = ""] = text
+      .split(/\*Awaiting your approval\*|\*Your recent changes\*|\*Latest changes\*/)
+      .slice(1);
+    // BOB's own plan is not his to approve (four-eyes); ALICE's is, with the way to its buttons.
+    expect(awaiting).toMatch(/\*CHG-1\* · \*awaiting approval\* · mom-a \+ mom-b/);
+    expect(awaiting).toMatch(/<https:\/\/[^|>]+\|open the message to approve or reject>/);
+    expect(awaiting).not.toContain("CHG-2");
+    expect(mine).toContain("*CHG-2*");
+    expect(mine).not.toContain("CHG-1");
+    expect(latest).toMatch(/\*CHG-2\*[\s\S]*\*CHG-1\*/);
+
+    await m.event({ type: "app_home_opened", user: DAVE, channel: "D0DAVE001", tab: "home" });
+    const dave = visibleText(m.fake.api.homeView(DAVE)!);
+    expect(dave).toContain("*Awaiting your approval*: nothing right now.");
+    expect(dave).toContain("*Your recent changes*: none yet.");
+  });
+
   it("is not published when the user opens the Messages tab", async () => {
     m = await startMomlink();
     await m.event({ type: "app_home_opened", user: DAVE, channel: "D0DAVE001", tab: "messages" });

@@ -7,7 +7,16 @@ import type { JobExecutor } from "../../src/runner/client.ts";
 import { treeDigest } from "../runner/fixtures.ts";
 import { SLACK_DATE } from "../support/dates.ts";
 import { PRIMARY, type Rig, SECONDARY, startRig } from "./rig.ts";
-import { ALICE, actionsBlock, BOB, CAROL, planMessagesIn, threadReplies, visibleText } from "./support.ts";
+import {
+  ALICE,
+  actionsBlock,
+  BOB,
+  blocksOf,
+  CAROL,
+  planMessagesIn,
+  threadReplies,
+  visibleText,
+} from "./support.ts";
 
 let rig: Rig;
 beforeEach(async () => {
@@ -204,6 +213,14 @@ describe("an approved change", () => {
 
     const text = visibleText(message());
     expect(text).toContain("*Succeeded* — links in place on mom-a, mom-b");
+    expect(blocksOf(message())[0]).toMatchObject({
+      type: "header",
+      text: { text: "✅ CHG-1: mom-a → mom-b" },
+    });
+    // Closed: who approved, when, against which hash; no "expires" any more.
+    expect(text).toMatch(new RegExp(`Approved by <@${BOB}> at ${SLACK_DATE} against this hash`));
+    expect(text).toContain(`Plan hash \`${record().planHash.slice(0, 12)}\``);
+    expect(text).not.toContain("expires");
     expect(text).toContain(
       "*Execute on mom-a* (primary): done\n✓ seed-share config\n✓ move-aside config\n✓ mklink config",
     );
@@ -212,10 +229,16 @@ describe("an approved change", () => {
     // Shown in place: the same message, updated as the runners went.
     expect(planMessagesIn(m().fake)).toHaveLength(1);
     expect(message().updates).toBeGreaterThanOrEqual(3);
-    expect(replies().slice(1)).toEqual([
+    // Each host's outcome, and the requester told how it ended (once: later refreshes say nothing).
+    const told = [
       "CHG-1: ✓ Execute on mom-a (primary): 8 steps ran; every link read back and points at its target",
       "CHG-1: ✓ Execute on mom-b (secondary): 6 steps ran; every link read back and points at its target",
-    ]);
+      `<@${ALICE}>: ✅ CHG-1 succeeded: the links are in place on mom-a and mom-b`,
+    ];
+    expect(replies().slice(1)).toHaveLength(told.length);
+    expect(replies().slice(1)).toEqual(expect.arrayContaining(told));
+    await m().handle.refreshMessage("CHG-1");
+    expect(replies().slice(1)).toHaveLength(told.length);
     expect(
       m()
         .store.audit("CHG-1")
@@ -289,7 +312,7 @@ describe("a failing step", () => {
     expect((await lstat(join(rig.sandbox.primaryEmHome, "data"))).isSymbolicLink()).toBe(true);
     expect((await lstat(join(rig.sandbox.secondaryEmHome, "config"))).isSymbolicLink()).toBe(true);
     expect((await lstat(join(rig.sandbox.secondaryEmHome, "data"))).isDirectory()).toBe(true);
-    const failedReply = threadReplies(m().fake, message().ts).at(-1)!;
+    const failedReply = threadReplies(m().fake, message().ts).find((r) => r.text.startsWith("CHG-1: ✗"))!;
     expect(failedReply.text).toMatch(
       /^CHG-1: ✗ Execute on mom-b \(secondary\): step 4 \(move-aside data\) failed: not run: /,
     );
@@ -298,6 +321,15 @@ describe("a failing step", () => {
     expect(visibleText(failedReply)).toContain("the moved-aside name is taken");
     const text = visibleText(message());
     expect(text).toContain("*Failed*: mom-b (secondary): step 4 (move-aside data) failed");
+    // The requester is told in the thread, and the failure is broadcast to the channel too.
+    const announced = m()
+      .fake.api.callsTo("chat.postMessage")
+      .filter((c) =>
+        String(c.params.text).startsWith(`<@${ALICE}>: ❌ CHG-1 failed: mom-b (secondary): step 4`),
+      );
+    expect(announced.map((c) => [c.params.thread_ts, c.params.reply_broadcast])).toEqual([
+      [message().ts, "true"],
+    ]);
     expect(text).toContain(
       "*Execute on mom-b* (secondary): failed\n✓ move-aside config\n✓ mklink config\n✓ verify-link config\n✗ move-aside data\n· mklink data",
     );
@@ -325,14 +357,21 @@ describe("a failing step", () => {
     expect(visibleText(message())).toContain("*Rolled back* on mom-a, mom-b");
     expect(visibleText(message())).toContain("*Rollback on mom-b* (secondary): done");
     expect(actionsBlock(message())).toBeUndefined();
-    expect(replies().slice(-3)).toEqual([
-      expect.stringMatching(
-        new RegExp(`^rollback approved by <@U0BOB0001> at ${SLACK_DATE}: undoing on mom-b, then mom-a$`),
-      ),
-      // mom-b's data was never moved (its move-aside failed): those two undo steps had nothing to do.
-      "CHG-1: ✓ Rollback on mom-b (secondary): 2 steps ran, 2 already in place; the links are gone and the moved-aside directories back",
-      "CHG-1: ✓ Rollback on mom-a (primary): 4 steps ran; the links are gone and the moved-aside directories back",
-    ]);
+    const rollbackReplies = replies().slice(replies().findIndex((r) => r.includes("rollback approved")));
+    expect(rollbackReplies).toHaveLength(4);
+    expect(rollbackReplies).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(
+            `^<@${ALICE}>: rollback approved by <@U0BOB0001> at ${SLACK_DATE}: undoing on mom-b, then mom-a$`,
+          ),
+        ),
+        // mom-b's data was never moved (its move-aside failed): those two undo steps had nothing to do.
+        "CHG-1: ✓ Rollback on mom-b (secondary): 2 steps ran, 2 already in place; the links are gone and the moved-aside directories back",
+        "CHG-1: ✓ Rollback on mom-a (primary): 4 steps ran; the links are gone and the moved-aside directories back",
+        `<@${ALICE}>: ↩ CHG-1 is rolled back on mom-a and mom-b: the links are gone and the moved-aside directories back`,
+      ]),
+    );
     expect(
       m()
         .store.audit("CHG-1")
@@ -384,8 +423,11 @@ describe("a runner lost mid-change", () => {
     expect(visibleText(message())).toContain(
       "*Execute on mom-a* (primary): runner lost: unknown until verified",
     );
-    expect(replies().at(-1)).toBe(
+    expect(replies()).toContain(
       "CHG-1: ⚠ Execute on mom-a (primary): the runner on mom-a stopped reporting during the execute: what it did is unknown until /momlink verify CHG-1",
+    );
+    expect(replies()).toContain(
+      `<@${ALICE}>: ⚠ CHG-1 lost its runner mid-change: nothing is known of mom-a and mom-b until \`/momlink verify CHG-1\` checks them`,
     );
     expect(actionsBlock(message())?.elements.map((e) => (e as { action_id: string }).action_id)).toEqual([
       "momlink_rollback",

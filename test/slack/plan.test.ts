@@ -9,6 +9,7 @@ import { escapeMrkdwn, mrkdwnPhrase } from "../../src/slack/mrkdwn.ts";
 import { slackDate } from "../support/dates.ts";
 import {
   ALICE,
+  APPROVERS_GROUP,
   actionsBlock,
   BOB,
   blocksOf,
@@ -69,15 +70,22 @@ describe("a valid /momlink plan", () => {
 
     expect(blocksOf(message!)[0]).toEqual({
       type: "header",
-      text: { type: "plain_text", text: "CHG-1: mom-a → mom-b" },
+      text: { type: "plain_text", text: "⏳ CHG-1: mom-a → mom-b" },
     });
+    // On a phone the buttons must not hide behind "Show more": they come before the scripts.
+    const types = blocksOf(message!).map((b) => b.type);
+    const firstScript = blocksOf(message!).findIndex((b) => JSON.stringify(b).includes("REM CHG-1 primary"));
+    expect(types.indexOf("actions")).toBeGreaterThan(0);
+    expect(types.indexOf("actions")).toBeLessThan(firstScript);
     expect(text).toContain(`*Requested by* <@${ALICE}>`);
     expect(text).toContain("*Share* `\\\\san-server\\mom-failover`");
     expect(codeIn(message!.blocks!)).toEqual(record.plan.hosts.map((h) => renderHostScript(record.plan, h)));
     expect(text).toContain(`Plan hash \`${record.planHash.slice(0, 12)}\` (sha256 ${record.planHash})`);
-    expect(text).toContain(mrkdwnPhrase(describePolicy(GROUP_POLICY, record.expiresAt)));
+    const groupIds = new Map([[`@${APPROVERS_GROUP.handle}`, APPROVERS_GROUP.id]]);
+    expect(text).toContain(mrkdwnPhrase(describePolicy(GROUP_POLICY, record.expiresAt), groupIds));
+    // The group configured by its handle is mentioned by its id, so Slack pings its members.
     expect(text).toContain(
-      `needs 1 approval from @mom-approvers; requester cannot approve; expires ${slackDate(EXPIRY)}`,
+      `needs 1 approval from <!subteam^${APPROVERS_GROUP.id}>; requester cannot approve; expires ${slackDate(EXPIRY)}`,
     );
     expect(text).toContain("*Awaiting approval* — 0 of 1");
     // One properties file once config is linked: the share's copy, set once after seeding.
@@ -134,6 +142,25 @@ describe("a valid /momlink plan", () => {
       primary: "mom-a.corp.example",
       secondary: "mom-b.corp.example",
     });
+  });
+});
+
+describe("the header of a plan with long host names", () => {
+  it("keeps both names within Slack's 150 characters, each cut rather than the secondary dropped", async () => {
+    m = await startMomlink();
+    const label = "a".repeat(40);
+    const primary = `mom-primary-${label}.${"p".repeat(63)}.corp.example`;
+    const secondary = `mom-secondary-${label}.${"s".repeat(20)}.corp.example`;
+    await m.command(
+      `plan primary=${primary} secondary=${secondary} em-home=D:\\Introscope\\EM share=\\\\san-server\\mom-failover`,
+    );
+    const header = blocksOf(planMessagesIn(m.fake)[0]!)[0] as unknown as { text: { text: string } };
+    const text = header.text.text;
+    expect(text.length).toBeLessThanOrEqual(150);
+    const [first = "", second = ""] = text.replace("⏳ CHG-1: ", "").split(" → ");
+    expect(first.startsWith("mom-primary-aaaa")).toBe(true);
+    expect(second.startsWith("mom-secondary-aaaa")).toBe(true);
+    expect(first.endsWith("…") && second.endsWith("…")).toBe(true);
   });
 });
 

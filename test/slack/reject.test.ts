@@ -54,7 +54,7 @@ describe("Reject by an approver", () => {
       `*Rejected* by <@${BOB}> at ${slackDate(T0)}: “share is the &lt;test&gt; one &amp; not prod”`,
     );
     expect(threadReplies(m.fake, ts).map((r) => r.text)).toEqual([
-      `rejected by <@${BOB}> at ${slackDate(T0)}: “share is the &lt;test&gt; one &amp; not prod”`,
+      `<@${ALICE}>: rejected by <@${BOB}> at ${slackDate(T0)}: “share is the &lt;test&gt; one &amp; not prod”`,
     ]);
   });
 

@@ -82,7 +82,7 @@ describe("a rollback when two approvals are required", () => {
     expect(visibleText(message())).toContain(`rollback: 1 of 2 approvals (by <@${BOB}>)`);
     expect(buttons()).toEqual(["momlink_rollback"]);
     expect(replies().at(-1)).toBe(
-      `rollback: 1 of 2 approvals by <@${BOB}> at ${slackDate(T0)} against plan hash ${hash.slice(0, 12)}…`,
+      `<@${ALICE}>: rollback: 1 of 2 approvals by <@${BOB}> at ${slackDate(T0)} against plan hash ${hash.slice(0, 12)}…`,
     );
     expect(m.store.audit("CHG-1").at(-1)).toMatchObject({
       event: "rollback",
@@ -112,7 +112,9 @@ describe("a rollback when two approvals are required", () => {
     });
     expect(rolledBack.map((c) => [c.id, c.state])).toEqual([["CHG-1", "rolling_back"]]);
     expect(replies().at(-1)).toMatch(
-      new RegExp(`^rollback approved by <@${CAROL}> at ${slackDate(T0)}: undoing on mom-b, then mom-a$`),
+      new RegExp(
+        `^<@${ALICE}>: rollback approved by <@${CAROL}> at ${slackDate(T0)}: undoing on mom-b, then mom-a$`,
+      ),
     );
   });
 

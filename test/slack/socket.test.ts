@@ -41,7 +41,7 @@ describe("momlink in Socket Mode", () => {
     expect(record.state).toBe("approved");
     expect(visibleText(planMessagesIn(m.fake)[0]!)).toContain("waiting for runner on mom-a, mom-b");
     expect(threadReplies(m.fake, message!.ts).map((r) => r.text)).toEqual([
-      `approved by <@${BOB}> at ${slackDate(T0)} against plan hash ${record.planHash.slice(0, 12)}…`,
+      `<@${ALICE}>: approved by <@${BOB}> at ${slackDate(T0)} against plan hash ${record.planHash.slice(0, 12)}…`,
     ]);
   });
 

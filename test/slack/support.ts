@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, type types } from "@slack/bolt";
+import type { NoticeSettings } from "../../src/change/notices.ts";
 import type { StoredMessage } from "../../src/console/local-slack/web-api.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { TicketPattern } from "../../src/domain/ticket.ts";
@@ -58,6 +59,8 @@ export interface StartOptions {
   allowedDirs?: readonly string[];
   /** MOMLINK_TICKET_PATTERN, compiled. */
   ticketPattern?: TicketPattern;
+  /** Reminders and direct messages (default: a reminder at half the TTL, no DMs). */
+  notices?: NoticeSettings;
   /** Hooks, or a factory given the notifier (the orchestrator). */
   runners?: MomlinkDeps["runners"];
   /** Share a Slack (and a DB file) with an earlier instance, as a restarted bot does. */
@@ -136,6 +139,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
     policy: options.policy ?? GROUP_POLICY,
     allowedDirs: options.allowedDirs ?? ["config", "data", "traces", "logs", "threaddumps"],
     ...(options.ticketPattern === undefined ? {} : { ticketPattern: options.ticketPattern }),
+    ...(options.notices === undefined ? {} : { notices: options.notices }),
     now: clock.now,
     logger,
     ...(options.runners === undefined ? {} : { runners: options.runners }),

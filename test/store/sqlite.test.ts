@@ -486,6 +486,22 @@ describe("queries", () => {
   });
 });
 
+describe("notices", () => {
+  it("are claimed once: a second claim, by this store or another process's over the same file, is refused", () => {
+    const store = open();
+    const other = open();
+    const record = create(store, "mom-a", "mom-b", T0);
+    expect(store.claimNotice(record.id, "reminder", LATER)).toBe(true);
+    expect(store.claimNotice(record.id, "reminder", LATER)).toBe(false);
+    expect(other.claimNotice(record.id, "reminder", AFTER_TTL)).toBe(false);
+    expect(other.claimNotice(record.id, "outcome:7", AFTER_TTL)).toBe(true);
+    expect(rawDb().prepare("SELECT notice, sent_at FROM notices ORDER BY notice").all()).toEqual([
+      { notice: "outcome:7", sent_at: AFTER_TTL.toISOString() },
+      { notice: "reminder", sent_at: LATER.toISOString() },
+    ]);
+  });
+});
+
 describe("rollback approvals", () => {
   it("are stored apart from the change's approvals, with their attempt, and survive a reopen", () => {
     const two = { ...POLICY, requiredApprovals: 2 };

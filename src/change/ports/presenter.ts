@@ -2,6 +2,7 @@
 // words and the channel of the front end. The use-cases decide and write the store first, then
 // ask the presenter; a presenter never throws (the store already holds the truth, and a failed
 // update can be redone). The Slack implementation is slack/presenter.ts.
+import type { Mention } from "../../domain/phrase.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import type { DurableRequest } from "../inbox.ts";
 import type { RecoveredAnswer } from "../outcomes.ts";
@@ -28,7 +29,24 @@ export type ChangeNews =
   /** Enough approvals: the runners undo it now. */
   | { kind: "rollback-started"; actor: string }
   /** What a read-only check found (`at`: when it was asked; the asker is answered the same). */
-  | { kind: "verified"; actor: string; at: Date; report: VerifyReport };
+  | { kind: "verified"; actor: string; at: Date; report: VerifyReport }
+  /** Still awaiting approval, half-way through its TTL (or shortly before it expires). */
+  | { kind: "reminder"; count: number; required: number }
+  /** Where the change ended up after the runners or the clock moved it (the record says how). */
+  | { kind: "outcome"; event: OutcomeEvent };
+
+/** The transitions nobody clicked whose outcome the requester is told about. */
+export type OutcomeEvent = "succeed" | "fail" | "rolled-back" | "rollback-failed" | "runner-lost" | "expire";
+
+/** Who a line in the thread is for: decided by the change layer, written by the presenter. */
+export interface Audience {
+  /** Named first in the line, so that they are notified (the requester; the approvers of a reminder). */
+  mentions: readonly Mention[];
+  /** Also shown in the channel, not only in the thread (a failure). */
+  broadcast: boolean;
+  /** Also told in a direct message (MOMLINK_NOTIFY_DM): this user, or nobody. */
+  direct: string | null;
+}
 
 export interface Presenter {
   /**
@@ -43,8 +61,8 @@ export interface Presenter {
    * change with no message yet is not posted here.
    */
   show(changeId: string, current: () => ChangeView | null): Promise<Shown>;
-  /** A line in the change's thread (nothing when it has no message). */
-  tell(record: ChangeRecord, news: ChangeNews): Promise<void>;
+  /** A line in the change's thread (nothing when it has no message), addressed to `audience` when given. */
+  tell(record: ChangeRecord, news: ChangeNews, audience?: Audience): Promise<void>;
   /** One host finished its part of a run (or was given up on): a thread reply. */
   hostOutcome(record: ChangeRecord, outcome: HostOutcome): Promise<void>;
   /** A link to the change's message, or null. */

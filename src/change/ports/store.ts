@@ -118,6 +118,13 @@ export interface ChangeStore {
   setMessage(id: string, channel: string, ts: string): ChangeRecord | null;
   /** Records in `planned` or `awaiting_approval` whose expiry is at or before `now`, oldest first. */
   dueForExpiry(now: Date): ChangeRecord[];
+  /**
+   * Claims a notice about a change (`reminder`, `outcome:<audit seq>`) and marks it sent, in one
+   * statement: true for the one caller that claimed it, false when it was claimed before (by this
+   * process or another one). The caller sends after claiming: a crash in between loses that one
+   * notice rather than sending it twice.
+   */
+  claimNotice(changeId: string, notice: string, at: Date): boolean;
   /** One change's audit trail, in order. */
   audit(id: string): StoredAuditEntry[];
   /** Every audit entry of every change, in the order written (streamed, not loaded at once). */

@@ -1,7 +1,31 @@
-// Events API: the App Home tab is (re)published from the store each time a user opens it.
+// Events API: the App Home tab is (re)published from the store each time a user opens it, with
+// what awaits that user's approval (asked of the change layer: the same decision a click gets).
 import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from "@slack/bolt";
+import { requiresFourEyes } from "../../domain/policy.ts";
 import type { BotContext } from "../context.ts";
-import { HOME_CHANGES, homeView } from "../views/app-home.ts";
+import { type AwaitingChange, HOME_CHANGES, type HomeSections, homeView } from "../views/app-home.ts";
+
+/** Enough of everyone's latest changes to find the viewer's own among them. */
+const SCAN = 200;
+
+async function sectionsFor(bot: BotContext, user: string): Promise<HomeSections> {
+  const { changes } = bot;
+  const { policy } = bot.messageContext();
+  const awaiting: AwaitingChange[] = [];
+  for (const record of changes.list({ states: ["awaiting_approval"], limit: SCAN })) {
+    if (awaiting.length >= HOME_CHANGES) break;
+    if (record.requester === user && requiresFourEyes(policy)) continue;
+    // A dry run of the approver's decision (rejecting needs the same standing as approving).
+    if (!(await changes.checkReject({ changeId: record.id, actor: user })).ok) continue;
+    awaiting.push({ record, link: await bot.permalink(record) });
+  }
+  const recent = changes.list({ limit: SCAN });
+  return {
+    awaiting,
+    mine: recent.filter((r) => r.requester === user).slice(0, HOME_CHANGES),
+    latest: recent.slice(0, HOME_CHANGES),
+  };
+}
 
 export function appHomeOpened(bot: BotContext) {
   return async ({
@@ -10,8 +34,8 @@ export function appHomeOpened(bot: BotContext) {
     logger,
   }: SlackEventMiddlewareArgs<"app_home_opened"> & AllMiddlewareArgs): Promise<void> => {
     if (event.tab !== "home") return;
-    const view = homeView(bot.changes.list({ limit: HOME_CHANGES }), bot.messageContext());
     try {
+      const view = homeView(await sectionsFor(bot, event.user), bot.messageContext());
       await client.views.publish({ user_id: event.user, view });
     } catch (err) {
       logger.error(`could not publish the App Home for ${event.user}: ${(err as Error).message}`);

@@ -4,6 +4,8 @@
 // renderer (loaded here, they are small), `momlink runner ...` the runner and never the bot's
 // SQLite store, Bolt or dispatcher (a runner may run on a Node 22 without node:sqlite;
 // test/cli/runner.test.ts checks the graph).
+
+import { readFileSync } from "node:fs";
 import { flushCompileCache } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { type CommandIo, runPlanCommand } from "./cli/plan.ts";
@@ -16,11 +18,19 @@ const io: CommandIo = {
   stderr: (text: string) => process.stderr.write(text),
 };
 
+/** The version in momlink's package.json (one small file read as the program is built), for --version. */
+function packageVersion(): string {
+  const raw: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const version = (raw as { version?: unknown }).version;
+  return typeof version === "string" ? version : "unknown";
+}
+
 const program = new Command("momlink")
   .description(
-    "Plan, review and apply MKLINK /D failover links for Introscope MOM pairs.\n" +
+    "Plan, review and apply MKLINK /D failover links for Introscope MOM pairs. " +
       "Run a subcommand with --help for its usage.",
   )
+  .version(packageVersion(), "-V, --version", "print momlink's version")
   .showHelpAfterError("(run momlink --help for usage)")
   .exitOverride();
 
@@ -28,7 +38,8 @@ program
   .command("plan")
   .summary("validate a MOM pair and print the exact MKLINK scripts for both hosts")
   .description("Validate a MOM failover pair and print the scripts the team will approve.")
-  .argument("<key=value...>", "the pair, in the same grammar as /momlink plan in Slack")
+  // Optional for commander: without it, momlink plan prints the grammar rather than a bare "missing argument".
+  .argument("[key=value...]", "the pair, in the same grammar as /momlink plan in Slack")
   .option("--json", "print the canonical plan as JSON (with its SHA-256 hash)")
   .option("--change-id <CHG-n>", "name the change (used in move-aside names and the script header)")
   .addHelpText("after", `\n${PLAN_USAGE}\n`)
@@ -68,7 +79,7 @@ const runners = program
 runners
   .command("add")
   .description(
-    "Add a runner for a MOM host and print a one-time registration token (valid 1 hour, single use)\n" +
+    "Add a runner for a MOM host and print a one-time registration token (valid 1 hour, single use) " +
       "and the exact `momlink runner register` command to run on that host.",
   )
   .argument("<name>", "the runner's name, e.g. the host's short name")
@@ -146,7 +157,7 @@ const runner = program
 runner
   .command("register")
   .description(
-    "Exchange the one-time token from `momlink runners add` for this runner's credential, pin the bot's\n" +
+    "Exchange the one-time token from `momlink runners add` for this runner's credential, pin the bot's " +
       "signing key, and store both in the config file (mode 0600).",
   )
   .requiredOption("--server <url>", "the bot's runner API, e.g. https://momlink-bot:8787")
@@ -165,8 +176,8 @@ runner
 runner
   .command("start")
   .description(
-    "Run the agent: long-poll the bot, check each job's signature, run it within the --allow-em-home\n" +
-      "and --allow-share roots, report the results. Logs JSON lines; stops cleanly on SIGINT/SIGTERM. Exit\n" +
+    "Run the agent: long-poll the bot, check each job's signature, run it within the --allow-em-home " +
+      "and --allow-share roots, report the results. Logs JSON lines; stops cleanly on SIGINT/SIGTERM. Exit " +
       "status: 0 stopped, 2 configuration problem, 3 revoked (register again).",
   )
   .requiredOption("--config <file>", "the file `momlink runner register` wrote")

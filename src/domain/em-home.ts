@@ -70,7 +70,12 @@ function windowsEmHomeIssues(
   if (rest !== "" && !rest.startsWith("\\")) {
     issues.push({
       rule: "em-home-drive-relative",
-      message: `${showText(`${letter}:${rest}`)} is relative to the current directory of drive ${letter}:; write ${letter}:\\${rest}.`,
+      message:
+        `${showText(`${letter}:${rest}`)} is relative to the current directory of drive ${letter}:; write ${letter}:\\${rest}.` +
+        // What bash leaves of an unquoted D:\Introscope\EM: D:IntroscopeEM, no separator at all.
+        (/[\\/]/.test(rest)
+          ? ""
+          : " If a POSIX shell removed its backslashes (D:\\Introscope\\EM typed unquoted), single-quote Windows paths: em-home='D:\\Introscope\\EM'."),
     });
     rest = `\\${rest}`;
   }

@@ -1,8 +1,10 @@
 // The `momlink plan` command through the real binary, as a user runs it.
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, sha256Hex } from "../../src/domain/canonical.ts";
+import { PLAN_EXAMPLE, PLAN_GRAMMAR, PLAN_USAGE } from "../../src/domain/grammar.ts";
 
 const bin = fileURLToPath(new URL("../../bin/momlink.js", import.meta.url));
 const momlink = (...args: string[]) => execa(process.execPath, [bin, ...args], { reject: false });
@@ -123,16 +125,60 @@ describe("momlink plan", () => {
     const top = await momlink("--help");
     const plan = await momlink("plan", "--help");
     expect(top.exitCode).toBe(0);
-    expect(top.stdout).toMatch(/plan \[options\] <key=value...>\s+validate a MOM pair/);
+    expect(top.stdout).toMatch(/plan \[options\] \[key=value...\]\s+validate a MOM pair/);
     expect(plan.exitCode).toBe(0);
     expect(plan.stdout).toContain("primary=<host> secondary=<host> em-home=<path> share=<UNC>");
     expect(plan.stdout).toContain("--json");
   });
 
-  it("says what is missing when plan gets no arguments", async () => {
+  it("prints the grammar when plan gets no arguments", async () => {
     const { exitCode, stdout, stderr } = await momlink("plan");
     expect(exitCode).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toContain("key=value");
+    expect(stderr).toContain("momlink plan needs the pair to plan.");
+    expect(stderr).toContain(PLAN_GRAMMAR);
+    expect(stderr).toContain(`Example: ${PLAN_EXAMPLE}`);
+  });
+
+  it("tells a POSIX shell user to single-quote an em-home whose backslashes the shell removed", async () => {
+    // What bash passes for an unquoted D:\Introscope\EM.
+    const { exitCode, stderr } = await momlink(
+      "plan",
+      "primary=mom-a",
+      "secondary=mom-b",
+      "em-home=D:IntroscopeEM",
+      pair[3]!,
+    );
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain("[em-home-drive-relative]");
+    expect(stderr).toContain("single-quote Windows paths: em-home='D:\\Introscope\\EM'");
+  });
+
+  it("prints its version", async () => {
+    const { exitCode, stdout } = await momlink("--version");
+    expect(exitCode).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+
+  it("writes help without a line break inside a sentence: only the terminal's width wraps it", async () => {
+    for (const args of [
+      ["--help"],
+      ["plan", "--help"],
+      ["runners", "add", "--help"],
+      ["runner", "register", "--help"],
+      ["runner", "start", "--help"],
+    ]) {
+      const { stdout } = await momlink(...args);
+      const description = stdout.split("\n\n")[1] ?? "";
+      const lines = description.split("\n");
+      // Commander fills each line to 80 columns: a short line before the paragraph's last was broken by hand.
+      const short = lines.slice(0, -1).filter((line) => line.length < 60);
+      expect(short, `${args.join(" ")}:\n${description}`).toEqual([]);
+    }
+    const usage = PLAN_USAGE.split("\n").slice(1); // after the grammar line, every line starts a sentence
+    expect(usage.filter((line) => /^[a-z(]/.test(line))).toEqual([]);
   });
 });

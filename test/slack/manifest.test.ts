@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { SUBCOMMANDS } from "../../src/slack/commands/index.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -26,7 +27,11 @@ const FEATURE_SCOPES = ["commands"];
 interface Manifest {
   features: {
     slash_commands: Array<{ command: string; usage_hint?: string; should_escape?: boolean }>;
-    app_home: { home_tab_enabled: boolean; messages_tab_enabled: boolean };
+    app_home: {
+      home_tab_enabled: boolean;
+      messages_tab_enabled: boolean;
+      messages_tab_read_only_enabled: boolean;
+    };
   };
   oauth_config: { scopes: { bot: string[] } };
   settings: {
@@ -69,8 +74,19 @@ describe("manifest.yml", () => {
     ]);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
-    expect(manifest.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: false });
+    // Read-only Messages tab: the requester's direct messages show there; nobody can write to momlink.
+    expect(manifest.features.app_home).toMatchObject({
+      home_tab_enabled: true,
+      messages_tab_enabled: true,
+      messages_tab_read_only_enabled: true,
+    });
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(["app_home_opened"]);
+  });
+
+  it("names every subcommand in the usage hint, in the order /momlink help lists them", () => {
+    const hint = manifest.features.slash_commands[0]?.usage_hint ?? "";
+    const named = hint.split(" | ").map((part) => part.split(" ")[0]);
+    expect(named).toEqual(Object.keys(SUBCOMMANDS));
   });
 
   it("knows the scope of every Web API method the Slack layer calls", () => {

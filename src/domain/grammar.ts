@@ -37,7 +37,7 @@ export const PLAN_USAGE = [
   "Keys in any order, any case. Put values with spaces in quotes: '...' or \"...\" (Slack's “...”, « » and `...` work too); backslashes are literal. config is always linked. In a POSIX shell, single-quote values with backslashes.",
   "Only when pre-flight asks for them: share-data=reseed (copy what the share lacks from the primary, delete nothing) or share-data=keep (use the share as it is), share-access=checked-by-hand (the EM's own account was checked on the share).",
   "The whole failover procedure: services=manage (stop both EM services first, start the primary then the secondary after, with proof of which one holds the primary lock) and failover-properties=set (edit the shared properties file, backup first).",
-  "For the change record: ticket=<id> (required when MOMLINK_TICKET_PATTERN is set) and reason=\"<why>\".",
+  'For the change record: ticket=<id> (required when MOMLINK_TICKET_PATTERN is set) and reason="<why>".',
 ].join("\n");
 
 export interface PlanParseOptions {

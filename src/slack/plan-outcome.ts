@@ -36,12 +36,18 @@ export function planOutcomeText(outcome: PlanOutcome): string | null {
         `(${stateWord(c.state)}, requested by <@${c.requester}>). One open change per MOM host: ${unlockHint(c.state, c.id)}.`
       );
     }
-    case "not-posted":
+    case "not-posted": {
+      // A direct message between people (D…) is no place for a plan its approvers must see.
+      const dm = outcome.record.channel?.startsWith("D") === true;
+      const where = dm ? "in a direct message" : "in this channel";
+      const fix = dm
+        ? "Plan from the ops channel the bot is in, where the approvers see it"
+        : "If the bot is not in this channel, invite it (`/invite @momlink`) and plan again";
       return (
-        `momlink could not post the plan ${outcome.record.id} in this channel (${escapeMrkdwn(outcome.error)}). ` +
-        `If the bot is not in this channel, invite it (\`/invite @momlink\`) and plan again. ${outcome.record.id} was ` +
-        "cancelled so it does not hold the hosts."
+        `momlink could not post the plan ${outcome.record.id} ${where} (${escapeMrkdwn(outcome.error)}). ` +
+        `${fix}. ${outcome.record.id} was cancelled so it does not hold the hosts.`
       );
+    }
     default: {
       const unhandled: never = outcome;
       throw new Error(`unhandled plan outcome ${JSON.stringify(unhandled)}`);

@@ -369,6 +369,42 @@ describe("a second plan for a host with an open change", () => {
   });
 });
 
+describe("a plan from the form that cannot be posted", () => {
+  const form = {
+    primary: { value: "mom-a" },
+    secondary: { value: "mom-b" },
+    "em-home": { value: "D:\\Introscope\\EM" },
+    share: { value: "\\\\san-server\\mom-failover" },
+  };
+
+  it.each([
+    [
+      "a channel the bot is not in",
+      "C0CLOSED1",
+      /could not post the plan CHG-1 in this channel \(not_in_channel\)\. If the bot is not in this channel, invite it/,
+    ],
+    [
+      "a direct message between people",
+      "D0ALICEBOB",
+      /could not post the plan CHG-1 in a direct message \(not_in_channel\)\. Plan from the ops channel the bot is in/,
+    ],
+  ])(
+    "opened from %s tells the requester in their DM with the app, not only the log",
+    async (_where, channelId, told) => {
+      m = await startMomlink();
+      m.fake.api.addChannel({ id: channelId, name: "elsewhere", isMember: false });
+      expect(await m.command("plan", ALICE, { channelId })).toEqual({ status: 200, body: undefined });
+      const reply = await m.submit(openedViewId(m.fake), form, ALICE);
+
+      expect(reply).toEqual({ status: 200, body: undefined });
+      expect(m.store.get("CHG-1")).toMatchObject({ state: "cancelled", messageTs: null });
+      const direct = m.fake.api.messages.filter((message) => message.channel === `D${ALICE.slice(1)}`);
+      expect(direct.map((message) => message.text)).toEqual([expect.stringMatching(told)]);
+      expect(direct[0]?.text.startsWith("From your `/momlink plan` form: ")).toBe(true);
+    },
+  );
+});
+
 describe("a channel the bot cannot post in", () => {
   it("gets a private explanation, and the change is cancelled so the hosts stay free", async () => {
     m = await startMomlink();

@@ -180,7 +180,7 @@ function definedFields(fields: RawPairInput): Record<string, string> {
 
 export function planModalSubmission(bot: BotContext) {
   return async (args: ViewArgs): Promise<void> => {
-    const { ack, client, logger } = args;
+    const { ack } = args;
     const form = readPlanForm(args, INPUT);
     if (!form.ok) {
       logRefusal(bot.logger, "plan form", form.problems);
@@ -211,11 +211,27 @@ export function planModalSubmission(bot: BotContext) {
       requestKey: request.key,
     });
     const tell = planOutcomeText(outcome);
-    if (tell !== null) {
-      await client.chat
-        .postEphemeral({ channel, user: actor, text: tell })
-        .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
-    }
+    if (tell !== null) await tellPlanner(args, channel, actor, tell);
     bot.changes.finish(request.key);
   };
+}
+
+/**
+ * The form was acked already, so its own error is gone: privately in the channel it was opened
+ * from, and where that fails too (the bot is not in it, or it is a DM between people) in the
+ * person's DM with the app; the log only when both fail.
+ */
+async function tellPlanner(args: ViewArgs, channel: string, actor: string, text: string): Promise<void> {
+  const { client, logger } = args;
+  try {
+    await client.chat.postEphemeral({ channel, user: actor, text });
+    return;
+  } catch (err) {
+    logger.warn(`could not tell ${actor} in ${channel} (${(err as Error).message}); telling them directly`);
+  }
+  try {
+    await client.chat.postMessage({ channel: actor, text: `From your \`/momlink plan\` form: ${text}` });
+  } catch (err) {
+    logger.error(`could not tell ${actor}: ${(err as Error).message}`);
+  }
 }

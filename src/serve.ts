@@ -31,10 +31,7 @@ import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
 import { openSqliteStore } from "./store/sqlite.ts";
 import type { ChangeStore } from "./store/store.ts";
 
-/**
- * Expiry is also checked on every approval; the sweeper tidies messages and sends the reminders
- * that are due (from the store, so a restart loses none), up to this late.
- */
+/** Expiry is also checked on every approval; the sweep tidies messages and sends due reminders (read from the store). */
 const SWEEP_INTERVAL_MS = 30_000;
 /** Where the console's sandbox lives, relative to where the console starts. */
 const SANDBOX_ROOT = "./var/sandbox";

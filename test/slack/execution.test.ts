@@ -239,6 +239,16 @@ describe("an approved change", () => {
     expect(replies().slice(1)).toEqual(expect.arrayContaining(told));
     await m().handle.refreshMessage("CHG-1");
     expect(replies().slice(1)).toHaveLength(told.length);
+    // Every time anything said about the change is a date token with a dated UTC fallback.
+    await m().command("show CHG-1", ALICE);
+    const said = [
+      ...m().fake.api.messages.map((x) => JSON.stringify([x.text, x.blocks ?? []])),
+      ...m().fake.api.ephemerals.map((x) => JSON.stringify([x.text, x.blocks ?? []])),
+    ].join("\n");
+    const tokens = said.match(/<!date\^[^>]*>/g) ?? [];
+    expect(tokens.length).toBeGreaterThan(3);
+    for (const token of tokens) expect(token).toMatch(new RegExp(`^${SLACK_DATE}$`));
+    expect(said.replace(/<!date\^[^>]*>/g, "")).not.toMatch(/\d\d:\d\d( UTC)?/);
     expect(
       m()
         .store.audit("CHG-1")

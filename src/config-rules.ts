@@ -9,6 +9,7 @@ import { z } from "zod";
 import { DEFAULT_ALLOWED_DIRS } from "./domain/pair.ts";
 import type { Approvers } from "./domain/policy.ts";
 import { compileTicketPattern } from "./domain/ticket.ts";
+import { DATABASE_URL_EXAMPLE, databaseUrlProblems } from "./store/postgres/url.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -206,6 +207,15 @@ export function existingFile(name: string, what: string) {
   return z.string().superRefine((value, ctx) => {
     if (!existsSync(value)) {
       report(ctx, `${what} ${value} does not exist. e.g. ${name}=/etc/momlink/runner-api.pem`);
+    }
+  });
+}
+
+/** MOMLINK_DATABASE_URL: each problem on its own line, never the value itself (it holds a password). */
+export function databaseUrl() {
+  return z.string().superRefine((value, ctx) => {
+    for (const problem of databaseUrlProblems(value)) {
+      report(ctx, `${problem}. e.g. MOMLINK_DATABASE_URL=${DATABASE_URL_EXAMPLE}`);
     }
   });
 }

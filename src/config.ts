@@ -9,6 +9,7 @@ import {
   allowedDirs,
   apiUrl,
   approverProblem,
+  databaseUrl,
   existingFile,
   type LogLevel,
   list,
@@ -54,6 +55,7 @@ export const VARIABLES = [
   "SLACK_API_URL",
   "PORT",
   "MOMLINK_DB",
+  "MOMLINK_DATABASE_URL",
   "MOMLINK_APPROVERS",
   "MOMLINK_REQUIRED_APPROVALS",
   "MOMLINK_PLAN_TTL_MINUTES",
@@ -93,6 +95,7 @@ const fields = z.object({
   SLACK_API_URL: optional(apiUrl()),
   PORT: optional(port("PORT", DEFAULTS.port)),
   MOMLINK_DB: optional(z.string()),
+  MOMLINK_DATABASE_URL: optional(databaseUrl()),
   MOMLINK_APPROVERS: optional(list("MOMLINK_APPROVERS", "U0123ABCD,@mom-approvers", approverProblem)),
   MOMLINK_REQUIRED_APPROVALS: optional(
     wholeNumber("MOMLINK_REQUIRED_APPROVALS", 1, Number.MAX_SAFE_INTEGER, DEFAULTS.requiredApprovals),
@@ -174,6 +177,8 @@ function crossCheck(env: Fields, ctx: z.core.$RefinementCtx<Fields>): void {
 function toConfig(env: Fields) {
   const common = {
     db: env.MOMLINK_DB ?? DEFAULTS.db,
+    /** PostgreSQL for several replicas (store/postgres/); holds a password: log redactDatabaseUrl(databaseUrl). */
+    databaseUrl: env.MOMLINK_DATABASE_URL,
     approvers: env.MOMLINK_APPROVERS ?? [],
     requiredApprovals: env.MOMLINK_REQUIRED_APPROVALS ?? DEFAULTS.requiredApprovals,
     planTtlMinutes: env.MOMLINK_PLAN_TTL_MINUTES ?? DEFAULTS.planTtlMinutes,

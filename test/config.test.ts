@@ -323,6 +323,51 @@ describe("loadConfig: a bad environment stops the start and names the variable",
       "is not a regular expression",
     ],
     [
+      "a database URL of another engine",
+      { MOMLINK_DATABASE_URL: "mysql://momlink:pw@db/momlink" },
+      "MOMLINK_DATABASE_URL",
+      "must start with postgres:// or postgresql://",
+    ],
+    [
+      "a database URL that names no database",
+      { MOMLINK_DATABASE_URL: "postgres://momlink:pw@db.example.net:5432" },
+      "MOMLINK_DATABASE_URL",
+      "names no database",
+    ],
+    [
+      "a database URL that names no server",
+      { MOMLINK_DATABASE_URL: "postgresql:///momlink" },
+      "MOMLINK_DATABASE_URL",
+      "names no server",
+    ],
+    [
+      "a misspelt TLS parameter pg would ignore",
+      { MOMLINK_DATABASE_URL: "postgres://momlink@db/momlink?sslmod=verify-full" },
+      "MOMLINK_DATABASE_URL",
+      'the parameter "sslmod", which node-postgres does not read',
+    ],
+    [
+      "an unknown sslmode",
+      { MOMLINK_DATABASE_URL: "postgres://momlink@db/momlink?sslmode=verify" },
+      "MOMLINK_DATABASE_URL",
+      "sslmode is one of disable, prefer, require, verify-ca, verify-full",
+    ],
+    [
+      "a CA file that is not there",
+      {
+        MOMLINK_DATABASE_URL:
+          "postgres://momlink@db/momlink?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+      },
+      "MOMLINK_DATABASE_URL",
+      "sslrootcert=/nonexistent/ca.pem, but that CA certificate file does not exist",
+    ],
+    [
+      "a database URL that is no URL",
+      { MOMLINK_DATABASE_URL: "db.example.net" },
+      "MOMLINK_DATABASE_URL",
+      "is not a URL",
+    ],
+    [
       "a misspelt momlink variable",
       { MOMLINK_APPROVER: "U0123ABCD" },
       "MOMLINK_APPROVER",
@@ -363,6 +408,29 @@ describe("loadConfig: a bad environment stops the start and names the variable",
         });
         for (const error of errors) expect(error).not.toContain(value);
       }),
+    );
+  });
+});
+
+describe("MOMLINK_DATABASE_URL", () => {
+  it("takes a PostgreSQL URL with TLS options as node-postgres reads them", () => {
+    const url = `postgresql://momlink:pw@db.example.net:5432/momlink?sslmode=verify-full&sslrootcert=${THIS_FILE}`;
+    expect(configOf({ MOMLINK_DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(configOf({}).databaseUrl).toBeUndefined();
+  });
+
+  it("never echoes the password of a URL it refuses, wherever the URL holds it", () => {
+    const secretish = fc.string({ unit: fc.constantFrom(..."qwzQWZ"), minLength: 6, maxLength: 30 });
+    fc.assert(
+      fc.property(
+        secretish,
+        fc.constantFrom("mysql://u:P@db/x", "postgres://u:P@db", "postgres://u@db/x?password=P&sslmode=bad"),
+        (password, shape) => {
+          const errors = errorsOf({ MOMLINK_DATABASE_URL: shape.replace("P", password) });
+          expect(errors.length).toBeGreaterThan(0);
+          for (const error of errors) expect(error).not.toContain(password);
+        },
+      ),
     );
   });
 });

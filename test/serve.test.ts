@@ -252,6 +252,63 @@ describe("momlink serve", () => {
     expect(fake.api.calls).toEqual([]);
   });
 
+  it("refuses a second serve on the same MOMLINK_DB, naming MOMLINK_DATABASE_URL, while records list works beside the first", async () => {
+    const httpMode = async () => ({
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      PORT: String(await freePort()),
+    });
+    await startBot(await httpMode());
+    const env = { MOMLINK_DB: join(dir, "momlink.db"), MOMLINK_APPROVERS: APPROVER };
+    const second = await runMomlink(["serve"], { cwd: dir, env: { ...env, ...(await httpMode()) } });
+    expect(second.exitCode).toBe(2);
+    expect(String(second.stderr)).toContain(
+      "another momlink serve (or store copy) is running on this database",
+    );
+    expect(String(second.stderr)).toContain("MOMLINK_DATABASE_URL");
+    expect(String(second.stderr)).not.toMatch(/^\s+at /m);
+    const records = await runMomlink(["records", "list"], { cwd: dir, env });
+    expect(records.exitCode, String(records.stderr)).toBe(0);
+    const runners = await runMomlink(["runners", "list"], { cwd: dir, env });
+    expect(runners.exitCode, String(runners.stderr)).toBe(0);
+    // The first one still answers: the refused start changed nothing under it.
+    expect(bot?.output()).not.toContain("fatal");
+  });
+
+  it("starts again at once after the serve holding MOMLINK_DB was killed with SIGKILL (no stale lock)", async () => {
+    const httpMode = async () => ({
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: fake.url,
+      PORT: String(await freePort()),
+    });
+    await startBot(await httpMode());
+    await bot?.kill("SIGKILL");
+    await startBot(await httpMode());
+    expect(bot?.output()).toContain("momlink is running");
+    // And the restarted one holds the lock in turn.
+    const env = { MOMLINK_DB: join(dir, "momlink.db"), MOMLINK_APPROVERS: APPROVER, ...(await httpMode()) };
+    const another = await runMomlink(["serve"], { cwd: dir, env });
+    expect(another.exitCode).toBe(2);
+    expect(String(another.stderr)).toContain("another momlink serve");
+  });
+
+  it("refuses to serve while MOMLINK_DATABASE_URL is set, without showing its password", async () => {
+    const run = await runMomlink(["serve"], {
+      cwd: dir,
+      env: {
+        MOMLINK_DB: join(dir, "momlink.db"),
+        MOMLINK_DATABASE_URL: "postgres://momlink:Zq9wQz7@db.example.net/momlink?sslmode=verify-full",
+      },
+    });
+    expect(run.exitCode).toBe(2);
+    expect(String(run.stderr)).toContain("momlink serve does not run on PostgreSQL yet");
+    expect(String(run.stderr)).toContain("postgres://momlink:***@db.example.net/momlink");
+    expect(String(run.stderr)).not.toContain("Zq9wQz7");
+    expect(existsSync(join(dir, "momlink.db"))).toBe(false);
+  });
+
   it("refuses more required approvals than named approvers, naming both variables", async () => {
     const run = await runMomlink(["serve"], {
       cwd: dir,

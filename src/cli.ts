@@ -300,6 +300,38 @@ async function longRunning<T>(modules: Promise<T>): Promise<T> {
   return loaded;
 }
 
+program
+  .command("store")
+  .summary("move the bot's store between engines (SQLite to PostgreSQL)")
+  .command("copy")
+  .description(
+    "Copy every table of a SQLite store (changes, approvals, notices, audit, inbox, runners, credentials, jobs, " +
+      "step events) into a new, empty PostgreSQL database, in one transaction: it migrates the target, " +
+      "refuses one that holds any row, keeps every id, and prints the counts it read back. The SQLite " +
+      "file is only read; stop momlink serve on it first (the copy refuses while it runs).",
+  )
+  .option("--from <file>", "the SQLite file (default: MOMLINK_DB)")
+  .option(
+    "--to <url>",
+    "postgres://user:password@host:5432/db?sslmode=verify-full (default: MOMLINK_DATABASE_URL)",
+  )
+  .option("--json", "print JSON (from, to with the password hidden, and per table: read, inPostgres, nextId)")
+  .action(async (options: { from?: string; to?: string; json?: boolean }) => {
+    await run(async () => {
+      const { readConfig } = await import("./startup.ts");
+      const config = readConfig();
+      const { storeCopy } = await import("./cli/store.ts");
+      process.exitCode = await storeCopy(
+        {
+          from: options.from ?? config.db,
+          to: options.to ?? config.databaseUrl,
+          json: options.json === true,
+        },
+        io,
+      );
+    });
+  });
+
 /** Start-up problems are the operator's to fix: print them plainly, exit 2, no stack trace. */
 async function run(action: () => Promise<void>): Promise<void> {
   try {

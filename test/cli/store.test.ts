@@ -1,0 +1,205 @@
+// `momlink store copy` through the real binary, from a SQLite store the bot's own stores wrote into
+// a real PostgreSQL (one throwaway cluster for the file, a database per test): every table, the ids
+// and sequences kept, the counts read back, and refusals that leave both sides as they were.
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DISPATCH_SCHEMA } from "../../src/dispatch/store.ts";
+import type { ApprovalPolicy } from "../../src/domain/policy.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { holdServeLock } from "../../src/store/serve-lock.ts";
+import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { runMomlink } from "../support/cli.ts";
+import { fakePlan } from "../support/plan.ts";
+import {
+  findPostgresBin,
+  POSTGRES_INSTALL_HINT,
+  type PostgresServer,
+  startPostgres,
+} from "../support/postgres.ts";
+
+const bin = findPostgresBin();
+if (bin === null) console.warn(`skipping the store copy tests: ${POSTGRES_INSTALL_HINT}`);
+
+const policy: ApprovalPolicy = {
+  approvers: { users: [], groups: [] },
+  requiredApprovals: 1,
+  fourEyes: true,
+  ttlMinutes: 30,
+};
+const now = new Date("2026-12-01T10:00:00.000Z");
+
+/** A store as a bot leaves it: two changes (one approved, reminded of), the runner tables, and a pruned inbox. */
+function seedSqlite(path: string): void {
+  const store = openSqliteStore(path);
+  for (const [primary, secondary] of [
+    ["mom-a", "mom-b"],
+    ["mom-c", "mom-d"],
+  ] as const) {
+    const created = store.createChange({
+      requester: "UALICE000",
+      channel: "C0OPS0001",
+      plan: (id) => fakePlan(id, { primary, secondary }),
+      hosts: { primary, secondary },
+      now,
+      ttlMinutes: 30,
+    });
+    if (!created.ok) throw new Error("fixture change must be created");
+  }
+  const ctx = { now, policy };
+  expect(store.apply("CHG-1", { type: "preflight-complete" }, ctx).ok).toBe(true);
+  expect(
+    store.apply("CHG-1", { type: "approve", actor: "U0BOB0001", actorGroups: [], hash: "hash-of-CHG-1" }, ctx)
+      .ok,
+  ).toBe(true);
+  store.close();
+  const { db } = openDatabase(path, { schemas: [DISPATCH_SCHEMA] });
+  db.exec(`
+    INSERT INTO dispatch_runners (name, host, host_key, platform, created_at, registered_at, version, hostname, last_seen_ms)
+      VALUES ('mom-a', 'mom-a', 'mom-a', 'windows', '2026-12-01T09:00:00.000Z', '2026-12-01T09:01:00.000Z', '0.1.0', 'MOM-A', 1764579600000);
+    INSERT INTO dispatch_tokens (hash, runner_name, created_at, expires_ms, used_at)
+      VALUES ('tokenhash', 'mom-a', '2026-12-01T09:00:00.000Z', 1764583200000, '2026-12-01T09:01:00.000Z');
+    INSERT INTO dispatch_credentials (hash, runner_name, issued_at) VALUES ('credhash', 'mom-a', '2026-12-01T09:01:00.000Z');
+    INSERT INTO dispatch_jobs (id, runner_name, host, change_id, kind, state, signed_json, created_ms, expires_ms, attempts, result_json)
+      VALUES ('CHG-1-preflight-mom-a', 'mom-a', 'mom-a', 'CHG-1', 'preflight', 'done', '{"job":1}', 1764579600000, 1764579630000, 1, '{"ok":true}');
+    INSERT INTO dispatch_events (job_id, attempt, seq, received_ms, event_json)
+      VALUES ('CHG-1-preflight-mom-a', 1, 1, 1764579601000, '{"step":1}');
+    INSERT INTO inbox (request_key, kind, actor, payload_json, received_at, finished_at)
+      VALUES ('k1', 'approve', 'U0BOB0001', '{}', 't', 't'), ('k2', 'approve', 'U0BOB0001', '{}', 't', NULL),
+             ('k3', 'approve', 'U0BOB0001', '{}', 't', 't');
+    DELETE FROM inbox WHERE request_key = 'k3';
+    INSERT INTO notices (change_id, notice, sent_at) VALUES ('CHG-1', 'reminder', '2026-12-01T10:15:00.000Z');
+  `);
+  db.close();
+}
+
+const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+describe.skipIf(bin === null)("momlink store copy", () => {
+  let pg: PostgresServer;
+  let dir: string;
+  let sqlite: string;
+  let databases = 0;
+  const freshDatabase = () => pg.createDatabase(`copy_${++databases}`);
+  const copy = (to: string, ...extra: string[]) =>
+    runMomlink(["store", "copy", "--from", sqlite, ...extra], {
+      cwd: dir,
+      env: { MOMLINK_DATABASE_URL: to },
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "momlink-store-copy-"));
+    sqlite = join(dir, "momlink.db");
+    seedSqlite(sqlite);
+    pg = await startPostgres();
+  }, 90_000);
+  afterAll(async () => {
+    await pg?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("moves every table into an empty database, keeps ids and sequences, prints the counts it read back, and only reads the SQLite file", async () => {
+    const url = await freshDatabase();
+    const before = digest(sqlite);
+    const run = await copy(url);
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    const counts: Record<string, [number, number]> = Object.fromEntries(
+      String(run.stdout)
+        .split("\n")
+        .map((line) => line.trim().split(/\s{2,}/))
+        .filter((cells) => /^[a-z_]+$/.test(cells[0] ?? "") && cells[0] !== "table")
+        .map((cells) => [cells[0], [Number(cells[1]), Number(cells[2])]]),
+    );
+    const source = new DatabaseSync(sqlite, { readOnly: true });
+    for (const [table, [read, inPostgres]] of Object.entries(counts)) {
+      const n = Number(source.prepare(`SELECT count(*) AS n FROM ${table}`).get()?.n);
+      expect([table, read, inPostgres]).toEqual([table, n, n]);
+      expect(Number(await pg.query(`copy_${databases}`, `SELECT count(*) FROM ${table}`))).toBe(n);
+    }
+    expect(Object.keys(counts).sort()).toEqual([
+      "approvals",
+      "audit",
+      "changes",
+      "dispatch_credentials",
+      "dispatch_events",
+      "dispatch_jobs",
+      "dispatch_runners",
+      "dispatch_tokens",
+      "inbox",
+      "notices",
+    ]);
+    expect(counts.audit?.[0]).toBeGreaterThan(2);
+    // Byte for byte: the plan the approvals bind to, and the audit in its order.
+    const planJson = String(
+      source.prepare("SELECT plan_json FROM changes WHERE id = 'CHG-1'").get()?.plan_json,
+    );
+    expect(await pg.query(`copy_${databases}`, "SELECT plan_json FROM changes WHERE id = 'CHG-1'")).toBe(
+      planJson,
+    );
+    const audit = source
+      .prepare("SELECT seq || ' ' || event FROM audit ORDER BY seq")
+      .all()
+      .map((r) => Object.values(r)[0]);
+    expect(
+      (await pg.query(`copy_${databases}`, "SELECT seq || ' ' || event FROM audit ORDER BY seq")).split("\n"),
+    ).toEqual(audit);
+    source.close();
+    // The next ids continue after the highest SQLite ever gave: CHG-3, and inbox 4 (3 was pruned).
+    const next = await pg.query(
+      `copy_${databases}`,
+      `INSERT INTO inbox (request_key, kind, actor, payload_json, received_at) VALUES ('k4', 'approve', 'U1', '{}', 't') RETURNING seq`,
+    );
+    expect(next).toBe("4");
+    expect(String(run.stdout)).toMatch(/changes\s+2\s+2\s+3/);
+    expect(String(run.stdout)).toContain("momlink-signing-key.pem");
+    expect(String(run.stdout)).not.toMatch(/password/i);
+    expect(digest(sqlite)).toBe(before);
+  });
+
+  it("refuses a target that holds rows, naming the tables, and adds nothing", async () => {
+    const url = await freshDatabase();
+    expect((await copy(url)).exitCode).toBe(0);
+    await pg.query(`copy_${databases}`, "DELETE FROM approvals");
+    const again = await copy(url);
+    expect(again.exitCode).toBe(1);
+    expect(String(again.stderr)).toMatch(
+      /is not empty: it holds changes \(2 rows\), notices \(1 row\), audit \(\d+ rows\)/,
+    );
+    expect(String(again.stderr)).not.toContain("approvals (");
+    expect(await pg.query(`copy_${databases}`, "SELECT count(*) FROM approvals")).toBe("0");
+  });
+
+  it("refuses while a serve holds the SQLite file, and copies nothing", async () => {
+    const url = await freshDatabase();
+    const lock = holdServeLock(sqlite, "this test");
+    try {
+      const run = await copy(url);
+      expect(run.exitCode).toBe(1);
+      expect(String(run.stderr)).toContain(
+        "another momlink serve (or store copy) is running on this database",
+      );
+    } finally {
+      lock.release();
+    }
+    expect(await pg.query(`copy_${databases}`, "SELECT to_regclass('changes') IS NULL")).toBe("t");
+  });
+
+  it("names what is wrong with the target URL, never its password, and reads nothing", async () => {
+    const run = await copy("postgres://momlink:Zq9wQz7@127.0.0.1/momlink?sslmod=verify-full");
+    expect(run.exitCode).toBe(2);
+    expect(String(run.stderr)).toContain('"sslmod"');
+    expect(String(run.stderr)).not.toContain("Zq9wQz7");
+    const down = await runMomlink(
+      ["store", "copy", "--from", sqlite, "--to", "postgres://momlink:Zq9wQz7@127.0.0.1:1/momlink"],
+      {
+        cwd: dir,
+      },
+    );
+    expect(down.exitCode).toBe(1);
+    expect(String(down.stderr)).toContain("postgres://momlink:***@127.0.0.1:1/momlink: cannot connect");
+    expect(String(down.stderr)).not.toContain("Zq9wQz7");
+  });
+});

@@ -70,6 +70,8 @@ const SLACK_ENV_KEY = /^SLACK_/;
 /** Slack tokens (bot, user, app-level, refresh...) and HTTP credentials, wherever they are embedded. */
 const TOKEN_VALUE = /\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+/g;
 const AUTH_VALUE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+/** The password in a URL's user info (MOMLINK_DATABASE_URL in a pg error or a logged config). */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)[^\s@/]+@/gi;
 
 const MAX_DEPTH = 8;
 
@@ -82,7 +84,10 @@ export function createScrubber(secrets: readonly string[] = []) {
   const exact = secrets.filter((s) => s.length >= 8);
 
   function scrubString(text: string): string {
-    let out = text.replace(TOKEN_VALUE, CENSOR).replace(AUTH_VALUE, `$1 ${CENSOR}`);
+    let out = text
+      .replace(TOKEN_VALUE, CENSOR)
+      .replace(AUTH_VALUE, `$1 ${CENSOR}`)
+      .replace(URL_PASSWORD, `$1${CENSOR}@`);
     for (const secret of exact) out = out.split(secret).join(CENSOR);
     return out;
   }

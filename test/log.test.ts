@@ -83,6 +83,20 @@ describe("createLogger keeps secrets out of the logs", () => {
     expect(nested?.err).toMatchObject({ type: "Error", message: `token ${CENSOR} revoked` });
   });
 
+  it("censors the password of a database URL in a message, a value and an error", () => {
+    const { logger, text, lines } = capture();
+    const url = "postgres://momlink:Zq9w-Qz7.x@db.example.net:5432/momlink?sslmode=verify-full";
+    logger.info({ target: url }, `connecting to ${url}`);
+    logger.error(new Error(`cannot reach ${url}`));
+    expect(text()).not.toContain("Zq9w-Qz7.x");
+    const [info, error] = lines();
+    expect(info?.msg).toBe(
+      `connecting to postgres://momlink:${CENSOR}@db.example.net:5432/momlink?sslmode=verify-full`,
+    );
+    expect(info?.target).toBe(`postgres://momlink:${CENSOR}@db.example.net:5432/momlink?sslmode=verify-full`);
+    expect(error?.msg).toContain(`postgres://momlink:${CENSOR}@db.example.net`);
+  });
+
   it("censors secrets bound to a child logger", () => {
     const { logger, text } = capture();
     logger.child({ slack: { appToken: APP_TOKEN } }).info("connected");

@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DISPATCH_SCHEMA } from "../../src/dispatch/store.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import { openDatabase } from "../../src/store/database.ts";
+import { MIGRATIONS, migrate } from "../../src/store/migrations.ts";
+import { openPostgres } from "../../src/store/postgres/connect.ts";
+import { migratePostgres } from "../../src/store/postgres/migrate.ts";
 import { holdServeLock } from "../../src/store/serve-lock.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import { runMomlink } from "../support/cli.ts";
@@ -170,6 +173,47 @@ describe.skipIf(bin === null)("momlink store copy", () => {
     );
     expect(String(again.stderr)).not.toContain("approvals (");
     expect(await pg.query(`copy_${databases}`, "SELECT count(*) FROM approvals")).toBe("0");
+  });
+
+  it("commits nothing when the last table fails to go in", async () => {
+    const url = await freshDatabase();
+    const target = openPostgres(url, { max: 1 });
+    try {
+      await migratePostgres(target);
+      // A constraint the copied step event breaks: the failure comes after every other table went in.
+      await target.pool.query(
+        "ALTER TABLE dispatch_events ADD CONSTRAINT no_events_here CHECK (attempt < 0)",
+      );
+    } finally {
+      await target.close();
+    }
+    const run = await copy(url);
+    expect(run.exitCode).toBe(1);
+    expect(String(run.stderr)).toContain("the copy failed, nothing was committed");
+    expect(String(run.stderr)).toContain("no_events_here");
+    expect(
+      await pg.query(
+        `copy_${databases}`,
+        "SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM dispatch_jobs)",
+      ),
+    ).toBe("0");
+  });
+
+  it("refuses a SQLite file at an older schema level, saying how to bring it up", async () => {
+    const old = join(dir, "old.db");
+    const db = new DatabaseSync(old);
+    migrate(db, { migrations: MIGRATIONS.slice(0, -1) });
+    db.close();
+    const url = await freshDatabase();
+    const run = await runMomlink(["store", "copy", "--from", old], {
+      cwd: dir,
+      env: { MOMLINK_DATABASE_URL: url },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(String(run.stderr)).toMatch(
+      /change store at schema version \d+, older than the \d+ this momlink copies: start this momlink's serve on it once/,
+    );
+    expect(await pg.query(`copy_${databases}`, "SELECT to_regclass('changes') IS NULL")).toBe("t");
   });
 
   it("refuses while a serve holds the SQLite file, and copies nothing", async () => {

@@ -228,7 +228,8 @@ export function currentVersion(db: DatabaseSync, table = "schema_migrations"): n
   return typeof v === "number" ? v : 0;
 }
 
-function checkOrder(migrations: readonly Migration[]): void {
+/** Throws unless versions increase from 1: both engines' lists (store/postgres/migrate.ts) are checked by it. */
+export function checkOrder(migrations: readonly { version: number; name: string }[]): void {
   migrations.forEach((m, i) => {
     const prev = i === 0 ? 0 : (migrations[i - 1]?.version ?? 0);
     if (!Number.isInteger(m.version) || m.version <= prev) {

@@ -4,6 +4,7 @@
 // lock, sees the version the first committed, and applies nothing; the lock goes with the
 // transaction, so a replica killed mid-migration leaves neither a half schema nor a held lock.
 import type { PoolClient } from "pg";
+import { checkOrder } from "../migrations.ts";
 import { inPostgresTransaction, type PostgresConnection } from "./connect.ts";
 import { POSTGRES_BOOKKEEPING, POSTGRES_MIGRATIONS, type PostgresMigration } from "./schema.ts";
 
@@ -50,6 +51,7 @@ export async function migratePostgres(
   options: { migrations?: readonly PostgresMigration[]; now?: () => Date } = {},
 ): Promise<number[]> {
   const migrations = options.migrations ?? POSTGRES_MIGRATIONS;
+  checkOrder(migrations);
   const known = migrations.at(-1)?.version ?? 0;
   const applied: number[] = [];
   for (const m of migrations) {

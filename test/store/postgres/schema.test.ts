@@ -256,6 +256,16 @@ describe.skipIf(bin === null)("the PostgreSQL schema on a real server", () => {
     );
   });
 
+  it("refuses a list whose versions do not increase, before touching the database", async () => {
+    const [connection] = await freshDatabase();
+    if (connection === undefined) throw new Error("no connection");
+    const twice = [...POSTGRES_MIGRATIONS, ...POSTGRES_MIGRATIONS];
+    await expect(migratePostgres(connection, { migrations: twice })).rejects.toThrow(
+      /versions must increase from 1/,
+    );
+    expect((await connection.pool.query("SELECT to_regclass('changes') AS t")).rows[0]?.t).toBeNull();
+  });
+
   it("keeps the audit log append-only, TRUNCATE included", async () => {
     const [connection] = await freshDatabase();
     if (connection === undefined) throw new Error("no connection");

@@ -28,9 +28,7 @@ import { prepareSandbox, type Sandbox, startSandboxRunners, stopSandboxEms } fro
 import { createSlackRuntime } from "./slack/boot.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
 import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
-import { DATABASE_URL_VARIABLE, redactDatabaseUrl } from "./store/postgres/url.ts";
-import { holdServeLock } from "./store/serve-lock.ts";
-import { openSqliteStore } from "./store/sqlite.ts";
+import { openServedStore } from "./store/served-store.ts";
 import type { ChangeStore } from "./store/store.ts";
 
 /** Expiry is also checked on every approval; the sweep tidies messages and sends due reminders (read from the store). */
@@ -365,15 +363,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   );
   // Before the store: a refused policy leaves nothing behind, not even a new database file.
   const policy = policyFrom(config);
-  refusePostgres(config);
-  const store = openSqliteStore(config.db);
-  let serveLock: ReturnType<typeof holdServeLock>;
-  try {
-    serveLock = holdServeLock(config.db, config.mode === "console" ? "momlink console" : "momlink serve");
-  } catch (error) {
-    store.close();
-    throw error;
-  }
+  const { store, close: closeStore } = openServedStore(config);
   let running: Running | undefined;
   let stopping = false;
   const stop = async (exitCode: number) => {
@@ -386,8 +376,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     }
     // Closing lets SQLite fold its WAL into the file it has open and remove the -wal beside it,
     // so a restart never pairs a stale WAL with whatever file is at the path now.
-    store.close();
-    serveLock.release();
+    closeStore();
     process.exit(exitCode);
   };
   if (config.mode !== "console") {
@@ -400,8 +389,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   }
   running = await startBot(config, policy, store, logger, options);
   if (config.mode === "console") {
-    store.close();
-    serveLock.release();
+    closeStore();
     return;
   }
   const shutdown = (signal: string) => {
@@ -410,19 +398,6 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
-}
-
-/**
- * The store behind `serve` is SQLite until the PostgreSQL store lands (docs/postgres.md): starting
- * on MOMLINK_DB while the operator asked for PostgreSQL would split the truth in two, silently.
- */
-function refusePostgres(config: Config): void {
-  if (config.databaseUrl === undefined) return;
-  throw new StartError(
-    `${DATABASE_URL_VARIABLE} is set (${redactDatabaseUrl(config.databaseUrl)}), but momlink serve does not run on ` +
-      `PostgreSQL yet: unset it to serve from ${DB_VARIABLE}=${config.db}. momlink store copy fills the PostgreSQL ` +
-      "database ahead of the switch (docs/postgres.md).",
-  );
 }
 
 function delay(ms: number): Promise<void> {

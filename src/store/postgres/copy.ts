@@ -152,6 +152,7 @@ export async function copySqliteToPostgres(
   const tables = sqliteTables(source);
   checkSourceLevel(source, tables, options.from);
   await migratePostgres(target);
+  // One read snapshot across the awaits below (transaction.ts readSnapshot takes a synchronous fn).
   source.exec("BEGIN");
   try {
     return await inPostgresTransaction(target, async (client) => {

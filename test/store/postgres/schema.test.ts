@@ -2,10 +2,10 @@
 // replicas start together. Both engines are migrated for real (SQLite in memory, PostgreSQL on a
 // throwaway cluster, each test its own database) and their catalogues compared: a SQLite migration
 // without its PostgreSQL counterpart fails here, naming the table, column, index or trigger.
-import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrateDispatch } from "../../../src/dispatch/store.ts";
-import { currentVersion, MIGRATIONS, migrate } from "../../../src/store/migrations.ts";
+import { DISPATCH_SCHEMA } from "../../../src/dispatch/store.ts";
+import { openDatabase } from "../../../src/store/database.ts";
+import { CHANGE_SCHEMA } from "../../../src/store/migrations.ts";
 import { openPostgres, type PostgresConnection } from "../../../src/store/postgres/connect.ts";
 import { migratePostgres } from "../../../src/store/postgres/migrate.ts";
 import {
@@ -35,7 +35,9 @@ interface Schema {
   triggers: string[];
 }
 
-const SQLITE_BOOKKEEPING = ["schema_migrations", "dispatch_schema_migrations"];
+/** What the bot opens on its SQLite file, through the one opener. */
+const SQLITE_SCHEMAS = [CHANGE_SCHEMA, DISPATCH_SCHEMA];
+const SQLITE_BOOKKEEPING = SQLITE_SCHEMAS.map((schema) => schema.table);
 /** TRUNCATE skips row triggers on PostgreSQL; SQLite has no TRUNCATE. */
 const POSTGRES_ONLY_TRIGGERS = ["audit.audit_no_truncate"];
 
@@ -46,9 +48,7 @@ function sqliteKind(type: string): string {
 }
 
 function sqliteSchema(): Schema {
-  const db = new DatabaseSync(":memory:");
-  migrate(db);
-  migrateDispatch(db);
+  const { db } = openDatabase(":memory:", { schemas: SQLITE_SCHEMAS });
   const all = (sql: string, ...params: string[]) =>
     db.prepare(sql).all(...params) as Record<string, unknown>[];
   const tables = all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -178,15 +178,10 @@ function sorted(schema: Schema): Schema {
 
 describe("the SQLite and PostgreSQL migration lists", () => {
   it("end at the same level: the last PostgreSQL migration matches the newest version of each SQLite list", () => {
-    const db = new DatabaseSync(":memory:");
-    migrate(db);
-    migrateDispatch(db);
-    expect(POSTGRES_MIGRATIONS.at(-1)?.sqlite).toEqual({
-      schema_migrations: currentVersion(db),
-      dispatch_schema_migrations: currentVersion(db, "dispatch_schema_migrations"),
-    });
-    expect(MIGRATIONS.at(-1)?.version).toBe(currentVersion(db));
-    db.close();
+    const newest = Object.fromEntries(
+      SQLITE_SCHEMAS.map((schema) => [schema.table, schema.migrations.at(-1)?.version]),
+    );
+    expect(POSTGRES_MIGRATIONS.at(-1)?.sqlite).toEqual(newest);
   });
 
   it("store copy moves every table of the schema", () => {

@@ -58,7 +58,12 @@ describe.skipIf(java === null)("the stand-in EM and a real JVM exclude each othe
       const log = join(options.emHome, "logs", "IntroscopeEnterpriseManager.log");
       await waitFor(
         "the stand-in to take the primary lock",
-        async () => ((await readFile(log, "utf8")).includes("Proceeding with startup") ? true : undefined),
+        // Taken over: the log line and then the role the stand-in reports (written in that order).
+        async () => {
+          const logged = (await readFile(log, "utf8")).includes("Proceeding with startup");
+          const status = await standInStatus(options);
+          return logged && status.state === "running" && status.role === "primary" ? status : undefined;
+        },
         {
           watch: [join(options.emHome, "logs")],
         },

@@ -138,7 +138,13 @@ describe("the stand-in EM pair on a shared config", () => {
     expect(await log(a)).toMatch(/\[Manager\] Orderly shutdown on SIGTERM: releasing the failover locks\n$/);
     const taken = await waitFor(
       "mom-b to log that it took the primary lock",
-      async () => ((await log(b)).includes("Proceeding with startup") ? true : undefined),
+      // Taken over: the log line and then the role the stand-in reports (written in that order).
+      async () => {
+        const status = (await log(b)).includes("Proceeding with startup")
+          ? await standInStatus(b)
+          : undefined;
+        return status?.state === "running" && status.role === "primary" ? true : undefined;
+      },
       { watch: [join(b.emHome, "logs")], describe: () => log(b) },
     );
     expect(taken).toBe(true);

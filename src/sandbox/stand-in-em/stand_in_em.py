@@ -134,10 +134,10 @@ def main():
         fcntl.lockf(secondary, fcntl.LOCK_UN)
         held.remove(secondary)
         log.line("Released secondary lock")
-        # The role first, the log line last: whoever waits for "Proceeding with startup" then
-        # reads the role must find "primary", never the "standby" of a moment before.
-        write_role(args.role_file, args.host, "primary")
+        # The log line first, the role last: control.ts reports a start settled once the role is
+        # written, and its callers then read the whole log (a waiter on the takeover waits for both).
         log.line("Proceeding with startup")
+        write_role(args.role_file, args.host, "primary")
         while True:
             time.sleep(3600)
     except Stop as stop:

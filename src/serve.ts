@@ -3,6 +3,7 @@
 // local console, which also runs a sandbox: two pretend Linux MOM hosts with real runners.
 import { readFileSync } from "node:fs";
 import type { ChangeNotify } from "./change/ports/runners.ts";
+import { createOrchestrator, type Orchestrator } from "./change/runs/orchestrator.ts";
 import type { Config } from "./config.ts";
 import {
   CONSOLE_HELP,
@@ -18,9 +19,10 @@ import {
   type Dispatcher,
   generateSigningKeys,
   loadOrCreateSigningKeys,
+  realScheduler,
+  runnerJobsOf,
   signingKeyPathFor,
 } from "./dispatch/index.ts";
-import { createOrchestrator, type Orchestrator } from "./dispatch/orchestrator.ts";
 import { PLAN_EXAMPLE } from "./domain/grammar.ts";
 import type { ApprovalPolicy } from "./domain/policy.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -116,13 +118,14 @@ async function openRunners(
     url: listening.url,
     hooks: (notify) => {
       orchestrator = createOrchestrator({
-        dispatcher,
+        jobs: runnerJobsOf(dispatcher),
         store,
         policy,
         now: () => new Date(),
         logger,
         preflightTimeoutMs: config.preflightTimeoutSeconds * 1000,
         notify,
+        scheduler: realScheduler,
       });
       return orchestrator;
     },

@@ -23,4 +23,5 @@ export {
   type RunnerInfo,
   type RunnerStatus,
 } from "./registry.ts";
+export { runnerJobsOf } from "./runner-jobs.ts";
 export { DISPATCH_SCHEMA } from "./store.ts";

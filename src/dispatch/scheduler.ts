@@ -1,5 +1,5 @@
-// Timers of the dispatcher and the orchestration, injectable so that tests drive lease expiry and
-// long-poll time-outs by hand instead of sleeping.
+// Timers of the dispatcher and of the change layer's runs (change/runs/, as its Timers port),
+// injectable so that tests drive lease expiry and long-poll time-outs by hand instead of sleeping.
 
 export interface Scheduler {
   every(ms: number, fn: () => void): () => void;

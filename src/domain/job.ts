@@ -2,10 +2,13 @@
 // runner reports. A job never carries free text to run: it carries the approved Plan, and the
 // runner re-derives that plan from its own validation of the plan's inputs (spec + facts) before
 // doing anything. It stays in domain/ (pure, no I/O) because the bot's decisions read it: the job
-// lifecycle (job-lifecycle.ts) re-offers read-only kinds, the orchestration picks kinds and roles.
+// lifecycle (job-lifecycle.ts) re-offers read-only kinds, the change layer's runs (change/runs/)
+// pick kinds and roles and decide from a job's result (outcomes.ts).
 // How a job travels and is trusted (the signed envelope, the HTTP bodies) is src/protocol/.
 import { z } from "zod";
 import { CHANGE_ID_PATTERN } from "./change-id.ts";
+import { hostFactsSchema } from "./facts.ts";
+import { hostEvidenceSchema } from "./failover-evidence.ts";
 
 export const JOB_KINDS = ["preflight", "execute", "rollback", "verify"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -58,3 +61,22 @@ export const stepEventSchema = z
   })
   .strict();
 export type StepEvent = z.infer<typeof stepEventSchema>;
+
+/** What a runner reports when a job ends: the bot's reactions (change/runs/) decide from it. */
+export const jobResultSchema = z
+  .object({
+    ok: z.boolean(),
+    facts: hostFactsSchema.optional(),
+    /**
+     * The index of the step that failed (execute/rollback/verify); -1 when the runner's re-check
+     * before the first step stopped the job (the host changed since approval: nothing ran).
+     */
+    failedIndex: z.number().int().min(-1).max(10_000).optional(),
+    error: z.string().max(4096).optional(),
+    /** True when the runner refused the job before running anything (signature, expiry, host...). */
+    refused: z.boolean().optional(),
+    /** A services=manage start phase: the failover evidence the runner's check ended on, proven or not. */
+    evidence: hostEvidenceSchema.optional(),
+  })
+  .strict();
+export type JobResult = z.infer<typeof jobResultSchema>;

@@ -59,6 +59,11 @@ export interface HostPlan {
   blockers: string[];
 }
 
+/** The host plan a role means: the primary's is first, the secondary's second. */
+export function planOf(record: { plan: Pick<Plan, "hosts"> }, role: HostPlan["role"]): HostPlan {
+  return role === "primary" ? record.plan.hosts[0] : record.plan.hosts[1];
+}
+
 export interface Plan {
   format: "momlink-plan/1";
   changeId: string | null;

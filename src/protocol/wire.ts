@@ -1,9 +1,7 @@
 // The runner API's bodies, declared once and used on both ends: the bot validates what runners
-// send, the runner validates what the bot answers. Jobs and step events come from domain/job.ts,
+// send, the runner validates what the bot answers. Jobs, step events and job results come from domain/job.ts,
 // the signed envelope from signing.ts.
 import { z } from "zod";
-import { hostFactsSchema } from "../domain/facts.ts";
-import { hostEvidenceSchema } from "../domain/failover-evidence.ts";
 import { PLATFORMS } from "../domain/pair.ts";
 
 export const API_PREFIX = "/v1";
@@ -45,22 +43,7 @@ export const registerResponseSchema = z
   .strict();
 export type RegisterResponse = z.infer<typeof registerResponseSchema>;
 
-export const jobResultSchema = z
-  .object({
-    ok: z.boolean(),
-    facts: hostFactsSchema.optional(),
-    /**
-     * The index of the step that failed (execute/rollback/verify); -1 when the runner's re-check
-     * before the first step stopped the job (the host changed since approval: nothing ran).
-     */
-    failedIndex: z.number().int().min(-1).max(10_000).optional(),
-    error: z.string().max(4096).optional(),
-    /** True when the runner refused the job before running anything (signature, expiry, host...). */
-    refused: z.boolean().optional(),
-    /** A services=manage start phase: the failover evidence the runner's check ended on, proven or not. */
-    evidence: hostEvidenceSchema.optional(),
-  })
-  .strict();
-export type JobResult = z.infer<typeof jobResultSchema>;
+// What a finished job reports is part of what a job is (domain/job.ts): the bot's decisions read it.
+export { type JobResult, jobResultSchema } from "../domain/job.ts";
 
 export const errorBodySchema = z.object({ error: z.string() });

@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createOrchestrator, type Orchestrator } from "../../src/change/runs/orchestrator.ts";
 import { createDispatcher, type Dispatcher } from "../../src/dispatch/dispatcher.ts";
 import { generateSigningKeys } from "../../src/dispatch/keys.ts";
-import { createOrchestrator, type Orchestrator } from "../../src/dispatch/orchestrator.ts";
+import { runnerJobsOf } from "../../src/dispatch/runner-jobs.ts";
 import { createLogger } from "../../src/log.ts";
 import type { SigningKeys } from "../../src/protocol/signing.ts";
 import { type JobExecutor, type RunnerStop, register, startRunner } from "../../src/runner/client.ts";
@@ -115,7 +116,7 @@ export async function startRig(options: { policy?: typeof GROUP_POLICY } = {}): 
       ...(fake === undefined ? {} : { fake }),
       runners: (notify) => {
         orchestrator = createOrchestrator({
-          dispatcher,
+          jobs: runnerJobsOf(dispatcher),
           store,
           policy: options.policy ?? GROUP_POLICY,
           now: clock.now,

@@ -1,11 +1,23 @@
 // The runners port of the change layer: what a use-case asks of the runners (pre-flight facts,
 // run an approved change, undo one, check the live links, list the runners), what the runner side
-// tells back (ChangeNotify), and the plain data both ways, which the presenter shows. Neither side
-// knows the other's machinery: the dispatcher (dispatch/, behind this port) knows nothing about
-// Block Kit, and the change layer and Slack know nothing about jobs, leases or signatures.
+// tells back (ChangeNotify), and the plain data both ways, which the presenter shows. The change
+// layer's own reactions to runner events (change/runs/orchestrator.ts) implement Runners on the
+// jobs port (runner-jobs.ts), which the dispatcher implements; tests plug in fakes here. Slack
+// knows nothing about jobs, leases or signatures, and the dispatcher nothing about Block Kit.
 import type { HostFacts } from "../../domain/facts.ts";
+import type { HostOutcome, HostRole, PhaseLabel, RunKind, RunStatus } from "../../domain/outcomes.ts";
 import type { Platform } from "../../domain/pair.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
+
+// What a run's outcome is and how a host's part stands are domain decisions (domain/outcomes.ts).
+export type {
+  HostOutcome,
+  HostRole,
+  PhaseLabel,
+  RunKind,
+  RunStatus,
+  StepFailure,
+} from "../../domain/outcomes.ts";
 
 export type RunnerStatus = "pending" | "active" | "revoked";
 
@@ -32,28 +44,6 @@ export interface PreflightFacts {
   secondary: HostFacts | null;
 }
 
-export type HostRole = "primary" | "secondary";
-export type RunKind = "execute" | "rollback";
-
-/** Where one host's part of a run stands. `pending`: no job yet (the other host goes first, or never got there). */
-export type RunStatus =
-  | "pending"
-  | "queued"
-  | "running"
-  | "succeeded"
-  | "failed"
-  | "refused"
-  | "lost"
-  | "expired";
-
-/** Where a phase sits in a run that goes back and forth between the hosts (services=manage). */
-export interface PhaseLabel {
-  number: number;
-  of: number;
-  /** What the phase does, in a few words (domain/render-procedure.ts phaseTitle). */
-  title: string;
-}
-
 export interface HostRun {
   host: string;
   role: HostRole;
@@ -73,29 +63,6 @@ export interface ChangeProgress {
   runs: HostRun[];
   /** services=manage: what the failover evidence of the latest execute run says so far, or null. */
   failover: string | null;
-}
-
-export interface StepFailure {
-  index: number;
-  kind: string;
-  dir: string;
-  /** The approved line of the step (empty for the re-check before the first step). */
-  line: string;
-  /** What the runner reported, bounded. */
-  output: string;
-}
-
-/** One host's part of a run, finished (or given up on): one thread reply. */
-export interface HostOutcome {
-  host: string;
-  role: HostRole;
-  kind: RunKind;
-  /** Absent in a run of one phase per host. */
-  phase?: PhaseLabel;
-  status: "succeeded" | "failed" | "refused" | "lost" | "expired";
-  /** One sentence, plain text. */
-  summary: string;
-  failures: StepFailure[];
 }
 
 export interface VerifyHost {

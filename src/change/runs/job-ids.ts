@@ -8,9 +8,9 @@
 // back and forth between the hosts numbers its phases (`CHG-12-v5-execute-3-secondary`).
 import { CHANGE_ID_SOURCE } from "../../domain/change-id.ts";
 import type { JobKind } from "../../domain/job.ts";
+import type { HostRole } from "../../domain/outcomes.ts";
 import type { Phase } from "../../domain/phases.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
-import type { HostRole } from "../hooks.ts";
 
 const PHASE_ID = new RegExp(
   `^(${CHANGE_ID_SOURCE})-v([0-9]+)-(preflight|execute|rollback)(?:-([0-9]{1,2}))?-(primary|secondary)$`,

@@ -1,12 +1,11 @@
 // A read-only check of the live links against the approved plan. It is also the only way out of
 // needs_verification: a definite answer from both hosts settles the record.
 import { randomBytes } from "node:crypto";
-import type { HostFacts } from "../../domain/facts.ts";
-import type { HostPlan } from "../../domain/plan.ts";
+import { driftFromPlan } from "../../domain/drift.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
-import type { ChangeStore } from "../../store/store.ts";
-import type { VerifyHost, VerifyReport } from "../hooks.ts";
-import { clip } from "./clip.ts";
+import { clip } from "../../domain/runner-output.ts";
+import type { VerifyHost, VerifyReport } from "../ports/runners.ts";
+import type { ChangeStore } from "../ports/store.ts";
 import type { Questions } from "./questions.ts";
 import type { Apply } from "./transitions.ts";
 
@@ -55,31 +54,4 @@ export function createVerify(options: {
     }
     return { changeId: change.id, hosts, outcome, recorded };
   };
-}
-
-/** Each dir of the plan must be a link to exactly its target; anything else is drift, named. */
-export function driftFromPlan(change: ChangeRecord, hostPlan: HostPlan, facts: HostFacts): string[] {
-  const sep = change.plan.platform === "windows" ? "\\" : "/";
-  const drift: string[] = [];
-  for (const dir of change.plan.dirs) {
-    const target = `${change.plan.share}${sep}${dir}`;
-    const found = facts.dirs.find((d) => d.dir === dir);
-    if (found === undefined) {
-      drift.push(`${dir}: the runner did not report it`);
-      continue;
-    }
-    if (found.linkPath === "link-to-target") continue;
-    const now =
-      found.linkPath === "missing"
-        ? "missing"
-        : found.linkPath === "directory"
-          ? "a real directory"
-          : found.linkPath === "link-elsewhere"
-            ? `a link to ${clip(found.currentTarget ?? "?", 200).replace(/\p{Cc}/gu, "?")}`
-            : found.linkPath === "junction"
-              ? "a junction"
-              : "a file";
-    drift.push(`${dir} in ${hostPlan.emHome} is ${now}, not a link to ${target}`);
-  }
-  return drift;
 }

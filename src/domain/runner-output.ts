@@ -1,6 +1,6 @@
 // Runner output ends up in record reasons, thread replies and message lines, each with its own
-// room; these keep every one of them bounded the same way.
-import { clip as clipText } from "../../domain/shorten.ts";
+// room; these keep every one of them bounded the same way (on the one clip of shorten.ts).
+import { clip as clipText } from "./shorten.ts";
 
 /** How much of a failed step's output goes into the record's failure reason (the thread gets more). */
 export const REASON_OUTPUT = 300;

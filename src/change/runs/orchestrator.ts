@@ -1,7 +1,8 @@
-// Drives a change through the runners: pre-flight facts for the plan, then after approval the
-// primary's execute job, then the secondary's; a rollback (secondary first) after an approver asks
-// for one; verify jobs on request. Bot-side and not Slack-specific: it talks to the chat side
-// through ChangeNotify only.
+// The change layer's reactions to runner events: drives a change through the runners — pre-flight
+// facts for the plan, then after approval the run's phases host by host; a rollback after an
+// approver asks for one; verify jobs on request. It implements the Runners the use-cases call, on
+// the jobs port (ports/runner-jobs.ts, the dispatcher behind it), and talks to the chat side
+// through ChangeNotify only. Every transition a runner's report causes is decided in this folder.
 //
 // The reactions are stateless. Execute and rollback jobs get ids derived from the change, the
 // record's version when the run began, the kind and the role (`CHG-12-v5-execute-primary`): what
@@ -10,27 +11,26 @@
 // queued only once, so no host runs its part twice. Only the read-only waits (pre-flight, verify)
 // live in memory: after a restart they are simply asked again.
 //
-// This file only wires the parts in orchestration/ together and routes the dispatcher's events.
-import type { Job } from "../domain/job.ts";
-import type { JobState } from "../domain/job-lifecycle.ts";
-import type { ApprovalPolicy } from "../domain/policy.ts";
-import type { Logger } from "../log.ts";
-import type { JobResult } from "../protocol/wire.ts";
-import type { ChangeStore } from "../store/store.ts";
-import { type Dispatcher, realScheduler, type Scheduler } from "./dispatcher.ts";
-import type { ChangeNotify, RunnerHooks } from "./hooks.ts";
-import { createNotifications } from "./orchestration/notifications.ts";
-import { failoverSummary, preflightNotes, runsOf } from "./orchestration/progress.ts";
-import { createQuestions } from "./orchestration/questions.ts";
-import { createRunPhases } from "./orchestration/run-phases.ts";
-import { createApply } from "./orchestration/transitions.ts";
-import { createVerify } from "./orchestration/verify.ts";
+// This file only wires the parts in runs/ together and routes the job events.
+import type { Job, JobResult } from "../../domain/job.ts";
+import type { JobState } from "../../domain/job-lifecycle.ts";
+import type { ApprovalPolicy } from "../../domain/policy.ts";
+import type { Logger } from "../../log.ts";
+import type { RunnerJobs, Timers } from "../ports/runner-jobs.ts";
+import type { ChangeNotify, Runners } from "../ports/runners.ts";
+import type { ChangeStore } from "../ports/store.ts";
+import { createNotifications } from "./notifications.ts";
+import { failoverSummary, preflightNotes, runsOf } from "./progress.ts";
+import { createQuestions } from "./questions.ts";
+import { createRunPhases } from "./run-phases.ts";
+import { createApply } from "./transitions.ts";
+import { createVerify } from "./verify.ts";
 
-export { parsePhaseJobId, phaseJobId } from "./orchestration/job-ids.ts";
-export { driftFromPlan } from "./orchestration/verify.ts";
+export { parsePhaseJobId, phaseJobId } from "./job-ids.ts";
 
 export interface OrchestratorOptions {
-  dispatcher: Dispatcher;
+  /** The runners' jobs (dispatch/runner-jobs.ts runnerJobsOf over the dispatcher). */
+  jobs: RunnerJobs;
   store: ChangeStore;
   policy: ApprovalPolicy;
   /** The clock for transitions; share it with the dispatcher (jobs and records speak of the same time). */
@@ -45,11 +45,11 @@ export interface OrchestratorOptions {
    * update as soon as the previous one is done.
    */
   progressIntervalMs?: number;
-  /** Timers for those waits, injectable so tests fire them by hand. */
-  scheduler?: Pick<Scheduler, "after">;
+  /** Timers for those waits and the update interval (dispatch's realScheduler, or a test's manual one). */
+  scheduler: Timers;
 }
 
-export interface Orchestrator extends Required<RunnerHooks> {
+export interface Orchestrator extends Required<Runners> {
   /** Picks up every change a previous process left approved, executing or rolling back. */
   resume(): void;
   /** Resolves once every message update and thread reply asked for so far has been sent. */
@@ -59,10 +59,9 @@ export interface Orchestrator extends Required<RunnerHooks> {
 }
 
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
-  const { dispatcher, store, policy, notify, now } = options;
+  const { jobs, store, policy, notify, now, scheduler } = options;
   const logger = options.logger.child({ component: "orchestrator" });
   const timeoutMs = options.preflightTimeoutMs ?? 30_000;
-  const scheduler = options.scheduler ?? realScheduler;
   let closed = false;
 
   const notifications = createNotifications({
@@ -74,7 +73,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const { progress, settled } = notifications;
   const apply = createApply({ store, policy, now, logger, progress });
   const phases = createRunPhases({
-    dispatcher,
+    jobs,
     store,
     logger,
     apply,
@@ -82,7 +81,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     tell: notifications.tell,
     closed: () => closed,
   });
-  const questions = createQuestions({ dispatcher, logger, scheduler, timeoutMs });
+  const questions = createQuestions({ jobs, logger, scheduler, timeoutMs });
 
   /** A job ended: a read-only question wakes its waiter, a run's job moves its change on. */
   function ended(job: Job, result: JobResult | null, state: JobState): void {
@@ -94,11 +93,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   }
 
   const offs = [
-    dispatcher.on("result", (job, result) => ended(job, result, "done")),
-    dispatcher.on("lost", (job) => ended(job, null, "lost")),
-    dispatcher.on("expired", (job) => ended(job, null, "expired")),
-    dispatcher.on("step", (_jobId, changeId, _event, job) => {
-      if (job.kind === "execute" || job.kind === "rollback") progress(changeId);
+    jobs.onEnded(ended),
+    jobs.onStep((job) => {
+      if (job.kind === "execute" || job.kind === "rollback") progress(job.changeId);
     }),
   ];
 
@@ -111,11 +108,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       phases.reconcile(change.id);
     },
     verify: createVerify({ store, apply, ask: questions.ask }),
-    listRunners: () => dispatcher.listRunners(),
+    listRunners: () => jobs.listRunners(),
     progress: (change) => ({
-      preflightNotes: preflightNotes(dispatcher, change, timeoutMs),
-      runs: runsOf(dispatcher, change),
-      failover: failoverSummary(dispatcher, change),
+      preflightNotes: preflightNotes(jobs, change, timeoutMs),
+      runs: runsOf(jobs, change),
+      failover: failoverSummary(jobs, change),
     }),
     resume() {
       for (const record of store.list({ states: ["approved", "executing", "rolling_back"], limit: 1000 })) {

@@ -1,31 +1,29 @@
 // What a change's message shows beyond the record, read from its runner jobs rather than kept in
 // memory, so the message after a restart shows the same.
 import { failoverOutcome } from "../../domain/failover-record.ts";
-import type { StepEvent } from "../../domain/job.ts";
-import type { JobState } from "../../domain/job-lifecycle.ts";
+import { phaseLabel, type RunKind, runStatus } from "../../domain/outcomes.ts";
 import { runPhases } from "../../domain/phases.ts";
+import { planOf } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { renderHostProgress } from "../../domain/render.ts";
-import type { JobResult } from "../../protocol/wire.ts";
-import type { Dispatcher } from "../dispatcher.ts";
-import type { HostRun, RunKind, RunStatus } from "../hooks.ts";
-import { clip, REASON_OUTPUT } from "./clip.ts";
-import { planOf, runnerOf } from "./hosts.ts";
+import { clip, REASON_OUTPUT } from "../../domain/runner-output.ts";
+import type { RunnerJobs } from "../ports/runner-jobs.ts";
+import type { HostRun } from "../ports/runners.ts";
+import { runnerOf } from "./hosts.ts";
 import { parsePhaseJobId, phaseJobId, runJobId } from "./job-ids.ts";
-import { phaseLabel } from "./outcomes.ts";
 import { runEvidence } from "./run-phases.ts";
 
-type Jobs = Pick<Dispatcher, "job" | "jobsFor" | "events" | "runnerFor">;
+type Jobs = Pick<RunnerJobs, "job" | "jobsFor" | "events" | "runnerFor">;
 
 /** Why a host has no pre-flight facts, while the plan awaits approval. */
-export function preflightNotes(dispatcher: Jobs, change: ChangeRecord, timeoutMs: number): string[] {
+export function preflightNotes(jobs: Jobs, change: ChangeRecord, timeoutMs: number): string[] {
   if (change.state !== "planned" && change.state !== "awaiting_approval") return [];
   const seconds = Math.round(timeoutMs / 1000);
   return change.plan.hosts.flatMap((h) => {
     if (h.facts !== null) return [];
-    const stored = dispatcher.job(phaseJobId({ id: change.id, version: 1 }, "preflight", h.role));
+    const stored = jobs.job(phaseJobId({ id: change.id, version: 1 }, "preflight", h.role));
     if (stored === null) {
-      const found = runnerOf(dispatcher, h.host, change.plan.platform);
+      const found = runnerOf(jobs, h.host, change.plan.platform);
       if ("problem" in found) return [found.problem];
       return [`runner ${found.runner.name} on ${h.host} was offline when this was planned`];
     }
@@ -55,7 +53,7 @@ export function preflightNotes(dispatcher: Jobs, change: ChangeRecord, timeoutMs
 }
 
 /** The latest execute and rollback run, phase by phase, step by step, in the order they run. */
-export function runsOf(dispatcher: Jobs, change: ChangeRecord): HostRun[] {
+export function runsOf(jobs: Jobs, change: ChangeRecord): HostRun[] {
   const runs: HostRun[] = [];
   const kinds: [RunKind, boolean][] = [
     ["execute", change.state === "executing"],
@@ -63,14 +61,14 @@ export function runsOf(dispatcher: Jobs, change: ChangeRecord): HostRun[] {
   ];
   for (const [kind, active] of kinds) {
     // The run on show is the latest attempt: the one started at the highest version.
-    const version = latestVersion(dispatcher, change, kind);
+    const version = latestVersion(jobs, change, kind);
     if (version < 0 && !active) continue;
     const phases = runPhases(change.plan, kind);
     for (const phase of phases) {
       const hostPlan = planOf(change, phase.role);
       const current =
-        version < 0 ? null : dispatcher.job(runJobId({ id: change.id, version }, kind, phase, phases).id);
-      const events = current === null ? [] : dispatcher.events(current.job.id);
+        version < 0 ? null : jobs.job(runJobId({ id: change.id, version }, kind, phase, phases).id);
+      const events = current === null ? [] : jobs.events(current.job.id);
       const label = phaseLabel(change, kind, phase);
       runs.push({
         host: hostPlan.host,
@@ -86,9 +84,9 @@ export function runsOf(dispatcher: Jobs, change: ChangeRecord): HostRun[] {
 }
 
 /** The version the latest run of `kind` began at, or -1 when there was none. */
-function latestVersion(dispatcher: Jobs, change: ChangeRecord, kind: RunKind): number {
+function latestVersion(jobs: Jobs, change: ChangeRecord, kind: RunKind): number {
   let version = -1;
-  for (const stored of dispatcher.jobsFor(change.id)) {
+  for (const stored of jobs.jobsFor(change.id)) {
     const phase = parsePhaseJobId(stored.job.id);
     if (phase?.kind === kind && phase.version > version) version = phase.version;
   }
@@ -96,34 +94,9 @@ function latestVersion(dispatcher: Jobs, change: ChangeRecord, kind: RunKind): n
 }
 
 /** services=manage: what the latest execute run's failover evidence says, once a start phase reported. */
-export function failoverSummary(dispatcher: Jobs, change: ChangeRecord): string | null {
+export function failoverSummary(jobs: Jobs, change: ChangeRecord): string | null {
   if (!change.plan.manageServices) return null;
-  const version = latestVersion(dispatcher, change, "execute");
+  const version = latestVersion(jobs, change, "execute");
   if (version < 0) return null;
-  return failoverOutcome(change.plan, runEvidence(dispatcher, change, version))?.summary ?? null;
-}
-
-function runStatus(state: JobState, result: JobResult | null, events: readonly StepEvent[]): RunStatus {
-  switch (state) {
-    case "queued":
-      return "queued";
-    case "leased":
-      return "running";
-    case "lost":
-      return "lost";
-    case "expired":
-      return "expired";
-    case "done":
-      if (result?.ok === true) return "succeeded";
-      if (
-        result?.failedIndex === undefined &&
-        (result?.refused === true || !events.some((e) => e.index >= 0))
-      )
-        return "refused";
-      return "failed";
-    default: {
-      const never: never = state;
-      return never;
-    }
-  }
+  return failoverOutcome(change.plan, runEvidence(jobs, change, version))?.summary ?? null;
 }

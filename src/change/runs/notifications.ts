@@ -1,8 +1,9 @@
 // What the chat side is told, in order per change, with message updates coalesced: step events
 // arrive one per request and Slack rate-limits chat.update.
+import type { HostOutcome } from "../../domain/outcomes.ts";
 import type { Logger } from "../../log.ts";
-import type { Scheduler } from "../dispatcher.ts";
-import type { ChangeNotify, HostOutcome } from "../hooks.ts";
+import type { Timers } from "../ports/runner-jobs.ts";
+import type { ChangeNotify } from "../ports/runners.ts";
 
 export interface Notifications {
   /** The change moved: re-render its message (coalesced, throttled, never dropped). */
@@ -16,7 +17,7 @@ export interface Notifications {
 export function createNotifications(options: {
   notify: ChangeNotify;
   logger: Logger;
-  scheduler: Pick<Scheduler, "after">;
+  scheduler: Timers;
   /** Least time between two updates of one change's message; 0: as soon as the previous one is done. */
   intervalMs: number;
 }): Notifications {

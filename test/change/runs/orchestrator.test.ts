@@ -4,25 +4,34 @@
 
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { HostOutcome } from "../../src/dispatch/hooks.ts";
+import type { HostOutcome } from "../../../src/change/ports/runners.ts";
 import {
   createOrchestrator,
   type Orchestrator,
   parsePhaseJobId,
   phaseJobId,
-} from "../../src/dispatch/orchestrator.ts";
-import type { HostFacts } from "../../src/domain/facts.ts";
-import type { Job } from "../../src/domain/job.ts";
-import { pairSpecSchema } from "../../src/domain/pair-schema.ts";
-import { plainPhrase } from "../../src/domain/phrase.ts";
-import { buildPlan } from "../../src/domain/plan.ts";
-import type { ApprovalPolicy } from "../../src/domain/policy.ts";
-import type { ChangeRecord } from "../../src/domain/record.ts";
-import { createLogger } from "../../src/log.ts";
-import type { SignedJob } from "../../src/protocol/signing.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
-import type { ChangeStore } from "../../src/store/store.ts";
-import { type Bot, get, manualScheduler, post, registerRunner, startBot, tempDir } from "./support.ts";
+} from "../../../src/change/runs/orchestrator.ts";
+import { runnerJobsOf } from "../../../src/dispatch/runner-jobs.ts";
+import type { HostFacts } from "../../../src/domain/facts.ts";
+import type { Job } from "../../../src/domain/job.ts";
+import { pairSpecSchema } from "../../../src/domain/pair-schema.ts";
+import { plainPhrase } from "../../../src/domain/phrase.ts";
+import { buildPlan } from "../../../src/domain/plan.ts";
+import type { ApprovalPolicy } from "../../../src/domain/policy.ts";
+import type { ChangeRecord } from "../../../src/domain/record.ts";
+import { createLogger } from "../../../src/log.ts";
+import type { SignedJob } from "../../../src/protocol/signing.ts";
+import { openSqliteStore } from "../../../src/store/sqlite.ts";
+import type { ChangeStore } from "../../../src/store/store.ts";
+import {
+  type Bot,
+  get,
+  manualScheduler,
+  post,
+  registerRunner,
+  startBot,
+  tempDir,
+} from "../../dispatch/support.ts";
 
 const REQ = "UREQ00001";
 const BOB = "UBOB00001";
@@ -53,7 +62,7 @@ const credentials: Record<string, string> = {};
 
 function newOrchestrator(options: { progressIntervalMs?: number } = {}): Orchestrator {
   return createOrchestrator({
-    dispatcher: bot.dispatcher,
+    jobs: runnerJobsOf(bot.dispatcher),
     store,
     policy: POLICY,
     now: bot.time.clock,

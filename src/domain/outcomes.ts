@@ -1,15 +1,58 @@
 // What a finished execute or rollback job means, in words: the thread reply for the host and the
-// reason the record keeps. Pure: the caller hands in the job's step events.
-import type { Job, StepEvent } from "../../domain/job.ts";
-import type { JobState } from "../../domain/job-lifecycle.ts";
-import { type Phase, runPhases } from "../../domain/phases.ts";
-import type { Step } from "../../domain/plan.ts";
-import type { ChangeRecord } from "../../domain/record.ts";
-import { phaseTitle } from "../../domain/render-procedure.ts";
-import type { JobResult } from "../../protocol/wire.ts";
-import type { HostOutcome, PhaseLabel, RunKind, StepFailure } from "../hooks.ts";
-import { brief, clip, THREAD_OUTPUT } from "./clip.ts";
-import { planOf } from "./hosts.ts";
+// reason the record keeps, and where a host's part of a run stands on the message. Pure: the
+// caller (change/runs/) hands in the job, its result and its step events.
+import type { Job, JobResult, StepEvent } from "./job.ts";
+import type { JobState } from "./job-lifecycle.ts";
+import { type Phase, runPhases } from "./phases.ts";
+import { planOf, type Step } from "./plan.ts";
+import type { ChangeRecord } from "./record.ts";
+import { phaseTitle } from "./render-procedure.ts";
+import { brief, clip, THREAD_OUTPUT } from "./runner-output.ts";
+
+export type HostRole = "primary" | "secondary";
+export type RunKind = "execute" | "rollback";
+
+/** Where one host's part of a run stands. `pending`: no job yet (the other host goes first, or never got there). */
+export type RunStatus =
+  | "pending"
+  | "queued"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "refused"
+  | "lost"
+  | "expired";
+
+/** Where a phase sits in a run that goes back and forth between the hosts (services=manage). */
+export interface PhaseLabel {
+  number: number;
+  of: number;
+  /** What the phase does, in a few words (domain/render-procedure.ts phaseTitle). */
+  title: string;
+}
+
+export interface StepFailure {
+  index: number;
+  kind: string;
+  dir: string;
+  /** The approved line of the step (empty for the re-check before the first step). */
+  line: string;
+  /** What the runner reported, bounded. */
+  output: string;
+}
+
+/** One host's part of a run, finished (or given up on): one thread reply. */
+export interface HostOutcome {
+  host: string;
+  role: HostRole;
+  kind: RunKind;
+  /** Absent in a run of one phase per host. */
+  phase?: PhaseLabel;
+  status: "succeeded" | "failed" | "refused" | "lost" | "expired";
+  /** One sentence, plain text. */
+  summary: string;
+  failures: StepFailure[];
+}
 
 /** Why a host's job failed: `detail` for the thread (the reply names the host), `reason` for the record. */
 export function failureOf(
@@ -151,4 +194,34 @@ function doneWords(
       }
     }
   });
+}
+
+/** Where a host's job of a run stands, as the message shows it. */
+export function runStatus(
+  state: JobState,
+  result: JobResult | null,
+  events: readonly StepEvent[],
+): RunStatus {
+  switch (state) {
+    case "queued":
+      return "queued";
+    case "leased":
+      return "running";
+    case "lost":
+      return "lost";
+    case "expired":
+      return "expired";
+    case "done":
+      if (result?.ok === true) return "succeeded";
+      if (
+        result?.failedIndex === undefined &&
+        (result?.refused === true || !events.some((e) => e.index >= 0))
+      )
+        return "refused";
+      return "failed";
+    default: {
+      const never: never = state;
+      return never;
+    }
+  }
 }

@@ -3,7 +3,7 @@
 import type { ApprovalPolicy } from "../../domain/policy.ts";
 import type { ChangeEvent, ChangeRecord } from "../../domain/record.ts";
 import type { Logger } from "../../log.ts";
-import type { ChangeStore } from "../../store/store.ts";
+import type { ChangeStore } from "../ports/store.ts";
 
 /** The record after the event, or null when the transition was refused. */
 export type Apply = (record: ChangeRecord, event: ChangeEvent) => ChangeRecord | null;

@@ -5,18 +5,17 @@
 // bot continue a change.
 import type { HostEvidence } from "../../domain/failover-evidence.ts";
 import { failoverOutcome } from "../../domain/failover-record.ts";
-import type { Job } from "../../domain/job.ts";
+import type { Job, JobResult } from "../../domain/job.ts";
 import type { JobState } from "../../domain/job-lifecycle.ts";
+import { failureOf, type HostOutcome, outcomeOf, type RunKind } from "../../domain/outcomes.ts";
 import { type Phase, runPhases } from "../../domain/phases.ts";
+import { planOf } from "../../domain/plan.ts";
 import type { ChangeRecord, JsonObject } from "../../domain/record.ts";
 import type { Logger } from "../../log.ts";
-import type { JobResult } from "../../protocol/wire.ts";
-import type { ChangeStore } from "../../store/store.ts";
-import { DispatchError, type Dispatcher } from "../dispatcher.ts";
-import type { HostOutcome, RunKind } from "../hooks.ts";
-import { planOf, runnerOf } from "./hosts.ts";
+import type { RunnerJobs } from "../ports/runner-jobs.ts";
+import type { ChangeStore } from "../ports/store.ts";
+import { runnerOf } from "./hosts.ts";
 import { parsePhaseJobId, runJobId } from "./job-ids.ts";
-import { failureOf, outcomeOf } from "./outcomes.ts";
 import type { Apply } from "./transitions.ts";
 
 export interface RunPhases {
@@ -29,11 +28,11 @@ export interface RunPhases {
   onRunJob(job: Job, result: JobResult | null, state: JobState): void;
 }
 
-type Jobs = Pick<Dispatcher, "job">;
+type Jobs = Pick<RunnerJobs, "job">;
 
 /** The failover evidence a run's start phases sent back so far, by role. */
 export function runEvidence(
-  dispatcher: Jobs,
+  jobs: Jobs,
   record: Pick<ChangeRecord, "id" | "plan">,
   version: number,
 ): { primary?: HostEvidence; secondary?: HostEvidence } {
@@ -42,7 +41,7 @@ export function runEvidence(
   for (const phase of phases) {
     const steps = planOf(record, phase.role).steps;
     if (!phase.indices.some((i) => steps[i]?.kind === "check-failover")) continue;
-    const evidence = dispatcher.job(runJobId({ id: record.id, version }, "execute", phase, phases).id)?.result
+    const evidence = jobs.job(runJobId({ id: record.id, version }, "execute", phase, phases).id)?.result
       ?.evidence;
     if (evidence !== undefined) found[phase.role] = evidence;
   }
@@ -50,12 +49,12 @@ export function runEvidence(
 }
 
 /** The record's proof of failover for a run, when the plan has one to give. */
-function failoverOf(dispatcher: Jobs, record: ChangeRecord, version: number) {
-  return failoverOutcome(record.plan, runEvidence(dispatcher, record, version));
+function failoverOf(jobs: Jobs, record: ChangeRecord, version: number) {
+  return failoverOutcome(record.plan, runEvidence(jobs, record, version));
 }
 
 export function createRunPhases(options: {
-  dispatcher: Dispatcher;
+  jobs: RunnerJobs;
   store: ChangeStore;
   logger: Logger;
   apply: Apply;
@@ -64,7 +63,7 @@ export function createRunPhases(options: {
   /** True once the orchestrator closed: job events still in flight then change nothing. */
   closed: () => boolean;
 }): RunPhases {
-  const { dispatcher, store, logger, apply, progress, tell, closed } = options;
+  const { jobs, store, logger, apply, progress, tell, closed } = options;
 
   function reconcile(changeId: string): void {
     if (closed()) return;
@@ -87,7 +86,7 @@ export function createRunPhases(options: {
 
   function start(record: ChangeRecord): void {
     const missing = record.plan.hosts.flatMap((h) => {
-      const found = runnerOf(dispatcher, h.host, record.plan.platform);
+      const found = runnerOf(jobs, h.host, record.plan.platform);
       return "problem" in found ? [found.problem] : [];
     });
     const executing = apply(record, { type: "start-execution", actor: "system" });
@@ -105,7 +104,7 @@ export function createRunPhases(options: {
         apply(record, { type: "rollback-failed", actor: "system", reason: `rollback: ${reason}` });
         return;
       }
-      const failover = failoverOf(dispatcher, record, record.version)?.record;
+      const failover = failoverOf(jobs, record, record.version)?.record;
       apply(record, {
         type: "fail",
         actor: "system",
@@ -117,7 +116,7 @@ export function createRunPhases(options: {
     for (const phase of phases) {
       const hostPlan = planOf(record, phase.role);
       const { id, phase: number } = runJobId(record, kind, phase, phases);
-      const stored = dispatcher.job(id);
+      const stored = jobs.job(id);
       if (stored === null) {
         queue(record, kind, phase, { id, ...(number === undefined ? {} : { phase: number }) }, stop);
         return;
@@ -136,7 +135,7 @@ export function createRunPhases(options: {
           return;
         case "done":
           if (stored.result?.ok !== true) {
-            stop(failureOf(record, stored.job, stored.result, dispatcher.events(stored.job.id)).reason);
+            stop(failureOf(record, stored.job, stored.result, jobs.events(stored.job.id)).reason);
             return;
           }
           break;
@@ -155,7 +154,7 @@ export function createRunPhases(options: {
 
   /** Every phase succeeded: with services=manage the pair's evidence decides, from both hosts. */
   function finish(record: ChangeRecord): void {
-    const failover = failoverOf(dispatcher, record, record.version);
+    const failover = failoverOf(jobs, record, record.version);
     if (failover === null) {
       apply(record, { type: "succeed", actor: "system" });
       return;
@@ -181,30 +180,28 @@ export function createRunPhases(options: {
     stop: (reason: string) => void,
   ): void {
     const hostPlan = planOf(record, phase.role);
-    const found = runnerOf(dispatcher, hostPlan.host, record.plan.platform);
+    const found = runnerOf(jobs, hostPlan.host, record.plan.platform);
     if ("problem" in found) {
       stop(`${found.problem}: nothing ran on ${hostPlan.host}`);
       return;
     }
-    try {
-      dispatcher.enqueue({
-        ...job,
-        kind,
-        changeId: record.id,
-        host: hostPlan.host,
-        role: phase.role,
-        planHash: record.planHash,
-        plan: record.plan,
-        runner: found.runner.name,
-      });
+    const queued = jobs.enqueue({
+      ...job,
+      kind,
+      changeId: record.id,
+      host: hostPlan.host,
+      role: phase.role,
+      planHash: record.planHash,
+      plan: record.plan,
+      runner: found.runner.name,
+    });
+    if (queued.ok) {
       logger.info({ changeId: record.id, jobId: job.id, runner: found.runner.name }, `${kind} job queued`);
       progress(record.id);
-    } catch (err) {
-      if (err instanceof DispatchError && err.code === "duplicate-job") return;
-      stop(
-        `could not queue the ${kind} job for ${hostPlan.host}: ${(err as Error).message}; nothing ran there`,
-      );
+      return;
     }
+    if (queued.duplicate) return;
+    stop(`could not queue the ${kind} job for ${hostPlan.host}: ${queued.error}; nothing ran there`);
   }
 
   function onRunJob(job: Job, result: JobResult | null, state: JobState): void {
@@ -212,7 +209,7 @@ export function createRunPhases(options: {
     if (parsed === null || (parsed.kind !== "execute" && parsed.kind !== "rollback")) return;
     const record = store.get(job.changeId);
     if (record === null) return;
-    tell(record.id, outcomeOf(record, job, result, state, dispatcher.events(job.id)));
+    tell(record.id, outcomeOf(record, job, result, state, jobs.events(job.id)));
     reconcile(record.id);
     progress(record.id);
   }

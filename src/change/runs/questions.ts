@@ -2,15 +2,14 @@
 // the timeout, whichever comes first. These waits live in memory only: after a restart they are
 // simply asked again.
 import type { HostFacts } from "../../domain/facts.ts";
-import type { Job } from "../../domain/job.ts";
+import type { Job, JobResult } from "../../domain/job.ts";
 import type { JobState } from "../../domain/job-lifecycle.ts";
 import type { HostPlan } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
+import { clip, REASON_OUTPUT } from "../../domain/runner-output.ts";
 import type { Logger } from "../../log.ts";
-import type { JobResult } from "../../protocol/wire.ts";
-import type { Dispatcher, Scheduler } from "../dispatcher.ts";
-import type { PreflightFacts } from "../hooks.ts";
-import { clip, REASON_OUTPUT } from "./clip.ts";
+import type { RunnerJobs, Timers } from "../ports/runner-jobs.ts";
+import type { PreflightFacts } from "../ports/runners.ts";
 import { runnerOf } from "./hosts.ts";
 import { phaseJobId } from "./job-ids.ts";
 
@@ -25,12 +24,12 @@ export interface Questions {
 }
 
 export function createQuestions(options: {
-  dispatcher: Dispatcher;
+  jobs: RunnerJobs;
   logger: Logger;
-  scheduler: Pick<Scheduler, "after">;
+  scheduler: Timers;
   timeoutMs: number;
 }): Questions {
-  const { dispatcher, logger, scheduler, timeoutMs } = options;
+  const { jobs, logger, scheduler, timeoutMs } = options;
   const waiters = new Map<string, (answer: Answer) => void>();
 
   function ask(
@@ -39,7 +38,7 @@ export function createQuestions(options: {
     kind: "preflight" | "verify",
     id: string,
   ): Promise<Answer> {
-    const found = runnerOf(dispatcher, hostPlan.host, record.plan.platform);
+    const found = runnerOf(jobs, hostPlan.host, record.plan.platform);
     if ("problem" in found) return Promise.resolve({ facts: null, note: found.problem, result: null });
     const { runner } = found;
     if (!runner.online) {
@@ -50,21 +49,20 @@ export function createQuestions(options: {
         result: null,
       });
     }
-    try {
-      dispatcher.enqueue({
-        id,
-        kind,
-        changeId: record.id,
-        host: hostPlan.host,
-        role: hostPlan.role,
-        planHash: record.planHash,
-        plan: record.plan,
-        runner: runner.name,
-      });
-    } catch (err) {
+    const queued = jobs.enqueue({
+      id,
+      kind,
+      changeId: record.id,
+      host: hostPlan.host,
+      role: hostPlan.role,
+      planHash: record.planHash,
+      plan: record.plan,
+      runner: runner.name,
+    });
+    if (!queued.ok) {
       return Promise.resolve({
         facts: null,
-        note: `could not ask runner ${runner.name} on ${hostPlan.host}: ${(err as Error).message}`,
+        note: `could not ask runner ${runner.name} on ${hostPlan.host}: ${queued.error}`,
         result: null,
       });
     }
@@ -92,7 +90,7 @@ export function createQuestions(options: {
   async function preflight(change: ChangeRecord): Promise<PreflightFacts | null> {
     const hosts = change.plan.hosts;
     // No runner anywhere yet: the worst-case plan, as before runners existed.
-    if (hosts.every((h) => dispatcher.runnerFor(h.host) === null)) return null;
+    if (hosts.every((h) => jobs.runnerFor(h.host) === null)) return null;
     const [primary, secondary] = await Promise.all(
       hosts.map((h) => ask(change, h, "preflight", phaseJobId(change, "preflight", h.role))),
     );

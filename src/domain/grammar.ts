@@ -201,72 +201,11 @@ function parseKeyValues(
   earlier: Problem[],
   explainedEarlier: Field[],
 ): Result<PairSpec> {
-  const problems = [...earlier];
-  const values = new Map<PlanKey, string[]>();
-  const explained: Field[] = [...explainedEarlier];
-  const tokens = joinSpacedEquals(given, problems);
-  tokens.forEach((token, index) => {
-    const where = `token ${index + 1} ${showText(token)}`;
-    const equals = token.indexOf("=");
-    if (equals === -1) {
-      const colon = /^([A-Za-z-]+):(.+)$/s.exec(token);
-      const key = closest(colon?.[1] ?? token, PLAN_KEYS);
-      const asKey = key !== undefined && colon === null && key === token.toLowerCase();
-      problems.push({
-        field: "command",
-        rule: "not-key-value",
-        message: asKey
-          ? `${where} is a key without a value: write ${key}=<value>.`
-          : `${where} is not a key=value pair${key !== undefined && colon !== null ? ` (did you mean ${key}=?)` : ""}; valid keys: ${PLAN_KEYS.join(", ")}.`,
-        example:
-          key !== undefined && colon !== null && colon[2] !== undefined
-            ? exampleToken(key, colon[2])
-            : genericExample(asKey ? key : "command"),
-      });
-      if (asKey) explained.push(key);
-      return;
-    }
-    const typedKey = token.slice(0, equals);
-    const value = unwrap(token.slice(equals + 1));
-    if (typedKey === "") {
-      problems.push({
-        field: "command",
-        rule: "empty-key",
-        message: `${where} has no key before \`=\`; write key=value with no spaces around \`=\`.`,
-        example: genericExample("command"),
-      });
-      return;
-    }
-    const key = asPlanKey(typedKey);
-    if (key === undefined) {
-      const guess = closest(typedKey, PLAN_KEYS);
-      problems.push({
-        field: "command",
-        rule: "unknown-key",
-        message:
-          `${showText(typedKey)} is not a plan key${guess === undefined ? "" : ` (did you mean ${guess}?)`}; ` +
-          `valid keys: ${PLAN_KEYS.join(", ")}.`,
-        example:
-          guess !== undefined && value !== ""
-            ? exampleToken(guess, value)
-            : genericExample(guess ?? "command"),
-      });
-      if (guess !== undefined) explained.push(guess);
-      return;
-    }
-    if (value === "") {
-      problems.push({
-        field: key,
-        rule: "empty-value",
-        message: `${key}= has no value.`,
-        example: genericExample(key),
-      });
-      explained.push(key);
-      return;
-    }
-    values.set(key, [...(values.get(key) ?? []), value]);
+  const read: TokensRead = { problems: [...earlier], values: new Map(), explained: [...explainedEarlier] };
+  const { problems, values, explained } = read;
+  joinSpacedEquals(given, problems).forEach((token, index) => {
+    readToken(token, index, read);
   });
-
   const raw: RawPairInput = {};
   for (const [key, given] of values) {
     raw[key] = given[0];
@@ -286,6 +225,75 @@ function parseKeyValues(
   });
   if (problems.length === 0) return pair;
   return fail(orderProblems([...problems, ...(pair.ok ? [] : pair.problems)]));
+}
+
+/** What the tokens said so far: the problems, each key's values in order, the fields a problem explained. */
+interface TokensRead {
+  problems: Problem[];
+  values: Map<PlanKey, string[]>;
+  explained: Field[];
+}
+
+/** One `key=value` token: its value kept under its key, or the problem it has, with a corrected example. */
+function readToken(token: string, index: number, read: TokensRead): void {
+  const { problems, values, explained } = read;
+  const where = `token ${index + 1} ${showText(token)}`;
+  const equals = token.indexOf("=");
+  if (equals === -1) {
+    const colon = /^([A-Za-z-]+):(.+)$/s.exec(token);
+    const key = closest(colon?.[1] ?? token, PLAN_KEYS);
+    const asKey = key !== undefined && colon === null && key === token.toLowerCase();
+    problems.push({
+      field: "command",
+      rule: "not-key-value",
+      message: asKey
+        ? `${where} is a key without a value: write ${key}=<value>.`
+        : `${where} is not a key=value pair${key !== undefined && colon !== null ? ` (did you mean ${key}=?)` : ""}; valid keys: ${PLAN_KEYS.join(", ")}.`,
+      example:
+        key !== undefined && colon !== null && colon[2] !== undefined
+          ? exampleToken(key, colon[2])
+          : genericExample(asKey ? key : "command"),
+    });
+    if (asKey) explained.push(key);
+    return;
+  }
+  const typedKey = token.slice(0, equals);
+  const value = unwrap(token.slice(equals + 1));
+  if (typedKey === "") {
+    problems.push({
+      field: "command",
+      rule: "empty-key",
+      message: `${where} has no key before \`=\`; write key=value with no spaces around \`=\`.`,
+      example: genericExample("command"),
+    });
+    return;
+  }
+  const key = asPlanKey(typedKey);
+  if (key === undefined) {
+    const guess = closest(typedKey, PLAN_KEYS);
+    problems.push({
+      field: "command",
+      rule: "unknown-key",
+      message:
+        `${showText(typedKey)} is not a plan key${guess === undefined ? "" : ` (did you mean ${guess}?)`}; ` +
+        `valid keys: ${PLAN_KEYS.join(", ")}.`,
+      example:
+        guess !== undefined && value !== "" ? exampleToken(guess, value) : genericExample(guess ?? "command"),
+    });
+    if (guess !== undefined) explained.push(guess);
+    return;
+  }
+  if (value === "") {
+    problems.push({
+      field: key,
+      rule: "empty-value",
+      message: `${key}= has no value.`,
+      example: genericExample(key),
+    });
+    explained.push(key);
+    return;
+  }
+  values.set(key, [...(values.get(key) ?? []), value]);
 }
 
 /**

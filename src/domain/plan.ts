@@ -177,73 +177,17 @@ function planHost(
   facts: HostFacts | null,
   primarySeeds: ReadonlySet<string> | null,
 ): HostPlan {
-  const { spec, cmds, aside } = ctx;
-  const steps: Step[] = [];
-  const rollbackByDir: Step[][] = [];
-  const blockers = facts
-    ? [...hostBlockers(spec, role, host, emHome, facts), ...accountBlockers(spec, host, facts)]
-    : [];
-
-  for (const dir of spec.dirs) {
-    const target = cmds.join(spec.share, dir);
-    const local = cmds.join(emHome, dir);
-    const seed = (when?: string): Step => step("seed-share", dir, cmds.seed(local, target), { when });
-    const move = (when?: string): Step => step("move-aside", dir, cmds.move(dir, aside(dir)), { when });
-    const link = (noop?: boolean): Step => step("mklink", dir, cmds.mklink(dir, target), { noop });
-    const verify = step("verify-link", dir, cmds.verify(dir, target));
-    const unlink = step("remove-link", dir, cmds.removeLink(dir));
-    const restore = (when?: string): Step => step("restore", dir, cmds.move(aside(dir), dir), { when });
-
-    if (!facts) {
-      // Worst case, each conditional step saying what the runner must find for it to run.
-      if (role === "primary") {
-        const reseed =
-          spec.shareData === "reseed" ? `, or not in sync with ${local} (share-data=reseed)` : "";
-        steps.push(seed(`if ${target} is empty or missing${reseed}`));
-      }
-      const realDir = `if ${dir} is a real directory`;
-      steps.push(move(realDir), link(), verify);
-      rollbackByDir.push([unlink, restore(`if ${aside(dir)} exists`)]);
-      continue;
-    }
-
-    const found = facts.dirs.find((d) => d.dir === dir);
-    if (!found) {
-      blockers.push(`pre-flight on ${host} reported nothing about ${dir}: run pre-flight again`);
-      continue;
-    }
-    const conflict = conflictOf(found, host, target);
-    if (conflict) {
-      blockers.push(conflict);
-      continue;
-    }
-
-    const shareHasData = found.share.exists && !found.share.empty;
-    // The primary's real directory is the good copy: a share dir holding data must match it.
-    const decision =
-      role === "primary" && found.linkPath === "directory" && shareHasData
-        ? decideShareData(found.share.sync, spec.shareData, { host, dir, target })
-        : null;
-    if (decision?.action === "block") blockers.push(decision.reason);
-    const seedsHere =
-      role === "primary" &&
-      found.linkPath === "directory" &&
-      (!shareHasData || decision?.action === "reseed");
-    const filled = shareHasData || seedsHere || (primarySeeds?.has(dir) ?? false);
-    blockers.push(...targetBlockers(found, host, dir, target, filled));
-
-    if (found.linkPath === "link-to-target") {
-      // Already what we want: shown for the record, not run, and not undone by a rollback.
-      steps.push(link(true), verify);
-      continue;
-    }
-    if (seedsHere) steps.push(seed());
-    if (found.linkPath === "directory") steps.push(move());
-    steps.push(link(), verify);
-    rollbackByDir.push(found.linkPath === "directory" ? [unlink, restore()] : [unlink]);
-  }
-
-  const rollback = rollbackByDir.reverse().flat();
+  const { spec } = ctx;
+  const parts: HostParts = {
+    steps: [],
+    rollbackByDir: [],
+    blockers: facts
+      ? [...hostBlockers(spec, role, host, emHome, facts), ...accountBlockers(spec, host, facts)]
+      : [],
+  };
+  for (const dir of spec.dirs) planDir(ctx, { role, host, emHome, facts, primarySeeds }, dir, parts);
+  const { steps, blockers } = parts;
+  const rollback = parts.rollbackByDir.reverse().flat();
   addProcedureSteps(ctx, { role, host, facts }, { steps, rollback, blockers });
   return {
     role,
@@ -254,6 +198,84 @@ function planHost(
     rollback,
     blockers,
   };
+}
+
+/** What a host's plan collects dir by dir: the steps, each dir's undo (reversed at the end), the blockers. */
+interface HostParts {
+  steps: Step[];
+  rollbackByDir: Step[][];
+  blockers: string[];
+}
+
+/** One dir's steps on one host: the worst case without facts, else what its pre-flight facts call for. */
+function planDir(
+  ctx: HostContext,
+  on: {
+    role: HostPlan["role"];
+    host: string;
+    emHome: string;
+    facts: HostFacts | null;
+    primarySeeds: ReadonlySet<string> | null;
+  },
+  dir: string,
+  parts: HostParts,
+): void {
+  const { spec, cmds, aside } = ctx;
+  const { role, host, emHome, facts, primarySeeds } = on;
+  const { steps, rollbackByDir, blockers } = parts;
+  const target = cmds.join(spec.share, dir);
+  const local = cmds.join(emHome, dir);
+  const seed = (when?: string): Step => step("seed-share", dir, cmds.seed(local, target), { when });
+  const move = (when?: string): Step => step("move-aside", dir, cmds.move(dir, aside(dir)), { when });
+  const link = (noop?: boolean): Step => step("mklink", dir, cmds.mklink(dir, target), { noop });
+  const verify = step("verify-link", dir, cmds.verify(dir, target));
+  const unlink = step("remove-link", dir, cmds.removeLink(dir));
+  const restore = (when?: string): Step => step("restore", dir, cmds.move(aside(dir), dir), { when });
+
+  if (!facts) {
+    // Worst case, each conditional step saying what the runner must find for it to run.
+    if (role === "primary") {
+      const reseed = spec.shareData === "reseed" ? `, or not in sync with ${local} (share-data=reseed)` : "";
+      steps.push(seed(`if ${target} is empty or missing${reseed}`));
+    }
+    const realDir = `if ${dir} is a real directory`;
+    steps.push(move(realDir), link(), verify);
+    rollbackByDir.push([unlink, restore(`if ${aside(dir)} exists`)]);
+    return;
+  }
+
+  const found = facts.dirs.find((d) => d.dir === dir);
+  if (!found) {
+    blockers.push(`pre-flight on ${host} reported nothing about ${dir}: run pre-flight again`);
+    return;
+  }
+  const conflict = conflictOf(found, host, target);
+  if (conflict) {
+    blockers.push(conflict);
+    return;
+  }
+
+  const shareHasData = found.share.exists && !found.share.empty;
+  // The primary's real directory is the good copy: a share dir holding data must match it.
+  const decision =
+    role === "primary" && found.linkPath === "directory" && shareHasData
+      ? decideShareData(found.share.sync, spec.shareData, { host, dir, target })
+      : null;
+  if (decision?.action === "block") blockers.push(decision.reason);
+  const seedsHere =
+    role === "primary" && found.linkPath === "directory" && (!shareHasData || decision?.action === "reseed");
+  const filled = shareHasData || seedsHere || (primarySeeds?.has(dir) ?? false);
+  blockers.push(...targetBlockers(found, host, dir, target, filled));
+
+  if (found.linkPath === "link-to-target") {
+    // Already what we want: shown for the record, not run, and not undone by a rollback.
+    steps.push(link(true), verify);
+    return;
+  }
+  if (seedsHere) steps.push(seed());
+  if (found.linkPath === "directory") steps.push(move());
+  steps.push(link(), verify);
+  rollbackByDir.push(found.linkPath === "directory" ? [unlink, restore()] : [unlink]);
 }
 
 /**

@@ -10,7 +10,7 @@ import { DEFAULT_SERVICE_CONTROL, type Plan, type Step, type StepKind } from "..
 import { JobRefusedError } from "../protocol/refusal.ts";
 import type { StepJournal } from "./journal.ts";
 import { runPhase } from "./phase-run.ts";
-import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/index.ts";
+import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/platform.ts";
 import { createEmHomePolicy, createSharePolicy } from "./policy.ts";
 import { collectFacts, driftOf } from "./preflight.ts";
 import { type Rederived, rederive } from "./rederive.ts";

@@ -8,7 +8,7 @@ import { stageOf } from "../domain/phases.ts";
 import type { Step } from "../domain/plan.ts";
 import type { EventSink, RunResult } from "./executor.ts";
 import { isMutating, type StepJournal } from "./journal.ts";
-import { clip, EVENT_OUTPUT_LIMIT } from "./platform/index.ts";
+import { clip, EVENT_OUTPUT_LIMIT } from "./platform/platform.ts";
 import { collectFacts } from "./preflight.ts";
 import type { Rederived } from "./rederive.ts";
 import { failed, pathsOf, type StepContext, type StepOutcome } from "./steps/context.ts";

@@ -2,7 +2,7 @@
 // runner only touches EM_HOMEs under its `--allow-em-home` roots and only seeds and links into
 // shares under its `--allow-share` roots. The bot holds the signing key, so a compromised bot can
 // sign any plan; it can still only ask for what the host already agreed to.
-import type { PlatformName } from "./platform/index.ts";
+import type { PlatformName } from "./platform/platform.ts";
 
 /** What a set of roots limits: the EM_HOMEs a job may change, or the shares it may seed and link to. */
 export type RootKind = "em-home" | "share";

@@ -5,7 +5,7 @@ import { canonicalJson } from "../domain/canonical.ts";
 import { type DirFacts, FACT_DETAIL_MAX, type HostFacts } from "../domain/facts.ts";
 import type { Plan } from "../domain/plan.ts";
 import type { EventSink } from "./executor.ts";
-import { clip } from "./platform/index.ts";
+import { clip } from "./platform/platform.ts";
 import { checkAccounts } from "./steps/check-accounts.ts";
 import { checkEmHome } from "./steps/check-em-home.ts";
 import { checkPrivilege } from "./steps/check-privilege.ts";

@@ -6,7 +6,7 @@
 import type { Logger } from "../log.ts";
 import type { JobResult } from "../protocol/wire.ts";
 import { interruptedReport, type StepJournal } from "./journal.ts";
-import { clip } from "./platform/index.ts";
+import { clip } from "./platform/platform.ts";
 
 export interface RecoveryOptions {
   journal: StepJournal;

@@ -13,7 +13,7 @@ import { DEFAULT_ALLOWED_DIRS, type PairSpec, PLATFORMS } from "../domain/pair.t
 import { makePairSpecSchema } from "../domain/pair-schema.ts";
 import { buildPlan, type HostPlan, type Plan } from "../domain/plan.ts";
 import { specOfPlan } from "../domain/plan-keys.ts";
-import type { PlatformName } from "./platform/index.ts";
+import type { PlatformName } from "./platform/platform.ts";
 import { outsideRoots, type RootPolicy } from "./policy.ts";
 
 // Only what the plan builder takes as input is read here; everything else is compared whole below.
@@ -109,21 +109,7 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
     return refuse(`the plan cannot be rebuilt: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  const reasons: string[] = [];
-  if (rebuilt.hash !== job.planHash) {
-    reasons.push(
-      `the plan rebuilt here hashes to ${rebuilt.hash.slice(0, 12)}, the job is bound to ${job.planHash.slice(0, 12)}`,
-    );
-  }
-  if (claimed.hash !== job.planHash) {
-    reasons.push(
-      `the plan carries hash ${claimed.hash.slice(0, 12)}, the job is bound to ${job.planHash.slice(0, 12)}`,
-    );
-  }
-  const difference = firstDifference(job.plan, rebuilt);
-  if (difference !== null) {
-    reasons.push(`the job's plan is not the plan rebuilt from its inputs: it differs at ${difference}`);
-  }
+  const reasons = bindingProblems(job, claimed, rebuilt);
   if (reasons.length > 0) return refuse(...reasons);
 
   const hostIndex = job.role === "primary" ? 0 : 1;
@@ -141,6 +127,28 @@ export function rederive(input: unknown, ctx: RederiveContext): RederiveResult {
     return refuse(`the plan's facts for ${hostPlan.host} were reported by ${hostPlan.facts.host}`);
   }
   return { ok: true, value: { job, plan: rebuilt, spec: checked.data, hostPlan, hostIndex } };
+}
+
+type PlanInputs = z.infer<typeof planInputsSchema>;
+
+/** Why the job is not bound to the plan rebuilt here: each hash, and the first difference. */
+function bindingProblems(job: Job, claimed: PlanInputs, rebuilt: Plan): string[] {
+  const reasons: string[] = [];
+  if (rebuilt.hash !== job.planHash) {
+    reasons.push(
+      `the plan rebuilt here hashes to ${rebuilt.hash.slice(0, 12)}, the job is bound to ${job.planHash.slice(0, 12)}`,
+    );
+  }
+  if (claimed.hash !== job.planHash) {
+    reasons.push(
+      `the plan carries hash ${claimed.hash.slice(0, 12)}, the job is bound to ${job.planHash.slice(0, 12)}`,
+    );
+  }
+  const difference = firstDifference(job.plan, rebuilt);
+  if (difference !== null) {
+    reasons.push(`the job's plan is not the plan rebuilt from its inputs: it differs at ${difference}`);
+  }
+  return reasons;
 }
 
 function issues(what: string, error: z.ZodError): string[] {

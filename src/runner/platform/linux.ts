@@ -5,6 +5,7 @@ import { access, constants, lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import { CHANGE_ID_SOURCE } from "../../domain/change-id.ts";
 import type { Step } from "../../domain/plan.ts";
+import { probeRecordLock, toLockObservation } from "./locks-linux.ts";
 import {
   type CommandOutcome,
   fileProbes,
@@ -14,8 +15,7 @@ import {
   probeWrite,
   type RunOptions,
   type ServiceProbe,
-} from "./index.ts";
-import { probeRecordLock, toLockObservation } from "./locks-linux.ts";
+} from "./platform.ts";
 import { execaStarter, type ProcessStarter } from "./process.ts";
 import { linuxServiceControl, runArgv, type ServiceCommands } from "./service-linux.ts";
 import { compareTrees } from "./tree-compare.ts";

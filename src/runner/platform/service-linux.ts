@@ -11,7 +11,7 @@
 //   against it). An unknown state is never a stopped one.
 // - systemd's `show` rather than `is-active`: is-active calls an unknown unit "inactive", which
 //   would pass a misspelt unit name off as a stopped service.
-import type { CommandOutcome, RunOptions, ServiceControl, ServiceState } from "./index.ts";
+import type { CommandOutcome, RunOptions, ServiceControl, ServiceState } from "./platform.ts";
 import type { ProcessStarter } from "./process.ts";
 
 /** `--service-start`, `--service-stop` and `--service-status` of `momlink runner start`. */

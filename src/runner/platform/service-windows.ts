@@ -11,7 +11,7 @@
 // - Probes read numbers and registry data, never translated text; unknown stays unknown.
 import { WINDOWS_SC } from "../../domain/commands.ts";
 import type { RecoveryFacts } from "../../domain/facts.ts";
-import type { CommandOutcome, RunOptions, ServiceControl } from "./index.ts";
+import type { CommandOutcome, RunOptions, ServiceControl } from "./platform.ts";
 import type { ProcessStarter } from "./process.ts";
 import { refusal, runProgram } from "./windows.ts";
 import { parseRegValues, serviceKey, serviceNameProblem } from "./windows-parse.ts";

@@ -5,6 +5,7 @@ import { access, constants, lstat, mkdtemp, readlink, rm, symlink } from "node:f
 import { hostname, tmpdir } from "node:os";
 import { win32 } from "node:path";
 import type { Step } from "../../domain/plan.ts";
+import { probeReadLock, type ReadLockFs } from "./locks-windows.ts";
 import {
   type CommandOutcome,
   fileProbes,
@@ -13,8 +14,7 @@ import {
   type Probe,
   probeWrite,
   type RunOptions,
-} from "./index.ts";
-import { probeReadLock, type ReadLockFs } from "./locks-windows.ts";
+} from "./platform.ts";
 import { execaStarter, type ProcessStarter } from "./process.ts";
 import { recoveryProbe, windowsServiceControl } from "./service-windows.ts";
 import {

@@ -6,7 +6,7 @@ import { lstat, mkdtemp, rmdir, stat, symlink, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AccountFacts } from "../../domain/facts.ts";
-import type { Probe, ServiceProbe } from "./index.ts";
+import type { Probe, ServiceProbe } from "./platform.ts";
 import {
   accountLabel,
   FILESYSTEM_KEY,

@@ -9,7 +9,7 @@
 import { win32 } from "node:path";
 import { componentEdgeIssue, pathCharIssue } from "../../domain/path-chars.ts";
 import { describeChar } from "../../domain/problem.ts";
-import type { CommandOutcome, RunOptions } from "./index.ts";
+import type { CommandOutcome, RunOptions } from "./platform.ts";
 import { execaStarter, type ProcessStarter, type StartResult } from "./process.ts";
 import { type CodePageSource, decodeOutput, systemExe } from "./windows-system.ts";
 

@@ -11,7 +11,7 @@
 import { assessHost, judgeHost } from "../../domain/failover-decision.ts";
 import { type HostEvidence, LOCK_FILES } from "../../domain/failover-evidence.ts";
 import type { Step } from "../../domain/plan.ts";
-import { clip } from "../platform/index.ts";
+import { clip } from "../platform/platform.ts";
 import type { StepContext, StepOutcome } from "./context.ts";
 import { markLog, readLogSince } from "./em-log.ts";
 

@@ -10,7 +10,7 @@ import {
   type PathState,
   type Platform,
   type ServiceControl,
-} from "../platform/index.ts";
+} from "../platform/platform.ts";
 
 export interface StepContext {
   platform: Platform;

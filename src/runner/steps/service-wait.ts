@@ -4,7 +4,7 @@
 // an approved service line is exactly what this runner's own service control runs.
 import { commandsFor } from "../../domain/commands.ts";
 import type { Step } from "../../domain/plan.ts";
-import type { ServiceState } from "../platform/index.ts";
+import type { ServiceState } from "../platform/platform.ts";
 import type { StepContext } from "./context.ts";
 
 /** Why the approved line of a service step is not this runner's own service control's, or null. */

@@ -6,7 +6,7 @@ import type { LogLevel } from "../config.ts";
 import type { Platform as PlatformName } from "../domain/pair.ts";
 import { createLogger } from "../log.ts";
 import { RunnerError, register, runnerVersion, startRunner } from "../runner/client.ts";
-import { readRunnerConfig } from "../runner/credentials.ts";
+import { type RunnerConfig, readRunnerConfig } from "../runner/credentials.ts";
 import { createExecutor } from "../runner/executor.ts";
 import { createStepJournal, journalPathFor } from "../runner/journal.ts";
 import { createPlatform } from "../runner/platform/index.ts";
@@ -107,64 +107,17 @@ export async function startRunnerCommand(
   io: CommandIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  if (options.allowEmHome.length === 0) {
-    io.stderr(
-      "momlink: runner start needs at least one --allow-em-home <path>: the EM_HOME roots this runner may change.\n" +
-        "Whatever the bot asks, the runner refuses any EM_HOME outside them, so a compromised bot cannot\n" +
-        "reach other directories on this host. e.g. --allow-em-home D:\\Introscope (Windows) or --allow-em-home /opt/CA (Linux)\n",
-    );
+  const missing = missingRoots(options);
+  if (missing !== null) {
+    io.stderr(missing);
     return EXIT_USAGE;
   }
-  if (options.allowShare.length === 0) {
-    io.stderr(
-      "momlink: runner start needs at least one --allow-share <root>: the shares this runner may seed and link to.\n" +
-        "Whatever the bot asks, the runner refuses a plan whose share is outside them, so a compromised bot cannot\n" +
-        "point links or seed copies anywhere else. e.g. --allow-share \\\\san-server\\mom-failover (Windows) or\n" +
-        "--allow-share /mnt/mom-failover (Linux)\n",
-    );
+  const prepared = await prepareRunner(options);
+  if (!prepared.ok) {
+    io.stderr(prepared.error);
     return EXIT_USAGE;
   }
-  const loaded = readRunnerConfig(options.config);
-  if (!loaded.ok) {
-    io.stderr(`momlink: ${loaded.error}\n`);
-    return EXIT_USAGE;
-  }
-  const config = loaded.config;
-  if (options.platform !== undefined && options.platform !== config.platform) {
-    io.stderr(
-      `momlink: runner ${config.name} is registered as a ${config.platform} runner; with --platform ${options.platform} ` +
-        `it would refuse every job. Drop --platform, or ask an admin to re-add the runner with --platform ${options.platform}.\n`,
-    );
-    return EXIT_USAGE;
-  }
-  const service = serviceSettings(
-    { ...options, serviceName: options.serviceName ?? "IScopeEM" },
-    config.platform,
-  );
-  if (!service.ok) {
-    io.stderr(service.problems.map((p) => `momlink: ${p}\n`).join(""));
-    return EXIT_USAGE;
-  }
-  // Beside the config file: written before each mutating step, read at start (a step cut short).
-  const journal = createStepJournal(journalPathFor(options.config));
-  let executor: ReturnType<typeof createExecutor>;
-  try {
-    const { serviceCommands, ...waits } = service.value;
-    executor = createExecutor({
-      journal,
-      platform: await createPlatform(config.platform, serviceCommands),
-      ...waits,
-      allowEmHome: options.allowEmHome,
-      allowShare: options.allowShare,
-      runnerHost: config.host,
-      ...(options.serviceName === undefined ? {} : { serviceName: options.serviceName }),
-      ...(options.unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
-    });
-  } catch (error) {
-    // The root policies name the bad --allow-em-home or --allow-share root and say what they expect.
-    io.stderr(`momlink: ${(error as Error).message}\n`);
-    return EXIT_USAGE;
-  }
+  const { config, executor, journal } = prepared;
 
   // JSON lines for the service's log; the credential is censored even inside messages.
   const logger = createLogger({ level: options.logLevel, pretty: false, secrets: [config.credential] });
@@ -207,6 +160,79 @@ export async function startRunnerCommand(
     process.off("SIGTERM", onSignal);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** Why `runner start` may not start without more flags: the roots it may change must be named. */
+function missingRoots(options: StartCommandOptions): string | null {
+  if (options.allowEmHome.length === 0) {
+    return (
+      "momlink: runner start needs at least one --allow-em-home <path>: the EM_HOME roots this runner may change.\n" +
+      "Whatever the bot asks, the runner refuses any EM_HOME outside them, so a compromised bot cannot\n" +
+      "reach other directories on this host. e.g. --allow-em-home D:\\Introscope (Windows) or --allow-em-home /opt/CA (Linux)\n"
+    );
+  }
+  if (options.allowShare.length === 0) {
+    return (
+      "momlink: runner start needs at least one --allow-share <root>: the shares this runner may seed and link to.\n" +
+      "Whatever the bot asks, the runner refuses a plan whose share is outside them, so a compromised bot cannot\n" +
+      "point links or seed copies anywhere else. e.g. --allow-share \\\\san-server\\mom-failover (Windows) or\n" +
+      "--allow-share /mnt/mom-failover (Linux)\n"
+    );
+  }
+  return null;
+}
+
+type PreparedRunner =
+  | {
+      ok: true;
+      config: RunnerConfig;
+      executor: ReturnType<typeof createExecutor>;
+      journal: ReturnType<typeof createStepJournal>;
+    }
+  | { ok: false; error: string };
+
+/** The runner's config file read and checked against the flags, and the executor built for it. */
+async function prepareRunner(options: StartCommandOptions): Promise<PreparedRunner> {
+  const loaded = readRunnerConfig(options.config);
+  if (!loaded.ok) {
+    return { ok: false, error: `momlink: ${loaded.error}\n` };
+  }
+  const config = loaded.config;
+  if (options.platform !== undefined && options.platform !== config.platform) {
+    return {
+      ok: false,
+      error:
+        `momlink: runner ${config.name} is registered as a ${config.platform} runner; with --platform ${options.platform} ` +
+        `it would refuse every job. Drop --platform, or ask an admin to re-add the runner with --platform ${options.platform}.\n`,
+    };
+  }
+  const service = serviceSettings(
+    { ...options, serviceName: options.serviceName ?? "IScopeEM" },
+    config.platform,
+  );
+  if (!service.ok) {
+    return { ok: false, error: service.problems.map((p) => `momlink: ${p}\n`).join("") };
+  }
+  // Beside the config file: written before each mutating step, read at start (a step cut short).
+  const journal = createStepJournal(journalPathFor(options.config));
+  let executor: ReturnType<typeof createExecutor>;
+  try {
+    const { serviceCommands, ...waits } = service.value;
+    executor = createExecutor({
+      journal,
+      platform: await createPlatform(config.platform, serviceCommands),
+      ...waits,
+      allowEmHome: options.allowEmHome,
+      allowShare: options.allowShare,
+      runnerHost: config.host,
+      ...(options.serviceName === undefined ? {} : { serviceName: options.serviceName }),
+      ...(options.unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
+    });
+  } catch (error) {
+    // The root policies name the bad --allow-em-home or --allow-share root and say what they expect.
+    return { ok: false, error: `momlink: ${(error as Error).message}\n` };
+  }
+  return { ok: true, config, executor, journal };
 }
 
 function isFileError(error: unknown): boolean {

@@ -1,7 +1,8 @@
 // The runner's listener: registers once, then long-polls the bot for jobs, checks each one against
 // the key it pinned at registration, hands it to the executor (the worker side), and reports step
-// events and the result. It never runs a job twice and never retries a mutating step: on any doubt
-// it reports and lets the bot's next pre-flight decide.
+// events and the result (through delivery.ts, which retries and stops on a 401). It never runs a
+// job twice and never retries a mutating step: on any doubt it reports and lets the bot's next
+// pre-flight decide.
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
@@ -26,6 +27,7 @@ import {
   readRunnerConfig,
   writeRunnerConfig,
 } from "./credentials.ts";
+import { createDelivery, type Delivery, type RunnerStop } from "./delivery.ts";
 import type { StepJournal } from "./journal.ts";
 import { recoverInterruptedStep } from "./recovery.ts";
 import { createTransport, errorText, type HttpReply, retryable } from "./transport.ts";
@@ -147,10 +149,7 @@ export interface StartRunnerOptions {
   journal?: StepJournal;
 }
 
-export type RunnerStop =
-  | { reason: "stopped" }
-  | { reason: "revoked"; message: string }
-  | { reason: "unauthorized"; message: string };
+export type { RunnerStop };
 
 /** Runs until `signal` aborts, or the bot revokes or no longer knows this runner's credential. */
 export async function startRunner(options: StartRunnerOptions): Promise<RunnerStop> {
@@ -167,199 +166,33 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
   const transport = createTransport(config.server, config.caFile);
   /** Jobs this process accepted, until their expiry: a job is never run twice, whoever re-sends it. */
   const accepted = new Map<string, number>();
-  let stop: RunnerStop | null = null;
 
   const backoffFor = (attempt: number) => backoffDelay(attempt, options.backoff);
-
-  const unauthorized = (reply: HttpReply): RunnerStop => {
-    const error = errorText(reply);
-    if (error === "revoked") {
-      const message = `the bot revoked runner "${config.name}": stopping. Ask an admin for a new token (momlink runners add ${config.name} --host ${config.host}) and register again.`;
-      logger.error(message);
-      return { reason: "revoked", message };
-    }
-    const message = `the bot refused runner "${config.name}"'s credential (${error}): stopping. Register again with a new token.`;
-    logger.error(message);
-    return { reason: "unauthorized", message };
-  };
-
-  /** POSTs with retries on network errors and 5xx; true when the bot acknowledged. */
-  async function deliver(path: string, body: unknown, what: string): Promise<boolean> {
-    const reply = await deliverReply(path, body, what);
-    if (reply === null) return false;
-    if (reply.status >= 200 && reply.status < 300) return true;
-    logger.warn({ status: reply.status, reason: errorText(reply) }, `the bot did not take the ${what}`);
-    return false;
-  }
-
-  /** POSTs with retries on network errors and 5xx; the bot's final answer, or null (gave up, or 401). */
-  async function deliverReply(path: string, body: unknown, what: string): Promise<HttpReply | null> {
-    for (let attempt = 1; attempt <= deliveryAttempts; attempt++) {
-      try {
-        const reply = await transport.send("POST", path, {
-          body,
-          credential: config.credential,
-          timeoutMs: 30_000,
-        });
-        if (reply.status === 401) {
-          stop ??= unauthorized(reply);
-          return null;
-        }
-        if (!retryable(reply.status)) return reply;
-        logger.warn({ status: reply.status, attempt }, `the bot failed to take the ${what}; retrying`);
-      } catch (err) {
-        logger.warn({ err: (err as Error).message, attempt }, `could not send the ${what}; retrying`);
-      }
-      if (attempt < deliveryAttempts) await sleep(backoffFor(attempt));
-    }
-    logger.error(
-      `gave up sending the ${what}; the bot will report the job lost and its next pre-flight decides`,
-    );
-    return null;
-  }
-
-  const resultPath = (jobId: string) => `v1/jobs/${encodeURIComponent(jobId)}/result`;
-
-  async function report(jobId: string, result: JobResult): Promise<void> {
-    await deliver(resultPath(jobId), result, "job result");
-  }
-
-  /** Sends events one at a time, in the order the executor produced them. */
-  function eventSender(jobId: string) {
-    let seq = 0;
-    let chain = Promise.resolve();
-    let stopped = false;
-    return {
-      push(event: Omit<StepEvent, "jobId" | "at">) {
-        const full: StepEvent = { ...event, jobId, at: clock().toISOString() };
-        const n = ++seq;
-        chain = chain.then(async () => {
-          if (stopped) return;
-          const ok = await deliver(
-            `v1/jobs/${encodeURIComponent(jobId)}/events?seq=${n}`,
-            full,
-            `step event ${n}`,
-          );
-          if (!ok) stopped = true;
-        });
-      },
-      drain: () => chain,
-    };
-  }
-
-  function startHeartbeat(jobId: string, leaseMs: number): () => void {
-    const every = options.heartbeatMs ?? Math.max(1000, Math.floor(leaseMs / 3));
-    const timer = setInterval(() => {
-      transport
-        .send("POST", `v1/jobs/${encodeURIComponent(jobId)}/lease`, {
-          credential: config.credential,
-          timeoutMs: every,
-        })
-        .then((reply) => {
-          if (reply.status !== 200)
-            logger.warn({ status: reply.status, reason: errorText(reply) }, "heartbeat refused");
-        })
-        .catch((err: unknown) => logger.warn({ err: (err as Error).message }, "heartbeat failed"));
-    }, every);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
-
-  async function handle(wire: unknown, leaseMs: number): Promise<void> {
-    const now = clock();
-    for (const [id, until] of accepted) if (until < now.getTime()) accepted.delete(id);
-    const verdict = verifySignedJob(wire, pinned, { now, runnerName: config.name, host: config.host });
-    if (!verdict.ok) {
-      const jobId = jobIdOf(wire);
-      logger.error({ jobId, code: verdict.code, reason: verdict.reason }, "refused a job; nothing was run");
-      if (jobId !== undefined) {
-        await report(jobId, {
-          ok: false,
-          refused: true,
-          error: `refused (${verdict.code}): ${verdict.reason}`,
-        });
-      }
-      return;
-    }
-    const job = verdict.job;
-    if (accepted.has(job.id)) {
-      logger.error({ jobId: job.id }, "the bot sent a job this runner already took; not running it again");
-      await report(job.id, {
-        ok: false,
-        refused: true,
-        error: "refused (repeat): this runner already took this job",
-      });
-      return;
-    }
-    accepted.set(job.id, Date.parse(job.expiresAt));
-    logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId }, "running job");
-    const stopHeartbeat = startHeartbeat(job.id, leaseMs);
-    const events = eventSender(job.id);
-    let result: JobResult;
-    try {
-      result = await execute(job, events.push);
-    } catch (err) {
-      if (err instanceof JobRefusedError) {
-        // The executor rebuilt the plan and found it wanting (policy, host, hash, blockers):
-        // nothing ran on the host, which the bot must know apart from a step that failed.
-        logger.error({ jobId: job.id, reasons: err.reasons }, "refused a job; nothing was run");
-        result = {
-          ok: false,
-          refused: true,
-          error: bounded(`refused (executor): ${err.reasons.join("; ")}`),
-        };
-      } else {
-        result = { ok: false, error: bounded(`the runner failed: ${(err as Error).message}`) };
-      }
-    } finally {
-      await events.drain();
-      stopHeartbeat();
-    }
-    logger.info({ jobId: job.id, ok: result.ok }, "job finished");
-    await report(job.id, result);
-  }
-
-  async function execute(
-    job: Job,
-    onEvent: (e: Omit<StepEvent, "jobId" | "at">) => void,
-  ): Promise<JobResult> {
-    switch (job.kind) {
-      case "preflight":
-        return { ok: true, facts: await options.executor.preflight(job) };
-      case "execute":
-      case "rollback":
-      case "verify": {
-        const out = await options.executor.run(job, onEvent);
-        return {
-          ok: out.ok,
-          ...(out.failedIndex === undefined ? {} : { failedIndex: out.failedIndex }),
-          ...(out.facts === undefined ? {} : { facts: out.facts }),
-          ...(out.evidence === undefined ? {} : { evidence: out.evidence }),
-        };
-      }
-      default: {
-        const never: never = job.kind;
-        return never;
-      }
-    }
-  }
+  const delivery = createDelivery({
+    transport,
+    config,
+    logger,
+    clock,
+    sleep,
+    backoffFor,
+    attempts: deliveryAttempts,
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+  });
+  const jobs: JobHandling = { config, pinned, accepted, logger, clock, delivery, executor: options.executor };
 
   logger.info({ server: config.server, host: config.host, keyId: config.keyId }, "runner started");
   let failures = 0;
   const aborted = () => signal?.aborted === true;
+  /** The bot could not be asked, or did not hand out work: wait longer each time, then ask again. */
+  const backOff = async (level: "warn" | "error", fields: object, message: string): Promise<void> => {
+    failures++;
+    const wait = backoffFor(failures);
+    logger[level]({ ...fields, retryInMs: wait }, message);
+    await sleep(wait, signal);
+  };
   try {
-    if (options.journal !== undefined) {
-      await recoverInterruptedStep({
-        journal: options.journal,
-        logger,
-        sendResult: async (jobId, result) => {
-          const reply = await deliverReply(resultPath(jobId), result, "lost step's result");
-          return reply === null ? null : { status: reply.status, error: errorText(reply) };
-        },
-        refuseRepeat: (jobId, untilMs) => accepted.set(jobId, untilMs),
-      });
-    }
-    while (stop === null && !aborted()) {
+    if (options.journal !== undefined) await recoverLostStep(options.journal, { logger, delivery, accepted });
+    while (delivery.stop() === null && !aborted()) {
       let reply: HttpReply;
       try {
         reply = await transport.send("GET", `v1/jobs/next?wait=${waitSeconds}`, {
@@ -369,14 +202,11 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
         });
       } catch (err) {
         if (aborted()) break;
-        failures++;
-        const wait = backoffFor(failures);
-        logger.warn({ err: (err as Error).message, retryInMs: wait }, "cannot reach the bot; retrying");
-        await sleep(wait, signal);
+        await backOff("warn", { err: (err as Error).message }, "cannot reach the bot; retrying");
         continue;
       }
       if (reply.status === 401) {
-        stop = unauthorized(reply);
+        delivery.refused(reply);
         break;
       }
       if (reply.status === 204) {
@@ -384,26 +214,138 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
         continue;
       }
       if (reply.status !== 200) {
-        failures++;
-        const wait = backoffFor(failures);
         const level = retryable(reply.status) ? "warn" : "error";
-        logger[level](
-          { status: reply.status, reason: errorText(reply), retryInMs: wait },
+        await backOff(
+          level,
+          { status: reply.status, reason: errorText(reply) },
           "the bot did not hand out work",
         );
-        await sleep(wait, signal);
         continue;
       }
       failures = 0;
       const lease = Number(reply.headers[LEASE_HEADER]);
-      await handle(reply.json, Number.isFinite(lease) && lease > 0 ? lease : 60_000);
+      await handleJob(reply.json, Number.isFinite(lease) && lease > 0 ? lease : 60_000, jobs);
     }
   } finally {
     transport.close();
   }
+  const stop = delivery.stop();
   if (stop !== null) return stop;
   logger.info("runner stopped");
   return { reason: "stopped" };
+}
+
+/** A step the last run of this runner left running is reported lost, and never run again. */
+async function recoverLostStep(
+  journal: StepJournal,
+  on: Pick<JobHandling, "logger" | "delivery" | "accepted">,
+): Promise<void> {
+  const { logger, delivery, accepted } = on;
+  await recoverInterruptedStep({
+    journal,
+    logger,
+    sendResult: async (jobId, result) => {
+      const reply = await delivery.deliverReply(delivery.resultPath(jobId), result, "lost step's result");
+      return reply === null ? null : { status: reply.status, error: errorText(reply) };
+    },
+    refuseRepeat: (jobId, untilMs) => accepted.set(jobId, untilMs),
+  });
+}
+
+/** What handling one job needs of the runner: who it is, the key it pinned, what it already took. */
+interface JobHandling {
+  config: RunnerConfig;
+  pinned: KeyObject;
+  /** Jobs this process accepted, until their expiry: a job is never run twice, whoever re-sends it. */
+  accepted: Map<string, number>;
+  logger: Logger;
+  clock: () => Date;
+  delivery: Delivery;
+  executor: JobExecutor;
+}
+
+/** One handed-over job: verified against the pinned key, run once, its events and result reported. */
+async function handleJob(wire: unknown, leaseMs: number, on: JobHandling): Promise<void> {
+  const { config, pinned, accepted, logger, clock, delivery, executor } = on;
+  const { report } = delivery;
+  const now = clock();
+  for (const [id, until] of accepted) if (until < now.getTime()) accepted.delete(id);
+  const verdict = verifySignedJob(wire, pinned, { now, runnerName: config.name, host: config.host });
+  if (!verdict.ok) {
+    const jobId = jobIdOf(wire);
+    logger.error({ jobId, code: verdict.code, reason: verdict.reason }, "refused a job; nothing was run");
+    if (jobId !== undefined) {
+      await report(jobId, {
+        ok: false,
+        refused: true,
+        error: `refused (${verdict.code}): ${verdict.reason}`,
+      });
+    }
+    return;
+  }
+  const job = verdict.job;
+  if (accepted.has(job.id)) {
+    logger.error({ jobId: job.id }, "the bot sent a job this runner already took; not running it again");
+    await report(job.id, {
+      ok: false,
+      refused: true,
+      error: "refused (repeat): this runner already took this job",
+    });
+    return;
+  }
+  accepted.set(job.id, Date.parse(job.expiresAt));
+  logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId }, "running job");
+  const stopHeartbeat = delivery.startHeartbeat(job.id, leaseMs);
+  const events = delivery.eventSender(job.id);
+  let result: JobResult;
+  try {
+    result = await execute(executor, job, events.push);
+  } catch (err) {
+    if (err instanceof JobRefusedError) {
+      // The executor rebuilt the plan and found it wanting (policy, host, hash, blockers):
+      // nothing ran on the host, which the bot must know apart from a step that failed.
+      logger.error({ jobId: job.id, reasons: err.reasons }, "refused a job; nothing was run");
+      result = {
+        ok: false,
+        refused: true,
+        error: bounded(`refused (executor): ${err.reasons.join("; ")}`),
+      };
+    } else {
+      result = { ok: false, error: bounded(`the runner failed: ${(err as Error).message}`) };
+    }
+  } finally {
+    await events.drain();
+    stopHeartbeat();
+  }
+  logger.info({ jobId: job.id, ok: result.ok }, "job finished");
+  await report(job.id, result);
+}
+
+/** What the executor answered, as the job result the bot reads. */
+async function execute(
+  executor: JobExecutor,
+  job: Job,
+  onEvent: (e: Omit<StepEvent, "jobId" | "at">) => void,
+): Promise<JobResult> {
+  switch (job.kind) {
+    case "preflight":
+      return { ok: true, facts: await executor.preflight(job) };
+    case "execute":
+    case "rollback":
+    case "verify": {
+      const out = await executor.run(job, onEvent);
+      return {
+        ok: out.ok,
+        ...(out.failedIndex === undefined ? {} : { failedIndex: out.failedIndex }),
+        ...(out.facts === undefined ? {} : { facts: out.facts }),
+        ...(out.evidence === undefined ? {} : { evidence: out.evidence }),
+      };
+    }
+    default: {
+      const never: never = job.kind;
+      return never;
+    }
+  }
 }
 
 function jobIdOf(wire: unknown): string | undefined {

@@ -13,7 +13,7 @@ import { runPhase } from "./phase-run.ts";
 import { clip, EVENT_OUTPUT_LIMIT, type Platform } from "./platform/platform.ts";
 import { createEmHomePolicy, createSharePolicy } from "./policy.ts";
 import { collectFacts, driftOf } from "./preflight.ts";
-import { type Rederived, rederive } from "./rederive.ts";
+import { type RederiveContext, type Rederived, rederive } from "./rederive.ts";
 import type { StepContext } from "./steps/context.ts";
 import { runStep } from "./steps/run-step.ts";
 
@@ -101,23 +101,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const now = options.now ?? (() => new Date());
   let busyWith: string | null = null;
 
-  const accept = (job: Job, kinds: readonly Job["kind"][]): Rederived => {
-    const id = typeof job?.id === "string" ? job.id : "?";
-    if (!kinds.includes(job?.kind)) {
-      throw new JobRefusedError(id, [
-        `a ${String(job?.kind)} job does not belong here (expected ${kinds.join(" or ")})`,
-      ]);
-    }
-    const result = rederive(job, {
-      platform: platform.name,
-      runnerHost: options.runnerHost,
-      policy,
-      now: now(),
-      ...(options.allowedDirs === undefined ? {} : { allowedDirs: options.allowedDirs }),
-    });
-    if (!result.ok) throw new JobRefusedError(id, result.reasons);
-    return result.value;
-  };
+  const accept = (job: Job, kinds: readonly Job["kind"][]): Rederived =>
+    acceptJob(job, kinds, { options, policy, now: now() });
 
   const serviceName = options.serviceName ?? DEFAULT_SERVICE_CONTROL.name;
   const service = platform.serviceControl(serviceName);
@@ -128,30 +113,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     startWaitSeconds: options.serviceStartWaitSeconds ?? DEFAULT_SERVICE_CONTROL.startWaitSeconds,
   };
 
-  const contextFor = ({ plan, hostPlan, job }: Rederived): StepContext => ({
-    platform,
-    emHome: hostPlan.emHome,
-    share: plan.share,
-    changeId: job.changeId,
-    role: hostPlan.role,
-    ...(plan.shareData === undefined ? {} : { shareData: plan.shareData }),
-    serviceName,
-    unknownServiceIsStopped: options.unknownServiceIsStopped ?? false,
-    outputLimit: options.outputLimitBytes ?? 16_384,
-    timeoutMs: (kind) => options.stepTimeoutMs?.[kind] ?? DEFAULT_TIMEOUTS[kind],
-    host: options.runnerHost,
-    service,
-    serviceFacts,
-    manageServices: plan.manageServices === true,
-    failoverProperties: plan.failoverProperties,
-    // The approved facts' patterns are this runner's own at pre-flight (a change is drift).
-    logPatterns: hostPlan.facts?.logPatterns ?? options.logPatterns ?? DEFAULT_LOG_PATTERNS,
-    ...(options.logPatterns === undefined ? {} : { reportedLogPatterns: [...options.logPatterns] }),
-    pollMs: options.pollMs ?? 500,
-    sleep,
-    now: () => now().getTime(),
-    job: {},
-  });
+  const contextFor = (derived: Rederived): StepContext =>
+    stepContextOf(options, { serviceName, service, serviceFacts, now }, derived);
 
   return {
     async preflight(job, onEvent) {
@@ -184,20 +147,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
           job.role,
         );
         if (job.kind === "execute" && hostPlan.facts !== null && first?.number === phase.number) {
-          const current = await collectFacts(ctx, plan, options.runnerHost);
-          const drift = driftOf(hostPlan.facts, current, { manageServices: ctx.manageServices });
-          if (drift.length > 0) {
-            emit({
-              index: -1,
-              kind: "preflight",
-              dir: "",
-              status: "failed",
-              output: clip(
-                `stopped before any step: the host changed since the plan was approved; run pre-flight again and re-plan.\n${drift.join("\n")}`,
-              ),
-            });
-            return { ok: false, failedIndex: -1, facts: current };
-          }
+          const changed = await hostChangedSince(hostPlan.facts, ctx, plan, options.runnerHost, emit);
+          if (changed !== null) return changed;
         }
         return await runPhase({
           derived,
@@ -213,6 +164,93 @@ export function createExecutor(options: ExecutorOptions): Executor {
       }
     },
   };
+}
+
+/** The job rebuilt and checked here (rederive.ts), or JobRefusedError with every reason it is not. */
+function acceptJob(
+  job: Job,
+  kinds: readonly Job["kind"][],
+  on: { options: ExecutorOptions; policy: RederiveContext["policy"]; now: Date },
+): Rederived {
+  const { options, policy, now } = on;
+  const { platform } = options;
+  const id = typeof job?.id === "string" ? job.id : "?";
+  if (!kinds.includes(job?.kind)) {
+    throw new JobRefusedError(id, [
+      `a ${String(job?.kind)} job does not belong here (expected ${kinds.join(" or ")})`,
+    ]);
+  }
+  const result = rederive(job, {
+    platform: platform.name,
+    runnerHost: options.runnerHost,
+    policy,
+    now,
+    ...(options.allowedDirs === undefined ? {} : { allowedDirs: options.allowedDirs }),
+  });
+  if (!result.ok) throw new JobRefusedError(id, result.reasons);
+  return result.value;
+}
+
+/** What every step of this job is given: the host, the approved plan's settings, the runner's limits. */
+function stepContextOf(
+  options: ExecutorOptions,
+  runner: Pick<StepContext, "serviceName" | "service" | "serviceFacts"> & { now: () => Date },
+  { plan, hostPlan, job }: Rederived,
+): StepContext {
+  const { platform } = options;
+  const { serviceName, service, serviceFacts, now } = runner;
+  return {
+    platform,
+    emHome: hostPlan.emHome,
+    share: plan.share,
+    changeId: job.changeId,
+    role: hostPlan.role,
+    ...(plan.shareData === undefined ? {} : { shareData: plan.shareData }),
+    serviceName,
+    unknownServiceIsStopped: options.unknownServiceIsStopped ?? false,
+    outputLimit: options.outputLimitBytes ?? 16_384,
+    timeoutMs: (kind) => options.stepTimeoutMs?.[kind] ?? DEFAULT_TIMEOUTS[kind],
+    host: options.runnerHost,
+    service,
+    serviceFacts,
+    manageServices: plan.manageServices === true,
+    failoverProperties: plan.failoverProperties,
+    // The approved facts' patterns are this runner's own at pre-flight (a change is drift).
+    logPatterns: hostPlan.facts?.logPatterns ?? options.logPatterns ?? DEFAULT_LOG_PATTERNS,
+    ...(options.logPatterns === undefined ? {} : { reportedLogPatterns: [...options.logPatterns] }),
+    pollMs: options.pollMs ?? 500,
+    sleep,
+    now: () => now().getTime(),
+    job: {},
+  };
+}
+
+/**
+ * The first phase of this host in an execute run re-checks the host against the approved facts:
+ * a host that changed since is stopped before any step (a failed "preflight" event, index -1).
+ */
+async function hostChangedSince(
+  approved: HostFacts,
+  ctx: StepContext,
+  plan: Plan,
+  runnerHost: string,
+  emit: EventSink,
+): Promise<RunResult | null> {
+  const current = await collectFacts(ctx, plan, runnerHost);
+  const drift = driftOf(approved, current, { manageServices: ctx.manageServices });
+  if (drift.length > 0) {
+    emit({
+      index: -1,
+      kind: "preflight",
+      dir: "",
+      status: "failed",
+      output: clip(
+        `stopped before any step: the host changed since the plan was approved; run pre-flight again and re-plan.\n${drift.join("\n")}`,
+      ),
+    });
+    return { ok: false, failedIndex: -1, facts: current };
+  }
+  return null;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Linux MOM hosts: approved steps run as argv through execa with no shell (`cp -a`, `mv`,
 // `ln -s`, `rm`); facts come from the file system itself. The argv is held to the shapes the
 // plan builder emits before anything starts, like the Windows layer does with its lines.
-import { access, constants, lstat, readlink } from "node:fs/promises";
+import { access, constants, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import { CHANGE_ID_SOURCE } from "../../domain/change-id.ts";
 import type { Step } from "../../domain/plan.ts";
@@ -9,6 +9,7 @@ import { probeRecordLock, toLockObservation } from "./locks-linux.ts";
 import {
   type CommandOutcome,
   fileProbes,
+  lstatOrMissing,
   type PathState,
   type Platform,
   type Probe,
@@ -136,13 +137,8 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
       return path === r || path.startsWith(r === "/" ? "/" : `${r}/`);
     },
     async inspect(path): Promise<PathState> {
-      let info: Awaited<ReturnType<typeof lstat>>;
-      try {
-        info = await lstat(path);
-      } catch (error) {
-        if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return { kind: "missing" };
-        throw error;
-      }
+      const info = await lstatOrMissing(path);
+      if (info === null) return { kind: "missing" };
       if (info.isSymbolicLink()) return { kind: "symlink", target: await readlink(path) };
       if (info.isDirectory()) return { kind: "directory" };
       return { kind: "file" };
@@ -192,8 +188,4 @@ export function createLinuxPlatform(options: LinuxPlatformOptions = {}): Platfor
       return runArgv(step.argv, runOptions, { start, env });
     },
   };
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return error instanceof Error && "code" in error && error.code === code;
 }

@@ -3,7 +3,7 @@
 // windows.ts knows about cmd.exe, only linux.ts about coreutils. Each platform imports this file;
 // the one that picks a platform (index.ts) imports them, so nothing imports in a circle.
 import { randomBytes } from "node:crypto";
-import { readdir, stat, unlink, writeFile } from "node:fs/promises";
+import { lstat, readdir, stat, unlink, writeFile } from "node:fs/promises";
 import type { AccountFacts, RecoveryFacts, ServiceControlFacts, ShareSync } from "../../domain/facts.ts";
 import type { LockObservation } from "../../domain/failover-evidence.ts";
 import type { Platform as PlatformName } from "../../domain/pair.ts";
@@ -154,6 +154,20 @@ export const fileProbes: Pick<Platform, "isDirectory" | "isFile" | "list"> = {
       () => null,
     ),
 };
+
+/** What is at `path` itself (a link is not followed), or null when nothing is (ENOENT, ENOTDIR). */
+export async function lstatOrMissing(path: string): Promise<Awaited<ReturnType<typeof lstat>> | null> {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return null;
+    throw error;
+  }
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof Error && "code" in error && error.code === code;
+}
 
 /** Bounded text for reports: a step event carries at most this many characters. */
 export const EVENT_OUTPUT_LIMIT = 16_384;

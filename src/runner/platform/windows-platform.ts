@@ -1,7 +1,7 @@
 // The Windows platform a runner works through: read-only facts from the file system and System32
 // tools (windows-probes.ts reads them without reading translated text), and approved steps run
 // through the closed vocabulary of windows.ts. Nothing here builds a command line of its own.
-import { access, constants, lstat, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
+import { access, constants, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { win32 } from "node:path";
 import type { Step } from "../../domain/plan.ts";
@@ -9,11 +9,11 @@ import { probeReadLock, type ReadLockFs } from "./locks-windows.ts";
 import {
   type CommandOutcome,
   fileProbes,
+  lstatOrMissing,
   type PathState,
   type Platform,
   type Probe,
   probeWrite,
-  type RunOptions,
 } from "./platform.ts";
 import { execaStarter, type ProcessStarter } from "./process.ts";
 import { recoveryProbe, windowsServiceControl } from "./service-windows.ts";
@@ -67,28 +67,7 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
     };
   };
 
-  let codePageAnswer: Promise<number | null> | undefined;
-  const codePage = (): Promise<number | null> => {
-    codePageAnswer ??= start({
-      file: exe("cmd.exe"),
-      args: ["/d", "/s", "/c", '"chcp"'],
-      timeoutMs: factTimeoutMs,
-      outputLimit: 1024,
-      verbatim: true,
-      env: { ...CMD_ENV },
-    }).then(
-      (r) =>
-        codePageFrom({
-          exitCode: r.exitCode,
-          // Digits are ASCII in every OEM code page: no decoding needed to read the number.
-          text: Buffer.from(r.output).toString("latin1"),
-          timedOut: r.timedOut,
-          ...(r.startError === undefined ? {} : { startError: r.startError }),
-        }),
-      () => null,
-    );
-    return codePageAnswer;
-  };
+  const codePage = codePageReader(start, exe("cmd.exe"), factTimeoutMs);
 
   return {
     name: "windows",
@@ -99,23 +78,7 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       const r = root.toLowerCase().replaceAll("/", "\\").replace(/\\+$/, "");
       return p === r || p.startsWith(`${r}\\`);
     },
-    async inspect(path): Promise<PathState> {
-      let info: Awaited<ReturnType<typeof lstat>>;
-      try {
-        info = await lstat(path);
-      } catch (error) {
-        if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return { kind: "missing" };
-        throw error;
-      }
-      // Node reports both directory symlinks and junctions as symbolic links.
-      if (info.isSymbolicLink()) {
-        const target = await readlink(path);
-        const kind = await reparseKind(runTool, path, target);
-        return { kind, target };
-      }
-      if (info.isDirectory()) return { kind: "directory" };
-      return { kind: "file" };
-    },
+    inspect: (path) => inspectPath(runTool, path),
     ...fileProbes,
     // Windows: W_OK reflects the read-only attribute, not ACLs; verify-link writes for real.
     writable: (path) =>
@@ -144,41 +107,91 @@ export function createWindowsPlatform(options: WindowsPlatformOptions = {}): Pla
       }),
     serviceAccount: (name) =>
       accountProbe(runTool, name, options.computerName ?? process.env.COMPUTERNAME ?? hostname()),
-    async symlinkPrivilege(): Promise<Probe> {
-      // Creating a real directory link is the only test that answers for this token exactly.
-      const dir = await mkdtemp(win32.join(tmpdir(), "momlink-probe-"));
-      try {
-        await symlink(dir, win32.join(dir, "link"), "dir");
-        return { ok: true, detail: "created and removed a test directory link" };
-      } catch (error) {
-        const code = error instanceof Error && "code" in error ? String(error.code) : "";
-        return {
-          ok: code === "EPERM" ? false : null,
-          detail: `creating a test directory link failed: ${error instanceof Error ? error.message : String(error)}`,
-        };
-      } finally {
-        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      }
-    },
+    symlinkPrivilege: symlinkPrivilegeProbe,
     symlinkL2R: (shareRoot) => symlinkL2RProbe(runTool, shareRoot, options.linkTestFs),
-    async run(step: Step, runOptions: RunOptions): Promise<CommandOutcome> {
-      const how: CmdRunOptions = {
+    run: (step, runOptions) =>
+      runStep(step, {
         ...runOptions,
         start,
         codePage,
         ...(options.systemRoot === undefined ? {} : { systemRoot: options.systemRoot }),
-      };
-      // The one program step: its argv runs, never its display line.
-      if (step.kind === "seed-share") return runRobocopy(step.argv, how);
-      const expected = VERB_OF[step.kind];
-      const check = checkCmdLine(step.line);
-      if (expected === undefined || step.argv.length > 0 || (check.ok && check.value.verb !== expected)) {
-        const reason = `a ${step.kind} step does not run ${check.ok && step.argv.length === 0 ? check.value.verb : "this"}`;
-        return refusal(reason, "cmd.exe");
-      }
-      return runCmdLine(step.line, how);
-    },
+      }),
   };
+}
+
+/** The console's OEM code page (chcp), asked once and only when some output must be decoded. */
+function codePageReader(
+  start: ProcessStarter,
+  cmdExe: string,
+  timeoutMs: number,
+): () => Promise<number | null> {
+  let codePageAnswer: Promise<number | null> | undefined;
+  return (): Promise<number | null> => {
+    codePageAnswer ??= start({
+      file: cmdExe,
+      args: ["/d", "/s", "/c", '"chcp"'],
+      timeoutMs,
+      outputLimit: 1024,
+      verbatim: true,
+      env: { ...CMD_ENV },
+    }).then(
+      (r) =>
+        codePageFrom({
+          exitCode: r.exitCode,
+          // Digits are ASCII in every OEM code page: no decoding needed to read the number.
+          text: Buffer.from(r.output).toString("latin1"),
+          timedOut: r.timedOut,
+          ...(r.startError === undefined ? {} : { startError: r.startError }),
+        }),
+      () => null,
+    );
+    return codePageAnswer;
+  };
+}
+
+/** What is at `path`: Node reports both directory symlinks and junctions as links; fsutil tells them apart. */
+async function inspectPath(runTool: RunTool, path: string): Promise<PathState> {
+  const info = await lstatOrMissing(path);
+  if (info === null) return { kind: "missing" };
+  // Node reports both directory symlinks and junctions as symbolic links.
+  if (info.isSymbolicLink()) {
+    const target = await readlink(path);
+    const kind = await reparseKind(runTool, path, target);
+    return { kind, target };
+  }
+  if (info.isDirectory()) return { kind: "directory" };
+  return { kind: "file" };
+}
+
+/** Whether this token may create directory links: creating a real one is the only exact test. */
+async function symlinkPrivilegeProbe(): Promise<Probe> {
+  // Creating a real directory link is the only test that answers for this token exactly.
+  const dir = await mkdtemp(win32.join(tmpdir(), "momlink-probe-"));
+  try {
+    await symlink(dir, win32.join(dir, "link"), "dir");
+    return { ok: true, detail: "created and removed a test directory link" };
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : "";
+    return {
+      ok: code === "EPERM" ? false : null,
+      detail: `creating a test directory link failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Runs one approved step: robocopy's argv for a seed, else the step's one cmd.exe line, checked against its kind. */
+async function runStep(step: Step, how: CmdRunOptions): Promise<CommandOutcome> {
+  // The one program step: its argv runs, never its display line.
+  if (step.kind === "seed-share") return runRobocopy(step.argv, how);
+  const expected = VERB_OF[step.kind];
+  const check = checkCmdLine(step.line);
+  if (expected === undefined || step.argv.length > 0 || (check.ok && check.value.verb !== expected)) {
+    const reason = `a ${step.kind} step does not run ${check.ok && step.argv.length === 0 ? check.value.verb : "this"}`;
+    return refusal(reason, "cmd.exe");
+  }
+  return runCmdLine(step.line, how);
 }
 
 const VERB_OF: Readonly<Partial<Record<Step["kind"], CmdVerb>>> = {
@@ -187,7 +200,3 @@ const VERB_OF: Readonly<Partial<Record<Step["kind"], CmdVerb>>> = {
   mklink: "mklink",
   "remove-link": "rmdir",
 };
-
-function isCode(error: unknown, code: string): boolean {
-  return error instanceof Error && "code" in error && error.code === code;
-}

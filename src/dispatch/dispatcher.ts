@@ -15,11 +15,13 @@ import type { JobResult } from "../protocol/wire.ts";
 import { openDatabase } from "../store/database.ts";
 import { closeDatabase } from "../store/db-file.ts";
 import { writeTransaction } from "../store/transaction.ts";
-import { createLongPolls, servesHost } from "./long-polls.ts";
+import { createEmitter } from "./emitter.ts";
+import { createLongPolls } from "./long-polls.ts";
 import { createQueue } from "./queue.ts";
 import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
+import { createRunnerApi } from "./runner-api.ts";
 import { realScheduler, type Scheduler } from "./scheduler.ts";
-import { createRunnerHandler, createRunnerServer, type RunnerApi, type RunnerApiLimits } from "./server.ts";
+import { createRunnerHandler, createRunnerServer, type RunnerApiLimits } from "./server.ts";
 import { inProcessJobSignals, type JobSignals } from "./signals.ts";
 import { DISPATCH_SCHEMA } from "./store.ts";
 
@@ -114,9 +116,10 @@ export function createDispatcher(options: DispatcherOptions) {
   const { db, owned } = openDatabase(options.db, { schemas: [DISPATCH_SCHEMA] });
   const keys = options.keys;
 
-  // Handlers are stored untyped; on() and emit() are the typed doors.
-  type AnyHandler = (...args: unknown[]) => void;
-  const handlers = new Map<DispatcherEvent, Set<AnyHandler>>();
+  const { on, emit } = createEmitter<DispatcherEvents>((err, event) =>
+    // A failing Slack update must not break the protocol: the store already holds the truth.
+    logger.error({ err, event }, "dispatcher event handler failed"),
+  );
   const servers = new Set<Server>();
   let closed = false;
 
@@ -152,31 +155,6 @@ export function createDispatcher(options: DispatcherOptions) {
       );
     } catch (err) {
       logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over");
-    }
-  }
-
-  function on<K extends DispatcherEvent>(
-    event: K,
-    handler: (...args: DispatcherEvents[K]) => void,
-  ): () => void {
-    let set = handlers.get(event);
-    if (set === undefined) {
-      set = new Set();
-      handlers.set(event, set);
-    }
-    const stored = handler as unknown as AnyHandler;
-    set.add(stored);
-    return () => set.delete(stored);
-  }
-
-  function emit<K extends DispatcherEvent>(event: K, ...args: DispatcherEvents[K]): void {
-    for (const handler of handlers.get(event) ?? []) {
-      try {
-        handler(...args);
-      } catch (err) {
-        // A failing Slack update must not break the protocol: the store already holds the truth.
-        logger.error({ err, event }, "dispatcher event handler failed");
-      }
     }
   }
 
@@ -267,73 +245,7 @@ export function createDispatcher(options: DispatcherOptions) {
     for (const runner of new Set(requeued.map((job) => job.runner))) signalQueued(runner);
   }
 
-  const api: RunnerApi = {
-    register(body) {
-      const outcome = registry.register(body);
-      if (outcome.ok) {
-        const { name, host } = outcome.response;
-        logger.info(
-          { runner: name, host, version: body.version, hostname: body.hostname },
-          "runner registered",
-        );
-        if (outcome.warning !== undefined) logger.warn({ runner: name }, outcome.warning);
-      } else {
-        logger.warn({ code: outcome.code, reason: outcome.error }, "runner registration refused");
-      }
-      return outcome;
-    },
-    authenticate(credential) {
-      const auth = registry.authenticate(credential);
-      if (auth.ok) registry.touch(auth.runner.name);
-      return auth;
-    },
-    poll({ runner, credential, waitMs, alive, answer }) {
-      if (closed) {
-        answer({ type: "closing" });
-        return () => {};
-      }
-      const stored = queue.take(runner.name, servesHost(runner));
-      if (stored !== null) {
-        answer(polls.handOver(stored));
-        logger.info({ jobId: stored.job.id, runner: runner.name, via: "poll" }, "job handed over");
-        emit("handed-over", stored.job, "poll");
-        return () => {};
-      }
-      if (waitMs <= 0) {
-        answer({ type: "nothing" });
-        return () => {};
-      }
-      const gone = polls.park({ runner: runner.name, credential, waitMs, alive, answer });
-      emit("waiting", runner.name);
-      logger.debug({ runner: runner.name }, "runner waiting for a job");
-      return gone;
-    },
-    event(runner, jobId, seq, event) {
-      const outcome = queue.recordEvent(runner.name, jobId, seq, event);
-      if (!outcome.ok) return outcome;
-      const { duplicate, job } = outcome.value;
-      if (!duplicate) emit("step", jobId, job.changeId, event, job);
-      return { ok: true, value: { duplicate } };
-    },
-    heartbeat: (runner, jobId) => queue.heartbeat(runner.name, jobId),
-    result(runner, jobId, result) {
-      const outcome = queue.finish(runner.name, jobId, result);
-      if (!outcome.ok) {
-        logger.warn(
-          { jobId, runner: runner.name, reason: outcome.error, ok: result.ok },
-          "job result refused",
-        );
-        return outcome;
-      }
-      const { duplicate, job } = outcome.value;
-      if (!duplicate) {
-        logger.info({ jobId, changeId: job.changeId, runner: runner.name, ok: result.ok }, "job result");
-        emit("result", job, result);
-      }
-      return { ok: true, value: { duplicate } };
-    },
-  };
-
+  const api = createRunnerApi({ registry, queue, polls, logger, emit, closed: () => closed });
   const handler: RequestListener = createRunnerHandler(api, logger);
   const stopTicking = scheduler.every(options.tickMs ?? 1000, tick);
 

@@ -2,22 +2,17 @@
 // the key it pinned at registration, hands it to the executor (the worker side), and reports step
 // events and the result (through delivery.ts, which retries and stops on a 401). It never runs a
 // job twice and never retries a mutating step: on any doubt it reports and lets the bot's next
-// pre-flight decide.
+// pre-flight decide. One job's handling is job-handling.ts.
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
-import type { HostFacts } from "../domain/facts.ts";
-import type { HostEvidence } from "../domain/failover-evidence.ts";
-import type { Job, StepEvent } from "../domain/job.ts";
 import type { Platform } from "../domain/pair.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { JobRefusedError } from "../protocol/refusal.ts";
-import { keyIdOf, verifySignedJob } from "../protocol/signing.ts";
+import { keyIdOf } from "../protocol/signing.ts";
 import {
-  type JobResult,
-  jobIdSchema,
   LEASE_HEADER,
   type RegisterRequest,
+  type RegisterResponse,
   registerResponseSchema,
 } from "../protocol/wire.ts";
 import { type BackoffOptions, backoffDelay, realSleep } from "./backoff.ts";
@@ -28,21 +23,10 @@ import {
   writeRunnerConfig,
 } from "./credentials.ts";
 import { createDelivery, type Delivery, type RunnerStop } from "./delivery.ts";
+import { handleJob, type JobExecutor, type JobHandling } from "./job-handling.ts";
 import type { StepJournal } from "./journal.ts";
 import { recoverInterruptedStep } from "./recovery.ts";
-import { createTransport, errorText, type HttpReply, retryable } from "./transport.ts";
-
-/**
- * The worker side (runner/executor.ts), injected so the listener knows nothing about hosts. Either
- * method may throw a JobRefusedError before anything runs: that is reported as a refusal.
- */
-export interface JobExecutor {
-  preflight(job: Job): Promise<HostFacts>;
-  run(
-    job: Job,
-    onEvent: (event: Omit<StepEvent, "jobId" | "at">) => void,
-  ): Promise<{ ok: boolean; failedIndex?: number; facts?: HostFacts; evidence?: HostEvidence }>;
-}
+import { createTransport, errorText, type HttpReply, retryable, type Transport } from "./transport.ts";
 
 export class RunnerError extends Error {
   constructor(message: string) {
@@ -72,33 +56,8 @@ export interface RegisterOptions {
 export async function register(options: RegisterOptions): Promise<RunnerConfig> {
   const transport = createTransport(options.server, options.caFile);
   try {
-    const body: RegisterRequest = {
-      token: options.token,
-      version: options.version ?? runnerVersion(),
-      platform: options.platform ?? localPlatform(),
-      hostname: options.hostname ?? osHostname(),
-      ...(options.name === undefined ? {} : { name: options.name }),
-    };
-    let reply: HttpReply;
-    try {
-      reply = await transport.send("POST", "v1/register", { body });
-    } catch (err) {
-      throw new RunnerError(`cannot reach the bot at ${options.server}: ${(err as Error).message}`);
-    }
-    if (reply.status !== 200) {
-      throw new RunnerError(`registration refused (HTTP ${reply.status}): ${errorText(reply)}`);
-    }
-    const parsed = registerResponseSchema.safeParse(reply.json);
-    if (!parsed.success) throw new RunnerError("the bot's registration answer is not a momlink registration");
-    const response = parsed.data;
-    if (keyIdOf(response.publicKey) !== response.keyId) {
-      throw new RunnerError("the bot's public key does not match the key id it announced: not pinning it");
-    }
-    if (options.expectKeyId !== undefined && options.expectKeyId !== response.keyId) {
-      throw new RunnerError(
-        `the server's signing key is ${response.keyId}, but ${options.expectKeyId} was expected: this may not be your bot; nothing was saved`,
-      );
-    }
+    const response = await exchangeToken(transport, options);
+    checkAnnouncedKey(response, options.expectKeyId);
     const config: RunnerConfig = {
       format: RUNNER_CONFIG_FORMAT,
       server: options.server,
@@ -115,6 +74,41 @@ export async function register(options: RegisterOptions): Promise<RunnerConfig> 
     return config;
   } finally {
     transport.close();
+  }
+}
+
+/** POSTs the registration; the bot's answer when it is one, else a RunnerError saying why not. */
+async function exchangeToken(transport: Transport, options: RegisterOptions): Promise<RegisterResponse> {
+  const body: RegisterRequest = {
+    token: options.token,
+    version: options.version ?? runnerVersion(),
+    platform: options.platform ?? localPlatform(),
+    hostname: options.hostname ?? osHostname(),
+    ...(options.name === undefined ? {} : { name: options.name }),
+  };
+  let reply: HttpReply;
+  try {
+    reply = await transport.send("POST", "v1/register", { body });
+  } catch (err) {
+    throw new RunnerError(`cannot reach the bot at ${options.server}: ${(err as Error).message}`);
+  }
+  if (reply.status !== 200) {
+    throw new RunnerError(`registration refused (HTTP ${reply.status}): ${errorText(reply)}`);
+  }
+  const parsed = registerResponseSchema.safeParse(reply.json);
+  if (!parsed.success) throw new RunnerError("the bot's registration answer is not a momlink registration");
+  return parsed.data;
+}
+
+/** The key the bot sent must be the one it names, and the one `runners add` printed when given. */
+function checkAnnouncedKey(response: RegisterResponse, expectKeyId: string | undefined): void {
+  if (keyIdOf(response.publicKey) !== response.keyId) {
+    throw new RunnerError("the bot's public key does not match the key id it announced: not pinning it");
+  }
+  if (expectKeyId !== undefined && expectKeyId !== response.keyId) {
+    throw new RunnerError(
+      `the server's signing key is ${response.keyId}, but ${expectKeyId} was expected: this may not be your bot; nothing was saved`,
+    );
   }
 }
 
@@ -149,10 +143,40 @@ export interface StartRunnerOptions {
   journal?: StepJournal;
 }
 
-export type { RunnerStop };
+export type { JobExecutor, RunnerStop };
 
 /** Runs until `signal` aborts, or the bot revokes or no longer knows this runner's credential. */
 export async function startRunner(options: StartRunnerOptions): Promise<RunnerStop> {
+  const loop = prepareLoop(options);
+  const { config, logger, delivery, transport } = loop;
+  logger.info({ server: config.server, host: config.host, keyId: config.keyId }, "runner started");
+  try {
+    if (options.journal !== undefined) await recoverLostStep(options.journal, loop.jobs);
+    await pollForJobs(loop);
+  } finally {
+    transport.close();
+  }
+  const stop = delivery.stop();
+  if (stop !== null) return stop;
+  logger.info("runner stopped");
+  return { reason: "stopped" };
+}
+
+/** What the poll loop holds: the runner's config and connection, and how it waits between failures. */
+interface PollLoop {
+  config: RunnerConfig;
+  logger: Logger;
+  transport: Transport;
+  delivery: Delivery;
+  jobs: JobHandling;
+  signal: AbortSignal | undefined;
+  waitSeconds: number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  backoffFor: (attempt: number) => number;
+}
+
+/** Reads the config (a RunnerError when it cannot) and builds the connection and the delivery. */
+function prepareLoop(options: StartRunnerOptions): PollLoop {
   const loaded = readRunnerConfig(options.configPath);
   if (!loaded.ok) throw new RunnerError(loaded.error);
   const config = loaded.config;
@@ -160,13 +184,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
   const logger = (options.logger ?? createLogger({ level: "silent" })).child({ runner: config.name });
   const clock = options.clock ?? (() => new Date());
   const sleep = options.backoff?.sleep ?? realSleep;
-  const signal = options.signal;
-  const waitSeconds = options.waitSeconds ?? 25;
-  const deliveryAttempts = options.deliveryAttempts ?? 8;
   const transport = createTransport(config.server, config.caFile);
-  /** Jobs this process accepted, until their expiry: a job is never run twice, whoever re-sends it. */
-  const accepted = new Map<string, number>();
-
   const backoffFor = (attempt: number) => backoffDelay(attempt, options.backoff);
   const delivery = createDelivery({
     transport,
@@ -175,64 +193,71 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerSt
     clock,
     sleep,
     backoffFor,
-    attempts: deliveryAttempts,
+    attempts: options.deliveryAttempts ?? 8,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
+  /** Jobs this process accepted, until their expiry: a job is never run twice, whoever re-sends it. */
+  const accepted = new Map<string, number>();
   const jobs: JobHandling = { config, pinned, accepted, logger, clock, delivery, executor: options.executor };
+  return {
+    config,
+    logger,
+    transport,
+    delivery,
+    jobs,
+    signal: options.signal,
+    waitSeconds: options.waitSeconds ?? 25,
+    sleep,
+    backoffFor,
+  };
+}
 
-  logger.info({ server: config.server, host: config.host, keyId: config.keyId }, "runner started");
+/** Long-polls for work and handles each job, until stopped, aborted, or refused with a 401. */
+async function pollForJobs(loop: PollLoop): Promise<void> {
+  const { config, logger, transport, delivery, signal, waitSeconds } = loop;
   let failures = 0;
   const aborted = () => signal?.aborted === true;
   /** The bot could not be asked, or did not hand out work: wait longer each time, then ask again. */
   const backOff = async (level: "warn" | "error", fields: object, message: string): Promise<void> => {
     failures++;
-    const wait = backoffFor(failures);
+    const wait = loop.backoffFor(failures);
     logger[level]({ ...fields, retryInMs: wait }, message);
-    await sleep(wait, signal);
+    await loop.sleep(wait, signal);
   };
-  try {
-    if (options.journal !== undefined) await recoverLostStep(options.journal, { logger, delivery, accepted });
-    while (delivery.stop() === null && !aborted()) {
-      let reply: HttpReply;
-      try {
-        reply = await transport.send("GET", `v1/jobs/next?wait=${waitSeconds}`, {
-          credential: config.credential,
-          timeoutMs: (waitSeconds + 15) * 1000,
-          ...(signal === undefined ? {} : { signal }),
-        });
-      } catch (err) {
-        if (aborted()) break;
-        await backOff("warn", { err: (err as Error).message }, "cannot reach the bot; retrying");
-        continue;
-      }
-      if (reply.status === 401) {
-        delivery.refused(reply);
-        break;
-      }
-      if (reply.status === 204) {
-        failures = 0;
-        continue;
-      }
-      if (reply.status !== 200) {
-        const level = retryable(reply.status) ? "warn" : "error";
-        await backOff(
-          level,
-          { status: reply.status, reason: errorText(reply) },
-          "the bot did not hand out work",
-        );
-        continue;
-      }
-      failures = 0;
-      const lease = Number(reply.headers[LEASE_HEADER]);
-      await handleJob(reply.json, Number.isFinite(lease) && lease > 0 ? lease : 60_000, jobs);
+  while (delivery.stop() === null && !aborted()) {
+    let reply: HttpReply;
+    try {
+      reply = await transport.send("GET", `v1/jobs/next?wait=${waitSeconds}`, {
+        credential: config.credential,
+        timeoutMs: (waitSeconds + 15) * 1000,
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } catch (err) {
+      if (aborted()) break;
+      await backOff("warn", { err: (err as Error).message }, "cannot reach the bot; retrying");
+      continue;
     }
-  } finally {
-    transport.close();
+    if (reply.status === 401) {
+      delivery.refused(reply);
+      break;
+    }
+    if (reply.status === 204) {
+      failures = 0;
+      continue;
+    }
+    if (reply.status !== 200) {
+      const level = retryable(reply.status) ? "warn" : "error";
+      await backOff(
+        level,
+        { status: reply.status, reason: errorText(reply) },
+        "the bot did not hand out work",
+      );
+      continue;
+    }
+    failures = 0;
+    const lease = Number(reply.headers[LEASE_HEADER]);
+    await handleJob(reply.json, Number.isFinite(lease) && lease > 0 ? lease : 60_000, loop.jobs);
   }
-  const stop = delivery.stop();
-  if (stop !== null) return stop;
-  logger.info("runner stopped");
-  return { reason: "stopped" };
 }
 
 /** A step the last run of this runner left running is reported lost, and never run again. */
@@ -250,112 +275,4 @@ async function recoverLostStep(
     },
     refuseRepeat: (jobId, untilMs) => accepted.set(jobId, untilMs),
   });
-}
-
-/** What handling one job needs of the runner: who it is, the key it pinned, what it already took. */
-interface JobHandling {
-  config: RunnerConfig;
-  pinned: KeyObject;
-  /** Jobs this process accepted, until their expiry: a job is never run twice, whoever re-sends it. */
-  accepted: Map<string, number>;
-  logger: Logger;
-  clock: () => Date;
-  delivery: Delivery;
-  executor: JobExecutor;
-}
-
-/** One handed-over job: verified against the pinned key, run once, its events and result reported. */
-async function handleJob(wire: unknown, leaseMs: number, on: JobHandling): Promise<void> {
-  const { config, pinned, accepted, logger, clock, delivery, executor } = on;
-  const { report } = delivery;
-  const now = clock();
-  for (const [id, until] of accepted) if (until < now.getTime()) accepted.delete(id);
-  const verdict = verifySignedJob(wire, pinned, { now, runnerName: config.name, host: config.host });
-  if (!verdict.ok) {
-    const jobId = jobIdOf(wire);
-    logger.error({ jobId, code: verdict.code, reason: verdict.reason }, "refused a job; nothing was run");
-    if (jobId !== undefined) {
-      await report(jobId, {
-        ok: false,
-        refused: true,
-        error: `refused (${verdict.code}): ${verdict.reason}`,
-      });
-    }
-    return;
-  }
-  const job = verdict.job;
-  if (accepted.has(job.id)) {
-    logger.error({ jobId: job.id }, "the bot sent a job this runner already took; not running it again");
-    await report(job.id, {
-      ok: false,
-      refused: true,
-      error: "refused (repeat): this runner already took this job",
-    });
-    return;
-  }
-  accepted.set(job.id, Date.parse(job.expiresAt));
-  logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId }, "running job");
-  const stopHeartbeat = delivery.startHeartbeat(job.id, leaseMs);
-  const events = delivery.eventSender(job.id);
-  let result: JobResult;
-  try {
-    result = await execute(executor, job, events.push);
-  } catch (err) {
-    if (err instanceof JobRefusedError) {
-      // The executor rebuilt the plan and found it wanting (policy, host, hash, blockers):
-      // nothing ran on the host, which the bot must know apart from a step that failed.
-      logger.error({ jobId: job.id, reasons: err.reasons }, "refused a job; nothing was run");
-      result = {
-        ok: false,
-        refused: true,
-        error: bounded(`refused (executor): ${err.reasons.join("; ")}`),
-      };
-    } else {
-      result = { ok: false, error: bounded(`the runner failed: ${(err as Error).message}`) };
-    }
-  } finally {
-    await events.drain();
-    stopHeartbeat();
-  }
-  logger.info({ jobId: job.id, ok: result.ok }, "job finished");
-  await report(job.id, result);
-}
-
-/** What the executor answered, as the job result the bot reads. */
-async function execute(
-  executor: JobExecutor,
-  job: Job,
-  onEvent: (e: Omit<StepEvent, "jobId" | "at">) => void,
-): Promise<JobResult> {
-  switch (job.kind) {
-    case "preflight":
-      return { ok: true, facts: await executor.preflight(job) };
-    case "execute":
-    case "rollback":
-    case "verify": {
-      const out = await executor.run(job, onEvent);
-      return {
-        ok: out.ok,
-        ...(out.failedIndex === undefined ? {} : { failedIndex: out.failedIndex }),
-        ...(out.facts === undefined ? {} : { facts: out.facts }),
-        ...(out.evidence === undefined ? {} : { evidence: out.evidence }),
-      };
-    }
-    default: {
-      const never: never = job.kind;
-      return never;
-    }
-  }
-}
-
-function jobIdOf(wire: unknown): string | undefined {
-  if (typeof wire !== "object" || wire === null) return undefined;
-  const job = (wire as { job?: unknown }).job;
-  if (typeof job !== "object" || job === null) return undefined;
-  const parsed = jobIdSchema.safeParse((job as { id?: unknown }).id);
-  return parsed.success ? parsed.data : undefined;
-}
-
-function bounded(text: string): string {
-  return text.length <= 4000 ? text : `${text.slice(0, 4000)}…`;
 }

@@ -52,7 +52,6 @@ export function planModalView(
   ticketPattern?: TicketPattern,
 ): types.ModalView {
   const metadata: PlanMetadata = { channel };
-  const platformOption = (p: string) => ({ text: text(p), value: p });
   return {
     type: "modal",
     callback_id: PLAN_MODAL,
@@ -61,73 +60,99 @@ export function planModalView(
     submit: text("Preview"),
     close: text("Cancel"),
     blocks: [
-      textInput("primary", "Primary MOM host", { placeholder: "mom-a.corp.example" }),
-      textInput("secondary", "Secondary MOM host", { placeholder: "mom-b.corp.example" }),
-      textInput("em-home", "EM_HOME", {
-        placeholder: "D:\\Introscope\\EM",
-        hint: "Where the Enterprise Manager is installed on the primary (and the secondary, unless given below).",
-      }),
-      textInput("share", "Share", {
-        placeholder: "\\\\san-server\\mom-failover",
-        hint: "UNC root on Windows (\\\\server\\share), the NFS mount path on Linux; each dir links to <share>\\<dir>.",
-      }),
-      textInput("dirs", "Directories to link", {
-        optional: true,
-        initial: defaultDirs(allowedDirs).join(","),
-        hint: `Comma list from ${allowedDirs.join(", ")}. config is always linked.`,
-      }),
-      textInput("secondary-em-home", "Secondary EM_HOME", {
-        optional: true,
-        hint: "Only when it differs from the primary's.",
-      }),
-      {
-        type: "input",
-        block_id: "platform",
-        label: text("Platform"),
-        element: {
-          type: "static_select",
-          action_id: INPUT,
-          options: PLATFORMS.map(platformOption),
-          initial_option: platformOption("windows"),
-        },
-      },
-      choiceSelect(
-        "share-data",
-        "Share out of sync",
-        "Only when pre-flight says a share directory is not in sync with the primary's.",
-      ),
-      choiceSelect(
-        "share-access",
-        "EM account checked by hand",
-        "Only when pre-flight says the EM service runs as another account than the runner: choose it once you checked that account's Modify rights on the share.",
-      ),
-      choiceSelect(
-        "services",
-        "EM services",
-        "Empty is require-stopped. manage: momlink stops and starts the EM services itself, with proof of failover.",
-      ),
-      choiceSelect(
-        "failover-properties",
-        "Failover properties",
-        "Empty is check. set: momlink edits the shared properties file after seeding.",
-      ),
-      textInput("ticket", "Change ticket", {
-        optional: ticketPattern === undefined,
-        ...(ticketPattern?.example === undefined
-          ? { placeholder: "CHG0012345" }
-          : { placeholder: ticketPattern.example }),
-        hint:
-          ticketPattern === undefined
-            ? "The change request in your ticketing system, if there is one: recorded with the change."
-            : `Required: a ticket matching ${ticketPattern.source}. Recorded with the change.`,
-      }),
-      textInput("reason", "Reason", {
-        optional: true,
-        placeholder: "quarterly failover test",
-        hint: "Why this change is made, for the record and the change advisory board.",
-      }),
+      ...pairInputs(allowedDirs),
+      platformSelect(),
+      ...choiceSelects(),
+      ...recordInputs(ticketPattern),
     ],
   };
+}
+
+/** The pair itself: both hosts, EM_HOME, the share and the directories to link. */
+function pairInputs(allowedDirs: readonly string[]): types.InputBlock[] {
+  return [
+    textInput("primary", "Primary MOM host", { placeholder: "mom-a.corp.example" }),
+    textInput("secondary", "Secondary MOM host", { placeholder: "mom-b.corp.example" }),
+    textInput("em-home", "EM_HOME", {
+      placeholder: "D:\\Introscope\\EM",
+      hint: "Where the Enterprise Manager is installed on the primary (and the secondary, unless given below).",
+    }),
+    textInput("share", "Share", {
+      placeholder: "\\\\san-server\\mom-failover",
+      hint: "UNC root on Windows (\\\\server\\share), the NFS mount path on Linux; each dir links to <share>\\<dir>.",
+    }),
+    textInput("dirs", "Directories to link", {
+      optional: true,
+      initial: defaultDirs(allowedDirs).join(","),
+      hint: `Comma list from ${allowedDirs.join(", ")}. config is always linked.`,
+    }),
+    textInput("secondary-em-home", "Secondary EM_HOME", {
+      optional: true,
+      hint: "Only when it differs from the primary's.",
+    }),
+  ];
+}
+
+function platformSelect(): types.InputBlock {
+  const platformOption = (p: string) => ({ text: text(p), value: p });
+  return {
+    type: "input",
+    block_id: "platform",
+    label: text("Platform"),
+    element: {
+      type: "static_select",
+      action_id: INPUT,
+      options: PLATFORMS.map(platformOption),
+      initial_option: platformOption("windows"),
+    },
+  };
+}
+
+/** The choices pre-flight may ask for (choices.ts), each empty unless chosen. */
+function choiceSelects(): types.InputBlock[] {
+  return [
+    choiceSelect(
+      "share-data",
+      "Share out of sync",
+      "Only when pre-flight says a share directory is not in sync with the primary's.",
+    ),
+    choiceSelect(
+      "share-access",
+      "EM account checked by hand",
+      "Only when pre-flight says the EM service runs as another account than the runner: choose it once you checked that account's Modify rights on the share.",
+    ),
+    choiceSelect(
+      "services",
+      "EM services",
+      "Empty is require-stopped. manage: momlink stops and starts the EM services itself, with proof of failover.",
+    ),
+    choiceSelect(
+      "failover-properties",
+      "Failover properties",
+      "Empty is check. set: momlink edits the shared properties file after seeding.",
+    ),
+  ];
+}
+
+/** What the change record carries besides the plan: the ticket (required when a pattern is set) and the reason. */
+function recordInputs(ticketPattern: TicketPattern | undefined): types.InputBlock[] {
+  return [
+    textInput("ticket", "Change ticket", {
+      optional: ticketPattern === undefined,
+      ...(ticketPattern?.example === undefined
+        ? { placeholder: "CHG0012345" }
+        : { placeholder: ticketPattern.example }),
+      hint:
+        ticketPattern === undefined
+          ? "The change request in your ticketing system, if there is one: recorded with the change."
+          : `Required: a ticket matching ${ticketPattern.source}. Recorded with the change.`,
+    }),
+    textInput("reason", "Reason", {
+      optional: true,
+      placeholder: "quarterly failover test",
+      hint: "Why this change is made, for the record and the change advisory board.",
+    }),
+  ];
 }
 
 /** An optional select for a choice key (choices.ts); left empty, the key is absent, as in the command. */

@@ -29,22 +29,8 @@ function windowsEmHomeIssues(
 ): { normalised?: string; issues: Issue[] } {
   if (value === "") return { issues: [{ rule: "path-empty", message: "EM_HOME is empty." }] };
   const { issues, reported } = windowsTextIssues(value);
-  if (/^[\\/]{2}[?.][\\/]/.test(value) || /^[\\/]\?\?[\\/]/.test(value)) {
-    issues.push({
-      rule: "em-home-device-path",
-      message: `${showText(value.slice(0, 4))} starts a Win32 device or long-path form; give EM_HOME as D:\\path.`,
-    });
-    return { issues };
-  }
-  if (/^[\\/]{2}/.test(value)) {
-    issues.push({
-      rule: "em-home-unc",
-      message:
-        "EM_HOME is a network path; it must be the EM's install directory on the MOM host's own disk " +
-        "(like D:\\Introscope\\EM): only the linked directories live on the share.",
-    });
-    return { issues };
-  }
+  const remote = notOnLocalDisk(value);
+  if (remote !== undefined) return { issues: [...issues, remote] };
   const slashes = findChars(value, (ch) => ch === "/");
   if (slashes.length > 0) {
     issues.push({
@@ -68,15 +54,7 @@ function windowsEmHomeIssues(
   // Position (1-based) of the first component's first character in what the user typed.
   let position = rest.startsWith("\\") ? 4 : 3;
   if (rest !== "" && !rest.startsWith("\\")) {
-    issues.push({
-      rule: "em-home-drive-relative",
-      message:
-        `${showText(`${letter}:${rest}`)} is relative to the current directory of drive ${letter}:; write ${letter}:\\${rest}.` +
-        // What bash leaves of an unquoted D:\Introscope\EM: D:IntroscopeEM, no separator at all.
-        (/[\\/]/.test(rest)
-          ? ""
-          : " If a POSIX shell removed its backslashes (D:\\Introscope\\EM typed unquoted), single-quote Windows paths: em-home='D:\\Introscope\\EM'."),
-    });
+    issues.push(driveRelativeIssue(letter, rest));
     rest = `\\${rest}`;
   }
   rest = rest.replace(/\\$/, "");
@@ -92,18 +70,55 @@ function windowsEmHomeIssues(
     position += [...component].length + 1;
   }
   const normalised = `${letter}:${rest}`;
+  const tooLong = movedAsideTooLong(normalised, dirs);
+  if (tooLong !== undefined) issues.push(tooLong);
+  return issues.length === 0 ? { normalised, issues } : { issues };
+}
+
+/** A device or long-path form, or a network path: EM_HOME is on the MOM host's own disk. */
+function notOnLocalDisk(value: string): Issue | undefined {
+  if (/^[\\/]{2}[?.][\\/]/.test(value) || /^[\\/]\?\?[\\/]/.test(value)) {
+    return {
+      rule: "em-home-device-path",
+      message: `${showText(value.slice(0, 4))} starts a Win32 device or long-path form; give EM_HOME as D:\\path.`,
+    };
+  }
+  if (/^[\\/]{2}/.test(value)) {
+    return {
+      rule: "em-home-unc",
+      message:
+        "EM_HOME is a network path; it must be the EM's install directory on the MOM host's own disk " +
+        "(like D:\\Introscope\\EM): only the linked directories live on the share.",
+    };
+  }
+  return undefined;
+}
+
+/** `D:Introscope`: relative to drive D:'s current directory, or what a POSIX shell left of D:\Introscope. */
+function driveRelativeIssue(letter: string, rest: string): Issue {
+  return {
+    rule: "em-home-drive-relative",
+    message:
+      `${showText(`${letter}:${rest}`)} is relative to the current directory of drive ${letter}:; write ${letter}:\\${rest}.` +
+      // What bash leaves of an unquoted D:\Introscope\EM: D:IntroscopeEM, no separator at all.
+      (/[\\/]/.test(rest)
+        ? ""
+        : " If a POSIX shell removed its backslashes (D:\\Introscope\\EM typed unquoted), single-quote Windows paths: em-home='D:\\Introscope\\EM'."),
+  };
+}
+
+/** The longest dir moved aside (`<dir>.pre-<change id>`) must still fit under MAX_PATH. */
+function movedAsideTooLong(normalised: string, dirs: readonly string[]): Issue | undefined {
   const longest = dirs.reduce((a, b) => (b.length > a.length ? b : a), "");
   const movedAside = `${normalised}\\${longest}${MOVE_ASIDE_SUFFIX_BUDGET}`;
-  if (movedAside.length >= WINDOWS_MAX_PATH) {
-    issues.push({
-      rule: "path-too-long",
-      message:
-        `moving ${longest} aside creates ${showText(movedAside)} (${movedAside.length} characters, budgeting ` +
-        `change ids up to CHG-999999); Windows paths must stay under ${WINDOWS_MAX_PATH}, so this EM_HOME can ` +
-        `be at most ${WINDOWS_MAX_PATH - 1 - movedAside.length + normalised.length} characters.`,
-    });
-  }
-  return issues.length === 0 ? { normalised, issues } : { issues };
+  if (movedAside.length < WINDOWS_MAX_PATH) return undefined;
+  return {
+    rule: "path-too-long",
+    message:
+      `moving ${longest} aside creates ${showText(movedAside)} (${movedAside.length} characters, budgeting ` +
+      `change ids up to CHG-999999); Windows paths must stay under ${WINDOWS_MAX_PATH}, so this EM_HOME can ` +
+      `be at most ${WINDOWS_MAX_PATH - 1 - movedAside.length + normalised.length} characters.`,
+  };
 }
 
 function correctWindowsEmHome(value: string): string | undefined {

@@ -98,41 +98,10 @@ export function hostIssues(
   options: { offset?: number; alreadyReported?: (ch: string) => boolean } = {},
 ): Issue[] {
   if (host === "") return [{ rule: "host-empty", message: "the host name is empty." }];
-  const offset = options.offset ?? 0;
-  const skip = options.alreadyReported ?? (() => false);
-  const url = URL_FORM.exec(host);
-  if (url !== null) {
-    return [
-      {
-        rule: "host-url",
-        message:
-          `${showText(host)} is a link, not a host name (Slack turns a name it recognises into a link): ` +
-          `give the name alone, without \`${url[1]}://\`.`,
-      },
-    ];
-  }
-  if (/^\[?[0-9a-f:]*:[0-9a-f:]*:[0-9a-f:.]*(%[a-z0-9]+)?\]?$/i.test(host)) {
-    return [
-      {
-        rule: "host-ipv6-colons",
-        message:
-          `${showText(host)} is an IPv6 address with colons; in a UNC path or host name Windows needs ` +
-          `the ${IPV6_LITERAL_SUFFIX} form with each \`:\` written as \`-\`.`,
-      },
-    ];
-  }
-  const issues: Issue[] = [];
-  for (const { ch, positions } of findChars(host, (c) => !HOST_CHAR.test(c) && !skip(c), offset)) {
-    const why = ch === "_" ? " (underscores are not valid in DNS host names)" : "";
-    issues.push({
-      rule: "host-character",
-      message:
-        `${describeChar(ch)} ${atPositions(positions)} is not allowed in host ${showText(host)}: ` +
-        `host names are letters, digits, hyphens and dots${why}.`,
-    });
-  }
+  const form = notAHostName(host);
+  if (form !== undefined) return [form];
+  const issues = characterIssues(host, options.offset ?? 0, options.alreadyReported ?? (() => false));
   if (issues.length > 0 || [...host].some((c) => !HOST_CHAR.test(c))) return issues;
-
   const lower = host.toLowerCase();
   if (lower.endsWith(IPV6_LITERAL_SUFFIX))
     return parseIpv6Literal(host) === undefined ? [ipv6Issue(host)] : [];
@@ -140,6 +109,47 @@ export function hostIssues(
   if (labels.every((label) => NUMERIC_LABEL.test(label))) {
     return parseIpv4(host) === undefined ? [numericIssue(host)] : [];
   }
+  return dnsNameIssues(host, labels);
+}
+
+/** A link or an IPv6 address with colons: something else than a host name was given. */
+function notAHostName(host: string): Issue | undefined {
+  const url = URL_FORM.exec(host);
+  if (url !== null) {
+    return {
+      rule: "host-url",
+      message:
+        `${showText(host)} is a link, not a host name (Slack turns a name it recognises into a link): ` +
+        `give the name alone, without \`${url[1]}://\`.`,
+    };
+  }
+  if (/^\[?[0-9a-f:]*:[0-9a-f:]*:[0-9a-f:.]*(%[a-z0-9]+)?\]?$/i.test(host)) {
+    return {
+      rule: "host-ipv6-colons",
+      message:
+        `${showText(host)} is an IPv6 address with colons; in a UNC path or host name Windows needs ` +
+        `the ${IPV6_LITERAL_SUFFIX} form with each \`:\` written as \`-\`.`,
+    };
+  }
+  return undefined;
+}
+
+/** Each character a host name may not hold, once, with its positions (shifted by `offset`). */
+function characterIssues(host: string, offset: number, skip: (ch: string) => boolean): Issue[] {
+  return findChars(host, (c) => !HOST_CHAR.test(c) && !skip(c), offset).map(({ ch, positions }) => {
+    const why = ch === "_" ? " (underscores are not valid in DNS host names)" : "";
+    return {
+      rule: "host-character",
+      message:
+        `${describeChar(ch)} ${atPositions(positions)} is not allowed in host ${showText(host)}: ` +
+        `host names are letters, digits, hyphens and dots${why}.`,
+    };
+  });
+}
+
+/** The DNS and NetBIOS rules on a name's labels and length. */
+function dnsNameIssues(host: string, labels: string[]): Issue[] {
+  const issues: Issue[] = [];
   if (host.endsWith(".")) {
     issues.push({
       rule: "host-trailing-dot",

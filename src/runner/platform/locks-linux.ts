@@ -108,26 +108,8 @@ export async function probeRecordLock(
 ): Promise<RecordLockProbe> {
   const proc = options.procRoot ?? "/proc";
   const source = `${proc}/locks`;
-  let info: { dev: bigint; ino: bigint };
-  try {
-    info = await stat(path, { bigint: true });
-  } catch (error) {
-    const code = error instanceof Error && "code" in error ? String(error.code) : "";
-    if (code === "ENOENT") {
-      return {
-        state: "not-held",
-        shared: [],
-        waiters: [],
-        source,
-        detail: `${path} does not exist: no EM has created it`,
-      };
-    }
-    return {
-      state: "unknown",
-      source,
-      detail: `cannot stat ${path}: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
+  const info = await statLockedFile(path, source);
+  if ("state" in info) return info;
   let text: string;
   try {
     text = await readFile(source, "utf8");
@@ -148,6 +130,42 @@ export async function probeRecordLock(
       (l.type === "POSIX" || l.type === "OFDLCK"),
   );
   const waiters = onFile.filter((l) => l.blocked && l.pid !== null).map((l) => l.pid as number);
+  const holders = await lockHolders(onFile, options.servicePid ?? null, proc);
+  return lockVerdict(holders, waiters, source, file);
+}
+
+/** The file's device and inode; a missing file is not held (no EM created it), another error unknown. */
+async function statLockedFile(
+  path: string,
+  source: string,
+): Promise<{ dev: bigint; ino: bigint } | RecordLockProbe> {
+  try {
+    return await stat(path, { bigint: true });
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : "";
+    if (code === "ENOENT") {
+      return {
+        state: "not-held",
+        shared: [],
+        waiters: [],
+        source,
+        detail: `${path} does not exist: no EM has created it`,
+      };
+    }
+    return {
+      state: "unknown",
+      source,
+      detail: `cannot stat ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+}
+
+/** The granted read and write locks on the file, each told whether the EM service holds it. */
+async function lockHolders(
+  onFile: ProcLock[],
+  servicePid: number | null,
+  proc: string,
+): Promise<LockHolder[]> {
   const holders: LockHolder[] = [];
   for (const lock of onFile.filter((l) => !l.blocked && (l.access === "WRITE" || l.access === "READ"))) {
     holders.push({
@@ -155,9 +173,19 @@ export async function probeRecordLock(
       type: lock.type as "POSIX" | "OFDLCK",
       access: lock.access as "WRITE" | "READ",
       range: `${lock.start}-${lock.end ?? "EOF"}`,
-      isService: await isServiceProcess(lock.pid, options.servicePid ?? null, proc),
+      isService: await isServiceProcess(lock.pid, servicePid, proc),
     });
   }
+  return holders;
+}
+
+/** Held when someone has a write lock; else not held, naming the shared locks and the waiters. */
+function lockVerdict(
+  holders: LockHolder[],
+  waiters: number[],
+  source: string,
+  file: string,
+): RecordLockProbe {
   const exclusive = holders.filter((h) => h.access === "WRITE");
   const waiting = waiters.length > 0 ? `; waiting for it: pid ${waiters.join(", ")}` : "";
   if (exclusive.length > 0) {

@@ -3,7 +3,7 @@
 // dispatcher with its own lease checks); the running bot re-checks credentials before each
 // hand-over, so a revoke here takes effect there too.
 import { hostname } from "node:os";
-import { DispatchError, type Registry, type RunnerInfo } from "../dispatch/index.ts";
+import { type AddedRunner, DispatchError, type Registry, type RunnerInfo } from "../dispatch/index.ts";
 import { correctHost, hostIssues } from "../domain/host.ts";
 import type { Platform } from "../domain/pair.ts";
 import type { CommandIo } from "./plan.ts";
@@ -66,29 +66,18 @@ function quoteArg(value: string): string {
 }
 
 export function addRunner(registry: Registry, options: AddOptions, io: CommandIo): number {
-  const issues = hostIssues(options.host);
-  if (issues.length > 0) {
-    const corrected = correctHost(options.host);
-    io.stderr(
-      `momlink: --host ${JSON.stringify(options.host)} is not a host name momlink accepts:\n` +
-        `${issues.map((i) => `- ${i.message} [${i.rule}]`).join("\n")}\n` +
-        `  try: momlink runners add ${options.name} --host ${corrected ?? "mom-a.corp.example"}\n`,
-    );
+  const badHost = badHostText(options);
+  if (badHost !== undefined) {
+    io.stderr(badHost);
     return EXIT_USAGE;
   }
   const existing = registry.getRunner(options.name);
-  if (existing !== null && existing.status !== "revoked" && !options.reissue) {
-    io.stderr(
-      `momlink: runner "${existing.name}" already exists (host ${existing.host}, ${existing.platform}, ${statusOf(existing)}).\n` +
-        (existing.status === "pending"
-          ? "- a new token for it (the one issued before stays valid until it is used or expires):\n"
-          : "- a new token for it (the agent must register again; its current credential stops working then):\n") +
-        `    momlink runners add ${existing.name} --host ${existing.host} --platform ${existing.platform} --reissue\n` +
-        `- or retire it first: momlink runners revoke ${existing.name}\n`,
-    );
+  const live = existing !== null && existing.status !== "revoked";
+  if (live && !options.reissue) {
+    io.stderr(alreadyExistsText(existing));
     return EXIT_FAILED;
   }
-  let added: ReturnType<Registry["addRunner"]>;
+  let added: AddedRunner;
   try {
     added = registry.addRunner({ name: options.name, host: options.host, platform: options.platform });
   } catch (error) {
@@ -96,34 +85,52 @@ export function addRunner(registry: Registry, options: AddOptions, io: CommandIo
     io.stderr(`momlink: ${error.message}\n`);
     return error.code === "invalid-name" || error.code === "invalid-host" ? EXIT_USAGE : EXIT_FAILED;
   }
-  const { server } = options;
   const command = registerCommand({
-    server,
+    server: options.server,
     token: added.token,
     keyId: added.keyId,
     platform: options.platform,
   });
   if (options.json) {
-    io.stdout(
-      `${JSON.stringify(
-        {
-          name: added.name,
-          host: options.host,
-          platform: options.platform,
-          token: added.token,
-          expiresAt: added.expiresAt,
-          keyId: added.keyId,
-          registerCommand: command,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const { name, token, expiresAt, keyId } = added;
+    const { host, platform } = options;
+    const shown = { name, host, platform, token, expiresAt, keyId, registerCommand: command };
+    io.stdout(`${JSON.stringify(shown, null, 2)}\n`);
     return EXIT_OK;
   }
+  io.stdout(addedText(added, options, command, live));
+  return EXIT_OK;
+}
+
+/** Every rule --host breaks and a corrected command, or undefined when it is a host name. */
+function badHostText(options: AddOptions): string | undefined {
+  const issues = hostIssues(options.host);
+  if (issues.length === 0) return undefined;
+  const corrected = correctHost(options.host);
+  return (
+    `momlink: --host ${JSON.stringify(options.host)} is not a host name momlink accepts:\n` +
+    `${issues.map((i) => `- ${i.message} [${i.rule}]`).join("\n")}\n` +
+    `  try: momlink runners add ${options.name} --host ${corrected ?? "mom-a.corp.example"}\n`
+  );
+}
+
+/** The runner is live already: how to issue it a new token, or to retire it. */
+function alreadyExistsText(existing: RunnerInfo): string {
+  return (
+    `momlink: runner "${existing.name}" already exists (host ${existing.host}, ${existing.platform}, ${statusOf(existing)}).\n` +
+    (existing.status === "pending"
+      ? "- a new token for it (the one issued before stays valid until it is used or expires):\n"
+      : "- a new token for it (the agent must register again; its current credential stops working then):\n") +
+    `    momlink runners add ${existing.name} --host ${existing.host} --platform ${existing.platform} --reissue\n` +
+    `- or retire it first: momlink runners revoke ${existing.name}\n`
+  );
+}
+
+/** The token, shown once, and the two commands the admin runs on the MOM host. */
+function addedText(added: AddedRunner, options: AddOptions, command: string, reissued: boolean): string {
   const config = suggestedConfigPath(options.platform);
   const lines = [
-    existing !== null && existing.status !== "revoked"
+    reissued
       ? `New registration token for runner ${added.name} (host ${options.host}, ${options.platform}).`
       : `Runner ${added.name} added for host ${options.host} (${options.platform}).`,
     "",
@@ -139,11 +146,10 @@ export function addRunner(registry: Registry, options: AddOptions, io: CommandIo
   if (options.serverGuessed) {
     lines.push(
       "",
-      `(${server} is a guess: pass --server <url> for the address the host reaches the bot's runner API at, https:// behind TLS.)`,
+      `(${options.server} is a guess: pass --server <url> for the address the host reaches the bot's runner API at, https:// behind TLS.)`,
     );
   }
-  io.stdout(`${lines.join("\n")}\n`);
-  return EXIT_OK;
+  return `${lines.join("\n")}\n`;
 }
 
 /** What the STATUS column shows: pending, online, offline or revoked. */

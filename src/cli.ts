@@ -1,14 +1,14 @@
 // The `momlink` command: one entry for the CLI, the bot (`serve`) and the runner agent.
-// Each subcommand lives in src/cli/<name>.ts; this file only wires arguments to them, and loads
-// a subcommand's modules when that subcommand runs: `momlink plan` loads the grammar and the
-// renderer (loaded here, they are small), `momlink runner ...` the runner and never the bot's
-// SQLite store, Bolt or dispatcher (a runner may run on a Node 22 without node:sqlite;
-// test/cli/runner.test.ts checks the graph).
-
+// Each subcommand lives in src/cli/<name>.ts; this file only wires arguments to them (runner
+// start's many flags: cli/runner-start-options.ts), and loads a subcommand's modules when that
+// subcommand runs: `momlink plan` loads the grammar and the renderer (loaded here, they are
+// small), `momlink runner ...` the runner and never the bot's SQLite store, Bolt or dispatcher
+// (a runner may run on a Node 22 without node:sqlite; test/cli/runner.test.ts checks the graph).
 import { readFileSync } from "node:fs";
 import { flushCompileCache } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { type CommandIo, runPlanCommand } from "./cli/plan.ts";
+import { type RunnerStartFlags, withRunnerStartOptions } from "./cli/runner-start-options.ts";
 import type { Registry } from "./dispatch/index.ts";
 import { PLAN_USAGE } from "./domain/grammar.ts";
 import type { ChangeStore } from "./store/store.ts";
@@ -173,91 +173,32 @@ runner
     process.exitCode = await registerRunnerCommand(options, io);
   });
 
-runner
-  .command("start")
-  .description(
-    "Run the agent: long-poll the bot, check each job's signature, run it within the --allow-em-home " +
-      "and --allow-share roots, report the results. Logs JSON lines; stops cleanly on SIGINT/SIGTERM. Exit " +
-      "status: 0 stopped, 2 configuration problem, 3 revoked (register again).",
-  )
-  .requiredOption("--config <file>", "the file `momlink runner register` wrote")
-  .option("--allow-em-home <path...>", "an EM_HOME root this runner may change (required; repeatable)")
-  .option(
-    "--allow-share <root...>",
-    "a share this runner may seed and link to: a Linux mount path or a Windows UNC prefix like \\\\san-server\\mom-failover (required; repeatable)",
-  )
-  .option(
-    "--service-name <name>",
-    "the EM's Windows service or systemd unit, checked to be stopped",
-    "IScopeEM",
-  )
-  .addOption(
-    new Option(
-      "--platform <platform>",
-      "must match the registration (default: the registered platform)",
-    ).choices(["windows", "linux"]),
-  )
-  .option(
-    "--unknown-service-is-stopped",
-    "count an EM service the runner cannot query as stopped (EM not run as a service; never for services=manage)",
-  )
-  .option(
-    "--service-start <json>",
-    'Linux without systemd: the EM\'s start command as a JSON array, e.g. \'["/etc/init.d/introscope","start"]\'',
-  )
-  .option("--service-stop <json>", "Linux without systemd: the EM's stop command (JSON array)")
-  .option(
-    "--service-status <json>",
-    "Linux without systemd: the EM's status command (JSON array; exit 0 running, 3 stopped)",
-  )
-  .option(
-    "--service-stop-wait <seconds>",
-    "services=manage: how long to wait for the EM to stop (default 120)",
-  )
-  .option(
-    "--service-start-wait <seconds>",
-    "services=manage: how long to wait for the EM to run and prove its failover role (default 300)",
-  )
-  .option("--failover-log-patterns <file>", "JSON list of the EM log lines the failover evidence looks for")
-  .addOption(
-    new Option("--log-level <level>", "log level")
-      .choices(["fatal", "error", "warn", "info", "debug", "trace"])
-      .default("info"),
-  )
-  .action(
-    async (options: {
-      config: string;
-      allowEmHome?: string[];
-      allowShare?: string[];
-      serviceName: string;
-      platform?: "windows" | "linux";
-      unknownServiceIsStopped?: boolean;
-      serviceStart?: string;
-      serviceStop?: string;
-      serviceStatus?: string;
-      serviceStopWait?: string;
-      serviceStartWait?: string;
-      failoverLogPatterns?: string;
-      logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
-    }) => {
-      (await import("./runner/heap.ts")).holdYoungGeneration(); // before the runner's modules load
-      const { startRunnerCommand } = await longRunning(import("./cli/runner.ts"));
-      const { config, allowEmHome, allowShare, platform, unknownServiceIsStopped, logLevel, ...service } =
-        options;
-      process.exitCode = await startRunnerCommand(
-        {
-          ...service,
-          config,
-          allowEmHome: allowEmHome ?? [],
-          allowShare: allowShare ?? [],
-          logLevel,
-          ...(platform === undefined ? {} : { platform }),
-          ...(unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
-        },
-        io,
-      );
+withRunnerStartOptions(
+  runner
+    .command("start")
+    .description(
+      "Run the agent: long-poll the bot, check each job's signature, run it within the --allow-em-home " +
+        "and --allow-share roots, report the results. Logs JSON lines; stops cleanly on SIGINT/SIGTERM. Exit " +
+        "status: 0 stopped, 2 configuration problem, 3 revoked (register again).",
+    ),
+).action(async (options: RunnerStartFlags) => {
+  (await import("./runner/heap.ts")).holdYoungGeneration(); // before the runner's modules load
+  const { startRunnerCommand } = await longRunning(import("./cli/runner.ts"));
+  const { config, allowEmHome, allowShare, platform, unknownServiceIsStopped, logLevel, ...service } =
+    options;
+  process.exitCode = await startRunnerCommand(
+    {
+      ...service,
+      config,
+      allowEmHome: allowEmHome ?? [],
+      allowShare: allowShare ?? [],
+      logLevel,
+      ...(platform === undefined ? {} : { platform }),
+      ...(unknownServiceIsStopped ? { unknownServiceIsStopped: true } : {}),
     },
+    io,
   );
+});
 
 const records = program.command("records").summary("read change records and the audit log (for auditors)");
 

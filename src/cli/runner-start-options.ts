@@ -1,22 +1,16 @@
 // The flags of `momlink runner start`, apart from cli.ts so that file stays a short table of
-// subcommands. Commander only: cli.ts imports this on every start, so it must load nothing else
-// (the runner's own modules load only once `runner start` runs, cli/runner.ts).
+// subcommands. Commander only (and a type from runner-service.ts, erased): cli.ts imports this on
+// every start, so it must load nothing else; the runner's modules load once `runner start` runs.
 import { type Command, Option } from "commander";
+import type { ServiceOptionsInput } from "./runner-service.ts";
 
-/** What commander hands the action, before cli/runner.ts checks it. */
-export interface RunnerStartFlags {
+/** What commander hands the action, before cli/runner.ts checks it (the service flags: runner-service.ts). */
+export interface RunnerStartFlags extends ServiceOptionsInput {
   config: string;
   allowEmHome?: string[];
   allowShare?: string[];
-  serviceName: string;
   platform?: "windows" | "linux";
   unknownServiceIsStopped?: boolean;
-  serviceStart?: string;
-  serviceStop?: string;
-  serviceStatus?: string;
-  serviceStopWait?: string;
-  serviceStartWait?: string;
-  failoverLogPatterns?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 }
 

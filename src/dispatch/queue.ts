@@ -15,7 +15,10 @@ import {
 import { type SignedJob, signedJobSchema } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
 import type { Row } from "../store/rows.ts";
+import { SERVED } from "../store/served-queries.ts";
+import { prepared } from "../store/statements.ts";
 import { writeTransaction } from "../store/transaction.ts";
+import { envelopeOf, storedForm } from "./job-plans.ts";
 import { type JobRow, lifeOf, resultOf, toJobRow, toStepEvent } from "./rows.ts";
 
 export interface StoredJob {
@@ -38,21 +41,46 @@ export interface SweepResult {
   expired: Job[];
 }
 
+/** How many jobs' views jobOf keeps: more than the jobs running at once on a busy day. */
+const VIEW_CACHE_JOBS = 512;
+
 export function createQueue(options: { db: DatabaseSync; clock: () => Date; leaseMs: number }) {
   const { db, clock, leaseMs } = options;
 
+  // The bot's view of the jobs runners are reporting on, by id: a step event (the most frequent
+  // write) then rebuilds no plan. Keyed on the row's own text, so a row edited since is read afresh;
+  // what is sent to a runner (take, get) is always rebuilt from the rows.
+  const views = new Map<string, { signedJson: string; planHash: string | null; job: Job }>();
+  function jobOf(row: JobRow): Job {
+    const cached = views.get(row.id);
+    if (cached !== undefined && cached.signedJson === row.signed_json && cached.planHash === row.plan_hash) {
+      return cached.job;
+    }
+    const { job } = fromRow(db, row);
+    views.delete(row.id);
+    views.set(row.id, { signedJson: row.signed_json, planHash: row.plan_hash, job });
+    const oldest = views.keys().next();
+    if (views.size > VIEW_CACHE_JOBS && oldest.done !== true) views.delete(oldest.value);
+    return job;
+  }
+
+  /** Call inside a write transaction: the plan and the row commit together. */
   function insert(signed: SignedJob): void {
     const { job } = signed;
-    db.prepare(
-      `INSERT INTO dispatch_jobs (id, runner_name, host, change_id, kind, state, signed_json, created_ms, expires_ms)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+    const stored = storedForm(db, JSON.stringify(signed));
+    prepared(
+      db,
+      `INSERT INTO dispatch_jobs (id, runner_name, host, change_id, kind, state, signed_json, plan_hash,
+         created_ms, expires_ms)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
     ).run(
       job.id,
       job.runner,
       job.host,
       job.changeId,
       job.kind,
-      JSON.stringify(signed),
+      stored.signedJson,
+      stored.planHash,
       clock().getTime(),
       Date.parse(job.expiresAt),
     );
@@ -69,23 +97,22 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
   }
 
   function write(id: string, from: JobState, life: JobLife): boolean {
-    const changed = db
-      .prepare(
-        `UPDATE dispatch_jobs SET state = ?, attempts = ?, last_event_seq = ?, leased_ms = ?, lease_until_ms = ?,
+    const changed = prepared(
+      db,
+      `UPDATE dispatch_jobs SET state = ?, attempts = ?, last_event_seq = ?, leased_ms = ?, lease_until_ms = ?,
            finished_ms = ?, result_json = ?
          WHERE id = ? AND state = ?`,
-      )
-      .run(
-        life.state,
-        life.attempts,
-        life.lastEventSeq,
-        life.leasedAtMs,
-        life.leaseUntilMs,
-        life.finishedAtMs,
-        life.report,
-        id,
-        from,
-      ).changes;
+    ).run(
+      life.state,
+      life.attempts,
+      life.lastEventSeq,
+      life.leasedAtMs,
+      life.leaseUntilMs,
+      life.finishedAtMs,
+      life.report,
+      id,
+      from,
+    ).changes;
     return Number(changed) === 1;
   }
 
@@ -97,17 +124,17 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
   function take(runner: string, serves: (host: string) => boolean): StoredJob | null {
     const now = clock().getTime();
     return writeTransaction(db, () => {
-      const rows = db
-        .prepare(
-          "SELECT * FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' AND expires_ms >= ? ORDER BY seq",
-        )
+      const rows = prepared(
+        db,
+        "SELECT * FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' AND expires_ms >= ? ORDER BY seq",
+      )
         .all(runner, now)
         .map(toJobRow);
       for (const row of rows) {
         if (!serves(row.host)) continue;
         const { outcome, written } = move(row, { type: "lease", now, leaseMs });
         if (outcome.ok && written) {
-          return { ...fromRow(row), state: outcome.life.state, attempts: outcome.life.attempts };
+          return { ...fromRow(db, row), state: outcome.life.state, attempts: outcome.life.attempts };
         }
       }
       return null;
@@ -115,15 +142,16 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
   }
 
   function hasQueued(runner: string): boolean {
-    const row = db
-      .prepare("SELECT 1 AS x FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' LIMIT 1")
-      .get(runner);
+    const row = prepared(
+      db,
+      "SELECT 1 AS x FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' LIMIT 1",
+    ).get(runner);
     return row !== undefined;
   }
 
   /** The job if it exists and belongs to `runner`; another runner's job is "not found", not "forbidden". */
   function owned(runner: string, jobId: string): JobRow | null {
-    const raw = db.prepare("SELECT * FROM dispatch_jobs WHERE id = ?").get(jobId);
+    const raw = prepared(db, SERVED.jobById.sql).get(jobId);
     if (raw === undefined) return null;
     const row = toJobRow(raw);
     return row.runner_name === runner ? row : null;
@@ -148,9 +176,10 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
       if (row === null) return notFound(runner, jobId);
       const { outcome } = move(row, { type: "step", seq, now, leaseMs });
       if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
-      const { job } = fromRow(row);
+      const job = jobOf(row);
       if (outcome.move === "duplicate") return { ok: true, value: { duplicate: true, job } };
-      db.prepare(
+      prepared(
+        db,
         "INSERT INTO dispatch_events (job_id, attempt, seq, received_ms, event_json) VALUES (?, ?, ?, ?, ?)",
       ).run(jobId, row.attempts, seq, now, JSON.stringify(event));
       return { ok: true, value: { duplicate: false, job } };
@@ -179,7 +208,7 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
       if (row === null) return notFound(runner, jobId);
       const { outcome } = move(row, { type: "result", report: JSON.stringify(result), now });
       if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
-      return { ok: true, value: { duplicate: outcome.move === "duplicate", job: fromRow(row).job } };
+      return { ok: true, value: { duplicate: outcome.move === "duplicate", job: jobOf(row) } };
     });
   }
 
@@ -188,33 +217,37 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
     const now = clock().getTime();
     return writeTransaction(db, () => {
       const out: SweepResult = { lost: [], requeued: [], expired: [] };
-      const overdue = db
-        .prepare("SELECT * FROM dispatch_jobs WHERE state = 'leased' AND lease_until_ms < ? ORDER BY seq")
+      const overdue = prepared(
+        db,
+        "SELECT * FROM dispatch_jobs WHERE state = 'leased' AND lease_until_ms < ? ORDER BY seq",
+      )
         .all(now)
         .map(toJobRow);
       for (const row of overdue) {
         const { outcome, written } = move(row, { type: "lease-ran-out", now });
         if (!outcome.ok || !written) continue;
-        (outcome.move === "reoffered" ? out.requeued : out.lost).push(fromRow(row).job);
+        (outcome.move === "reoffered" ? out.requeued : out.lost).push(jobOf(row));
       }
-      const stale = db
-        .prepare("SELECT * FROM dispatch_jobs WHERE state = 'queued' AND expires_ms < ? ORDER BY seq")
+      const stale = prepared(
+        db,
+        "SELECT * FROM dispatch_jobs WHERE state = 'queued' AND expires_ms < ? ORDER BY seq",
+      )
         .all(now)
         .map(toJobRow);
       for (const row of stale) {
         const { outcome, written } = move(row, { type: "ttl-ran-out", now });
-        if (outcome.ok && written) out.expired.push(fromRow(row).job);
+        if (outcome.ok && written) out.expired.push(jobOf(row));
       }
       return out;
     });
   }
 
   function get(jobId: string): (StoredJob & { result: JobResult | null; leaseUntil: string | null }) | null {
-    const raw = db.prepare("SELECT * FROM dispatch_jobs WHERE id = ?").get(jobId);
+    const raw = prepared(db, SERVED.jobById.sql).get(jobId);
     if (raw === undefined) return null;
     const row = toJobRow(raw);
     return {
-      ...fromRow(row),
+      ...fromRow(db, row),
       result: resultOf(raw),
       leaseUntil: row.lease_until_ms === null ? null : new Date(row.lease_until_ms).toISOString(),
     };
@@ -222,18 +255,13 @@ export function createQueue(options: { db: DatabaseSync; clock: () => Date; leas
 
   /** Every job of one change, oldest first, with its state and result. */
   function forChange(changeId: string): (StoredJob & { result: JobResult | null })[] {
-    return db
-      .prepare("SELECT * FROM dispatch_jobs WHERE change_id = ? ORDER BY seq")
+    return prepared(db, SERVED.jobsOfChange.sql)
       .all(changeId)
-      .map((raw) => ({ ...fromRow(toJobRow(raw)), result: resultOf(raw) }));
+      .map((raw) => ({ ...fromRow(db, toJobRow(raw)), result: resultOf(raw) }));
   }
 
   function events(jobId: string): StepEvent[] {
-    return db
-      .prepare(
-        `SELECT event_json FROM dispatch_events WHERE job_id = ?
-         AND attempt = (SELECT MAX(attempt) FROM dispatch_events WHERE job_id = ?) ORDER BY seq`,
-      )
+    return prepared(db, SERVED.eventsOfJob.sql)
       .all(jobId, jobId)
       .map((row: Row) => toStepEvent(row));
   }
@@ -247,13 +275,8 @@ export type Queue = ReturnType<typeof createQueue>;
  * The bot's own view of a stored job. A signed job edited by hand may no longer parse: the bot
  * then describes it from its columns (and still sends the stored text, which the runner will refuse).
  */
-function fromRow(row: JobRow): StoredJob {
-  let wire: unknown = null;
-  try {
-    wire = JSON.parse(row.signed_json);
-  } catch {
-    wire = null;
-  }
+function fromRow(db: DatabaseSync, row: JobRow): StoredJob {
+  const wire = envelopeOf(db, row);
   const parsed = signedJobSchema.safeParse(wire);
   const job: Job = parsed.success
     ? parsed.data.job

@@ -17,8 +17,9 @@ export interface JobRow {
   change_id: string;
   kind: JobKind;
   state: JobState;
-  /** The signed job exactly as sent; the runner, not the bot, judges it. */
+  /** The signed job as sent, its plan null when plan_hash names it in plans (job-plans.ts). */
   signed_json: string;
+  plan_hash: string | null;
   created_ms: number;
   expires_ms: number;
   attempts: number;
@@ -39,6 +40,7 @@ export function toJobRow(row: Row): JobRow {
     kind: oneOf(row, "kind", JOB_KINDS),
     state: oneOf(row, "state", JOB_STATES),
     signed_json: text(row, "signed_json"),
+    plan_hash: textOrNull(row, "plan_hash"),
     created_ms: int(row, "created_ms"),
     expires_ms: int(row, "expires_ms"),
     attempts: int(row, "attempts"),

@@ -5,6 +5,8 @@
 import type { DatabaseSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
 import { type Migration, migrate, type Schema } from "../store/migrations.ts";
+import { PLANS_TABLE } from "../store/plans.ts";
+import { storedForm } from "./job-plans.ts";
 
 export const DISPATCH_MIGRATIONS: readonly Migration[] = [
   {
@@ -80,6 +82,33 @@ export const DISPATCH_MIGRATIONS: readonly Migration[] = [
       const update = db.prepare("UPDATE dispatch_runners SET host_key = ? WHERE name = ?");
       for (const row of db.prepare("SELECT name, host FROM dispatch_runners").all()) {
         update.run(hostKey(String(row.host)), String(row.name));
+      }
+    },
+  },
+  {
+    // Issue 10: a job references its plan in plans (store/plans.ts) by hash instead of carrying a
+    // copy in signed_json; jobs.ts rebuilds the same bytes before they go to the runner. A row whose
+    // plan cannot be stored that way (no hash, or another text under it) keeps its copy (plan_hash
+    // NULL). Every render of a change reads its jobs: by (change_id, seq), not a scan.
+    version: 3,
+    name: "jobs reference their plan by hash (plans); index jobs by change",
+    sql: `
+      ${PLANS_TABLE};
+      ALTER TABLE dispatch_jobs ADD COLUMN plan_hash TEXT;
+      CREATE INDEX dispatch_jobs_change ON dispatch_jobs (change_id, seq);
+    `,
+    up: (db) => {
+      // In pages by seq: rows are rewritten while they are read, and a year of jobs need not fit in memory.
+      const page = db.prepare(
+        "SELECT seq, signed_json FROM dispatch_jobs WHERE seq > ? ORDER BY seq LIMIT 500",
+      );
+      const update = db.prepare("UPDATE dispatch_jobs SET signed_json = ?, plan_hash = ? WHERE seq = ?");
+      for (let after = 0, rows = page.all(after); rows.length > 0; rows = page.all(after)) {
+        for (const row of rows) {
+          after = Number(row.seq);
+          const stored = storedForm(db, String(row.signed_json));
+          if (stored.planHash !== null) update.run(stored.signedJson, stored.planHash, after);
+        }
       }
     },
   },

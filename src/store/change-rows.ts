@@ -17,7 +17,6 @@ export function toChangeRow(row: Row): ChangeRow {
     primary_key: text(row, "primary_key"),
     secondary_key: text(row, "secondary_key"),
     plan_hash: text(row, "plan_hash"),
-    plan_json: text(row, "plan_json"),
     created_at: text(row, "created_at"),
     updated_at: text(row, "updated_at"),
     expires_at: text(row, "expires_at"),

@@ -2,6 +2,7 @@
 // its row in schema_migrations. Append new migrations at the end; never edit one that has shipped.
 import type { DatabaseSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
+import { keepPlan, PLANS_TABLE } from "./plans.ts";
 import { writeTransaction } from "./transaction.ts";
 
 export interface Migration {
@@ -21,6 +22,24 @@ function rekeyChangeHosts(db: DatabaseSync): void {
   for (const row of db.prepare("SELECT seq, primary_host, secondary_host FROM changes").all()) {
     update.run(hostKey(String(row.primary_host)), hostKey(String(row.secondary_host)), Number(row.seq));
   }
+}
+
+/**
+ * Each change's plan into plans (compressed, once per hash), then the column goes. Real plans'
+ * hashes cover their content and change id, so two changes never share one; the first text stored
+ * under a hash is kept. In pages by seq, so a year of changes need not fit in memory.
+ */
+function movePlansOut(db: DatabaseSync): void {
+  const page = db.prepare(
+    "SELECT seq, plan_hash, plan_json FROM changes WHERE seq > ? ORDER BY seq LIMIT 500",
+  );
+  for (let after = 0, rows = page.all(after); rows.length > 0; rows = page.all(after)) {
+    for (const row of rows) {
+      after = Number(row.seq);
+      keepPlan(db, String(row.plan_hash), String(row.plan_json));
+    }
+  }
+  db.exec("ALTER TABLE changes DROP COLUMN plan_json");
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -148,6 +167,22 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (change_id, notice)
       );
     `,
+  },
+  {
+    // Issue 10: a change's plan lives once in plans (store/plans.ts), referenced by plan_hash, not
+    // in a column of its own (the jobs referenced it too, each with a copy). A host's history and
+    // a list by state read indexes already in seq order (store/served-queries.ts), never a sort of
+    // all of a host's changes. DROP COLUMN leaves the freed pages to SQLite's free list, reused by
+    // later rows; a VACUUM gives them back to the disk.
+    version: 6,
+    name: "each plan once (plans, by hash); indexes for a host's and a state's newest changes",
+    sql: `
+      ${PLANS_TABLE};
+      CREATE INDEX changes_primary_seq ON changes (primary_key, seq);
+      CREATE INDEX changes_secondary_seq ON changes (secondary_key, seq);
+      CREATE INDEX changes_state_seq ON changes (state, seq);
+    `,
+    up: movePlansOut,
   },
 ];
 

@@ -5,6 +5,7 @@
 import type { StatementSync } from "node:sqlite";
 import type { JsonObject } from "../domain/record.ts";
 import { jsonObject, type Row, text, textOrNull } from "./rows.ts";
+import { SERVED } from "./served-queries.ts";
 import type { NewRequest, RequestInbox, StoredRequest } from "./store.ts";
 
 /** What the inbox needs of the store it lives in. */
@@ -27,10 +28,7 @@ export class SqliteRequestInbox implements RequestInbox {
   receive(request: NewRequest): "received" | "duplicate" {
     return this.#host.write(() => {
       const inserted = this.#host
-        .sql(
-          `INSERT INTO inbox (request_key, kind, change_id, actor, channel, payload_json, received_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING`,
-        )
+        .sql(SERVED.inboxReceive.sql)
         .run(
           request.key,
           request.kind,
@@ -50,19 +48,12 @@ export class SqliteRequestInbox implements RequestInbox {
 
   /** Marks `key` decided; call inside a write transaction. `changeId` names a change it created. */
   decideWithin(key: string, changeId: string | null, outcome: JsonObject, at: Date): void {
-    this.#host
-      .sql(
-        `UPDATE inbox SET decided_at = ?, outcome_json = ?, change_id = COALESCE(change_id, ?)
-         WHERE request_key = ? AND decided_at IS NULL`,
-      )
-      .run(at.toISOString(), JSON.stringify(outcome), changeId, key);
+    this.#host.sql(SERVED.inboxDecide.sql).run(at.toISOString(), JSON.stringify(outcome), changeId, key);
   }
 
   finish(key: string, at: Date): void {
     this.#host.write(() => {
-      this.#host
-        .sql("UPDATE inbox SET finished_at = ? WHERE request_key = ? AND finished_at IS NULL")
-        .run(at.toISOString(), key);
+      this.#host.sql(SERVED.inboxFinish.sql).run(at.toISOString(), key);
     });
   }
 

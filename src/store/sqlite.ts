@@ -5,7 +5,7 @@
 // write lock before the record is read: the second approval waits (busy_timeout), then reads the
 // record the first one committed and is refused by the state machine. The UPDATE also checks the
 // version it read, so a lost update cannot go unnoticed even if that reasoning is ever broken.
-import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
 import type { Plan } from "../domain/plan.ts";
 import {
@@ -26,7 +26,9 @@ import { toAuditEntry, toChangeRow, toState } from "./change-rows.ts";
 import { openDatabase } from "./database.ts";
 import { closeDatabase } from "./db-file.ts";
 import { CHANGE_SCHEMA } from "./migrations.ts";
+import { keepPlan, storedPlan } from "./plans.ts";
 import { int, type Row, text } from "./rows.ts";
+import { FROM_NEWEST, SERVED } from "./served-queries.ts";
 import { DECIDED_OK, SqliteRequestInbox } from "./sqlite-inbox.ts";
 import type {
   ApplyResult,
@@ -57,23 +59,27 @@ const DEFAULT_LIST_LIMIT = 20;
  * false) and brings its schema up to date. `:memory:` gives a private in-memory store. Throws a
  * DatabaseFileError (a start-up problem naming MOMLINK_DB) when the file cannot be opened or was
  * written by a newer momlink. Every write checks first that the file is still the one opened.
+ * Given an open database (bench/history.ts seeds the store and the jobs in one transaction), it
+ * only migrates it, and close() leaves it open for its owner.
  */
-export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): ChangeStore {
-  const { db } = openDatabase(path, {
+export function openSqliteStore(path: string | DatabaseSync, options: SqliteStoreOptions = {}): ChangeStore {
+  const { db, owned } = openDatabase(path, {
     schemas: [CHANGE_SCHEMA],
     ...(options.create === undefined ? {} : { create: options.create }),
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
   });
-  return new SqliteChangeStore(db);
+  return new SqliteChangeStore(db, owned);
 }
 
 class SqliteChangeStore implements ChangeStore {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly owned: boolean;
   readonly inbox: SqliteRequestInbox;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, owned: boolean) {
     this.db = db;
+    this.owned = owned;
     this.inbox = new SqliteRequestInbox({
       sql: (text) => this.sql(text),
       write: (fn) => this.write(fn),
@@ -86,9 +92,7 @@ class SqliteChangeStore implements ChangeStore {
       const conflict = this.openConflict(input.hosts);
       if (conflict !== null) return { ok: false, conflict };
 
-      const next = this.sql(
-        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0) + 1 AS n",
-      ).get();
+      const next = this.sql(SERVED.nextChangeSeq.sql).get();
       const seq = int(next ?? {}, "n");
       const id = `CHG-${seq}`;
       const plan = typeof input.plan === "function" ? input.plan(id) : input.plan;
@@ -114,11 +118,7 @@ class SqliteChangeStore implements ChangeStore {
   /** The newest open change on either machine (by hostKey), other than `except`. Call inside a write. */
   private openConflict(hosts: ChangeHosts, except = ""): ChangeRecord | null {
     const keys = [hostKey(hosts.primary), hostKey(hosts.secondary)];
-    const row = this.sql(
-      `SELECT * FROM changes WHERE state IN (${placeholders(OPEN_STATES.length)})
-         AND (primary_key IN (?, ?) OR secondary_key IN (?, ?)) AND id <> ?
-       ORDER BY seq DESC LIMIT 1`,
-    ).get(...OPEN_STATES, ...keys, ...keys, except);
+    const row = this.sql(SERVED.openConflict.sql).get(JSON.stringify(OPEN_STATES), ...keys, except);
     return row === undefined ? null : this.toRecord(row);
   }
 
@@ -127,25 +127,21 @@ class SqliteChangeStore implements ChangeStore {
   }
 
   list(query: ListQuery = {}): ChangeRecord[] {
-    const where: string[] = [];
-    const params: SQLInputValue[] = [];
-    if (query.host !== undefined) {
-      const key = hostKey(query.host);
-      where.push("(primary_key = ? OR secondary_key = ?)");
-      params.push(key, key);
-    }
-    if (query.states !== undefined) {
-      if (query.states.length === 0) return [];
-      where.push(`state IN (${placeholders(query.states.length)})`);
-      params.push(...query.states);
-    }
+    if (query.states !== undefined && query.states.length === 0) return [];
     const limit = Math.max(0, Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT));
-    const sql = `SELECT * FROM changes ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
-    return this.read(() =>
-      this.sql(sql)
-        .all(...params, limit)
-        .map((r) => this.toRecord(r)),
-    );
+    const states = query.states === undefined ? null : JSON.stringify(query.states);
+    const rows = (): Row[] => {
+      if (query.host !== undefined) {
+        const key = hostKey(query.host);
+        return states === null
+          ? this.sql(SERVED.hostChanges.sql).all(key, FROM_NEWEST, limit)
+          : this.sql(SERVED.hostChangesInStates.sql).all(key, FROM_NEWEST, limit, states);
+      }
+      return states === null
+        ? this.sql(SERVED.latestChanges.sql).all(FROM_NEWEST, limit)
+        : this.sql(SERVED.latestChangesInStates.sql).all(FROM_NEWEST, limit, states);
+    };
+    return this.read(() => rows().map((r) => this.toRecord(r)));
   }
 
   apply(id: string, event: ChangeEvent, ctx: TransitionContext, decides?: string): ApplyResult {
@@ -167,8 +163,9 @@ class SqliteChangeStore implements ChangeStore {
           };
         }
       }
+      if (next.planHash !== current.planHash) this.keepPlan(next);
       const changed = this.sql(
-        `UPDATE changes SET state = ?, channel = ?, message_ts = ?, plan_hash = ?, plan_json = ?,
+        `UPDATE changes SET state = ?, channel = ?, message_ts = ?, plan_hash = ?,
            updated_at = ?, expires_at = ?, rejection_json = ?, cancellation_json = ?, failure_json = ?,
            lost_runner_json = ?, version = ?, rollbacks_started = ?
          WHERE id = ? AND version = ?`,
@@ -177,7 +174,6 @@ class SqliteChangeStore implements ChangeStore {
         next.channel,
         next.messageTs,
         next.planHash,
-        JSON.stringify(next.plan),
         next.updatedAt,
         next.expiresAt,
         jsonOrNull(next.rejection),
@@ -230,7 +226,7 @@ class SqliteChangeStore implements ChangeStore {
   }
 
   audit(id: string): StoredAuditEntry[] {
-    return this.sql("SELECT * FROM audit WHERE change_id = ? ORDER BY seq").all(id).map(toAuditEntry);
+    return this.sql(SERVED.auditOfChange.sql).all(id).map(toAuditEntry);
   }
 
   *exportAudit(): IterableIterator<StoredAuditEntry> {
@@ -239,7 +235,7 @@ class SqliteChangeStore implements ChangeStore {
   }
 
   close(): void {
-    closeDatabase(this.db);
+    if (this.owned) closeDatabase(this.db);
   }
 
   // --- internals
@@ -264,7 +260,7 @@ class SqliteChangeStore implements ChangeStore {
   }
 
   private load(id: string): ChangeRecord | null {
-    const row = this.sql("SELECT * FROM changes WHERE id = ?").get(id);
+    const row = this.sql(SERVED.changeById.sql).get(id);
     return row === undefined ? null : this.toRecord(row);
   }
 
@@ -272,14 +268,20 @@ class SqliteChangeStore implements ChangeStore {
     const row = toChangeRow(raw);
     const approvals: Approval[] = [];
     const rollbackApprovals: RollbackApproval[] = [];
-    for (const a of this.sql("SELECT * FROM approvals WHERE change_id = ? ORDER BY rowid").all(row.id)) {
+    for (const a of this.sql(SERVED.approvalsOfChange.sql).all(row.id)) {
       const approval = { actor: text(a, "actor"), at: text(a, "at"), hash: text(a, "hash") };
       const kind = text(a, "kind");
       if (kind === "change") approvals.push(approval);
       else if (kind === "rollback") rollbackApprovals.push({ ...approval, round: int(a, "round") });
       else throw new Error(`${row.id} has an approval of unknown kind "${kind}" in the database`);
     }
-    const plan: Plan = JSON.parse(row.plan_json);
+    const planJson = storedPlan(this.db, row.plan_hash);
+    if (planJson === null) {
+      throw new Error(
+        `${row.id}: its plan ${row.plan_hash} is not in the database; the database was altered`,
+      );
+    }
+    const plan: Plan = JSON.parse(planJson);
     if (plan.hash !== row.plan_hash) {
       throw new Error(
         `${row.id}: the stored plan does not carry the stored plan hash; the database was altered`,
@@ -308,12 +310,20 @@ class SqliteChangeStore implements ChangeStore {
     };
   }
 
+  /** The change's plan into plans (store/plans.ts); a different plan under the same hash is refused. */
+  private keepPlan(r: ChangeRecord): void {
+    if (!keepPlan(this.db, r.planHash, JSON.stringify(r.plan))) {
+      throw new Error(`${r.id}: another plan is already stored under its plan hash ${r.planHash}`);
+    }
+  }
+
   private insertChange(seq: number, r: ChangeRecord): void {
+    this.keepPlan(r);
     this.sql(
       `INSERT INTO changes (seq, id, state, requester, channel, message_ts, primary_host, secondary_host,
-         primary_key, secondary_key, plan_hash, plan_json, created_at, updated_at, expires_at,
+         primary_key, secondary_key, plan_hash, created_at, updated_at, expires_at,
          rejection_json, cancellation_json, failure_json, lost_runner_json, version, rollbacks_started)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       seq,
       r.id,
@@ -326,7 +336,6 @@ class SqliteChangeStore implements ChangeStore {
       hostKey(r.hosts.primary),
       hostKey(r.hosts.secondary),
       r.planHash,
-      JSON.stringify(r.plan),
       r.createdAt,
       r.updatedAt,
       r.expiresAt,

@@ -28,8 +28,8 @@ export interface ChangeRow {
   /** Lower-cased host names: the lock compares these. */
   primary_key: string;
   secondary_key: string;
+  /** The plan, in plans (store/plans.ts), by this hash. */
   plan_hash: string;
-  plan_json: string;
   created_at: string;
   updated_at: string;
   expires_at: string;

@@ -11,6 +11,7 @@ import { backoffDelay } from "../../src/runner/backoff.ts";
 import { type JobExecutor, type RunnerStop, register, startRunner } from "../../src/runner/client.ts";
 import { readRunnerConfig } from "../../src/runner/credentials.ts";
 import { createStepJournal, journalPathFor } from "../../src/runner/journal.ts";
+import { deflatePlan, storedPlan } from "../../src/store/plans.ts";
 import { type Bot, captureLogger, get, jobInput, next, startBot, T0, tempDir } from "../dispatch/support.ts";
 
 const FACTS: HostFacts = {
@@ -314,30 +315,46 @@ describe("a step cut short by the runner's last stop", () => {
 });
 
 describe("refusing jobs", () => {
-  const tampers: [string, string][] = [
-    ["its role changed", "json_set(signed_json, '$.job.role', 'secondary')"],
+  // Each alters the job in the database: its envelope in dispatch_jobs, or the plan it references
+  // in plans (store/plans.ts), where a job's plan is kept once. Returns the rows it changed.
+  type Tamper = (db: DatabaseSync, jobId: string) => number | bigint;
+  const inEnvelope =
+    (expr: string): Tamper =>
+    (db, jobId) =>
+      db.prepare(`UPDATE dispatch_jobs SET signed_json = ${expr} WHERE id = ?`).run(jobId).changes;
+  const inPlan: Tamper = (db, jobId) => {
+    const row = db.prepare("SELECT plan_hash FROM dispatch_jobs WHERE id = ?").get(jobId);
+    const hash = String(row?.plan_hash);
+    const plan = JSON.parse(storedPlan(db, hash) ?? "null");
+    const altered = JSON.stringify({ ...plan, hosts: [{ steps: ["rd /s /q config"] }] });
+    return db.prepare("UPDATE plans SET plan_deflated = ? WHERE hash = ?").run(deflatePlan(altered), hash)
+      .changes;
+  };
+  const tampers: [string, Tamper][] = [
+    ["its role changed", inEnvelope("json_set(signed_json, '$.job.role', 'secondary')")],
+    ["a step's command line changed", inPlan],
     [
-      "a step's command line changed",
-      "json_set(signed_json, '$.job.plan.hosts', json('[{\"steps\":[\"rd /s /q config\"]}]'))",
+      "the approved plan hash changed",
+      inEnvelope(`json_set(signed_json, '$.job.planHash', '${"b".repeat(64)}')`),
     ],
     [
-      "the approved plan hash changed (and the plan's own with it)",
-      `json_set(signed_json, '$.job.planHash', '${"b".repeat(64)}', '$.job.plan.hash', '${"b".repeat(64)}')`,
+      "its expiry pushed a day later",
+      inEnvelope("json_set(signed_json, '$.job.expiresAt', '2025-11-27T10:15:00.000Z')"),
     ],
-    ["its expiry pushed a day later", "json_set(signed_json, '$.job.expiresAt', '2025-11-27T10:15:00.000Z')"],
-    ["its kind changed from preflight to execute", "json_set(signed_json, '$.job.kind', 'execute')"],
-    ["its key id changed", "json_set(signed_json, '$.keyId', 'ffffffffffffffff')"],
-    ["its signature removed", "json_remove(signed_json, '$.signature')"],
+    [
+      "its kind changed from preflight to execute",
+      inEnvelope("json_set(signed_json, '$.job.kind', 'execute')"),
+    ],
+    ["its key id changed", inEnvelope("json_set(signed_json, '$.keyId', 'ffffffffffffffff')")],
+    ["its signature removed", inEnvelope("json_remove(signed_json, '$.signature')")],
   ];
   it.each(tampers)(
     "refuses a job with %s in the database, and never calls the executor",
-    async (_name, sql) => {
+    async (_name, tamper) => {
       await registerMomA();
       const job = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
       const db = new DatabaseSync(bot.dbPath);
-      expect(
-        db.prepare(`UPDATE dispatch_jobs SET signed_json = ${sql} WHERE id = ?`).run(job.id).changes,
-      ).toBe(1);
+      expect(Number(tamper(db, job.id))).toBe(1);
       db.close();
 
       const { executor, calls } = fakeExecutor();

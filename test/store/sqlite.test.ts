@@ -590,6 +590,57 @@ describe("migrations", () => {
     });
   });
 
+  it("move each change's plan into plans, once per plan, and drop the change's own copy", () => {
+    versionOneDatabase((db) => {
+      insertVersionOneChange(db, "CHG-1", "mom-a", "mom-b", "succeeded");
+      insertVersionOneChange(db, "CHG-2", "mom-c", "mom-d");
+    });
+
+    const store = open();
+    expect(store.get("CHG-1")?.plan).toEqual(fakePlan("CHG-1", { primary: "mom-a", secondary: "mom-b" }));
+    expect(store.get("CHG-2")?.plan).toEqual(fakePlan("CHG-2", { primary: "mom-c", secondary: "mom-d" }));
+    const db = rawDb();
+    expect(db.prepare("SELECT hash FROM plans ORDER BY hash").all()).toEqual([
+      { hash: "hash-of-CHG-1" },
+      { hash: "hash-of-CHG-2" },
+    ]);
+    const columns = db
+      .prepare("SELECT name FROM pragma_table_info('changes')")
+      .all()
+      .map((r) => r.name);
+    expect(columns).toContain("plan_hash");
+    expect(columns).not.toContain("plan_json");
+  });
+
+  it("keep a plan once however many transitions and reads it sees, and a new plan beside it", () => {
+    const store = open();
+    const r = create(store);
+    const rebuilt = { ...fakePlan(r.id, { hash: "hash-after-preflight" }), share: "\\\\san-server\\other" };
+    mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
+    expect(store.get(r.id)?.plan).toEqual(rebuilt);
+    const db = rawDb();
+    expect(db.prepare("SELECT hash FROM plans ORDER BY hash").all()).toEqual([
+      { hash: "hash-after-preflight" },
+      { hash: `hash-of-${r.id}` },
+    ]);
+  });
+
+  it("refuses a plan whose hash already names another plan, writing nothing", () => {
+    const store = open();
+    create(store);
+    const result = () =>
+      store.createChange({
+        requester: REQ,
+        channel: "C-OPS",
+        plan: () => fakePlan("CHG-2", { hash: "hash-of-CHG-1", primary: "mom-c", secondary: "mom-d" }),
+        hosts: { primary: "mom-c", secondary: "mom-d" },
+        now: T0,
+        ttlMinutes: 30,
+      });
+    expect(result).toThrow("CHG-2: another plan is already stored under its plan hash hash-of-CHG-1");
+    expect(store.list().map((c) => c.id)).toEqual(["CHG-1"]);
+  });
+
   it("are applied once: reopening applies nothing and keeps one row per migration", () => {
     open().close();
     open().close();

@@ -1,0 +1,321 @@
+// Does momlink stay as fast with years of history? Plan → channel preview, `/momlink show` → its
+// reply and App Home → its publish, p50/p99, and the serving process's event-loop delay max, on an
+// empty store (the baseline, same run) and on stores seeded with 1k and 100k changes.
+//
+//   node bench/history.ts [--sizes 1000,100000] [--samples 40]
+//
+// Two processes: this one (the local Slack Web API, the seeding, the signed requests, the clock)
+// and a real `momlink serve` in HTTP mode with its runner API on, over the seeded file, which also
+// watches its own event loop (perf_hooks.monitorEventLoopDelay) and reports it over IPC. Requests
+// go one at a time: this measures how long a person waits, not throughput. The seeded history is
+// bench/history-seed.ts (through the store API, batched in transactions; its time is printed).
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { DatabaseSync } from "node:sqlite";
+import { parseArgs } from "node:util";
+import {
+  eventCallbackPayload,
+  LOCAL_WORKSPACE,
+  slashCommandPayload,
+} from "../src/console/local-slack/payloads.ts";
+import { LocalSlackApi, type RecordedCall } from "../src/console/local-slack/web-api.ts";
+import { eventBody, signRequest, slashCommandBody } from "../test/harness/signing.ts";
+import { APPROVER, pairText, REQUESTER, type SeedStats, seedHistory } from "./history-seed.ts";
+
+const SECRET = "0123456789abcdef0123456789abcdef";
+const BOT_TOKEN = "xoxb-0000000000-0000000000000-benchBotToken000000";
+const START = new Date("2024-01-01T00:00:00.000Z");
+
+type Message = { type: "ready" } | { type: "reset" } | { type: "stats" } | { type: "delay"; maxMs: number };
+
+// ---------------------------------------------------------------------------------------------
+// The serving child: a real `momlink serve`, watching its own event loop.
+
+async function serveChild(): Promise<void> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  process.on("message", (m: Message) => {
+    if (m.type === "reset") delay.reset();
+    if (m.type === "reset" || m.type === "stats")
+      process.send?.({ type: "delay", maxMs: delay.max / 1e6 } satisfies Message);
+  });
+  const { serve } = await import("../src/serve.ts");
+  await serve();
+  process.send?.({ type: "ready" } satisfies Message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Serving {
+  child: ChildProcess;
+  url: string;
+  ask(m: Message): Promise<Message>;
+}
+
+async function startServe(dbPath: string, slackUrl: string): Promise<Serving> {
+  const port = await freePort();
+  const runnerPort = await freePort();
+  const child = fork(import.meta.filename, ["--role", "serve"], {
+    stdio: ["ignore", process.env.BENCH_DEBUG ? "inherit" : "ignore", "inherit", "ipc"],
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slackUrl,
+      PORT: String(port),
+      MOMLINK_DB: dbPath,
+      MOMLINK_APPROVERS: APPROVER,
+      MOMLINK_RUNNER_PORT: String(runnerPort),
+      MOMLINK_RUNNER_HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`momlink serve exited with ${code} before it was ready`)));
+    child.on("message", (m: Message) => {
+      if (m.type === "ready") resolve();
+    });
+  });
+  const ask = (m: Message) =>
+    new Promise<Message>((resolve) => {
+      child.once("message", resolve);
+      child.send(m);
+    });
+  return { child, url: `http://127.0.0.1:${port}/slack/events`, ask };
+}
+
+async function stopServe(s: Serving): Promise<void> {
+  s.child.removeAllListeners("exit");
+  const exited = new Promise((resolve) => s.child.once("exit", resolve));
+  s.child.kill("SIGTERM");
+  await exited;
+}
+
+/** Resolves with the first call `match` accepts from now on. */
+function nextCall(api: LocalSlackApi, match: (c: RecordedCall) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const off = api.onCall((call) => {
+      if (!match(call)) return;
+      off();
+      resolve();
+    });
+  });
+}
+
+async function timed(url: string, body: string, type: string, until: Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": type, ...signRequest(SECRET, body) },
+    body,
+  });
+  if (res.status !== 200) throw new Error(`unexpected ack ${res.status}: ${await res.text()}`);
+  await until;
+  return performance.now() - t0;
+}
+
+const FORM = "application/x-www-form-urlencoded";
+let sequence = 0;
+
+function command(api: LocalSlackApi, text: string): string {
+  sequence += 1;
+  return slashCommandBody(
+    slashCommandPayload(LOCAL_WORKSPACE, {
+      text,
+      userId: REQUESTER,
+      triggerId: `${sequence}.${Date.now()}.bench`,
+      responseUrl: api.issueResponseUrl({ channel: "C0LOCAL01", user: REQUESTER }),
+    }),
+  );
+}
+
+interface Measured {
+  plan: number[];
+  show: number[];
+  home: number[];
+  loopMaxMs: number;
+}
+
+async function measure(api: LocalSlackApi, s: Serving, changes: number, samples: number): Promise<Measured> {
+  const out: Measured = { plan: [], show: [], home: [], loopMaxMs: 0 };
+  // A warm-up of each, then the figures.
+  for (let i = -3; i < samples; i++) {
+    if (i === 0) await s.ask({ type: "reset" });
+    sequence += 1;
+    const plan = timed(
+      s.url,
+      command(api, `plan ${pairText(`new-${sequence}`)}`),
+      FORM,
+      nextCall(api, (c) => c.method === "chat.postMessage"),
+    );
+    const planMs = await plan;
+    const id = `CHG-${1 + Math.floor(Math.random() * Math.max(1, changes))}`;
+    const showMs = await timed(
+      s.url,
+      command(api, `show ${id}`),
+      FORM,
+      nextCall(api, (c) => c.method === "response_url"),
+    );
+    const event = eventCallbackPayload(
+      LOCAL_WORKSPACE,
+      {
+        type: "app_home_opened",
+        user: REQUESTER,
+        channel: "D0LOCAL01",
+        tab: "home",
+        event_ts: `${Date.now() / 1000}`,
+      },
+      `Ev${sequence}`,
+      Math.floor(Date.now() / 1000),
+    );
+    const homeMs = await timed(
+      s.url,
+      eventBody(event),
+      "application/json",
+      nextCall(api, (c) => c.method === "views.publish"),
+    );
+    if (i >= 0) {
+      out.plan.push(planMs);
+      out.show.push(showMs);
+      out.home.push(homeMs);
+    }
+  }
+  const stats = await s.ask({ type: "stats" });
+  out.loopMaxMs = stats.type === "delay" ? stats.maxMs : Number.NaN;
+  return out;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? Number.NaN;
+}
+
+function sizeOf(path: string): number {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
+  return statSync(path).size;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: "string", default: "1000,100000" },
+      samples: { type: "string", default: "40" },
+      role: { type: "string" },
+    },
+  });
+  if (values.role === "serve") return serveChild();
+  const sizes = values.sizes.split(",").map(Number);
+  const samples = Number(values.samples);
+  const dir = mkdtempSync(join(tmpdir(), "momlink-history-"));
+  const dbPath = join(dir, "momlink.db");
+  const api = new LocalSlackApi();
+  const slack = await api.listen(0, "127.0.0.1");
+  if (process.env.BENCH_DEBUG)
+    api.onCall((c) =>
+      process.stderr.write(`call ${c.method} ${c.status} ${JSON.stringify(c.response).slice(0, 200)}\n`),
+    );
+  const rows: { label: string; m: Measured; seed?: { stats: SeedStats; ms: number; bytes: number } }[] = [];
+  try {
+    let seeded = 0;
+    for (const size of [0, ...sizes]) {
+      let seed: (typeof rows)[number]["seed"];
+      if (size > 0) {
+        const t0 = performance.now();
+        const stats = seedHistory(dbPath, size - seeded, START);
+        seed = { stats, ms: performance.now() - t0, bytes: sizeOf(dbPath) };
+        seeded = size;
+        process.stderr.write(
+          `seeded ${size} changes (+${stats.changes} in ${(seed.ms / 1000).toFixed(0)} s)\n`,
+        );
+      }
+      const s = await startServe(dbPath, slack.url);
+      try {
+        rows.push({
+          label: size === 0 ? "empty store" : `${size} changes`,
+          m: await measure(api, s, size, samples),
+          ...(seed ? { seed } : {}),
+        });
+      } finally {
+        await stopServe(s);
+      }
+    }
+  } finally {
+    await slack.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report(rows, samples);
+}
+
+function report(
+  rows: { label: string; m: Measured; seed?: { stats: SeedStats; ms: number; bytes: number } }[],
+  samples: number,
+): void {
+  const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
+  console.log(`momlink serve, one request at a time, ${samples} samples each (ms)\n`);
+  const header = [
+    "store",
+    "plan→preview p50",
+    "p99",
+    "show p50",
+    "p99",
+    "App Home p50",
+    "p99",
+    "loop delay max",
+  ];
+  console.log(header.join(" | "));
+  for (const { label, m } of rows) {
+    const cells = [m.plan, m.show, m.home].flatMap((v) => [percentile(v, 0.5), percentile(v, 0.99)]);
+    console.log([label, ...cells.map(fmt), fmt(m.loopMaxMs)].join(" | "));
+  }
+  const small = rows[1];
+  const large = rows.at(-1);
+  if (small !== undefined && large !== undefined && large !== small) {
+    const ratio = (a: number[], b: number[], p: number) => percentile(b, p) / percentile(a, p);
+    const cells = (["plan", "show", "home"] as const).flatMap((k) => [
+      ratio(small.m[k], large.m[k], 0.5),
+      ratio(small.m[k], large.m[k], 0.99),
+    ]);
+    console.log(
+      [
+        `${large.label} / ${small.label}`,
+        ...cells.map((c) => c.toFixed(2)),
+        (large.m.loopMaxMs / small.m.loopMaxMs).toFixed(2),
+      ].join(" | "),
+    );
+    console.log("goal: every ratio ≤ 1.5; loop delay max < 50 ms at the largest size");
+  }
+  console.log("\nseeded history");
+  for (const { label, seed } of rows) {
+    if (seed === undefined) continue;
+    const per = (n: number) => (n / seed.stats.changes).toFixed(1);
+    console.log(
+      `${label}: +${seed.stats.changes} in ${(seed.ms / 1000).toFixed(0)} s; per change ${per(seed.stats.audit)} audit rows, ${per(seed.stats.jobs)} jobs, ${per(seed.stats.events)} step events; database ${(seed.bytes / 1024 / 1024).toFixed(1)} MB`,
+    );
+  }
+  const last = rows.at(-1)?.seed;
+  if (last !== undefined) {
+    const total = Number(rows.at(-1)?.label.split(" ")[0]);
+    console.log(`on disk: ${(last.bytes / total / 1024).toFixed(1)} KB per change (target < 10 KB)`);
+  }
+}
+
+await main();

@@ -9,7 +9,6 @@ import type { DatabaseSync } from "node:sqlite";
 import { loadOrCreateSigningKeys, signingKeyPathFor } from "../src/dispatch/keys.ts";
 import { createQueue } from "../src/dispatch/queue.ts";
 import { DISPATCH_SCHEMA } from "../src/dispatch/store.ts";
-import type { HostFacts } from "../src/domain/facts.ts";
 import { parsePlanText } from "../src/domain/grammar.ts";
 import type { JobKind } from "../src/domain/job.ts";
 import { buildPlan, type Plan } from "../src/domain/plan.ts";
@@ -22,7 +21,7 @@ import { CHANGE_SCHEMA } from "../src/store/migrations.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { ChangeStore } from "../src/store/store.ts";
 import { writeTransaction } from "../src/store/transaction.ts";
-import { BOTH_LOCAL_SYSTEM } from "../test/support/facts.ts";
+import { readyHostFacts } from "../test/support/facts.ts";
 
 export const REQUESTER = "U0LOCAL01";
 export const APPROVER = "U0BOB0001";
@@ -48,23 +47,6 @@ export interface SeedStats {
 
 export function pairText(pair: string): string {
   return `primary=mom-a-${pair} secondary=mom-b-${pair} em-home="D:\\Introscope\\EM" share=\\\\san-server\\mom-failover-${pair}`;
-}
-
-function facts(host: string, dirs: readonly string[]): HostFacts {
-  return {
-    host,
-    emHomeExists: true,
-    emHomeHoldsEm: true,
-    serviceStopped: true,
-    canCreateSymlinks: true,
-    symlinkL2R: true,
-    emAccount: BOTH_LOCAL_SYSTEM,
-    dirs: dirs.map((dir) => ({
-      dir,
-      linkPath: "directory" as const,
-      share: { exists: true, writable: true, empty: true },
-    })),
-  };
 }
 
 /** What a runner says when a step succeeds: robocopy's summary, mklink's line, nothing for checks. */
@@ -137,8 +119,8 @@ function seedChange(s: Seeding, n: number, stats: SeedStats): void {
   };
   stats.audit += 1;
   const hostFacts = {
-    primary: facts(spec.value.primary, spec.value.dirs),
-    secondary: facts(spec.value.secondary, spec.value.dirs),
+    primary: readyHostFacts(spec.value.primary, spec.value.dirs),
+    secondary: readyHostFacts(spec.value.secondary, spec.value.dirs),
   };
   for (const role of ["primary", "secondary"] as const) {
     runJob(s, stats, `job-${randomUUID()}`, "preflight", role, created.record.plan, {

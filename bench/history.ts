@@ -11,7 +11,6 @@
 // bench/history-seed.ts (through the store API, batched in transactions; its time is printed).
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -25,6 +24,7 @@ import {
 import { LocalSlackApi, type RecordedCall } from "../src/console/local-slack/web-api.ts";
 import { eventBody, signRequest, slashCommandBody } from "../test/harness/signing.ts";
 import { APPROVER, pairText, REQUESTER, type SeedStats, seedHistory } from "./history-seed.ts";
+import { freePort } from "./ports.ts";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
 const BOT_TOKEN = "xoxb-0000000000-0000000000000-benchBotToken000000";
@@ -50,18 +50,6 @@ async function serveChild(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // The driver
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Serving {
   child: ChildProcess;

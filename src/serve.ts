@@ -13,7 +13,7 @@ import {
   createConsoleSession,
   runConsole,
 } from "./console/console.ts";
-import { LocalSlackApi } from "./console/local-slack/web-api.ts";
+import { LocalSlackApi, SLACK_RATE_LIMITS } from "./console/local-slack/web-api.ts";
 import {
   createDispatcher,
   type Dispatcher,
@@ -235,7 +235,8 @@ async function runConsoleMode(
     sandbox = null;
   }
 
-  const api = new LocalSlackApi();
+  // Slack's limits on writes, so what works in the console keeps to them in a workspace too.
+  const api = new LocalSlackApi({ rateLimits: SLACK_RATE_LIMITS });
   const receiver = new ConsoleReceiver();
   const runtime = await createSlackRuntime(
     config,

@@ -46,7 +46,13 @@ export function consoleAppOptions(api: LocalSlackApi, receiver: ConsoleReceiver)
     token: "xoxb-local-console",
     botId: api.workspace.botId,
     botUserId: api.workspace.botUserId,
-    clientOptions: { slackApiUrl: "http://slack.local/api/", fetch: api.fetch, retryConfig: { retries: 0 } },
+    clientOptions: {
+      slackApiUrl: "http://slack.local/api/",
+      fetch: api.fetch,
+      retryConfig: { retries: 0 },
+      // As in Slack modes (boot.ts): a 429 is the message gate's to wait out.
+      rejectRateLimitedCalls: true,
+    },
   };
 }
 

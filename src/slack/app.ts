@@ -19,6 +19,7 @@ import { registerEvents } from "./events/index.ts";
 import { createIdentity } from "./identity.ts";
 import { requestKey } from "./payloads.ts";
 import { createSlackPresenter } from "./presenter.ts";
+import type { SlackLimits } from "./update-scheduler.ts";
 import { registerViews } from "./views/index.ts";
 
 export type { ChangeNotify, Runners as RunnerHooks } from "../change/ports/runners.ts";
@@ -39,6 +40,8 @@ export interface MomlinkDeps {
    * called once with the notifier the runner side reports through (the orchestrator's `notify`).
    */
   runners?: Runners | ((notify: ChangeNotify) => Runners);
+  /** The write limits the change messages keep to (slack/update-scheduler.ts); default Slack's. */
+  slackLimits?: SlackLimits | undefined;
 }
 
 export interface MomlinkHandle {
@@ -69,6 +72,7 @@ export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
   const ticketPattern = deps.ticketPattern;
   const identity = createIdentity({ client: app.client, policy, now, logger });
   const presenter = createSlackPresenter({
+    ...(deps.slackLimits === undefined ? {} : { limits: deps.slackLimits }),
     client: app.client,
     logger,
     policy,

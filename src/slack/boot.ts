@@ -37,6 +37,14 @@ function trackInFlight(app: BoltApp): () => Promise<void> {
   return () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve)));
 }
 
+/**
+ * A 429 is the caller's to wait out: the WebClient's default pauses every call of the app for the
+ * Retry-After and then resends the same (by then stale) render. The change messages' gate
+ * (update-scheduler.ts) waits for their channel only and sends the latest render; any other call
+ * fails at once and says so. Network errors and 5xx are still retried by the WebClient.
+ */
+const RATE_LIMITS_TO_CALLER = { rejectRateLimitedCalls: true } as const;
+
 /** Options shared by every mode: never retry for half an hour (the WebClient default) inside a chat-ops bot. */
 function commonOptions(logger: Logger, config: Config): Partial<AppOptions> {
   return {
@@ -70,7 +78,10 @@ export async function createSlackRuntime(
   switch (config.mode) {
     case "socket": {
       const ids = await identify(config.slack.botToken, config.slack.apiUrl);
-      const clientOptions = config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {};
+      const clientOptions = {
+        ...RATE_LIMITS_TO_CALLER,
+        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+      };
       app = new App({
         ...commonOptions(deps.logger, config),
         ...ids,
@@ -90,7 +101,10 @@ export async function createSlackRuntime(
         ...ids,
         token: config.slack.botToken,
         signingSecret: config.slack.signingSecret,
-        clientOptions: config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {},
+        clientOptions: {
+          ...RATE_LIMITS_TO_CALLER,
+          ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+        },
       });
       const port = config.slack.port;
       startApp = () => app.start(port);

@@ -18,6 +18,14 @@ import { hostOutcomeMessage } from "./change-reports.ts";
 import { type GroupIds, slackMention, slackTime } from "./mrkdwn.ts";
 import { newsText, recoveredText, WHAT_WAS_ASKED } from "./news.ts";
 import { planMessages } from "./plan-message.ts";
+import {
+  createUpdateScheduler,
+  DEFAULT_SLACK_LIMITS,
+  realTimers,
+  type SchedulerTimers,
+  type SlackLimits,
+  type UpdateScheduler,
+} from "./update-scheduler.ts";
 
 export interface SlackPresenterOptions {
   client: webApi.WebClient;
@@ -28,9 +36,15 @@ export interface SlackPresenterOptions {
   runners: boolean;
   /** The approver groups' ids by handle (slack/identity.ts): a plan's message pings the group by its id. */
   groupIds?: () => Promise<GroupIds>;
+  /** Slack's write limits the change messages keep to (update-scheduler.ts); default Slack's documented ones. */
+  limits?: SlackLimits;
+  /** The scheduler's clock and timers, for tests. */
+  timers?: SchedulerTimers;
 }
 
 export interface SlackPresenter extends Presenter {
+  /** Resolves once every message write asked for so far has been made (or has failed). */
+  settled(): Promise<void>;
   /** What every rendering of a change needs: the policy, the time, whether runners are wired in. */
   messageContext(): MessageContext;
 }
@@ -47,6 +61,8 @@ interface Out {
   messageContext(): MessageContext;
   /** Reads the groups' ids again when their cache ran out; a failure keeps the last ones (handles then show as typed). */
   freshGroupIds(): Promise<void>;
+  /** Every chat.update and chat.postMessage goes through it: Slack's limits, coalescing, Retry-After. */
+  gate: UpdateScheduler;
 }
 
 export function createSlackPresenter(options: SlackPresenterOptions): SlackPresenter {
@@ -61,10 +77,12 @@ export function createSlackPresenter(options: SlackPresenterOptions): SlackPrese
       logger.warn({ err }, "could not read the user groups' ids from Slack; handles are shown as typed");
     }
   }
-  const out: Out = { client, logger, now, messageContext, freshGroupIds };
+  const gate = createUpdateScheduler(options.limits ?? DEFAULT_SLACK_LIMITS, options.timers ?? realTimers);
+  const out: Out = { client, logger, now, messageContext, freshGroupIds, gate };
   const messages = messageWriter(out);
   return {
     messageContext,
+    settled: () => gate.settled(),
     post: messages.post,
     show: messages.show,
     tell: (record, news, audience) => tell(out, record, newsText(record, news), audience),
@@ -76,74 +94,86 @@ export function createSlackPresenter(options: SlackPresenterOptions): SlackPrese
 
 /**
  * The change's channel message: posted once (a second post while one is under way does nothing),
- * then updated one at a time per message, each rendered from the store when its turn comes.
+ * then updated through the gate (update-scheduler.ts): at most once a second per message, each
+ * update rendered from the store when it goes, so a burst of progress is one update of the newest
+ * view and a click's re-render and a runner's progress cannot leave an older view behind.
  */
 function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
   const { client, logger } = out;
   /** Changes whose message is being posted right now: a concurrent refresh must not post a second. */
   const posting = new Set<string>();
 
+  const failed = (changeId: string, err: unknown): Shown => {
+    logger.error(
+      { changeId, err },
+      "could not render the change message in Slack; refreshMessage can redo it",
+    );
+    return { ok: false, error: slackError(err) };
+  };
+
+  /** Updates the posted message of `view`'s change with what `current` holds when the update goes. */
+  async function update(view: ChangeView, current: () => ChangeView | null): Promise<Shown> {
+    const { record } = view;
+    if (record.channel === null || record.messageTs === null)
+      return { ok: false, error: "the change has no message (yet)" };
+    const { channel, messageTs: ts } = record;
+    try {
+      await out.gate.update(channel, ts, async () => {
+        const latest = current() ?? view;
+        await out.freshGroupIds();
+        const { message } = planMessages(latest.record, out.messageContext(), latest.progress);
+        await client.chat.update({ channel, ts, ...message });
+      });
+      return { ok: true };
+    } catch (err) {
+      return failed(record.id, err);
+    }
+  }
+
   /**
-   * Re-renders the message of `view`; with `posted`, posts it when it was never posted (a new
-   * plan, or a refresh after a failed post) and says where it stands before the thread parts.
+   * Posts the message of `view` when it was never posted (a new plan, or a refresh after a failed
+   * post), says where it stands (`posted`) before the thread parts, or updates it when it was.
    */
-  async function render(
+  async function post(
     view: ChangeView,
     posted?: (channel: string, ts: string) => Promise<void>,
   ): Promise<Shown> {
     const { record } = view;
     if (record.channel === null) return { ok: false, error: "the change has no channel" };
-    if (record.messageTs === null && (posted === undefined || posting.has(record.id))) {
+    if (record.messageTs !== null) return update(view, () => view);
+    if (posted === undefined || posting.has(record.id))
       return { ok: false, error: "the change has no message (yet)" };
-    }
-    await out.freshGroupIds();
-    const { message, threadScripts } = planMessages(record, out.messageContext(), view.progress);
-    const posts = record.messageTs === null;
-    if (posts) posting.add(record.id);
+    const target = record.channel;
+    posting.add(record.id);
     try {
-      if (record.messageTs !== null) {
-        await client.chat.update({ channel: record.channel, ts: record.messageTs, ...message });
-        return { ok: true };
-      }
-      const sent = await client.chat.postMessage({ channel: record.channel, ...message });
+      await out.freshGroupIds();
+      const { message, threadScripts } = planMessages(record, out.messageContext(), view.progress);
+      const sent = await out.gate.post(target, () =>
+        client.chat.postMessage({ channel: target, ...message }),
+      );
       const ts = sent.ts;
       if (ts === undefined) throw new Error("chat.postMessage returned no ts");
-      const channel = sent.channel ?? record.channel;
-      await posted?.(channel, ts);
+      const channel = sent.channel ?? target;
+      await posted(channel, ts);
       for (const part of threadScripts) {
-        await client.chat.postMessage({ channel, thread_ts: ts, ...part });
+        await out.gate.post(channel, () => client.chat.postMessage({ channel, thread_ts: ts, ...part }));
       }
       return { ok: true };
     } catch (err) {
-      logger.error(
-        { changeId: record.id, err },
-        "could not render the change message in Slack; refreshMessage can redo it",
-      );
-      return { ok: false, error: slackError(err) };
+      return failed(record.id, err);
     } finally {
-      if (posts) posting.delete(record.id);
+      posting.delete(record.id);
     }
   }
 
-  const updates = new Map<string, Promise<unknown>>();
-  function serially<T>(changeId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = updates.get(changeId) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.catch(() => {});
-    updates.set(changeId, settled);
-    void settled.finally(() => {
-      if (updates.get(changeId) === settled) updates.delete(changeId);
-    });
-    return next;
-  }
-
   return {
-    post: (view, posted) => render(view, posted),
-    show: (changeId, current) =>
-      serially(changeId, async () => {
-        const view = current();
-        return view === null ? { ok: false, error: `there is no change ${changeId}` } : render(view);
-      }),
+    post,
+    show: (changeId, current) => {
+      const view = current();
+      return view === null
+        ? Promise.resolve({ ok: false, error: `there is no change ${changeId}` })
+        : update(view, current);
+    },
   };
 }
 
@@ -163,8 +193,8 @@ async function tell(out: Out, record: ChangeRecord, text: string, audience?: Aud
       thread_ts: record.messageTs,
       text: to === "" ? text : `${to}: ${text}`,
     };
-    await out.client.chat.postMessage(
-      audience?.broadcast === true ? { ...reply, reply_broadcast: true } : reply,
+    await out.gate.post(reply.channel, () =>
+      out.client.chat.postMessage(audience?.broadcast === true ? { ...reply, reply_broadcast: true } : reply),
     );
   } catch (err) {
     out.logger.error({ changeId: record.id, err }, "could not post a thread reply");
@@ -177,7 +207,9 @@ async function tellDirectly(out: Out, record: ChangeRecord, user: string, text: 
   const link = await permalinkOf(out, record);
   const where = link === null ? record.id : `<${link}|${record.id}>`;
   try {
-    await out.client.chat.postMessage({ channel: user, text: `${where}: ${text}` });
+    await out.gate.post(user, () =>
+      out.client.chat.postMessage({ channel: user, text: `${where}: ${text}` }),
+    );
   } catch (err) {
     out.logger.warn({ changeId: record.id, user, err }, "could not send the requester a direct message");
   }
@@ -186,11 +218,14 @@ async function tellDirectly(out: Out, record: ChangeRecord, user: string, text: 
 async function postHostOutcome(out: Out, record: ChangeRecord, outcome: HostOutcome): Promise<void> {
   if (record.channel === null || record.messageTs === null) return;
   try {
-    await out.client.chat.postMessage({
-      channel: record.channel,
-      thread_ts: record.messageTs,
-      ...hostOutcomeMessage(record.id, outcome),
-    });
+    const { channel, messageTs } = record;
+    await out.gate.post(channel, () =>
+      out.client.chat.postMessage({
+        channel,
+        thread_ts: messageTs,
+        ...hostOutcomeMessage(record.id, outcome),
+      }),
+    );
   } catch (err) {
     out.logger.error({ changeId: record.id, err }, "could not post a host's outcome in the thread");
   }

@@ -252,7 +252,7 @@ describe("the local Slack Web API", () => {
 
     await expect(
       app.client.chat.update({ channel: "C0LOCAL01", ts: String(posted.ts), text: "x" }),
-    ).rejects.toThrow(/rate limit/i);
+    ).rejects.toMatchObject({ code: "slack_webapi_rate_limited_error" });
     await app.client.chat.update({ channel: "C0LOCAL01", ts: String(posted.ts), text: "approved" });
     expect(fake.api.callsTo("chat.update").map((c) => c.status)).toEqual([429, 200]);
     expect(fake.api.message("C0LOCAL01", String(posted.ts))?.text).toBe("approved");

@@ -28,9 +28,12 @@ export interface TestAppOverrides {
   logLevel?: LogLevel;
 }
 
-/** WebClient options for the fake: its URL, and no retries (the default retries span ~30 min). */
+/**
+ * WebClient options for the fake: its URL, no retries (the default retries span ~30 min), and a
+ * 429 rejected to the caller, as in production (src/slack/boot.ts): the presenter's gate waits.
+ */
 export function fakeClientOptions(fake: FakeSlack): NonNullable<AppOptions["clientOptions"]> {
-  return { slackApiUrl: fake.url, retryConfig: { retries: 0 } };
+  return { slackApiUrl: fake.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
 }
 
 function common(fake: FakeSlack, overrides: TestAppOverrides): AppOptions {

@@ -25,7 +25,15 @@ import {
   SECONDARY,
   starterWithService,
 } from "../runner/fixtures.ts";
-import { type Clock, GROUP_POLICY, type Momlink, startMomlink, T0, testClock } from "./support.ts";
+import {
+  type Clock,
+  GROUP_POLICY,
+  type Momlink,
+  type StartOptions,
+  startMomlink,
+  T0,
+  testClock,
+} from "./support.ts";
 
 export { PRIMARY, SECONDARY };
 
@@ -84,7 +92,9 @@ function gate() {
   };
 }
 
-export async function startRig(options: { policy?: typeof GROUP_POLICY } = {}): Promise<Rig> {
+export async function startRig(
+  options: { policy?: typeof GROUP_POLICY } & Pick<StartOptions, "slackRateLimits" | "slackLimits"> = {},
+): Promise<Rig> {
   const sandbox = await createSandbox();
   const dir = mkdtempSync(join(tmpdir(), "momlink-rig-"));
   const dbPath = join(dir, "momlink.db");
@@ -114,6 +124,8 @@ export async function startRig(options: { policy?: typeof GROUP_POLICY } = {}): 
       clock,
       policy: options.policy ?? GROUP_POLICY,
       ...(fake === undefined ? {} : { fake }),
+      ...(options.slackRateLimits === undefined ? {} : { slackRateLimits: options.slackRateLimits }),
+      ...(options.slackLimits === undefined ? {} : { slackLimits: options.slackLimits }),
       runners: (notify) => {
         orchestrator = createOrchestrator({
           jobs: runnerJobsOf(dispatcher),
@@ -123,7 +135,6 @@ export async function startRig(options: { policy?: typeof GROUP_POLICY } = {}): 
           logger: silent,
           notify,
           preflightTimeoutMs: 30_000,
-          progressIntervalMs: 0,
           scheduler: orchestratorTimers.scheduler,
         });
         return orchestrator;

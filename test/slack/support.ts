@@ -6,11 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, type types } from "@slack/bolt";
 import type { NoticeSettings } from "../../src/change/notices.ts";
-import type { StoredMessage } from "../../src/console/local-slack/web-api.ts";
+import type { RateLimits, StoredMessage } from "../../src/console/local-slack/web-api.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { TicketPattern } from "../../src/domain/ticket.ts";
 import { createLogger, toBoltLogger } from "../../src/log.ts";
 import { type MomlinkDeps, type MomlinkHandle, registerMomlink } from "../../src/slack/app.ts";
+import type { SlackLimits } from "../../src/slack/update-scheduler.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
 import {
@@ -69,6 +70,10 @@ export interface StartOptions {
   /** An already open store over dbPath (closed by stop()), when something else must share it. */
   store?: ChangeStore;
   clock?: Clock;
+  /** The fake answers writes over these with 429 (src/console/local-slack/rate-limits.ts). */
+  slackRateLimits?: RateLimits;
+  /** The limits the bot's gate keeps to (default Slack's: src/slack/update-scheduler.ts). */
+  slackLimits?: SlackLimits;
 }
 
 export interface Momlink {
@@ -113,6 +118,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
         { id: DAVE, name: "dave" },
       ],
       usergroups: [{ ...APPROVERS_GROUP, users: [BOB, CAROL] }],
+      ...(options.slackRateLimits === undefined ? {} : { rateLimits: options.slackRateLimits }),
     }));
   const dir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), "momlink-slack-")) : undefined;
   const dbPath = options.dbPath ?? join(dir ?? "", "momlink.db");
@@ -143,6 +149,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
     now: clock.now,
     logger,
     ...(options.runners === undefined ? {} : { runners: options.runners }),
+    ...(options.slackLimits === undefined ? {} : { slackLimits: options.slackLimits }),
   });
 
   let url = "";

@@ -1,6 +1,6 @@
 // Pre-flight facts the tests share: the account fact of the documented Windows set-up, where the
 // EM service and the runner both run as LocalSystem (so the runner's write test is the EM's).
-import type { AccountFacts, ShareSync } from "../../src/domain/facts.ts";
+import type { AccountFacts, HostFacts, ShareSync } from "../../src/domain/facts.ts";
 
 export const BOTH_LOCAL_SYSTEM: AccountFacts = {
   em: "LocalSystem",
@@ -18,3 +18,21 @@ export const IN_SYNC: ShareSync = {
   examples: [],
   detail: "compared the 3 files of the primary's directory with the share by size and modification time",
 };
+
+/** What pre-flight finds on a host ready for the change: EM stopped, links possible, the shares empty and writable. */
+export function readyHostFacts(host: string, dirs: readonly string[]): HostFacts {
+  return {
+    host,
+    emHomeExists: true,
+    emHomeHoldsEm: true,
+    serviceStopped: true,
+    canCreateSymlinks: true,
+    symlinkL2R: true,
+    emAccount: BOTH_LOCAL_SYSTEM,
+    dirs: dirs.map((dir) => ({
+      dir,
+      linkPath: "directory" as const,
+      share: { exists: true, writable: true, empty: true },
+    })),
+  };
+}

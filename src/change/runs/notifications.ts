@@ -1,12 +1,14 @@
-// What the chat side is told, in order per change, with message updates coalesced: step events
-// arrive one per request and Slack rate-limits chat.update.
+// What the chat side is told, in order per change: a re-render of the change's message when it
+// moved, and a thread reply when a host finished its part. A burst of step events asks for one
+// render at a time (a render asked for while one waits is the same render); how often a message
+// is actually updated in Slack, and within which budget, is the presenter's one gate
+// (slack/update-scheduler.ts), which sends the newest render when the message's turn comes.
 import type { HostOutcome } from "../../domain/outcomes.ts";
 import type { Logger } from "../../log.ts";
-import type { Timers } from "../ports/runner-jobs.ts";
 import type { ChangeNotify } from "../ports/runners.ts";
 
 export interface Notifications {
-  /** The change moved: re-render its message (coalesced, throttled, never dropped). */
+  /** The change moved: re-render its message (coalesced, never dropped). */
   progress(changeId: string): void;
   /** One host finished its part of a run: a thread reply, after what was asked before it. */
   tell(changeId: string, outcome: HostOutcome): void;
@@ -14,18 +16,12 @@ export interface Notifications {
   settled(): Promise<void>;
 }
 
-export function createNotifications(options: {
-  notify: ChangeNotify;
-  logger: Logger;
-  scheduler: Timers;
-  /** Least time between two updates of one change's message; 0: as soon as the previous one is done. */
-  intervalMs: number;
-}): Notifications {
-  const { notify, logger, scheduler, intervalMs } = options;
+export function createNotifications(options: { notify: ChangeNotify; logger: Logger }): Notifications {
+  const { notify, logger } = options;
   const chains = new Map<string, Promise<void>>();
   const renderQueued = new Set<string>();
-  /** Changes whose message was updated less than intervalMs ago, with the update still owed (if any). */
-  const cooling = new Map<string, { owed: boolean; fired: Promise<void> }>();
+  /** Renders handed to the presenter and not yet sent: they do not hold up the thread replies. */
+  const rendering = new Set<Promise<void>>();
 
   function later(changeId: string, what: string, fn: () => Promise<void> | void): void {
     const previous = chains.get(changeId) ?? Promise.resolve();
@@ -39,33 +35,19 @@ export function createNotifications(options: {
   }
 
   /**
-   * Re-render once for everything that happened before the render starts (a burst of step events
-   * is one update), and at most once per intervalMs; an update owed at the end of the interval is
-   * sent then.
+   * Re-render once for everything that happened before the render starts. The render is handed
+   * to the presenter in turn, and a thread reply asked for after it does not wait for it to be
+   * sent: the gate may hold a message's update for its interval, and posts the reply meanwhile.
    */
   function progress(changeId: string): void {
     if (renderQueued.has(changeId)) return;
-    const cool = cooling.get(changeId);
-    if (cool !== undefined) {
-      cool.owed = true;
-      return;
-    }
     renderQueued.add(changeId);
-    later(changeId, "update the change message", async () => {
+    later(changeId, "update the change message", () => {
       renderQueued.delete(changeId);
-      await notify.progress(changeId);
-      if (intervalMs > 0) coolDown(changeId);
-    });
-  }
-
-  function coolDown(changeId: string): void {
-    let fire!: () => void;
-    const entry = { owed: false, fired: new Promise<void>((resolve) => (fire = resolve)) };
-    cooling.set(changeId, entry);
-    scheduler.after(intervalMs, () => {
-      cooling.delete(changeId);
-      if (entry.owed) progress(changeId);
-      fire();
+      const sent = Promise.resolve(notify.progress(changeId))
+        .catch((err: unknown) => logger.error({ changeId, err }, "could not update the change message"))
+        .finally(() => rendering.delete(sent));
+      rendering.add(sent);
     });
   }
 
@@ -74,8 +56,7 @@ export function createNotifications(options: {
   }
 
   async function settled(): Promise<void> {
-    const owed = () => [...cooling.values()].filter((c) => c.owed).map((c) => c.fired);
-    while (chains.size > 0 || owed().length > 0) await Promise.all([...chains.values(), ...owed()]);
+    while (chains.size > 0 || rendering.size > 0) await Promise.all([...chains.values(), ...rendering]);
   }
 
   return { progress, tell, settled };

@@ -39,13 +39,7 @@ export interface OrchestratorOptions {
   /** How long pre-flight and verify wait for a runner's answer. Default 30 s. */
   preflightTimeoutMs?: number;
   notify: ChangeNotify;
-  /**
-   * Least time between two updates of one change's message (default 1 s): step events arrive one
-   * per request, and Slack rate-limits chat.update. The last state always gets its update. 0: an
-   * update as soon as the previous one is done.
-   */
-  progressIntervalMs?: number;
-  /** Timers for those waits and the update interval (dispatch's realScheduler, or a test's manual one). */
+  /** Timers for those waits (dispatch's realScheduler, or a test's manual one). */
   scheduler: Timers;
 }
 
@@ -64,12 +58,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   const timeoutMs = options.preflightTimeoutMs ?? 30_000;
   let closed = false;
 
-  const notifications = createNotifications({
-    notify,
-    logger,
-    scheduler,
-    intervalMs: options.progressIntervalMs ?? 1000,
-  });
+  // How often a message is updated is the presenter's gate (slack/update-scheduler.ts), not ours.
+  const notifications = createNotifications({ notify, logger });
   const { progress, settled } = notifications;
   const apply = createApply({ store, policy, now, logger, progress });
   const phases = createRunPhases({

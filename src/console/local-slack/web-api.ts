@@ -38,6 +38,7 @@ import {
   type Reply,
   type SlackResponse,
 } from "./protocol.ts";
+import { type LimitedCall, RateLimiter, type RateLimits } from "./rate-limits.ts";
 import { ResponseUrls } from "./response-urls.ts";
 import { type AcceptedTokens, authorize } from "./token-auth.ts";
 import {
@@ -53,6 +54,7 @@ export type { RecordedCall, WaitOptions } from "./call-log.ts";
 export { decodeBody, type LocalServer } from "./http-adapter.ts";
 export type { FailOptions } from "./injected-failures.ts";
 export type { Params, SlackResponse } from "./protocol.ts";
+export { type LimitedCall, type RateLimits, SLACK_RATE_LIMITS } from "./rate-limits.ts";
 export type {
   LocalChannel,
   LocalUser,
@@ -70,6 +72,11 @@ export interface LocalSlackOptions extends AcceptedTokens {
   channels?: LocalChannel[];
   /** Clock in milliseconds, for message `ts`, trigger expiry and response-URL expiry. */
   now?: () => number;
+  /**
+   * Answer writes over Slack's limits with 429 and Retry-After (rate-limits.ts; SLACK_RATE_LIMITS
+   * are Slack's documented figures). Absent: no limits.
+   */
+  rateLimits?: RateLimits;
 }
 
 export class LocalSlackApi {
@@ -83,6 +90,7 @@ export class LocalSlackApi {
   readonly #log = new CallLog();
   readonly #failures = new InjectedFailures();
   readonly #responseUrls: ResponseUrls;
+  readonly #limiter: RateLimiter | undefined;
   readonly #routes: Routes = {
     method: (method, params, token) => this.#dispatch(method, params, token),
     responseUrl: (id, params) => this.#respond(id, params),
@@ -94,6 +102,10 @@ export class LocalSlackApi {
     this.#state = new WorkspaceState(this.workspace, options.now ?? Date.now, options.socketModeUrl);
     this.#methods = webApiMethods(this.#state);
     this.#responseUrls = new ResponseUrls(this.#state);
+    this.#limiter =
+      options.rateLimits === undefined
+        ? undefined
+        : new RateLimiter(options.rateLimits, options.now ?? Date.now);
     const bot: LocalUser = { id: this.workspace.botUserId, name: this.workspace.botName, isBot: true };
     for (const user of [bot, { ...LOCAL_USER }, ...(options.users ?? [])]) this.addUser(user);
     for (const group of options.usergroups ?? []) this.addUsergroup(group);
@@ -224,6 +236,11 @@ export class LocalSlackApi {
     return this.#log.callsTo(method);
   }
 
+  /** The writes answered 429 because they went over the rate limits: a test should expect none. */
+  get rateLimited(): readonly LimitedCall[] {
+    return this.#limiter?.limited ?? [];
+  }
+
   /** Calls to methods this model does not implement: a test should expect none. */
   unknownCalls(): RecordedCall[] {
     return this.#log.unknownCalls();
@@ -298,11 +315,12 @@ export class LocalSlackApi {
   // ---- internals ----------------------------------------------------------------------------
 
   #dispatch(method: string, params: Params, token: string | undefined): Reply {
-    const reply = this.#failures.take(method) ?? {
-      status: 200,
-      headers: jsonHeaders(),
-      body: this.#handle(method, params, token),
-    };
+    const reply = this.#failures.take(method) ??
+      this.#limiter?.check(method, params) ?? {
+        status: 200,
+        headers: jsonHeaders(),
+        body: this.#handle(method, params, token),
+      };
     this.#log.record(method, params, token, reply);
     return reply;
   }

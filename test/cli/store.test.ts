@@ -133,14 +133,15 @@ describe.skipIf(bin === null)("momlink store copy", () => {
       "dispatch_tokens",
       "inbox",
       "notices",
+      "plans",
     ]);
     expect(counts.audit?.[0]).toBeGreaterThan(2);
     // Byte for byte: the plan the approvals bind to, and the audit in its order.
-    const planJson = String(
-      source.prepare("SELECT plan_json FROM changes WHERE id = 'CHG-1'").get()?.plan_json,
-    );
-    expect(await pg.query(`copy_${databases}`, "SELECT plan_json FROM changes WHERE id = 'CHG-1'")).toBe(
-      planJson,
+    const ofChange = "FROM plans WHERE hash = (SELECT plan_hash FROM changes WHERE id = 'CHG-1')";
+    const planBytes = String(source.prepare(`SELECT lower(hex(plan_deflated)) AS h ${ofChange}`).get()?.h);
+    expect(planBytes.length).toBeGreaterThan(100);
+    expect(await pg.query(`copy_${databases}`, `SELECT encode(plan_deflated, 'hex') ${ofChange}`)).toBe(
+      planBytes,
     );
     const audit = source
       .prepare("SELECT seq || ' ' || event FROM audit ORDER BY seq")
@@ -169,7 +170,7 @@ describe.skipIf(bin === null)("momlink store copy", () => {
     const again = await copy(url);
     expect(again.exitCode).toBe(1);
     expect(String(again.stderr)).toMatch(
-      /is not empty: it holds changes \(2 rows\), notices \(1 row\), audit \(\d+ rows\)/,
+      /is not empty: it holds plans \(\d+ rows?\), changes \(2 rows\), notices \(1 row\), audit \(\d+ rows\)/,
     );
     expect(String(again.stderr)).not.toContain("approvals (");
     expect(await pg.query(`copy_${databases}`, "SELECT count(*) FROM approvals")).toBe("0");

@@ -6,7 +6,7 @@
 //
 // Types follow the rows the stores already decode (store/rows.ts), so one decoder serves both
 // engines: timestamps stay ISO-8601 TEXT (they sort as text, and the row shapes do not change),
-// JSON stays TEXT (plan_json is hashed byte for byte: jsonb would reorder its keys), millisecond
+// JSON stays TEXT (a job's envelope is sent byte for byte: jsonb would reorder its keys), a plan is BYTEA (store/plans.ts compresses it), millisecond
 // clocks are BIGINT (read as numbers by connect.ts), identity columns take explicit values so
 // `store copy` keeps every seq and CHG-n.
 
@@ -185,6 +185,32 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    // Issue 10 (SQLite change migration 6, dispatcher migration 3): each plan once in plans, by
+    // hash, DEFLATE-compressed by store/plans.ts; a job's plan_hash NULL keeps its plan inline.
+    // The plans of existing rows cannot be compressed in SQL: a store holding changes already is
+    // refused, to be copied again from SQLite (momlink store copy), rather than lose its plans.
+    version: 3,
+    name: "each plan once (plans, by hash); indexes for a host's, a state's and a change's rows",
+    sqlite: { schema_migrations: 6, dispatch_schema_migrations: 3 },
+    sql: `
+      DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM changes) THEN
+          RAISE EXCEPTION 'this PostgreSQL store holds changes from before plans were kept once: copy it again from SQLite with momlink store copy';
+        END IF;
+      END $$;
+      CREATE TABLE plans (
+        hash          TEXT PRIMARY KEY,
+        plan_deflated BYTEA NOT NULL
+      );
+      ALTER TABLE changes DROP COLUMN plan_json;
+      CREATE INDEX changes_primary_seq ON changes (primary_key, seq);
+      CREATE INDEX changes_secondary_seq ON changes (secondary_key, seq);
+      CREATE INDEX changes_state_seq ON changes (state, seq);
+      ALTER TABLE dispatch_jobs ADD COLUMN plan_hash TEXT;
+      CREATE INDEX dispatch_jobs_change ON dispatch_jobs (change_id, seq);
+    `,
+  },
 ];
 
 /**
@@ -192,6 +218,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
  * orders their rows. The schema test checks this names every table of both engines' schemas.
  */
 export const COPIED_TABLES = [
+  { table: "plans", order: "rowid" },
   { table: "changes", order: "seq" },
   { table: "approvals", order: "rowid" },
   { table: "notices", order: "rowid" },

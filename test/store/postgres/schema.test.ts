@@ -44,6 +44,7 @@ const POSTGRES_ONLY_TRIGGERS = ["audit.audit_no_truncate"];
 function sqliteKind(type: string): string {
   if (type === "INTEGER") return "integer";
   if (type === "TEXT") return "text";
+  if (type === "BLOB") return "bytes";
   throw new Error(`a SQLite column of type ${type}: map it in this test and in store/postgres/schema.ts`);
 }
 
@@ -98,6 +99,7 @@ function sqliteSchema(): Schema {
 function postgresKind(type: string): string {
   if (type === "bigint" || type === "integer") return "integer";
   if (type === "text") return "text";
+  if (type === "bytea") return "bytes";
   throw new Error(`a PostgreSQL column of type ${type}: SQLite has no counterpart in this test`);
 }
 
@@ -266,8 +268,8 @@ describe.skipIf(bin === null)("the PostgreSQL schema on a real server", () => {
     if (connection === undefined) throw new Error("no connection");
     await migratePostgres(connection);
     await connection.pool.query(
-      `INSERT INTO changes (id, state, requester, primary_host, secondary_host, primary_key, secondary_key, plan_hash, plan_json, created_at, updated_at, expires_at, version)
-       VALUES ('CHG-1', 'planned', 'U1', 'a', 'b', 'a', 'b', 'h', '{}', 't', 't', 't', 1)`,
+      `INSERT INTO changes (id, state, requester, primary_host, secondary_host, primary_key, secondary_key, plan_hash, created_at, updated_at, expires_at, version)
+       VALUES ('CHG-1', 'planned', 'U1', 'a', 'b', 'a', 'b', 'h', 't', 't', 't', 1)`,
     );
     await connection.pool.query(
       "INSERT INTO audit (change_id, at, actor, event, to_state, plan_hash, details_json) VALUES ('CHG-1', 't', 'U1', 'planned', 'planned', 'h', '{}')",

@@ -9,7 +9,8 @@
 //   store when it runs), so only the newest view is sent and the final state is always delivered;
 // - a channel makes at most `channelWrites` writes in any `channelWindowMs` (3 in 3 s: one a
 //   second, with a burst of three, as a plan's message and its two script parts need), one write
-//   at a time: posts (thread replies) in the order asked, never coalesced or dropped;
+//   at a time: posts (thread replies) in the order asked, never coalesced or dropped, and ahead of
+//   any waiting update (which renders the newest state when it goes);
 // - both are counted from when a write was answered, so Slack, which counts arrivals, sees them
 //   at least as far apart as this file allows, whatever the network does in between;
 // - a 429 pauses the channel for its Retry-After and the same write is tried again after it (the
@@ -143,7 +144,12 @@ export function createUpdateScheduler(
       wake(channel, c, opens);
       return;
     }
-    const index = c.queue.findIndex((item) => readyAt(channel, item) <= now);
+    // Posts (thread replies) first: an update renders the store as it is when it goes, so one
+    // sent ahead of a reply asked for before it would show a later state than the thread has
+    // (the message saying succeeded above the last phase's reply). Posts are never held back by a
+    // message's interval and are few, so they cannot starve the updates.
+    const firstPost = c.queue.findIndex((item) => item.kind === "post");
+    const index = firstPost >= 0 ? firstPost : c.queue.findIndex((item) => readyAt(channel, item) <= now);
     if (index < 0) {
       wake(channel, c, Math.min(...c.queue.map((item) => readyAt(channel, item))));
       return;

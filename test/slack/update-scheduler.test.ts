@@ -126,9 +126,28 @@ describe("the update scheduler", () => {
     const latest = s.update("C1", "1.0", api.send("render 2"));
     await clock.advance(20_000);
     await Promise.all([first, latest, reply]);
+    // The reply asked for before the render goes first (see the next test).
     expect(api.writes).toEqual([
-      { at: 30_000, what: "render 2" },
       { at: 30_000, what: "reply" },
+      { at: 30_000, what: "render 2" },
+    ]);
+  });
+
+  it("sends a reply asked for while an update waits before that update, which renders the newer state", async () => {
+    const clock = handClock();
+    const api = slack(clock.timers);
+    const s = createUpdateScheduler(LIMITS, clock.timers);
+    const writes = [
+      s.post("C1", api.send("reply 1")),
+      s.update("C1", "1.0", api.send("render: succeeded")),
+      s.post("C1", api.send("reply 2: the last phase")),
+    ];
+    await clock.advance(5000);
+    await Promise.all(writes);
+    expect(api.writes.map((w) => w.what)).toEqual([
+      "reply 1",
+      "reply 2: the last phase",
+      "render: succeeded",
     ]);
   });
 

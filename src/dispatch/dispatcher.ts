@@ -2,6 +2,7 @@
 // runners at once, watch leases and expiries, and tell the bot what happened through events.
 // Hand-over needs no polling: a runner's long-poll parks a waiter in memory (long-polls.ts) and
 // enqueue wakes it; a job queued by another process wakes it through JobSignals (signals.ts).
+// Each method is a function over the shared DispatcherState; createDispatcher only wires them.
 import { randomUUID } from "node:crypto";
 import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,10 +16,16 @@ import type { JobResult } from "../protocol/wire.ts";
 import { openDatabase } from "../store/database.ts";
 import { closeDatabase } from "../store/db-file.ts";
 import { writeTransaction } from "../store/transaction.ts";
-import { createEmitter } from "./emitter.ts";
-import { createLongPolls } from "./long-polls.ts";
-import { createQueue } from "./queue.ts";
-import { type AddedRunner, createRegistry, DispatchError, type RunnerInfo } from "./registry.ts";
+import { createEmitter, type Emit } from "./emitter.ts";
+import { createLongPolls, type LongPolls } from "./long-polls.ts";
+import { createQueue, type Queue } from "./queue.ts";
+import {
+  type AddedRunner,
+  createRegistry,
+  DispatchError,
+  type Registry,
+  type RunnerInfo,
+} from "./registry.ts";
 import { createRunnerApi } from "./runner-api.ts";
 import { realScheduler, type Scheduler } from "./scheduler.ts";
 import { createRunnerHandler, createRunnerServer, type RunnerApiLimits } from "./server.ts";
@@ -106,13 +113,78 @@ export interface Listening {
   server: Server;
 }
 
+/** What the dispatcher's functions share: its settings, its parts, its servers and whether it is closed. */
+interface DispatcherState {
+  db: DatabaseSync;
+  /** Whether the database was opened here (close closes it). */
+  ownsDb: boolean;
+  keys: SigningKeys;
+  clock: () => Date;
+  jobTtlMs: number;
+  newJobId: () => string;
+  logger: Logger;
+  emit: Emit<DispatcherEvents>;
+  registry: Registry;
+  queue: Queue;
+  polls: LongPolls;
+  signals: JobSignals;
+  servers: Set<Server>;
+  closed: boolean;
+}
+
 export function createDispatcher(options: DispatcherOptions) {
+  const { state, on, scheduler } = openDispatcherState(options);
+  const { registry, queue, polls, logger, keys } = state;
+  const unsubscribe = state.signals.subscribe((runner) => {
+    if (!state.closed) polls.wake(runner);
+  });
+  const api = createRunnerApi({
+    registry,
+    queue,
+    polls,
+    logger,
+    emit: state.emit,
+    closed: () => state.closed,
+  });
+  const handler: RequestListener = createRunnerHandler(api, logger);
+  const stopTicking = scheduler.every(options.tickMs ?? 1000, () => tick(state));
+
+  return {
+    enqueue: (input: EnqueueInput) => enqueue(state, input),
+    addRunner: (input: { name: string; host: string; platform: RunnerInfo["platform"] }): AddedRunner =>
+      registry.addRunner(input),
+    revoke: (name: string) => revoke(state, name),
+    listRunners: () => registry.listRunners(),
+    runnerFor: (host: string) => registry.runnerFor(host),
+    getRunner: (name: string) => registry.getRunner(name),
+    /** A job as the store holds it now (state, attempts, result, lease). */
+    job: (id: string) => queue.get(id),
+    /** Every job of one change, oldest first, with its state and result. */
+    jobsFor: (changeId: string) => queue.forChange(changeId),
+    /** The step events recorded for a job's latest attempt, in order. */
+    events: (jobId: string) => queue.events(jobId),
+    on,
+    tick: () => tick(state),
+    handler,
+    listen: (opts: ListenOptions = {}) => listen(state, handler, opts),
+    close: () =>
+      close(state, () => {
+        stopTicking();
+        unsubscribe();
+      }),
+    publicKeyPem: keys.publicKeyPem,
+    keyId: keys.keyId,
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;
+
+/** Opens the database and builds the registry, queue and long-polls the dispatcher wires together. */
+function openDispatcherState(options: DispatcherOptions) {
   const clock = options.clock ?? (() => new Date());
   const leaseMs = options.leaseMs ?? 60_000;
-  const jobTtlMs = options.jobTtlMs ?? 15 * 60_000;
   const scheduler = options.scheduler ?? realScheduler;
   const logger = options.logger ?? createLogger({ level: "silent" });
-  const newJobId = options.newJobId ?? (() => `job-${randomUUID()}`);
   const { db, owned } = openDatabase(options.db, { schemas: [DISPATCH_SCHEMA] });
   const keys = options.keys;
 
@@ -120,8 +192,6 @@ export function createDispatcher(options: DispatcherOptions) {
     // A failing Slack update must not break the protocol: the store already holds the truth.
     logger.error({ err, event }, "dispatcher event handler failed"),
   );
-  const servers = new Set<Server>();
-  let closed = false;
 
   const registry = createRegistry({
     db,
@@ -142,181 +212,169 @@ export function createDispatcher(options: DispatcherOptions) {
       emit("handed-over", job, "waiter");
     },
   });
-  const signals = options.signals ?? inProcessJobSignals();
-  const unsubscribe = signals.subscribe((runner) => {
-    if (!closed) polls.wake(runner);
-  });
-
-  /** Tells other processes a job is queued for `runner`; a failing signal costs a tick, not the job. */
-  function signalQueued(runner: string): void {
-    try {
-      Promise.resolve(signals.queued(runner)).catch((err: unknown) =>
-        logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over"),
-      );
-    } catch (err) {
-      logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over");
-    }
-  }
-
-  function enqueue(input: EnqueueInput): Job {
-    if (closed) throw new DispatchError("closed", "the dispatcher is closed");
-    const runner =
-      input.runner === undefined ? registry.runnerFor(input.host) : registry.getRunner(input.runner);
-    if (runner === null || runner.status !== "active") {
-      throw new DispatchError(
-        "no-runner",
-        input.runner === undefined
-          ? `no registered runner for host ${input.host}: add one with momlink runners add <name> --host ${input.host}`
-          : `runner "${input.runner}" is not registered (or was revoked)`,
-      );
-    }
-    if (!sameMachine(runner.host, input.host)) {
-      throw new DispatchError(
-        "wrong-host",
-        `runner "${runner.name}" serves ${runner.host}, not ${input.host}`,
-      );
-    }
-    const now = clock();
-    const expiresAt = input.expiresAt ?? new Date(now.getTime() + jobTtlMs);
-    if (expiresAt.getTime() <= now.getTime()) {
-      throw new DispatchError(
-        "expired",
-        `the job would expire at ${expiresAt.toISOString()}, which is not in the future`,
-      );
-    }
-    const id = input.id ?? newJobId();
-    if (input.id !== undefined && queue.get(id) !== null) {
-      throw new DispatchError("duplicate-job", `job ${id} was already queued`);
-    }
-    const parsed = jobSchema.safeParse({
-      id,
-      kind: input.kind,
-      changeId: input.changeId,
-      runner: runner.name,
-      host: input.host,
-      role: input.role,
-      ...(input.phase === undefined ? {} : { phase: input.phase }),
-      planHash: input.planHash,
-      plan: input.plan,
-      issuedAt: now.toISOString(),
-      expiresAt: expiresAt.toISOString(),
-    });
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-      throw new DispatchError("invalid-job", `the job does not match the job contract: ${problems}`);
-    }
-    const job = parsed.data;
-    const signed = signJob(job, keys);
-    // One commit for "queued" and, when the runner is waiting, "leased": a hand-over costs one fsync.
-    const claimed = writeTransaction(db, () => {
-      queue.insert(signed);
-      return polls.claim(runner.name);
-    });
-    logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId, runner: runner.name }, "job queued");
-    if (claimed === null) signalQueued(runner.name);
-    else polls.deliver(claimed);
-    return job;
-  }
-
-  /** Runs out leases and expiries now; also wakes waiters for jobs queued by another process. */
-  function tick(): void {
-    if (closed) return;
-    const { lost, requeued, expired } = queue.sweep();
-    for (const job of lost) {
-      logger.warn(
-        { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },
-        "job lost: lease ran out",
-      );
-      emit("lost", job);
-    }
-    for (const job of expired) {
-      logger.warn(
-        { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },
-        "job expired unclaimed",
-      );
-      emit("expired", job);
-    }
-    for (const job of requeued) {
-      logger.info({ jobId: job.id, kind: job.kind, runner: job.runner }, "read-only job offered again");
-      emit("requeued", job);
-    }
-    // The fallback for jobs queued elsewhere whose signal never came (or that another process re-offered).
-    for (const name of polls.runners()) if (queue.hasQueued(name)) polls.wake(name);
-    for (const runner of new Set(requeued.map((job) => job.runner))) signalQueued(runner);
-  }
-
-  const api = createRunnerApi({ registry, queue, polls, logger, emit, closed: () => closed });
-  const handler: RequestListener = createRunnerHandler(api, logger);
-  const stopTicking = scheduler.every(options.tickMs ?? 1000, tick);
-
-  async function listen(opts: ListenOptions = {}): Promise<Listening> {
-    const server = createRunnerServer(handler, {
-      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
-      ...(opts.limits === undefined ? {} : { limits: opts.limits }),
-      logger,
-    });
-    servers.add(server);
-    const host = opts.host ?? "127.0.0.1";
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(opts.port ?? 0, host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    const shown = host.includes(":") ? `[${host}]` : host;
-    return { url: `${opts.tls === undefined ? "http" : "https"}://${shown}:${port}`, port, server };
-  }
-
-  function revoke(name: string): boolean {
-    const done = registry.revoke(name);
-    polls.end({ type: "refused", error: "revoked" }, name);
-    if (done) logger.warn({ runner: name }, "runner revoked");
-    return done;
-  }
-
-  async function close(): Promise<void> {
-    if (closed) return;
-    closed = true;
-    stopTicking();
-    unsubscribe();
-    polls.end({ type: "closing" });
-    await Promise.all(
-      [...servers].map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      ),
-    );
-    servers.clear();
-    if (owned) closeDatabase(db);
-  }
-
-  return {
-    enqueue,
-    addRunner: (input: { name: string; host: string; platform: RunnerInfo["platform"] }): AddedRunner =>
-      registry.addRunner(input),
-    revoke,
-    listRunners: () => registry.listRunners(),
-    runnerFor: (host: string) => registry.runnerFor(host),
-    getRunner: (name: string) => registry.getRunner(name),
-    /** A job as the store holds it now (state, attempts, result, lease). */
-    job: (id: string) => queue.get(id),
-    /** Every job of one change, oldest first, with its state and result. */
-    jobsFor: (changeId: string) => queue.forChange(changeId),
-    /** The step events recorded for a job's latest attempt, in order. */
-    events: (jobId: string) => queue.events(jobId),
-    on,
-    tick,
-    handler,
-    listen,
-    close,
-    publicKeyPem: keys.publicKeyPem,
-    keyId: keys.keyId,
+  const state: DispatcherState = {
+    db,
+    ownsDb: owned,
+    keys,
+    clock,
+    jobTtlMs: options.jobTtlMs ?? 15 * 60_000,
+    newJobId: options.newJobId ?? (() => `job-${randomUUID()}`),
+    logger,
+    emit,
+    registry,
+    queue,
+    polls,
+    signals: options.signals ?? inProcessJobSignals(),
+    servers: new Set<Server>(),
+    closed: false,
   };
+  return { state, on, scheduler };
 }
 
-export type Dispatcher = ReturnType<typeof createDispatcher>;
+/** Tells other processes a job is queued for `runner`; a failing signal costs a tick, not the job. */
+function signalQueued(state: DispatcherState, runner: string): void {
+  const { logger } = state;
+  try {
+    Promise.resolve(state.signals.queued(runner)).catch((err: unknown) =>
+      logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over"),
+    );
+  } catch (err) {
+    logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over");
+  }
+}
+
+function enqueue(state: DispatcherState, input: EnqueueInput): Job {
+  const { registry, queue, polls, logger } = state;
+  if (state.closed) throw new DispatchError("closed", "the dispatcher is closed");
+  const runner =
+    input.runner === undefined ? registry.runnerFor(input.host) : registry.getRunner(input.runner);
+  if (runner === null || runner.status !== "active") {
+    throw new DispatchError(
+      "no-runner",
+      input.runner === undefined
+        ? `no registered runner for host ${input.host}: add one with momlink runners add <name> --host ${input.host}`
+        : `runner "${input.runner}" is not registered (or was revoked)`,
+    );
+  }
+  if (!sameMachine(runner.host, input.host)) {
+    throw new DispatchError("wrong-host", `runner "${runner.name}" serves ${runner.host}, not ${input.host}`);
+  }
+  const now = state.clock();
+  const expiresAt = input.expiresAt ?? new Date(now.getTime() + state.jobTtlMs);
+  if (expiresAt.getTime() <= now.getTime()) {
+    throw new DispatchError(
+      "expired",
+      `the job would expire at ${expiresAt.toISOString()}, which is not in the future`,
+    );
+  }
+  const id = input.id ?? state.newJobId();
+  if (input.id !== undefined && queue.get(id) !== null) {
+    throw new DispatchError("duplicate-job", `job ${id} was already queued`);
+  }
+  const parsed = jobSchema.safeParse({
+    id,
+    kind: input.kind,
+    changeId: input.changeId,
+    runner: runner.name,
+    host: input.host,
+    role: input.role,
+    ...(input.phase === undefined ? {} : { phase: input.phase }),
+    planHash: input.planHash,
+    plan: input.plan,
+    issuedAt: now.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new DispatchError("invalid-job", `the job does not match the job contract: ${problems}`);
+  }
+  const job = parsed.data;
+  const signed = signJob(job, state.keys);
+  // One commit for "queued" and, when the runner is waiting, "leased": a hand-over costs one fsync.
+  const claimed = writeTransaction(state.db, () => {
+    queue.insert(signed);
+    return polls.claim(runner.name);
+  });
+  logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId, runner: runner.name }, "job queued");
+  if (claimed === null) signalQueued(state, runner.name);
+  else polls.deliver(claimed);
+  return job;
+}
+
+/** Runs out leases and expiries now; also wakes waiters for jobs queued by another process. */
+function tick(state: DispatcherState): void {
+  const { queue, polls, logger, emit } = state;
+  if (state.closed) return;
+  const { lost, requeued, expired } = queue.sweep();
+  for (const job of lost) {
+    logger.warn(
+      { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },
+      "job lost: lease ran out",
+    );
+    emit("lost", job);
+  }
+  for (const job of expired) {
+    logger.warn(
+      { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },
+      "job expired unclaimed",
+    );
+    emit("expired", job);
+  }
+  for (const job of requeued) {
+    logger.info({ jobId: job.id, kind: job.kind, runner: job.runner }, "read-only job offered again");
+    emit("requeued", job);
+  }
+  // The fallback for jobs queued elsewhere whose signal never came (or that another process re-offered).
+  for (const name of polls.runners()) if (queue.hasQueued(name)) polls.wake(name);
+  for (const runner of new Set(requeued.map((job) => job.runner))) signalQueued(state, runner);
+}
+
+async function listen(
+  state: DispatcherState,
+  handler: RequestListener,
+  opts: ListenOptions,
+): Promise<Listening> {
+  const server = createRunnerServer(handler, {
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+    logger: state.logger,
+  });
+  state.servers.add(server);
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  return { url: `${opts.tls === undefined ? "http" : "https"}://${shown}:${port}`, port, server };
+}
+
+function revoke(state: DispatcherState, name: string): boolean {
+  const done = state.registry.revoke(name);
+  state.polls.end({ type: "refused", error: "revoked" }, name);
+  if (done) state.logger.warn({ runner: name }, "runner revoked");
+  return done;
+}
+
+/** Stops the tick and the signals (`stop`), ends every long-poll, closes the servers and an owned database. */
+async function close(state: DispatcherState, stop: () => void): Promise<void> {
+  if (state.closed) return;
+  state.closed = true;
+  stop();
+  state.polls.end({ type: "closing" });
+  await Promise.all(
+    [...state.servers].map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    ),
+  );
+  state.servers.clear();
+  if (state.ownsDb) closeDatabase(state.db);
+}

@@ -228,7 +228,9 @@ describe("an approved change", () => {
     expect(text).not.toContain("▶");
     // Shown in place: the same message, updated as the runners went.
     expect(planMessagesIn(m().fake)).toHaveLength(1);
-    expect(message().updates).toBeGreaterThanOrEqual(3);
+    // How many renders reach Slack depends on timing: the update gate coalesces them (at most one
+    // a second per message); what is certain is that the message was updated, not posted again.
+    expect(message().updates).toBeGreaterThanOrEqual(1);
     // Each host's outcome, and the requester told how it ended (once: later refreshes say nothing).
     const told = [
       "CHG-1: ✓ Execute on mom-a (primary): 8 steps ran; every link read back and points at its target",

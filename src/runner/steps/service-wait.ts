@@ -5,7 +5,34 @@
 import { commandsFor } from "../../domain/commands.ts";
 import type { Step } from "../../domain/plan.ts";
 import type { ServiceState } from "../platform/platform.ts";
-import type { StepContext } from "./context.ts";
+import { failed, type StepContext, type StepOutcome } from "./context.ts";
+
+const TARGET = { stop: "stopped", start: "running" } as const;
+
+/**
+ * Runs the control's own command for `verb`, then waits (bounded by the step's approved wait, or
+ * `defaultSeconds`) until the service is stopped or running. The one report both service steps
+ * give: what was found, what ran, the state after; `failed` when the state was not reached.
+ */
+export async function commandThenWait(
+  ctx: StepContext,
+  step: Step,
+  verb: "stop" | "start",
+  found: string,
+  defaultSeconds: number,
+): Promise<{ reached: true; lines: string[] } | { reached: false; outcome: StepOutcome }> {
+  const want = TARGET[verb];
+  const ran = await runServiceCommand(ctx, step, verb);
+  // A command that failed is not waited on: one look, and the state decides.
+  const seconds = ran.ok ? (step.waitSeconds ?? defaultSeconds) : 0;
+  const waited = await waitForState(ctx, want, seconds);
+  const after = `then: ${describeState(waited.state)} after ${Math.round(waited.waitedMs / 1000)} s`;
+  if (waited.reached) return { reached: true, lines: [found, ran.report, after] };
+  const why = ran.ok
+    ? `the EM service did not ${verb} within ${seconds} s`
+    : `the command failed and the service is not ${want}`;
+  return { reached: false, outcome: failed(found, ran.report, after, why) };
+}
 
 /** Why the approved line of a service step is not this runner's own service control's, or null. */
 export function serviceLineProblem(ctx: StepContext, step: Step, verb: "stop" | "start"): string | null {

@@ -5,7 +5,7 @@
 import type { Step } from "../../domain/plan.ts";
 import { failed, type StepContext, type StepOutcome, skipped, succeeded } from "./context.ts";
 import { markLog } from "./em-log.ts";
-import { describeState, runServiceCommand, serviceLineProblem, waitForState } from "./service-wait.ts";
+import { commandThenWait, describeState, serviceLineProblem } from "./service-wait.ts";
 
 export async function startService(ctx: StepContext, step: Step): Promise<StepOutcome> {
   const problem = serviceLineProblem(ctx, step, "start");
@@ -14,20 +14,6 @@ export async function startService(ctx: StepContext, step: Step): Promise<StepOu
   const found = `before: the EM service is ${describeState(before)}`;
   ctx.job.logMark = await markLog(ctx);
   if (before.state === "running") return skipped(found, "already running: nothing to run");
-  const ran = await runServiceCommand(ctx, step, "start");
-  // A command that failed is not waited on: one look, and the state decides.
-  const seconds = ran.ok ? (step.waitSeconds ?? 300) : 0;
-  const waited = await waitForState(ctx, "running", seconds);
-  const after = `then: ${describeState(waited.state)} after ${Math.round(waited.waitedMs / 1000)} s`;
-  if (!waited.reached) {
-    return failed(
-      found,
-      ran.report,
-      after,
-      ran.ok
-        ? `the EM service did not start within ${seconds} s`
-        : "the command failed and the service is not running",
-    );
-  }
-  return succeeded(found, ran.report, after);
+  const done = await commandThenWait(ctx, step, "start", found, 300);
+  return done.reached ? succeeded(...done.lines) : done.outcome;
 }

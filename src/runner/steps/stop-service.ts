@@ -3,7 +3,7 @@
 // runner cannot read stops the change: nothing may be relinked under an EM that may be running.
 import type { Step } from "../../domain/plan.ts";
 import { failed, type StepContext, type StepOutcome, skipped, succeeded } from "./context.ts";
-import { describeState, runServiceCommand, serviceLineProblem, waitForState } from "./service-wait.ts";
+import { commandThenWait, describeState, serviceLineProblem } from "./service-wait.ts";
 
 export async function stopService(ctx: StepContext, step: Step): Promise<StepOutcome> {
   const problem = serviceLineProblem(ctx, step, "stop");
@@ -20,21 +20,8 @@ export async function stopService(ctx: StepContext, step: Step): Promise<StepOut
       "not run: the runner cannot tell whether the EM service runs, so it cannot see it stop",
     );
   }
-  const ran = await runServiceCommand(ctx, step, "stop");
-  // A command that failed is not waited on: one look, and the state decides.
-  const seconds = ran.ok ? (step.waitSeconds ?? 120) : 0;
-  const waited = await waitForState(ctx, "stopped", seconds);
-  const after = `then: ${describeState(waited.state)} after ${Math.round(waited.waitedMs / 1000)} s`;
-  if (!waited.reached) {
-    return failed(
-      found,
-      ran.report,
-      after,
-      ran.ok
-        ? `the EM service did not stop within ${seconds} s`
-        : "the command failed and the service is not stopped",
-    );
-  }
+  const done = await commandThenWait(ctx, step, "stop", found, 120);
+  if (!done.reached) return done.outcome;
   ctx.job.serviceStopped = true;
-  return succeeded(found, ran.report, after);
+  return succeeded(...done.lines);
 }

@@ -2,7 +2,10 @@
 // reply and App Home → its publish, p50/p99, and the serving process's event-loop delay max, on an
 // empty store (the baseline, same run) and on stores seeded with 1k and 100k changes.
 //
-//   node bench/history.ts [--sizes 1000,100000] [--samples 40]
+//   node bench/history.ts [--sizes 1000,100000] [--samples 40] [--size-only]
+//
+// --size-only seeds the sizes and prints the bytes per change on disk, by table (SQLite's dbstat),
+// without starting a serve: the size figure in seconds rather than the 100k run's ten minutes.
 //
 // Two processes: this one (the local Slack Web API, the seeding, the signed requests, the clock)
 // and a real `momlink serve` in HTTP mode with its runner API on, over the seeded file, which also
@@ -208,10 +211,12 @@ async function main(): Promise<void> {
       sizes: { type: "string", default: "1000,100000" },
       samples: { type: "string", default: "40" },
       role: { type: "string" },
+      "size-only": { type: "boolean", default: false },
     },
   });
   if (values.role === "serve") return serveChild();
   const sizes = values.sizes.split(",").map(Number);
+  if (values["size-only"]) return sizesOnDisk(sizes);
   const samples = Number(values.samples);
   const dir = mkdtempSync(join(tmpdir(), "momlink-history-"));
   const dbPath = join(dir, "momlink.db");
@@ -251,6 +256,31 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   report(rows, samples);
+}
+
+/** Seeds each size in turn and prints its bytes per change, in all and by table. */
+function sizesOnDisk(sizes: number[]): void {
+  const dir = mkdtempSync(join(tmpdir(), "momlink-history-"));
+  const dbPath = join(dir, "momlink.db");
+  try {
+    let seeded = 0;
+    for (const size of sizes) {
+      seedHistory(dbPath, size - seeded, START);
+      seeded = size;
+      const bytes = sizeOf(dbPath);
+      console.log(
+        `${size} changes: ${(bytes / size / 1024).toFixed(1)} KB per change on disk (target < 10 KB)`,
+      );
+      const db = new DatabaseSync(dbPath, { readOnly: true });
+      const tables = db
+        .prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC LIMIT 8")
+        .all();
+      db.close();
+      for (const t of tables) console.log(`  ${String(t.name)}: ${(Number(t.bytes) / size).toFixed(0)} B`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function report(

@@ -7,6 +7,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Job, StepEvent } from "../domain/job.ts";
 import {
+  FINISHED_JOB_STATES,
   type JobDenialCode,
   type JobEvent,
   type JobLife,
@@ -15,10 +16,10 @@ import {
 } from "../domain/job-lifecycle.ts";
 import { type SignedJob, signedJobSchema } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
-import type { Row } from "../store/rows.ts";
 import { SERVED } from "../store/served-queries.ts";
 import { prepared } from "../store/statements.ts";
 import { writeTransaction } from "../store/transaction.ts";
+import { eventRowsOfJob, foldEvents } from "./event-logs.ts";
 import { envelopeOf, storedForm } from "./job-plans.ts";
 import { type JobRow, lifeOf, resultOf, toJobRow, toStepEvent } from "./rows.ts";
 
@@ -146,7 +147,10 @@ function write(state: QueueState, id: string, from: JobState, life: JobLife): bo
     id,
     from,
   ).changes;
-  return Number(changed) === 1;
+  const written = Number(changed) === 1;
+  // A job that ended takes no more events: its rows become one compressed blob (event-logs.ts).
+  if (written && FINISHED_JOB_STATES.includes(life.state)) foldEvents(state.db, id);
+  return written;
 }
 
 /**
@@ -304,10 +308,9 @@ function forChange(state: QueueState, changeId: string): (StoredJob & { result: 
     .map((raw) => ({ ...fromRow(db, toJobRow(raw)), result: resultOf(raw) }));
 }
 
+/** The latest attempt's events, folded or not (event-logs.ts reads both forms). */
 function events(state: QueueState, jobId: string): StepEvent[] {
-  return prepared(state.db, SERVED.eventsOfJob.sql)
-    .all(jobId, jobId)
-    .map((row: Row) => toStepEvent(row));
+  return eventRowsOfJob(state.db, jobId).map(toStepEvent);
 }
 
 /**

@@ -4,8 +4,10 @@
 // the other's for a newer schema. Their rows are decoded in rows.ts.
 import type { DatabaseSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
+import { FINISHED_JOB_STATES } from "../domain/job-lifecycle.ts";
 import { type Migration, migrate, type Schema } from "../store/migrations.ts";
 import { PLANS_TABLE } from "../store/plans.ts";
+import { EVENT_LOGS_TABLE, foldEvents } from "./event-logs.ts";
 import { storedForm } from "./job-plans.ts";
 
 export const DISPATCH_MIGRATIONS: readonly Migration[] = [
@@ -108,6 +110,28 @@ export const DISPATCH_MIGRATIONS: readonly Migration[] = [
           after = Number(row.seq);
           const stored = storedForm(db, String(row.signed_json));
           if (stored.planHash !== null) update.run(stored.signedJson, stored.planHash, after);
+        }
+      }
+    },
+  },
+  {
+    // Issue 10: step events were ~10 KB of a change's 18 KB on disk. A finished job's events become
+    // one compressed blob (event-logs.ts); a running job's stay rows. Existing finished jobs are
+    // folded here, in pages by seq, so a year of jobs need not fit in memory.
+    version: 4,
+    name: "a finished job's step events folded into one compressed blob (dispatch_event_logs)",
+    sql: EVENT_LOGS_TABLE,
+    up: (db) => {
+      const page = db.prepare(
+        `SELECT seq, id FROM dispatch_jobs WHERE seq > ? AND state IN (SELECT value FROM json_each(?))
+         ORDER BY seq LIMIT 500`,
+      );
+      let after = 0;
+      const next = () => page.all(after, JSON.stringify(FINISHED_JOB_STATES));
+      for (let rows = next(); rows.length > 0; rows = next()) {
+        for (const row of rows) {
+          after = Number(row.seq);
+          foldEvents(db, String(row.id));
         }
       }
     },

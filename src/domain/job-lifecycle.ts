@@ -15,6 +15,8 @@ import type { JobKind } from "./job.ts";
 
 export const JOB_STATES = ["queued", "leased", "done", "lost", "expired"] as const;
 export type JobState = (typeof JOB_STATES)[number];
+/** The states a job never leaves: its result was reported, its lease ran out for good, or its TTL. */
+export const FINISHED_JOB_STATES: readonly JobState[] = ["done", "lost", "expired"];
 
 /** Kinds that change nothing on the host, and may therefore be offered a second time. */
 export const READ_ONLY_KINDS: readonly JobKind[] = ["preflight", "verify"];

@@ -68,9 +68,13 @@ export const SERVED = {
   },
   jobById: { sql: "SELECT * FROM dispatch_jobs WHERE id = ?", serves: "a runner's step event, result" },
   eventsOfJob: {
-    sql: `SELECT event_json FROM dispatch_events WHERE job_id = ?
+    sql: `SELECT attempt, seq, received_ms, event_json FROM dispatch_events WHERE job_id = ?
           AND attempt = (SELECT MAX(attempt) FROM dispatch_events WHERE job_id = ?) ORDER BY seq`,
     serves: "every render of a running job's steps",
+  },
+  eventLogOfJob: {
+    sql: "SELECT events_deflated FROM dispatch_event_logs WHERE job_id = ?",
+    serves: "every render of a finished job's steps, show",
   },
   inboxReceive: {
     sql: `INSERT INTO inbox (request_key, kind, change_id, actor, channel, payload_json, received_at)
@@ -98,4 +102,5 @@ export const GROWING_TABLES = [
   "plans",
   "dispatch_jobs",
   "dispatch_events",
+  "dispatch_event_logs",
 ] as const;

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { foldEvents } from "../../src/dispatch/event-logs.ts";
 import { DISPATCH_SCHEMA } from "../../src/dispatch/store.ts";
 import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import { openDatabase } from "../../src/store/database.ts";
@@ -70,12 +71,18 @@ function seedSqlite(path: string): void {
       VALUES ('CHG-1-preflight-mom-a', 'mom-a', 'mom-a', 'CHG-1', 'preflight', 'done', '{"job":1}', 1764579600000, 1764579630000, 1, '{"ok":true}');
     INSERT INTO dispatch_events (job_id, attempt, seq, received_ms, event_json)
       VALUES ('CHG-1-preflight-mom-a', 1, 1, 1764579601000, '{"step":1}');
+    INSERT INTO dispatch_jobs (id, runner_name, host, change_id, kind, state, signed_json, created_ms, expires_ms, attempts, result_json)
+      VALUES ('CHG-1-verify-mom-a', 'mom-a', 'mom-a', 'CHG-1', 'verify', 'done', '{"job":2}', 1764579600000, 1764579630000, 1, '{"ok":true}');
+    INSERT INTO dispatch_events (job_id, attempt, seq, received_ms, event_json)
+      VALUES ('CHG-1-verify-mom-a', 1, 1, 1764579601000, '{"step":1}'), ('CHG-1-verify-mom-a', 1, 2, 1764579602000, '{"step":2}');
     INSERT INTO inbox (request_key, kind, actor, payload_json, received_at, finished_at)
       VALUES ('k1', 'approve', 'U0BOB0001', '{}', 't', 't'), ('k2', 'approve', 'U0BOB0001', '{}', 't', NULL),
              ('k3', 'approve', 'U0BOB0001', '{}', 't', 't');
     DELETE FROM inbox WHERE request_key = 'k3';
     INSERT INTO notices (change_id, notice, sent_at) VALUES ('CHG-1', 'reminder', '2026-12-01T10:15:00.000Z');
   `);
+  // A finished job's events as the queue keeps them: one compressed blob.
+  foldEvents(db, "CHG-1-verify-mom-a");
   db.close();
 }
 
@@ -127,6 +134,7 @@ describe.skipIf(bin === null)("momlink store copy", () => {
       "audit",
       "changes",
       "dispatch_credentials",
+      "dispatch_event_logs",
       "dispatch_events",
       "dispatch_jobs",
       "dispatch_runners",
@@ -142,6 +150,12 @@ describe.skipIf(bin === null)("momlink store copy", () => {
     expect(planBytes.length).toBeGreaterThan(100);
     expect(await pg.query(`copy_${databases}`, `SELECT encode(plan_deflated, 'hex') ${ofChange}`)).toBe(
       planBytes,
+    );
+    const logOf = "FROM dispatch_event_logs WHERE job_id = 'CHG-1-verify-mom-a'";
+    const logBytes = String(source.prepare(`SELECT lower(hex(events_deflated)) AS h ${logOf}`).get()?.h);
+    expect(logBytes.length).toBeGreaterThan(20);
+    expect(await pg.query(`copy_${databases}`, `SELECT encode(events_deflated, 'hex') ${logOf}`)).toBe(
+      logBytes,
     );
     const audit = source
       .prepare("SELECT seq || ' ' || event FROM audit ORDER BY seq")

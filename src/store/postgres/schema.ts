@@ -211,6 +211,20 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX dispatch_jobs_change ON dispatch_jobs (change_id, seq);
     `,
   },
+  {
+    // Issue 10 (SQLite dispatcher migration 4): a finished job's step events folded into one
+    // DEFLATE-compressed blob by dispatch/event-logs.ts. Rows already here stay rows: every reader
+    // reads both forms, so nothing needs folding in SQL.
+    version: 4,
+    name: "a finished job's step events folded into one compressed blob (dispatch_event_logs)",
+    sqlite: { schema_migrations: 6, dispatch_schema_migrations: 4 },
+    sql: `
+      CREATE TABLE dispatch_event_logs (
+        job_id          TEXT PRIMARY KEY REFERENCES dispatch_jobs (id),
+        events_deflated BYTEA NOT NULL
+      );
+    `,
+  },
 ];
 
 /**
@@ -229,4 +243,5 @@ export const COPIED_TABLES = [
   { table: "dispatch_credentials", order: "rowid" },
   { table: "dispatch_jobs", order: "seq" },
   { table: "dispatch_events", order: "rowid" },
+  { table: "dispatch_event_logs", order: "rowid" },
 ] as const;

@@ -97,7 +97,7 @@ async function serveMomlink(slackUrl: string, dir: string): Promise<void> {
     level: "info",
     destination: pino.destination({ dest: join(dir, "momlink.log"), sync: true }),
   });
-  registerMomlink(app, {
+  await registerMomlink(app, {
     store: openSqliteStore(join(dir, "momlink.db")),
     policy: {
       approvers: { users: ["U0BOB0001"], groups: [] },

@@ -17,10 +17,10 @@ import type { ChangeEvent } from "../src/domain/record.ts";
 import { type SigningKeys, signJob } from "../src/protocol/signing.ts";
 import type { JobResult } from "../src/protocol/wire.ts";
 import { openDatabase } from "../src/store/database.ts";
+import { assertSameFile } from "../src/store/db-file.ts";
 import { CHANGE_SCHEMA } from "../src/store/migrations.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { ChangeStore } from "../src/store/store.ts";
-import { writeTransaction } from "../src/store/transaction.ts";
 import { readyHostFacts } from "../test/support/facts.ts";
 
 export const REQUESTER = "U0LOCAL01";
@@ -64,8 +64,13 @@ function outputOf(kind: string, line: string): string {
   return "";
 }
 
-/** Adds `count` changes to the database at `path`; returns what it wrote. */
-export function seedHistory(path: string, count: number, start: Date): SeedStats {
+/**
+ * Adds `count` changes to the database at `path`; returns what it wrote. BATCH changes are one
+ * transaction (one fsync, not thousands). The store's calls are awaited inside it: safe here only
+ * because this connection is the seeder's alone (nothing else can run between BEGIN and COMMIT)
+ * and the SQLite store's writes join the open transaction.
+ */
+export async function seedHistory(path: string, count: number, start: Date): Promise<SeedStats> {
   const { db } = openDatabase(path, { schemas: [CHANGE_SCHEMA, DISPATCH_SCHEMA] });
   const store = openSqliteStore(db);
   const keys = loadOrCreateSigningKeys(signingKeyPathFor(path));
@@ -75,12 +80,18 @@ export function seedHistory(path: string, count: number, start: Date): SeedStats
   const queue = createQueue({ db, clock: () => new Date(clock), leaseMs: 60_000 });
   try {
     for (let done = 0; done < count; done += BATCH) {
-      writeTransaction(db, () => {
+      assertSameFile(db);
+      db.exec("BEGIN IMMEDIATE");
+      try {
         for (let i = done; i < Math.min(count, done + BATCH); i++) {
           clock += 60_000;
-          seedChange({ store, queue, keys, db, now: () => new Date(clock) }, base + i, stats);
+          await seedChange({ store, queue, keys, db, now: () => new Date(clock) }, base + i, stats);
         }
-      });
+        db.exec("COMMIT");
+      } catch (err) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw err;
+      }
     }
   } finally {
     db.close();
@@ -96,11 +107,11 @@ interface Seeding {
   now: () => Date;
 }
 
-function seedChange(s: Seeding, n: number, stats: SeedStats): void {
+async function seedChange(s: Seeding, n: number, stats: SeedStats): Promise<void> {
   const pair = String(n % PAIRS);
   const spec = parsePlanText(pairText(pair));
   if (!spec.ok) throw new Error(`the seed's plan does not parse: ${JSON.stringify(spec.problems)}`);
-  const created = s.store.createChange({
+  const created = await s.store.createChange({
     requester: REQUESTER,
     channel: CHANNEL,
     plan: (id) => buildPlan({ spec: spec.value, changeId: id }),
@@ -111,8 +122,8 @@ function seedChange(s: Seeding, n: number, stats: SeedStats): void {
   if (!created.ok) throw new Error(`seeding ${n}: ${created.conflict.id} holds the pair`);
   const id = created.record.id;
   stats.changes += 1;
-  const apply = (event: ChangeEvent) => {
-    const result = s.store.apply(id, event, { now: s.now(), policy: POLICY });
+  const apply = async (event: ChangeEvent) => {
+    const result = await s.store.apply(id, event, { now: s.now(), policy: POLICY });
     if (!result.ok) throw new Error(`seeding ${id}: ${event.type} refused: ${result.reason}`);
     stats.audit += 1;
     return result.record;
@@ -129,17 +140,17 @@ function seedChange(s: Seeding, n: number, stats: SeedStats): void {
     });
   }
   const plan = buildPlan({ spec: spec.value, changeId: id, facts: hostFacts });
-  const ready = apply({ type: "preflight-complete", plan });
+  const ready = await apply({ type: "preflight-complete", plan });
   if (n % REJECTED_EVERY === REJECTED_EVERY - 1) {
-    apply({ type: "reject", actor: APPROVER, actorGroups: [], reason: "not this week" });
+    await apply({ type: "reject", actor: APPROVER, actorGroups: [], reason: "not this week" });
     return;
   }
-  apply({ type: "approve", actor: APPROVER, actorGroups: [], hash: ready.planHash });
-  const running = apply({ type: "start-execution" });
+  await apply({ type: "approve", actor: APPROVER, actorGroups: [], hash: ready.planHash });
+  const running = await apply({ type: "start-execution" });
   for (const role of ["primary", "secondary"] as const) {
     runJob(s, stats, `${id}-v${running.version}-execute-${role}`, "execute", role, plan, { ok: true });
   }
-  apply({ type: "succeed" });
+  await apply({ type: "succeed" });
 }
 
 /** Queues, leases and finishes one job, with a started and a succeeded event per step it runs. */

@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       let seed: (typeof rows)[number]["seed"];
       if (size > 0) {
         const t0 = performance.now();
-        const stats = seedHistory(dbPath, size - seeded, START);
+        const stats = await seedHistory(dbPath, size - seeded, START);
         seed = { stats, ms: performance.now() - t0, bytes: sizeOf(dbPath) };
         seeded = size;
         process.stderr.write(

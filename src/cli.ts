@@ -295,7 +295,7 @@ async function withStore(action: (store: ChangeStore) => Promise<number>): Promi
     try {
       process.exitCode = await action(store);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 }

@@ -175,7 +175,7 @@ async function startBot(
   const expired = await runtime.momlink.sweepExpired();
   await runtime.momlink.sweepReminders();
   // Changes a previous process left approved, executing or rolling back continue from their rows.
-  runners?.orchestrator()?.resume();
+  await runners?.orchestrator()?.resume();
   const sweeper = setInterval(() => {
     runtime.momlink
       .sweepExpired()
@@ -246,7 +246,7 @@ async function runConsoleMode(
   await runtime.start();
   await runtime.momlink.finishReceived();
   await runtime.momlink.sweepExpired();
-  runners.orchestrator()?.resume();
+  await runners.orchestrator()?.resume();
   const session = createConsoleSession(api, receiver, (text) => process.stdout.write(`${text}\n`));
   const quiet = untilQuiet(store, runners.dispatcher, () => runners.orchestrator());
   // Each typed line finishes with the work it started (an approval runs on the sandbox's hosts),
@@ -285,9 +285,10 @@ function untilQuiet(
   orchestrator: () => Orchestrator | undefined,
   limitMs = 120_000,
 ): () => Promise<void> {
-  const busy = () => store.list({ states: ["approved", "executing", "rolling_back"], limit: 1 }).length > 0;
+  const busy = async () =>
+    (await store.list({ states: ["approved", "executing", "rolling_back"], limit: 1 })).length > 0;
   return async () => {
-    if (busy()) {
+    if (await busy()) {
       await new Promise<void>((resolve) => {
         const offs = (["result", "lost", "expired"] as const).map((event) =>
           dispatcher.on(event, () => setImmediate(check)),
@@ -300,7 +301,16 @@ function untilQuiet(
           resolve();
         }
         function check() {
-          if (!busy()) done();
+          busy().then(
+            (still) => {
+              if (!still) done();
+            },
+            (err: unknown) => {
+              // The store failed under the console: stop waiting rather than hang the prompt.
+              process.stderr.write(`momlink: could not read the store: ${String(err)}\n`);
+              done();
+            },
+          );
         }
         check();
       });
@@ -367,7 +377,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   );
   // Before the store: a refused policy leaves nothing behind, not even a new database file.
   const policy = policyFrom(config);
-  const { store, close: closeStore } = openServedStore(config);
+  const { store, close: closeStore } = await openServedStore(config);
   let running: Running | undefined;
   let stopping = false;
   const stop = async (exitCode: number) => {
@@ -380,7 +390,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     }
     // Closing lets SQLite fold its WAL into the file it has open and remove the -wal beside it,
     // so a restart never pairs a stale WAL with whatever file is at the path now.
-    closeStore();
+    await closeStore().catch((err: unknown) => logger.error({ err }, "the store did not close cleanly"));
     process.exit(exitCode);
   };
   if (config.mode !== "console") {
@@ -393,7 +403,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   }
   running = await startBot(config, policy, store, logger, options);
   if (config.mode === "console") {
-    closeStore();
+    await closeStore();
     return;
   }
   const shutdown = (signal: string) => {

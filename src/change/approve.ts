@@ -34,7 +34,7 @@ export async function approve(deps: ChangeDeps, request: ApproveRequest): Promis
   );
   if (record.state === "approved" && deps.runners !== undefined) {
     try {
-      deps.runners.approved(record);
+      await deps.runners.approved(record);
     } catch (err) {
       deps.logger.error({ changeId, err }, "the runner dispatcher refused the approved change");
     }

@@ -41,29 +41,36 @@ export function transitionContext(deps: ChangeDeps): TransitionContext {
 }
 
 /** The runners' view of the change (pre-flight notes, per-host progress); never fails a render. */
-export function progressOf(deps: ChangeDeps, record: ChangeRecord): ChangeProgress | undefined {
+export async function progressOf(
+  deps: ChangeDeps,
+  record: ChangeRecord,
+): Promise<ChangeProgress | undefined> {
   if (deps.runners?.progress === undefined) return undefined;
   try {
-    return deps.runners.progress(record);
+    return await deps.runners.progress(record);
   } catch (err) {
     deps.logger.error({ changeId: record.id, err }, "could not read the change's progress from the runners");
     return undefined;
   }
 }
 
-export function viewOf(deps: ChangeDeps, record: ChangeRecord): ChangeView {
-  return { record, progress: progressOf(deps, record) };
+export async function viewOf(deps: ChangeDeps, record: ChangeRecord): Promise<ChangeView> {
+  return { record, progress: await progressOf(deps, record) };
 }
 
 /** After a transition: the message shows the record as it is now (a runner may already have moved it on). */
 export async function reshow(deps: ChangeDeps, record: ChangeRecord): Promise<void> {
-  await deps.presenter.show(record.id, () => viewOf(deps, deps.store.get(record.id) ?? record));
+  await deps.presenter.show(record.id, async () => viewOf(deps, (await deps.store.get(record.id)) ?? record));
 }
 
 /** A refusal that wrote no transition: its inbox request (if any) is decided with the reason. */
-export function refused(deps: ChangeDeps, reason: Phrase, requestKey: string | undefined): Outcome {
+export async function refused(
+  deps: ChangeDeps,
+  reason: Phrase,
+  requestKey: string | undefined,
+): Promise<Outcome> {
   if (requestKey !== undefined) {
-    deps.store.inbox.decide(requestKey, { ok: false, reason: phraseJson(reason) }, deps.now());
+    await deps.store.inbox.decide(requestKey, { ok: false, reason: phraseJson(reason) }, deps.now());
   }
   return { ok: false, reason };
 }
@@ -88,7 +95,7 @@ export async function decideAs(
 ): Promise<Outcome> {
   const { changeId, actor, requestKey } = who;
   const { groups, error } = await deps.identity.groupsOf(actor);
-  const result = deps.store.apply(changeId, event(groups), transitionContext(deps), requestKey);
+  const result = await deps.store.apply(changeId, event(groups), transitionContext(deps), requestKey);
   if (result.ok) return { ok: true, record: result.record };
   deps.logger.info(
     { changeId, actor, code: result.code, reason: plainPhrase(result.reason) },
@@ -96,7 +103,11 @@ export async function decideAs(
   );
   if (result.code === "expired") {
     // Expired but not yet swept: expire it now so the buttons go away too.
-    const expired = deps.store.apply(changeId, { type: "expire", actor: "system" }, transitionContext(deps));
+    const expired = await deps.store.apply(
+      changeId,
+      { type: "expire", actor: "system" },
+      transitionContext(deps),
+    );
     if (expired.ok) {
       await reshow(deps, expired.record);
       await announceOutcome(deps, expired.record);

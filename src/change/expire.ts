@@ -11,8 +11,8 @@ import { announceOutcome } from "./notices.ts";
 export async function expireDue(deps: ChangeDeps): Promise<number> {
   const now = deps.now();
   let expired = 0;
-  for (const due of deps.store.dueForExpiry(now)) {
-    const result = deps.store.apply(
+  for (const due of await deps.store.dueForExpiry(now)) {
+    const result = await deps.store.apply(
       due.id,
       { type: "expire", actor: "system" },
       { now, policy: deps.policy },

@@ -78,7 +78,7 @@ export async function receiveThenAck(
   const payload: JsonObject = rest;
   let status: "received" | "duplicate";
   try {
-    status = deps.store.inbox.receive({
+    status = await deps.store.inbox.receive({
       key,
       kind,
       changeId,
@@ -102,8 +102,8 @@ export async function receiveThenAck(
 }
 
 /** The request was decided, shown and answered: nothing is left for a restart to do. */
-export function finishRequest(deps: InboxDeps, key: string): void {
-  deps.store.inbox.finish(key, deps.now());
+export async function finishRequest(deps: InboxDeps, key: string): Promise<void> {
+  await deps.store.inbox.finish(key, deps.now());
 }
 
 /** A stored row as the request it was, or why it cannot be read (a row from another build). */

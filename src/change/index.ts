@@ -39,16 +39,16 @@ export interface Changes {
   /** Writes a request before its ack (inbox.ts); false for a redelivery, not to be acted on. */
   receive(request: DurableRequest, ack: () => Promise<void>): Promise<boolean>;
   /** The request was decided, shown and answered. */
-  finish(key: string): void;
+  finish(key: string): Promise<void>;
   /** Finishes the requests an earlier process received and did not finish; run once at start. */
   finishReceived(): Promise<number>;
-  get(id: string): ChangeRecord | null;
-  list(query?: ListQuery): ChangeRecord[];
-  audit(changeId: string): StoredAuditEntry[];
+  get(id: string): Promise<ChangeRecord | null>;
+  list(query?: ListQuery): Promise<ChangeRecord[]>;
+  audit(changeId: string): Promise<StoredAuditEntry[]>;
   /** The runners' view of a change, when runners are wired in. */
-  progress(record: ChangeRecord): ChangeProgress | undefined;
+  progress(record: ChangeRecord): Promise<ChangeProgress | undefined>;
   /** The registered runners, or null when this bot runs without a runner dispatcher. */
-  runners(): RunnerInfo[] | null;
+  runners(): Promise<RunnerInfo[] | null>;
 }
 
 export interface ChangesOptions extends Omit<ChangeDeps, "runners"> {
@@ -86,6 +86,6 @@ export function createChanges(options: ChangesOptions): Changes {
     list: (query) => deps.store.list(query),
     audit: (changeId) => deps.store.audit(changeId),
     progress: (record) => progressOf(deps, record),
-    runners: () => deps.runners?.listRunners?.() ?? null,
+    runners: async () => (await deps.runners?.listRunners?.()) ?? null,
   };
 }

@@ -9,7 +9,7 @@ import { postMessage } from "./plan.ts";
 import type { ChangeNotify } from "./ports/runners.ts";
 
 export async function refreshMessage(deps: ChangeDeps, changeId: string): Promise<void> {
-  const record = deps.store.get(changeId);
+  const record = await deps.store.get(changeId);
   if (record === null) {
     deps.logger.warn({ changeId }, "refreshMessage: no such change");
     return;
@@ -28,7 +28,7 @@ export function runnerNotify(deps: ChangeDeps): ChangeNotify {
   return {
     progress: (changeId) => refreshMessage(deps, changeId),
     hostOutcome: async (changeId, outcome) => {
-      const record = deps.store.get(changeId);
+      const record = await deps.store.get(changeId);
       if (record !== null) await deps.presenter.hostOutcome(record, outcome);
     },
   };

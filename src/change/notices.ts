@@ -58,9 +58,9 @@ export async function remindDue(deps: ChangeDeps): Promise<number> {
   if (timing === null) return 0;
   const now = deps.now();
   let sent = 0;
-  for (const record of deps.store.list({ states: ["awaiting_approval"], limit: AWAITING_LIMIT })) {
+  for (const record of await deps.store.list({ states: ["awaiting_approval"], limit: AWAITING_LIMIT })) {
     if (record.messageTs === null || !reminderDue(record, timing, now)) continue;
-    if (!deps.store.claimNotice(record.id, "reminder", now)) continue;
+    if (!(await deps.store.claimNotice(record.id, "reminder", now))) continue;
     sent += 1;
     deps.logger.info({ changeId: record.id }, "approvers reminded");
     const count = record.approvals.filter((a) => a.hash === record.planHash).length;
@@ -92,10 +92,10 @@ function outcomeEvent(event: string): OutcomeEvent | null {
  * nothing again).
  */
 export async function announceOutcome(deps: ChangeDeps, record: ChangeRecord): Promise<void> {
-  const last = deps.store.audit(record.id).at(-1);
+  const last = (await deps.store.audit(record.id)).at(-1);
   const event = last === undefined ? null : outcomeEvent(last.event);
   if (last === undefined || event === null || last.toState !== record.state) return;
-  if (!deps.store.claimNotice(record.id, `outcome:${last.seq}`, deps.now())) return;
+  if (!(await deps.store.claimNotice(record.id, `outcome:${last.seq}`, deps.now()))) return;
   deps.logger.info({ changeId: record.id, event }, "requester told the outcome");
   await deps.presenter.tell(
     record,

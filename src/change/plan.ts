@@ -10,11 +10,12 @@ import { buildPlan, type Plan } from "../domain/plan.ts";
 import type { ChangeEvent, ChangeRecord } from "../domain/record.ts";
 import { type ChangeDeps, refused, transitionContext, viewOf } from "./deps.ts";
 import type { PlanOutcome, PlanRequest } from "./outcomes.ts";
+import type { Shown } from "./ports/presenter.ts";
 
 export async function plan(deps: ChangeDeps, request: PlanRequest): Promise<PlanOutcome> {
   const { spec, requester, channel, requestKey } = request;
   await deps.afterPendingAcks();
-  const created = deps.store.createChange(
+  const created = await deps.store.createChange(
     {
       requester,
       channel,
@@ -30,7 +31,7 @@ export async function plan(deps: ChangeDeps, request: PlanRequest): Promise<Plan
     // Named as this plan typed them; matched by machine, as the store's lock matched them.
     const held = [conflict.hosts.primary, conflict.hosts.secondary];
     const hosts = [spec.primary, spec.secondary].filter((h) => held.some((c) => sameMachine(c, h)));
-    refused(deps, `${hosts.join(" and ")}: ${conflict.id} is open`, requestKey);
+    await refused(deps, `${hosts.join(" and ")}: ${conflict.id} is open`, requestKey);
     return { kind: "locked", conflict, hosts, link: await deps.presenter.permalink(conflict) };
   }
   deps.logger.info({ changeId: created.record.id, requester }, "change planned");
@@ -46,7 +47,7 @@ export async function resumePlan(
   changeId: string,
   spec: PairSpec | null,
 ): Promise<PlanOutcome> {
-  const record = deps.store.get(changeId);
+  const record = await deps.store.get(changeId);
   if (record === null) throw new Error(`resumePlan: there is no change ${changeId}`);
   if (record.state === "planned") return showPlan(deps, record, spec);
   if (record.messageTs === null && record.state === "awaiting_approval") return post(deps, record);
@@ -86,26 +87,26 @@ async function showPlan(
     expiresAt,
     ...(withFacts ? { plan: withFacts } : {}),
   };
-  const ready = deps.store.apply(planned.id, event, transitionContext(deps));
+  const ready = await deps.store.apply(planned.id, event, transitionContext(deps));
   if (!ready.ok) {
     deps.logger.warn(
       { changeId: planned.id, reason: plainPhrase(ready.reason) },
       "pre-flight result not recorded",
     );
   }
-  return post(deps, ready.ok ? ready.record : (deps.store.get(planned.id) ?? planned));
+  return post(deps, ready.ok ? ready.record : ((await deps.store.get(planned.id)) ?? planned));
 }
 
 /** Posts the plan message; a plan nobody can see is cancelled rather than left holding the hosts. */
 export async function post(deps: ChangeDeps, record: ChangeRecord): Promise<PlanOutcome> {
   await deps.afterPendingAcks();
   const posted = await postMessage(deps, record);
-  const after = deps.store.get(record.id) ?? record;
+  const after = (await deps.store.get(record.id)) ?? record;
   // Posted but a thread part failed: the message stands (and says where the scripts are).
   if (posted.ok || after.messageTs !== null) return { kind: "posted", record: after };
   // Nobody can approve a plan nobody can see: release the hosts rather than hold them silently.
   const { error } = posted;
-  const cancelled = deps.store.apply(
+  const cancelled = await deps.store.apply(
     record.id,
     {
       type: "cancel",
@@ -119,9 +120,9 @@ export async function post(deps: ChangeDeps, record: ChangeRecord): Promise<Plan
 }
 
 /** The first post of a change's message; where it stands is recorded once the requests waiting for an ack had their turn. */
-export function postMessage(deps: ChangeDeps, record: ChangeRecord) {
-  return deps.presenter.post(viewOf(deps, record), async (channel, ts) => {
+export async function postMessage(deps: ChangeDeps, record: ChangeRecord): Promise<Shown> {
+  return deps.presenter.post(await viewOf(deps, record), async (channel, ts) => {
     await deps.afterPendingAcks();
-    deps.store.setMessage(record.id, channel, ts);
+    await deps.store.setMessage(record.id, channel, ts);
   });
 }

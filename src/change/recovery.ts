@@ -31,7 +31,7 @@ export function createRecovery(deps: ChangeDeps, rows: readonly StoredRequest[])
   const waiting = [...rows];
   return async () => {
     const leftovers = waiting.splice(0);
-    deps.store.inbox.pruneFinished(new Date(deps.now().getTime() - KEEP_FINISHED_MS));
+    await deps.store.inbox.pruneFinished(new Date(deps.now().getTime() - KEEP_FINISHED_MS));
     let finished = 0;
     for (const row of leftovers) {
       try {
@@ -60,13 +60,13 @@ async function finishOne(deps: ChangeDeps, row: StoredRequest): Promise<boolean>
       { key: row.key, kind: row.kind, problem: request.problem },
       "an unreadable request was set aside",
     );
-    finishRequest(deps, row.key);
+    await finishRequest(deps, row.key);
     return false;
   }
   const answer =
     row.decidedAt === null ? await decideNow(deps, request) : await completeDecided(deps, request, row);
   await deps.presenter.recovered(request, answer);
-  finishRequest(deps, request.key);
+  await finishRequest(deps, request.key);
   return true;
 }
 
@@ -97,7 +97,7 @@ async function decideNow(deps: ChangeDeps, r: DurableRequest): Promise<Recovered
     case "plan": {
       const spec = specOf(deps, r.source);
       if ("problems" in spec) {
-        deps.store.inbox.decide(r.key, { ok: false, reason: spec.problems }, deps.now());
+        await deps.store.inbox.decide(r.key, { ok: false, reason: spec.problems }, deps.now());
         return { kind: "not-planned", problems: spec.problems };
       }
       const outcome = await plan(deps, { spec, requester: actor, channel: r.channel, requestKey });
@@ -124,12 +124,12 @@ async function completeDecided(
     return { kind: "plan", outcome: await resumePlan(deps, r.changeId, "problems" in spec ? null : spec) };
   }
   await refreshMessage(deps, r.changeId);
-  return { kind: "recorded", record: deps.store.get(r.changeId) };
+  return { kind: "recorded", record: await deps.store.get(r.changeId) };
 }
 
-function changeAnswer(deps: ChangeDeps, outcome: Outcome): RecoveredAnswer {
+async function changeAnswer(deps: ChangeDeps, outcome: Outcome): Promise<RecoveredAnswer> {
   if (!outcome.ok) return { kind: "refused", reason: outcome.reason };
-  return { kind: "recorded", record: deps.store.get(outcome.record.id) ?? outcome.record };
+  return { kind: "recorded", record: (await deps.store.get(outcome.record.id)) ?? outcome.record };
 }
 
 /** The plan as asked, read again with today's rules (the one parser, the one validator). */

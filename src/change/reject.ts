@@ -19,7 +19,7 @@ export async function checkReject(
   request: { changeId: string; actor: string },
 ): Promise<Outcome> {
   const { changeId, actor } = request;
-  const record = deps.store.get(changeId);
+  const record = await deps.store.get(changeId);
   if (record === null) return { ok: false, reason: `there is no change ${changeId}` };
   const { groups, error } = await deps.identity.groupsOf(actor);
   // A dry run of the real transition: the same words as the real refusal, nothing written.

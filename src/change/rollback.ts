@@ -49,7 +49,7 @@ export async function rollback(deps: ChangeDeps, request: RollbackRequest): Prom
     requesterAudience(deps, record, actor),
   );
   try {
-    runners.rollback(record);
+    await runners.rollback(record);
   } catch (err) {
     deps.logger.error({ changeId, err }, "the runner dispatcher refused the rollback");
   }

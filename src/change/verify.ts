@@ -19,10 +19,10 @@ export async function verify(
         "this momlink runs without runners (MOMLINK_RUNNER_PORT is not set): nothing can check the hosts",
     };
   }
-  const found = changeToVerify(deps, target);
+  const found = await changeToVerify(deps, target);
   if ("reason" in found) return { ok: false, reason: found.reason };
   const report = await deps.runners.verify(found.change, actor);
-  const after = deps.store.get(found.change.id) ?? found.change;
+  const after = (await deps.store.get(found.change.id)) ?? found.change;
   const at = deps.now();
   if (report.recorded !== null) await reshow(deps, after);
   await deps.presenter.tell(after, { kind: "verified", actor, at, report });
@@ -30,17 +30,20 @@ export async function verify(
 }
 
 /** `CHG-n`, or a host: its change waiting for verification, else the last one that succeeded. */
-function changeToVerify(deps: ChangeDeps, target: string): { change: ChangeRecord } | { reason: string } {
+async function changeToVerify(
+  deps: ChangeDeps,
+  target: string,
+): Promise<{ change: ChangeRecord } | { reason: string }> {
   if (looksLikeChangeId(target)) {
     const id = parseChangeId(target);
     if (!id.ok) return { reason: id.reason };
-    const change = deps.store.get(id.id);
+    const change = await deps.store.get(id.id);
     return change === null ? { reason: `there is no change ${id.id}` } : { change };
   }
   const host = target.trim();
-  const open = deps.store.list({ host, states: ["needs_verification"], limit: 1 })[0];
+  const open = (await deps.store.list({ host, states: ["needs_verification"], limit: 1 }))[0];
   if (open !== undefined) return { change: open };
-  const done = deps.store.list({ host, states: ["succeeded"], limit: 1 })[0];
+  const done = (await deps.store.list({ host, states: ["succeeded"], limit: 1 }))[0];
   if (done !== undefined) return { change: done };
   return {
     reason: `${host} has no succeeded change to verify against (\`/momlink history ${host}\` lists its changes)`,

@@ -25,12 +25,12 @@ function summary(record: ChangeRecord) {
   };
 }
 
-export function listRecords(
+export async function listRecords(
   store: ChangeStore,
   options: { json?: boolean; host?: string },
   io: CommandIo,
-): number {
-  const records = store.list({ ...(options.host ? { host: options.host } : {}) });
+): Promise<number> {
+  const records = await store.list({ ...(options.host ? { host: options.host } : {}) });
   if (options.json) {
     io.stdout(`${JSON.stringify(records.map(summary), null, 2)}\n`);
     return 0;
@@ -56,23 +56,23 @@ function eventLine(e: StoredAuditEntry): string {
   return `${e.at}  ${e.event.padEnd(18)} ${(e.fromState ?? "-").padEnd(18)} -> ${e.toState.padEnd(18)} by ${e.actor}${details}`;
 }
 
-export function showRecord(
+export async function showRecord(
   store: ChangeStore,
   id: string,
   options: { json?: boolean },
   io: CommandIo,
-): number {
+): Promise<number> {
   const parsed = parseChangeId(id);
   if (!parsed.ok) {
     io.stderr(`momlink: ${parsed.reason} (momlink records list shows the ids)\n`);
     return EXIT_USAGE;
   }
-  const record = store.get(parsed.id);
+  const record = await store.get(parsed.id);
   if (!record) {
     io.stderr(`momlink: no change ${id} in this database (momlink records list shows them)\n`);
     return EXIT_NOT_FOUND;
   }
-  const events = store.audit(record.id);
+  const events = await store.audit(record.id);
   // services=manage: the proof of failover the run ended on, kept in the audit event that ended it.
   const failover = events.findLast((e) => e.details.failover !== undefined)?.details.failover ?? null;
   if (options.json) {
@@ -139,7 +139,7 @@ function csvCell(value: unknown): string {
   return /[",\n\r]/.test(safe) || safe !== text ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-export function exportAudit(store: ChangeStore, format: string, io: CommandIo): number {
+export async function exportAudit(store: ChangeStore, format: string, io: CommandIo): Promise<number> {
   if (format !== "jsonl" && format !== "csv") {
     io.stderr(
       `momlink: --format must be jsonl or csv (got ${format}); e.g. momlink records export --format csv\n`,
@@ -148,7 +148,7 @@ export function exportAudit(store: ChangeStore, format: string, io: CommandIo): 
   }
   if (format === "csv") io.stdout(`${CSV_COLUMNS.join(",")}\n`);
   const cab = cabColumns();
-  for (const entry of store.exportAudit()) {
+  for await (const entry of store.exportAudit()) {
     if (format === "jsonl") {
       io.stdout(`${JSON.stringify(entry)}\n`);
       continue;

@@ -1,26 +1,39 @@
 // The dispatcher as the change layer sees it: the jobs port (change/ports/runner-jobs.ts) over
 // the queue, the registry and the dispatcher's events. The reactions to runner events live in
 // change/runs/; this adapter only translates (a refused enqueue becomes a value, the three ways a
-// job ends become one event) and decides nothing.
+// job ends become one event) and decides nothing. Each read awaits the dispatcher's answer, so it
+// keeps working whether the dispatcher answers at once (SQLite) or with a promise (PostgreSQL).
+// The handlers' promises are not awaited here: the subscriber (change/runs/orchestrator.ts)
+// catches and logs its own failures.
 import type { JobRequest, Queued, RunnerJobs } from "../change/ports/runner-jobs.ts";
 import { DispatchError, type Dispatcher } from "./dispatcher.ts";
 
 export function runnerJobsOf(dispatcher: Dispatcher): RunnerJobs {
   return {
-    runnerFor: (host) => dispatcher.runnerFor(host),
-    listRunners: () => dispatcher.listRunners(),
-    enqueue(request: JobRequest): Queued {
+    async runnerFor(host) {
+      return dispatcher.runnerFor(host);
+    },
+    async listRunners() {
+      return dispatcher.listRunners();
+    },
+    async enqueue(request: JobRequest): Promise<Queued> {
       try {
-        dispatcher.enqueue(request);
+        await dispatcher.enqueue(request);
         return { ok: true };
       } catch (err) {
         const duplicate = err instanceof DispatchError && err.code === "duplicate-job";
         return { ok: false, duplicate, error: (err as Error).message };
       }
     },
-    job: (id) => dispatcher.job(id),
-    jobsFor: (changeId) => dispatcher.jobsFor(changeId),
-    events: (jobId) => dispatcher.events(jobId),
+    async job(id) {
+      return dispatcher.job(id);
+    },
+    async jobsFor(changeId) {
+      return dispatcher.jobsFor(changeId);
+    },
+    async events(jobId) {
+      return dispatcher.events(jobId);
+    },
     onEnded(handler) {
       const offs = [
         dispatcher.on("result", (job, result) => handler(job, result, "done")),

@@ -64,10 +64,10 @@ export interface MomlinkHandle {
  * The change layer (change/) with Slack as its identity and its presenter, and the listeners that
  * translate Slack requests into its use-cases, one folder per Slack surface.
  */
-export function registerMomlink(app: App, deps: MomlinkDeps): MomlinkHandle {
+export async function registerMomlink(app: App, deps: MomlinkDeps): Promise<MomlinkHandle> {
   const logger = deps.logger.child({ component: "momlink-slack" });
-  // Read now, before any request of this process can add to it.
-  const leftovers = deps.store.inbox.unfinished();
+  // Read now, before any listener is registered: no request of this process can add to it yet.
+  const leftovers = await deps.store.inbox.unfinished();
   const { store, policy, allowedDirs, now } = deps;
   const ticketPattern = deps.ticketPattern;
   const identity = createIdentity({ client: app.client, policy, now, logger });

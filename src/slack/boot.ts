@@ -126,7 +126,7 @@ export async function createSlackRuntime(
     }
   }
   const idle = trackInFlight(app);
-  const momlink = registerMomlink(app, deps);
+  const momlink = await registerMomlink(app, deps);
   return {
     app,
     momlink,

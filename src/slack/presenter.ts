@@ -112,14 +112,14 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
   };
 
   /** Updates the posted message of `view`'s change with what `current` holds when the update goes. */
-  async function update(view: ChangeView, current: () => ChangeView | null): Promise<Shown> {
+  async function update(view: ChangeView, current: () => Promise<ChangeView | null>): Promise<Shown> {
     const { record } = view;
     if (record.channel === null || record.messageTs === null)
       return { ok: false, error: "the change has no message (yet)" };
     const { channel, messageTs: ts } = record;
     try {
       await out.gate.update(channel, ts, async () => {
-        const latest = current() ?? view;
+        const latest = (await current()) ?? view;
         await out.freshGroupIds();
         const { message } = planMessages(latest.record, out.messageContext(), latest.progress);
         await client.chat.update({ channel, ts, ...message });
@@ -140,7 +140,7 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
   ): Promise<Shown> {
     const { record } = view;
     if (record.channel === null) return { ok: false, error: "the change has no channel" };
-    if (record.messageTs !== null) return update(view, () => view);
+    if (record.messageTs !== null) return update(view, async () => view);
     if (posted === undefined || posting.has(record.id))
       return { ok: false, error: "the change has no message (yet)" };
     const target = record.channel;
@@ -168,11 +168,9 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
 
   return {
     post,
-    show: (changeId, current) => {
-      const view = current();
-      return view === null
-        ? Promise.resolve({ ok: false, error: `there is no change ${changeId}` })
-        : update(view, current);
+    show: async (changeId, current) => {
+      const view = await current();
+      return view === null ? { ok: false, error: `there is no change ${changeId}` } : update(view, current);
     },
   };
 }

@@ -14,10 +14,12 @@ import type { ChangeStore } from "./store.ts";
 export interface ServedStore {
   store: ChangeStore;
   /** Closes the store, then lets the next serve take the lock. */
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function openServedStore(config: Pick<Config, "db" | "databaseUrl" | "mode">): ServedStore {
+export async function openServedStore(
+  config: Pick<Config, "db" | "databaseUrl" | "mode">,
+): Promise<ServedStore> {
   if (config.databaseUrl !== undefined) {
     throw new StartError(
       `${DATABASE_URL_VARIABLE} is set (${redactDatabaseUrl(config.databaseUrl)}), but momlink serve does not run on ` +
@@ -30,13 +32,13 @@ export function openServedStore(config: Pick<Config, "db" | "databaseUrl" | "mod
     const lock = holdServeLock(config.db, config.mode === "console" ? "momlink console" : "momlink serve");
     return {
       store,
-      close: () => {
-        store.close();
+      close: async () => {
+        await store.close();
         lock.release();
       },
     };
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }

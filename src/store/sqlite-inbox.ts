@@ -1,7 +1,8 @@
 // The inbox of received Slack requests (store.ts RequestInbox) on the change store's SQLite file.
 // It shares the store's connection and write transactions: a transition that decides a request
 // marks it in the same transaction (decideWithin), so a request is never left decided in one
-// place and not the other. Rows are decoded and checked, never cast.
+// place and not the other. Rows are decoded and checked, never cast. Its methods are async only at
+// their surface (the port is async for PostgreSQL): each write runs whole when called.
 import type { StatementSync } from "node:sqlite";
 import type { JsonObject } from "../domain/record.ts";
 import { jsonObject, type Row, text, textOrNull } from "./rows.ts";
@@ -25,7 +26,7 @@ export class SqliteRequestInbox implements RequestInbox {
     this.#host = host;
   }
 
-  receive(request: NewRequest): "received" | "duplicate" {
+  async receive(request: NewRequest): Promise<"received" | "duplicate"> {
     return this.#host.write(() => {
       const inserted = this.#host
         .sql(SERVED.inboxReceive.sql)
@@ -42,7 +43,7 @@ export class SqliteRequestInbox implements RequestInbox {
     });
   }
 
-  decide(key: string, outcome: JsonObject, at: Date): void {
+  async decide(key: string, outcome: JsonObject, at: Date): Promise<void> {
     this.#host.write(() => this.decideWithin(key, null, outcome, at));
   }
 
@@ -51,19 +52,19 @@ export class SqliteRequestInbox implements RequestInbox {
     this.#host.sql(SERVED.inboxDecide.sql).run(at.toISOString(), JSON.stringify(outcome), changeId, key);
   }
 
-  finish(key: string, at: Date): void {
+  async finish(key: string, at: Date): Promise<void> {
     this.#host.write(() => {
       this.#host.sql(SERVED.inboxFinish.sql).run(at.toISOString(), key);
     });
   }
 
-  unfinished(): StoredRequest[] {
+  async unfinished(): Promise<StoredRequest[]> {
     return this.#host.read(() =>
       this.#host.sql("SELECT * FROM inbox WHERE finished_at IS NULL ORDER BY seq").all().map(toRequest),
     );
   }
 
-  pruneFinished(before: Date): number {
+  async pruneFinished(before: Date): Promise<number> {
     return this.#host.write(() => {
       const deleted = this.#host
         .sql("DELETE FROM inbox WHERE finished_at IS NOT NULL AND finished_at < ?")

@@ -1,5 +1,9 @@
 // ChangeStore on node:sqlite (built into Node >= 22.13): one file, WAL, no server.
 //
+// The port is async (PostgreSQL's client is); here every method is async only at its surface:
+// its whole body, transaction included, runs synchronously when called, with no await between
+// BEGIN and COMMIT, so two requests on this one connection never interleave inside a transaction.
+//
 // Concurrency: node:sqlite is synchronous, so within one process two calls never interleave. Across
 // processes (or two stores on one file) every write runs in BEGIN IMMEDIATE, which takes SQLite's
 // write lock before the record is read: the second approval waits (busy_timeout), then reads the
@@ -53,6 +57,8 @@ export interface SqliteStoreOptions {
 const OPEN_STATES: readonly ChangeState[] = STATES.filter(holdsHostLock);
 const EXPIRABLE_STATES: readonly ChangeState[] = ["planned", "awaiting_approval"];
 const DEFAULT_LIST_LIMIT = 20;
+/** Audit entries read per page by exportAudit. */
+const EXPORT_PAGE = 500;
 
 /**
  * Opens the database at `path` (creating it and its directory if missing, unless `create` is
@@ -87,7 +93,7 @@ class SqliteChangeStore implements ChangeStore {
     });
   }
 
-  createChange(input: CreateChangeInput, decides?: string): CreateChangeResult {
+  async createChange(input: CreateChangeInput, decides?: string): Promise<CreateChangeResult> {
     return this.write(() => {
       const conflict = this.openConflict(input.hosts);
       if (conflict !== null) return { ok: false, conflict };
@@ -122,11 +128,11 @@ class SqliteChangeStore implements ChangeStore {
     return row === undefined ? null : this.toRecord(row);
   }
 
-  get(id: string): ChangeRecord | null {
+  async get(id: string): Promise<ChangeRecord | null> {
     return this.read(() => this.load(id));
   }
 
-  list(query: ListQuery = {}): ChangeRecord[] {
+  async list(query: ListQuery = {}): Promise<ChangeRecord[]> {
     if (query.states !== undefined && query.states.length === 0) return [];
     const limit = Math.max(0, Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT));
     const states = query.states === undefined ? null : JSON.stringify(query.states);
@@ -144,7 +150,12 @@ class SqliteChangeStore implements ChangeStore {
     return this.read(() => rows().map((r) => this.toRecord(r)));
   }
 
-  apply(id: string, event: ChangeEvent, ctx: TransitionContext, decides?: string): ApplyResult {
+  async apply(
+    id: string,
+    event: ChangeEvent,
+    ctx: TransitionContext,
+    decides?: string,
+  ): Promise<ApplyResult> {
     return this.write((): ApplyResult => {
       const current = this.load(id);
       if (current === null) return { ok: false, code: "not-found", reason: `there is no change ${id}` };
@@ -199,14 +210,14 @@ class SqliteChangeStore implements ChangeStore {
     });
   }
 
-  setMessage(id: string, channel: string, ts: string): ChangeRecord | null {
+  async setMessage(id: string, channel: string, ts: string): Promise<ChangeRecord | null> {
     return this.write(() => {
       this.sql("UPDATE changes SET channel = ?, message_ts = ? WHERE id = ?").run(channel, ts, id);
       return this.load(id);
     });
   }
 
-  dueForExpiry(now: Date): ChangeRecord[] {
+  async dueForExpiry(now: Date): Promise<ChangeRecord[]> {
     const sql = `SELECT * FROM changes WHERE state IN (${placeholders(EXPIRABLE_STATES.length)})
                    AND expires_at <= ? ORDER BY expires_at, seq`;
     return this.read(() =>
@@ -216,7 +227,7 @@ class SqliteChangeStore implements ChangeStore {
     );
   }
 
-  claimNotice(changeId: string, notice: string, at: Date): boolean {
+  async claimNotice(changeId: string, notice: string, at: Date): Promise<boolean> {
     return this.write(() => {
       const inserted = this.sql(
         "INSERT INTO notices (change_id, notice, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -225,16 +236,29 @@ class SqliteChangeStore implements ChangeStore {
     });
   }
 
-  audit(id: string): StoredAuditEntry[] {
+  async audit(id: string): Promise<StoredAuditEntry[]> {
     return this.sql(SERVED.auditOfChange.sql).all(id).map(toAuditEntry);
   }
 
-  *exportAudit(): IterableIterator<StoredAuditEntry> {
-    // A statement of its own: a shared cached one would be reset by a nested call mid-iteration.
-    for (const row of this.db.prepare("SELECT * FROM audit ORDER BY seq").iterate()) yield toAuditEntry(row);
+  /**
+   * Pages of EXPORT_PAGE entries by seq, each page one synchronous read: nothing is held open
+   * between pages (a consumer may await between entries while others write), and the whole log
+   * is never in memory at once.
+   */
+  async *exportAudit(): AsyncIterableIterator<StoredAuditEntry> {
+    let after = 0;
+    for (;;) {
+      const page = this.sql("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?")
+        .all(after, EXPORT_PAGE)
+        .map(toAuditEntry);
+      yield* page;
+      const last = page.at(-1);
+      if (last === undefined || page.length < EXPORT_PAGE) return;
+      after = last.seq;
+    }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.owned) closeDatabase(this.db);
   }
 

@@ -8,13 +8,13 @@ import { ALICE, BOB, CAROL, CHANNEL, type ChangeRig, DAVE, pairSpec, startChange
 
 let rig: ChangeRig;
 const rigs: ChangeRig[] = [];
-function start(options: Parameters<typeof startChangeRig>[0] = {}): ChangeRig {
-  rig = startChangeRig(options);
+async function start(options: Parameters<typeof startChangeRig>[0] = {}): Promise<ChangeRig> {
+  rig = await startChangeRig(options);
   rigs.push(rig);
   return rig;
 }
-afterEach(() => {
-  for (const r of rigs.splice(0).reverse()) r.close();
+afterEach(async () => {
+  for (const r of rigs.splice(0).reverse()) await r.close();
 });
 
 async function planned(primary = "mom-a", secondary = "mom-b"): Promise<ChangeRecord> {
@@ -29,7 +29,7 @@ async function planned(primary = "mom-a", secondary = "mom-b"): Promise<ChangeRe
 
 describe("plan", () => {
   it("creates the change, makes it approvable and has its message posted where the record says", async () => {
-    start();
+    await start();
     const record = await planned();
     expect(record).toMatchObject({ id: "CHG-1", state: "awaiting_approval", channel: CHANNEL });
     expect(record.messageTs).toMatch(/^1700000000\./);
@@ -37,7 +37,7 @@ describe("plan", () => {
   });
 
   it("cancels a plan whose message cannot be posted, so it does not hold its hosts", async () => {
-    start();
+    await start();
     rig.failPosts("not_in_channel");
     const outcome = await rig.changes.plan({ spec: pairSpec(), requester: ALICE, channel: CHANNEL });
     expect(outcome).toMatchObject({
@@ -50,7 +50,7 @@ describe("plan", () => {
   });
 
   it("refuses a second plan for a host with an open change and links the open one", async () => {
-    start();
+    await start();
     const first = await planned();
     const outcome = await rig.changes.plan({
       spec: pairSpec("MOM-A", "mom-c"),
@@ -64,7 +64,7 @@ describe("plan", () => {
 
 describe("approve", () => {
   it("hands the approved change to the runners and tells the thread who approved against which hash", async () => {
-    start();
+    await start();
     const record = await planned();
     const outcome = await rig.changes.approve({ changeId: record.id, actor: BOB, hash: record.planHash });
     expect(outcome).toMatchObject({ ok: true, record: { state: "approved" } });
@@ -74,18 +74,18 @@ describe("approve", () => {
       news: { kind: "approved", actor: BOB, hash: record.planHash },
       audience: { mentions: [{ user: record.requester }], broadcast: false, direct: null },
     });
-    expect(rig.store.get(record.id)?.state).toBe("approved");
+    expect((await rig.store.get(record.id))?.state).toBe("approved");
   });
 
   it("counts a member of an approver group as an approver (the identity port answers)", async () => {
-    start();
+    await start();
     const record = await planned();
     const outcome = await rig.changes.approve({ changeId: record.id, actor: CAROL, hash: record.planHash });
     expect(outcome.ok).toBe(true);
   });
 
   it("refuses someone who is not an approver with a phrase that names the approvers as mentions", async () => {
-    start();
+    await start();
     const record = await planned();
     const outcome = await rig.changes.approve({ changeId: record.id, actor: DAVE, hash: record.planHash });
     expect(outcome.ok).toBe(false);
@@ -97,12 +97,12 @@ describe("approve", () => {
   });
 
   it("expires a plan whose TTL ran out on the first click, and re-shows it without buttons", async () => {
-    start();
+    await start();
     const record = await planned();
     rig.clock.advanceMinutes(31);
     const outcome = await rig.changes.approve({ changeId: record.id, actor: BOB, hash: record.planHash });
     expect(outcome.ok).toBe(false);
-    expect(rig.store.get(record.id)?.state).toBe("expired");
+    expect((await rig.store.get(record.id))?.state).toBe("expired");
     const [shown, told] = rig.shown.slice(-2);
     expect(shown !== undefined && "shown" in shown && shown.shown?.record.state).toBe("expired");
     // The requester hears of it in the thread, mentioned, with no broadcast (nothing failed).
@@ -116,21 +116,21 @@ describe("approve", () => {
 
 describe("expire", () => {
   it("expires every plan past its TTL, each shown again, and nothing else", async () => {
-    start();
+    await start();
     const a = await planned("mom-a", "mom-b");
     rig.clock.advanceMinutes(20);
     const b = await planned("mom-c", "mom-d");
     rig.clock.advanceMinutes(15);
     expect(await rig.changes.expireDue()).toBe(1);
-    expect(rig.store.get(a.id)?.state).toBe("expired");
-    expect(rig.store.get(b.id)?.state).toBe("awaiting_approval");
+    expect((await rig.store.get(a.id))?.state).toBe("expired");
+    expect((await rig.store.get(b.id))?.state).toBe("awaiting_approval");
     expect(await rig.changes.expireDue()).toBe(0);
   });
 });
 
 describe("rollback", () => {
   it("refuses when no runners are wired in, and says how to close the change instead", async () => {
-    start({ runners: false });
+    await start({ runners: false });
     const record = await planned();
     const outcome = await rig.changes.rollback({ changeId: record.id, actor: BOB, hash: record.planHash });
     expect(outcome.ok === false && plainPhrase(outcome.reason)).toContain(`/momlink cancel ${record.id}`);
@@ -139,7 +139,7 @@ describe("rollback", () => {
 
 describe("requests received before a restart", () => {
   it("decides an approval that was received but never decided, and tells the person what came of it", async () => {
-    start();
+    await start();
     const record = await planned();
     const receivedAt = rig.clock.now().toISOString();
     const request = {
@@ -152,10 +152,10 @@ describe("requests received before a restart", () => {
       receivedAt,
     };
     expect(await rig.changes.receive(request, async () => {})).toBe(true);
-    const restarted = rig.restart();
+    const restarted = await rig.restart();
     rigs.push(restarted);
     expect(await restarted.changes.finishReceived()).toBe(1);
-    expect(restarted.store.get(record.id)?.state).toBe("approved");
+    expect((await restarted.store.get(record.id))?.state).toBe("approved");
     expect(restarted.shown.at(-1)).toMatchObject({
       recovered: "k1",
       answer: { kind: "recorded", record: { state: "approved" } },

@@ -56,13 +56,13 @@ export interface ChangeRig {
   /** Makes the next posts fail with this Slack-like error, or succeed again with null. */
   failPosts(error: string | null): void;
   /** Starts the change layer again on the same database, as a restarted process does. */
-  restart(): ChangeRig;
-  close(): void;
+  restart(): Promise<ChangeRig>;
+  close(): Promise<void>;
 }
 
-export function startChangeRig(
+export async function startChangeRig(
   options: { runners?: boolean; dir?: string; clock?: DrivenClock } = {},
-): ChangeRig {
+): Promise<ChangeRig> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "momlink-change-"));
   const store = openSqliteStore(join(dir, "momlink.db"));
   const clock = options.clock ?? drivenClock(T0);
@@ -79,7 +79,7 @@ export function startChangeRig(
       return { ok: true };
     },
     async show(_changeId, current) {
-      shown.push({ shown: current() });
+      shown.push({ shown: await current() });
       return { ok: true };
     },
     async tell(record, news, audience) {
@@ -97,8 +97,8 @@ export function startChangeRig(
   };
   const runners: Runners = {
     preflight: async () => null,
-    approved: (change) => void handed.approved.push(change.id),
-    rollback: (change) => void handed.rollback.push(change.id),
+    approved: async (change) => void handed.approved.push(change.id),
+    rollback: async (change) => void handed.rollback.push(change.id),
   };
   const changes = createChanges({
     store,
@@ -109,7 +109,7 @@ export function startChangeRig(
     identity: { groupsOf: async (user) => ({ groups: user === CAROL ? ["@ops"] : [] }) },
     presenter,
     afterPendingAcks: async () => {},
-    leftovers: store.inbox.unfinished(),
+    leftovers: await store.inbox.unfinished(),
     ...(options.runners === false ? {} : { runners }),
   });
   let closed = false;
@@ -122,13 +122,13 @@ export function startChangeRig(
     failPosts: (error) => {
       postError = error;
     },
-    restart() {
-      if (!closed) store.close();
+    async restart() {
+      if (!closed) await store.close();
       closed = true;
       return startChangeRig({ ...options, dir, clock });
     },
-    close() {
-      if (!closed) store.close();
+    async close() {
+      if (!closed) await store.close();
       closed = true;
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },

@@ -26,7 +26,7 @@ let hash: string;
 const now = new Date("2026-11-26T10:00:00.000Z");
 
 /** A change requested by UALICE000 for `primary` + `secondary`, as the bot would create it. */
-function createFixture(store: ChangeStore, primary: string, secondary: string): ChangeRecord {
+async function createFixture(store: ChangeStore, primary: string, secondary: string): Promise<ChangeRecord> {
   const spec = parsePlanTokens([
     `primary=${primary}`,
     `secondary=${secondary}`,
@@ -34,7 +34,7 @@ function createFixture(store: ChangeStore, primary: string, secondary: string): 
     "share=\\\\san-server\\mom-failover",
   ]);
   if (!spec.ok) throw new Error("fixture spec must be valid");
-  const created = store.createChange({
+  const created = await store.createChange({
     requester: "UALICE000",
     channel: "C0LOCAL01",
     plan: (id) => buildPlan({ spec: spec.value, changeId: id }),
@@ -46,20 +46,25 @@ function createFixture(store: ChangeStore, primary: string, secondary: string): 
   return created.record;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "momlink-records-"));
   db = join(dir, "momlink.db");
   const store = openSqliteStore(db);
-  const created = { record: createFixture(store, "mom-a", "mom-b") };
+  const created = { record: await createFixture(store, "mom-a", "mom-b") };
   hash = created.record.planHash;
   const ctx = { now, policy };
-  expect(store.apply(created.record.id, { type: "preflight-complete" }, ctx).ok).toBe(true);
+  expect((await store.apply(created.record.id, { type: "preflight-complete" }, ctx)).ok).toBe(true);
   // A display name that a spreadsheet would run as a formula: the CSV must neutralise it.
   expect(
-    store.apply(created.record.id, { type: "approve", actor: "=HYPERLINK(1)", actorGroups: [], hash }, ctx)
-      .ok,
+    (
+      await store.apply(
+        created.record.id,
+        { type: "approve", actor: "=HYPERLINK(1)", actorGroups: [], hash },
+        ctx,
+      )
+    ).ok,
   ).toBe(true);
-  store.close();
+  await store.close();
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -154,7 +159,7 @@ describe("momlink records show, for a change being rolled back", () => {
       ttlMinutes: 30,
     };
     const store = openSqliteStore(rollbackDb);
-    const { id, planHash } = createFixture(store, "mom-c", "mom-d");
+    const { id, planHash } = await createFixture(store, "mom-c", "mom-d");
     const ctx = { now, policy: two };
     const events: ChangeEvent[] = [
       { type: "preflight-complete" },
@@ -165,10 +170,10 @@ describe("momlink records show, for a change being rolled back", () => {
       { type: "rollback", actor: "UCAROL001", actorGroups: [], hash: planHash },
     ];
     for (const event of events) {
-      const applied = store.apply(id, event, ctx);
+      const applied = await store.apply(id, event, ctx);
       if (!applied.ok) throw new Error(plainPhrase(applied.reason));
     }
-    store.close();
+    await store.close();
 
     const shown = await runMomlink(["records", "show", id, "--json"], {
       cwd: dir,
@@ -188,7 +193,7 @@ describe("momlink records show, for a change being rolled back", () => {
   it("shows the proof of failover a services=manage run ended on, top-level and in its event", async () => {
     const failoverDb = join(dir, "failover.db");
     const store = openSqliteStore(failoverDb);
-    const { id, planHash } = createFixture(store, "mom-e", "mom-f");
+    const { id, planHash } = await createFixture(store, "mom-e", "mom-f");
     const failover = {
       outcome: "proven",
       verdict: "primary-active-secondary-standing-by",
@@ -202,10 +207,10 @@ describe("momlink records show, for a change being rolled back", () => {
       { type: "succeed", failover },
     ];
     for (const event of events) {
-      const applied = store.apply(id, event, { now, policy });
+      const applied = await store.apply(id, event, { now, policy });
       if (!applied.ok) throw new Error(plainPhrase(applied.reason));
     }
-    store.close();
+    await store.close();
     const env = { MOMLINK_DB: failoverDb };
     const json = await runMomlink(["records", "show", id, "--json"], { cwd: dir, env });
     const shown = JSON.parse(json.stdout) as {

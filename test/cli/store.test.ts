@@ -37,13 +37,13 @@ const policy: ApprovalPolicy = {
 const now = new Date("2026-12-01T10:00:00.000Z");
 
 /** A store as a bot leaves it: two changes (one approved, reminded of), the runner tables, and a pruned inbox. */
-function seedSqlite(path: string): void {
+async function seedSqlite(path: string): Promise<void> {
   const store = openSqliteStore(path);
   for (const [primary, secondary] of [
     ["mom-a", "mom-b"],
     ["mom-c", "mom-d"],
   ] as const) {
-    const created = store.createChange({
+    const created = await store.createChange({
       requester: "UALICE000",
       channel: "C0OPS0001",
       plan: (id) => fakePlan(id, { primary, secondary }),
@@ -54,12 +54,17 @@ function seedSqlite(path: string): void {
     if (!created.ok) throw new Error("fixture change must be created");
   }
   const ctx = { now, policy };
-  expect(store.apply("CHG-1", { type: "preflight-complete" }, ctx).ok).toBe(true);
+  expect((await store.apply("CHG-1", { type: "preflight-complete" }, ctx)).ok).toBe(true);
   expect(
-    store.apply("CHG-1", { type: "approve", actor: "U0BOB0001", actorGroups: [], hash: "hash-of-CHG-1" }, ctx)
-      .ok,
+    (
+      await store.apply(
+        "CHG-1",
+        { type: "approve", actor: "U0BOB0001", actorGroups: [], hash: "hash-of-CHG-1" },
+        ctx,
+      )
+    ).ok,
   ).toBe(true);
-  store.close();
+  await store.close();
   const { db } = openDatabase(path, { schemas: [DISPATCH_SCHEMA] });
   db.exec(`
     INSERT INTO dispatch_runners (name, host, host_key, platform, created_at, registered_at, version, hostname, last_seen_ms)
@@ -103,7 +108,7 @@ describe.skipIf(bin === null)("momlink store copy", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "momlink-store-copy-"));
     sqlite = join(dir, "momlink.db");
-    seedSqlite(sqlite);
+    await seedSqlite(sqlite);
     pg = await startPostgres();
   }, 90_000);
   afterAll(async () => {

@@ -117,9 +117,9 @@ describe("the console session", () => {
     printed = [];
     session = createConsoleSession(api, receiver, (text) => printed.push(text));
   });
-  afterEach(() => {
+  afterEach(async () => {
     session.close();
-    store.close();
+    await store.close();
   });
 
   it("opens the plan modal and shows its field errors as Slack would", async () => {
@@ -130,7 +130,7 @@ describe("the console session", () => {
     const shown = printed.join("\n");
     expect(shown).toContain("(the modal shows errors)");
     expect(shown).toMatch(/share: .*drive letter/);
-    expect(store.list()).toEqual([]);
+    expect(await store.list()).toEqual([]);
   });
 
   it("rejects with a reason through the modal, as an approver other than the requester", async () => {
@@ -138,7 +138,7 @@ describe("the console session", () => {
     await session.line("/as @carol");
     await session.line("click reject CHG-1");
     await session.line("submit the share is not ready yet");
-    expect(store.get("CHG-1")).toMatchObject({
+    expect(await store.get("CHG-1")).toMatchObject({
       state: "rejected",
       rejection: { reason: "the share is not ready yet" },
     });

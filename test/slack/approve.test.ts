@@ -32,7 +32,7 @@ async function planned(options: Parameters<typeof startMomlink>[0] = {}, request
   m = await startMomlink(options);
   await m.command(PLAN_TEXT, requester);
   const message = planMessagesIn(m.fake)[0]!;
-  return { message, record: m.store.get("CHG-1")! };
+  return { message, record: (await m.store.get("CHG-1"))! };
 }
 
 const current = () => m.fake.api.messages.find((x) => x.thread_ts === undefined)!;
@@ -43,7 +43,7 @@ describe("an approver who is not the requester", () => {
     const reply = await m.click(message.ts, "momlink_approve", BOB);
 
     expect(reply).toEqual({ status: 200, body: undefined });
-    expect(m.store.get("CHG-1")).toMatchObject({
+    expect(await m.store.get("CHG-1")).toMatchObject({
       state: "approved",
       approvals: [{ actor: BOB, at: "2025-03-04T10:12:00.000Z", hash: record.planHash }],
     });
@@ -65,7 +65,7 @@ describe("an approver who is not the requester", () => {
     await m.click(message.ts, "momlink_approve", BOB);
     await m.click(message.ts, "momlink_approve", CAROL);
 
-    expect(m.store.get("CHG-1")?.state).toBe("approved");
+    expect((await m.store.get("CHG-1"))?.state).toBe("approved");
     expect(m.fake.api.callsTo("usergroups.users.list")).toHaveLength(1);
     expect(m.fake.api.callsTo("usergroups.users.list")[0]?.params.usergroup).toBe("S0APPROVE1");
   });
@@ -74,11 +74,11 @@ describe("an approver who is not the requester", () => {
     const { message, record } = await planned({ policy: { ...GROUP_POLICY, requiredApprovals: 2 } });
     await m.click(message.ts, "momlink_approve", BOB);
 
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     expect(actionsBlock(current())).toBeDefined();
     expect(visibleText(current())).toContain(`*Awaiting approval* — 1 of 2 (approved by <@${BOB}>)`);
     await m.click(message.ts, "momlink_approve", CAROL);
-    expect(m.store.get("CHG-1")?.state).toBe("approved");
+    expect((await m.store.get("CHG-1"))?.state).toBe("approved");
     const short = record.planHash.slice(0, 12);
     expect(threadReplies(m.fake, message.ts).map((r) => r.text)).toEqual([
       `<@${ALICE}>: approval 1 of 2 by <@${BOB}> at ${slackDate(T0)} against plan hash ${short}…`,
@@ -109,7 +109,7 @@ describe("a click that must not approve", () => {
     ],
   ])("by %s gets a private denial saying why, and nothing changes", async (_who, requester, user, reason) => {
     const { message, record } = await planned({}, requester);
-    const auditBefore = m.store.audit("CHG-1");
+    const auditBefore = await m.store.audit("CHG-1");
     await m.click(message.ts, "momlink_approve", user);
 
     expect(m.fake.api.ephemerals).toEqual([
@@ -119,8 +119,8 @@ describe("a click that must not approve", () => {
         text: `Your approval was not recorded: ${reason}`,
       }),
     ]);
-    expect(m.store.get("CHG-1")).toEqual(record);
-    expect(m.store.audit("CHG-1")).toEqual(auditBefore);
+    expect(await m.store.get("CHG-1")).toEqual(record);
+    expect(await m.store.audit("CHG-1")).toEqual(auditBefore);
     expect(m.fake.api.callsTo("chat.update")).toEqual([]);
     expect(threadReplies(m.fake, message.ts)).toEqual([]);
   });
@@ -130,13 +130,13 @@ describe("a click that must not approve", () => {
     m.fake.api.failNext("usergroups.users.list", "missing_scope");
     await m.click(message.ts, "momlink_approve", BOB);
 
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     expect(m.fake.api.ephemerals[0]?.text).toBe(
       "Your approval was not recorded: you are not an approver for momlink (approvers: @mom-approvers) " +
         "(note: could not read the members of @mom-approvers from Slack (missing_scope))",
     );
     await m.click(message.ts, "momlink_approve", BOB); // the failure is not cached
-    expect(m.store.get("CHG-1")?.state).toBe("approved");
+    expect((await m.store.get("CHG-1"))?.state).toBe("approved");
   });
 
   it("from a message that shows an older plan hash is refused as stale", async () => {
@@ -148,7 +148,7 @@ describe("a click that must not approve", () => {
     actions.block_id = `momlink_decide:${"0".repeat(64)}`;
     await m.click(message.ts, "momlink_approve", BOB);
 
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     expect(m.fake.api.ephemerals[0]?.text).toBe(
       `Your approval was not recorded: the plan changed since this message was posted (hash 00000000…, now ${record.planHash.slice(0, 8)}…): look at the updated message`,
     );
@@ -164,10 +164,10 @@ describe("two approvals at once", () => {
     ]);
 
     expect(replies.map((r) => r.status)).toEqual([200, 200]);
-    const record = m.store.get("CHG-1")!;
+    const record = (await m.store.get("CHG-1"))!;
     expect(record.state).toBe("approved");
     expect(record.approvals).toHaveLength(1);
-    expect(m.store.audit("CHG-1").filter((e) => e.event === "approve")).toHaveLength(1);
+    expect((await m.store.audit("CHG-1")).filter((e) => e.event === "approve")).toHaveLength(1);
     expect(threadReplies(m.fake, message.ts)).toHaveLength(1);
     const loser = record.approvals[0]?.actor === BOB ? CAROL : BOB;
     expect(m.fake.api.ephemerals).toEqual([
@@ -185,7 +185,7 @@ describe("Slack as a view of the store", () => {
     m.fake.api.failNext("chat.update", "internal_error");
     await m.click(message.ts, "momlink_approve", BOB);
 
-    expect(m.store.get("CHG-1")?.state).toBe("approved");
+    expect((await m.store.get("CHG-1"))?.state).toBe("approved");
     expect(actionsBlock(current())).toBeDefined(); // Slack still shows the old buttons
     expect(m.logs.some((l) => l.level === 50 && String(l.msg).includes("refreshMessage can redo it"))).toBe(
       true,
@@ -221,7 +221,7 @@ describe("with runner hooks", () => {
         asked.push(change);
         return found;
       },
-      approved: (change) => {
+      approved: async (change) => {
         approved.push(change);
       },
     };
@@ -234,7 +234,7 @@ describe("with runner hooks", () => {
 
     expect(h.asked.map((c) => [c.id, c.state])).toEqual([["CHG-1", "planned"]]);
     expect(record.plan.hosts.map((x) => x.facts?.host)).toEqual(["mom-a", "mom-b"]);
-    expect(m.store.audit("CHG-1")[1]?.details).toMatchObject({ planChanged: true });
+    expect((await m.store.audit("CHG-1"))[1]?.details).toMatchObject({ planChanged: true });
     const code = codeIn(message.blocks!);
     expect(code).toEqual(record.plan.hosts.map((x) => renderHostScript(record.plan, x)));
     expect(code.join("\n")).not.toContain("[if ");

@@ -67,7 +67,7 @@ describe("/momlink show", () => {
     await m.command(PLAN_TEXT);
     await m.click(planMessagesIn(m.fake)[0]!.ts, "momlink_approve", BOB);
     const reply = await m.command("show chg-1", DAVE);
-    const record = m.store.get("CHG-1")!;
+    const record = (await m.store.get("CHG-1"))!;
 
     expect(reply).toEqual({ status: 200, body: undefined });
     const shown = m.fake.api.ephemerals.filter((e) => e.user === DAVE);
@@ -152,7 +152,7 @@ describe("/momlink cancel", () => {
     const { ts } = planMessagesIn(m.fake)[0]!;
     await m.command("cancel CHG-1 wrong share", ALICE);
 
-    expect(m.store.get("CHG-1")).toMatchObject({
+    expect(await m.store.get("CHG-1")).toMatchObject({
       state: "cancelled",
       cancellation: { actor: ALICE, reason: "wrong share" },
     });
@@ -169,7 +169,7 @@ describe("/momlink cancel", () => {
     m = await startMomlink();
     await m.command(PLAN_TEXT, ALICE);
     await m.command("cancel CHG-1", BOB);
-    expect(m.store.get("CHG-1")?.state).toBe("cancelled");
+    expect((await m.store.get("CHG-1"))?.state).toBe("cancelled");
   });
 
   it("by anyone else is refused privately, and nothing changes", async () => {
@@ -177,7 +177,7 @@ describe("/momlink cancel", () => {
     await m.command(PLAN_TEXT, ALICE);
     await m.command("cancel CHG-1", DAVE);
 
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     expect(m.fake.api.ephemerals.at(-1)?.text).toBe(
       `momlink did not cancel CHG-1: only the requester (<@${ALICE}>) or an approver can cancel CHG-1 (approvers: @mom-approvers)`,
     );

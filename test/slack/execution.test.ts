@@ -28,7 +28,7 @@ afterEach(async () => {
 
 const m = () => rig.bot.m;
 const message = () => planMessagesIn(m().fake)[0]!;
-const record = () => m().store.get("CHG-1")!;
+const record = async () => (await m().store.get("CHG-1"))!;
 const replies = () => threadReplies(m().fake, message().ts).map((r) => r.text);
 
 async function bothRunners(): Promise<void> {
@@ -43,7 +43,7 @@ async function quiet(): Promise<void> {
 }
 
 async function waitForState(state: string): Promise<void> {
-  await rig.until(() => m().store.get("CHG-1")?.state === state, `CHG-1 to be ${state}`);
+  await rig.until(async () => (await m().store.get("CHG-1"))?.state === state, `CHG-1 to be ${state}`);
   await quiet();
 }
 
@@ -64,8 +64,8 @@ describe("pre-flight", () => {
     await bothRunners();
     await m().command(rig.planText(), ALICE);
 
-    const plan = record().plan;
-    expect(record().state).toBe("awaiting_approval");
+    const plan = (await record()).plan;
+    expect((await record()).state).toBe("awaiting_approval");
     expect(plan.hosts.map((h) => h.facts?.host)).toEqual([PRIMARY, SECONDARY]);
     const text = visibleText(message());
     for (const host of [PRIMARY, SECONDARY]) {
@@ -137,7 +137,7 @@ describe("pre-flight", () => {
       const buttons = actionsBlock(message())?.elements.map((e) => (e as { action_id: string }).action_id);
       expect(buttons).toEqual(["momlink_reject"]);
       await forgedClick("momlink_approve", BOB);
-      expect(record().state).toBe("awaiting_approval");
+      expect((await record()).state).toBe("awaiting_approval");
       const denial = m().fake.api.ephemerals.at(-1)?.text ?? "";
       expect(denial).toMatch(/^Your approval was not recorded: CHG-1 cannot be approved: pre-flight found /);
       expect(denial).toMatch(reason);
@@ -166,7 +166,7 @@ describe("pre-flight", () => {
     rig.bot.orchestratorTimers.fireAll(); // the 30 s wait for mom-b runs out
     await planned;
 
-    expect(record().plan.hosts.map((h) => h.facts === null)).toEqual([false, true]);
+    expect((await record()).plan.hosts.map((h) => h.facts === null)).toEqual([false, true]);
     expect(visibleText(message())).toContain(
       "_Pre-flight: runner mom-b on mom-b did not answer within 30 s_",
     );
@@ -179,7 +179,7 @@ describe("pre-flight", () => {
       "mom-b's late facts",
     );
     await m().handle.refreshMessage("CHG-1");
-    expect(record().plan.hosts[1].facts).toBeNull();
+    expect((await record()).plan.hosts[1].facts).toBeNull();
     expect(visibleText(message())).toContain(
       "_Pre-flight: runner mom-b on mom-b answered after the 30 s pre-flight wait: plan again to use its facts_",
     );
@@ -219,7 +219,7 @@ describe("an approved change", () => {
     });
     // Closed: who approved, when, against which hash; no "expires" any more.
     expect(text).toMatch(new RegExp(`Approved by <@${BOB}> at ${SLACK_DATE} against this hash`));
-    expect(text).toContain(`Plan hash \`${record().planHash.slice(0, 12)}\``);
+    expect(text).toContain(`Plan hash \`${(await record()).planHash.slice(0, 12)}\``);
     expect(text).not.toContain("expires");
     expect(text).toContain(
       "*Execute on mom-a* (primary): done\n✓ seed-share config\n✓ move-aside config\n✓ mklink config",
@@ -251,11 +251,13 @@ describe("an approved change", () => {
     expect(tokens.length).toBeGreaterThan(3);
     for (const token of tokens) expect(token).toMatch(new RegExp(`^${SLACK_DATE}$`));
     expect(said.replace(/<!date\^[^>]*>/g, "")).not.toMatch(/\d\d:\d\d( UTC)?/);
-    expect(
-      m()
-        .store.audit("CHG-1")
-        .map((e) => e.event),
-    ).toEqual(["create", "preflight-complete", "approve", "start-execution", "succeed"]);
+    expect((await m().store.audit("CHG-1")).map((e) => e.event)).toEqual([
+      "create",
+      "preflight-complete",
+      "approve",
+      "start-execution",
+      "succeed",
+    ]);
 
     // `/momlink show` tells the same story as the message, progress included.
     await m().command("show CHG-1", CAROL);
@@ -317,7 +319,7 @@ describe("a failing step", () => {
     await m().click(message().ts, "momlink_approve", BOB);
     await waitForState("failed");
 
-    expect(record().failure?.reason).toMatch(
+    expect((await record()).failure?.reason).toMatch(
       /^mom-b \(secondary\): step 4 \(move-aside data\) failed: not run: .*the moved-aside name is taken, resolve it by hand$/,
     );
     // The primary is linked, the secondary half: config linked, data not.
@@ -351,7 +353,7 @@ describe("a failing step", () => {
 
     // The requester alone cannot undo it.
     await m().click(message().ts, "momlink_rollback", ALICE);
-    expect(record().state).toBe("failed");
+    expect((await record()).state).toBe("failed");
     expect(m().fake.api.ephemerals.at(-1)?.text).toMatch(
       /^Your rollback was not started: only an approver can roll back CHG-1/,
     );
@@ -384,12 +386,11 @@ describe("a failing step", () => {
         `<@${ALICE}>: ↩ CHG-1 is rolled back on mom-a and mom-b: the links are gone and the moved-aside directories back`,
       ]),
     );
-    expect(
-      m()
-        .store.audit("CHG-1")
-        .map((e) => `${e.event} ${e.actor}`)
-        .slice(-3),
-    ).toEqual(["fail system", `rollback ${BOB}`, "rolled-back system"]);
+    expect((await m().store.audit("CHG-1")).map((e) => `${e.event} ${e.actor}`).slice(-3)).toEqual([
+      "fail system",
+      `rollback ${BOB}`,
+      "rolled-back system",
+    ]);
   });
 });
 
@@ -428,7 +429,7 @@ describe("a runner lost mid-change", () => {
     rig.bot.dispatcher.tick();
     await waitForState("needs_verification");
 
-    expect(record().lostRunner).toEqual({ host: PRIMARY, at: rig.clock.now().toISOString() });
+    expect((await record()).lostRunner).toEqual({ host: PRIMARY, at: rig.clock.now().toISOString() });
     expect(visibleText(message())).toContain(
       "*Needs verification* — lost the runner on mom-a mid-change; mom-a, mom-b stay locked",
     );
@@ -461,7 +462,7 @@ describe("a runner lost mid-change", () => {
     expect(reply.status).toBe(200);
     await quiet();
 
-    expect(record().state).toBe("failed");
+    expect((await record()).state).toBe("failed");
     const verify = replies().at(-1) ?? "";
     expect(verify).toMatch(
       new RegExp(
@@ -476,7 +477,7 @@ describe("a runner lost mid-change", () => {
       `• mom-b (secondary): data in ${rig.sandbox.secondaryEmHome} is a real directory, not a link to ${rig.sandbox.share}/data`,
     );
     expect(verify).toContain("_CHG-1 was waiting for verification: recorded as failed._");
-    const audit = m().store.audit("CHG-1").at(-1)!;
+    const audit = (await m().store.audit("CHG-1")).at(-1)!;
     expect(audit).toMatchObject({
       event: "verified",
       actor: BOB,
@@ -523,7 +524,7 @@ describe("a bot restarted mid-change", () => {
     const ts = message().ts;
 
     const bot = await rig.restartBot();
-    bot.orchestrator.resume();
+    await bot.orchestrator.resume();
     release();
     await waitForState("succeeded");
 

@@ -32,11 +32,11 @@ describe("the one-open-change-per-host lock", () => {
   ])("refuses a second plan on %s written as %s, with a link to the open change", async (first, second) => {
     m = await startMomlink();
     await m.command(pair(first, "mom-b"), ALICE);
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     const reply = await m.command(pair(second, "mom-z"), BOB);
 
     expect(reply.status).toBe(200);
-    expect(m.store.list().map((r) => r.id)).toEqual(["CHG-1"]);
+    expect((await m.store.list()).map((r) => r.id)).toEqual(["CHG-1"]);
     expect(planMessagesIn(m.fake)).toHaveLength(1);
     const told = m.fake.api.ephemerals.at(-1)?.text ?? "";
     expect(told.startsWith(`momlink refused the plan: ${second} has an open change, <`)).toBe(true);
@@ -47,7 +47,7 @@ describe("the one-open-change-per-host lock", () => {
     m = await startMomlink();
     await m.command(pair("mom-a.corp.example", "mom-b.corp.example"), ALICE);
     await m.command(pair("mom-c.corp.example", "mom-d.corp.example"), BOB);
-    expect(m.store.list().map((r) => [r.id, r.state])).toEqual([
+    expect((await m.store.list()).map((r) => [r.id, r.state])).toEqual([
       ["CHG-2", "awaiting_approval"],
       ["CHG-1", "awaiting_approval"],
     ]);
@@ -76,7 +76,7 @@ describe("a plan naming a host by another name than its runner's", () => {
     const fqdn = "MOM-A.corp.example";
     await bot.command(rig.planText().replace(`primary=${PRIMARY} `, `primary=${fqdn} `), ALICE);
 
-    const planned = bot.store.get("CHG-1");
+    const planned = await bot.store.get("CHG-1");
     expect(planned?.state).toBe("awaiting_approval");
     expect(planned?.hosts.primary).toBe(fqdn);
     expect(planned?.plan.hosts.map((h) => h.facts?.host)).toEqual([PRIMARY, "mom-b"]);
@@ -85,9 +85,10 @@ describe("a plan naming a host by another name than its runner's", () => {
     expect(visibleText(message)).toContain(`*Pre-flight on ${fqdn} (primary), as its runner found it:*`);
 
     await bot.click(message.ts, "momlink_approve", BOB);
-    const finished = () => ["succeeded", "failed"].includes(bot.store.get("CHG-1")?.state ?? "");
+    const finished = async () =>
+      ["succeeded", "failed"].includes((await bot.store.get("CHG-1"))?.state ?? "");
     await rig.until(finished, "CHG-1 to finish");
-    expect(bot.store.get("CHG-1")?.state).toBe("succeeded");
+    expect((await bot.store.get("CHG-1"))?.state).toBe("succeeded");
     const config = join(rig.sandbox.primaryEmHome, "config");
     expect((await lstat(config)).isSymbolicLink()).toBe(true);
     expect(await readlink(config)).toBe(join(rig.sandbox.share, "config"));

@@ -42,11 +42,11 @@ describe("plan expiry", () => {
     await m.command(PLAN_TEXT);
     m.clock.advanceMinutes(29);
     expect(await m.handle.sweepExpired()).toBe(0);
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
 
     m.clock.advanceMinutes(1);
     expect(await m.handle.sweepExpired()).toBe(1);
-    expect(m.store.get("CHG-1")?.state).toBe("expired");
+    expect((await m.store.get("CHG-1"))?.state).toBe("expired");
     const message = messageOf(m);
     expect(actionsBlock(message)).toBeUndefined();
     expect(visibleText(message)).toContain(
@@ -61,7 +61,7 @@ describe("plan expiry", () => {
     m.clock.advanceMinutes(31);
     await m.click(messageOf(m).ts, "momlink_approve", BOB);
 
-    expect(m.store.get("CHG-1")?.state).toBe("expired");
+    expect((await m.store.get("CHG-1"))?.state).toBe("expired");
     expect(m.fake.api.ephemerals[0]?.text).toBe(
       `Your approval was not recorded: CHG-1 expired at ${slackDate(EXPIRY)}: plan it again`,
     );
@@ -79,7 +79,7 @@ describe("a restart", () => {
     const second = await start({ fake: first.fake, dbPath: first.dbPath });
     await second.click(ts, "momlink_approve", BOB);
 
-    expect(second.store.get("CHG-1")?.state).toBe("approved");
+    expect((await second.store.get("CHG-1"))?.state).toBe("approved");
     expect(actionsBlock(messageOf(second))).toBeUndefined();
     expect(threadReplies(second.fake, ts)).toHaveLength(1);
   });
@@ -93,7 +93,7 @@ describe("a restart", () => {
     clock.advanceMinutes(45);
     const second = await start({ fake: first.fake, dbPath: first.dbPath, clock });
     expect(await second.handle.sweepExpired()).toBe(1);
-    expect(second.store.get("CHG-1")?.state).toBe("expired");
+    expect((await second.store.get("CHG-1"))?.state).toBe("expired");
     expect(visibleText(messageOf(second))).toContain("*Expired*");
   });
 });
@@ -103,7 +103,7 @@ describe("a change whose message was never posted (the bot stopped between recor
     const m = await start();
     const spec = parsePlanText(PLAN_TEXT.slice("plan ".length));
     if (!spec.ok) throw new Error("the test plan must parse");
-    const created = m.store.createChange({
+    const created = await m.store.createChange({
       requester: ALICE,
       channel: CHANNEL,
       plan: (changeId) => buildPlan({ spec: spec.value, changeId }),
@@ -113,12 +113,12 @@ describe("a change whose message was never posted (the bot stopped between recor
     });
     expect(created.ok).toBe(true);
     const ctx = { now: m.clock.now(), policy: GROUP_POLICY };
-    expect(m.store.apply("CHG-1", { type: "preflight-complete" }, ctx).ok).toBe(true);
+    expect((await m.store.apply("CHG-1", { type: "preflight-complete" }, ctx)).ok).toBe(true);
 
     await m.handle.refreshMessage("CHG-1");
 
     const [message] = planMessagesIn(m.fake);
-    expect(m.store.get("CHG-1")?.messageTs).toBe(message?.ts);
+    expect((await m.store.get("CHG-1"))?.messageTs).toBe(message?.ts);
     expect(actionsBlock(message!)).toBeDefined();
     await m.handle.refreshMessage("CHG-1");
     expect(planMessagesIn(m.fake)).toHaveLength(1); // updated in place, not posted again
@@ -134,7 +134,7 @@ describe("a request Slack delivers again", () => {
 
     expect(first.status).toBe(200);
     expect(retry).toEqual({ status: 200, body: undefined });
-    expect(m.store.list()).toHaveLength(1);
+    expect(await m.store.list()).toHaveLength(1);
     expect(m.fake.api.callsTo("chat.postMessage")).toHaveLength(1);
     expect(m.logs.some((l) => l.msg === "redelivered request ignored" && l.retryNum === 1)).toBe(true);
   });
@@ -151,7 +151,7 @@ describe("a request Slack delivers again", () => {
     const retry = await m.send("interactive", click, { retryNum: 1, retryReason: "http_timeout" });
 
     expect(retry.status).toBe(200);
-    expect(m.store.audit("CHG-1").filter((e) => e.event === "approve")).toHaveLength(1);
+    expect((await m.store.audit("CHG-1")).filter((e) => e.event === "approve")).toHaveLength(1);
     expect(threadReplies(m.fake, messageOf(m).ts)).toHaveLength(1);
     expect(m.fake.api.ephemerals).toEqual([]); // no "already approved" for the retry
   });
@@ -169,7 +169,7 @@ describe("requests that are not from Slack", () => {
     });
 
     expect(reply.status).toBe(401);
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
     expect(m.fake.api.calls).toEqual([]);
   });
 });

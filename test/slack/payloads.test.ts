@@ -61,7 +61,7 @@ describe("a plan form submission with forged values", () => {
     expect(body.response_action).toBe("errors");
     expect(Object.keys(body.errors)).toEqual(["primary"]);
     expect(body.errors.primary).toMatch(/^momlink could not read this field/);
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
     expect(refusals()).toHaveLength(1);
     expect(errors()).toEqual([]);
   });
@@ -76,7 +76,7 @@ describe("a plan form submission with forged values", () => {
     expect((reply.body as { errors: Record<string, string> }).errors).toEqual({
       share: expect.stringMatching(/^momlink could not read this field/),
     });
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 
   it.each([
@@ -93,7 +93,7 @@ describe("a plan form submission with forged values", () => {
     const body = reply.body as { response_action: string; errors: Record<string, string> };
     expect(body.response_action).toBe("errors");
     expect(body.errors.primary).toMatch(/could not read this form.*\/momlink plan/);
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
     expect(refusals()).toHaveLength(1);
     expect(errors()).toEqual([]);
   });
@@ -121,7 +121,7 @@ describe("a reject form submission with a forged change id", () => {
     const body = reply.body as { response_action: string; errors: Record<string, string> };
     expect(body.response_action).toBe("errors");
     expect(body.errors.reason).toMatch(/could not read this form/);
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     expect(refusals()).toHaveLength(1);
     expect(errors()).toEqual([]);
   });
@@ -134,7 +134,7 @@ describe("a reject form submission with a forged change id", () => {
     expect((reply.body as { errors: Record<string, string> }).errors).toEqual({
       reason: expect.stringMatching(/^momlink could not read this field/),
     });
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     expect(errors()).toEqual([]);
   });
 });
@@ -159,11 +159,11 @@ describe("a button click with a forged payload", () => {
       const ts = await planned();
       const payload = m.fake.api.blockActions({ messageTs: ts, actionId, userId: BOB }) as Payload;
       Object.assign(payload.actions![0]!, forged);
-      const before = m.store.get("CHG-1");
+      const before = await m.store.get("CHG-1");
       const reply = await m.send("interactive", payload);
 
       expect(reply).toEqual({ status: 200, body: undefined });
-      expect(m.store.get("CHG-1")).toEqual(before);
+      expect(await m.store.get("CHG-1")).toEqual(before);
       expect(m.fake.api.callsTo("views.open")).toEqual([]);
       expect(m.fake.api.ephemerals).toEqual([
         expect.objectContaining({
@@ -187,7 +187,7 @@ describe("a button click with a forged payload", () => {
     const reply = await m.send("interactive", payload);
 
     expect(reply.status).toBe(200);
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
     expect(refusals()).toHaveLength(1);
     expect(errors()).toEqual([]);
   });

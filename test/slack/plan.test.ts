@@ -50,7 +50,7 @@ describe("a valid /momlink plan", () => {
     expect(posts[0]?.params.channel).toBe(CHANNEL);
     expect(m.fake.api.ephemerals).toEqual([]);
 
-    const record = m.store.get("CHG-1");
+    const record = await m.store.get("CHG-1");
     expect(record).toMatchObject({
       state: "awaiting_approval",
       requester: ALICE,
@@ -58,13 +58,13 @@ describe("a valid /momlink plan", () => {
       messageTs: posts[0]?.response.ts,
       hosts: { primary: "mom-a", secondary: "mom-b" },
     });
-    expect(m.store.audit("CHG-1").map((e) => e.event)).toEqual(["create", "preflight-complete"]);
+    expect((await m.store.audit("CHG-1")).map((e) => e.event)).toEqual(["create", "preflight-complete"]);
   });
 
   it("shows the change, the requester, the share, each host's exact script, the hash and the policy", async () => {
     m = await startMomlink();
     await m.command(PLAN_TEXT);
-    const record = m.store.get("CHG-1")!;
+    const record = (await m.store.get("CHG-1"))!;
     const [message] = planMessagesIn(m.fake);
     const text = visibleText(message!);
 
@@ -100,7 +100,7 @@ describe("a valid /momlink plan", () => {
   it("offers Approve (primary, with a confirm naming the commands and hosts) and Reject (danger), both valued with the change id", async () => {
     m = await startMomlink();
     await m.command(PLAN_TEXT);
-    const record = m.store.get("CHG-1")!;
+    const record = (await m.store.get("CHG-1"))!;
     const actions = actionsBlock(planMessagesIn(m.fake)[0]!);
 
     expect(actions?.block_id).toBe(`momlink_decide:${record.planHash}`);
@@ -138,7 +138,7 @@ describe("a valid /momlink plan", () => {
       "em-home=D:\\Introscope\\EM share=\\\\san-server\\mom-failover";
     await m.command(linked);
 
-    expect(m.store.get("CHG-1")?.hosts).toEqual({
+    expect((await m.store.get("CHG-1"))?.hosts).toEqual({
       primary: "mom-a.corp.example",
       secondary: "mom-b.corp.example",
     });
@@ -188,7 +188,7 @@ describe("an invalid /momlink plan", () => {
         status: 200,
         body: { response_type: "ephemeral", text: escapeMrkdwn(describeProblems(parsed.problems)) },
       });
-      expect(m.store.list()).toEqual([]);
+      expect(await m.store.list()).toEqual([]);
       expect(m.fake.api.calls).toEqual([]);
     },
   );
@@ -205,7 +205,7 @@ describe("long scripts", () => {
     const dirs = named(20);
     m = await startMomlink({ allowedDirs: ["config", ...dirs] });
     await m.command(planFor(dirs));
-    const record = m.store.get("CHG-1")!;
+    const record = (await m.store.get("CHG-1"))!;
     const [message] = planMessagesIn(m.fake);
     const sections = blocksOf(message!).filter((b) => b.type === "section");
 
@@ -223,7 +223,7 @@ describe("long scripts", () => {
     const dirs = named(150);
     m = await startMomlink({ allowedDirs: ["config", ...dirs] });
     await m.command(planFor(dirs));
-    const record = m.store.get("CHG-1")!;
+    const record = (await m.store.get("CHG-1"))!;
     const [message] = planMessagesIn(m.fake);
     const replies = threadReplies(m.fake, message!.ts);
 
@@ -294,7 +294,7 @@ describe("/momlink plan alone", () => {
     expect(Object.keys(body.errors).sort()).toEqual(["dirs", "secondary", "share"]);
     expect(body.errors.share).toMatch(/Try: share=/);
     expect(body.errors.secondary).toMatch(/same machine/);
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 
   it("records services=manage and failover-properties=set chosen in the form, as the command would", async () => {
@@ -306,7 +306,10 @@ describe("/momlink plan alone", () => {
       ALICE,
     );
     expect(reply).toEqual({ status: 200, body: undefined });
-    expect(m.store.get("CHG-1")?.plan).toMatchObject({ manageServices: true, setFailoverProperties: true });
+    expect((await m.store.get("CHG-1"))?.plan).toMatchObject({
+      manageServices: true,
+      setFailoverProperties: true,
+    });
     const text = visibleText(planMessagesIn(m.fake)[0]!);
     expect(text).toContain("services=manage (recorded): momlink stops the EM service on both hosts first");
     expect(text).toContain("failover-properties=set (recorded): after seeding, momlink sets failover.enable");
@@ -318,7 +321,7 @@ describe("/momlink plan alone", () => {
     const reply = await m.submit(viewId, { ...filled, "share-access": { value: "checked-by-hand" } }, ALICE);
 
     expect(reply).toEqual({ status: 200, body: undefined });
-    expect(m.store.get("CHG-1")?.plan.shareAccess).toBe("checked-by-hand");
+    expect((await m.store.get("CHG-1"))?.plan.shareAccess).toBe("checked-by-hand");
     expect(visibleText(planMessagesIn(m.fake)[0]!)).toContain("share-access=checked-by-hand (recorded): ");
   });
 
@@ -328,7 +331,7 @@ describe("/momlink plan alone", () => {
     const reply = await m.submit(viewId, { ...filled, platform: { value: "windows" } }, ALICE);
 
     expect(reply).toEqual({ status: 200, body: undefined });
-    expect(m.store.get("CHG-1")).toMatchObject({
+    expect(await m.store.get("CHG-1")).toMatchObject({
       state: "awaiting_approval",
       requester: ALICE,
       channel: CHANNEL,
@@ -341,14 +344,14 @@ describe("a second plan for a host with an open change", () => {
   it("is refused privately with a link to that change's message, and nothing new is recorded", async () => {
     m = await startMomlink();
     await m.command(PLAN_TEXT);
-    const first = m.store.get("CHG-1")!;
+    const first = (await m.store.get("CHG-1"))!;
     const reply = await m.command(
       "plan primary=MOM-B secondary=mom-c em-home=D:\\EM share=\\\\san-server\\other",
       BOB,
     );
 
     expect(reply.status).toBe(200);
-    expect(m.store.list().map((r) => r.id)).toEqual(["CHG-1"]);
+    expect((await m.store.list()).map((r) => r.id)).toEqual(["CHG-1"]);
     expect(planMessagesIn(m.fake)).toHaveLength(1);
     const [told] = m.fake.api.ephemerals;
     const permalink = `https://momlink-local.slack.com/archives/${CHANNEL}/p${first.messageTs?.replace(".", "")}`;
@@ -365,7 +368,7 @@ describe("a second plan for a host with an open change", () => {
     await m.command("cancel CHG-1");
     await m.command(PLAN_TEXT, BOB);
 
-    expect(m.store.get("CHG-2")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-2"))?.state).toBe("awaiting_approval");
   });
 });
 
@@ -397,7 +400,7 @@ describe("a plan from the form that cannot be posted", () => {
       const reply = await m.submit(openedViewId(m.fake), form, ALICE);
 
       expect(reply).toEqual({ status: 200, body: undefined });
-      expect(m.store.get("CHG-1")).toMatchObject({ state: "cancelled", messageTs: null });
+      expect(await m.store.get("CHG-1")).toMatchObject({ state: "cancelled", messageTs: null });
       const direct = m.fake.api.messages.filter((message) => message.channel === `D${ALICE.slice(1)}`);
       expect(direct.map((message) => message.text)).toEqual([expect.stringMatching(told)]);
       expect(direct[0]?.text.startsWith("From your `/momlink plan` form: ")).toBe(true);
@@ -411,11 +414,11 @@ describe("a channel the bot cannot post in", () => {
     m.fake.api.addChannel({ id: "C0CLOSED1", name: "closed", isMember: false });
     await m.command(PLAN_TEXT, ALICE, { channelId: "C0CLOSED1" });
 
-    expect(m.store.get("CHG-1")).toMatchObject({ state: "cancelled", messageTs: null });
+    expect(await m.store.get("CHG-1")).toMatchObject({ state: "cancelled", messageTs: null });
     expect(m.fake.api.ephemerals[0]?.text).toMatch(
       /could not post the plan CHG-1 in this channel \(not_in_channel\)/,
     );
     await m.command(PLAN_TEXT);
-    expect(m.store.get("CHG-2")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-2"))?.state).toBe("awaiting_approval");
   });
 });

@@ -21,7 +21,7 @@ async function runOneChange(r: Rig): Promise<void> {
   const message = planMessagesIn(m.fake)[0];
   if (message === undefined) throw new Error("no plan message");
   await m.click(message.ts, "momlink_approve", BOB);
-  await r.until(() => m.store.get("CHG-1")?.state === "succeeded", "CHG-1 to succeed");
+  await r.until(async () => (await m.store.get("CHG-1"))?.state === "succeeded", "CHG-1 to succeed");
   await r.bot.orchestrator.settled();
   await m.drain();
 }

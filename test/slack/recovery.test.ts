@@ -26,25 +26,27 @@ afterEach(async () => {
 });
 
 /** A bot that planned CHG-1, stopped; its database (with `rows` added) opened by a new bot on the same Slack. */
-async function restartedWith(rows: (store: ReturnType<typeof openSqliteStore>, hash: string) => void) {
+async function restartedWith(
+  rows: (store: ReturnType<typeof openSqliteStore>, hash: string) => Promise<void>,
+) {
   first = await startMomlink();
   await first.command(PLAN_TEXT, ALICE);
-  const hash = first.store.get("CHG-1")!.planHash;
+  const hash = (await first.store.get("CHG-1"))!.planHash;
   await first.stop({ keepFake: true });
   const store = openSqliteStore(first.dbPath);
-  rows(store, hash);
+  await rows(store, hash);
   m = await startMomlink({ fake: first.fake, dbPath: first.dbPath, store });
   return m;
 }
 
 describe("requests left unfinished by an earlier process", () => {
   it("are decided at start as they would have been, and a refusal is told privately with its reason", async () => {
-    const bot = await restartedWith((store, hash) => {
+    const bot = await restartedWith(async (store, hash) => {
       for (const [actor, second] of [
         [DAVE, "1"],
         [BOB, "2"],
       ] as const) {
-        store.inbox.receive({
+        await store.inbox.receive({
           key: `action:${actor}:1741083120.00000${second}`,
           kind: "approve",
           changeId: "CHG-1",
@@ -57,7 +59,7 @@ describe("requests left unfinished by an earlier process", () => {
     });
     expect(await bot.handle.finishReceived()).toBe(2);
 
-    expect(bot.store.get("CHG-1")).toMatchObject({ state: "approved", approvals: [{ actor: BOB }] });
+    expect(await bot.store.get("CHG-1")).toMatchObject({ state: "approved", approvals: [{ actor: BOB }] });
     expect(bot.fake.api.ephemerals.map((e) => [e.user, e.text])).toEqual([
       [
         DAVE,
@@ -70,13 +72,13 @@ describe("requests left unfinished by an earlier process", () => {
     ]);
     const message = planMessagesIn(bot.fake)[0]!;
     expect(bot.fake.api.callsTo("chat.update").map((c) => c.params.ts)).toContain(message.ts);
-    expect(bot.store.inbox.unfinished()).toEqual([]);
+    expect(await bot.store.inbox.unfinished()).toEqual([]);
     expect(await bot.handle.finishReceived()).toBe(0); // read once, at registration
   });
 
   it("set aside a row this build cannot read, with an error in the log, instead of retrying it at every start", async () => {
-    const bot = await restartedWith((store) => {
-      store.inbox.receive({
+    const bot = await restartedWith(async (store) => {
+      await store.inbox.receive({
         key: "action:U0BOB0001:1.1",
         kind: "teleport",
         changeId: "CHG-1",
@@ -88,10 +90,10 @@ describe("requests left unfinished by an earlier process", () => {
     });
     expect(await bot.handle.finishReceived()).toBe(0);
 
-    expect(bot.store.inbox.unfinished()).toEqual([]);
+    expect(await bot.store.inbox.unfinished()).toEqual([]);
     expect(bot.logs.some((l) => l.msg === "an unreadable request was set aside" && l.level === 50)).toBe(
       true,
     );
-    expect(bot.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await bot.store.get("CHG-1"))?.state).toBe("awaiting_approval");
   });
 });

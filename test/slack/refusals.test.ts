@@ -37,7 +37,7 @@ describe("a refused /momlink plan with thousands of problems", () => {
       .filter((line) => line.startsWith(`- ${field}: `) && !line.includes("…and"));
     expect(listed).toHaveLength(3);
     expect(ack).toContain(`- ${field}: …and ${total - 3} more problems like these.`);
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 });
 
@@ -121,6 +121,6 @@ describe("a /momlink plan whose paths the Windows runner would refuse", () => {
     const line = ack.split("\n").find((l) => l.startsWith(`- ${field}: `) && l.endsWith(`[${rule}]`));
     expect(line, ack).toBeDefined();
     expect(line).toContain(mention.replaceAll("&", "&amp;"));
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 });

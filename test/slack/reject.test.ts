@@ -34,16 +34,16 @@ describe("Reject by an approver", () => {
     const { ts, viewId } = await clickReject(BOB);
     expect(viewId).toBeDefined();
     expect(m.fake.api.view(viewId!)?.callback_id).toBe("momlink_reject_modal");
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval"); // nothing recorded before the reason
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval"); // nothing recorded before the reason
 
     const reply = await m.submit(viewId!, { reason: { value: "share is the <test> one & not prod" } }, BOB);
 
     expect(reply).toEqual({ status: 200, body: undefined });
-    expect(m.store.get("CHG-1")).toMatchObject({
+    expect(await m.store.get("CHG-1")).toMatchObject({
       state: "rejected",
       rejection: { actor: BOB, reason: "share is the <test> one & not prod" },
     });
-    expect(m.store.audit("CHG-1").at(-1)).toMatchObject({
+    expect((await m.store.audit("CHG-1")).at(-1)).toMatchObject({
       event: "reject",
       actor: BOB,
       details: { reason: "share is the <test> one & not prod" },
@@ -69,7 +69,7 @@ describe("Reject by an approver", () => {
           "The reason is blank: say why, in words, for the record and the requester (spaces and invisible characters such as U+200B do not count).",
       },
     });
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
   });
 });
 
@@ -98,7 +98,7 @@ describe("a reject reason that is not real text", () => {
       expect(body.response_action).toBe("errors");
       expect(body.errors.reason).toContain(says);
       expect(body.errors.reason.length).toBeLessThan(300);
-      expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+      expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
       expect(threadReplies(m.fake, ts)).toEqual([]);
     },
   );
@@ -109,7 +109,7 @@ describe("a reject reason that is not real text", () => {
     const reply = await m.submit(viewId!, { reason: { value: reason } }, BOB);
 
     expect(reply).toEqual({ status: 200, body: undefined });
-    expect(m.store.get("CHG-1")?.rejection?.reason).toBe(reason);
+    expect((await m.store.get("CHG-1"))?.rejection?.reason).toBe(reason);
   });
 });
 
@@ -124,6 +124,6 @@ describe("Reject by someone who is not an approver", () => {
         text: "You cannot reject CHG-1: you are not an approver for momlink (approvers: @mom-approvers)",
       }),
     ]);
-    expect(m.store.get("CHG-1")?.state).toBe("awaiting_approval");
+    expect((await m.store.get("CHG-1"))?.state).toBe("awaiting_approval");
   });
 });

@@ -69,7 +69,8 @@ export interface Rig {
   /** `/momlink plan` for the sandbox pair. */
   planText(dirs?: string[]): string;
   /** Resolves once `check` holds; re-checked on every job event and every Slack call. */
-  until(check: () => boolean, what: string): Promise<void>;
+  /** Resolves once `check` holds, re-checked on every Slack call and dispatcher event (it may read the store). */
+  until(check: () => boolean | Promise<boolean>, what: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -147,7 +148,7 @@ export async function startRig(
   let bot = await startBot();
   let firstFake: Momlink | undefined = bot.m;
 
-  const until = (check: () => boolean, what: string): Promise<void> =>
+  const until = (check: () => boolean | Promise<boolean>, what: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const offs: Array<() => void> = [];
       let finished = false;
@@ -161,11 +162,14 @@ export async function startRig(
       };
       const test = () => {
         if (finished) return;
-        try {
-          if (check()) finish();
-        } catch (error) {
-          finish(error as Error);
-        }
+        Promise.resolve()
+          .then(check)
+          .then(
+            (holds) => {
+              if (holds) finish();
+            },
+            (error: unknown) => finish(error as Error),
+          );
       };
       // A safety net only: every wait is woken by the events below, never by this timer.
       const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), 15_000);

@@ -32,7 +32,7 @@ afterEach(async () => {
 
 const TWO = { ...GROUP_POLICY, requiredApprovals: 2 };
 const message = () => planMessagesIn(m.fake)[0]!;
-const record = () => m.store.get("CHG-1")!;
+const record = async () => (await m.store.get("CHG-1"))!;
 const replies = () => threadReplies(m.fake, message().ts).map((r) => r.text);
 const buttons = () =>
   (actionsBlock(message())?.elements ?? []).map((e) => (e as { action_id: string }).action_id);
@@ -42,8 +42,8 @@ async function changeThat(to: "failed" | "succeeded", policy = TWO): Promise<{ r
   const rolledBack: ChangeRecord[] = [];
   const runners: RunnerHooks = {
     preflight: async () => null,
-    approved: () => {},
-    rollback: (change) => {
+    approved: async () => {},
+    rollback: async (change) => {
       rolledBack.push(change);
     },
   };
@@ -56,7 +56,7 @@ async function changeThat(to: "failed" | "succeeded", policy = TWO): Promise<{ r
     to === "failed" ? { type: "fail", actor: "system", reason: "mklink: 1314" } : { type: "succeed" },
   ];
   for (const event of runnerSide) {
-    const applied = m.store.apply("CHG-1", event, { now: m.clock.now(), policy });
+    const applied = await m.store.apply("CHG-1", event, { now: m.clock.now(), policy });
     if (!applied.ok) throw new Error(plainPhrase(applied.reason));
   }
   await m.handle.refreshMessage("CHG-1");
@@ -66,11 +66,11 @@ async function changeThat(to: "failed" | "succeeded", policy = TWO): Promise<{ r
 describe("a rollback when two approvals are required", () => {
   it("records the first approver's Roll back as 1 of 2, shows it in the message and the thread, and runs nothing yet", async () => {
     const { rolledBack } = await changeThat("failed");
-    const hash = record().planHash;
+    const hash = (await record()).planHash;
     const reply = await m.click(message().ts, "momlink_rollback", BOB);
 
     expect(reply).toEqual({ status: 200, body: undefined });
-    expect(record()).toMatchObject({
+    expect(await record()).toMatchObject({
       state: "failed",
       approvals: [
         { actor: BOB, hash },
@@ -84,7 +84,7 @@ describe("a rollback when two approvals are required", () => {
     expect(replies().at(-1)).toBe(
       `<@${ALICE}>: rollback: 1 of 2 approvals by <@${BOB}> at ${slackDate(T0)} against plan hash ${hash.slice(0, 12)}…`,
     );
-    expect(m.store.audit("CHG-1").at(-1)).toMatchObject({
+    expect((await m.store.audit("CHG-1")).at(-1)).toMatchObject({
       event: "rollback",
       actor: BOB,
       fromState: "failed",
@@ -102,11 +102,11 @@ describe("a rollback when two approvals are required", () => {
     );
     await m.click(message().ts, "momlink_rollback", DAVE);
     expect(m.fake.api.ephemerals.at(-1)?.text).toMatch(/^Your rollback was not started: only an approver/);
-    expect(record().state).toBe("failed");
+    expect((await record()).state).toBe("failed");
     expect(rolledBack).toEqual([]);
 
     await m.click(message().ts, "momlink_rollback", CAROL);
-    expect(record()).toMatchObject({
+    expect(await record()).toMatchObject({
       state: "rolling_back",
       rollbackApprovals: [{ actor: BOB }, { actor: CAROL }],
     });
@@ -124,10 +124,10 @@ describe("a rollback when two approvals are required", () => {
     expect(m.fake.api.ephemerals.at(-1)?.text).toBe(
       "Your approval of the rollback of CHG-1 is recorded: 1 of 2 approvals. Another approver must approve it too (the Roll back button, or `/momlink rollback CHG-1`).",
     );
-    expect(record().state).toBe("failed");
+    expect((await record()).state).toBe("failed");
 
     await m.command("rollback CHG-1", CAROL);
-    expect(record().state).toBe("rolling_back");
+    expect((await record()).state).toBe("rolling_back");
     expect(rolledBack).toHaveLength(1);
   });
 
@@ -137,11 +137,11 @@ describe("a rollback when two approvals are required", () => {
     const block = stored.blocks!.find((b) => (b as { type: string }).type === "actions") as {
       block_id: string;
     };
-    expect(block.block_id).toBe(`momlink_undo:${record().planHash}`);
+    expect(block.block_id).toBe(`momlink_undo:${(await record()).planHash}`);
     block.block_id = `momlink_undo:${"0".repeat(64)}`;
     await m.click(message().ts, "momlink_rollback", BOB);
 
-    expect(record().rollbackApprovals).toEqual([]);
+    expect((await record()).rollbackApprovals).toEqual([]);
     expect(m.fake.api.ephemerals.at(-1)?.text).toMatch(/^Your rollback was not started: .*hash 00000000…/);
   });
 });
@@ -155,9 +155,9 @@ describe("a rollback under a one-approval policy", () => {
     expect(m.fake.api.ephemerals.at(-1)?.text).toBe(
       "Your rollback was not started: you requested CHG-1: four-eyes policy — someone else must approve its rollback",
     );
-    expect(record().state).toBe("failed");
+    expect((await record()).state).toBe("failed");
     await m.click(message().ts, "momlink_rollback", BOB);
-    expect(record().state).toBe("rolling_back");
+    expect((await record()).state).toBe("rolling_back");
     expect(rolledBack).toHaveLength(1);
   });
 });
@@ -165,7 +165,7 @@ describe("a rollback under a one-approval policy", () => {
 describe("the Roll back button follows the state machine", () => {
   it("is offered on a change that succeeded, which the state machine lets an approver undo", async () => {
     await changeThat("succeeded");
-    expect(record().state).toBe("succeeded");
+    expect((await record()).state).toBe("succeeded");
     expect(buttons()).toEqual(["momlink_rollback"]);
   });
 });

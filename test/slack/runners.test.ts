@@ -76,7 +76,7 @@ describe("/momlink verify <host>", () => {
     await m.command(rig.planText(), ALICE);
     const message = planMessagesIn(m.fake)[0]!;
     await m.click(message.ts, "momlink_approve", BOB);
-    await rig.until(() => m.store.get("CHG-1")?.state === "succeeded", "CHG-1 to succeed");
+    await rig.until(async () => (await m.store.get("CHG-1"))?.state === "succeeded", "CHG-1 to succeed");
     await rig.bot.orchestrator.settled();
 
     // Someone re-points mom-b's data by hand.
@@ -97,7 +97,7 @@ describe("/momlink verify <host>", () => {
       `• mom-b (secondary): data in ${rig.sandbox.secondaryEmHome} is a link to /srv/elsewhere, not a link to ${rig.sandbox.share}/data`,
     ]);
     expect(threadReplies(m.fake, message.ts).at(-1)?.text).toBe(lines.join("\n"));
-    expect(m.store.get("CHG-1")?.state).toBe("succeeded");
+    expect((await m.store.get("CHG-1"))?.state).toBe("succeeded");
   });
 
   it("refuses an over-long change id as not an id, instead of verifying a rounded number", async () => {
@@ -137,8 +137,8 @@ describe("/momlink rollback", () => {
     // mom-b's service is started after pre-flight: its runner stops before any step, the change fails.
     rig.service[SECONDARY] = "active";
     await m.click(planMessagesIn(m.fake)[0]!.ts, "momlink_approve", BOB);
-    await rig.until(() => m.store.get("CHG-1")?.state === "failed", "CHG-1 to fail");
-    expect(m.store.get("CHG-1")?.failure?.reason).toMatch(
+    await rig.until(async () => (await m.store.get("CHG-1"))?.state === "failed", "CHG-1 to fail");
+    expect((await m.store.get("CHG-1"))?.failure?.reason).toMatch(
       /^mom-b \(secondary\): nothing ran there: stopped before any step: the host changed since the plan was approved; .*serviceStopped was true, is false$/,
     );
 
@@ -150,6 +150,9 @@ describe("/momlink rollback", () => {
     expect(m.fake.api.ephemerals.at(-1)?.text).toBe(
       "Rolling back CHG-1: the runners undo the secondary first, then the primary; the change's thread follows it.",
     );
-    await rig.until(() => m.store.get("CHG-1")?.state === "rolled_back", "CHG-1 to be rolled back");
+    await rig.until(
+      async () => (await m.store.get("CHG-1"))?.state === "rolled_back",
+      "CHG-1 to be rolled back",
+    );
   });
 });

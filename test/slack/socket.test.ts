@@ -30,14 +30,14 @@ describe("momlink in Socket Mode", () => {
       text: "Planning mom-a + mom-b: the preview will be posted in this channel for approval.",
     });
     const [message] = planMessagesIn(m.fake);
-    expect(m.store.get("CHG-1")).toMatchObject({ state: "awaiting_approval", messageTs: message?.ts });
+    expect(await m.store.get("CHG-1")).toMatchObject({ state: "awaiting_approval", messageTs: message?.ts });
     expect(actionsBlock(message!)?.elements.map((e) => (e as { action_id: string }).action_id)).toEqual([
       "momlink_approve",
       "momlink_reject",
     ]);
 
     await m.click(message!.ts, "momlink_approve", BOB);
-    const record = m.store.get("CHG-1")!;
+    const record = (await m.store.get("CHG-1"))!;
     expect(record.state).toBe("approved");
     expect(visibleText(planMessagesIn(m.fake)[0]!)).toContain("waiting for runner on mom-a, mom-b");
     expect(threadReplies(m.fake, message!.ts).map((r) => r.text)).toEqual([
@@ -66,6 +66,6 @@ describe("momlink in Socket Mode", () => {
       response_action: "errors",
       errors: { share: expect.stringContaining("`|`") },
     });
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 });

@@ -140,7 +140,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
     pending.push(done.catch(() => {}));
     await done;
   });
-  const handle = registerMomlink(app, {
+  const handle = await registerMomlink(app, {
     store,
     policy: options.policy ?? GROUP_POLICY,
     allowedDirs: options.allowedDirs ?? ["config", "data", "traces", "logs", "threaddumps"],
@@ -227,7 +227,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
       if (!appStopped) {
         appStopped = true;
         await app.stop();
-        store.close();
+        await store.close();
       }
       if (!stopOptions.keepFake && options.fake === undefined) {
         await fake.close();

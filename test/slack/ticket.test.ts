@@ -34,14 +34,14 @@ describe("with MOMLINK_TICKET_PATTERN set", () => {
     expect(text).toContain("- ticket: ticket= is required");
     expect(text).toContain("MOMLINK_TICKET_PATTERN asks for tickets matching ^CHG[0-9]{7}$");
     expect(text).toContain("try: ticket=CHG0000000");
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 
   it("refuses a ticket that does not match", async () => {
     m = await startMomlink({ ticketPattern: CHG });
     const text = ackText(await m.command(`${PLAN_TEXT} ticket=INC0012345`));
     expect(text).toContain("`INC0012345` does not match ^CHG[0-9]{7}$");
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 
   it("makes the form's ticket required and checks it there too", async () => {
@@ -65,7 +65,7 @@ describe("with MOMLINK_TICKET_PATTERN set", () => {
     expect(body.response_action).toBe("errors");
     expect(body.errors.ticket).toContain("does not match ^CHG[0-9]{7}$");
     expect(body.errors.ticket).toContain("Try: ticket=CHG0000000");
-    expect(m.store.list()).toEqual([]);
+    expect(await m.store.list()).toEqual([]);
   });
 });
 
@@ -79,7 +79,7 @@ describe("a plan with a ticket and a reason", () => {
     const shown = visibleText(planMessagesIn(m.fake)[0]!);
     expect(shown).toContain("*Ticket* CHG0012345");
     expect(shown).toContain(`*Reason* “${reason}”`);
-    expect(m.store.get("CHG-1")?.plan).toMatchObject({ ticket: "CHG0012345", reason });
+    expect((await m.store.get("CHG-1"))?.plan).toMatchObject({ ticket: "CHG0012345", reason });
 
     const cli = (...args: string[]) =>
       runMomlink(args, { cwd: dirname(m.dbPath), env: { MOMLINK_DB: m.dbPath } });

@@ -33,8 +33,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "momlink-inbox-"));
   dbPath = join(dir, "momlink.db");
 });
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -49,8 +49,8 @@ const request = (key: string, extra: Partial<NewRequest> = {}): NewRequest => ({
   ...extra,
 });
 
-function awaitingApproval(store: ChangeStore) {
-  const created = store.createChange({
+async function awaitingApproval(store: ChangeStore) {
+  const created = await store.createChange({
     requester: "UREQ",
     channel: "C0OPS0001",
     plan,
@@ -59,19 +59,19 @@ function awaitingApproval(store: ChangeStore) {
     ttlMinutes: 30,
   });
   if (!created.ok) throw new Error("conflict");
-  store.apply(created.record.id, { type: "preflight-complete" }, { now: T0, policy: POLICY });
+  await store.apply(created.record.id, { type: "preflight-complete" }, { now: T0, policy: POLICY });
   return created.record;
 }
 
 describe("the request inbox", () => {
-  it("takes a request once: the same key again is a duplicate, also after a reopen", () => {
+  it("takes a request once: the same key again is a duplicate, also after a reopen", async () => {
     const store = open();
-    expect(store.inbox.receive(request("action:UAPP1:1.1"))).toBe("received");
-    expect(store.inbox.receive(request("action:UAPP1:1.1", { actor: "UOTHER" }))).toBe("duplicate");
-    store.close();
+    expect(await store.inbox.receive(request("action:UAPP1:1.1"))).toBe("received");
+    expect(await store.inbox.receive(request("action:UAPP1:1.1", { actor: "UOTHER" }))).toBe("duplicate");
+    await store.close();
     const reopened = open();
-    expect(reopened.inbox.receive(request("action:UAPP1:1.1"))).toBe("duplicate");
-    expect(reopened.inbox.unfinished()).toEqual([
+    expect(await reopened.inbox.receive(request("action:UAPP1:1.1"))).toBe("duplicate");
+    expect(await reopened.inbox.unfinished()).toEqual([
       {
         key: "action:UAPP1:1.1",
         kind: "approve",
@@ -86,28 +86,35 @@ describe("the request inbox", () => {
     ]);
   });
 
-  it("marks a request decided in the transaction that approves, and not when the state machine refuses", () => {
+  it("marks a request decided in the transaction that approves, and not when the state machine refuses", async () => {
     const store = open();
-    const r = awaitingApproval(store);
-    store.inbox.receive(request("refused"));
-    store.inbox.receive(request("accepted"));
+    const r = await awaitingApproval(store);
+    await store.inbox.receive(request("refused"));
+    await store.inbox.receive(request("accepted"));
     const approve: ChangeEvent = { type: "approve", actor: "UAPP1", actorGroups: [], hash: r.planHash };
-    const refused = store.apply(r.id, { ...approve, actor: "UREQ" }, { now: T1, policy: POLICY }, "refused");
+    const refused = await store.apply(
+      r.id,
+      { ...approve, actor: "UREQ" },
+      { now: T1, policy: POLICY },
+      "refused",
+    );
     expect(refused.ok).toBe(false);
-    expect(store.apply(r.id, approve, { now: T1, policy: POLICY }, "accepted").ok).toBe(true);
+    expect((await store.apply(r.id, approve, { now: T1, policy: POLICY }, "accepted")).ok).toBe(true);
 
-    const [first, second] = store.inbox.unfinished();
+    const [first, second] = await store.inbox.unfinished();
     expect(first).toMatchObject({ key: "refused", decidedAt: null, outcome: null });
     expect(second).toMatchObject({ key: "accepted", decidedAt: T1.toISOString(), outcome: { ok: true } });
   });
 
-  it("records a refusal's decision once, and names the change a plan request created", () => {
+  it("records a refusal's decision once, and names the change a plan request created", async () => {
     const store = open();
-    store.inbox.receive(request("plan", { kind: "plan", changeId: null, payload: { text: "plan ..." } }));
-    store.inbox.receive(request("denied"));
-    store.inbox.decide("denied", { ok: false, reason: "not an approver" }, T1);
-    store.inbox.decide("denied", { ok: true }, T1);
-    const created = store.createChange(
+    await store.inbox.receive(
+      request("plan", { kind: "plan", changeId: null, payload: { text: "plan ..." } }),
+    );
+    await store.inbox.receive(request("denied"));
+    await store.inbox.decide("denied", { ok: false, reason: "not an approver" }, T1);
+    await store.inbox.decide("denied", { ok: true }, T1);
+    const created = await store.createChange(
       {
         requester: "UREQ",
         channel: "C0OPS0001",
@@ -120,21 +127,21 @@ describe("the request inbox", () => {
     );
     expect(created.ok).toBe(true);
 
-    expect(store.inbox.unfinished().map((r) => [r.key, r.changeId, r.outcome])).toEqual([
+    expect((await store.inbox.unfinished()).map((r) => [r.key, r.changeId, r.outcome])).toEqual([
       ["plan", "CHG-1", { ok: true }],
       ["denied", "CHG-1", { ok: false, reason: "not an approver" }],
     ]);
   });
 
-  it("lists only unfinished requests, oldest first, and prunes finished ones past their time", () => {
+  it("lists only unfinished requests, oldest first, and prunes finished ones past their time", async () => {
     const store = open();
-    for (const key of ["a", "b", "c"]) store.inbox.receive(request(key));
-    store.inbox.finish("b", T0);
-    store.inbox.finish("c", T1);
-    expect(store.inbox.unfinished().map((r) => r.key)).toEqual(["a"]);
+    for (const key of ["a", "b", "c"]) await store.inbox.receive(request(key));
+    await store.inbox.finish("b", T0);
+    await store.inbox.finish("c", T1);
+    expect((await store.inbox.unfinished()).map((r) => r.key)).toEqual(["a"]);
 
-    expect(store.inbox.pruneFinished(T1)).toBe(1); // b, finished before T1
-    expect(store.inbox.receive(request("b"))).toBe("received");
-    expect(store.inbox.receive(request("c"))).toBe("duplicate");
+    expect(await store.inbox.pruneFinished(T1)).toBe(1); // b, finished before T1
+    expect(await store.inbox.receive(request("b"))).toBe("received");
+    expect(await store.inbox.receive(request("c"))).toBe("duplicate");
   });
 });

@@ -9,7 +9,7 @@ import type { ChangeEvent, ChangeRecord, ChangeState } from "../../src/domain/re
 import { DatabaseGoneError, onDatabaseGone } from "../../src/store/db-file.ts";
 import { currentVersion, MIGRATIONS, type Migration, migrate } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
-import type { ChangeStore } from "../../src/store/store.ts";
+import type { ChangeStore, StoredAuditEntry } from "../../src/store/store.ts";
 import { fakePlan } from "../support/plan.ts";
 
 const REQ = "UREQ";
@@ -48,14 +48,19 @@ beforeEach(() => {
   dbPath = join(dir, "var", "momlink.db");
 });
 
-afterEach(() => {
-  for (const s of opened.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
   for (const db of raw.splice(0)) if (db.isOpen) db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function create(store: ChangeStore, primary = "mom-a", secondary = "mom-b", now = T0): ChangeRecord {
-  const result = store.createChange({
+async function create(
+  store: ChangeStore,
+  primary = "mom-a",
+  secondary = "mom-b",
+  now = T0,
+): Promise<ChangeRecord> {
+  const result = await store.createChange({
     requester: REQ,
     channel: "C-OPS",
     plan: (id) => fakePlan(id, { primary, secondary }),
@@ -67,14 +72,14 @@ function create(store: ChangeStore, primary = "mom-a", secondary = "mom-b", now 
   return result.record;
 }
 
-function mustApply(
+async function mustApply(
   store: ChangeStore,
   id: string,
   event: ChangeEvent,
   now = LATER,
   policy = POLICY,
-): ChangeRecord {
-  const result = store.apply(id, event, { now, policy });
+): Promise<ChangeRecord> {
+  const result = await store.apply(id, event, { now, policy });
   if (!result.ok) throw new Error(`${event.type} refused: ${result.reason}`);
   return result.record;
 }
@@ -117,23 +122,23 @@ function path(state: ChangeState, r: ChangeRecord): ChangeEvent[] {
   return paths[state];
 }
 
-function driveTo(store: ChangeStore, state: ChangeState, r: ChangeRecord): ChangeRecord {
+async function driveTo(store: ChangeStore, state: ChangeState, r: ChangeRecord): Promise<ChangeRecord> {
   let record = r;
   for (const event of path(state, r)) {
-    record = mustApply(store, r.id, event, event.type === "expire" ? AFTER_TTL : LATER);
+    record = await mustApply(store, r.id, event, event.type === "expire" ? AFTER_TTL : LATER);
   }
   expect(record.state).toBe(state);
   return record;
 }
 
 describe("creating changes", () => {
-  it("numbers changes CHG-1, CHG-2, … and builds each plan with its own id", () => {
+  it("numbers changes CHG-1, CHG-2, … and builds each plan with its own id", async () => {
     const store = open();
-    const first = create(store, "mom-a", "mom-b");
-    const second = create(store, "mom-c", "mom-d");
+    const first = await create(store, "mom-a", "mom-b");
+    const second = await create(store, "mom-c", "mom-d");
     expect([first.id, second.id]).toEqual(["CHG-1", "CHG-2"]);
     expect(second.plan.changeId).toBe("CHG-2");
-    expect(store.get("CHG-2")).toEqual(second);
+    expect(await store.get("CHG-2")).toEqual(second);
   });
 
   it("creates the database's directory when it is missing", () => {
@@ -155,9 +160,9 @@ describe("creating changes", () => {
     ).toThrow(/FOREIGN KEY/);
   });
 
-  it("refuses a plan built for another change id and writes nothing", () => {
+  it("refuses a plan built for another change id and writes nothing", async () => {
     const store = open();
-    expect(() =>
+    await expect(
       store.createChange({
         requester: REQ,
         channel: null,
@@ -166,22 +171,22 @@ describe("creating changes", () => {
         now: T0,
         ttlMinutes: 30,
       }),
-    ).toThrow("the plan was built for CHG-7 but the new change is CHG-1");
-    expect(store.list()).toEqual([]);
-    expect(create(store).id).toBe("CHG-1");
+    ).rejects.toThrow("the plan was built for CHG-7 but the new change is CHG-1");
+    expect(await store.list()).toEqual([]);
+    expect((await create(store)).id).toBe("CHG-1");
   });
 
-  it("works in memory too", () => {
+  it("works in memory too", async () => {
     const store = open(":memory:");
-    expect(create(store).id).toBe("CHG-1");
+    expect((await create(store)).id).toBe("CHG-1");
   });
 });
 
 describe("one open change per MOM host", () => {
-  it("refuses a second plan touching a locked host, in any role and any case, and returns the open change", () => {
+  it("refuses a second plan touching a locked host, in any role and any case, and returns the open change", async () => {
     const store = open();
-    const first = create(store, "mom-a", "mom-b");
-    const again = store.createChange({
+    const first = await create(store, "mom-a", "mom-b");
+    const again = await store.createChange({
       requester: "UOTHER",
       channel: null,
       plan: (id) => fakePlan(id, { primary: "mom-x", secondary: "MOM-A" }),
@@ -191,7 +196,7 @@ describe("one open change per MOM host", () => {
     });
     expect(again).toEqual({ ok: false, conflict: first });
     // A refused plan consumes no number.
-    expect(create(store, "mom-x", "mom-y").id).toBe("CHG-2");
+    expect((await create(store, "mom-x", "mom-y")).id).toBe("CHG-2");
   });
 
   const holds: [ChangeState, boolean][] = [
@@ -208,10 +213,10 @@ describe("one open change per MOM host", () => {
     ["expired", false],
     ["cancelled", false],
   ];
-  it.each(holds)("a change in %s holds its hosts: %s", (state, locked) => {
+  it.each(holds)("a change in %s holds its hosts: %s", async (state, locked) => {
     const store = open();
-    const first = driveTo(store, state, create(store));
-    const next = store.createChange({
+    const first = await driveTo(store, state, await create(store));
+    const next = await store.createChange({
       requester: REQ,
       channel: null,
       plan: (id) => fakePlan(id),
@@ -225,123 +230,126 @@ describe("one open change per MOM host", () => {
 });
 
 describe("undoing a change that succeeded", () => {
-  it("re-takes the hosts' lock when they are free", () => {
+  it("re-takes the hosts' lock when they are free", async () => {
     const store = open();
-    const done = driveTo(store, "succeeded", create(store));
-    const result = store.apply(
+    const done = await driveTo(store, "succeeded", await create(store));
+    const result = await store.apply(
       done.id,
       { type: "rollback", actor: A1, actorGroups: [], hash: done.planHash },
       { now: LATER, policy: POLICY },
     );
     expect(result).toMatchObject({ ok: true, record: { state: "rolling_back" } });
     // Rolling back holds the hosts again: a new plan for one of them is refused.
-    expect(() => create(store, "mom-b", "mom-z", LATER)).toThrow(`unexpected conflict with ${done.id}`);
+    await expect(create(store, "mom-b", "mom-z", LATER)).rejects.toThrow(
+      `unexpected conflict with ${done.id}`,
+    );
   });
 
-  it("is refused while a newer change holds one of its hosts, and writes nothing", () => {
+  it("is refused while a newer change holds one of its hosts, and writes nothing", async () => {
     const store = open();
-    const done = driveTo(store, "succeeded", create(store));
-    const newer = create(store, "MOM-B", "mom-z", LATER);
-    const result = store.apply(
+    const done = await driveTo(store, "succeeded", await create(store));
+    const newer = await create(store, "MOM-B", "mom-z", LATER);
+    const result = await store.apply(
       done.id,
       { type: "rollback", actor: A1, actorGroups: [], hash: done.planHash },
       { now: LATER, policy: POLICY },
     );
     expect(result).toMatchObject({ ok: false, code: "host-locked" });
     if (!result.ok) expect(result.reason).toContain(newer.id);
-    expect(store.get(done.id)).toMatchObject({ state: "succeeded", version: done.version });
+    expect(await store.get(done.id)).toMatchObject({ state: "succeeded", version: done.version });
   });
 });
 
 describe("applying events", () => {
-  it("writes the record, its approval and an audit entry for an accepted event", () => {
+  it("writes the record, its approval and an audit entry for an accepted event", async () => {
     const store = open();
-    const r = create(store);
-    mustApply(store, r.id, { type: "preflight-complete", actor: "runner:mom-a" });
-    const approved = mustApply(store, r.id, approveAs(A1, r));
-    expect(store.get(r.id)).toEqual(approved);
+    const r = await create(store);
+    await mustApply(store, r.id, { type: "preflight-complete", actor: "runner:mom-a" });
+    const approved = await mustApply(store, r.id, approveAs(A1, r));
+    expect(await store.get(r.id)).toEqual(approved);
     expect(approved).toMatchObject({
       state: "approved",
       version: 3,
       approvals: [{ actor: A1, hash: r.planHash }],
     });
-    expect(store.audit(r.id).map((e) => [e.actor, e.event, e.fromState, e.toState])).toEqual([
+    expect((await store.audit(r.id)).map((e) => [e.actor, e.event, e.fromState, e.toState])).toEqual([
       [REQ, "create", null, "planned"],
       ["runner:mom-a", "preflight-complete", "planned", "awaiting_approval"],
       [A1, "approve", "awaiting_approval", "approved"],
     ]);
   });
 
-  it("changes nothing and writes nothing when the state machine refuses", () => {
+  it("changes nothing and writes nothing when the state machine refuses", async () => {
     const store = open();
-    const r = driveTo(store, "awaiting_approval", create(store));
-    const before = store.get(r.id);
-    const audit = store.audit(r.id);
-    const result = store.apply(r.id, approveAs(REQ, r), { now: LATER, policy: POLICY });
+    const r = await driveTo(store, "awaiting_approval", await create(store));
+    const before = await store.get(r.id);
+    const audit = await store.audit(r.id);
+    const result = await store.apply(r.id, approveAs(REQ, r), { now: LATER, policy: POLICY });
     expect(result).toMatchObject({ ok: false, code: "not-approver" });
-    expect(store.get(r.id)).toEqual(before);
-    expect(store.audit(r.id)).toEqual(audit);
+    expect(await store.get(r.id)).toEqual(before);
+    expect(await store.audit(r.id)).toEqual(audit);
   });
 
-  it("says so when the change does not exist", () => {
+  it("says so when the change does not exist", async () => {
     const store = open();
-    expect(store.apply("CHG-9", { type: "expire" }, { now: LATER, policy: POLICY })).toEqual({
+    expect(await store.apply("CHG-9", { type: "expire" }, { now: LATER, policy: POLICY })).toEqual({
       ok: false,
       code: "not-found",
       reason: "there is no change CHG-9",
     });
   });
 
-  it("stores a rebuilt plan from pre-flight with its new hash", () => {
+  it("stores a rebuilt plan from pre-flight with its new hash", async () => {
     const store = open();
-    const r = create(store);
+    const r = await create(store);
     const rebuilt = fakePlan(r.id, { hash: "hash-with-facts" });
-    mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
-    expect(store.get(r.id)).toMatchObject({ planHash: "hash-with-facts", plan: rebuilt });
+    await mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
+    expect(await store.get(r.id)).toMatchObject({ planHash: "hash-with-facts", plan: rebuilt });
   });
 
-  it("remembers where the plan message was posted without counting it as a transition", () => {
+  it("remembers where the plan message was posted without counting it as a transition", async () => {
     const store = open();
-    const r = create(store);
-    const updated = store.setMessage(r.id, "C-OPS", "1732615920.000100");
+    const r = await create(store);
+    const updated = await store.setMessage(r.id, "C-OPS", "1732615920.000100");
     expect(updated).toMatchObject({ channel: "C-OPS", messageTs: "1732615920.000100", version: r.version });
-    expect(store.audit(r.id)).toHaveLength(1);
-    expect(store.setMessage("CHG-404", "C", "1")).toBeNull();
+    expect(await store.audit(r.id)).toHaveLength(1);
+    expect(await store.setMessage("CHG-404", "C", "1")).toBeNull();
   });
 });
 
 describe("restart", () => {
-  it("loses nothing: a pending approval can still be completed after close and reopen", () => {
+  it("loses nothing: a pending approval can still be completed after close and reopen", async () => {
     const policy = { ...POLICY, requiredApprovals: 2 };
     const first = open();
-    const r = create(first);
-    mustApply(first, r.id, { type: "preflight-complete" });
-    mustApply(first, r.id, approveAs(A1, r), LATER, policy);
-    const before = first.get(r.id);
-    first.close();
+    const r = await create(first);
+    await mustApply(first, r.id, { type: "preflight-complete" });
+    await mustApply(first, r.id, approveAs(A1, r), LATER, policy);
+    const before = await first.get(r.id);
+    await first.close();
 
     const second = open();
-    expect(second.get(r.id)).toEqual(before);
+    expect(await second.get(r.id)).toEqual(before);
     expect(before).toMatchObject({ state: "awaiting_approval", approvals: [{ actor: A1 }] });
-    const again = second.apply(r.id, approveAs(A1, r), { now: LATER, policy });
+    const again = await second.apply(r.id, approveAs(A1, r), { now: LATER, policy });
     expect(again).toMatchObject({ ok: false, code: "already-approved-by-you" });
-    expect(mustApply(second, r.id, approveAs(A2, r), LATER, policy).state).toBe("approved");
-    expect(create(second, "mom-c", "mom-d").id).toBe("CHG-2");
+    expect((await mustApply(second, r.id, approveAs(A2, r), LATER, policy)).state).toBe("approved");
+    expect((await create(second, "mom-c", "mom-d")).id).toBe("CHG-2");
   });
 });
 
 describe("two approvals at once", () => {
-  it("two store instances on one file: the second approval sees the first and is refused", () => {
+  it("two store instances on one file: the second approval sees the first and is refused", async () => {
     const one = open();
     const two = open();
-    const r = driveTo(one, "awaiting_approval", create(one));
+    const r = await driveTo(one, "awaiting_approval", await create(one));
+    // One after the other (each SQLite write runs whole when called), as two processes would.
     const results = [
-      one.apply(r.id, approveAs(A1, r), { now: LATER, policy: POLICY }),
-      two.apply(r.id, approveAs(A2, r), { now: LATER, policy: POLICY }),
+      await one.apply(r.id, approveAs(A1, r), { now: LATER, policy: POLICY }),
+      await two.apply(r.id, approveAs(A2, r), { now: LATER, policy: POLICY }),
     ];
     expect(results.map((x) => x.ok)).toEqual([true, false]);
     expect(results[1]).toMatchObject({ code: "already-approved" });
-    expect(one.audit(r.id).filter((e) => e.event === "approve")).toHaveLength(1);
+    expect((await one.audit(r.id)).filter((e) => e.event === "approve")).toHaveLength(1);
   });
 
   it("two threads racing on one file, round after round, produce exactly one approval per change", async () => {
@@ -349,11 +357,11 @@ describe("two approvals at once", () => {
     const store = open();
     const ids: string[] = [];
     for (let i = 0; i < rounds; i++) {
-      const r = create(store, `mom-${i}a`, `mom-${i}b`);
-      driveTo(store, "awaiting_approval", r);
+      const r = await create(store, `mom-${i}a`, `mom-${i}b`);
+      await driveTo(store, "awaiting_approval", r);
       ids.push(r.id);
     }
-    const plans = ids.map((id) => store.get(id)?.planHash ?? "");
+    const plans = await Promise.all(ids.map(async (id) => (await store.get(id))?.planHash ?? ""));
     const barrier = new SharedArrayBuffer(4);
     const race = (actor: string) =>
       runWorker({
@@ -372,10 +380,10 @@ describe("two approvals at once", () => {
       const outcomes = [r1[i], r2[i]];
       expect(outcomes.filter((o) => o?.ok)).toHaveLength(1);
       expect(outcomes.filter((o) => !o?.ok).map((o) => o?.code)).toEqual(["already-approved"]);
-      const record = store.get(id);
+      const record = await store.get(id);
       expect(record).toMatchObject({ state: "approved", version: 3 });
       expect(record?.approvals).toHaveLength(1);
-      expect(store.audit(id).filter((e) => e.event === "approve")).toHaveLength(1);
+      expect((await store.audit(id)).filter((e) => e.event === "approve")).toHaveLength(1);
     }
   });
 });
@@ -397,10 +405,10 @@ for (const [i, id] of workerData.ids.entries()) {
   Atomics.notify(sync, 0);
   for (let v = Atomics.load(sync, 0); v < 2 * (i + 1); v = Atomics.load(sync, 0)) Atomics.wait(sync, 0, v, 1000);
   const event = { type: "approve", actor: workerData.actor, actorGroups: [], hash: workerData.hashes[i] };
-  const r = store.apply(id, event, { now: new Date(workerData.now), policy: workerData.policy });
+  const r = await store.apply(id, event, { now: new Date(workerData.now), policy: workerData.policy });
   out.push(r.ok ? { ok: true } : { ok: false, code: r.code });
 }
-store.close();
+await store.close();
 parentPort.postMessage(out);
 `;
 
@@ -416,28 +424,29 @@ function runWorker(workerData: Record<string, unknown>): Promise<Outcome[]> {
 }
 
 describe("audit", () => {
-  it("cannot be updated or deleted, even with raw SQL", () => {
+  it("cannot be updated or deleted, even with raw SQL", async () => {
     const store = open();
-    create(store);
+    await create(store);
     const db = rawDb();
     expect(() => db.exec("UPDATE audit SET actor = 'UMALLORY'")).toThrow(
       "audit is append-only: rows cannot be updated",
     );
     expect(() => db.exec("DELETE FROM audit")).toThrow("audit is append-only: rows cannot be deleted");
-    expect(store.audit("CHG-1")).toMatchObject([{ actor: REQ, event: "create" }]);
+    expect(await store.audit("CHG-1")).toMatchObject([{ actor: REQ, event: "create" }]);
   });
 
-  it("exports every event of every change in the order it happened", () => {
+  it("exports every event of every change in the order it happened", async () => {
     const store = open();
-    const a = create(store, "mom-a", "mom-b");
-    const b = create(store, "mom-c", "mom-d");
-    mustApply(store, a.id, { type: "preflight-complete" });
-    mustApply(store, b.id, { type: "cancel", actor: REQ, actorGroups: [] });
-    mustApply(store, a.id, approveAs(A2, a));
-    store.apply(a.id, approveAs(A1, a), { now: LATER, policy: POLICY }); // refused: not exported
-    mustApply(store, a.id, { type: "start-execution" });
+    const a = await create(store, "mom-a", "mom-b");
+    const b = await create(store, "mom-c", "mom-d");
+    await mustApply(store, a.id, { type: "preflight-complete" });
+    await mustApply(store, b.id, { type: "cancel", actor: REQ, actorGroups: [] });
+    await mustApply(store, a.id, approveAs(A2, a));
+    await store.apply(a.id, approveAs(A1, a), { now: LATER, policy: POLICY }); // refused: not exported
+    await mustApply(store, a.id, { type: "start-execution" });
 
-    const exported = [...store.exportAudit()];
+    const exported: StoredAuditEntry[] = [];
+    for await (const entry of store.exportAudit()) exported.push(entry);
     expect(exported.map((e) => `${e.changeId} ${e.event} ${e.toState}`)).toEqual([
       "CHG-1 create planned",
       "CHG-2 create planned",
@@ -457,44 +466,44 @@ describe("audit", () => {
 });
 
 describe("queries", () => {
-  it("lists newest first, by host in any case, by state, and up to a limit", () => {
+  it("lists newest first, by host in any case, by state, and up to a limit", async () => {
     const store = open();
-    const one = create(store, "mom-a", "mom-b");
-    mustApply(store, one.id, { type: "cancel", actor: REQ, actorGroups: [] });
-    create(store, "mom-c", "mom-d");
-    create(store, "mom-b", "mom-a");
+    const one = await create(store, "mom-a", "mom-b");
+    await mustApply(store, one.id, { type: "cancel", actor: REQ, actorGroups: [] });
+    await create(store, "mom-c", "mom-d");
+    await create(store, "mom-b", "mom-a");
     const ids = (rs: ChangeRecord[]) => rs.map((r) => r.id);
-    expect(ids(store.list())).toEqual(["CHG-3", "CHG-2", "CHG-1"]);
-    expect(ids(store.list({ host: "MOM-A" }))).toEqual(["CHG-3", "CHG-1"]);
-    expect(ids(store.list({ states: ["cancelled"] }))).toEqual(["CHG-1"]);
-    expect(ids(store.list({ host: "mom-a", states: ["planned"] }))).toEqual(["CHG-3"]);
-    expect(ids(store.list({ limit: 1 }))).toEqual(["CHG-3"]);
-    expect(store.list({ states: [] })).toEqual([]);
+    expect(ids(await store.list())).toEqual(["CHG-3", "CHG-2", "CHG-1"]);
+    expect(ids(await store.list({ host: "MOM-A" }))).toEqual(["CHG-3", "CHG-1"]);
+    expect(ids(await store.list({ states: ["cancelled"] }))).toEqual(["CHG-1"]);
+    expect(ids(await store.list({ host: "mom-a", states: ["planned"] }))).toEqual(["CHG-3"]);
+    expect(ids(await store.list({ limit: 1 }))).toEqual(["CHG-3"]);
+    expect(await store.list({ states: [] })).toEqual([]);
   });
 
-  it("finds plans past their expiry that nobody approved, and the expire event closes them", () => {
+  it("finds plans past their expiry that nobody approved, and the expire event closes them", async () => {
     const store = open();
-    const planned = create(store, "mom-a", "mom-b", T0);
-    const waiting = driveTo(store, "awaiting_approval", create(store, "mom-c", "mom-d", T0));
-    driveTo(store, "approved", create(store, "mom-e", "mom-f", T0));
-    create(store, "mom-g", "mom-h", LATER); // not yet due
-    expect(store.dueForExpiry(LATER).map((r) => r.id)).toEqual([]);
-    const due = store.dueForExpiry(new Date("2025-11-26T10:42:00.000Z"));
+    const planned = await create(store, "mom-a", "mom-b", T0);
+    const waiting = await driveTo(store, "awaiting_approval", await create(store, "mom-c", "mom-d", T0));
+    await driveTo(store, "approved", await create(store, "mom-e", "mom-f", T0));
+    await create(store, "mom-g", "mom-h", LATER); // not yet due
+    expect((await store.dueForExpiry(LATER)).map((r) => r.id)).toEqual([]);
+    const due = await store.dueForExpiry(new Date("2025-11-26T10:42:00.000Z"));
     expect(due.map((r) => r.id)).toEqual([planned.id, waiting.id]);
-    for (const r of due) mustApply(store, r.id, { type: "expire" }, AFTER_TTL);
-    expect(store.dueForExpiry(new Date("2025-11-26T10:49:59.999Z"))).toEqual([]);
+    for (const r of due) await mustApply(store, r.id, { type: "expire" }, AFTER_TTL);
+    expect(await store.dueForExpiry(new Date("2025-11-26T10:49:59.999Z"))).toEqual([]);
   });
 });
 
 describe("notices", () => {
-  it("are claimed once: a second claim, by this store or another process's over the same file, is refused", () => {
+  it("are claimed once: a second claim, by this store or another process's over the same file, is refused", async () => {
     const store = open();
     const other = open();
-    const record = create(store, "mom-a", "mom-b", T0);
-    expect(store.claimNotice(record.id, "reminder", LATER)).toBe(true);
-    expect(store.claimNotice(record.id, "reminder", LATER)).toBe(false);
-    expect(other.claimNotice(record.id, "reminder", AFTER_TTL)).toBe(false);
-    expect(other.claimNotice(record.id, "outcome:7", AFTER_TTL)).toBe(true);
+    const record = await create(store, "mom-a", "mom-b", T0);
+    expect(await store.claimNotice(record.id, "reminder", LATER)).toBe(true);
+    expect(await store.claimNotice(record.id, "reminder", LATER)).toBe(false);
+    expect(await other.claimNotice(record.id, "reminder", AFTER_TTL)).toBe(false);
+    expect(await other.claimNotice(record.id, "outcome:7", AFTER_TTL)).toBe(true);
     expect(rawDb().prepare("SELECT notice, sent_at FROM notices ORDER BY notice").all()).toEqual([
       { notice: "outcome:7", sent_at: AFTER_TTL.toISOString() },
       { notice: "reminder", sent_at: LATER.toISOString() },
@@ -503,20 +512,20 @@ describe("notices", () => {
 });
 
 describe("rollback approvals", () => {
-  it("are stored apart from the change's approvals, with their attempt, and survive a reopen", () => {
+  it("are stored apart from the change's approvals, with their attempt, and survive a reopen", async () => {
     const two = { ...POLICY, requiredApprovals: 2 };
     const store = open();
-    const r = create(store);
-    mustApply(store, r.id, { type: "preflight-complete" }, LATER, two);
-    mustApply(store, r.id, approveAs(A1, r), LATER, two);
-    mustApply(store, r.id, approveAs(A2, r), LATER, two);
-    mustApply(store, r.id, { type: "start-execution" }, LATER, two);
-    mustApply(store, r.id, { type: "fail", reason: "x" }, LATER, two);
+    const r = await create(store);
+    await mustApply(store, r.id, { type: "preflight-complete" }, LATER, two);
+    await mustApply(store, r.id, approveAs(A1, r), LATER, two);
+    await mustApply(store, r.id, approveAs(A2, r), LATER, two);
+    await mustApply(store, r.id, { type: "start-execution" }, LATER, two);
+    await mustApply(store, r.id, { type: "fail", reason: "x" }, LATER, two);
     const rollback: ChangeEvent = { type: "rollback", actor: A1, actorGroups: [], hash: r.planHash };
-    const pending = mustApply(store, r.id, rollback, LATER, two);
-    store.close();
+    const pending = await mustApply(store, r.id, rollback, LATER, two);
+    await store.close();
 
-    const reopened = open().get(r.id);
+    const reopened = await open().get(r.id);
     expect(reopened).toEqual(pending);
     expect(reopened).toMatchObject({
       state: "failed",
@@ -567,7 +576,7 @@ function insertVersionOneChange(
 }
 
 describe("migrations", () => {
-  it("keep the approvals of a database from before rollback approvals, as the change's", () => {
+  it("keep the approvals of a database from before rollback approvals, as the change's", async () => {
     const plan = fakePlan("CHG-1");
     versionOneDatabase((db) => {
       insertVersionOneChange(db, "CHG-1", "mom-a", "mom-b", "approved");
@@ -580,7 +589,7 @@ describe("migrations", () => {
       }
     });
 
-    expect(open().get("CHG-1")).toMatchObject({
+    expect(await open().get("CHG-1")).toMatchObject({
       approvals: [
         { actor: A2, hash: plan.hash },
         { actor: A1, hash: plan.hash },
@@ -590,15 +599,19 @@ describe("migrations", () => {
     });
   });
 
-  it("move each change's plan into plans, once per plan, and drop the change's own copy", () => {
+  it("move each change's plan into plans, once per plan, and drop the change's own copy", async () => {
     versionOneDatabase((db) => {
       insertVersionOneChange(db, "CHG-1", "mom-a", "mom-b", "succeeded");
       insertVersionOneChange(db, "CHG-2", "mom-c", "mom-d");
     });
 
     const store = open();
-    expect(store.get("CHG-1")?.plan).toEqual(fakePlan("CHG-1", { primary: "mom-a", secondary: "mom-b" }));
-    expect(store.get("CHG-2")?.plan).toEqual(fakePlan("CHG-2", { primary: "mom-c", secondary: "mom-d" }));
+    expect((await store.get("CHG-1"))?.plan).toEqual(
+      fakePlan("CHG-1", { primary: "mom-a", secondary: "mom-b" }),
+    );
+    expect((await store.get("CHG-2"))?.plan).toEqual(
+      fakePlan("CHG-2", { primary: "mom-c", secondary: "mom-d" }),
+    );
     const db = rawDb();
     expect(db.prepare("SELECT hash FROM plans ORDER BY hash").all()).toEqual([
       { hash: "hash-of-CHG-1" },
@@ -612,12 +625,12 @@ describe("migrations", () => {
     expect(columns).not.toContain("plan_json");
   });
 
-  it("keep a plan once however many transitions and reads it sees, and a new plan beside it", () => {
+  it("keep a plan once however many transitions and reads it sees, and a new plan beside it", async () => {
     const store = open();
-    const r = create(store);
+    const r = await create(store);
     const rebuilt = { ...fakePlan(r.id, { hash: "hash-after-preflight" }), share: "\\\\san-server\\other" };
-    mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
-    expect(store.get(r.id)?.plan).toEqual(rebuilt);
+    await mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
+    expect((await store.get(r.id))?.plan).toEqual(rebuilt);
     const db = rawDb();
     expect(db.prepare("SELECT hash FROM plans ORDER BY hash").all()).toEqual([
       { hash: "hash-after-preflight" },
@@ -625,25 +638,26 @@ describe("migrations", () => {
     ]);
   });
 
-  it("refuses a plan whose hash already names another plan, writing nothing", () => {
+  it("refuses a plan whose hash already names another plan, writing nothing", async () => {
     const store = open();
-    create(store);
-    const result = () =>
-      store.createChange({
-        requester: REQ,
-        channel: "C-OPS",
-        plan: () => fakePlan("CHG-2", { hash: "hash-of-CHG-1", primary: "mom-c", secondary: "mom-d" }),
-        hosts: { primary: "mom-c", secondary: "mom-d" },
-        now: T0,
-        ttlMinutes: 30,
-      });
-    expect(result).toThrow("CHG-2: another plan is already stored under its plan hash hash-of-CHG-1");
-    expect(store.list().map((c) => c.id)).toEqual(["CHG-1"]);
+    await create(store);
+    const result = store.createChange({
+      requester: REQ,
+      channel: "C-OPS",
+      plan: () => fakePlan("CHG-2", { hash: "hash-of-CHG-1", primary: "mom-c", secondary: "mom-d" }),
+      hosts: { primary: "mom-c", secondary: "mom-d" },
+      now: T0,
+      ttlMinutes: 30,
+    });
+    await expect(result).rejects.toThrow(
+      "CHG-2: another plan is already stored under its plan hash hash-of-CHG-1",
+    );
+    expect((await store.list()).map((c) => c.id)).toEqual(["CHG-1"]);
   });
 
-  it("are applied once: reopening applies nothing and keeps one row per migration", () => {
-    open().close();
-    open().close();
+  it("are applied once: reopening applies nothing and keeps one row per migration", async () => {
+    await open().close();
+    await open().close();
     const db = rawDb();
     expect(migrate(db)).toEqual([]);
     expect(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all()).toEqual(
@@ -651,8 +665,8 @@ describe("migrations", () => {
     );
   });
 
-  it("refuses a database written by a newer momlink and says what to do", () => {
-    open().close();
+  it("refuses a database written by a newer momlink and says what to do", async () => {
+    await open().close();
     const db = rawDb();
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
     db.close();
@@ -662,7 +676,7 @@ describe("migrations", () => {
     );
   });
 
-  it("re-key the host lock of a version-1 database, so its open change still holds the machine under any spelling", () => {
+  it("re-key the host lock of a version-1 database, so its open change still holds the machine under any spelling", async () => {
     // What version 1 wrote: the lower-cased names as the lock keys.
     versionOneDatabase((db) => {
       insertVersionOneChange(db, "CHG-1", "MOM-A.corp.example", "fe80-0-0-0-0-0-0-1.ipv6-literal.net");
@@ -675,7 +689,7 @@ describe("migrations", () => {
       ["mom-a", "mom-x"],
       ["mom-y", "fe80--1.ipv6-literal.net"],
     ] as const) {
-      const again = reopened.createChange({
+      const again = await reopened.createChange({
         requester: REQ,
         channel: "C-OPS",
         plan: (id) => fakePlan(id, { primary, secondary }),
@@ -685,7 +699,7 @@ describe("migrations", () => {
       });
       expect(again).toMatchObject({ ok: false, conflict: { id: held.id } });
     }
-    expect(reopened.list({ host: "mom-a" }).map((r) => r.id)).toEqual([held.id]);
+    expect((await reopened.list({ host: "mom-a" })).map((r) => r.id)).toEqual([held.id]);
   });
 
   it("roll back a migration that fails, keeping the ones before it", () => {
@@ -711,26 +725,26 @@ describe("migrations", () => {
 
 describe("a database file deleted or replaced under the store", () => {
   it.each([
-    ["deleted", (path: string) => rmSync(path)],
+    ["deleted", async (path: string) => rmSync(path)],
     [
       "replaced by another file",
-      (path: string) => {
+      async (path: string) => {
         const other = openSqliteStore(join(dir, "other.db"));
-        other.close();
+        await other.close();
         renameSync(join(dir, "other.db"), path);
       },
     ],
-  ])("refuses every write once the file is %s, and tells the listeners once", (how, change) => {
+  ])("refuses every write once the file is %s, and tells the listeners once", async (how, change) => {
     const store = open();
-    create(store, "mom-a", "mom-b");
+    await create(store, "mom-a", "mom-b");
     const told: string[] = [];
     const off = onDatabaseGone((error) => told.push(error.message));
     try {
-      change(dbPath);
+      await change(dbPath);
       for (let i = 0; i < 2; i += 1) {
-        expect(() => create(store, "mom-c", "mom-d", LATER)).toThrow(DatabaseGoneError);
+        await expect(create(store, "mom-c", "mom-d", LATER)).rejects.toThrow(DatabaseGoneError);
       }
-      expect(() => mustApply(store, "CHG-1", { type: "preflight-complete" }, LATER)).toThrow(
+      await expect(mustApply(store, "CHG-1", { type: "preflight-complete" }, LATER)).rejects.toThrow(
         `MOMLINK_DB ${dbPath} was ${how} while momlink was running`,
       );
       expect(told).toEqual([expect.stringContaining(`MOMLINK_DB ${dbPath} was ${how}`)]);

@@ -60,7 +60,7 @@ export interface Presenter {
    * at a time, each rendered when it starts, so an older view never overwrites a newer one. A
    * change with no message yet is not posted here.
    */
-  show(changeId: string, current: () => ChangeView | null): Promise<Shown>;
+  show(changeId: string, current: () => Promise<ChangeView | null>): Promise<Shown>;
   /** A line in the change's thread (nothing when it has no message), addressed to `audience` when given. */
   tell(record: ChangeRecord, news: ChangeNews, audience?: Audience): Promise<void>;
   /** One host finished its part of a run (or was given up on): a thread reply. */

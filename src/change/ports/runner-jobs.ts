@@ -4,6 +4,11 @@
 // dispatcher (dispatch/runner-jobs.ts) implements it over its queue and registry; the change layer
 // never sees leases, signatures or HTTP. Every read is of the rows as stored, so a reaction after
 // a restart decides from the same facts as before it.
+//
+// The reads and the enqueue return promises (the dispatcher's store may be PostgreSQL, whose
+// client is async only). The subscriptions stay synchronous: a handler may return a promise,
+// and the dispatcher's side never awaits it, so the subscriber catches and logs its own failures
+// (change/runs/orchestrator.ts does) and orders its own reactions.
 import type { Job, JobResult, StepEvent } from "../../domain/job.ts";
 import type { JobState } from "../../domain/job-lifecycle.ts";
 import type { Plan } from "../../domain/plan.ts";
@@ -44,16 +49,16 @@ export interface Timers {
 
 export interface RunnerJobs {
   /** The registered, unrevoked runner for `host` (any spelling of its name), or null. */
-  runnerFor(host: string): RunnerInfo | null;
-  listRunners(): RunnerInfo[];
-  enqueue(request: JobRequest): Queued;
-  job(id: string): JobView | null;
+  runnerFor(host: string): Promise<RunnerInfo | null>;
+  listRunners(): Promise<RunnerInfo[]>;
+  enqueue(request: JobRequest): Promise<Queued>;
+  job(id: string): Promise<JobView | null>;
   /** Every job of one change, oldest first. */
-  jobsFor(changeId: string): JobView[];
+  jobsFor(changeId: string): Promise<JobView[]>;
   /** The step events recorded for a job's latest attempt, in order. */
-  events(jobId: string): StepEvent[];
+  events(jobId: string): Promise<StepEvent[]>;
   /** A job ended: reported (`done`), given up on (`lost`) or never picked up (`expired`). Returns an unsubscribe. */
-  onEnded(handler: (job: Job, result: JobResult | null, state: JobState) => void): () => void;
+  onEnded(handler: (job: Job, result: JobResult | null, state: JobState) => Promise<void> | void): () => void;
   /** A runner reported a step of a job. Returns an unsubscribe. */
-  onStep(handler: (job: Job) => void): () => void;
+  onStep(handler: (job: Job) => Promise<void> | void): () => void;
 }

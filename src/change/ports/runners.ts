@@ -4,6 +4,7 @@
 // layer's own reactions to runner events (change/runs/orchestrator.ts) implement Runners on the
 // jobs port (runner-jobs.ts), which the dispatcher implements; tests plug in fakes here. Slack
 // knows nothing about jobs, leases or signatures, and the dispatcher nothing about Block Kit.
+// What reads the runners' jobs returns a promise (the jobs port is async: ports/runner-jobs.ts).
 import type { HostFacts } from "../../domain/facts.ts";
 import type { HostOutcome, HostRole, PhaseLabel, RunKind, RunStatus } from "../../domain/outcomes.ts";
 import type { Platform } from "../../domain/pair.ts";
@@ -97,14 +98,14 @@ export interface ChangeNotify {
 export interface Runners {
   /** Ask both hosts' runners for pre-flight facts; resolve null when no runner is registered. */
   preflight(change: ChangeRecord): Promise<PreflightFacts | null>;
-  /** Called after the record reached `approved` (and was committed). */
-  approved(change: ChangeRecord): void;
-  /** Called after the record reached `rolling_back` (and was committed). */
-  rollback?(change: ChangeRecord): void;
+  /** Called after the record reached `approved` (and was committed); resolves once its first move is made. */
+  approved(change: ChangeRecord): Promise<void>;
+  /** Called after the record reached `rolling_back` (and was committed); resolves once its first move is made. */
+  rollback?(change: ChangeRecord): Promise<void>;
   /** A read-only check of the live links against the change's plan; settles a `needs_verification` record. */
   verify?(change: ChangeRecord, actor: string): Promise<VerifyReport>;
   /** The registered runners, for `/momlink runners`. */
-  listRunners?(): RunnerInfo[];
+  listRunners?(): Promise<RunnerInfo[]>;
   /** What the message shows beyond the record. */
-  progress?(change: ChangeRecord): ChangeProgress;
+  progress?(change: ChangeRecord): Promise<ChangeProgress>;
 }

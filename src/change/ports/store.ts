@@ -2,8 +2,12 @@
 // runner dispatch) read and write. The store is the truth (Slack is a view): every accepted
 // transition is one transaction that writes the record, its new approvals (the change's and its
 // rollbacks', apart) and its audit entry together, or nothing. Implementations live in store/:
-// sqlite.ts (node:sqlite, the embedded default); PostgreSQL later, for several bot replicas,
-// behind this same interface.
+// sqlite.ts (node:sqlite, the embedded default) and postgres/ (several bot replicas).
+//
+// Every method returns a promise, because PostgreSQL's client (pg) is async only; the SQLite
+// store answers at once underneath. What a caller must keep true: await each call before acting
+// on what it wrote (write, then render), and never leave one floating. An implementation keeps
+// each transaction whole: nothing of another request runs between its BEGIN and its COMMIT.
 import type { Plan } from "../../domain/plan.ts";
 import type {
   AuditEntry,
@@ -83,15 +87,15 @@ export interface StoredRequest extends Omit<NewRequest, "receivedAt"> {
  */
 export interface RequestInbox {
   /** Records a request before its ack; "duplicate" when its key was received before (a redelivery). */
-  receive(request: NewRequest): "received" | "duplicate";
+  receive(request: NewRequest): Promise<"received" | "duplicate">;
   /** Records a decision that wrote no transition (a refusal); a decided request keeps its first decision. */
-  decide(key: string, outcome: JsonObject, at: Date): void;
+  decide(key: string, outcome: JsonObject, at: Date): Promise<void>;
   /** The request is handled: decided, shown, answered. */
-  finish(key: string, at: Date): void;
+  finish(key: string, at: Date): Promise<void>;
   /** Requests received and not finished, oldest first. */
-  unfinished(): StoredRequest[];
+  unfinished(): Promise<StoredRequest[]>;
   /** Forgets finished requests older than `before` (their keys no longer dedupe); returns how many. */
-  pruneFinished(before: Date): number;
+  pruneFinished(before: Date): Promise<number>;
 }
 
 export interface ChangeStore {
@@ -103,31 +107,31 @@ export interface ChangeStore {
    * change comes back. Check and insert are one transaction; with `decides`, it also marks that
    * inbox request decided and names the new change in it.
    */
-  createChange(input: CreateChangeInput, decides?: string): CreateChangeResult;
-  get(id: string): ChangeRecord | null;
+  createChange(input: CreateChangeInput, decides?: string): Promise<CreateChangeResult>;
+  get(id: string): Promise<ChangeRecord | null>;
   /** Newest first. */
-  list(query?: ListQuery): ChangeRecord[];
+  list(query?: ListQuery): Promise<ChangeRecord[]>;
   /**
    * Runs the domain transition on the record as it is in the store at this instant, inside one
    * write transaction, and persists the outcome. A denial writes nothing at all (not even an
    * audit row): the caller shows the reason ephemerally and may log it. With `decides`, the
    * accepted transition also marks that inbox request decided, in the same transaction.
    */
-  apply(id: string, event: ChangeEvent, ctx: TransitionContext, decides?: string): ApplyResult;
+  apply(id: string, event: ChangeEvent, ctx: TransitionContext, decides?: string): Promise<ApplyResult>;
   /** Where the plan message was posted (not a transition: no version bump, no audit entry). */
-  setMessage(id: string, channel: string, ts: string): ChangeRecord | null;
+  setMessage(id: string, channel: string, ts: string): Promise<ChangeRecord | null>;
   /** Records in `planned` or `awaiting_approval` whose expiry is at or before `now`, oldest first. */
-  dueForExpiry(now: Date): ChangeRecord[];
+  dueForExpiry(now: Date): Promise<ChangeRecord[]>;
   /**
    * Claims a notice about a change (`reminder`, `outcome:<audit seq>`) and marks it sent, in one
    * statement: true for the one caller that claimed it, false when it was claimed before (by this
    * process or another one). The caller sends after claiming: a crash in between loses that one
    * notice rather than sending it twice.
    */
-  claimNotice(changeId: string, notice: string, at: Date): boolean;
+  claimNotice(changeId: string, notice: string, at: Date): Promise<boolean>;
   /** One change's audit trail, in order. */
-  audit(id: string): StoredAuditEntry[];
-  /** Every audit entry of every change, in the order written (streamed, not loaded at once). */
-  exportAudit(): IterableIterator<StoredAuditEntry>;
-  close(): void;
+  audit(id: string): Promise<StoredAuditEntry[]>;
+  /** Every audit entry of every change, in the order written (streamed in pages by seq, never loaded at once). */
+  exportAudit(): AsyncIterable<StoredAuditEntry>;
+  close(): Promise<void>;
 }

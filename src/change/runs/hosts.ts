@@ -4,12 +4,12 @@ import type { RunnerJobs } from "../ports/runner-jobs.ts";
 import type { RunnerInfo } from "../ports/runners.ts";
 
 /** What the runner on `host` is, or why there is none that can take this plan. */
-export function runnerOf(
+export async function runnerOf(
   jobs: Pick<RunnerJobs, "runnerFor">,
   host: string,
   platform: string,
-): { runner: RunnerInfo } | { problem: string } {
-  const runner = jobs.runnerFor(host);
+): Promise<{ runner: RunnerInfo } | { problem: string }> {
+  const runner = await jobs.runnerFor(host);
   if (runner === null) {
     return { problem: `no runner is registered for ${host} (momlink runners add <name> --host ${host})` };
   }

@@ -6,6 +6,7 @@
 import type { HostOutcome } from "../../domain/outcomes.ts";
 import type { Logger } from "../../log.ts";
 import type { ChangeNotify } from "../ports/runners.ts";
+import { createPerChange } from "./per-change.ts";
 
 export interface Notifications {
   /** The change moved: re-render its message (coalesced, never dropped). */
@@ -18,21 +19,10 @@ export interface Notifications {
 
 export function createNotifications(options: { notify: ChangeNotify; logger: Logger }): Notifications {
   const { notify, logger } = options;
-  const chains = new Map<string, Promise<void>>();
+  const chains = createPerChange(logger);
   const renderQueued = new Set<string>();
   /** Renders handed to the presenter and not yet sent: they do not hold up the thread replies. */
   const rendering = new Set<Promise<void>>();
-
-  function later(changeId: string, what: string, fn: () => Promise<void> | void): void {
-    const previous = chains.get(changeId) ?? Promise.resolve();
-    const next = previous
-      .then(fn)
-      .catch((err: unknown) => logger.error({ changeId, err }, `could not ${what}`))
-      .finally(() => {
-        if (chains.get(changeId) === next) chains.delete(changeId);
-      });
-    chains.set(changeId, next);
-  }
 
   /**
    * Re-render once for everything that happened before the render starts. The render is handed
@@ -42,7 +32,7 @@ export function createNotifications(options: { notify: ChangeNotify; logger: Log
   function progress(changeId: string): void {
     if (renderQueued.has(changeId)) return;
     renderQueued.add(changeId);
-    later(changeId, "update the change message", () => {
+    void chains.run(changeId, "update the change message", () => {
       renderQueued.delete(changeId);
       const sent = Promise.resolve(notify.progress(changeId))
         .catch((err: unknown) => logger.error({ changeId, err }, "could not update the change message"))
@@ -52,11 +42,15 @@ export function createNotifications(options: { notify: ChangeNotify; logger: Log
   }
 
   function tell(changeId: string, outcome: HostOutcome): void {
-    later(changeId, "post a host's outcome", () => notify.hostOutcome(changeId, outcome));
+    void chains.run(changeId, "post a host's outcome", () => notify.hostOutcome(changeId, outcome));
   }
 
   async function settled(): Promise<void> {
-    while (chains.size > 0 || rendering.size > 0) await Promise.all([...chains.values(), ...rendering]);
+    await chains.idle();
+    while (rendering.size > 0) {
+      await Promise.all(rendering);
+      await chains.idle();
+    }
   }
 
   return { progress, tell, settled };

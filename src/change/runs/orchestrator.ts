@@ -11,6 +11,13 @@
 // queued only once, so no host runs its part twice. Only the read-only waits (pre-flight, verify)
 // live in memory: after a restart they are simply asked again.
 //
+// The ports are async, so a reaction awaits its reads and writes; the reactions of one change
+// run one at a time, in the order their events came (per-change.ts): two ends of one job, a
+// resume and an approval of the same change never read the same rows at once and both act on
+// them. The derived ids would refuse the second enqueue anyway; serialised, the second reaction
+// sees the first one's job and transition and does nothing, rather than queue again or try a
+// transition the state machine then refuses. A reaction's failure is logged, never left floating.
+//
 // This file only wires the parts in runs/ together and routes the job events.
 import type { Job, JobResult } from "../../domain/job.ts";
 import type { JobState } from "../../domain/job-lifecycle.ts";
@@ -20,6 +27,7 @@ import type { RunnerJobs, Timers } from "../ports/runner-jobs.ts";
 import type { ChangeNotify, Runners } from "../ports/runners.ts";
 import type { ChangeStore } from "../ports/store.ts";
 import { createNotifications } from "./notifications.ts";
+import { createPerChange } from "./per-change.ts";
 import { failoverSummary, preflightNotes, runsOf } from "./progress.ts";
 import { createQuestions } from "./questions.ts";
 import { createRunPhases } from "./run-phases.ts";
@@ -45,8 +53,8 @@ export interface OrchestratorOptions {
 
 export interface Orchestrator extends Required<Runners> {
   /** Picks up every change a previous process left approved, executing or rolling back. */
-  resume(): void;
-  /** Resolves once every message update and thread reply asked for so far has been sent. */
+  resume(): Promise<void>;
+  /** Resolves once every reaction to a job event asked for so far has run, and every message update and thread reply they asked for has been sent. */
   settled(): Promise<void>;
   /** Stops listening to the dispatcher; waits for pending notifications. */
   close(): Promise<void>;
@@ -72,14 +80,19 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     closed: () => closed,
   });
   const questions = createQuestions({ jobs, logger, scheduler, timeoutMs });
+  const reactions = createPerChange(logger);
+  const reconcile = (changeId: string): Promise<void> =>
+    reactions.run(changeId, "move the change on", () => phases.reconcile(changeId));
 
-  /** A job ended: a read-only question wakes its waiter, a run's job moves its change on. */
-  function ended(job: Job, result: JobResult | null, state: JobState): void {
+  /** A job ended: a read-only question wakes its waiter, a run's job moves its change on (in turn). */
+  function ended(job: Job, result: JobResult | null, state: JobState): Promise<void> | undefined {
     if (job.kind === "preflight" || job.kind === "verify") {
       questions.answered(job, result, state);
-      return;
+      return undefined;
     }
-    phases.onRunJob(job, result, state);
+    return reactions.run(job.changeId, `react to the end of job ${job.id}`, () =>
+      phases.onRunJob(job, result, state),
+    );
   }
 
   const offs = [
@@ -91,30 +104,37 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   return {
     preflight: questions.preflight,
-    approved(change) {
-      phases.reconcile(change.id);
-    },
-    rollback(change) {
-      phases.reconcile(change.id);
-    },
+    approved: (change) => reconcile(change.id),
+    rollback: (change) => reconcile(change.id),
     verify: createVerify({ store, apply, ask: questions.ask }),
     listRunners: () => jobs.listRunners(),
-    progress: (change) => ({
-      preflightNotes: preflightNotes(jobs, change, timeoutMs),
-      runs: runsOf(jobs, change),
-      failover: failoverSummary(jobs, change),
-    }),
-    resume() {
-      for (const record of store.list({ states: ["approved", "executing", "rolling_back"], limit: 1000 })) {
-        logger.info({ changeId: record.id, state: record.state }, "resuming a change left running");
-        phases.reconcile(record.id);
-        progress(record.id);
-      }
+    progress: async (change) => {
+      const [notes, runs, failover] = await Promise.all([
+        preflightNotes(jobs, change, timeoutMs),
+        runsOf(jobs, change),
+        failoverSummary(jobs, change),
+      ]);
+      return { preflightNotes: notes, runs, failover };
     },
-    settled,
+    async resume() {
+      const left = await store.list({ states: ["approved", "executing", "rolling_back"], limit: 1000 });
+      const resumed = left.map((record) => {
+        logger.info({ changeId: record.id, state: record.state }, "resuming a change left running");
+        const moved = reconcile(record.id);
+        progress(record.id);
+        return moved;
+      });
+      await Promise.all(resumed);
+    },
+    async settled() {
+      // A reaction may ask for renders, and a render never starts a reaction: reactions first.
+      await reactions.idle();
+      await settled();
+    },
     async close() {
       closed = true;
       for (const off of offs) off();
+      await reactions.idle();
       await settled();
     },
   };

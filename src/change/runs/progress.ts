@@ -3,7 +3,7 @@
 import { failoverOutcome } from "../../domain/failover-record.ts";
 import { phaseLabel, type RunKind, runStatus } from "../../domain/outcomes.ts";
 import { runPhases } from "../../domain/phases.ts";
-import { planOf } from "../../domain/plan.ts";
+import { type HostPlan, planOf } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { renderHostProgress } from "../../domain/render.ts";
 import { clip, REASON_OUTPUT } from "../../domain/runner-output.ts";
@@ -16,44 +16,53 @@ import { runEvidence } from "./run-phases.ts";
 type Jobs = Pick<RunnerJobs, "job" | "jobsFor" | "events" | "runnerFor">;
 
 /** Why a host has no pre-flight facts, while the plan awaits approval. */
-export function preflightNotes(jobs: Jobs, change: ChangeRecord, timeoutMs: number): string[] {
+export async function preflightNotes(jobs: Jobs, change: ChangeRecord, timeoutMs: number): Promise<string[]> {
   if (change.state !== "planned" && change.state !== "awaiting_approval") return [];
+  const notes = await Promise.all(change.plan.hosts.map((h) => preflightNote(jobs, change, h, timeoutMs)));
+  return notes.flat();
+}
+
+/** Why one host has no pre-flight facts (nothing when it has them). */
+async function preflightNote(
+  jobs: Jobs,
+  change: ChangeRecord,
+  h: HostPlan,
+  timeoutMs: number,
+): Promise<string[]> {
   const seconds = Math.round(timeoutMs / 1000);
-  return change.plan.hosts.flatMap((h) => {
-    if (h.facts !== null) return [];
-    const stored = jobs.job(phaseJobId({ id: change.id, version: 1 }, "preflight", h.role));
-    if (stored === null) {
-      const found = runnerOf(jobs, h.host, change.plan.platform);
-      if ("problem" in found) return [found.problem];
-      return [`runner ${found.runner.name} on ${h.host} was offline when this was planned`];
+  if (h.facts !== null) return [];
+  const stored = await jobs.job(phaseJobId({ id: change.id, version: 1 }, "preflight", h.role));
+  if (stored === null) {
+    const found = await runnerOf(jobs, h.host, change.plan.platform);
+    if ("problem" in found) return [found.problem];
+    return [`runner ${found.runner.name} on ${h.host} was offline when this was planned`];
+  }
+  const name = stored.job.runner;
+  switch (stored.state) {
+    case "queued":
+    case "leased":
+      return [`runner ${name} on ${h.host} did not answer within ${seconds} s`];
+    case "lost":
+      return [`runner ${name} on ${h.host} stopped answering during pre-flight`];
+    case "expired":
+      return [`runner ${name} on ${h.host} did not pick up the pre-flight job`];
+    case "done":
+      return stored.result?.ok
+        ? [
+            `runner ${name} on ${h.host} answered after the ${seconds} s pre-flight wait: plan again to use its facts`,
+          ]
+        : [
+            `runner ${name} on ${h.host} could not run pre-flight: ${clip(stored.result?.error ?? "no reason given", REASON_OUTPUT)}`,
+          ];
+    default: {
+      const never: never = stored.state;
+      return [String(never)];
     }
-    const name = stored.job.runner;
-    switch (stored.state) {
-      case "queued":
-      case "leased":
-        return [`runner ${name} on ${h.host} did not answer within ${seconds} s`];
-      case "lost":
-        return [`runner ${name} on ${h.host} stopped answering during pre-flight`];
-      case "expired":
-        return [`runner ${name} on ${h.host} did not pick up the pre-flight job`];
-      case "done":
-        return stored.result?.ok
-          ? [
-              `runner ${name} on ${h.host} answered after the ${seconds} s pre-flight wait: plan again to use its facts`,
-            ]
-          : [
-              `runner ${name} on ${h.host} could not run pre-flight: ${clip(stored.result?.error ?? "no reason given", REASON_OUTPUT)}`,
-            ];
-      default: {
-        const never: never = stored.state;
-        return [String(never)];
-      }
-    }
-  });
+  }
 }
 
 /** The latest execute and rollback run, phase by phase, step by step, in the order they run. */
-export function runsOf(jobs: Jobs, change: ChangeRecord): HostRun[] {
+export async function runsOf(jobs: Jobs, change: ChangeRecord): Promise<HostRun[]> {
   const runs: HostRun[] = [];
   const kinds: [RunKind, boolean][] = [
     ["execute", change.state === "executing"],
@@ -61,14 +70,14 @@ export function runsOf(jobs: Jobs, change: ChangeRecord): HostRun[] {
   ];
   for (const [kind, active] of kinds) {
     // The run on show is the latest attempt: the one started at the highest version.
-    const version = latestVersion(jobs, change, kind);
+    const version = await latestVersion(jobs, change, kind);
     if (version < 0 && !active) continue;
     const phases = runPhases(change.plan, kind);
     for (const phase of phases) {
       const hostPlan = planOf(change, phase.role);
       const current =
-        version < 0 ? null : jobs.job(runJobId({ id: change.id, version }, kind, phase, phases).id);
-      const events = current === null ? [] : jobs.events(current.job.id);
+        version < 0 ? null : await jobs.job(runJobId({ id: change.id, version }, kind, phase, phases).id);
+      const events = current === null ? [] : await jobs.events(current.job.id);
       const label = phaseLabel(change, kind, phase);
       runs.push({
         host: hostPlan.host,
@@ -84,9 +93,9 @@ export function runsOf(jobs: Jobs, change: ChangeRecord): HostRun[] {
 }
 
 /** The version the latest run of `kind` began at, or -1 when there was none. */
-function latestVersion(jobs: Jobs, change: ChangeRecord, kind: RunKind): number {
+async function latestVersion(jobs: Jobs, change: ChangeRecord, kind: RunKind): Promise<number> {
   let version = -1;
-  for (const stored of jobs.jobsFor(change.id)) {
+  for (const stored of await jobs.jobsFor(change.id)) {
     const phase = parsePhaseJobId(stored.job.id);
     if (phase?.kind === kind && phase.version > version) version = phase.version;
   }
@@ -94,9 +103,9 @@ function latestVersion(jobs: Jobs, change: ChangeRecord, kind: RunKind): number 
 }
 
 /** services=manage: what the latest execute run's failover evidence says, once a start phase reported. */
-export function failoverSummary(jobs: Jobs, change: ChangeRecord): string | null {
+export async function failoverSummary(jobs: Jobs, change: ChangeRecord): Promise<string | null> {
   if (!change.plan.manageServices) return null;
-  const version = latestVersion(jobs, change, "execute");
+  const version = await latestVersion(jobs, change, "execute");
   if (version < 0) return null;
-  return failoverOutcome(change.plan, runEvidence(jobs, change, version))?.summary ?? null;
+  return failoverOutcome(change.plan, await runEvidence(jobs, change, version))?.summary ?? null;
 }

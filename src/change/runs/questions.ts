@@ -1,6 +1,7 @@
 // Read-only questions to the runners (pre-flight, verify): queue the job, wait for its answer or
 // the timeout, whichever comes first. These waits live in memory only: after a restart they are
-// simply asked again.
+// simply asked again. The waiter is in place before the job is queued, so an answer that comes
+// while the enqueue is still being awaited wakes it all the same.
 import type { HostFacts } from "../../domain/facts.ts";
 import type { Job, JobResult } from "../../domain/job.ts";
 import type { JobState } from "../../domain/job-lifecycle.ts";
@@ -16,6 +17,8 @@ import { phaseJobId } from "./job-ids.ts";
 /** A runner's facts, or why there are none. */
 export type Answer = { facts: HostFacts | null; note: string | null; result: JobResult | null };
 
+type Wake = (answer: Answer) => void;
+
 export interface Questions {
   ask(record: ChangeRecord, hostPlan: HostPlan, kind: "preflight" | "verify", id: string): Promise<Answer>;
   /** A question's job ended (answered, lost or expired): wake whoever still waits for it. */
@@ -30,26 +33,27 @@ export function createQuestions(options: {
   timeoutMs: number;
 }): Questions {
   const { jobs, logger, scheduler, timeoutMs } = options;
-  const waiters = new Map<string, (answer: Answer) => void>();
+  const waiters = new Map<string, Set<Wake>>();
 
-  function ask(
+  async function ask(
     record: ChangeRecord,
     hostPlan: HostPlan,
     kind: "preflight" | "verify",
     id: string,
   ): Promise<Answer> {
-    const found = runnerOf(jobs, hostPlan.host, record.plan.platform);
-    if ("problem" in found) return Promise.resolve({ facts: null, note: found.problem, result: null });
+    const found = await runnerOf(jobs, hostPlan.host, record.plan.platform);
+    if ("problem" in found) return { facts: null, note: found.problem, result: null };
     const { runner } = found;
     if (!runner.online) {
       const seen = runner.lastSeen === null ? "never seen" : `last seen ${runner.lastSeen}`;
-      return Promise.resolve({
+      return {
         facts: null,
         note: `runner ${runner.name} on ${hostPlan.host} is offline (${seen})`,
         result: null,
-      });
+      };
     }
-    const queued = jobs.enqueue({
+    const waited = wait(id, runner.name, hostPlan.host);
+    const queued = await jobs.enqueue({
       id,
       kind,
       changeId: record.id,
@@ -60,37 +64,57 @@ export function createQuestions(options: {
       runner: runner.name,
     });
     if (!queued.ok) {
-      return Promise.resolve({
+      const refused: Answer = {
         facts: null,
         note: `could not ask runner ${runner.name} on ${hostPlan.host}: ${queued.error}`,
         result: null,
-      });
+      };
+      waited.settle(refused);
+      return refused;
     }
-    return new Promise<Answer>((resolve) => {
-      const cancel = scheduler.after(timeoutMs, () => {
-        waiters.delete(id);
-        resolve({
+    return waited.answer;
+  }
+
+  /**
+   * The answer to job `id`, or the timeout's note, whichever comes first; `settle` ends this one
+   * wait early. Several askers of one id (the second enqueue is refused as a duplicate) each
+   * have their own wait.
+   */
+  function wait(id: string, runner: string, host: string): { answer: Promise<Answer>; settle: Wake } {
+    let settle: Wake = () => {};
+    const answer = new Promise<Answer>((resolve) => {
+      const waiting = waiters.get(id) ?? new Set<Wake>();
+      waiters.set(id, waiting);
+      const cancel = scheduler.after(timeoutMs, () =>
+        settle({
           facts: null,
-          note: `runner ${runner.name} on ${hostPlan.host} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+          note: `runner ${runner} on ${host} did not answer within ${Math.round(timeoutMs / 1000)} s`,
           result: null,
-        });
-      });
-      waiters.set(id, (answer) => {
-        waiters.delete(id);
+        }),
+      );
+      settle = (given) => {
+        waiting.delete(settle);
+        if (waiting.size === 0 && waiters.get(id) === waiting) waiters.delete(id);
         cancel();
-        resolve(answer);
-      });
+        resolve(given);
+      };
+      waiting.add(settle);
     });
+    return { answer, settle };
   }
 
   function answered(job: Job, result: JobResult | null, state: JobState): void {
-    waiters.get(job.id)?.(answerOf(job, result, state));
+    const waiting = waiters.get(job.id);
+    if (waiting === undefined) return;
+    const answer = answerOf(job, result, state);
+    for (const wake of [...waiting]) wake(answer);
   }
 
   async function preflight(change: ChangeRecord): Promise<PreflightFacts | null> {
     const hosts = change.plan.hosts;
     // No runner anywhere yet: the worst-case plan, as before runners existed.
-    if (hosts.every((h) => jobs.runnerFor(h.host) === null)) return null;
+    const runners = await Promise.all(hosts.map((h) => jobs.runnerFor(h.host)));
+    if (runners.every((r) => r === null)) return null;
     const [primary, secondary] = await Promise.all(
       hosts.map((h) => ask(change, h, "preflight", phaseJobId(change, "preflight", h.role))),
     );

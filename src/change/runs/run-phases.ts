@@ -2,7 +2,9 @@
 // under the run's derived ids (job-ids.ts) and does the one next thing. A run is a sequence of
 // phases across the two hosts (domain/phases.ts): each phase is one host's job, queued once the
 // phase before it succeeded. Nothing is remembered between calls, which is what lets a restarted
-// bot continue a change.
+// bot continue a change. The reads are async (the ports are), so the orchestrator runs these
+// reactions one at a time per change (per-change.ts): two of them never read the same rows and
+// both act on them.
 import type { HostEvidence } from "../../domain/failover-evidence.ts";
 import { failoverOutcome } from "../../domain/failover-record.ts";
 import type { Job, JobResult } from "../../domain/job.ts";
@@ -23,34 +25,34 @@ export interface RunPhases {
    * Looks at the record and its jobs and does the one next thing: start, queue a phase's job, or
    * finish the run. Called on every job event and on resume; doing nothing is the common case.
    */
-  reconcile(changeId: string): void;
+  reconcile(changeId: string): Promise<void>;
   /** A run's job reported or was given up on: tell the thread, then move the record on. */
-  onRunJob(job: Job, result: JobResult | null, state: JobState): void;
+  onRunJob(job: Job, result: JobResult | null, state: JobState): Promise<void>;
 }
 
 type Jobs = Pick<RunnerJobs, "job">;
 
 /** The failover evidence a run's start phases sent back so far, by role. */
-export function runEvidence(
+export async function runEvidence(
   jobs: Jobs,
   record: Pick<ChangeRecord, "id" | "plan">,
   version: number,
-): { primary?: HostEvidence; secondary?: HostEvidence } {
+): Promise<{ primary?: HostEvidence; secondary?: HostEvidence }> {
   const phases = runPhases(record.plan, "execute");
   const found: { primary?: HostEvidence; secondary?: HostEvidence } = {};
   for (const phase of phases) {
     const steps = planOf(record, phase.role).steps;
     if (!phase.indices.some((i) => steps[i]?.kind === "check-failover")) continue;
-    const evidence = jobs.job(runJobId({ id: record.id, version }, "execute", phase, phases).id)?.result
-      ?.evidence;
+    const stored = await jobs.job(runJobId({ id: record.id, version }, "execute", phase, phases).id);
+    const evidence = stored?.result?.evidence;
     if (evidence !== undefined) found[phase.role] = evidence;
   }
   return found;
 }
 
 /** The record's proof of failover for a run, when the plan has one to give. */
-function failoverOf(jobs: Jobs, record: ChangeRecord, version: number) {
-  return failoverOutcome(record.plan, runEvidence(jobs, record, version));
+async function failoverOf(jobs: Jobs, record: ChangeRecord, version: number) {
+  return failoverOutcome(record.plan, await runEvidence(jobs, record, version));
 }
 
 export function createRunPhases(options: {
@@ -65,47 +67,47 @@ export function createRunPhases(options: {
 }): RunPhases {
   const { jobs, store, logger, apply, progress, tell, closed } = options;
 
-  function reconcile(changeId: string): void {
+  async function reconcile(changeId: string): Promise<void> {
     if (closed()) return;
-    const record = store.get(changeId);
+    const record = await store.get(changeId);
     if (record === null) return;
     switch (record.state) {
       case "approved":
-        start(record);
+        await start(record);
         return;
       case "executing":
-        advance(record, "execute");
+        await advance(record, "execute");
         return;
       case "rolling_back":
-        advance(record, "rollback");
+        await advance(record, "rollback");
         return;
       default:
         return;
     }
   }
 
-  function start(record: ChangeRecord): void {
-    const missing = record.plan.hosts.flatMap((h) => {
-      const found = runnerOf(jobs, h.host, record.plan.platform);
-      return "problem" in found ? [found.problem] : [];
-    });
-    const executing = apply(record, { type: "start-execution", actor: "system" });
+  async function start(record: ChangeRecord): Promise<void> {
+    const found = await Promise.all(
+      record.plan.hosts.map((h) => runnerOf(jobs, h.host, record.plan.platform)),
+    );
+    const missing = found.flatMap((f) => ("problem" in f ? [f.problem] : []));
+    const executing = await apply(record, { type: "start-execution", actor: "system" });
     if (executing === null) return;
     if (missing.length > 0) {
-      apply(executing, { type: "fail", actor: "system", reason: `nothing ran: ${missing.join("; ")}` });
+      await apply(executing, { type: "fail", actor: "system", reason: `nothing ran: ${missing.join("; ")}` });
       return;
     }
-    advance(executing, "execute");
+    await advance(executing, "execute");
   }
 
-  function advance(record: ChangeRecord, kind: RunKind): void {
-    const stop = (reason: string): void => {
+  async function advance(record: ChangeRecord, kind: RunKind): Promise<void> {
+    const stop = async (reason: string): Promise<void> => {
       if (kind === "rollback") {
-        apply(record, { type: "rollback-failed", actor: "system", reason: `rollback: ${reason}` });
+        await apply(record, { type: "rollback-failed", actor: "system", reason: `rollback: ${reason}` });
         return;
       }
-      const failover = failoverOf(jobs, record, record.version)?.record;
-      apply(record, {
+      const failover = (await failoverOf(jobs, record, record.version))?.record;
+      await apply(record, {
         type: "fail",
         actor: "system",
         reason,
@@ -116,9 +118,9 @@ export function createRunPhases(options: {
     for (const phase of phases) {
       const hostPlan = planOf(record, phase.role);
       const { id, phase: number } = runJobId(record, kind, phase, phases);
-      const stored = jobs.job(id);
+      const stored = await jobs.job(id);
       if (stored === null) {
-        queue(record, kind, phase, { id, ...(number === undefined ? {} : { phase: number }) }, stop);
+        await queue(record, kind, phase, { id, ...(number === undefined ? {} : { phase: number }) }, stop);
         return;
       }
       switch (stored.state) {
@@ -126,16 +128,16 @@ export function createRunPhases(options: {
         case "leased":
           return;
         case "lost":
-          apply(record, { type: "runner-lost", actor: "system", host: hostPlan.host });
+          await apply(record, { type: "runner-lost", actor: "system", host: hostPlan.host });
           return;
         case "expired":
-          stop(
+          await stop(
             `${hostPlan.host} (${phase.role}): the runner did not pick up the ${kind} job before it expired; nothing ran there`,
           );
           return;
         case "done":
           if (stored.result?.ok !== true) {
-            stop(failureOf(record, stored.job, stored.result, jobs.events(stored.job.id)).reason);
+            await stop(failureOf(record, stored.job, stored.result, await jobs.events(stored.job.id)).reason);
             return;
           }
           break;
@@ -146,25 +148,25 @@ export function createRunPhases(options: {
       }
     }
     if (kind === "rollback") {
-      apply(record, { type: "rolled-back", actor: "system" });
+      await apply(record, { type: "rolled-back", actor: "system" });
       return;
     }
-    finish(record);
+    await finish(record);
   }
 
   /** Every phase succeeded: with services=manage the pair's evidence decides, from both hosts. */
-  function finish(record: ChangeRecord): void {
-    const failover = failoverOf(jobs, record, record.version);
+  async function finish(record: ChangeRecord): Promise<void> {
+    const failover = await failoverOf(jobs, record, record.version);
     if (failover === null) {
-      apply(record, { type: "succeed", actor: "system" });
+      await apply(record, { type: "succeed", actor: "system" });
       return;
     }
     const kept: JsonObject = failover.record;
     if (failover.outcome === "proven") {
-      apply(record, { type: "succeed", actor: "system", failover: kept });
+      await apply(record, { type: "succeed", actor: "system", failover: kept });
       return;
     }
-    apply(record, {
+    await apply(record, {
       type: "fail",
       actor: "system",
       reason: `the pair does not fail over as planned: ${failover.summary}`,
@@ -172,20 +174,20 @@ export function createRunPhases(options: {
     });
   }
 
-  function queue(
+  async function queue(
     record: ChangeRecord,
     kind: RunKind,
     phase: Phase,
     job: { id: string; phase?: number },
-    stop: (reason: string) => void,
-  ): void {
+    stop: (reason: string) => Promise<void>,
+  ): Promise<void> {
     const hostPlan = planOf(record, phase.role);
-    const found = runnerOf(jobs, hostPlan.host, record.plan.platform);
+    const found = await runnerOf(jobs, hostPlan.host, record.plan.platform);
     if ("problem" in found) {
-      stop(`${found.problem}: nothing ran on ${hostPlan.host}`);
+      await stop(`${found.problem}: nothing ran on ${hostPlan.host}`);
       return;
     }
-    const queued = jobs.enqueue({
+    const queued = await jobs.enqueue({
       ...job,
       kind,
       changeId: record.id,
@@ -201,16 +203,16 @@ export function createRunPhases(options: {
       return;
     }
     if (queued.duplicate) return;
-    stop(`could not queue the ${kind} job for ${hostPlan.host}: ${queued.error}; nothing ran there`);
+    await stop(`could not queue the ${kind} job for ${hostPlan.host}: ${queued.error}; nothing ran there`);
   }
 
-  function onRunJob(job: Job, result: JobResult | null, state: JobState): void {
+  async function onRunJob(job: Job, result: JobResult | null, state: JobState): Promise<void> {
     const parsed = parsePhaseJobId(job.id);
     if (parsed === null || (parsed.kind !== "execute" && parsed.kind !== "rollback")) return;
-    const record = store.get(job.changeId);
+    const record = await store.get(job.changeId);
     if (record === null) return;
-    tell(record.id, outcomeOf(record, job, result, state, jobs.events(job.id)));
-    reconcile(record.id);
+    tell(record.id, outcomeOf(record, job, result, state, await jobs.events(job.id)));
+    await reconcile(record.id);
     progress(record.id);
   }
 

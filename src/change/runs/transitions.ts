@@ -6,7 +6,7 @@ import type { Logger } from "../../log.ts";
 import type { ChangeStore } from "../ports/store.ts";
 
 /** The record after the event, or null when the transition was refused. */
-export type Apply = (record: ChangeRecord, event: ChangeEvent) => ChangeRecord | null;
+export type Apply = (record: ChangeRecord, event: ChangeEvent) => Promise<ChangeRecord | null>;
 
 export function createApply(options: {
   store: ChangeStore;
@@ -16,8 +16,8 @@ export function createApply(options: {
   progress: (changeId: string) => void;
 }): Apply {
   const { store, policy, now, logger, progress } = options;
-  return (record, event) => {
-    const result = store.apply(record.id, event, { now: now(), policy });
+  return async (record, event) => {
+    const result = await store.apply(record.id, event, { now: now(), policy });
     if (!result.ok) {
       logger.warn({ changeId: record.id, event: event.type, reason: result.reason }, "transition refused");
       return null;

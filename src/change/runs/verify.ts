@@ -38,13 +38,13 @@ export function createVerify(options: {
         ? "drift"
         : "in-place";
     let recorded: VerifyReport["recorded"] = null;
-    const current = store.get(change.id);
+    const current = await store.get(change.id);
     if (current?.state === "needs_verification" && outcome !== "unknown") {
       const reason =
         outcome === "drift"
           ? `verification found ${hosts.flatMap((h) => h.drift.map((d) => `${h.host}: ${d}`)).join("; ")}`
           : undefined;
-      const moved = apply(current, {
+      const moved = await apply(current, {
         type: "verified",
         actor,
         outcome: outcome === "in-place" ? "succeeded" : "failed",

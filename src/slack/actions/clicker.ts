@@ -64,5 +64,5 @@ export async function durableClick(
   if (!(await bot.changes.receive(request, () => args.ack()))) return;
   const outcome = await decide({ changeId, actor, hash, requestKey: request.key });
   if (!outcome.ok) await tellClicker(args, `${refusal}: ${mrkdwnPhrase(outcome.reason)}`);
-  bot.changes.finish(request.key);
+  await bot.changes.finish(request.key);
 }

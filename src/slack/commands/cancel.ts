@@ -39,5 +39,5 @@ export const runCancel: Subcommand = async ({ args, slack, bot }) => {
         : `momlink did not cancel ${changeId}: ${mrkdwnPhrase(outcome.reason)}`,
     ),
   );
-  bot.changes.finish(request.key);
+  await bot.changes.finish(request.key);
 };

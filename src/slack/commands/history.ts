@@ -8,7 +8,7 @@ export const HISTORY_LIMIT = 15;
 export const runHistory: Subcommand = async ({ args, slack, bot }) => {
   const host = args.trim().split(/\s+/)[0] || undefined;
   await slack.ack();
-  const records = bot.changes.list({ limit: HISTORY_LIMIT, ...(host === undefined ? {} : { host }) });
+  const records = await bot.changes.list({ limit: HISTORY_LIMIT, ...(host === undefined ? {} : { host }) });
   const scope = host === undefined ? "" : ` for ${escapeMrkdwn(host)}`;
   if (records.length === 0) {
     await slack.respond(ephemeral(`No changes${scope} yet. \`/momlink plan\` starts one.`));

@@ -43,5 +43,5 @@ export const runPlan: Subcommand = async ({ args, slack, bot }) => {
     }),
   );
   if (tell !== null) await slack.respond(ephemeral(tell));
-  bot.changes.finish(request.key);
+  await bot.changes.finish(request.key);
 };

@@ -19,14 +19,14 @@ export const runRollback: Subcommand = async ({ args, slack, bot }) => {
   }
   const changeId = given.id;
   // A change that does not exist has no hash: the service says so.
-  const hash = bot.changes.get(changeId)?.planHash ?? "";
+  const hash = (await bot.changes.get(changeId))?.planHash ?? "";
   const actor = slack.command.user_id;
   const channel = slack.command.channel_id;
   const request = durable(bot, slack.body, { kind: "rollback", changeId, actor, channel, hash });
   if (!(await bot.changes.receive(request, () => slack.ack()))) return;
   const outcome = await bot.changes.rollback({ changeId, actor, hash, requestKey: request.key });
   await slack.respond(ephemeral(rollbackAnswer(changeId, outcome, bot)));
-  bot.changes.finish(request.key);
+  await bot.changes.finish(request.key);
 };
 
 function rollbackAnswer(changeId: string, outcome: Outcome, bot: BotContext): string {

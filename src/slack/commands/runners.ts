@@ -36,7 +36,7 @@ export function runnerLines(runners: readonly RunnerInfo[], now: Date): string[]
 }
 
 export const runRunners: Subcommand = async ({ slack, bot }) => {
-  const runners = bot.changes.runners();
+  const runners = await bot.changes.runners();
   if (runners === null) {
     await slack.ack(
       ephemeral(

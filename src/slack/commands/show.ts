@@ -26,19 +26,17 @@ export const runShow: Subcommand = async ({ args, slack, bot }) => {
   }
   const { id } = given;
   await slack.ack();
-  const record = bot.changes.get(id);
+  const record = await bot.changes.get(id);
   if (record === null) {
     await slack.respond(ephemeral(`There is no change ${id}. \`/momlink history\` lists the latest ones.`));
     return;
   }
-  const link = await bot.permalink(record);
-  const messages = changeDetails(
-    record,
+  const [link, audit, progress] = await Promise.all([
+    bot.permalink(record),
     bot.changes.audit(id),
-    bot.messageContext(),
-    link,
     bot.changes.progress(record),
-  );
+  ]);
+  const messages = changeDetails(record, audit, bot.messageContext(), link, progress);
   for (const message of messages.slice(0, MAX_RESPONSES)) {
     await slack.respond({ response_type: "ephemeral", ...message });
   }

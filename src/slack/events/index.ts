@@ -12,14 +12,14 @@ async function sectionsFor(bot: BotContext, user: string): Promise<HomeSections>
   const { changes } = bot;
   const { policy } = bot.messageContext();
   const awaiting: AwaitingChange[] = [];
-  for (const record of changes.list({ states: ["awaiting_approval"], limit: SCAN })) {
+  for (const record of await changes.list({ states: ["awaiting_approval"], limit: SCAN })) {
     if (awaiting.length >= HOME_CHANGES) break;
     if (record.requester === user && requiresFourEyes(policy)) continue;
     // A dry run of the approver's decision (rejecting needs the same standing as approving).
     if (!(await changes.checkReject({ changeId: record.id, actor: user })).ok) continue;
     awaiting.push({ record, link: await bot.permalink(record) });
   }
-  const recent = changes.list({ limit: SCAN });
+  const recent = await changes.list({ limit: SCAN });
   return {
     awaiting,
     mine: recent.filter((r) => r.requester === user).slice(0, HOME_CHANGES),

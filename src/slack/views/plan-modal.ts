@@ -237,7 +237,7 @@ export function planModalSubmission(bot: BotContext) {
     });
     const tell = planOutcomeText(outcome);
     if (tell !== null) await tellPlanner(args, channel, actor, tell);
-    bot.changes.finish(request.key);
+    await bot.changes.finish(request.key);
   };
 }
 

@@ -93,6 +93,6 @@ export function rejectModalSubmission(bot: BotContext) {
         })
         .catch((err: unknown) => logger.error(`could not tell ${actor}: ${(err as Error).message}`));
     }
-    bot.changes.finish(request.key);
+    await bot.changes.finish(request.key);
   };
 }

@@ -88,7 +88,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await orchestrator.close();
   await bot.dispatcher.close();
-  store.close();
+  await store.close();
   tmp.cleanup();
 });
 
@@ -96,8 +96,8 @@ async function runners(...hosts: string[]): Promise<void> {
   for (const host of hosts) credentials[host] = await registerRunner(bot, host, host);
 }
 
-function planned(): ChangeRecord {
-  const created = store.createChange({
+async function planned(): Promise<ChangeRecord> {
+  const created = await store.createChange({
     requester: REQ,
     channel: "C1",
     plan: (id) => buildPlan({ spec: SPEC, changeId: id }),
@@ -109,16 +109,16 @@ function planned(): ChangeRecord {
   return created.record;
 }
 
-function must(id: string, event: Parameters<ChangeStore["apply"]>[1]): ChangeRecord {
-  const result = store.apply(id, event, { now: bot.time.clock(), policy: POLICY });
+async function must(id: string, event: Parameters<ChangeStore["apply"]>[1]): Promise<ChangeRecord> {
+  const result = await store.apply(id, event, { now: bot.time.clock(), policy: POLICY });
   if (!result.ok) throw new Error(plainPhrase(result.reason));
   return result.record;
 }
 
-function approved(): ChangeRecord {
-  const record = planned();
-  const ready = must(record.id, { type: "preflight-complete" });
-  return must(record.id, { type: "approve", actor: BOB, actorGroups: [], hash: ready.planHash });
+async function approved(): Promise<ChangeRecord> {
+  const record = await planned();
+  const ready = await must(record.id, { type: "preflight-complete" });
+  return await must(record.id, { type: "approve", actor: BOB, actorGroups: [], hash: ready.planHash });
 }
 
 /** The runner on `host` takes its next job over the real API. */
@@ -142,14 +142,22 @@ async function step(host: string, job: Job, seq: number, index: number, status: 
   expect(res.status).toBe(200);
 }
 
+/** The runner on `host` reports `job`'s result, and the bot has reacted to it. */
 async function finish(host: string, job: Job, result: Record<string, unknown>): Promise<void> {
   const res = await post(bot.url, `/v1/jobs/${job.id}/result`, result, credentials[host]);
   expect(res.status).toBe(200);
+  await orchestrator.settled();
+}
+
+/** The dispatcher's timers run (leases and queued jobs run out), and the bot has reacted. */
+async function tick(): Promise<void> {
+  bot.dispatcher.tick();
+  await orchestrator.settled();
 }
 
 const jobs = (id = "CHG-1") =>
   bot.dispatcher.jobsFor(id).map((j) => `${j.job.kind} ${j.job.host} ${j.state}`);
-const state = (id = "CHG-1") => store.get(id)?.state;
+const state = async (id = "CHG-1") => (await store.get(id))?.state;
 
 function facts(host: string): HostFacts {
   return {
@@ -184,13 +192,13 @@ describe("job ids", () => {
 
 describe("pre-flight", () => {
   it("asks nobody and keeps the worst case when no runner is registered for either host", async () => {
-    expect(await orchestrator.preflight(planned())).toBeNull();
+    expect(await orchestrator.preflight(await planned())).toBeNull();
     expect(jobs()).toEqual([]);
   });
 
   it("asks both runners at once and returns what each found", async () => {
     await runners("mom-a", "mom-b");
-    const record = planned();
+    const record = await planned();
     const asked = orchestrator.preflight(record);
     const [a, b] = [await take("mom-a"), await take("mom-b")];
     expect([a.id, a.kind, b.id, b.kind]).toEqual([
@@ -220,17 +228,17 @@ describe("pre-flight", () => {
     "shows the worst case for a host whose runner %s, and says so",
     async (_name, act, note) => {
       await runners("mom-a", "mom-b");
-      const record = planned();
+      const record = await planned();
       const asked = orchestrator.preflight(record);
       await finish("mom-a", await take("mom-a"), { ok: true, facts: facts("mom-a") });
       await act(await take("mom-b"));
       const found = await asked;
       expect(found).toEqual({ primary: facts("mom-a"), secondary: null });
-      const ready = must(record.id, {
+      const ready = await must(record.id, {
         type: "preflight-complete",
         plan: buildPlan({ spec: SPEC, changeId: record.id, facts: found ?? {} }),
       });
-      expect(orchestrator.progress(ready).preflightNotes).toEqual([note]);
+      expect((await orchestrator.progress(ready)).preflightNotes).toEqual([note]);
     },
   );
 
@@ -238,10 +246,12 @@ describe("pre-flight", () => {
     credentials["mom-a"] = await registerRunner(bot, "mom-a", "mom-a", "windows");
     await runners("mom-b");
     bot.time.advance(5 * 60_000); // mom-b has not been seen for five minutes and is not polling
-    const record = planned();
+    const record = await planned();
     expect(await orchestrator.preflight(record)).toEqual({ primary: null, secondary: null });
     expect(jobs()).toEqual([]);
-    expect(orchestrator.progress(must(record.id, { type: "preflight-complete" })).preflightNotes).toEqual([
+    expect(
+      (await orchestrator.progress(await must(record.id, { type: "preflight-complete" }))).preflightNotes,
+    ).toEqual([
       "runner mom-a on mom-a is a windows runner, and this is a linux plan",
       "runner mom-b on mom-b was offline when this was planned",
     ]);
@@ -251,8 +261,8 @@ describe("pre-flight", () => {
 describe("executing an approved change", () => {
   it("runs the primary, then the secondary once the primary succeeded, then marks the change succeeded", async () => {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(approved());
-    expect(state()).toBe("executing");
+    await orchestrator.approved(await approved());
+    expect(await state()).toBe("executing");
     expect(jobs()).toEqual(["execute mom-a leased"].map((s) => s.replace("leased", "queued")));
 
     const primary = await take("mom-a");
@@ -262,10 +272,10 @@ describe("executing an approved change", () => {
     expect(jobs()).toEqual(["execute mom-a leased"]);
     await finish("mom-a", primary, { ok: true });
     expect(jobs()).toEqual(["execute mom-a done", "execute mom-b queued"]);
-    expect(state()).toBe("executing");
+    expect(await state()).toBe("executing");
 
     await finish("mom-b", await take("mom-b"), { ok: true });
-    expect(state()).toBe("succeeded");
+    expect(await state()).toBe("succeeded");
     await orchestrator.settled();
     expect(told.outcomes.map((o) => `${o.kind} ${o.host} ${o.status}`)).toEqual([
       "execute mom-a succeeded",
@@ -277,9 +287,9 @@ describe("executing an approved change", () => {
 
   it("fails before anything runs when a host has no runner", async () => {
     await runners("mom-a");
-    orchestrator.approved(approved());
-    expect(state()).toBe("failed");
-    expect(store.get("CHG-1")?.failure?.reason).toBe(
+    await orchestrator.approved(await approved());
+    expect(await state()).toBe("failed");
+    expect((await store.get("CHG-1"))?.failure?.reason).toBe(
       "nothing ran: no runner is registered for mom-b (momlink runners add <name> --host mom-b)",
     );
     expect(jobs()).toEqual([]);
@@ -340,12 +350,12 @@ describe("executing an approved change", () => {
     "stops at %s: the change fails naming the host and why, and the secondary never runs",
     async (_name, result, events, reason, status) => {
       await runners("mom-a", "mom-b");
-      orchestrator.approved(approved());
+      await orchestrator.approved(await approved());
       const job = await take("mom-a");
       await events(job);
       await finish("mom-a", job, result);
-      expect(state()).toBe("failed");
-      expect(store.get("CHG-1")?.failure?.reason).toBe(reason);
+      expect(await state()).toBe("failed");
+      expect((await store.get("CHG-1"))?.failure?.reason).toBe(reason);
       expect(jobs()).toEqual(["execute mom-a done"]);
       await orchestrator.settled();
       expect(told.outcomes).toMatchObject([{ host: "mom-a", role: "primary", kind: "execute", status }]);
@@ -354,47 +364,47 @@ describe("executing an approved change", () => {
 
   it("fails a change whose job was never picked up before it expired, saying nothing ran there", async () => {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(approved());
+    await orchestrator.approved(await approved());
     bot.time.advance(15 * 60_000 + 1);
-    bot.dispatcher.tick();
-    expect(state()).toBe("failed");
-    expect(store.get("CHG-1")?.failure?.reason).toBe(
+    await tick();
+    expect(await state()).toBe("failed");
+    expect((await store.get("CHG-1"))?.failure?.reason).toBe(
       "mom-a (primary): the runner did not pick up the execute job before it expired; nothing ran there",
     );
   });
 
   it("marks the change needing verification when a runner's lease runs out, and keeps it there", async () => {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(approved());
+    await orchestrator.approved(await approved());
     const job = await take("mom-a");
     await step("mom-a", job, 1, 0, "started");
     bot.time.advance(60_001);
-    bot.dispatcher.tick();
-    expect(state()).toBe("needs_verification");
-    expect(store.get("CHG-1")?.lostRunner?.host).toBe("mom-a");
+    await tick();
+    expect(await state()).toBe("needs_verification");
+    expect((await store.get("CHG-1"))?.lostRunner?.host).toBe("mom-a");
     // Its late result is refused by the dispatcher: nothing moves.
     expect(
       (await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credentials["mom-a"])).status,
     ).toBe(409);
-    expect(state()).toBe("needs_verification");
+    expect(await state()).toBe("needs_verification");
     expect(jobs()).toEqual(["execute mom-a lost"]);
   });
 
   it("never queues a host's job twice, however often it is told", async () => {
     await runners("mom-a", "mom-b");
-    const record = approved();
-    orchestrator.approved(record);
-    orchestrator.approved(record);
-    orchestrator.resume();
-    newOrchestrator().resume();
+    const record = await approved();
+    await orchestrator.approved(record);
+    await orchestrator.approved(record);
+    await orchestrator.resume();
+    await newOrchestrator().resume();
     expect(jobs()).toEqual(["execute mom-a queued"]);
   });
 
   it("picks up on start a change a previous process approved but never started", async () => {
     await runners("mom-a", "mom-b");
-    approved(); // approved, and then the bot stopped before handing it over
-    orchestrator.resume();
-    expect(state()).toBe("executing");
+    await approved(); // approved, and then the bot stopped before handing it over
+    await orchestrator.resume();
+    expect(await state()).toBe("executing");
     expect(jobs()).toEqual(["execute mom-a queued"]);
   });
 });
@@ -402,21 +412,21 @@ describe("executing an approved change", () => {
 describe("rolling back", () => {
   async function failedChange(): Promise<ChangeRecord> {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(approved());
+    await orchestrator.approved(await approved());
     await finish("mom-a", await take("mom-a"), { ok: true });
     await finish("mom-b", await take("mom-b"), { ok: false, failedIndex: 0 });
-    expect(state()).toBe("failed");
-    return must("CHG-1", {
+    expect(await state()).toBe("failed");
+    return await must("CHG-1", {
       type: "rollback",
       actor: BOB,
       actorGroups: [],
-      hash: store.get("CHG-1")!.planHash,
+      hash: (await store.get("CHG-1"))!.planHash,
     });
   }
 
   it("undoes the secondary first, then the primary, then marks the change rolled back", async () => {
     const record = await failedChange();
-    orchestrator.rollback(record);
+    await orchestrator.rollback(record);
     const secondary = await take("mom-b");
     expect(secondary.id).toBe(`CHG-1-v${record.version}-rollback-secondary`);
     expect(jobs().slice(2)).toEqual(["rollback mom-b leased"]);
@@ -424,32 +434,32 @@ describe("rolling back", () => {
     const primary = await take("mom-a");
     expect(primary.kind).toBe("rollback");
     await finish("mom-a", primary, { ok: true });
-    expect(state()).toBe("rolled_back");
+    expect(await state()).toBe("rolled_back");
   });
 
   it("leaves the change failed when the rollback fails, and a second rollback runs new jobs", async () => {
     const record = await failedChange();
-    orchestrator.rollback(record);
+    await orchestrator.rollback(record);
     await finish("mom-b", await take("mom-b"), { ok: false, failedIndex: 0 });
-    expect(state()).toBe("failed");
-    expect(store.get("CHG-1")?.failure?.reason).toMatch(
+    expect(await state()).toBe("failed");
+    expect((await store.get("CHG-1"))?.failure?.reason).toMatch(
       /^rollback: mom-b \(secondary\): step 1 \(remove-link data\) failed/,
     );
 
-    const again = must("CHG-1", {
+    const again = await must("CHG-1", {
       type: "rollback",
       actor: BOB,
       actorGroups: [],
-      hash: store.get("CHG-1")!.planHash,
+      hash: (await store.get("CHG-1"))!.planHash,
     });
-    orchestrator.rollback(again);
+    await orchestrator.rollback(again);
     const retry = await take("mom-b");
     expect(retry.id).toBe(`CHG-1-v${again.version}-rollback-secondary`);
     await finish("mom-b", retry, { ok: true });
     await finish("mom-a", await take("mom-a"), { ok: true });
-    expect(state()).toBe("rolled_back");
+    expect(await state()).toBe("rolled_back");
     // The message shows the latest attempt only.
-    const runs = orchestrator.progress(store.get("CHG-1")!).runs;
+    const runs = (await orchestrator.progress((await store.get("CHG-1"))!)).runs;
     expect(runs.map((r) => `${r.kind} ${r.host} ${r.status}`)).toEqual([
       "execute mom-a succeeded",
       "execute mom-b failed",
@@ -460,26 +470,26 @@ describe("rolling back", () => {
 
   it("marks the change needing verification when a runner is lost during the rollback", async () => {
     const record = await failedChange();
-    orchestrator.rollback(record);
+    await orchestrator.rollback(record);
     await take("mom-b");
     bot.time.advance(60_001);
-    bot.dispatcher.tick();
-    expect(state()).toBe("needs_verification");
+    await tick();
+    expect(await state()).toBe("needs_verification");
   });
 });
 
 describe("verify", () => {
   async function lostChange(): Promise<ChangeRecord> {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(approved());
+    await orchestrator.approved(await approved());
     await take("mom-a");
     bot.time.advance(60_001);
-    bot.dispatcher.tick();
+    await tick();
     // Both runners are back: polling, so online and asked.
     for (const host of ["mom-a", "mom-b"]) {
       expect((await get(bot.url, "/v1/jobs/next?wait=0", credentials[host])).status).toBe(204);
     }
-    return store.get("CHG-1")!;
+    return (await store.get("CHG-1"))!;
   }
 
   it("settles nothing when a runner does not answer", async () => {
@@ -490,7 +500,7 @@ describe("verify", () => {
     const report = await asked;
     expect(report).toMatchObject({ outcome: "unknown", recorded: null });
     expect(report.hosts[1]).toMatchObject({ host: "mom-b", answered: false });
-    expect(state()).toBe("needs_verification");
+    expect(await state()).toBe("needs_verification");
   });
 
   it("records a change needing verification as succeeded when every dir links to its target", async () => {
@@ -508,15 +518,15 @@ describe("verify", () => {
     await finish("mom-a", await take("mom-a"), { ok: true, facts: linked("mom-a") });
     await finish("mom-b", await take("mom-b"), { ok: true, facts: linked("mom-b") });
     expect(await asked).toMatchObject({ outcome: "in-place", recorded: "succeeded" });
-    expect(state()).toBe("succeeded");
-    expect(store.audit("CHG-1").at(-1)).toMatchObject({ event: "verified", actor: BOB });
+    expect(await state()).toBe("succeeded");
+    expect((await store.audit("CHG-1")).at(-1)).toMatchObject({ event: "verified", actor: BOB });
   });
 });
 
 describe("message updates", () => {
   it("are asked for after every step of a burst, the last state included; Slack's pace is the presenter's", async () => {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(approved());
+    await orchestrator.approved(await approved());
     const job = await take("mom-a");
     await orchestrator.settled();
     for (let i = 0; i < 5; i++)
@@ -531,7 +541,7 @@ describe("message updates", () => {
   });
 });
 
-describe("a services=manage change: phases across the hosts, the pair's evidence decides", () => {
+describe("a services=manage change: phases across the hosts, the pair's evidence decides", async () => {
   const MANAGED = { ...SPEC, manageServices: true as const };
   const control = {
     via: "systemd" as const,
@@ -551,8 +561,8 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
   const ACTIVE = evidence("mom-a", lock("this-em", 10), free);
   const STANDING_BY = evidence("mom-b", lock("another-process", 10), lock("this-em", 20));
 
-  function managedApproved(): ChangeRecord {
-    const created = store.createChange({
+  async function managedApproved(): Promise<ChangeRecord> {
+    const created = await store.createChange({
       requester: REQ,
       channel: "C1",
       plan: (id) =>
@@ -569,8 +579,8 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
       ttlMinutes: 30,
     });
     if (!created.ok) throw new Error("locked");
-    const ready = must(created.record.id, { type: "preflight-complete" });
-    return must(ready.id, { type: "approve", actor: BOB, actorGroups: [], hash: ready.planHash });
+    const ready = await must(created.record.id, { type: "preflight-complete" });
+    return await must(ready.id, { type: "approve", actor: BOB, actorGroups: [], hash: ready.planHash });
   }
 
   /** Takes each phase's job in turn and answers it; the results by phase number. */
@@ -587,8 +597,8 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
 
   it("queues one phase at a time, each named after its number and carrying it, in the KB's order", async () => {
     await runners("mom-a", "mom-b");
-    const record = managedApproved();
-    orchestrator.approved(record);
+    const record = await managedApproved();
+    await orchestrator.approved(record);
     const first = await take("mom-b");
     expect([first.id, first.phase]).toEqual([`CHG-1-v${record.version + 1}-execute-1-secondary`, 1]);
     expect(parsePhaseJobId(first.id)).toMatchObject({ kind: "execute", role: "secondary", phase: 1 });
@@ -598,10 +608,10 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
     expect([second.id.endsWith("-execute-2-primary"), second.phase]).toEqual([true, 2]);
     // A bot restarted here continues with phase 3, and queues nothing twice.
     await finish("mom-a", second, { ok: true });
-    newOrchestrator().resume();
-    orchestrator.resume();
+    await newOrchestrator().resume();
+    await orchestrator.resume();
     expect(jobs()).toEqual(["execute mom-b done", "execute mom-a done", "execute mom-b queued"]);
-    const runs = orchestrator.progress(store.get("CHG-1")!).runs;
+    const runs = (await orchestrator.progress((await store.get("CHG-1"))!)).runs;
     expect(runs.map((r) => `${r.phase?.number}/${r.phase?.of} ${r.host} ${r.status}`)).toEqual([
       "1/5 mom-b succeeded",
       "2/5 mom-a succeeded",
@@ -616,10 +626,10 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
 
   it("succeeds once the primary proved it is active and the secondary that it stands by, and keeps the evidence", async () => {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(managedApproved());
+    await orchestrator.approved(await managedApproved());
     await runThrough({ 4: { ok: true, evidence: ACTIVE }, 5: { ok: true, evidence: STANDING_BY } });
-    expect(state()).toBe("succeeded");
-    const succeed = store.audit("CHG-1").find((e) => e.event === "succeed");
+    expect(await state()).toBe("succeeded");
+    const succeed = (await store.audit("CHG-1")).find((e) => e.event === "succeed");
     expect(succeed?.details.failover).toMatchObject({
       outcome: "proven",
       verdict: "primary-active-secondary-standing-by",
@@ -634,7 +644,7 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
         { host: "mom-b", role: "secondary", verdict: "standing-by" },
       ],
     });
-    expect(orchestrator.progress(store.get("CHG-1")!).failover).toBe(
+    expect((await orchestrator.progress((await store.get("CHG-1"))!)).failover).toBe(
       "mom-a is the active EM; mom-b stands by on secondary_em.lck",
     );
     await orchestrator.settled();
@@ -649,14 +659,14 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
 
   it("fails loudly when both hosts claim primary, even though each runner saw its own part through", async () => {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(managedApproved());
+    await orchestrator.approved(await managedApproved());
     const split = evidence("mom-b", lock("this-em", 30), free);
     await runThrough({ 4: { ok: true, evidence: ACTIVE }, 5: { ok: true, evidence: split } });
-    expect(state()).toBe("failed");
-    expect(store.get("CHG-1")?.failure?.reason).toMatch(
+    expect(await state()).toBe("failed");
+    expect((await store.get("CHG-1"))?.failure?.reason).toMatch(
       /^the pair does not fail over as planned: SPLIT BRAIN: both mom-a and mom-b claim to be the active EM/,
     );
-    expect(store.audit("CHG-1").find((e) => e.event === "fail")?.details.failover).toMatchObject({
+    expect((await store.audit("CHG-1")).find((e) => e.event === "fail")?.details.failover).toMatchObject({
       outcome: "failed",
       verdict: "both-claim-primary",
     });
@@ -664,12 +674,12 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
 
   it("fails at the primary's start with the evidence it ended on, and starts nothing after it", async () => {
     await runners("mom-a", "mom-b");
-    orchestrator.approved(managedApproved());
+    await orchestrator.approved(await managedApproved());
     const standingBy = evidence("mom-a", lock("another-process", 40), lock("this-em", 10));
     await runThrough({ 4: { ok: false, failedIndex: 6, evidence: standingBy } }, 4);
-    expect(state()).toBe("failed");
+    expect(await state()).toBe("failed");
     expect(jobs()).toHaveLength(4);
-    expect(store.audit("CHG-1").find((e) => e.event === "fail")?.details.failover).toMatchObject({
+    expect((await store.audit("CHG-1")).find((e) => e.event === "fail")?.details.failover).toMatchObject({
       outcome: "failed",
       verdict: null,
       hosts: [{ host: "mom-a", verdict: "standing-by" }],

@@ -7,18 +7,25 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { loadOrCreateSigningKeys, signingKeyPathFor } from "../src/dispatch/keys.ts";
-import { createQueue } from "../src/dispatch/queue.ts";
+import {
+  finishScript,
+  insertJobScript,
+  type JobViews,
+  recordEventScript,
+  takeScript,
+} from "../src/dispatch/queue.ts";
 import { DISPATCH_SCHEMA } from "../src/dispatch/store.ts";
 import { parsePlanText } from "../src/domain/grammar.ts";
-import type { JobKind } from "../src/domain/job.ts";
+import type { JobKind, StepEvent } from "../src/domain/job.ts";
 import { buildPlan, type Plan } from "../src/domain/plan.ts";
 import type { ApprovalPolicy } from "../src/domain/policy.ts";
 import type { ChangeEvent } from "../src/domain/record.ts";
-import { type SigningKeys, signJob } from "../src/protocol/signing.ts";
+import { type SignedJob, type SigningKeys, signJob } from "../src/protocol/signing.ts";
 import type { JobResult } from "../src/protocol/wire.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { assertSameFile } from "../src/store/db-file.ts";
 import { CHANGE_SCHEMA } from "../src/store/migrations.ts";
+import { runSqlite } from "../src/store/script.ts";
 import { openSqliteStore } from "../src/store/sqlite.ts";
 import type { ChangeStore } from "../src/store/store.ts";
 import { readyHostFacts } from "../test/support/facts.ts";
@@ -77,7 +84,7 @@ export async function seedHistory(path: string, count: number, start: Date): Pro
   const stats: SeedStats = { changes: 0, audit: 0, jobs: 0, events: 0 };
   const base = Number(db.prepare("SELECT COUNT(*) AS n FROM changes").get()?.n ?? 0);
   let clock = start.getTime() + base * 60_000;
-  const queue = createQueue({ db, clock: () => new Date(clock), leaseMs: 60_000 });
+  const queue = seedingQueue(db, () => clock);
   try {
     for (let done = 0; done < count; done += BATCH) {
       assertSameFile(db);
@@ -101,7 +108,7 @@ export async function seedHistory(path: string, count: number, start: Date): Pro
 
 interface Seeding {
   store: ChangeStore;
-  queue: ReturnType<typeof createQueue>;
+  queue: ReturnType<typeof seedingQueue>;
   keys: SigningKeys;
   db: DatabaseSync;
   now: () => Date;
@@ -151,6 +158,24 @@ async function seedChange(s: Seeding, n: number, stats: SeedStats): Promise<void
     runJob(s, stats, `${id}-v${running.version}-execute-${role}`, "execute", role, plan, { ok: true });
   }
   await apply({ type: "succeed" });
+}
+
+/**
+ * The queue's own scripts (dispatch/queue.ts) run synchronously inside the seed's batch
+ * transaction: the dispatcher's async store would commit each job alone.
+ */
+function seedingQueue(db: DatabaseSync, now: () => number) {
+  const views: JobViews = new Map();
+  const leaseMs = 60_000;
+  return {
+    insert: (signed: SignedJob) => runSqlite(db, insertJobScript(signed, now())),
+    take: (runner: string, serves: (host: string) => boolean) =>
+      runSqlite(db, takeScript({ runner, serves, nowMs: now(), leaseMs })),
+    recordEvent: (runner: string, jobId: string, seq: number, event: StepEvent) =>
+      runSqlite(db, recordEventScript(views, { runner, jobId, seq, event }, now(), leaseMs)),
+    finish: (runner: string, jobId: string, result: JobResult) =>
+      runSqlite(db, finishScript(views, { runner, jobId, result }, now())),
+  };
 }
 
 /** Queues, leases and finishes one job, with a started and a succeeded event per step it runs. */

@@ -196,13 +196,16 @@ async function runK(
   try {
     // Runners added through the dispatcher API before the bot starts; they register over HTTP.
     const dispatcher = createDispatcher({ db, keys: loadOrCreateSigningKeys(signingKeyPathFor(db)) });
-    const tokens = Array.from({ length: k }, (_, n) =>
-      (["a", "b"] as const).map((side) => ({
-        name: `mom-${side}-${n}`,
-        token: dispatcher.addRunner({ name: `mom-${side}-${n}`, host: `mom-${side}-${n}`, platform: "linux" })
-          .token,
-      })),
-    ).flat();
+    const tokens: { name: string; token: string }[] = [];
+    for (let n = 0; n < k; n++) {
+      for (const side of ["a", "b"] as const) {
+        const name = `mom-${side}-${n}`;
+        tokens.push({
+          name,
+          token: (await dispatcher.addRunner({ name, host: name, platform: "linux" })).token,
+        });
+      }
+    }
     await dispatcher.close();
     serve = await child(["--role", "serve"], {
       SLACK_BOT_TOKEN: BOT_TOKEN,

@@ -142,7 +142,7 @@ async function runnerRows() {
   const dispatcher = createDispatcher({ db: join(work, "bot.db"), keys: generateSigningKeys() });
   try {
     const { url } = await dispatcher.listen({ host: "127.0.0.1", port: 0 });
-    const { token } = dispatcher.addRunner({ name: "mom-a", host: "mom-a", platform: "linux" });
+    const { token } = await dispatcher.addRunner({ name: "mom-a", host: "mom-a", platform: "linux" });
     const configPath = join(work, "runner.json");
     const config = await register({ server: url, token, configPath, platform: "linux", hostname: "mom-a" });
     const bare: RunnerSample[] = [];

@@ -312,9 +312,13 @@ async function withRegistry(
   await run(async () => {
     const { readConfig, StartError } = await import("./startup.ts");
     const config = readConfig();
-    const { createRegistry, DISPATCH_SCHEMA, loadOrCreateSigningKeys, signingKeyPathFor } = await import(
-      "./dispatch/index.ts"
-    );
+    const {
+      createRegistry,
+      DISPATCH_SCHEMA,
+      loadOrCreateSigningKeys,
+      signingKeyPathFor,
+      sqliteDispatchStore,
+    } = await import("./dispatch/index.ts");
     const { openDatabase } = await import("./store/database.ts");
     const { existsSync } = await import("node:fs");
     const created = config.db !== ":memory:" && !existsSync(config.db);
@@ -333,7 +337,7 @@ async function withRegistry(
       throw new StartError(`momlink: ${(error as Error).message}`);
     }
     try {
-      const registry = createRegistry({ db, keys, clock: () => new Date() });
+      const registry = createRegistry({ store: sqliteDispatchStore(db), keys, clock: () => new Date() });
       process.exitCode = await action({ registry, keyId: keys.keyId, runnerPort: config.runnerPort });
     } finally {
       db.close();

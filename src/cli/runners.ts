@@ -65,13 +65,13 @@ function quoteArg(value: string): string {
   return /^[A-Za-z0-9_./:@+=-]+$/.test(value) ? value : `"${value.replaceAll('"', "")}"`;
 }
 
-export function addRunner(registry: Registry, options: AddOptions, io: CommandIo): number {
+export async function addRunner(registry: Registry, options: AddOptions, io: CommandIo): Promise<number> {
   const badHost = badHostText(options);
   if (badHost !== undefined) {
     io.stderr(badHost);
     return EXIT_USAGE;
   }
-  const existing = registry.getRunner(options.name);
+  const existing = await registry.getRunner(options.name);
   const live = existing !== null && existing.status !== "revoked";
   if (live && !options.reissue) {
     io.stderr(alreadyExistsText(existing));
@@ -79,7 +79,7 @@ export function addRunner(registry: Registry, options: AddOptions, io: CommandIo
   }
   let added: AddedRunner;
   try {
-    added = registry.addRunner({ name: options.name, host: options.host, platform: options.platform });
+    added = await registry.addRunner({ name: options.name, host: options.host, platform: options.platform });
   } catch (error) {
     if (!(error instanceof DispatchError)) throw error;
     io.stderr(`momlink: ${error.message}\n`);
@@ -158,12 +158,12 @@ export function statusOf(runner: RunnerInfo): "pending" | "online" | "offline" |
   return runner.online ? "online" : "offline";
 }
 
-export function listRunners(
+export async function listRunners(
   registry: Registry,
   options: { json?: boolean; keyId: string },
   io: CommandIo,
-): number {
-  const runners = registry.listRunners();
+): Promise<number> {
+  const runners = await registry.listRunners();
   if (options.json) {
     const rows = runners.map((r) => ({
       name: r.name,
@@ -195,8 +195,8 @@ export function listRunners(
   return EXIT_OK;
 }
 
-export function revokeRunner(registry: Registry, name: string, io: CommandIo): number {
-  const runner = registry.getRunner(name);
+export async function revokeRunner(registry: Registry, name: string, io: CommandIo): Promise<number> {
+  const runner = await registry.getRunner(name);
   if (runner === null) {
     io.stderr(`momlink: no runner named "${name}" (momlink runners list shows them)\n`);
     return EXIT_FAILED;
@@ -205,7 +205,7 @@ export function revokeRunner(registry: Registry, name: string, io: CommandIo): n
     io.stdout(`runner ${runner.name} was already revoked; nothing changed\n`);
     return EXIT_OK;
   }
-  registry.revoke(runner.name);
+  await registry.revoke(runner.name);
   const lines = [
     `Runner ${runner.name} (host ${runner.host}) revoked: its credential and any unused token no longer work.`,
     "The agent is refused at its next request to the bot (at the latest when its current long-poll ends) and stops.",

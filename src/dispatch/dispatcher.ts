@@ -1,23 +1,25 @@
 // The bot's side of the runner protocol in one object: enqueue signed jobs, hand them to waiting
 // runners at once, watch leases and expiries, and tell the bot what happened through events.
 // Hand-over needs no polling: a runner's long-poll parks a waiter in memory (long-polls.ts) and
-// enqueue wakes it; a job queued by another process wakes it through JobSignals (signals.ts).
-// Each method is a function over the shared DispatcherState; createDispatcher only wires them.
+// enqueue wakes it; a job queued by another process wakes it through JobSignals (signals.ts: on
+// PostgreSQL, LISTEN/NOTIFY). The rows are the dispatch store's (ports/dispatch-store.ts): the
+// bot's SQLite file, or PostgreSQL shared by several replicas. Every method that reads or writes
+// them returns a promise. Each method is a function over the shared DispatcherState;
+// createDispatcher only wires them.
 import { randomUUID } from "node:crypto";
 import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DatabaseSync } from "node:sqlite";
-import { sameMachine } from "../domain/host.ts";
-import { type Job, type JobKind, jobSchema, type StepEvent } from "../domain/job.ts";
-import type { Plan } from "../domain/plan.ts";
+import type { Job, StepEvent } from "../domain/job.ts";
 import { createLogger, type Logger } from "../log.ts";
-import { type SigningKeys, signJob } from "../protocol/signing.ts";
+import type { SigningKeys } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
-import { openDatabase } from "../store/database.ts";
-import { closeDatabase } from "../store/db-file.ts";
-import { writeTransaction } from "../store/transaction.ts";
+import type { PostgresConnection } from "../store/postgres/connect.ts";
 import { createEmitter, type Emit } from "./emitter.ts";
+import { type EnqueueInput, enqueue, signalQueued } from "./enqueue.ts";
 import { createLongPolls, type LongPolls } from "./long-polls.ts";
+import type { DispatchStore } from "./ports/dispatch-store.ts";
+import { lazyPostgresDispatch } from "./postgres-dispatch.ts";
 import { createQueue, type Queue } from "./queue.ts";
 import {
   type AddedRunner,
@@ -30,32 +32,10 @@ import { createRunnerApi } from "./runner-api.ts";
 import { realScheduler, type Scheduler } from "./scheduler.ts";
 import { createRunnerHandler, createRunnerServer, type RunnerApiLimits } from "./server.ts";
 import { inProcessJobSignals, type JobSignals } from "./signals.ts";
-import { DISPATCH_SCHEMA } from "./store.ts";
+import { sqliteDispatchStore } from "./sqlite-store.ts";
 
-export type { JobSignals };
+export type { EnqueueInput, JobSignals };
 export { DispatchError, realScheduler, type Scheduler };
-
-export interface EnqueueInput {
-  kind: JobKind;
-  changeId: string;
-  host: string;
-  role: "primary" | "secondary";
-  /** execute and rollback runs with several phases on a host: which one (domain/phases.ts). */
-  phase?: number;
-  planHash: string;
-  /** The approved plan (for a pre-flight, the worst-case preview): the job carries it, signed. */
-  plan: Plan;
-  /** Default: the runner registered for `host`. */
-  runner?: string;
-  /** Default: now + jobTtlMs. A job not picked up by then is reported `expired`. */
-  expiresAt?: Date;
-  /**
-   * A job id chosen by the caller (default: a random one). Enqueueing an id that exists throws
-   * DispatchError `duplicate-job`, so a caller that derives ids from what it is doing can enqueue
-   * at most once, even across restarts.
-   */
-  id?: string;
-}
 
 export interface DispatcherEvents {
   step: [jobId: string, changeId: string, event: StepEvent, job: Job];
@@ -70,9 +50,21 @@ export interface DispatcherEvents {
 }
 export type DispatcherEvent = keyof DispatcherEvents;
 
+/**
+ * PostgreSQL, for several bot replicas on one database: a URL (a pool is opened here and closed by
+ * close()) or an open connection (store/postgres/connect.ts openPostgres; the caller closes it).
+ * The schema is migrated before the first statement; the signals default to LISTEN/NOTIFY.
+ */
+export interface PostgresTarget {
+  postgres: string | PostgresConnection;
+}
+
 export interface DispatcherOptions {
-  /** A database path (opened here, WAL) or an open database (the caller closes it). */
-  db: string | DatabaseSync;
+  /**
+   * Where the rows live: a SQLite path (opened here, WAL), an open SQLite database (the caller
+   * closes it), or PostgreSQL ({ postgres: url or connection }).
+   */
+  db: string | DatabaseSync | PostgresTarget;
   keys: SigningKeys;
   clock?: () => Date;
   /**
@@ -91,7 +83,8 @@ export interface DispatcherOptions {
   scheduler?: Scheduler;
   /**
    * How a job queued here wakes a long-poll held by another process on the same database (and
-   * back). Default: within this process only (inProcessJobSignals).
+   * back). Default: within this process only (inProcessJobSignals) on SQLite; LISTEN/NOTIFY on
+   * PostgreSQL (store/postgres/job-signals.ts).
    */
   signals?: JobSignals;
   logger?: Logger;
@@ -115,9 +108,9 @@ export interface Listening {
 
 /** What the dispatcher's functions share: its settings, its parts, its servers and whether it is closed. */
 interface DispatcherState {
-  db: DatabaseSync;
-  /** Whether the database was opened here (close closes it). */
-  ownsDb: boolean;
+  store: DispatchStore;
+  /** Resolves once the store and the signals are ready (PostgreSQL: migrated and listening); each call tries again. */
+  ready: () => Promise<void>;
   keys: SigningKeys;
   clock: () => Date;
   jobTtlMs: number;
@@ -128,6 +121,8 @@ interface DispatcherState {
   queue: Queue;
   polls: LongPolls;
   signals: JobSignals;
+  /** Stops what the dispatcher opened for its signals (a LISTEN connection). */
+  closeSignals: () => Promise<void>;
   servers: Set<Server>;
   closed: boolean;
 }
@@ -136,7 +131,7 @@ export function createDispatcher(options: DispatcherOptions) {
   const { state, on, scheduler } = openDispatcherState(options);
   const { registry, queue, polls, logger, keys } = state;
   const unsubscribe = state.signals.subscribe((runner) => {
-    if (!state.closed) polls.wake(runner);
+    if (!state.closed) wake(state, runner);
   });
   const api = createRunnerApi({
     registry,
@@ -147,12 +142,21 @@ export function createDispatcher(options: DispatcherOptions) {
     closed: () => state.closed,
   });
   const handler: RequestListener = createRunnerHandler(api, logger);
-  const stopTicking = scheduler.every(options.tickMs ?? 1000, () => tick(state));
+  const stopTicking = scheduler.every(options.tickMs ?? 1000, () => {
+    tick(state).catch((err: unknown) =>
+      logger.warn({ err }, "dispatcher tick failed; the next one tries again"),
+    );
+  });
 
   return {
+    /** Resolves once the store is migrated and the signals listen (rejects with why not). */
+    ready: () => state.ready(),
     enqueue: (input: EnqueueInput) => enqueue(state, input),
-    addRunner: (input: { name: string; host: string; platform: RunnerInfo["platform"] }): AddedRunner =>
-      registry.addRunner(input),
+    addRunner: (input: {
+      name: string;
+      host: string;
+      platform: RunnerInfo["platform"];
+    }): Promise<AddedRunner> => registry.addRunner(input),
     revoke: (name: string) => revoke(state, name),
     listRunners: () => registry.listRunners(),
     runnerFor: (host: string) => registry.runnerFor(host),
@@ -185,7 +189,8 @@ function openDispatcherState(options: DispatcherOptions) {
   const leaseMs = options.leaseMs ?? 60_000;
   const scheduler = options.scheduler ?? realScheduler;
   const logger = options.logger ?? createLogger({ level: "silent" });
-  const { db, owned } = openDatabase(options.db, { schemas: [DISPATCH_SCHEMA] });
+  const opened = openStore(options, logger);
+  const { store } = opened;
   const keys = options.keys;
 
   const { on, emit } = createEmitter<DispatcherEvents>((err, event) =>
@@ -194,14 +199,14 @@ function openDispatcherState(options: DispatcherOptions) {
   );
 
   const registry = createRegistry({
-    db,
+    store,
     keys,
     clock,
     ...(options.tokenTtlMs === undefined ? {} : { tokenTtlMs: options.tokenTtlMs }),
     ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
     isPolling: (name) => polls.isPolling(name),
   });
-  const queue = createQueue({ db, clock, leaseMs });
+  const queue = createQueue({ store, clock, leaseMs });
   const polls = createLongPolls({
     authenticate: (credential) => registry.authenticate(credential),
     take: (runner, serves) => queue.take(runner, serves),
@@ -213,8 +218,8 @@ function openDispatcherState(options: DispatcherOptions) {
     },
   });
   const state: DispatcherState = {
-    db,
-    ownsDb: owned,
+    store,
+    ready: opened.ready,
     keys,
     clock,
     jobTtlMs: options.jobTtlMs ?? 15 * 60_000,
@@ -224,88 +229,49 @@ function openDispatcherState(options: DispatcherOptions) {
     registry,
     queue,
     polls,
-    signals: options.signals ?? inProcessJobSignals(),
+    signals: opened.signals,
+    closeSignals: opened.closeSignals,
     servers: new Set<Server>(),
     closed: false,
   };
   return { state, on, scheduler };
 }
 
-/** Tells other processes a job is queued for `runner`; a failing signal costs a tick, not the job. */
-function signalQueued(state: DispatcherState, runner: string): void {
-  const { logger } = state;
-  try {
-    Promise.resolve(state.signals.queued(runner)).catch((err: unknown) =>
-      logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over"),
-    );
-  } catch (err) {
-    logger.warn({ err, runner }, "could not signal a queued job; the next tick hands it over");
+/** The store and the signals `options` ask for: SQLite in-process, or PostgreSQL with LISTEN/NOTIFY. */
+function openStore(options: DispatcherOptions, logger: Logger) {
+  const { db } = options;
+  if (typeof db === "string" || !("postgres" in db)) {
+    const signals = options.signals ?? inProcessJobSignals();
+    return {
+      store: sqliteDispatchStore(db),
+      signals,
+      ready: async () => {},
+      closeSignals: async () => {},
+    };
   }
+  const pg = lazyPostgresDispatch(db.postgres, logger);
+  return {
+    store: pg.store,
+    signals: options.signals ?? pg.signals,
+    ready: pg.ready,
+    closeSignals: pg.closeSignals,
+  };
 }
 
-function enqueue(state: DispatcherState, input: EnqueueInput): Job {
-  const { registry, queue, polls, logger } = state;
-  if (state.closed) throw new DispatchError("closed", "the dispatcher is closed");
-  const runner =
-    input.runner === undefined ? registry.runnerFor(input.host) : registry.getRunner(input.runner);
-  if (runner === null || runner.status !== "active") {
-    throw new DispatchError(
-      "no-runner",
-      input.runner === undefined
-        ? `no registered runner for host ${input.host}: add one with momlink runners add <name> --host ${input.host}`
-        : `runner "${input.runner}" is not registered (or was revoked)`,
+/** Hands `runner`'s oldest queued job to its long-poll here, if it holds one; a failure waits for the tick. */
+function wake(state: DispatcherState, runner: string): void {
+  state.polls
+    .wake(runner)
+    .catch((err: unknown) =>
+      state.logger.warn({ err, runner }, "could not hand a queued job over; the next tick tries again"),
     );
-  }
-  if (!sameMachine(runner.host, input.host)) {
-    throw new DispatchError("wrong-host", `runner "${runner.name}" serves ${runner.host}, not ${input.host}`);
-  }
-  const now = state.clock();
-  const expiresAt = input.expiresAt ?? new Date(now.getTime() + state.jobTtlMs);
-  if (expiresAt.getTime() <= now.getTime()) {
-    throw new DispatchError(
-      "expired",
-      `the job would expire at ${expiresAt.toISOString()}, which is not in the future`,
-    );
-  }
-  const id = input.id ?? state.newJobId();
-  if (input.id !== undefined && queue.get(id) !== null) {
-    throw new DispatchError("duplicate-job", `job ${id} was already queued`);
-  }
-  const parsed = jobSchema.safeParse({
-    id,
-    kind: input.kind,
-    changeId: input.changeId,
-    runner: runner.name,
-    host: input.host,
-    role: input.role,
-    ...(input.phase === undefined ? {} : { phase: input.phase }),
-    planHash: input.planHash,
-    plan: input.plan,
-    issuedAt: now.toISOString(),
-    expiresAt: expiresAt.toISOString(),
-  });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new DispatchError("invalid-job", `the job does not match the job contract: ${problems}`);
-  }
-  const job = parsed.data;
-  const signed = signJob(job, state.keys);
-  // One commit for "queued" and, when the runner is waiting, "leased": a hand-over costs one fsync.
-  const claimed = writeTransaction(state.db, () => {
-    queue.insert(signed);
-    return polls.claim(runner.name);
-  });
-  logger.info({ jobId: job.id, kind: job.kind, changeId: job.changeId, runner: runner.name }, "job queued");
-  if (claimed === null) signalQueued(state, runner.name);
-  else polls.deliver(claimed);
-  return job;
 }
 
 /** Runs out leases and expiries now; also wakes waiters for jobs queued by another process. */
-function tick(state: DispatcherState): void {
+async function tick(state: DispatcherState): Promise<void> {
   const { queue, polls, logger, emit } = state;
   if (state.closed) return;
-  const { lost, requeued, expired } = queue.sweep();
+  const { lost, requeued, expired } = await queue.sweep();
   for (const job of lost) {
     logger.warn(
       { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },
@@ -325,7 +291,10 @@ function tick(state: DispatcherState): void {
     emit("requeued", job);
   }
   // The fallback for jobs queued elsewhere whose signal never came (or that another process re-offered).
-  for (const name of polls.runners()) if (queue.hasQueued(name)) polls.wake(name);
+  const waiting = polls.runners().filter((name) => polls.hasFreeWaiter(name));
+  if (waiting.length > 0) {
+    for (const name of await queue.runnersWithQueuedJobs(waiting)) await polls.wake(name);
+  }
   for (const runner of new Set(requeued.map((job) => job.runner))) signalQueued(state, runner);
 }
 
@@ -353,8 +322,8 @@ async function listen(
   return { url: `${opts.tls === undefined ? "http" : "https"}://${shown}:${port}`, port, server };
 }
 
-function revoke(state: DispatcherState, name: string): boolean {
-  const done = state.registry.revoke(name);
+async function revoke(state: DispatcherState, name: string): Promise<boolean> {
+  const done = await state.registry.revoke(name);
   state.polls.end({ type: "refused", error: "revoked" }, name);
   if (done) state.logger.warn({ runner: name }, "runner revoked");
   return done;
@@ -376,5 +345,6 @@ async function close(state: DispatcherState, stop: () => void): Promise<void> {
     ),
   );
   state.servers.clear();
-  if (state.ownsDb) closeDatabase(state.db);
+  await state.closeSignals();
+  await state.store.close();
 }

@@ -10,8 +10,8 @@
 import type { DatabaseSync } from "node:sqlite";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { int, type Row, text } from "../store/rows.ts";
+import { all, one, run, runSqlite, type Script } from "../store/script.ts";
 import { SERVED } from "../store/served-queries.ts";
-import { prepared } from "../store/statements.ts";
 
 /** The table's definition (dispatcher migration 4; its PostgreSQL twin stores the blob as BYTEA). */
 export const EVENT_LOGS_TABLE = `
@@ -64,8 +64,8 @@ function unfold(blob: unknown): EventRow[] {
   });
 }
 
-function foldedRowsOf(db: DatabaseSync, jobId: string): EventRow[] {
-  const row = prepared(db, SERVED.eventLogOfJob.sql).get(jobId);
+function* foldedRowsOf(jobId: string): Script<EventRow[]> {
+  const row = yield* one(SERVED.eventLogOfJob.sql, [jobId]);
   return row === undefined ? [] : unfold(row.events_deflated);
 }
 
@@ -74,30 +74,34 @@ function foldedRowsOf(db: DatabaseSync, jobId: string): EventRow[] {
  * Both are read: a job folded by an older momlink and a row written since (none should be) still
  * show together.
  */
-export function eventRowsOfJob(db: DatabaseSync, jobId: string): EventRow[] {
+export function* eventRowsOfJobScript(jobId: string): Script<EventRow[]> {
   const rows = [
-    ...foldedRowsOf(db, jobId),
-    ...prepared(db, SERVED.eventsOfJob.sql).all(jobId, jobId).map(toEventRow),
+    ...(yield* foldedRowsOf(jobId)),
+    ...(yield* all(SERVED.eventsOfJob.sql, [jobId, jobId])).map(toEventRow),
   ];
   const latest = Math.max(...rows.map((r) => r.attempt));
   return rows.filter((r) => r.attempt === latest).sort(byAttemptAndSeq);
 }
 
-/** Call inside the write transaction that ends the job: its rows become one blob (or stay none). */
-export function foldEvents(db: DatabaseSync, jobId: string): void {
-  const rows = prepared(
-    db,
+/** Run inside the write transaction that ends the job: its rows become one blob (or stay none). */
+export function* foldEventsScript(jobId: string): Script<void> {
+  const rows = (yield* all(
     "SELECT attempt, seq, received_ms, event_json FROM dispatch_events WHERE job_id = ?",
-  )
-    .all(jobId)
-    .map(toEventRow);
+    [jobId],
+  )).map(toEventRow);
   if (rows.length === 0) return;
-  const all = [...foldedRowsOf(db, jobId), ...rows].sort(byAttemptAndSeq);
-  const folded = all.map((r): FoldedRow => [r.attempt, r.seq, r.received_ms, r.event_json]);
-  prepared(
-    db,
+  const folded = [...(yield* foldedRowsOf(jobId)), ...rows]
+    .sort(byAttemptAndSeq)
+    .map((r): FoldedRow => [r.attempt, r.seq, r.received_ms, r.event_json]);
+  yield* run(
     `INSERT INTO dispatch_event_logs (job_id, events_deflated) VALUES (?, ?)
      ON CONFLICT (job_id) DO UPDATE SET events_deflated = excluded.events_deflated`,
-  ).run(jobId, deflateRawSync(JSON.stringify(folded)));
-  prepared(db, "DELETE FROM dispatch_events WHERE job_id = ?").run(jobId);
+    [jobId, deflateRawSync(JSON.stringify(folded))],
+  );
+  yield* run("DELETE FROM dispatch_events WHERE job_id = ?", [jobId]);
+}
+
+/** foldEventsScript on an open SQLite database, inside the caller's transaction (migration 4 folds with it). */
+export function foldEvents(db: DatabaseSync, jobId: string): void {
+  runSqlite(db, foldEventsScript(jobId));
 }

@@ -12,10 +12,12 @@ export {
   type EnqueueInput,
   type Listening,
   type ListenOptions,
+  type PostgresTarget,
   realScheduler,
   type Scheduler,
 } from "./dispatcher.ts";
 export { generateSigningKeys, loadOrCreateSigningKeys, signingKeyPathFor } from "./keys.ts";
+export type { DispatchStore } from "./ports/dispatch-store.ts";
 export {
   type AddedRunner,
   createRegistry,
@@ -24,4 +26,5 @@ export {
   type RunnerStatus,
 } from "./registry.ts";
 export { runnerJobsOf } from "./runner-jobs.ts";
+export { sqliteDispatchStore } from "./sqlite-store.ts";
 export { DISPATCH_SCHEMA } from "./store.ts";

@@ -5,7 +5,8 @@
 // the runner, which verifies it, sees no difference. A job whose plan cannot be referenced (no
 // hash, another text under it) keeps its copy inline.
 import type { DatabaseSync } from "node:sqlite";
-import { keepPlan, storedPlan } from "../store/plans.ts";
+import { keepPlanScript, storedPlanScript } from "../store/plans.ts";
+import { runSqlite, type Script } from "../store/script.ts";
 
 export interface StoredForm {
   /** What dispatch_jobs.signed_json holds: the envelope, its job's plan null when referenced. */
@@ -14,8 +15,13 @@ export interface StoredForm {
   planHash: string | null;
 }
 
-/** The row form of a signed envelope's JSON text; stores its plan in plans when it can. */
+/** storedFormScript on an open SQLite database (its migration 3 rewrites rows with it). */
 export function storedForm(db: DatabaseSync, signedJson: string): StoredForm {
+  return runSqlite(db, storedFormScript(signedJson));
+}
+
+/** The row form of a signed envelope's JSON text; stores its plan in plans when it can. */
+export function* storedFormScript(signedJson: string): Script<StoredForm> {
   const inline = { signedJson, planHash: null };
   let envelope: unknown;
   try {
@@ -26,7 +32,7 @@ export function storedForm(db: DatabaseSync, signedJson: string): StoredForm {
   const job = objectAt(envelope, "job");
   const plan = objectAt(job, "plan");
   if (job === null || plan === null || typeof plan.hash !== "string") return inline;
-  if (!keepPlan(db, plan.hash, JSON.stringify(plan))) return inline;
+  if (!(yield* keepPlanScript(plan.hash, JSON.stringify(plan)))) return inline;
   job.plan = null;
   return { signedJson: JSON.stringify(envelope), planHash: plan.hash };
 }
@@ -36,10 +42,7 @@ export function storedForm(db: DatabaseSync, signedJson: string): StoredForm {
  * not parse; a plan missing from plans (a database altered by hand) stays null, and the runner
  * refuses the job as malformed.
  */
-export function envelopeOf(
-  db: DatabaseSync,
-  row: { signed_json: string; plan_hash: string | null },
-): unknown {
+export function* envelopeOf(row: { signed_json: string; plan_hash: string | null }): Script<unknown> {
   let envelope: unknown;
   try {
     envelope = JSON.parse(row.signed_json);
@@ -48,7 +51,7 @@ export function envelopeOf(
   }
   if (row.plan_hash === null) return envelope;
   const job = objectAt(envelope, "job");
-  const planJson = storedPlan(db, row.plan_hash);
+  const planJson = yield* storedPlanScript(row.plan_hash);
   if (job !== null && planJson !== null) job.plan = JSON.parse(planJson);
   return envelope;
 }

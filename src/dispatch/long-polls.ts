@@ -1,9 +1,11 @@
 // The long-polls runners hold open (GET /v1/jobs/next?wait=...), parked in memory until a job is
 // queued for them or their wait runs out: a queued job reaches a waiting runner at once, never at
 // its next poll. Whoever queues a job (enqueue, or a JobSignals wake-up from another process)
-// claims it here for the runner's newest live waiter. A claim is the database work only, so it may
-// run inside the transaction that queued the job; its answer goes out with deliver() once that is
-// committed: the row first, then the wire.
+// claims it here for the runner's newest live waiter. A claim is the database work only (enqueue
+// passes the insert that queues the job, so queueing and leasing are one commit); its answer goes
+// out with deliver() once that is committed: the row first, then the wire. A waiter being claimed
+// is set aside while the store works (busy), so two claims at once never both lease a job for it,
+// and its wait running out meanwhile answers it only if the claim found nothing.
 
 import { sameMachine } from "../domain/host.ts";
 import type { Job } from "../domain/job.ts";
@@ -17,7 +19,14 @@ interface Waiter {
   credential: string;
   alive: () => boolean;
   finish: (answer: PollAnswer) => void;
+  /** A claim for it is waiting on the store. */
+  busy: boolean;
+  /** Its wait ran out while busy: answer "nothing" if the claim finds no job. */
+  timedOut: boolean;
 }
+
+/** Leases a job for a runner's waiter: the queue's take, or enqueue's insert-and-lease. */
+export type Take = (runner: string, serves: (host: string) => boolean) => Promise<StoredJob | null>;
 
 /** A queued job leased for a parked waiter, not yet answered. */
 export interface Claim {
@@ -27,9 +36,9 @@ export interface Claim {
 
 export interface LongPollOptions {
   /** Re-checks a waiter's credential before a hand-over: a revocation by another process stops it too. */
-  authenticate: (credential: string) => AuthOutcome;
+  authenticate: (credential: string) => Promise<AuthOutcome>;
   /** Leases the runner's oldest queued job for a host it serves (queue.ts take). */
-  take: (runner: string, serves: (host: string) => boolean) => StoredJob | null;
+  take: Take;
   scheduler: Pick<Scheduler, "after">;
   leaseMs: number;
   /** A job went out to a waiter (for the log and the dispatcher's events). */
@@ -47,16 +56,18 @@ interface LongPollState {
 
 export function createLongPolls(options: LongPollOptions) {
   const state: LongPollState = { options, waiters: new Map() };
-  const claim = (name: string) => claimFor(state, name);
+  const claim = (name: string, take?: Take) => claimFor(state, name, take ?? options.take);
   const deliver = (claimed: Claim | null) => deliverClaim(state, claimed);
   return {
     handOver: (stored: StoredJob) => handOver(state, stored),
     park: (p: ParkRequest) => park(state, p),
     claim,
     deliver,
-    wake: (name: string) => deliver(claim(name)),
+    wake: async (name: string) => deliver(await claim(name)),
     end: (answer: PollAnswer, name?: string) => end(state, answer, name),
     isPolling: (name: string) => (state.waiters.get(name)?.length ?? 0) > 0,
+    /** Whether `name` has a waiter no claim is working on (one a job could go to now). */
+    hasFreeWaiter: (name: string) => freeWaiter(state, name) !== undefined,
     /** The runners holding a long-poll open now. */
     runners: () => [...state.waiters.keys()],
   };
@@ -93,11 +104,17 @@ function park(state: LongPollState, p: ParkRequest): () => void {
       cancelTimer();
       p.answer(a);
     },
+    busy: false,
+    timedOut: false,
   };
   const list = state.waiters.get(p.runner) ?? [];
   list.push(waiter);
   state.waiters.set(p.runner, list);
   cancelTimer = state.options.scheduler.after(p.waitMs, () => {
+    if (waiter.busy) {
+      waiter.timedOut = true;
+      return;
+    }
     remove(state, waiter);
     p.answer({ type: "nothing" });
   });
@@ -107,25 +124,52 @@ function park(state: LongPollState, p: ParkRequest): () => void {
   };
 }
 
-/** Leases `name`'s oldest queued job for its newest live waiter, if both exist (database work only). */
-function claimFor(state: LongPollState, name: string): Claim | null {
-  const list = state.waiters.get(name);
-  while (list !== undefined && list.length > 0) {
-    const waiter = list[list.length - 1]!;
+/** The newest live waiter of `name` no claim is working on; dead ones are dropped on the way. */
+function freeWaiter(state: LongPollState, name: string): Waiter | undefined {
+  const list = state.waiters.get(name) ?? [];
+  for (let i = list.length - 1; i >= 0; i--) {
+    const waiter = list[i]!;
     if (!waiter.alive()) {
       remove(state, waiter);
       continue;
     }
-    const auth = state.options.authenticate(waiter.credential);
-    if (!auth.ok) {
-      remove(state, waiter);
-      waiter.finish({ type: "refused", error: auth.error });
-      continue;
+    if (!waiter.busy) return waiter;
+  }
+  return undefined;
+}
+
+/** Leases a job with `take` for `name`'s newest free live waiter, if both exist (database work only). */
+async function claimFor(state: LongPollState, name: string, take: Take): Promise<Claim | null> {
+  for (let waiter = freeWaiter(state, name); waiter !== undefined; waiter = freeWaiter(state, name)) {
+    waiter.busy = true;
+    let stored: StoredJob | null;
+    try {
+      const auth = await state.options.authenticate(waiter.credential);
+      if (!auth.ok) {
+        remove(state, waiter);
+        waiter.finish({ type: "refused", error: auth.error });
+        continue;
+      }
+      stored = await take(name, servesHost(auth.runner));
+    } catch (err) {
+      // The store failed: the job (if any) stays queued for the tick; a wait that ran out ends.
+      if (waiter.timedOut) {
+        remove(state, waiter);
+        waiter.finish({ type: "nothing" });
+      }
+      throw err;
+    } finally {
+      waiter.busy = false;
     }
-    const stored = state.options.take(name, servesHost(auth.runner));
-    if (stored === null) return null;
-    remove(state, waiter);
-    return { waiter, stored };
+    if (stored !== null) {
+      remove(state, waiter);
+      return { waiter, stored };
+    }
+    if (waiter.timedOut) {
+      remove(state, waiter);
+      waiter.finish({ type: "nothing" });
+    }
+    return null;
   }
   return null;
 }

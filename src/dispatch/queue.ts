@@ -2,13 +2,15 @@
 // reads a job's row, asks jobTransition(), and writes the outcome (one UPDATE, conditional on the
 // state it read, so a job is leased once only). The row is written before anything is sent, so a
 // bot restart loses no queued job and never hands a leased one out again. Outcomes are the
-// domain's (not found, not running, out of order): server.ts turns them into HTTP statuses. Each
-// method is a function over the shared QueueState; createQueue only wires them.
-import type { DatabaseSync } from "node:sqlite";
+// domain's (not found, not running, out of order): server.ts turns them into HTTP statuses.
+// Each operation is a store script (store/script.ts), one transaction on either engine; a row read
+// to be moved is locked until the commit on PostgreSQL, and work any replica may claim (a queued
+// job to lease, an overdue lease, an expired job) is read FOR UPDATE SKIP LOCKED, so two replicas
+// never both move one row, and each lost or expired job is reported by one replica alone.
+// createQueue binds the scripts' store methods to the dispatcher's clock and lease.
 import type { Job, StepEvent } from "../domain/job.ts";
 import {
   FINISHED_JOB_STATES,
-  type JobDenialCode,
   type JobEvent,
   type JobLife,
   type JobState,
@@ -16,80 +18,72 @@ import {
 } from "../domain/job-lifecycle.ts";
 import { type SignedJob, signedJobSchema } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
+import { all, one, run, type Script } from "../store/script.ts";
 import { SERVED } from "../store/served-queries.ts";
-import { prepared } from "../store/statements.ts";
-import { writeTransaction } from "../store/transaction.ts";
-import { eventRowsOfJob, foldEvents } from "./event-logs.ts";
-import { envelopeOf, storedForm } from "./job-plans.ts";
+import { DispatchError } from "./errors.ts";
+import { eventRowsOfJobScript, foldEventsScript } from "./event-logs.ts";
+import { envelopeOf, storedFormScript } from "./job-plans.ts";
+import type {
+  DispatchStore,
+  JobView,
+  LeaseRequest,
+  QueueOutcome,
+  StoredJob,
+  SweepResult,
+} from "./ports/dispatch-store.ts";
 import { type JobRow, lifeOf, resultOf, toJobRow, toStepEvent } from "./rows.ts";
 
-export interface StoredJob {
-  job: Job;
-  /** Exactly what the database holds, sent as is: the runner, not the bot, judges it. */
-  wire: unknown;
-  state: JobState;
-  attempts: number;
-}
-
-/** Why the queue did not take a runner's report: the job is unknown to it, or the lifecycle refused. */
-export type QueueDenialCode = "not-found" | JobDenialCode;
-
-/** The queue's answer to a runner's report; server.ts maps a denial's code to an HTTP status. */
-export type QueueOutcome<T> = { ok: true; value: T } | { ok: false; code: QueueDenialCode; error: string };
-
-export interface SweepResult {
-  lost: Job[];
-  requeued: Job[];
-  expired: Job[];
-}
+export type { QueueDenialCode, QueueOutcome, StoredJob, SweepResult } from "./ports/dispatch-store.ts";
 
 /** How many jobs' views jobOf keeps: more than the jobs running at once on a busy day. */
 const VIEW_CACHE_JOBS = 512;
 
-/** What the queue's functions share: the database, the clock, the lease and the view cache. */
-interface QueueState {
-  db: DatabaseSync;
-  clock: () => Date;
-  leaseMs: number;
-  /**
-   * The bot's view of the jobs runners are reporting on, by id: a step event (the most frequent
-   * write) then rebuilds no plan. Keyed on the row's own text, so a row edited since is read afresh;
-   * what is sent to a runner (take, get) is always rebuilt from the rows.
-   */
-  views: Map<string, { signedJson: string; planHash: string | null; job: Job }>;
-}
+/**
+ * The bot's view of the jobs runners are reporting on, by id: a step event (the most frequent
+ * write) then rebuilds no plan. Keyed on the row's own text, so a row edited since is read afresh;
+ * what is sent to a runner (take, get) is always rebuilt from the rows. One per store.
+ */
+export type JobViews = Map<string, { signedJson: string; planHash: string | null; job: Job }>;
 
-export function createQueue(options: { db: DatabaseSync; clock: () => Date; leaseMs: number }) {
-  const state: QueueState = {
-    db: options.db,
-    clock: options.clock,
-    leaseMs: options.leaseMs,
-    views: new Map(),
-  };
+/** The queue's verbs on a store, at the dispatcher's clock and lease. */
+export function createQueue(options: { store: DispatchStore; clock: () => Date; leaseMs: number }) {
+  const { store, clock, leaseMs } = options;
+  const now = () => clock().getTime();
+  const lease = (runner: string, serves: (host: string) => boolean): LeaseRequest => ({
+    runner,
+    serves,
+    nowMs: now(),
+    leaseMs,
+  });
   return {
-    insert: (signed: SignedJob) => insert(state, signed),
-    take: (runner: string, serves: (host: string) => boolean) => take(state, runner, serves),
-    hasQueued: (runner: string) => hasQueued(state, runner),
+    /** Queues `signed`; given a waiting runner, leases its oldest job in the same commit. */
+    insert: (signed: SignedJob, waiting?: { runner: string; serves: (host: string) => boolean }) =>
+      store.insertJob(
+        signed,
+        now(),
+        waiting === undefined ? undefined : lease(waiting.runner, waiting.serves),
+      ),
+    take: (runner: string, serves: (host: string) => boolean) => store.take(lease(runner, serves)),
+    runnersWithQueuedJobs: (runners: readonly string[]) => store.runnersWithQueuedJobs(runners),
     recordEvent: (runner: string, jobId: string, seq: number, event: StepEvent) =>
-      recordEvent(state, runner, jobId, seq, event),
-    heartbeat: (runner: string, jobId: string) => heartbeat(state, runner, jobId),
-    finish: (runner: string, jobId: string, result: JobResult) => finish(state, runner, jobId, result),
-    sweep: () => sweep(state),
-    get: (jobId: string) => get(state, jobId),
-    forChange: (changeId: string) => forChange(state, changeId),
-    events: (jobId: string) => events(state, jobId),
+      store.recordEvent(runner, jobId, seq, event, now(), leaseMs),
+    heartbeat: (runner: string, jobId: string) => store.heartbeat(runner, jobId, now(), leaseMs),
+    finish: (runner: string, jobId: string, result: JobResult) => store.finish(runner, jobId, result, now()),
+    sweep: () => store.sweep(now()),
+    get: (jobId: string) => store.job(jobId),
+    forChange: (changeId: string) => store.jobsOf(changeId),
+    events: (jobId: string) => store.events(jobId),
   };
 }
 
 export type Queue = ReturnType<typeof createQueue>;
 
-function jobOf(state: QueueState, row: JobRow): Job {
-  const { views } = state;
+function* jobOf(views: JobViews, row: JobRow): Script<Job> {
   const cached = views.get(row.id);
   if (cached !== undefined && cached.signedJson === row.signed_json && cached.planHash === row.plan_hash) {
     return cached.job;
   }
-  const { job } = fromRow(state.db, row);
+  const { job } = yield* fromRow(row);
   views.delete(row.id);
   views.set(row.id, { signedJson: row.signed_json, planHash: row.plan_hash, job });
   const oldest = views.keys().next();
@@ -97,99 +91,113 @@ function jobOf(state: QueueState, row: JobRow): Job {
   return job;
 }
 
-/** Call inside a write transaction: the plan and the row commit together. */
-function insert(state: QueueState, signed: SignedJob): void {
-  const { db, clock } = state;
+/**
+ * Queues `signed` (its plan kept once in plans, in the same commit) and, given `lease`, leases the
+ * runner's oldest queued job for its waiter: one commit for "queued" and "leased". An id that
+ * exists is DispatchError `duplicate-job`, decided by the insert itself, so two replicas
+ * enqueueing one derived id queue it once.
+ */
+export function* insertJobScript(
+  signed: SignedJob,
+  nowMs: number,
+  lease?: LeaseRequest,
+): Script<StoredJob | null> {
   const { job } = signed;
-  const stored = storedForm(db, JSON.stringify(signed));
-  prepared(
-    db,
+  const stored = yield* storedFormScript(JSON.stringify(signed));
+  const added = yield* run(
     `INSERT INTO dispatch_jobs (id, runner_name, host, change_id, kind, state, signed_json, plan_hash,
        created_ms, expires_ms)
-     VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
-  ).run(
-    job.id,
-    job.runner,
-    job.host,
-    job.changeId,
-    job.kind,
-    stored.signedJson,
-    stored.planHash,
-    clock().getTime(),
-    Date.parse(job.expiresAt),
+     VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    [
+      job.id,
+      job.runner,
+      job.host,
+      job.changeId,
+      job.kind,
+      stored.signedJson,
+      stored.planHash,
+      nowMs,
+      Date.parse(job.expiresAt),
+    ],
   );
+  if (added !== 1) throw new DispatchError("duplicate-job", `job ${job.id} was already queued`);
+  return lease === undefined ? null : yield* takeScript(lease);
 }
 
 /**
  * Applies `event` to the job in `row` and writes the outcome, only if the row still holds the
  * state it was read in. Returns the transition (a denial writes nothing) and whether it was written.
  */
-function move(state: QueueState, row: JobRow, event: JobEvent) {
+function* move(row: JobRow, event: JobEvent) {
   const outcome = jobTransition(lifeOf(row), event);
   if (!outcome.ok || outcome.move === "duplicate") return { outcome, written: false };
-  return { outcome, written: write(state, row.id, row.state, outcome.life) };
+  return { outcome, written: yield* write(row.id, row.state, outcome.life) };
 }
 
-function write(state: QueueState, id: string, from: JobState, life: JobLife): boolean {
-  const changed = prepared(
-    state.db,
+function* write(id: string, from: JobState, life: JobLife): Script<boolean> {
+  const changed = yield* run(
     `UPDATE dispatch_jobs SET state = ?, attempts = ?, last_event_seq = ?, leased_ms = ?, lease_until_ms = ?,
          finished_ms = ?, result_json = ?
        WHERE id = ? AND state = ?`,
-  ).run(
-    life.state,
-    life.attempts,
-    life.lastEventSeq,
-    life.leasedAtMs,
-    life.leaseUntilMs,
-    life.finishedAtMs,
-    life.report,
-    id,
-    from,
-  ).changes;
-  const written = Number(changed) === 1;
+    [
+      life.state,
+      life.attempts,
+      life.lastEventSeq,
+      life.leasedAtMs,
+      life.leaseUntilMs,
+      life.finishedAtMs,
+      life.report,
+      id,
+      from,
+    ],
+  );
+  const written = changed === 1;
   // A job that ended takes no more events: its rows become one compressed blob (event-logs.ts).
-  if (written && FINISHED_JOB_STATES.includes(life.state)) foldEvents(state.db, id);
+  if (written && FINISHED_JOB_STATES.includes(life.state)) yield* foldEventsScript(id);
   return written;
 }
 
 /**
- * Leases the oldest live queued job of `runner` for a host that `serves` accepts, or returns
+ * Leases the oldest live queued job of the runner for a host that `serves` accepts, or returns
  * null. The host is checked on its own column, so a row whose JSON no longer parses is still
- * routed only to its host's runner, which then refuses it.
+ * routed only to its host's runner, which then refuses it. Rows another replica is leasing are
+ * skipped, not waited for.
  */
-function take(state: QueueState, runner: string, serves: (host: string) => boolean): StoredJob | null {
-  const { db, clock, leaseMs } = state;
-  const now = clock().getTime();
-  return writeTransaction(db, () => {
-    const rows = prepared(
-      db,
-      "SELECT * FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' AND expires_ms >= ? ORDER BY seq",
-    )
-      .all(runner, now)
-      .map(toJobRow);
-    for (const row of rows) {
-      if (!serves(row.host)) continue;
-      const { outcome, written } = move(state, row, { type: "lease", now, leaseMs });
-      if (outcome.ok && written) {
-        return { ...fromRow(db, row), state: outcome.life.state, attempts: outcome.life.attempts };
-      }
+export function* takeScript(lease: LeaseRequest): Script<StoredJob | null> {
+  const { runner, serves, nowMs: now, leaseMs } = lease;
+  // One row at a time, so a replica taking one job holds no lock on the runner's others.
+  for (let after = 0; ; ) {
+    const raw = yield* one(
+      "SELECT * FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' AND expires_ms >= ? AND seq > ? ORDER BY seq LIMIT 1",
+      [runner, now, after],
+      "skip-locked",
+    );
+    if (raw === undefined) return null;
+    const row = toJobRow(raw);
+    after = row.seq;
+    if (!serves(row.host)) continue;
+    const { outcome, written } = yield* move(row, { type: "lease", now, leaseMs });
+    if (outcome.ok && written) {
+      return { ...(yield* fromRow(row)), state: outcome.life.state, attempts: outcome.life.attempts };
     }
-    return null;
-  });
+  }
 }
 
-function hasQueued(state: QueueState, runner: string): boolean {
-  const row = prepared(
-    state.db,
-    "SELECT 1 AS x FROM dispatch_jobs WHERE runner_name = ? AND state = 'queued' LIMIT 1",
-  ).get(runner);
-  return row !== undefined;
+/** Which of `runners` have a queued job: one indexed look-up per runner, in one statement. */
+export function* runnersWithQueuedJobsScript(runners: readonly string[]): Script<string[]> {
+  if (runners.length === 0) return [];
+  const rows = yield* all(
+    `SELECT r.name AS name FROM dispatch_runners r WHERE r.name IN (${runners.map(() => "?").join(", ")})
+       AND EXISTS (SELECT 1 FROM dispatch_jobs j WHERE j.runner_name = r.name AND j.state = 'queued')
+     ORDER BY r.name`,
+    runners,
+  );
+  return rows.map((row) => String(row.name));
 }
 
-/** The job if it exists and belongs to `runner`; another runner's job is "not found", not "forbidden". */
-function owned(state: QueueState, runner: string, jobId: string): JobRow | null {
-  const raw = prepared(state.db, SERVED.jobById.sql).get(jobId);
+/** The job if it exists and belongs to `runner` (locked until the commit); another runner's is "not found". */
+function* owned(runner: string, jobId: string): Script<JobRow | null> {
+  const raw = yield* one(SERVED.jobById.sql, [jobId], "update");
   if (raw === undefined) return null;
   const row = toJobRow(raw);
   return row.runner_name === runner ? row : null;
@@ -202,123 +210,111 @@ const notFound = (runner: string, jobId: string) =>
  * Records step event number `seq` (1, 2, ...) and extends the lease. A repeat of an event
  * already recorded (a retried POST) is acknowledged and not recorded twice.
  */
-function recordEvent(
-  state: QueueState,
+export function* recordEventScript(
+  views: JobViews,
+  report: { runner: string; jobId: string; seq: number; event: StepEvent },
+  now: number,
+  leaseMs: number,
+): Script<QueueOutcome<{ duplicate: boolean; job: Job }>> {
+  const { runner, jobId, seq, event } = report;
+  const row = yield* owned(runner, jobId);
+  if (row === null) return notFound(runner, jobId);
+  const { outcome } = yield* move(row, { type: "step", seq, now, leaseMs });
+  if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
+  const job = yield* jobOf(views, row);
+  if (outcome.move === "duplicate") return { ok: true, value: { duplicate: true, job } };
+  yield* run(
+    "INSERT INTO dispatch_events (job_id, attempt, seq, received_ms, event_json) VALUES (?, ?, ?, ?, ?)",
+    [jobId, row.attempts, seq, now, JSON.stringify(event)],
+  );
+  return { ok: true, value: { duplicate: false, job } };
+}
+
+export function* heartbeatScript(
   runner: string,
   jobId: string,
-  seq: number,
-  event: StepEvent,
-): QueueOutcome<{ duplicate: boolean; job: Job }> {
-  const { db, clock, leaseMs } = state;
-  const now = clock().getTime();
-  return writeTransaction(db, () => {
-    const row = owned(state, runner, jobId);
-    if (row === null) return notFound(runner, jobId);
-    const { outcome } = move(state, row, { type: "step", seq, now, leaseMs });
-    if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
-    const job = jobOf(state, row);
-    if (outcome.move === "duplicate") return { ok: true, value: { duplicate: true, job } };
-    prepared(
-      db,
-      "INSERT INTO dispatch_events (job_id, attempt, seq, received_ms, event_json) VALUES (?, ?, ?, ?, ?)",
-    ).run(jobId, row.attempts, seq, now, JSON.stringify(event));
-    return { ok: true, value: { duplicate: false, job } };
-  });
+  now: number,
+  leaseMs: number,
+): Script<QueueOutcome<{ leaseUntil: string }>> {
+  const row = yield* owned(runner, jobId);
+  if (row === null) return notFound(runner, jobId);
+  const { outcome } = yield* move(row, { type: "heartbeat", now, leaseMs });
+  if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
+  return { ok: true, value: { leaseUntil: new Date(now + leaseMs).toISOString() } };
 }
 
-function heartbeat(state: QueueState, runner: string, jobId: string): QueueOutcome<{ leaseUntil: string }> {
-  const { clock, leaseMs } = state;
-  const now = clock().getTime();
-  return writeTransaction(state.db, () => {
-    const row = owned(state, runner, jobId);
-    if (row === null) return notFound(runner, jobId);
-    const { outcome } = move(state, row, { type: "heartbeat", now, leaseMs });
-    if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
-    return { ok: true, value: { leaseUntil: new Date(now + leaseMs).toISOString() } };
-  });
+export function* finishScript(
+  views: JobViews,
+  report: { runner: string; jobId: string; result: JobResult },
+  now: number,
+): Script<QueueOutcome<{ duplicate: boolean; job: Job }>> {
+  const { runner, jobId, result } = report;
+  const row = yield* owned(runner, jobId);
+  if (row === null) return notFound(runner, jobId);
+  const { outcome } = yield* move(row, { type: "result", report: JSON.stringify(result), now });
+  if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
+  return { ok: true, value: { duplicate: outcome.move === "duplicate", job: yield* jobOf(views, row) } };
 }
 
-function finish(
-  state: QueueState,
-  runner: string,
-  jobId: string,
-  result: JobResult,
-): QueueOutcome<{ duplicate: boolean; job: Job }> {
-  const now = state.clock().getTime();
-  return writeTransaction(state.db, () => {
-    const row = owned(state, runner, jobId);
-    if (row === null) return notFound(runner, jobId);
-    const { outcome } = move(state, row, { type: "result", report: JSON.stringify(result), now });
-    if (!outcome.ok) return { ok: false, code: outcome.code, error: outcome.reason };
-    return { ok: true, value: { duplicate: outcome.move === "duplicate", job: jobOf(state, row) } };
-  });
+/**
+ * Runs out leases and expiries as of `now`. The rows are claimed (SKIP LOCKED) and moved only if
+ * still in the state read, so when replicas sweep together each job is reported by one of them.
+ */
+export function* sweepScript(views: JobViews, now: number): Script<SweepResult> {
+  const out: SweepResult = { lost: [], requeued: [], expired: [] };
+  const overdue = (yield* all(
+    "SELECT * FROM dispatch_jobs WHERE state = 'leased' AND lease_until_ms < ? ORDER BY seq",
+    [now],
+    "skip-locked",
+  )).map(toJobRow);
+  for (const row of overdue) {
+    const { outcome, written } = yield* move(row, { type: "lease-ran-out", now });
+    if (!outcome.ok || !written) continue;
+    (outcome.move === "reoffered" ? out.requeued : out.lost).push(yield* jobOf(views, row));
+  }
+  const stale = (yield* all(
+    "SELECT * FROM dispatch_jobs WHERE state = 'queued' AND expires_ms < ? ORDER BY seq",
+    [now],
+    "skip-locked",
+  )).map(toJobRow);
+  for (const row of stale) {
+    const { outcome, written } = yield* move(row, { type: "ttl-ran-out", now });
+    if (outcome.ok && written) out.expired.push(yield* jobOf(views, row));
+  }
+  return out;
 }
 
-/** Runs out leases and expiries as of the clock's now. */
-function sweep(state: QueueState): SweepResult {
-  const { db } = state;
-  const now = state.clock().getTime();
-  return writeTransaction(db, () => {
-    const out: SweepResult = { lost: [], requeued: [], expired: [] };
-    const overdue = prepared(
-      db,
-      "SELECT * FROM dispatch_jobs WHERE state = 'leased' AND lease_until_ms < ? ORDER BY seq",
-    )
-      .all(now)
-      .map(toJobRow);
-    for (const row of overdue) {
-      const { outcome, written } = move(state, row, { type: "lease-ran-out", now });
-      if (!outcome.ok || !written) continue;
-      (outcome.move === "reoffered" ? out.requeued : out.lost).push(jobOf(state, row));
-    }
-    const stale = prepared(
-      db,
-      "SELECT * FROM dispatch_jobs WHERE state = 'queued' AND expires_ms < ? ORDER BY seq",
-    )
-      .all(now)
-      .map(toJobRow);
-    for (const row of stale) {
-      const { outcome, written } = move(state, row, { type: "ttl-ran-out", now });
-      if (outcome.ok && written) out.expired.push(jobOf(state, row));
-    }
-    return out;
-  });
-}
-
-function get(
-  state: QueueState,
-  jobId: string,
-): (StoredJob & { result: JobResult | null; leaseUntil: string | null }) | null {
-  const { db } = state;
-  const raw = prepared(db, SERVED.jobById.sql).get(jobId);
+export function* jobScript(jobId: string): Script<JobView | null> {
+  const raw = yield* one(SERVED.jobById.sql, [jobId]);
   if (raw === undefined) return null;
   const row = toJobRow(raw);
   return {
-    ...fromRow(db, row),
+    ...(yield* fromRow(row)),
     result: resultOf(raw),
     leaseUntil: row.lease_until_ms === null ? null : new Date(row.lease_until_ms).toISOString(),
   };
 }
 
 /** Every job of one change, oldest first, with its state and result. */
-function forChange(state: QueueState, changeId: string): (StoredJob & { result: JobResult | null })[] {
-  const { db } = state;
-  return prepared(db, SERVED.jobsOfChange.sql)
-    .all(changeId)
-    .map((raw) => ({ ...fromRow(db, toJobRow(raw)), result: resultOf(raw) }));
+export function* jobsOfScript(changeId: string): Script<(StoredJob & { result: JobResult | null })[]> {
+  const out: (StoredJob & { result: JobResult | null })[] = [];
+  for (const raw of yield* all(SERVED.jobsOfChange.sql, [changeId])) {
+    out.push({ ...(yield* fromRow(toJobRow(raw))), result: resultOf(raw) });
+  }
+  return out;
 }
 
 /** The latest attempt's events, folded or not (event-logs.ts reads both forms). */
-function events(state: QueueState, jobId: string): StepEvent[] {
-  return eventRowsOfJob(state.db, jobId).map(toStepEvent);
+export function* eventsScript(jobId: string): Script<StepEvent[]> {
+  return (yield* eventRowsOfJobScript(jobId)).map(toStepEvent);
 }
 
 /**
  * The bot's own view of a stored job. A signed job edited by hand may no longer parse: the bot
  * then describes it from its columns (and still sends the stored text, which the runner will refuse).
  */
-function fromRow(db: DatabaseSync, row: JobRow): StoredJob {
-  const wire = envelopeOf(db, row);
+function* fromRow(row: JobRow): Script<StoredJob> {
+  const wire = yield* envelopeOf(row);
   const parsed = signedJobSchema.safeParse(wire);
   const job: Job = parsed.success
     ? parsed.data.job

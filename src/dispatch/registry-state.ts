@@ -1,22 +1,23 @@
-// What the registry's functions share: the database, the keys, the clock and its settings, and
-// the last-seen times kept in memory. A runner row reads as the RunnerInfo callers see only here
+// What the registry's functions share: the store, the keys, the clock and its settings, and the
+// last-seen times kept in memory. A runner row reads as the RunnerInfo callers see only here
 // (runnerInfo), so its status and whether it is online are decided once.
-import type { DatabaseSync } from "node:sqlite";
 import type { RunnerInfo, RunnerStatus } from "../change/ports/runners.ts";
 import type { SigningKeys } from "../protocol/signing.ts";
-import { type RunnerRow, toRunnerRow } from "./rows.ts";
+import type { DispatchStore } from "./ports/dispatch-store.ts";
+import type { RunnerRow } from "./rows.ts";
 
 export interface RegistryState {
-  db: DatabaseSync;
+  store: DispatchStore;
   keys: SigningKeys;
   clock: () => Date;
   tokenTtlMs: number;
   onlineWindowMs: number;
-  /** Whether the runner holds a long-poll open right now (the queue knows). */
+  /** Whether the runner holds a long-poll open to this process right now (the long-polls know). */
   isPolling: (name: string) => boolean;
   /**
    * last_seen is written at most every TOUCH_WRITE_MS per runner (every request would be a
-   * synchronous commit on the hot path); the exact time is kept here.
+   * commit on the hot path); the exact time this process saw is kept here. It is only a time:
+   * whether a runner may act is read from the store at every request.
    */
   seen: Map<string, number>;
   /** When each runner's last_seen was last written. */
@@ -42,9 +43,4 @@ export function runnerInfo(state: RegistryState, row: RunnerRow): RunnerInfo {
     online: status === "active" && (recent || polling),
     polling,
   };
-}
-
-export function runnerRowByName(state: RegistryState, name: string): RunnerRow | undefined {
-  const row = state.db.prepare("SELECT * FROM dispatch_runners WHERE name = ?").get(name);
-  return row === undefined ? undefined : toRunnerRow(row);
 }

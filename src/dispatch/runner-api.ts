@@ -21,8 +21,8 @@ export function createRunnerApi(parts: {
 }): RunnerApi {
   const { registry, queue, polls, logger, emit, closed } = parts;
   return {
-    register(body) {
-      const outcome = registry.register(body);
+    async register(body) {
+      const outcome = await registry.register(body);
       if (outcome.ok) {
         const { name, host } = outcome.response;
         logger.info(
@@ -35,17 +35,17 @@ export function createRunnerApi(parts: {
       }
       return outcome;
     },
-    authenticate(credential) {
-      const auth = registry.authenticate(credential);
-      if (auth.ok) registry.touch(auth.runner.name);
+    async authenticate(credential) {
+      const auth = await registry.authenticate(credential);
+      if (auth.ok) await registry.touch(auth.runner.name);
       return auth;
     },
-    poll({ runner, credential, waitMs, alive, answer }) {
+    async poll({ runner, credential, waitMs, alive, answer }) {
       if (closed()) {
         answer({ type: "closing" });
         return () => {};
       }
-      const stored = queue.take(runner.name, servesHost(runner));
+      const stored = await queue.take(runner.name, servesHost(runner));
       if (stored !== null) {
         answer(polls.handOver(stored));
         logger.info({ jobId: stored.job.id, runner: runner.name, via: "poll" }, "job handed over");
@@ -61,16 +61,16 @@ export function createRunnerApi(parts: {
       logger.debug({ runner: runner.name }, "runner waiting for a job");
       return gone;
     },
-    event(runner, jobId, seq, event) {
-      const outcome = queue.recordEvent(runner.name, jobId, seq, event);
+    async event(runner, jobId, seq, event) {
+      const outcome = await queue.recordEvent(runner.name, jobId, seq, event);
       if (!outcome.ok) return outcome;
       const { duplicate, job } = outcome.value;
       if (!duplicate) emit("step", jobId, job.changeId, event, job);
       return { ok: true, value: { duplicate } };
     },
     heartbeat: (runner, jobId) => queue.heartbeat(runner.name, jobId),
-    result(runner, jobId, result) {
-      const outcome = queue.finish(runner.name, jobId, result);
+    async result(runner, jobId, result) {
+      const outcome = await queue.finish(runner.name, jobId, result);
       if (!outcome.ok) {
         logger.warn(
           { jobId, runner: runner.name, reason: outcome.error, ok: result.ok },

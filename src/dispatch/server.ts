@@ -28,6 +28,7 @@ import {
   type RegisterRequest,
   registerRequestSchema,
 } from "../protocol/wire.ts";
+import { StoreUnavailableError } from "../store/script.ts";
 import { bearerFrom } from "./auth.ts";
 import type { QueueDenialCode, QueueOutcome } from "./queue.ts";
 import type { AuthOutcome, RegisterOutcome, RunnerInfo } from "./registry.ts";
@@ -47,24 +48,24 @@ export type PollAnswer =
 
 /** What the dispatcher offers the HTTP layer: calls that answer in the dispatcher's terms, never in statuses. */
 export interface RunnerApi {
-  register(body: RegisterRequest): RegisterOutcome;
-  authenticate(credential: string): AuthOutcome;
-  /** Answers at once or later through `answer`; returns a function to call when the client goes away. */
+  register(body: RegisterRequest): Promise<RegisterOutcome>;
+  authenticate(credential: string): Promise<AuthOutcome>;
+  /** Answers at once or later through `answer`; resolves to a function to call when the client goes away. */
   poll(p: {
     runner: RunnerInfo;
     credential: string;
     waitMs: number;
     alive: () => boolean;
     answer: (a: PollAnswer) => void;
-  }): () => void;
+  }): Promise<() => void>;
   event(
     runner: RunnerInfo,
     jobId: string,
     seq: number,
     event: StepEvent,
-  ): QueueOutcome<{ duplicate: boolean }>;
-  heartbeat(runner: RunnerInfo, jobId: string): QueueOutcome<{ leaseUntil: string }>;
-  result(runner: RunnerInfo, jobId: string, result: JobResult): QueueOutcome<{ duplicate: boolean }>;
+  ): Promise<QueueOutcome<{ duplicate: boolean }>>;
+  heartbeat(runner: RunnerInfo, jobId: string): Promise<QueueOutcome<{ leaseUntil: string }>>;
+  result(runner: RunnerInfo, jobId: string, result: JobResult): Promise<QueueOutcome<{ duplicate: boolean }>>;
 }
 
 /** How slow and how many clients may be. Long-polls are unaffected: their wait is the response's. */
@@ -197,6 +198,16 @@ export function createRunnerHandler(api: RunnerApi, logger: Logger): RequestList
         send(res, { status: err.status, body: { error: err.message }, headers: err.headers });
         return;
       }
+      if (isStoreFailure(err)) {
+        // Nothing was committed: the runner logs this and sends the same request again.
+        logger.warn({ err, method: req.method, path: pathOf(req) }, "runner API: the store is unavailable");
+        send(res, {
+          status: 503,
+          body: { error: "the bot's database is unavailable for a moment: try again" },
+          headers: { "retry-after": "1" },
+        });
+        return;
+      }
       logger.error({ err, method: req.method, path: pathOf(req) }, "runner API request failed");
       send(res, { status: 500, body: { error: "internal error" } });
     });
@@ -216,7 +227,7 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
       await readJson(req, { limit: MAX_REGISTER_BODY_BYTES }),
       "registration",
     );
-    send(res, registerReply(api.register(body)));
+    send(res, registerReply(await api.register(body)));
     return;
   }
   const isNext = path === `${API_PREFIX}/jobs/next`;
@@ -225,7 +236,7 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
 
   const bearer = bearerFrom(req.headers);
   if (!bearer.ok) throw new HttpError(401, bearer.error);
-  const auth = api.authenticate(bearer.credential);
+  const auth = await api.authenticate(bearer.credential);
   if (!auth.ok) throw new HttpError(401, auth.error);
   const runner = auth.runner;
 
@@ -238,16 +249,21 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
       answered = true;
       send(res, pollReply(a));
     };
-    const gone = api.poll({
+    let gone: (() => void) | null = null;
+    let closedEarly = false;
+    res.on("close", () => {
+      if (answered) return;
+      if (gone === null) closedEarly = true;
+      else gone();
+    });
+    gone = await api.poll({
       runner,
       credential: bearer.credential,
       waitMs,
       alive: () => !res.destroyed,
       answer,
     });
-    res.on("close", () => {
-      if (!answered) gone();
-    });
+    if (closedEarly && !answered) gone();
     return;
   }
 
@@ -261,16 +277,16 @@ async function handle(api: RunnerApi, req: IncomingMessage, res: ServerResponse)
       const event = validate(stepEventSchema, await readJson(req), "step event");
       if (event.jobId !== jobId)
         throw new HttpError(400, `the event is for job ${event.jobId}, posted to job ${jobId}`);
-      send(res, reportReply(api.event(runner, jobId, seq, event)));
+      send(res, reportReply(await api.event(runner, jobId, seq, event)));
       return;
     }
     case "lease":
       await readJson(req, { emptyOk: true });
-      send(res, reportReply(api.heartbeat(runner, jobId)));
+      send(res, reportReply(await api.heartbeat(runner, jobId)));
       return;
     case "result": {
       const result = validate(jobResultSchema, await readJson(req), "job result");
-      send(res, reportReply(api.result(runner, jobId, result)));
+      send(res, reportReply(await api.result(runner, jobId, result)));
       return;
     }
     default:
@@ -354,6 +370,12 @@ function send(res: ServerResponse, reply: Reply): void {
   headers["content-type"] = "application/json; charset=utf-8";
   headers["content-length"] = String(Buffer.byteLength(text));
   res.writeHead(reply.status, headers).end(text);
+}
+
+/** The engine failed under a request (PostgreSQL down or restarting, SQLite busy past its timeout). */
+function isStoreFailure(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  return err instanceof Error && "code" in err && err.code === "ERR_SQLITE_ERROR";
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -115,7 +115,7 @@ async function ensureRegistered(input: {
 }): Promise<void> {
   const { host, configPath, dispatcher, serverUrl, logger } = input;
   const stored = readRunnerConfig(configPath);
-  const known = dispatcher.getRunner(host.runner);
+  const known = await dispatcher.getRunner(host.runner);
   const reusable =
     stored.ok &&
     known !== null &&
@@ -134,7 +134,7 @@ async function ensureRegistered(input: {
   }
   // Same name, host and platform: the registry issues a new token and registration replaces the
   // old credential. A real runner already holding this name or host makes addRunner refuse.
-  const added = dispatcher.addRunner({ name: host.runner, host: host.host, platform: "linux" });
+  const added = await dispatcher.addRunner({ name: host.runner, host: host.host, platform: "linux" });
   await register({
     server: serverUrl,
     token: added.token,

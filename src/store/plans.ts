@@ -8,13 +8,13 @@
 // the same paths, so 5.6 KB become ~0.9 KB, which fits in the b-tree page instead of spilling onto
 // two overflow pages (12 KB per change for its two plans before). Inflating costs ~0.05 ms a read.
 //
-// What it keeps true: the text stored under a hash is never replaced (INSERT OR IGNORE), and a
+// What it keeps true: the text stored under a hash is never replaced (ON CONFLICT DO NOTHING), and a
 // writer learns whether the text there is its own (keepPlan), so a plan whose `hash` field does not
 // name its content (an altered or hand-made plan) is never silently swapped for another's.
 import type { DatabaseSync } from "node:sqlite";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { one, run, runSqlite, type Script } from "./script.ts";
 import { SERVED } from "./served-queries.ts";
-import { prepared } from "./statements.ts";
 
 /** The table's definition; every schema that references plans runs it in one of its migrations. */
 export const PLANS_TABLE = `
@@ -30,18 +30,22 @@ export function deflatePlan(planJson: string): Uint8Array {
 
 /**
  * Stores `planJson` under `hash` unless a plan is already there. True when the text stored under
- * `hash` is `planJson` (now or already), false when another text holds the hash.
+ * `hash` is `planJson` (now or already), false when another text holds the hash. Two writers of one
+ * hash at once (two replicas) both end true: the second's insert does nothing and it reads the first's.
  */
-export function keepPlan(db: DatabaseSync, hash: string, planJson: string): boolean {
-  const existing = storedPlan(db, hash);
+export function* keepPlanScript(hash: string, planJson: string): Script<boolean> {
+  const existing = yield* storedPlanScript(hash);
   if (existing !== null) return existing === planJson;
-  prepared(db, "INSERT INTO plans (hash, plan_deflated) VALUES (?, ?)").run(hash, deflatePlan(planJson));
-  return true;
+  const added = yield* run(
+    "INSERT INTO plans (hash, plan_deflated) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+    [hash, deflatePlan(planJson)],
+  );
+  return added === 1 || (yield* storedPlanScript(hash)) === planJson;
 }
 
 /** The plan text stored under `hash`, or null when there is none (a database altered by hand). */
-export function storedPlan(db: DatabaseSync, hash: string): string | null {
-  const row = prepared(db, SERVED.planByHash.sql).get(hash);
+export function* storedPlanScript(hash: string): Script<string | null> {
+  const row = yield* one(SERVED.planByHash.sql, [hash]);
   const blob = row?.plan_deflated;
   if (!(blob instanceof Uint8Array)) return null;
   try {
@@ -50,4 +54,14 @@ export function storedPlan(db: DatabaseSync, hash: string): string | null {
     // Not DEFLATE data: written by hand, which makes it as good as missing.
     return null;
   }
+}
+
+/** keepPlanScript on an open SQLite database (inside the caller's transaction). */
+export function keepPlan(db: DatabaseSync, hash: string, planJson: string): boolean {
+  return runSqlite(db, keepPlanScript(hash, planJson));
+}
+
+/** storedPlanScript on an open SQLite database. */
+export function storedPlan(db: DatabaseSync, hash: string): string | null {
+  return runSqlite(db, storedPlanScript(hash));
 }

@@ -95,7 +95,7 @@ describe("momlink runner register", () => {
     expect(out.stdout).toContain(`Pinned the bot's signing key ${keyId}`);
     expect(out.stdout + out.stderr).not.toContain(stored.credential);
     expect(out.stdout + out.stderr).not.toContain(token);
-    expect(bot.dispatcher.getRunner("mom-a")).toMatchObject({ status: "active", platform: "linux" });
+    expect(await bot.dispatcher.getRunner("mom-a")).toMatchObject({ status: "active", platform: "linux" });
   });
 
   it("refuses a token that was already used, and says so", async () => {
@@ -145,7 +145,7 @@ describe("momlink runner register", () => {
     expect(out.stderr).toMatch(
       /registration token expired at .*valid for 1 hour.*ask an admin for a new one/,
     );
-    expect(bot.dispatcher.getRunner("mom-a")?.status).toBe("pending");
+    expect((await bot.dispatcher.getRunner("mom-a"))?.status).toBe("pending");
   });
 
   it("saves nothing when the server's key is not the one runners add printed", async () => {
@@ -255,7 +255,7 @@ describe("momlink runner start", () => {
     const out = await momlink("runner", "start", "--config", config, ...args);
     expect(out.exitCode).toBe(2);
     expect(out.stderr).toMatch(why);
-    expect(bot.dispatcher.getRunner("mom-a")?.polling).toBe(false);
+    expect((await bot.dispatcher.getRunner("mom-a"))?.polling).toBe(false);
   });
 
   it("refuses to start before registering, and says how to register", async () => {
@@ -281,7 +281,7 @@ describe("momlink runner start", () => {
     const agent = momlink(...runnerStartArgs(config, { hosts: join(dir, "hosts"), share: join(dir, "san") }));
 
     expect(await waiting).toEqual(["mom-a"]);
-    expect(bot.dispatcher.getRunner("mom-a")).toMatchObject({ online: true, polling: true });
+    expect(await bot.dispatcher.getRunner("mom-a")).toMatchObject({ online: true, polling: true });
     agent.kill("SIGTERM");
     const out = await agent;
 
@@ -325,9 +325,9 @@ describe("the runner's own share roots", () => {
   });
 
   /** A signed job for mom-a, built and queued the way the bot does, for a plan whose share is `share`. */
-  function queue(kind: "preflight" | "execute", share: string) {
+  async function queue(kind: "preflight" | "execute", share: string) {
     const plan = planFor({ ...linuxSpec(hosts, ["config"]), share });
-    return bot.dispatcher.enqueue({
+    return await bot.dispatcher.enqueue({
       kind,
       changeId: plan.changeId ?? "",
       host: "mom-a",
@@ -352,14 +352,14 @@ describe("the runner's own share roots", () => {
       ["execute", elsewhere],
     ] as const) {
       const answered = next(bot.dispatcher, "result");
-      const job = queue(kind, share);
+      const job = await queue(kind, share);
       const [done, result] = await answered;
       expect(done.id).toBe(job.id);
       expect(result).toMatchObject({ ok: false, refused: true });
       expect(result.error).toContain(
         `refused (executor): share ${share} is outside this runner's --allow-share roots (${hosts.share})`,
       );
-      expect(bot.dispatcher.events(job.id)).toEqual([]);
+      expect(await bot.dispatcher.events(job.id)).toEqual([]);
     }
     expect(await treeDigest(hosts.root)).toBe(before);
     expect(existsSync(elsewhere)).toBe(false);

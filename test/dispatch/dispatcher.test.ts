@@ -51,7 +51,7 @@ describe("long-poll hand-over", () => {
     await waiting;
     expect(bot.timers.pending()).toBe(1); // the 25-second time-out is armed
 
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     const [handedJob, via] = await handed;
     const res = await longPoll;
 
@@ -79,18 +79,18 @@ describe("long-poll hand-over", () => {
   });
 
   it("hands out a job queued before the poll straight away, oldest first", async () => {
-    const first = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
-    const second = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const first = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const second = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     expect(((await poll()).body as SignedJob).job.id).toBe(first.id);
     expect(((await poll()).body as SignedJob).job.id).toBe(second.id);
     expect((await poll()).status).toBe(204);
   });
 
-  it("refuses to queue a job for a host without a registered runner", () => {
-    expect(() => bot.dispatcher.enqueue(jobInput({ host: "mom-z" }))).toThrow(
+  it("refuses to queue a job for a host without a registered runner", async () => {
+    await expect(bot.dispatcher.enqueue(jobInput({ host: "mom-z" }))).rejects.toThrow(
       /no registered runner for host mom-z/,
     );
-    expect(() => bot.dispatcher.enqueue(jobInput({ host: "mom-z", runner: "mom-a" }))).toThrow(
+    await expect(bot.dispatcher.enqueue(jobInput({ host: "mom-z", runner: "mom-a" }))).rejects.toThrow(
       /serves mom-a, not mom-z/,
     );
   });
@@ -99,25 +99,25 @@ describe("long-poll hand-over", () => {
 describe("a runner sees only its own host's jobs", () => {
   it("gives a runner nothing when the only queued job is for another host", async () => {
     const credB = await registerRunner(bot, "mom-b", "mom-b");
-    const jobB = bot.dispatcher.enqueue(jobInput({ host: "mom-b", role: "secondary" }));
+    const jobB = await bot.dispatcher.enqueue(jobInput({ host: "mom-b", role: "secondary" }));
     expect((await poll()).status).toBe(204);
     expect((await poll(credB)).status).toBe(200);
-    expect(bot.dispatcher.job(jobB.id)?.state).toBe("leased");
+    expect((await bot.dispatcher.job(jobB.id))?.state).toBe("leased");
   });
 
   it("gives a runner nothing even when the database routes another host's job to it", async () => {
     await registerRunner(bot, "mom-b", "mom-b");
-    const jobB = bot.dispatcher.enqueue(jobInput({ host: "mom-b", role: "secondary" }));
+    const jobB = await bot.dispatcher.enqueue(jobInput({ host: "mom-b", role: "secondary" }));
     const db = new DatabaseSync(bot.dbPath);
     db.prepare("UPDATE dispatch_jobs SET runner_name = 'mom-a' WHERE id = ?").run(jobB.id);
     db.close();
     expect((await poll()).status).toBe(204);
-    expect(bot.dispatcher.job(jobB.id)?.state).toBe("queued");
+    expect((await bot.dispatcher.job(jobB.id))?.state).toBe("queued");
   });
 
   it("answers 404 to a runner reporting on another runner's job", async () => {
     const credB = await registerRunner(bot, "mom-b", "mom-b");
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await pickUp(job);
     expect((await post(bot.url, eventPath(job.id, 1), stepEvent(job.id, 0), credB)).status).toBe(404);
     expect((await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credB)).status).toBe(404);
@@ -126,7 +126,7 @@ describe("a runner sees only its own host's jobs", () => {
 
 describe("step events and results", () => {
   it("reports step events in the order the runner sent them, once each, then the result", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await pickUp(job);
     const seen: string[] = [];
     bot.dispatcher.on("step", (jobId, changeId, e) =>
@@ -152,7 +152,7 @@ describe("step events and results", () => {
       `${job.id}/CHG-12/0:succeeded`,
       `${job.id}/CHG-12/1:started`,
     ]);
-    expect(bot.dispatcher.events(job.id).map((e) => `${e.index}:${e.status}`)).toEqual([
+    expect((await bot.dispatcher.events(job.id)).map((e) => `${e.index}:${e.status}`)).toEqual([
       "0:started",
       "0:succeeded",
       "1:started",
@@ -165,14 +165,14 @@ describe("step events and results", () => {
       duplicate: true,
     });
     expect(results).toEqual([[job.id, result]]);
-    expect(bot.dispatcher.job(job.id)).toMatchObject({ state: "done", result });
+    expect(await bot.dispatcher.job(job.id)).toMatchObject({ state: "done", result });
   });
 
   it.each([
     ["an event for a different job than the URL", (id: string) => stepEvent(`${id}x`, 0), /is for job/],
     ["an event with an unknown status", (id: string) => ({ ...stepEvent(id, 0), status: "maybe" }), /status/],
   ])("refuses %s with 400", async (_name, make, error) => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await pickUp(job);
     const res = await post(bot.url, eventPath(job.id, 1), make(job.id), credential);
     expect(res.status).toBe(400);
@@ -180,7 +180,7 @@ describe("step events and results", () => {
   });
 
   it("refuses a result whose facts do not have the facts' shape", async () => {
-    const job = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const job = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     await pickUp(job);
     const res = await post(
       bot.url,
@@ -189,25 +189,25 @@ describe("step events and results", () => {
       credential,
     );
     expect(res.status).toBe(400);
-    expect(bot.dispatcher.job(job.id)?.state).toBe("leased");
+    expect((await bot.dispatcher.job(job.id))?.state).toBe("leased");
   });
 });
 
 describe("leases and expiry (driven clock)", () => {
   it("reports an execute job lost when its lease runs out, and never offers it again", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await pickUp(job);
     const lost: string[] = [];
     bot.dispatcher.on("lost", (j) => lost.push(j.id));
 
     bot.time.advance(60_000);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect(lost).toEqual([]); // exactly at the lease's end it still holds
 
     bot.time.advance(1);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect(lost).toEqual([job.id]);
-    expect(bot.dispatcher.job(job.id)?.state).toBe("lost");
+    expect((await bot.dispatcher.job(job.id))?.state).toBe("lost");
     expect((await poll()).status).toBe(204);
     const late = await post(bot.url, eventPath(job.id, 1), stepEvent(job.id, 0), credential);
     expect(late.status).toBe(409);
@@ -215,28 +215,28 @@ describe("leases and expiry (driven clock)", () => {
   });
 
   it("extends the lease with every step event and heartbeat", async () => {
-    const job = bot.dispatcher.enqueue(jobInput({ kind: "rollback" }));
+    const job = await bot.dispatcher.enqueue(jobInput({ kind: "rollback" }));
     await pickUp(job);
     const lost: string[] = [];
     bot.dispatcher.on("lost", (j) => lost.push(j.id));
     for (let i = 1; i <= 3; i++) {
       bot.time.advance(50_000);
-      bot.dispatcher.tick();
+      await bot.dispatcher.tick();
       expect((await post(bot.url, eventPath(job.id, i), stepEvent(job.id, i), credential)).status).toBe(200);
     }
     bot.time.advance(50_000);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect((await post(bot.url, `/v1/jobs/${job.id}/lease`, {}, credential)).status).toBe(200);
     bot.time.advance(50_000);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect(lost).toEqual([]);
     bot.time.advance(10_001);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect(lost).toEqual([job.id]);
   });
 
   it("offers a lost pre-flight once more, then reports it lost", async () => {
-    const job = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const job = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     const requeued: string[] = [];
     const lost: string[] = [];
     bot.dispatcher.on("requeued", (j) => requeued.push(j.id));
@@ -244,32 +244,32 @@ describe("leases and expiry (driven clock)", () => {
 
     await pickUp(job);
     bot.time.advance(60_001);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect([requeued, lost]).toEqual([[job.id], []]);
 
     await pickUp(job);
-    expect(bot.dispatcher.job(job.id)?.attempts).toBe(2);
+    expect((await bot.dispatcher.job(job.id))?.attempts).toBe(2);
     bot.time.advance(60_001);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect([requeued, lost]).toEqual([[job.id], [job.id]]);
   });
 
   it("reports a job nobody picked up before its expiry as expired and never hands it out", async () => {
-    const job = bot.dispatcher.enqueue(jobInput({ expiresAt: new Date(T0.getTime() + 5 * 60_000) }));
+    const job = await bot.dispatcher.enqueue(jobInput({ expiresAt: new Date(T0.getTime() + 5 * 60_000) }));
     const expired = next(bot.dispatcher, "expired");
     bot.time.advance(5 * 60_000 + 1);
     expect((await poll()).status).toBe(204);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect((await expired)[0].id).toBe(job.id);
-    expect(bot.dispatcher.job(job.id)?.state).toBe("expired");
+    expect((await bot.dispatcher.job(job.id))?.state).toBe("expired");
   });
 });
 
 describe("bot restart", () => {
   it("keeps queued jobs, and reports a job handed out before the restart lost instead of sending it again", async () => {
-    const handedOut = bot.dispatcher.enqueue(jobInput());
+    const handedOut = await bot.dispatcher.enqueue(jobInput());
     await pickUp(handedOut);
-    const queued = bot.dispatcher.enqueue(jobInput({ kind: "verify" }));
+    const queued = await bot.dispatcher.enqueue(jobInput({ kind: "verify" }));
     await bot.dispatcher.close();
 
     bot = await startBot(bot.dbPath, { keys: bot.keys, time: bot.time });
@@ -280,7 +280,7 @@ describe("bot restart", () => {
     expect(((await poll()).body as SignedJob).job.id).toBe(queued.id);
     expect((await poll()).status).toBe(204);
     bot.time.advance(60_001);
-    bot.dispatcher.tick();
+    await bot.dispatcher.tick();
     expect(lost).toEqual([handedOut.id]);
   });
 
@@ -295,31 +295,33 @@ describe("bot restart", () => {
 
 describe("jobs with ids the caller derives", () => {
   it("queues an id once: a second enqueue with the same id is refused and queues nothing", async () => {
-    const first = bot.dispatcher.enqueue(jobInput({ id: "CHG-12-v5-execute-primary" }));
+    const first = await bot.dispatcher.enqueue(jobInput({ id: "CHG-12-v5-execute-primary" }));
     expect(first.id).toBe("CHG-12-v5-execute-primary");
-    expect(() => bot.dispatcher.enqueue(jobInput({ id: "CHG-12-v5-execute-primary" }))).toThrow(
+    await expect(bot.dispatcher.enqueue(jobInput({ id: "CHG-12-v5-execute-primary" }))).rejects.toThrow(
       expect.objectContaining({ code: "duplicate-job" }),
     );
-    expect(bot.dispatcher.jobsFor("CHG-12").map((j) => j.job.id)).toEqual(["CHG-12-v5-execute-primary"]);
+    expect((await bot.dispatcher.jobsFor("CHG-12")).map((j) => j.job.id)).toEqual([
+      "CHG-12-v5-execute-primary",
+    ]);
   });
 
   it("lists one change's jobs oldest first, with their state and result", async () => {
-    const a = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
-    const b = bot.dispatcher.enqueue(jobInput());
-    bot.dispatcher.enqueue(jobInput({ changeId: "CHG-13" }));
+    const a = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const b = await bot.dispatcher.enqueue(jobInput());
+    await bot.dispatcher.enqueue(jobInput({ changeId: "CHG-13" }));
     await pickUp(a);
     expect((await post(bot.url, `/v1/jobs/${a.id}/result`, { ok: true }, credential)).status).toBe(200);
-    expect(bot.dispatcher.jobsFor("CHG-12").map((j) => [j.job.id, j.state, j.result])).toEqual([
+    expect((await bot.dispatcher.jobsFor("CHG-12")).map((j) => [j.job.id, j.state, j.result])).toEqual([
       [a.id, "done", { ok: true }],
       [b.id, "queued", null],
     ]);
   });
 
   it("accepts a result saying the runner's re-check stopped the job before its first step", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await pickUp(job);
     const result = { ok: false, failedIndex: -1 };
     expect((await post(bot.url, `/v1/jobs/${job.id}/result`, result, credential)).status).toBe(200);
-    expect(bot.dispatcher.job(job.id)?.result).toEqual(result);
+    expect((await bot.dispatcher.job(job.id))?.result).toEqual(result);
   });
 });

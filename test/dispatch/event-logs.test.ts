@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { inflateRawSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createQueue } from "../../src/dispatch/queue.ts";
+import { sqliteDispatchStore } from "../../src/dispatch/sqlite-store.ts";
 import { DISPATCH_MIGRATIONS, migrateDispatch } from "../../src/dispatch/store.ts";
 import type { Job } from "../../src/domain/job.ts";
 import { openDatabase } from "../../src/store/database.ts";
@@ -46,15 +46,15 @@ async function runUntilSteps(job: Job, steps: number): Promise<void> {
 
 describe("a job's step events on disk", () => {
   it("stay rows while the job runs, become one blob when its result is reported, and read the same", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await runUntilSteps(job, 4);
-    const running = shown(bot.dispatcher.events(job.id));
+    const running = shown(await bot.dispatcher.events(job.id));
     expect(running).toEqual(["0:started", "0:succeeded", "1:started", "1:succeeded"]);
     expect([rowsOf(raw, job.id), logsOf(raw, job.id)]).toEqual([4, 0]);
 
     expect((await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credential)).status).toBe(200);
     expect([rowsOf(raw, job.id), logsOf(raw, job.id)]).toEqual([0, 1]);
-    expect(bot.dispatcher.events(job.id)).toEqual(
+    expect(await bot.dispatcher.events(job.id)).toEqual(
       [1, 2, 3, 4].map((seq) =>
         stepEvent(job.id, Math.floor((seq - 1) / 2), seq % 2 === 1 ? "started" : "succeeded"),
       ),
@@ -63,34 +63,36 @@ describe("a job's step events on disk", () => {
     expect((await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credential)).status).toBe(200);
     const late = await post(bot.url, `/v1/jobs/${job.id}/events?seq=5`, stepEvent(job.id, 2), credential);
     expect(late.status).toBe(409);
-    expect(shown(bot.dispatcher.events(job.id))).toEqual(running);
+    expect(shown(await bot.dispatcher.events(job.id))).toEqual(running);
   });
 
   it("are folded when the job's lease runs out and it is reported lost", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await runUntilSteps(job, 3);
     bot.time.advance(60_001);
-    bot.dispatcher.tick();
-    expect(bot.dispatcher.job(job.id)?.state).toBe("lost");
+    await bot.dispatcher.tick();
+    expect((await bot.dispatcher.job(job.id))?.state).toBe("lost");
     expect([rowsOf(raw, job.id), logsOf(raw, job.id)]).toEqual([0, 1]);
-    expect(shown(bot.dispatcher.events(job.id))).toEqual(["0:started", "0:succeeded", "1:started"]);
+    expect(shown(await bot.dispatcher.events(job.id))).toEqual(["0:started", "0:succeeded", "1:started"]);
   });
 
   it("folded and altered by hand are refused, naming the column", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await runUntilSteps(job, 1);
     raw.prepare("UPDATE dispatch_events SET event_json = 'not json' WHERE job_id = ?").run(job.id);
     expect((await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credential)).status).toBe(200);
-    expect(() => bot.dispatcher.events(job.id)).toThrow(
+    await expect(bot.dispatcher.events(job.id)).rejects.toThrow(
       'database column event_json holds the text "not json", expected JSON',
     );
     raw.prepare("UPDATE dispatch_event_logs SET events_deflated = X'00ff' WHERE job_id = ?").run(job.id);
-    expect(() => bot.dispatcher.events(job.id)).toThrow(/database column events_deflated does not hold/);
+    await expect(bot.dispatcher.events(job.id)).rejects.toThrow(
+      /database column events_deflated does not hold/,
+    );
   });
 });
 
 describe("dispatcher migration 4", () => {
-  it("folds every finished job's events of every attempt, keeps a running job's rows, and reads the same", () => {
+  it("folds every finished job's events of every attempt, keeps a running job's rows, and reads the same", async () => {
     const path = join(tmp.dir, "old.db");
     const { db } = openDatabase(path, { schemas: [] });
     migrateDispatch(db, DISPATCH_MIGRATIONS.slice(0, 3));
@@ -115,8 +117,8 @@ describe("dispatcher migration 4", () => {
       0, 1, 1, 0,
     ]);
     // The latest attempt's events, as the rows' reader gave them before the migration.
-    const queue = createQueue({ db, clock: () => new Date(0), leaseMs: 1 });
-    expect([shown(queue.events("pre")), shown(queue.events("run"))]).toEqual([
+    const store = sqliteDispatchStore(db);
+    expect([shown(await store.events("pre")), shown(await store.events("run"))]).toEqual([
       ["0:succeeded", "1:started"],
       ["0:started"],
     ]);

@@ -51,7 +51,7 @@ const raw = (b: Bot) => new DatabaseSync(b.dbPath);
 describe("a job's plan, kept once", () => {
   it("reaches the runner byte for byte as signed, and verifies", async () => {
     const b = await started();
-    const job = b.dispatcher.enqueue(jobInput({ kind: "preflight", planHash: PLAN.hash, plan: PLAN }));
+    const job = await b.dispatcher.enqueue(jobInput({ kind: "preflight", planHash: PLAN.hash, plan: PLAN }));
     const text = await nextJobText(b);
     expect(text).toBe(JSON.stringify(signJob(job, b.keys)));
     expect(
@@ -65,7 +65,7 @@ describe("a job's plan, kept once", () => {
   it("is stored once for all the jobs of a change, not in their rows", async () => {
     const b = await started();
     for (const kind of ["preflight", "execute", "verify"] as const) {
-      b.dispatcher.enqueue(jobInput({ kind, planHash: PLAN.hash, plan: PLAN }));
+      await b.dispatcher.enqueue(jobInput({ kind, planHash: PLAN.hash, plan: PLAN }));
     }
     const db = raw(b);
     expect(db.prepare("SELECT hash FROM plans").all()).toEqual([{ hash: PLAN.hash }]);
@@ -77,14 +77,16 @@ describe("a job's plan, kept once", () => {
     }
     db.close();
     // Each is still rebuilt whole for the bot's own reads.
-    for (const stored of b.dispatcher.jobsFor("CHG-12")) expect(stored.job.plan).toEqual(PLAN);
+    for (const stored of await b.dispatcher.jobsFor("CHG-12")) expect(stored.job.plan).toEqual(PLAN);
   });
 
   it("stays in its job's row when another plan holds its hash, and is sent as it was signed", async () => {
     const b = await started();
-    b.dispatcher.enqueue(jobInput({ kind: "preflight", planHash: PLAN.hash, plan: PLAN }));
+    await b.dispatcher.enqueue(jobInput({ kind: "preflight", planHash: PLAN.hash, plan: PLAN }));
     const impostor = { ...PLAN, share: "\\\\elsewhere\\share" };
-    const job = b.dispatcher.enqueue(jobInput({ kind: "execute", planHash: PLAN.hash, plan: impostor }));
+    const job = await b.dispatcher.enqueue(
+      jobInput({ kind: "execute", planHash: PLAN.hash, plan: impostor }),
+    );
     await nextJobText(b);
     expect(await nextJobText(b)).toBe(JSON.stringify(signJob(job, b.keys)));
     const db = raw(b);
@@ -139,6 +141,7 @@ describe("the migration of jobs that carry their plan", () => {
 
     await b.dispatcher.close();
     bot = await startBot(join(tmp.dir, "old.db"), { keys: b.keys });
-    for (const { job, text } of jobs) expect(JSON.stringify(bot.dispatcher.job(job.id)?.wire)).toBe(text);
+    for (const { job, text } of jobs)
+      expect(JSON.stringify((await bot.dispatcher.job(job.id))?.wire)).toBe(text);
   });
 });

@@ -91,7 +91,7 @@ describe("slow requests", () => {
     for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     // ... and the long-poll, open since before them all, is still waiting for work, not cut off.
     expect(longPollAnswered).toBe(false);
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     const reply = await longPoll;
     expect(reply.status).toBe(200);
     expect((reply.body as { job: { id: string } }).job.id).toBe(job.id);

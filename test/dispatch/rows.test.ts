@@ -25,9 +25,9 @@ afterEach(async () => {
 
 describe("an altered dispatcher row", () => {
   it("with a job state the lifecycle does not know is refused, naming the column", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     raw.prepare("UPDATE dispatch_jobs SET state = 'running' WHERE id = ?").run(job.id);
-    expect(() => bot.dispatcher.job(job.id)).toThrow(
+    await expect(bot.dispatcher.job(job.id)).rejects.toThrow(
       'database column state holds the text "running", expected one of queued, leased, done, lost, expired',
     );
     // Over the API the runner gets an internal error, and nothing is handed over or recorded.
@@ -35,24 +35,24 @@ describe("an altered dispatcher row", () => {
   });
 
   it("with a result of the wrong shape is refused, naming the column", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     expect((await get(bot.url, "/v1/jobs/next?wait=0", credential)).status).toBe(200);
     expect((await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credential)).status).toBe(200);
     raw.prepare(`UPDATE dispatch_jobs SET result_json = '{"ok":"yes"}' WHERE id = ?`).run(job.id);
-    expect(() => bot.dispatcher.jobsFor(job.changeId)).toThrow(
+    await expect(bot.dispatcher.jobsFor(job.changeId)).rejects.toThrow(
       "database column result_json holds JSON of the wrong shape",
     );
   });
 
-  it("with a runner platform it does not know is refused, naming the column", () => {
+  it("with a runner platform it does not know is refused, naming the column", async () => {
     raw.prepare("UPDATE dispatch_runners SET platform = 'solaris' WHERE name = 'mom-a'").run();
-    expect(() => bot.dispatcher.listRunners()).toThrow(
+    await expect(bot.dispatcher.listRunners()).rejects.toThrow(
       'database column platform holds the text "solaris", expected one of windows, linux',
     );
   });
 
   it("with a step event that is not JSON is refused, naming the column", async () => {
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     await get(bot.url, "/v1/jobs/next?wait=0", credential);
     const event = {
       jobId: job.id,
@@ -65,7 +65,7 @@ describe("an altered dispatcher row", () => {
     };
     expect((await post(bot.url, `/v1/jobs/${job.id}/events?seq=1`, event, credential)).status).toBe(200);
     raw.prepare("UPDATE dispatch_events SET event_json = 'not json' WHERE job_id = ?").run(job.id);
-    expect(() => bot.dispatcher.events(job.id)).toThrow(
+    await expect(bot.dispatcher.events(job.id)).rejects.toThrow(
       'database column event_json holds the text "not json", expected JSON',
     );
   });

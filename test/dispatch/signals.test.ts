@@ -42,18 +42,18 @@ describe("a job queued by another bot process", () => {
     const waiting = next(a.dispatcher, "waiting");
     const longPoll = get(a.url, "/v1/jobs/next?wait=25", credential);
     await waiting;
-    let handedOver = "";
-    a.dispatcher.on("handed-over", (job, via) => {
-      handedOver = `${job.id} via ${via}`;
-    });
+    const handedOver = next(a.dispatcher, "handed-over");
 
-    const job = b.dispatcher.enqueue(jobInput());
+    const job = await b.dispatcher.enqueue(jobInput());
 
-    expect(handedOver).toBe(`${job.id} via waiter`); // during enqueue, before any timer or tick
+    // Woken by the signal: the manual scheduler fires no timer and runs no tick.
+    const [handed, via] = await handedOver;
+    expect(`${handed.id} via ${via}`).toBe(`${job.id} via waiter`);
+    expect(a.timers.fired()).toBe(0);
     const res = await longPoll;
     expect(res.status).toBe(200);
     expect((res.body as SignedJob).job.id).toBe(job.id);
-    expect(a.dispatcher.job(job.id)?.state).toBe("leased");
+    expect((await a.dispatcher.job(job.id))?.state).toBe("leased");
   });
 
   it("waits for the next tick when the processes share no signals (the fallback)", async () => {
@@ -62,10 +62,10 @@ describe("a job queued by another bot process", () => {
     const longPoll = get(a.url, "/v1/jobs/next?wait=25", credential);
     await waiting;
 
-    const job = b.dispatcher.enqueue(jobInput());
-    expect(a.dispatcher.job(job.id)?.state).toBe("queued");
+    const job = await b.dispatcher.enqueue(jobInput());
+    expect((await a.dispatcher.job(job.id))?.state).toBe("queued");
 
-    a.dispatcher.tick();
+    await a.dispatcher.tick();
     const res = await longPoll;
     expect((res.body as SignedJob).job.id).toBe(job.id);
   });
@@ -83,14 +83,14 @@ describe("the signals a dispatcher sends", () => {
     bots.push(bot);
     const credential = await registerRunner(bot, "mom-a", "mom-a");
 
-    bot.dispatcher.enqueue(jobInput());
+    await bot.dispatcher.enqueue(jobInput());
     expect(signals.sent).toEqual(["mom-a"]);
     await get(bot.url, "/v1/jobs/next?wait=0", credential); // takes the first job
 
     const waiting = next(bot.dispatcher, "waiting");
     const longPoll = get(bot.url, "/v1/jobs/next?wait=25", credential);
     await waiting;
-    bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     expect((await longPoll).status).toBe(200);
     expect(signals.sent).toEqual(["mom-a"]);
   });
@@ -105,9 +105,9 @@ describe("the signals a dispatcher sends", () => {
     bots.push(bot);
     await registerRunner(bot, "mom-a", "mom-a");
 
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
 
-    expect(bot.dispatcher.job(job.id)?.state).toBe("queued");
+    expect((await bot.dispatcher.job(job.id))?.state).toBe("queued");
     await new Promise<void>((resolve) => setImmediate(resolve)); // the rejection is handled a turn later
     expect(lines()).toContain("could not signal a queued job; the next tick hands it over");
   });

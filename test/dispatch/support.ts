@@ -128,7 +128,7 @@ export async function registerRunner(
   host: string,
   platform: "linux" | "windows" = "linux",
 ): Promise<string> {
-  const { token } = bot.dispatcher.addRunner({ name, host, platform });
+  const { token } = await bot.dispatcher.addRunner({ name, host, platform });
   const res = await post(bot.url, "/v1/register", { token, version: "0.1.0", platform, hostname: host });
   if (res.status !== 200) throw new Error(`registration failed: ${JSON.stringify(res.body)}`);
   return (res.body as { credential: string }).credential;

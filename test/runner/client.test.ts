@@ -70,7 +70,11 @@ afterEach(async () => {
 });
 
 async function registerMomA(): Promise<void> {
-  const { token, keyId } = bot.dispatcher.addRunner({ name: "mom-a", host: "mom-a", platform: "linux" });
+  const { token, keyId } = await bot.dispatcher.addRunner({
+    name: "mom-a",
+    host: "mom-a",
+    platform: "linux",
+  });
   await register({
     server: bot.url,
     token,
@@ -120,7 +124,7 @@ describe("register", () => {
   });
 
   it("saves nothing when the server's key is not the one the admin was shown", async () => {
-    const { token } = bot.dispatcher.addRunner({ name: "mom-a", host: "mom-a", platform: "linux" });
+    const { token } = await bot.dispatcher.addRunner({ name: "mom-a", host: "mom-a", platform: "linux" });
     await expect(
       register({ server: bot.url, token, configPath, expectKeyId: "0123456789abcdef", platform: "linux" }),
     ).rejects.toThrow(/0123456789abcdef was expected.*nothing was saved/);
@@ -155,7 +159,7 @@ describe("running jobs", () => {
     const { executor, calls } = fakeExecutor();
     const runner = run(executor);
     const result = next(bot.dispatcher, "result");
-    const job = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const job = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     const [doneJob, outcome] = await result;
     expect(doneJob.id).toBe(job.id);
     expect(outcome).toEqual({ ok: true, facts: FACTS });
@@ -170,11 +174,11 @@ describe("running jobs", () => {
     const seen: string[] = [];
     bot.dispatcher.on("step", (_id, _chg, e) => seen.push(`${e.index}:${e.status}`));
     const result = next(bot.dispatcher, "result");
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     const [, outcome] = await result;
     expect(outcome).toEqual({ ok: true });
     expect(seen).toEqual(["0:started", "0:succeeded", "1:started", "1:succeeded"]);
-    expect(bot.dispatcher.events(job.id)).toHaveLength(4);
+    expect(await bot.dispatcher.events(job.id)).toHaveLength(4);
     await runner.stop();
   });
 
@@ -191,7 +195,7 @@ describe("running jobs", () => {
     };
     const runner = run(executor);
     const result = next(bot.dispatcher, "result");
-    bot.dispatcher.enqueue(jobInput());
+    await bot.dispatcher.enqueue(jobInput());
     expect((await result)[1]).toEqual({ ok: false, failedIndex: 0 });
     expect(calls).toHaveLength(1);
     await runner.stop();
@@ -207,7 +211,7 @@ describe("running jobs", () => {
     };
     const runner = run(executor);
     const result = next(bot.dispatcher, "result");
-    bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     expect((await result)[1]).toEqual({ ok: false, error: "the runner failed: sc query failed" });
     await runner.stop();
   });
@@ -217,7 +221,7 @@ describe("a step cut short by the runner's last stop", () => {
   /** The job the killed runner process had taken: leased to mom-a, its first step journaled. */
   async function interruptedJob(journalled = true) {
     await registerMomA();
-    const job = bot.dispatcher.enqueue(jobInput());
+    const job = await bot.dispatcher.enqueue(jobInput());
     const config = readRunnerConfig(configPath);
     if (!config.ok) throw new Error(config.error);
     const taken = await get(bot.url, "/v1/jobs/next?wait=0", config.config.credential);
@@ -284,8 +288,8 @@ describe("a step cut short by the runner's last stop", () => {
   it("logs the bot's refusal when the job was already declared lost, and forgets the step", async () => {
     const { job, journal } = await interruptedJob();
     bot.time.advance(61_000);
-    bot.dispatcher.tick();
-    expect(bot.dispatcher.job(job.id)?.state).toBe("lost");
+    await bot.dispatcher.tick();
+    expect((await bot.dispatcher.job(job.id))?.state).toBe("lost");
     const { logger, lines } = captureLogger();
     const waiting = next(bot.dispatcher, "waiting");
     const runner = run(fakeExecutor().executor, { journal, logger });
@@ -352,7 +356,7 @@ describe("refusing jobs", () => {
     "refuses a job with %s in the database, and never calls the executor",
     async (_name, tamper) => {
       await registerMomA();
-      const job = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+      const job = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
       const db = new DatabaseSync(bot.dbPath);
       expect(Number(tamper(db, job.id))).toBe(1);
       db.close();
@@ -388,7 +392,7 @@ describe("refusing jobs", () => {
       const { logger, lines } = captureLogger();
       const runner = run(executor, { logger });
       const result = next(bot.dispatcher, "result");
-      bot.dispatcher.enqueue(jobInput({ kind }));
+      await bot.dispatcher.enqueue(jobInput({ kind }));
       expect((await result)[1]).toEqual({
         ok: false,
         refused: true,
@@ -401,7 +405,7 @@ describe("refusing jobs", () => {
 
   it("refuses a job that expired by the runner's clock, and never calls the executor", async () => {
     await registerMomA();
-    bot.dispatcher.enqueue(jobInput({ expiresAt: new Date(T0.getTime() + 60_000) }));
+    await bot.dispatcher.enqueue(jobInput({ expiresAt: new Date(T0.getTime() + 60_000) }));
     const { executor, calls } = fakeExecutor();
     const result = next(bot.dispatcher, "result");
     const runner = run(executor, { clock: () => new Date(T0.getTime() + 60_001) });
@@ -422,7 +426,7 @@ describe("connection to the bot", () => {
     const waiting = next(bot.dispatcher, "waiting");
     const runner = run(fakeExecutor().executor, { logger });
     await waiting;
-    bot.dispatcher.revoke("mom-a");
+    await bot.dispatcher.revoke("mom-a");
     const stop = await runner.done;
     expect(stop.reason).toBe("revoked");
     expect(
@@ -458,7 +462,7 @@ describe("connection to the bot", () => {
     bots.push(bot);
     const handed: string[] = [];
     bot.dispatcher.on("handed-over", (j, via) => handed.push(`${j.id} ${via}`));
-    const whileAway = bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const whileAway = await bot.dispatcher.enqueue(jobInput({ kind: "preflight" }));
 
     const firstResult = next(bot.dispatcher, "result");
     release();
@@ -467,7 +471,7 @@ describe("connection to the bot", () => {
     const waitingAgain = next(bot.dispatcher, "waiting");
     await waitingAgain;
     const secondResult = next(bot.dispatcher, "result");
-    const afterReconnect = bot.dispatcher.enqueue(jobInput());
+    const afterReconnect = await bot.dispatcher.enqueue(jobInput());
     expect((await secondResult)[0].id).toBe(afterReconnect.id);
 
     expect(calls).toEqual([`preflight ${whileAway.id}`, `execute ${afterReconnect.id}`]);
@@ -521,7 +525,7 @@ describe.skipIf(!hasOpenssl())("TLS", () => {
     bots.push(secure);
     expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
 
-    const first = secure.dispatcher.addRunner({ name: "mom-a", host: "mom-a", platform: "linux" });
+    const first = await secure.dispatcher.addRunner({ name: "mom-a", host: "mom-a", platform: "linux" });
     await expect(
       register({ server: secure.url, token: first.token, configPath, platform: "linux" }),
     ).rejects.toThrow(/cannot reach the bot.*certificate/);
@@ -532,7 +536,7 @@ describe.skipIf(!hasOpenssl())("TLS", () => {
     const controller = new AbortController();
     stoppers.push(controller);
     const runner = startRunner({ configPath, executor, clock: secure.time.clock, signal: controller.signal });
-    const job = secure.dispatcher.enqueue(jobInput({ kind: "preflight" }));
+    const job = await secure.dispatcher.enqueue(jobInput({ kind: "preflight" }));
     expect((await result)[1]).toEqual({ ok: true, facts: FACTS });
     expect(calls).toEqual([`preflight ${job.id}`]);
     controller.abort();

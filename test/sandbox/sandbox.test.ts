@@ -154,7 +154,7 @@ describe("the sandbox runners", () => {
     phase?: number,
   ) {
     const result = next(bot.dispatcher, "result");
-    bot.dispatcher.enqueue({
+    await bot.dispatcher.enqueue({
       kind,
       changeId: "CHG-1",
       host: role === "primary" ? "mom-a" : "mom-b",
@@ -174,7 +174,7 @@ describe("the sandbox runners", () => {
 
   it("registers both runners, which come online and report a real config directory in pre-flight", async () => {
     await start();
-    expect(bot.dispatcher.listRunners().map((r) => [r.name, r.host, r.platform, r.online])).toEqual([
+    expect((await bot.dispatcher.listRunners()).map((r) => [r.name, r.host, r.platform, r.online])).toEqual([
       ["mom-a", "mom-a", "linux", true],
       ["mom-b", "mom-b", "linux", true],
     ]);
@@ -241,13 +241,13 @@ describe("the sandbox runners", () => {
     await start();
     const credentialFile = join(sandbox.root, "runners", "mom-a.json");
     const before = readFileSync(credentialFile, "utf8");
-    const registeredAt = bot.dispatcher.getRunner("mom-a")?.registeredAt;
+    const registeredAt = (await bot.dispatcher.getRunner("mom-a"))?.registeredAt;
     await stopRunners?.();
 
     await start();
     expect(readFileSync(credentialFile, "utf8")).toBe(before);
     expect(lstatSync(credentialFile).mode & 0o777).toBe(0o600);
-    expect(bot.dispatcher.getRunner("mom-a")).toMatchObject({ registeredAt, online: true });
+    expect(await bot.dispatcher.getRunner("mom-a")).toMatchObject({ registeredAt, online: true });
   });
 
   it("registers again when the sandbox was reset and its credentials are gone", async () => {
@@ -258,7 +258,7 @@ describe("the sandbox runners", () => {
     sandbox = prepareSandbox(sandbox.root, { reset: true });
     await start();
     expect(readFileSync(join(sandbox.root, "runners", "mom-a.json"), "utf8")).not.toBe(before);
-    expect(bot.dispatcher.getRunner("mom-a")?.online).toBe(true);
+    expect((await bot.dispatcher.getRunner("mom-a"))?.online).toBe(true);
   });
 });
 

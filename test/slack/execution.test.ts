@@ -160,7 +160,7 @@ describe("pre-flight", () => {
     }));
     const planned = m().command(rig.planText(), ALICE);
     await rig.until(
-      () => rig.bot.dispatcher.job("CHG-1-v1-preflight-primary")?.state === "done",
+      async () => (await rig.bot.dispatcher.job("CHG-1-v1-preflight-primary"))?.state === "done",
       "mom-a's facts",
     );
     rig.bot.orchestratorTimers.fireAll(); // the 30 s wait for mom-b runs out
@@ -175,7 +175,7 @@ describe("pre-flight", () => {
     // Its answer, arriving late, does not change the plan under review; the message says so.
     answer();
     await rig.until(
-      () => rig.bot.dispatcher.job("CHG-1-v1-preflight-secondary")?.state === "done",
+      async () => (await rig.bot.dispatcher.job("CHG-1-v1-preflight-secondary"))?.state === "done",
       "mom-b's late facts",
     );
     await m().handle.refreshMessage("CHG-1");
@@ -421,12 +421,12 @@ describe("a runner lost mid-change", () => {
     await m().click(message().ts, "momlink_approve", BOB);
     await worked;
     await rig.until(
-      () => rig.bot.dispatcher.events("CHG-1-v4-execute-primary").length === 16,
+      async () => (await rig.bot.dispatcher.events("CHG-1-v4-execute-primary")).length === 16,
       "mom-a's step events",
     );
 
     rig.clock.advanceMs(61_000);
-    rig.bot.dispatcher.tick();
+    await rig.bot.dispatcher.tick();
     await waitForState("needs_verification");
 
     expect((await record()).lostRunner).toEqual({ host: PRIMARY, at: rig.clock.now().toISOString() });
@@ -446,7 +446,7 @@ describe("a runner lost mid-change", () => {
       "momlink_rollback",
     ]);
     // The secondary never ran: nothing is retried blindly.
-    expect(rig.bot.dispatcher.job("CHG-1-v4-execute-secondary")).toBeNull();
+    expect(await rig.bot.dispatcher.job("CHG-1-v4-execute-secondary")).toBeNull();
     // The lock holds: a new plan for these hosts is refused, naming the open change and the way out.
     await m().command(rig.planText(), CAROL);
     expect(planMessagesIn(m().fake)).toHaveLength(1);
@@ -529,7 +529,9 @@ describe("a bot restarted mid-change", () => {
     await waitForState("succeeded");
 
     expect(runs).toEqual([`execute ${PRIMARY}`, `execute ${SECONDARY}`]);
-    expect(bot.dispatcher.jobsFor("CHG-1").map((j) => `${j.job.kind} ${j.job.role} ${j.state}`)).toEqual([
+    expect(
+      (await bot.dispatcher.jobsFor("CHG-1")).map((j) => `${j.job.kind} ${j.job.role} ${j.state}`),
+    ).toEqual([
       "preflight primary done",
       "preflight secondary done",
       "execute primary done",

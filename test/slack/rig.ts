@@ -182,8 +182,8 @@ export async function startRig(
 
   async function startRunnerFor(host: string, wrap?: (executor: JobExecutor) => JobExecutor) {
     const configPath = join(dir, "runners", `${host}.json`);
-    if (bot.dispatcher.getRunner(host) === null) {
-      const added = bot.dispatcher.addRunner({ name: host, host, platform: "linux" });
+    if ((await bot.dispatcher.getRunner(host)) === null) {
+      const added = await bot.dispatcher.addRunner({ name: host, host, platform: "linux" });
       await register({ server: bot.url, token: added.token, configPath, platform: "linux", hostname: host });
     }
     const executor = createExecutor({

@@ -151,12 +151,12 @@ async function finish(host: string, job: Job, result: Record<string, unknown>): 
 
 /** The dispatcher's timers run (leases and queued jobs run out), and the bot has reacted. */
 async function tick(): Promise<void> {
-  bot.dispatcher.tick();
+  await bot.dispatcher.tick();
   await orchestrator.settled();
 }
 
-const jobs = (id = "CHG-1") =>
-  bot.dispatcher.jobsFor(id).map((j) => `${j.job.kind} ${j.job.host} ${j.state}`);
+const jobs = async (id = "CHG-1") =>
+  (await bot.dispatcher.jobsFor(id)).map((j) => `${j.job.kind} ${j.job.host} ${j.state}`);
 const state = async (id = "CHG-1") => (await store.get(id))?.state;
 
 function facts(host: string): HostFacts {
@@ -193,7 +193,7 @@ describe("job ids", () => {
 describe("pre-flight", () => {
   it("asks nobody and keeps the worst case when no runner is registered for either host", async () => {
     expect(await orchestrator.preflight(await planned())).toBeNull();
-    expect(jobs()).toEqual([]);
+    expect(await jobs()).toEqual([]);
   });
 
   it("asks both runners at once and returns what each found", async () => {
@@ -248,7 +248,7 @@ describe("pre-flight", () => {
     bot.time.advance(5 * 60_000); // mom-b has not been seen for five minutes and is not polling
     const record = await planned();
     expect(await orchestrator.preflight(record)).toEqual({ primary: null, secondary: null });
-    expect(jobs()).toEqual([]);
+    expect(await jobs()).toEqual([]);
     expect(
       (await orchestrator.progress(await must(record.id, { type: "preflight-complete" }))).preflightNotes,
     ).toEqual([
@@ -263,15 +263,15 @@ describe("executing an approved change", () => {
     await runners("mom-a", "mom-b");
     await orchestrator.approved(await approved());
     expect(await state()).toBe("executing");
-    expect(jobs()).toEqual(["execute mom-a leased"].map((s) => s.replace("leased", "queued")));
+    expect(await jobs()).toEqual(["execute mom-a leased"].map((s) => s.replace("leased", "queued")));
 
     const primary = await take("mom-a");
     expect(primary.id).toBe("CHG-1-v4-execute-primary");
     await step("mom-a", primary, 1, 0, "started");
     await step("mom-a", primary, 2, 0, "succeeded");
-    expect(jobs()).toEqual(["execute mom-a leased"]);
+    expect(await jobs()).toEqual(["execute mom-a leased"]);
     await finish("mom-a", primary, { ok: true });
-    expect(jobs()).toEqual(["execute mom-a done", "execute mom-b queued"]);
+    expect(await jobs()).toEqual(["execute mom-a done", "execute mom-b queued"]);
     expect(await state()).toBe("executing");
 
     await finish("mom-b", await take("mom-b"), { ok: true });
@@ -292,7 +292,7 @@ describe("executing an approved change", () => {
     expect((await store.get("CHG-1"))?.failure?.reason).toBe(
       "nothing ran: no runner is registered for mom-b (momlink runners add <name> --host mom-b)",
     );
-    expect(jobs()).toEqual([]);
+    expect(await jobs()).toEqual([]);
   });
 
   const failures: [
@@ -356,7 +356,7 @@ describe("executing an approved change", () => {
       await finish("mom-a", job, result);
       expect(await state()).toBe("failed");
       expect((await store.get("CHG-1"))?.failure?.reason).toBe(reason);
-      expect(jobs()).toEqual(["execute mom-a done"]);
+      expect(await jobs()).toEqual(["execute mom-a done"]);
       await orchestrator.settled();
       expect(told.outcomes).toMatchObject([{ host: "mom-a", role: "primary", kind: "execute", status }]);
     },
@@ -387,7 +387,7 @@ describe("executing an approved change", () => {
       (await post(bot.url, `/v1/jobs/${job.id}/result`, { ok: true }, credentials["mom-a"])).status,
     ).toBe(409);
     expect(await state()).toBe("needs_verification");
-    expect(jobs()).toEqual(["execute mom-a lost"]);
+    expect(await jobs()).toEqual(["execute mom-a lost"]);
   });
 
   it("never queues a host's job twice, however often it is told", async () => {
@@ -397,7 +397,7 @@ describe("executing an approved change", () => {
     await orchestrator.approved(record);
     await orchestrator.resume();
     await newOrchestrator().resume();
-    expect(jobs()).toEqual(["execute mom-a queued"]);
+    expect(await jobs()).toEqual(["execute mom-a queued"]);
   });
 
   it("picks up on start a change a previous process approved but never started", async () => {
@@ -405,7 +405,7 @@ describe("executing an approved change", () => {
     await approved(); // approved, and then the bot stopped before handing it over
     await orchestrator.resume();
     expect(await state()).toBe("executing");
-    expect(jobs()).toEqual(["execute mom-a queued"]);
+    expect(await jobs()).toEqual(["execute mom-a queued"]);
   });
 });
 
@@ -429,7 +429,7 @@ describe("rolling back", () => {
     await orchestrator.rollback(record);
     const secondary = await take("mom-b");
     expect(secondary.id).toBe(`CHG-1-v${record.version}-rollback-secondary`);
-    expect(jobs().slice(2)).toEqual(["rollback mom-b leased"]);
+    expect((await jobs()).slice(2)).toEqual(["rollback mom-b leased"]);
     await finish("mom-b", secondary, { ok: true });
     const primary = await take("mom-a");
     expect(primary.kind).toBe("rollback");
@@ -602,7 +602,7 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
     const first = await take("mom-b");
     expect([first.id, first.phase]).toEqual([`CHG-1-v${record.version + 1}-execute-1-secondary`, 1]);
     expect(parsePhaseJobId(first.id)).toMatchObject({ kind: "execute", role: "secondary", phase: 1 });
-    expect(jobs()).toEqual(["execute mom-b leased"]);
+    expect(await jobs()).toEqual(["execute mom-b leased"]);
     await finish("mom-b", first, { ok: true });
     const second = await take("mom-a");
     expect([second.id.endsWith("-execute-2-primary"), second.phase]).toEqual([true, 2]);
@@ -610,7 +610,7 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
     await finish("mom-a", second, { ok: true });
     await newOrchestrator().resume();
     await orchestrator.resume();
-    expect(jobs()).toEqual(["execute mom-b done", "execute mom-a done", "execute mom-b queued"]);
+    expect(await jobs()).toEqual(["execute mom-b done", "execute mom-a done", "execute mom-b queued"]);
     const runs = (await orchestrator.progress((await store.get("CHG-1"))!)).runs;
     expect(runs.map((r) => `${r.phase?.number}/${r.phase?.of} ${r.host} ${r.status}`)).toEqual([
       "1/5 mom-b succeeded",
@@ -678,7 +678,7 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
     const standingBy = evidence("mom-a", lock("another-process", 40), lock("this-em", 10));
     await runThrough({ 4: { ok: false, failedIndex: 6, evidence: standingBy } }, 4);
     expect(await state()).toBe("failed");
-    expect(jobs()).toHaveLength(4);
+    expect(await jobs()).toHaveLength(4);
     expect((await store.audit("CHG-1")).find((e) => e.event === "fail")?.details.failover).toMatchObject({
       outcome: "failed",
       verdict: null,

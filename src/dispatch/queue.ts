@@ -262,26 +262,30 @@ export function* finishScript(
  */
 export function* sweepScript(views: JobViews, now: number): Script<SweepResult> {
   const out: SweepResult = { lost: [], requeued: [], expired: [] };
-  const overdue = (yield* all(
-    "SELECT * FROM dispatch_jobs WHERE state = 'leased' AND lease_until_ms < ? ORDER BY seq",
-    [now],
-    "skip-locked",
-  )).map(toJobRow);
-  for (const row of overdue) {
+  for (const row of yield* claimDue("leased", "lease_until_ms", now)) {
     const { outcome, written } = yield* move(row, { type: "lease-ran-out", now });
     if (!outcome.ok || !written) continue;
     (outcome.move === "reoffered" ? out.requeued : out.lost).push(yield* jobOf(views, row));
   }
-  const stale = (yield* all(
-    "SELECT * FROM dispatch_jobs WHERE state = 'queued' AND expires_ms < ? ORDER BY seq",
-    [now],
-    "skip-locked",
-  )).map(toJobRow);
-  for (const row of stale) {
+  for (const row of yield* claimDue("queued", "expires_ms", now)) {
     const { outcome, written } = yield* move(row, { type: "ttl-ran-out", now });
     if (outcome.ok && written) out.expired.push(yield* jobOf(views, row));
   }
   return out;
+}
+
+/** The jobs in `state` whose `deadline` passed before `now`, oldest first, claimed for this sweep. */
+function* claimDue(
+  state: JobState,
+  deadline: "lease_until_ms" | "expires_ms",
+  now: number,
+): Script<JobRow[]> {
+  const rows = yield* all(
+    `SELECT * FROM dispatch_jobs WHERE state = ? AND ${deadline} < ? ORDER BY seq`,
+    [state, now],
+    "skip-locked",
+  );
+  return rows.map(toJobRow);
 }
 
 export function* jobScript(jobId: string): Script<JobView | null> {

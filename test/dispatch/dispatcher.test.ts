@@ -70,6 +70,23 @@ describe("long-poll hand-over", () => {
     expect(bot.timers.pending()).toBe(0);
   });
 
+  it("leases one job for one long-poll when two are queued at the same moment; the other stays queued", async () => {
+    const waiting = next(bot.dispatcher, "waiting");
+    const longPoll = poll(credential, 25);
+    await waiting;
+
+    const [first, second] = await Promise.all([
+      bot.dispatcher.enqueue(jobInput()),
+      bot.dispatcher.enqueue(jobInput()),
+    ]);
+
+    const handed = ((await longPoll).body as SignedJob).job.id;
+    expect([first.id, second.id]).toContain(handed);
+    const other = handed === first.id ? second.id : first.id;
+    expect((await bot.dispatcher.job(other))?.state).toBe("queued");
+    expect(((await poll()).body as SignedJob).job.id).toBe(other);
+  });
+
   it("answers 204 when the wait ends with nothing to do", async () => {
     const waiting = next(bot.dispatcher, "waiting");
     const longPoll = poll(credential, 25);

@@ -1,8 +1,86 @@
-// The change store's rows decoded and checked (store/rows.ts reads each column): a change, an
-// audit entry, a state. The database is ours, but a wrong type here means it was altered: say so.
-import { type ChangeState, STATES } from "../domain/record.ts";
+// The change store's rows decoded and checked (store/rows.ts reads each column), for every engine:
+// a change with its approvals and plan, an audit entry, a state, an inbox request. The database is
+// ours, but a wrong type here means it was altered: say so.
+import type { Plan } from "../domain/plan.ts";
+import {
+  type Approval,
+  type ChangeRecord,
+  type ChangeState,
+  type RollbackApproval,
+  STATES,
+} from "../domain/record.ts";
 import { int, jsonObject, type Row, text, textOrNull } from "./rows.ts";
-import type { ChangeRow, StoredAuditEntry } from "./store.ts";
+import type { ChangeRow, StoredAuditEntry, StoredRequest } from "./store.ts";
+
+/**
+ * A change's record from its row, its approval rows (in the order they were written) and its
+ * plan's JSON text (null when plans has none under the row's hash: an altered database).
+ */
+export function toChangeRecord(
+  raw: Row,
+  approvalRows: readonly Row[],
+  planJson: string | null,
+): ChangeRecord {
+  const row = toChangeRow(raw);
+  const approvals: Approval[] = [];
+  const rollbackApprovals: RollbackApproval[] = [];
+  for (const a of approvalRows) {
+    const approval = { actor: text(a, "actor"), at: text(a, "at"), hash: text(a, "hash") };
+    const kind = text(a, "kind");
+    if (kind === "change") approvals.push(approval);
+    else if (kind === "rollback") rollbackApprovals.push({ ...approval, round: int(a, "round") });
+    else throw new Error(`${row.id} has an approval of unknown kind "${kind}" in the database`);
+  }
+  if (planJson === null) {
+    throw new Error(`${row.id}: its plan ${row.plan_hash} is not in the database; the database was altered`);
+  }
+  const plan: Plan = JSON.parse(planJson);
+  if (plan.hash !== row.plan_hash) {
+    throw new Error(
+      `${row.id}: the stored plan does not carry the stored plan hash; the database was altered`,
+    );
+  }
+  return {
+    id: row.id,
+    state: toState(row.state, row.id),
+    requester: row.requester,
+    channel: row.channel,
+    messageTs: row.message_ts,
+    hosts: { primary: row.primary_host, secondary: row.secondary_host },
+    planHash: row.plan_hash,
+    plan,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    approvals,
+    rollbackApprovals,
+    rollbacksStarted: row.rollbacks_started,
+    rejection: parseOrNull(row.rejection_json),
+    cancellation: parseOrNull(row.cancellation_json),
+    failure: parseOrNull(row.failure_json),
+    lostRunner: parseOrNull(row.lost_runner_json),
+    version: row.version,
+  };
+}
+
+/** An inbox row as the port speaks it. */
+export function toStoredRequest(row: Row): StoredRequest {
+  return {
+    key: text(row, "request_key"),
+    kind: text(row, "kind"),
+    changeId: textOrNull(row, "change_id"),
+    actor: text(row, "actor"),
+    channel: textOrNull(row, "channel"),
+    payload: jsonObject(row, "payload_json"),
+    receivedAt: text(row, "received_at"),
+    decidedAt: textOrNull(row, "decided_at"),
+    outcome: row.outcome_json === null ? null : jsonObject(row, "outcome_json"),
+  };
+}
+
+function parseOrNull<T>(json: string | null): T | null {
+  return json === null ? null : (JSON.parse(json) as T);
+}
 
 export function toChangeRow(row: Row): ChangeRow {
   return {

@@ -46,7 +46,14 @@ export function* keepPlanScript(hash: string, planJson: string): Script<boolean>
 /** The plan text stored under `hash`, or null when there is none (a database altered by hand). */
 export function* storedPlanScript(hash: string): Script<string | null> {
   const row = yield* one(SERVED.planByHash.sql, [hash]);
-  const blob = row?.plan_deflated;
+  return inflatePlan(row?.plan_deflated);
+}
+
+/**
+ * A stored plan's JSON text from its column value (a BLOB from SQLite, a BYTEA Buffer from
+ * PostgreSQL), or null when there is none or it is not DEFLATE data (written by hand).
+ */
+export function inflatePlan(blob: unknown): string | null {
   if (!(blob instanceof Uint8Array)) return null;
   try {
     return inflateRawSync(blob).toString("utf8");

@@ -5,7 +5,8 @@
 // their surface (the port is async for PostgreSQL): each write runs whole when called.
 import type { StatementSync } from "node:sqlite";
 import type { JsonObject } from "../domain/record.ts";
-import { jsonObject, type Row, text, textOrNull } from "./rows.ts";
+import { toStoredRequest } from "./change-rows.ts";
+import { inboxReceiveValues } from "./change-writes.ts";
 import { SERVED } from "./served-queries.ts";
 import type { NewRequest, RequestInbox, StoredRequest } from "./store.ts";
 
@@ -17,8 +18,6 @@ export interface InboxHost {
   read<T>(fn: () => T): T;
 }
 
-export const DECIDED_OK: JsonObject = { ok: true };
-
 export class SqliteRequestInbox implements RequestInbox {
   readonly #host: InboxHost;
 
@@ -28,17 +27,7 @@ export class SqliteRequestInbox implements RequestInbox {
 
   async receive(request: NewRequest): Promise<"received" | "duplicate"> {
     return this.#host.write(() => {
-      const inserted = this.#host
-        .sql(SERVED.inboxReceive.sql)
-        .run(
-          request.key,
-          request.kind,
-          request.changeId,
-          request.actor,
-          request.channel,
-          JSON.stringify(request.payload),
-          request.receivedAt.toISOString(),
-        );
+      const inserted = this.#host.sql(SERVED.inboxReceive.sql).run(...inboxReceiveValues(request));
       return Number(inserted.changes) === 1 ? "received" : "duplicate";
     });
   }
@@ -60,7 +49,7 @@ export class SqliteRequestInbox implements RequestInbox {
 
   async unfinished(): Promise<StoredRequest[]> {
     return this.#host.read(() =>
-      this.#host.sql("SELECT * FROM inbox WHERE finished_at IS NULL ORDER BY seq").all().map(toRequest),
+      this.#host.sql("SELECT * FROM inbox WHERE finished_at IS NULL ORDER BY seq").all().map(toStoredRequest),
     );
   }
 
@@ -72,18 +61,4 @@ export class SqliteRequestInbox implements RequestInbox {
       return Number(deleted.changes);
     });
   }
-}
-
-function toRequest(row: Row): StoredRequest {
-  return {
-    key: text(row, "request_key"),
-    kind: text(row, "kind"),
-    changeId: textOrNull(row, "change_id"),
-    actor: text(row, "actor"),
-    channel: textOrNull(row, "channel"),
-    payload: jsonObject(row, "payload_json"),
-    receivedAt: text(row, "received_at"),
-    decidedAt: textOrNull(row, "decided_at"),
-    outcome: row.outcome_json === null ? null : jsonObject(row, "outcome_json"),
-  };
 }

@@ -11,29 +11,34 @@
 // version it read, so a lost update cannot go unnoticed even if that reasoning is ever broken.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { hostKey } from "../domain/host.ts";
-import type { Plan } from "../domain/plan.ts";
+import type { ChangeEvent, ChangeHosts, ChangeRecord, TransitionContext } from "../domain/record.ts";
+import { toAuditEntry, toChangeRecord } from "./change-rows.ts";
 import {
-  type Approval,
-  type AuditEntry,
-  type ChangeEvent,
-  type ChangeHosts,
-  type ChangeRecord,
-  type ChangeState,
-  holdsHostLock,
-  newChange,
-  type RollbackApproval,
-  STATES,
-  type TransitionContext,
-  transition,
-} from "../domain/record.ts";
-import { toAuditEntry, toChangeRow, toState } from "./change-rows.ts";
+  APPROVAL_COLUMNS,
+  AUDIT_COLUMNS,
+  CHANGE_COLUMNS,
+  type ChangeWrites,
+  DECIDED_OK,
+  EXPIRABLE_STATES,
+  hostKeys,
+  hostsTakenDenial,
+  insertSql,
+  listLimit,
+  newChangeWrites,
+  notFound,
+  OPEN_STATES,
+  type PlanToKeep,
+  planHashTaken,
+  transitionWrites,
+  updateChangeSql,
+} from "./change-writes.ts";
 import { openDatabase } from "./database.ts";
 import { closeDatabase } from "./db-file.ts";
 import { CHANGE_SCHEMA } from "./migrations.ts";
 import { keepPlan, storedPlan } from "./plans.ts";
 import { int, type Row, text } from "./rows.ts";
 import { FROM_NEWEST, SERVED } from "./served-queries.ts";
-import { DECIDED_OK, SqliteRequestInbox } from "./sqlite-inbox.ts";
+import { SqliteRequestInbox } from "./sqlite-inbox.ts";
 import type {
   ApplyResult,
   ChangeStore,
@@ -54,9 +59,11 @@ export interface SqliteStoreOptions {
   create?: boolean;
 }
 
-const OPEN_STATES: readonly ChangeState[] = STATES.filter(holdsHostLock);
-const EXPIRABLE_STATES: readonly ChangeState[] = ["planned", "awaiting_approval"];
-const DEFAULT_LIST_LIMIT = 20;
+const mark = () => "?";
+const INSERT_CHANGE = insertSql("changes", CHANGE_COLUMNS, mark);
+const INSERT_APPROVAL = insertSql("approvals", APPROVAL_COLUMNS, mark);
+const INSERT_AUDIT = insertSql("audit", AUDIT_COLUMNS, mark);
+const UPDATE_CHANGE = updateChangeSql(mark);
 /** Audit entries read per page by exportAudit. */
 const EXPORT_PAGE = 500;
 
@@ -97,33 +104,18 @@ class SqliteChangeStore implements ChangeStore {
     return this.write(() => {
       const conflict = this.openConflict(input.hosts);
       if (conflict !== null) return { ok: false, conflict };
-
-      const next = this.sql(SERVED.nextChangeSeq.sql).get();
-      const seq = int(next ?? {}, "n");
-      const id = `CHG-${seq}`;
-      const plan = typeof input.plan === "function" ? input.plan(id) : input.plan;
-      if (plan.changeId !== null && plan.changeId !== id) {
-        throw new Error(`the plan was built for ${plan.changeId} but the new change is ${id}`);
-      }
-      const { record, audit } = newChange({
-        id,
-        requester: input.requester,
-        channel: input.channel,
-        plan,
-        hosts: input.hosts,
-        now: input.now,
-        ttlMinutes: input.ttlMinutes,
-      });
-      this.insertChange(seq, record);
-      this.insertAudit(audit);
-      if (decides !== undefined) this.inbox.decideWithin(decides, id, DECIDED_OK, input.now);
-      return { ok: true, record };
+      const seq = int(this.sql(SERVED.nextChangeSeq.sql).get() ?? {}, "n");
+      const writes = newChangeWrites(input, seq, decides);
+      if (writes.plan !== null) this.keepPlan(writes.plan);
+      this.sql(INSERT_CHANGE).run(...writes.change);
+      this.writeRest(writes);
+      return { ok: true, record: writes.record };
     });
   }
 
   /** The newest open change on either machine (by hostKey), other than `except`. Call inside a write. */
   private openConflict(hosts: ChangeHosts, except = ""): ChangeRecord | null {
-    const keys = [hostKey(hosts.primary), hostKey(hosts.secondary)];
+    const keys = hostKeys(hosts);
     const row = this.sql(SERVED.openConflict.sql).get(JSON.stringify(OPEN_STATES), ...keys, except);
     return row === undefined ? null : this.toRecord(row);
   }
@@ -134,7 +126,7 @@ class SqliteChangeStore implements ChangeStore {
 
   async list(query: ListQuery = {}): Promise<ChangeRecord[]> {
     if (query.states !== undefined && query.states.length === 0) return [];
-    const limit = Math.max(0, Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT));
+    const limit = listLimit(query);
     const states = query.states === undefined ? null : JSON.stringify(query.states);
     const rows = (): Row[] => {
       if (query.host !== undefined) {
@@ -158,55 +150,23 @@ class SqliteChangeStore implements ChangeStore {
   ): Promise<ApplyResult> {
     return this.write((): ApplyResult => {
       const current = this.load(id);
-      if (current === null) return { ok: false, code: "not-found", reason: `there is no change ${id}` };
-      const result = transition(current, event, ctx);
-      if (!result.ok) return result;
-      const next = result.record;
-      if (!holdsHostLock(current.state) && holdsHostLock(next.state)) {
+      if (current === null) return notFound(id);
+      const writes = transitionWrites(current, event, ctx, decides);
+      if (!writes.ok) return writes.denial;
+      if (writes.retakesHosts) {
         // Re-opening a closed change (rolling back a succeeded one) re-takes its hosts: only if
         // no other change holds them now, checked in this same write transaction.
-        const conflict = this.openConflict(current.hosts, id);
-        if (conflict !== null) {
-          return {
-            ok: false,
-            code: "host-locked",
-            reason: `${conflict.id} (${conflict.state}) is open on ${conflict.hosts.primary}/${conflict.hosts.secondary}: close it before rolling back ${id}`,
-          };
-        }
+        const holder = this.openConflict(current.hosts, id);
+        if (holder !== null) return hostsTakenDenial(id, holder);
       }
-      if (next.planHash !== current.planHash) this.keepPlan(next);
-      const changed = this.sql(
-        `UPDATE changes SET state = ?, channel = ?, message_ts = ?, plan_hash = ?,
-           updated_at = ?, expires_at = ?, rejection_json = ?, cancellation_json = ?, failure_json = ?,
-           lost_runner_json = ?, version = ?, rollbacks_started = ?
-         WHERE id = ? AND version = ?`,
-      ).run(
-        next.state,
-        next.channel,
-        next.messageTs,
-        next.planHash,
-        next.updatedAt,
-        next.expiresAt,
-        jsonOrNull(next.rejection),
-        jsonOrNull(next.cancellation),
-        jsonOrNull(next.failure),
-        jsonOrNull(next.lostRunner),
-        next.version,
-        next.rollbacksStarted,
-        id,
-        current.version,
-      );
+      if (writes.plan !== null) this.keepPlan(writes.plan);
+      const changed = this.sql(UPDATE_CHANGE).run(...writes.update);
       if (Number(changed.changes) !== 1) {
         // Unreachable under BEGIN IMMEDIATE; throwing rolls back rather than overwrite a newer row.
         throw new Error(`${id} changed underneath this write (expected version ${current.version})`);
       }
-      for (const a of next.approvals.slice(current.approvals.length)) this.insertApproval(id, "change", 0, a);
-      for (const a of next.rollbackApprovals.slice(current.rollbackApprovals.length)) {
-        this.insertApproval(id, "rollback", a.round, a);
-      }
-      this.insertAudit(result.audit);
-      if (decides !== undefined) this.inbox.decideWithin(decides, null, DECIDED_OK, ctx.now);
-      return result;
+      this.writeRest(writes);
+      return writes.result;
     });
   }
 
@@ -289,116 +249,24 @@ class SqliteChangeStore implements ChangeStore {
   }
 
   private toRecord(raw: Row): ChangeRecord {
-    const row = toChangeRow(raw);
-    const approvals: Approval[] = [];
-    const rollbackApprovals: RollbackApproval[] = [];
-    for (const a of this.sql(SERVED.approvalsOfChange.sql).all(row.id)) {
-      const approval = { actor: text(a, "actor"), at: text(a, "at"), hash: text(a, "hash") };
-      const kind = text(a, "kind");
-      if (kind === "change") approvals.push(approval);
-      else if (kind === "rollback") rollbackApprovals.push({ ...approval, round: int(a, "round") });
-      else throw new Error(`${row.id} has an approval of unknown kind "${kind}" in the database`);
-    }
-    const planJson = storedPlan(this.db, row.plan_hash);
-    if (planJson === null) {
-      throw new Error(
-        `${row.id}: its plan ${row.plan_hash} is not in the database; the database was altered`,
-      );
-    }
-    const plan: Plan = JSON.parse(planJson);
-    if (plan.hash !== row.plan_hash) {
-      throw new Error(
-        `${row.id}: the stored plan does not carry the stored plan hash; the database was altered`,
-      );
-    }
-    return {
-      id: row.id,
-      state: toState(row.state, row.id),
-      requester: row.requester,
-      channel: row.channel,
-      messageTs: row.message_ts,
-      hosts: { primary: row.primary_host, secondary: row.secondary_host },
-      planHash: row.plan_hash,
-      plan,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      expiresAt: row.expires_at,
-      approvals,
-      rollbackApprovals,
-      rollbacksStarted: row.rollbacks_started,
-      rejection: parseOrNull(row.rejection_json),
-      cancellation: parseOrNull(row.cancellation_json),
-      failure: parseOrNull(row.failure_json),
-      lostRunner: parseOrNull(row.lost_runner_json),
-      version: row.version,
-    };
+    const approvals = this.sql(SERVED.approvalsOfChange.sql).all(text(raw, "id"));
+    return toChangeRecord(raw, approvals, storedPlan(this.db, text(raw, "plan_hash")));
   }
 
-  /** The change's plan into plans (store/plans.ts); a different plan under the same hash is refused. */
-  private keepPlan(r: ChangeRecord): void {
-    if (!keepPlan(this.db, r.planHash, JSON.stringify(r.plan))) {
-      throw new Error(`${r.id}: another plan is already stored under its plan hash ${r.planHash}`);
+  /** A change's plan into plans (store/plans.ts); a different plan under the same hash is refused. */
+  private keepPlan(plan: PlanToKeep): void {
+    if (!keepPlan(this.db, plan.hash, plan.json)) throw planHashTaken(plan);
+  }
+
+  /** The approvals, audit entry and inbox decision of a write, after its change row. */
+  private writeRest(writes: ChangeWrites): void {
+    for (const approval of writes.approvals) this.sql(INSERT_APPROVAL).run(...approval);
+    this.sql(INSERT_AUDIT).run(...writes.audit);
+    if (writes.decides !== null) {
+      const { key, changeId, at } = writes.decides;
+      this.inbox.decideWithin(key, changeId, DECIDED_OK, at);
     }
   }
-
-  private insertChange(seq: number, r: ChangeRecord): void {
-    this.keepPlan(r);
-    this.sql(
-      `INSERT INTO changes (seq, id, state, requester, channel, message_ts, primary_host, secondary_host,
-         primary_key, secondary_key, plan_hash, created_at, updated_at, expires_at,
-         rejection_json, cancellation_json, failure_json, lost_runner_json, version, rollbacks_started)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      seq,
-      r.id,
-      r.state,
-      r.requester,
-      r.channel,
-      r.messageTs,
-      r.hosts.primary,
-      r.hosts.secondary,
-      hostKey(r.hosts.primary),
-      hostKey(r.hosts.secondary),
-      r.planHash,
-      r.createdAt,
-      r.updatedAt,
-      r.expiresAt,
-      jsonOrNull(r.rejection),
-      jsonOrNull(r.cancellation),
-      jsonOrNull(r.failure),
-      jsonOrNull(r.lostRunner),
-      r.version,
-      r.rollbacksStarted,
-    );
-    for (const a of r.approvals) this.insertApproval(r.id, "change", 0, a);
-    for (const a of r.rollbackApprovals) this.insertApproval(r.id, "rollback", a.round, a);
-  }
-
-  private insertApproval(changeId: string, kind: "change" | "rollback", round: number, a: Approval): void {
-    this.sql("INSERT INTO approvals (change_id, kind, round, actor, at, hash) VALUES (?, ?, ?, ?, ?, ?)").run(
-      changeId,
-      kind,
-      round,
-      a.actor,
-      a.at,
-      a.hash,
-    );
-  }
-
-  private insertAudit(e: AuditEntry): void {
-    this.sql(
-      `INSERT INTO audit (change_id, at, actor, event, from_state, to_state, plan_hash, details_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(e.changeId, e.at, e.actor, e.event, e.fromState, e.toState, e.planHash, JSON.stringify(e.details));
-  }
-}
-
-function parseOrNull<T>(json: string | null): T | null {
-  return json === null ? null : (JSON.parse(json) as T);
-}
-
-function jsonOrNull(value: object | null): string | null {
-  return value === null ? null : JSON.stringify(value);
 }
 
 function placeholders(n: number): string {

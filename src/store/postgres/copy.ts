@@ -111,6 +111,13 @@ async function insertRows(
   }
 }
 
+function sqliteColumns(source: DatabaseSync, table: string): string[] {
+  return source
+    .prepare("SELECT name FROM pragma_table_info(?)")
+    .all(table)
+    .map((c) => String(c.name));
+}
+
 /** Moves the identity sequence past the highest id SQLite handed out; returns the next id, when the table has one. */
 async function advanceIdentity(
   client: PoolClient,
@@ -124,6 +131,9 @@ async function advanceIdentity(
   );
   const column = rows[0]?.column_name;
   if (column === undefined) return undefined;
+  // A PostgreSQL-only identity (schema.ts POSTGRES_ONLY_COLUMNS): the inserts numbered the rows
+  // in SQLite's order and moved the sequence along; there is nothing of SQLite's to honour.
+  if (!sqliteColumns(source, table).includes(column)) return undefined;
   const given = tables.has("sqlite_sequence")
     ? Number(source.prepare("SELECT seq FROM sqlite_sequence WHERE name = ?").get(table)?.seq ?? 0)
     : 0;
@@ -165,10 +175,7 @@ export async function copySqliteToPostgres(
           copied.push({ table, read: 0, inPostgres: await count(client, table) });
           continue;
         }
-        const columns = source
-          .prepare("SELECT name FROM pragma_table_info(?)")
-          .all(table)
-          .map((c) => String(c.name));
+        const columns = sqliteColumns(source, table);
         const rows = source
           .prepare(`SELECT * FROM ${escapeIdentifier(table)} ORDER BY ${order}`)
           .all() as SqliteRow[];

@@ -12,6 +12,7 @@ import {
   COPIED_TABLES,
   POSTGRES_BOOKKEEPING,
   POSTGRES_MIGRATIONS,
+  POSTGRES_ONLY_COLUMNS,
   type PostgresMigration,
 } from "../../../src/store/postgres/schema.ts";
 import {
@@ -128,10 +129,12 @@ async function postgresSchema(connection: PostgresConnection): Promise<Schema> {
       "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
       [table],
     );
-    schema.columns[table] = columns.map(
-      (c) =>
-        `${c.column_name} ${postgresKind(String(c.data_type))}${c.is_nullable === "NO" ? " not null" : ""}`,
-    );
+    schema.columns[table] = columns
+      .filter((c) => !POSTGRES_ONLY_COLUMNS.some((only) => only === `${table}.${c.column_name}`))
+      .map(
+        (c) =>
+          `${c.column_name} ${postgresKind(String(c.data_type))}${c.is_nullable === "NO" ? " not null" : ""}`,
+      );
   }
   const keyColumns = `(SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(att, n)
       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att)`;

@@ -1,31 +1,21 @@
+// What only the SQLite store has: its file (created with its directory, WAL, foreign keys, in
+// memory too), threads racing on one file under BEGIN IMMEDIATE, the audit log refusing raw SQL,
+// the migrations of older files, and a file deleted or replaced under a running store. What every
+// engine keeps is the contract (change-store.contract.ts), run on SQLite by change-store.sqlite.test.ts.
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ApprovalPolicy } from "../../src/domain/policy.ts";
-import type { ChangeEvent, ChangeRecord, ChangeState } from "../../src/domain/record.ts";
+import type { ChangeState } from "../../src/domain/record.ts";
 import { DatabaseGoneError, onDatabaseGone } from "../../src/store/db-file.ts";
 import { currentVersion, MIGRATIONS, type Migration, migrate } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
-import type { ChangeStore, StoredAuditEntry } from "../../src/store/store.ts";
+import type { ChangeStore } from "../../src/store/store.ts";
 import { fakePlan } from "../support/plan.ts";
+import { A1, A2, create, driveTo, LATER, mustApply, POLICY, REQ, T0 } from "./change-store.contract.ts";
 
-const REQ = "UREQ";
-const A1 = "UAPP1";
-const A2 = "UAPP2";
-const POLICY: ApprovalPolicy = {
-  approvers: { users: [A1, A2], groups: [] },
-  requiredApprovals: 1,
-  fourEyes: true,
-  ttlMinutes: 30,
-};
-const T0 = new Date("2025-11-26T10:12:00.000Z");
-const LATER = new Date("2025-11-26T10:20:00.000Z");
-const AFTER_TTL = new Date("2025-11-26T10:50:00.000Z");
-
-/** A Plan-shaped value; the store treats it as opaque JSON carrying its hash. */
 let dir: string;
 let dbPath: string;
 const opened: ChangeStore[] = [];
@@ -54,93 +44,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function create(
-  store: ChangeStore,
-  primary = "mom-a",
-  secondary = "mom-b",
-  now = T0,
-): Promise<ChangeRecord> {
-  const result = await store.createChange({
-    requester: REQ,
-    channel: "C-OPS",
-    plan: (id) => fakePlan(id, { primary, secondary }),
-    hosts: { primary, secondary },
-    now,
-    ttlMinutes: 30,
-  });
-  if (!result.ok) throw new Error(`unexpected conflict with ${result.conflict.id}`);
-  return result.record;
-}
-
-async function mustApply(
-  store: ChangeStore,
-  id: string,
-  event: ChangeEvent,
-  now = LATER,
-  policy = POLICY,
-): Promise<ChangeRecord> {
-  const result = await store.apply(id, event, { now, policy });
-  if (!result.ok) throw new Error(`${event.type} refused: ${result.reason}`);
-  return result.record;
-}
-
-const approveAs = (actor: string, record: ChangeRecord): ChangeEvent => ({
-  type: "approve",
-  actor,
-  actorGroups: [],
-  hash: record.planHash,
-});
-
-/** Events that walk a fresh change into each state (sequences along the DESIGN diagram). */
-function path(state: ChangeState, r: ChangeRecord): ChangeEvent[] {
-  const preflight: ChangeEvent = { type: "preflight-complete" };
-  const approved = [preflight, approveAs(A1, r)];
-  const executing = [...approved, { type: "start-execution" } as const];
-  const paths: Record<ChangeState, ChangeEvent[]> = {
-    planned: [],
-    awaiting_approval: [preflight],
-    approved,
-    executing,
-    succeeded: [...executing, { type: "succeed" }],
-    failed: [...executing, { type: "fail", reason: "mklink: 1314" }],
-    rolling_back: [
-      ...executing,
-      { type: "fail", reason: "x" },
-      { type: "rollback", actor: A1, actorGroups: [], hash: r.planHash },
-    ],
-    rolled_back: [
-      ...executing,
-      { type: "fail", reason: "x" },
-      { type: "rollback", actor: A1, actorGroups: [], hash: r.planHash },
-      { type: "rolled-back" },
-    ],
-    rejected: [preflight, { type: "reject", actor: A1, actorGroups: [], reason: "no" }],
-    expired: [preflight, { type: "expire" }],
-    cancelled: [{ type: "cancel", actor: REQ, actorGroups: [] }],
-    needs_verification: [...executing, { type: "runner-lost", host: "mom-a" }],
-  };
-  return paths[state];
-}
-
-async function driveTo(store: ChangeStore, state: ChangeState, r: ChangeRecord): Promise<ChangeRecord> {
-  let record = r;
-  for (const event of path(state, r)) {
-    record = await mustApply(store, r.id, event, event.type === "expire" ? AFTER_TTL : LATER);
-  }
-  expect(record.state).toBe(state);
-  return record;
-}
-
-describe("creating changes", () => {
-  it("numbers changes CHG-1, CHG-2, … and builds each plan with its own id", async () => {
-    const store = open();
-    const first = await create(store, "mom-a", "mom-b");
-    const second = await create(store, "mom-c", "mom-d");
-    expect([first.id, second.id]).toEqual(["CHG-1", "CHG-2"]);
-    expect(second.plan.changeId).toBe("CHG-2");
-    expect(await store.get("CHG-2")).toEqual(second);
-  });
-
+describe("the SQLite file", () => {
   it("creates the database's directory when it is missing", () => {
     expect(existsSync(join(dir, "var"))).toBe(false);
     open();
@@ -160,198 +64,13 @@ describe("creating changes", () => {
     ).toThrow(/FOREIGN KEY/);
   });
 
-  it("refuses a plan built for another change id and writes nothing", async () => {
-    const store = open();
-    await expect(
-      store.createChange({
-        requester: REQ,
-        channel: null,
-        plan: fakePlan("CHG-7"),
-        hosts: { primary: "mom-a", secondary: "mom-b" },
-        now: T0,
-        ttlMinutes: 30,
-      }),
-    ).rejects.toThrow("the plan was built for CHG-7 but the new change is CHG-1");
-    expect(await store.list()).toEqual([]);
-    expect((await create(store)).id).toBe("CHG-1");
-  });
-
   it("works in memory too", async () => {
     const store = open(":memory:");
     expect((await create(store)).id).toBe("CHG-1");
   });
 });
 
-describe("one open change per MOM host", () => {
-  it("refuses a second plan touching a locked host, in any role and any case, and returns the open change", async () => {
-    const store = open();
-    const first = await create(store, "mom-a", "mom-b");
-    const again = await store.createChange({
-      requester: "UOTHER",
-      channel: null,
-      plan: (id) => fakePlan(id, { primary: "mom-x", secondary: "MOM-A" }),
-      hosts: { primary: "mom-x", secondary: "MOM-A" },
-      now: LATER,
-      ttlMinutes: 30,
-    });
-    expect(again).toEqual({ ok: false, conflict: first });
-    // A refused plan consumes no number.
-    expect((await create(store, "mom-x", "mom-y")).id).toBe("CHG-2");
-  });
-
-  const holds: [ChangeState, boolean][] = [
-    ["planned", true],
-    ["awaiting_approval", true],
-    ["approved", true],
-    ["executing", true],
-    ["rolling_back", true],
-    ["failed", true],
-    ["needs_verification", true],
-    ["succeeded", false],
-    ["rolled_back", false],
-    ["rejected", false],
-    ["expired", false],
-    ["cancelled", false],
-  ];
-  it.each(holds)("a change in %s holds its hosts: %s", async (state, locked) => {
-    const store = open();
-    const first = await driveTo(store, state, await create(store));
-    const next = await store.createChange({
-      requester: REQ,
-      channel: null,
-      plan: (id) => fakePlan(id),
-      hosts: { primary: "mom-a", secondary: "mom-b" },
-      now: AFTER_TTL,
-      ttlMinutes: 30,
-    });
-    if (locked) expect(next).toMatchObject({ ok: false, conflict: { id: first.id, state } });
-    else expect(next).toMatchObject({ ok: true, record: { id: "CHG-2", state: "planned" } });
-  });
-});
-
-describe("undoing a change that succeeded", () => {
-  it("re-takes the hosts' lock when they are free", async () => {
-    const store = open();
-    const done = await driveTo(store, "succeeded", await create(store));
-    const result = await store.apply(
-      done.id,
-      { type: "rollback", actor: A1, actorGroups: [], hash: done.planHash },
-      { now: LATER, policy: POLICY },
-    );
-    expect(result).toMatchObject({ ok: true, record: { state: "rolling_back" } });
-    // Rolling back holds the hosts again: a new plan for one of them is refused.
-    await expect(create(store, "mom-b", "mom-z", LATER)).rejects.toThrow(
-      `unexpected conflict with ${done.id}`,
-    );
-  });
-
-  it("is refused while a newer change holds one of its hosts, and writes nothing", async () => {
-    const store = open();
-    const done = await driveTo(store, "succeeded", await create(store));
-    const newer = await create(store, "MOM-B", "mom-z", LATER);
-    const result = await store.apply(
-      done.id,
-      { type: "rollback", actor: A1, actorGroups: [], hash: done.planHash },
-      { now: LATER, policy: POLICY },
-    );
-    expect(result).toMatchObject({ ok: false, code: "host-locked" });
-    if (!result.ok) expect(result.reason).toContain(newer.id);
-    expect(await store.get(done.id)).toMatchObject({ state: "succeeded", version: done.version });
-  });
-});
-
-describe("applying events", () => {
-  it("writes the record, its approval and an audit entry for an accepted event", async () => {
-    const store = open();
-    const r = await create(store);
-    await mustApply(store, r.id, { type: "preflight-complete", actor: "runner:mom-a" });
-    const approved = await mustApply(store, r.id, approveAs(A1, r));
-    expect(await store.get(r.id)).toEqual(approved);
-    expect(approved).toMatchObject({
-      state: "approved",
-      version: 3,
-      approvals: [{ actor: A1, hash: r.planHash }],
-    });
-    expect((await store.audit(r.id)).map((e) => [e.actor, e.event, e.fromState, e.toState])).toEqual([
-      [REQ, "create", null, "planned"],
-      ["runner:mom-a", "preflight-complete", "planned", "awaiting_approval"],
-      [A1, "approve", "awaiting_approval", "approved"],
-    ]);
-  });
-
-  it("changes nothing and writes nothing when the state machine refuses", async () => {
-    const store = open();
-    const r = await driveTo(store, "awaiting_approval", await create(store));
-    const before = await store.get(r.id);
-    const audit = await store.audit(r.id);
-    const result = await store.apply(r.id, approveAs(REQ, r), { now: LATER, policy: POLICY });
-    expect(result).toMatchObject({ ok: false, code: "not-approver" });
-    expect(await store.get(r.id)).toEqual(before);
-    expect(await store.audit(r.id)).toEqual(audit);
-  });
-
-  it("says so when the change does not exist", async () => {
-    const store = open();
-    expect(await store.apply("CHG-9", { type: "expire" }, { now: LATER, policy: POLICY })).toEqual({
-      ok: false,
-      code: "not-found",
-      reason: "there is no change CHG-9",
-    });
-  });
-
-  it("stores a rebuilt plan from pre-flight with its new hash", async () => {
-    const store = open();
-    const r = await create(store);
-    const rebuilt = fakePlan(r.id, { hash: "hash-with-facts" });
-    await mustApply(store, r.id, { type: "preflight-complete", plan: rebuilt });
-    expect(await store.get(r.id)).toMatchObject({ planHash: "hash-with-facts", plan: rebuilt });
-  });
-
-  it("remembers where the plan message was posted without counting it as a transition", async () => {
-    const store = open();
-    const r = await create(store);
-    const updated = await store.setMessage(r.id, "C-OPS", "1732615920.000100");
-    expect(updated).toMatchObject({ channel: "C-OPS", messageTs: "1732615920.000100", version: r.version });
-    expect(await store.audit(r.id)).toHaveLength(1);
-    expect(await store.setMessage("CHG-404", "C", "1")).toBeNull();
-  });
-});
-
-describe("restart", () => {
-  it("loses nothing: a pending approval can still be completed after close and reopen", async () => {
-    const policy = { ...POLICY, requiredApprovals: 2 };
-    const first = open();
-    const r = await create(first);
-    await mustApply(first, r.id, { type: "preflight-complete" });
-    await mustApply(first, r.id, approveAs(A1, r), LATER, policy);
-    const before = await first.get(r.id);
-    await first.close();
-
-    const second = open();
-    expect(await second.get(r.id)).toEqual(before);
-    expect(before).toMatchObject({ state: "awaiting_approval", approvals: [{ actor: A1 }] });
-    const again = await second.apply(r.id, approveAs(A1, r), { now: LATER, policy });
-    expect(again).toMatchObject({ ok: false, code: "already-approved-by-you" });
-    expect((await mustApply(second, r.id, approveAs(A2, r), LATER, policy)).state).toBe("approved");
-    expect((await create(second, "mom-c", "mom-d")).id).toBe("CHG-2");
-  });
-});
-
 describe("two approvals at once", () => {
-  it("two store instances on one file: the second approval sees the first and is refused", async () => {
-    const one = open();
-    const two = open();
-    const r = await driveTo(one, "awaiting_approval", await create(one));
-    // One after the other (each SQLite write runs whole when called), as two processes would.
-    const results = [
-      await one.apply(r.id, approveAs(A1, r), { now: LATER, policy: POLICY }),
-      await two.apply(r.id, approveAs(A2, r), { now: LATER, policy: POLICY }),
-    ];
-    expect(results.map((x) => x.ok)).toEqual([true, false]);
-    expect(results[1]).toMatchObject({ code: "already-approved" });
-    expect((await one.audit(r.id)).filter((e) => e.event === "approve")).toHaveLength(1);
-  });
-
   it("two threads racing on one file, round after round, produce exactly one approval per change", async () => {
     const rounds = 25;
     const store = open();
@@ -433,106 +152,6 @@ describe("audit", () => {
     );
     expect(() => db.exec("DELETE FROM audit")).toThrow("audit is append-only: rows cannot be deleted");
     expect(await store.audit("CHG-1")).toMatchObject([{ actor: REQ, event: "create" }]);
-  });
-
-  it("exports every event of every change in the order it happened", async () => {
-    const store = open();
-    const a = await create(store, "mom-a", "mom-b");
-    const b = await create(store, "mom-c", "mom-d");
-    await mustApply(store, a.id, { type: "preflight-complete" });
-    await mustApply(store, b.id, { type: "cancel", actor: REQ, actorGroups: [] });
-    await mustApply(store, a.id, approveAs(A2, a));
-    await store.apply(a.id, approveAs(A1, a), { now: LATER, policy: POLICY }); // refused: not exported
-    await mustApply(store, a.id, { type: "start-execution" });
-
-    const exported: StoredAuditEntry[] = [];
-    for await (const entry of store.exportAudit()) exported.push(entry);
-    expect(exported.map((e) => `${e.changeId} ${e.event} ${e.toState}`)).toEqual([
-      "CHG-1 create planned",
-      "CHG-2 create planned",
-      "CHG-1 preflight-complete awaiting_approval",
-      "CHG-2 cancel cancelled",
-      "CHG-1 approve approved",
-      "CHG-1 start-execution executing",
-    ]);
-    const seqs = exported.map((e) => e.seq);
-    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-    expect(exported[4]).toMatchObject({
-      actor: A2,
-      planHash: a.planHash,
-      details: { approvals: 1, required: 1 },
-    });
-  });
-});
-
-describe("queries", () => {
-  it("lists newest first, by host in any case, by state, and up to a limit", async () => {
-    const store = open();
-    const one = await create(store, "mom-a", "mom-b");
-    await mustApply(store, one.id, { type: "cancel", actor: REQ, actorGroups: [] });
-    await create(store, "mom-c", "mom-d");
-    await create(store, "mom-b", "mom-a");
-    const ids = (rs: ChangeRecord[]) => rs.map((r) => r.id);
-    expect(ids(await store.list())).toEqual(["CHG-3", "CHG-2", "CHG-1"]);
-    expect(ids(await store.list({ host: "MOM-A" }))).toEqual(["CHG-3", "CHG-1"]);
-    expect(ids(await store.list({ states: ["cancelled"] }))).toEqual(["CHG-1"]);
-    expect(ids(await store.list({ host: "mom-a", states: ["planned"] }))).toEqual(["CHG-3"]);
-    expect(ids(await store.list({ limit: 1 }))).toEqual(["CHG-3"]);
-    expect(await store.list({ states: [] })).toEqual([]);
-  });
-
-  it("finds plans past their expiry that nobody approved, and the expire event closes them", async () => {
-    const store = open();
-    const planned = await create(store, "mom-a", "mom-b", T0);
-    const waiting = await driveTo(store, "awaiting_approval", await create(store, "mom-c", "mom-d", T0));
-    await driveTo(store, "approved", await create(store, "mom-e", "mom-f", T0));
-    await create(store, "mom-g", "mom-h", LATER); // not yet due
-    expect((await store.dueForExpiry(LATER)).map((r) => r.id)).toEqual([]);
-    const due = await store.dueForExpiry(new Date("2025-11-26T10:42:00.000Z"));
-    expect(due.map((r) => r.id)).toEqual([planned.id, waiting.id]);
-    for (const r of due) await mustApply(store, r.id, { type: "expire" }, AFTER_TTL);
-    expect(await store.dueForExpiry(new Date("2025-11-26T10:49:59.999Z"))).toEqual([]);
-  });
-});
-
-describe("notices", () => {
-  it("are claimed once: a second claim, by this store or another process's over the same file, is refused", async () => {
-    const store = open();
-    const other = open();
-    const record = await create(store, "mom-a", "mom-b", T0);
-    expect(await store.claimNotice(record.id, "reminder", LATER)).toBe(true);
-    expect(await store.claimNotice(record.id, "reminder", LATER)).toBe(false);
-    expect(await other.claimNotice(record.id, "reminder", AFTER_TTL)).toBe(false);
-    expect(await other.claimNotice(record.id, "outcome:7", AFTER_TTL)).toBe(true);
-    expect(rawDb().prepare("SELECT notice, sent_at FROM notices ORDER BY notice").all()).toEqual([
-      { notice: "outcome:7", sent_at: AFTER_TTL.toISOString() },
-      { notice: "reminder", sent_at: LATER.toISOString() },
-    ]);
-  });
-});
-
-describe("rollback approvals", () => {
-  it("are stored apart from the change's approvals, with their attempt, and survive a reopen", async () => {
-    const two = { ...POLICY, requiredApprovals: 2 };
-    const store = open();
-    const r = await create(store);
-    await mustApply(store, r.id, { type: "preflight-complete" }, LATER, two);
-    await mustApply(store, r.id, approveAs(A1, r), LATER, two);
-    await mustApply(store, r.id, approveAs(A2, r), LATER, two);
-    await mustApply(store, r.id, { type: "start-execution" }, LATER, two);
-    await mustApply(store, r.id, { type: "fail", reason: "x" }, LATER, two);
-    const rollback: ChangeEvent = { type: "rollback", actor: A1, actorGroups: [], hash: r.planHash };
-    const pending = await mustApply(store, r.id, rollback, LATER, two);
-    await store.close();
-
-    const reopened = await open().get(r.id);
-    expect(reopened).toEqual(pending);
-    expect(reopened).toMatchObject({
-      state: "failed",
-      approvals: [{ actor: A1 }, { actor: A2 }],
-      rollbackApprovals: [{ actor: A1, hash: r.planHash, round: 1, at: LATER.toISOString() }],
-      rollbacksStarted: 0,
-    });
   });
 });
 
@@ -636,23 +255,6 @@ describe("migrations", () => {
       { hash: "hash-after-preflight" },
       { hash: `hash-of-${r.id}` },
     ]);
-  });
-
-  it("refuses a plan whose hash already names another plan, writing nothing", async () => {
-    const store = open();
-    await create(store);
-    const result = store.createChange({
-      requester: REQ,
-      channel: "C-OPS",
-      plan: () => fakePlan("CHG-2", { hash: "hash-of-CHG-1", primary: "mom-c", secondary: "mom-d" }),
-      hosts: { primary: "mom-c", secondary: "mom-d" },
-      now: T0,
-      ttlMinutes: 30,
-    });
-    await expect(result).rejects.toThrow(
-      "CHG-2: another plan is already stored under its plan hash hash-of-CHG-1",
-    );
-    expect((await store.list()).map((c) => c.id)).toEqual(["CHG-1"]);
   });
 
   it("are applied once: reopening applies nothing and keeps one row per migration", async () => {

@@ -260,6 +260,23 @@ describe.skipIf(bin === null)("the change store on PostgreSQL", () => {
     );
   });
 
+  describe("on a connection the caller keeps", () => {
+    it("migrates through it, and closing the store leaves it open for its other users", async () => {
+      const url = await pg.createDatabase(`changes_${++databases}`);
+      const connection = openPostgres(url, { max: 2 });
+      try {
+        const store = await openPostgresStore(connection);
+        const r = await create(store);
+        await store.close();
+        const { rows } = await connection.pool.query<{ id: string }>("SELECT id FROM changes");
+        expect(rows).toEqual([{ id: r.id }]);
+        expect(connection.pool.listenerCount("error")).toBe(1); // openPostgres's own, not the store's
+      } finally {
+        await connection.close();
+      }
+    });
+  });
+
   describe("CHG-n", () => {
     it("continues after the number a store copy set the identity to", async () => {
       const store = await fresh();

@@ -100,7 +100,7 @@ class PostgresChangeStore implements ChangeStore {
       );
     connection.pool.on("error", this.#onPoolError);
     this.inbox = new PostgresRequestInbox({
-      write: (doing, fn) => this.#write(doing, fn),
+      execute: (doing, sql, values) => this.#execute(doing, sql, values),
       read: (doing, sql, values) => this.#read(doing, sql, values),
     });
   }
@@ -228,6 +228,14 @@ class PostgresChangeStore implements ChangeStore {
 
   #write<T>(doing: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
     return this.#guard(doing, () => inPostgresTransaction(this.#connection, fn));
+  }
+
+  /** One statement on its own: atomic by itself, one round trip; returns how many rows it wrote. */
+  #execute(doing: string, sql: string, values: readonly unknown[]): Promise<number> {
+    return this.#guard(
+      doing,
+      async () => (await this.#connection.pool.query(sql, [...values])).rowCount ?? 0,
+    );
   }
 
   #read(doing: string, sql: string, values: readonly unknown[]): Promise<Row[]> {

@@ -1,7 +1,9 @@
 // The inbox of received Slack requests (RequestInbox) on PostgreSQL. receive is one INSERT ... ON
 // CONFLICT DO NOTHING on the unique request_key: a redelivery reaching two replicas at once gives
 // one "received" and one "duplicate" (the second insert waits for the first's commit, then does
-// nothing). A transition that decides a request marks it in its own transaction (decideWithin).
+// nothing). Each call is one statement, atomic on its own, so it needs no BEGIN and COMMIT (one
+// round trip on the ack path). A transition that decides a request marks it in its own
+// transaction (decideWithin).
 import type { PoolClient } from "pg";
 import type { JsonObject } from "../../domain/record.ts";
 import { toStoredRequest } from "../change-rows.ts";
@@ -10,9 +12,10 @@ import type { Row } from "../rows.ts";
 import type { NewRequest, RequestInbox, StoredRequest } from "../store.ts";
 import { PG } from "./change-queries.ts";
 
-/** What the inbox needs of the store it lives in (its transactions and its error handling). */
+/** What the inbox needs of the store it lives in (its statements and its error handling). */
 export interface PostgresInboxHost {
-  write<T>(doing: string, fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  /** One statement on its own (atomic by itself: no BEGIN and COMMIT round trips); how many rows it wrote. */
+  execute(doing: string, sql: string, values: readonly unknown[]): Promise<number>;
   read(doing: string, sql: string, values: readonly unknown[]): Promise<Row[]>;
 }
 
@@ -23,17 +26,14 @@ export class PostgresRequestInbox implements RequestInbox {
     this.#host = host;
   }
 
-  receive(request: NewRequest): Promise<"received" | "duplicate"> {
-    return this.#host.write(`receiving request ${request.key}`, async (client) => {
-      const inserted = await client.query(PG.inboxReceive, inboxReceiveValues(request));
-      return inserted.rowCount === 1 ? "received" : "duplicate";
-    });
+  async receive(request: NewRequest): Promise<"received" | "duplicate"> {
+    const doing = `receiving request ${request.key}`;
+    const inserted = await this.#host.execute(doing, PG.inboxReceive, inboxReceiveValues(request));
+    return inserted === 1 ? "received" : "duplicate";
   }
 
-  decide(key: string, outcome: JsonObject, at: Date): Promise<void> {
-    return this.#host.write(`deciding request ${key}`, (client) =>
-      this.decideWithin(client, key, null, outcome, at),
-    );
+  async decide(key: string, outcome: JsonObject, at: Date): Promise<void> {
+    await this.#host.execute(`deciding request ${key}`, PG.inboxDecide, decideValues(key, null, outcome, at));
   }
 
   /** Marks `key` decided inside the caller's transaction; `changeId` names a change it created. */
@@ -44,13 +44,11 @@ export class PostgresRequestInbox implements RequestInbox {
     outcome: JsonObject,
     at: Date,
   ): Promise<void> {
-    await client.query(PG.inboxDecide, [at.toISOString(), JSON.stringify(outcome), changeId, key]);
+    await client.query(PG.inboxDecide, decideValues(key, changeId, outcome, at));
   }
 
-  finish(key: string, at: Date): Promise<void> {
-    return this.#host.write(`finishing request ${key}`, async (client) => {
-      await client.query(PG.inboxFinish, [at.toISOString(), key]);
-    });
+  async finish(key: string, at: Date): Promise<void> {
+    await this.#host.execute(`finishing request ${key}`, PG.inboxFinish, [at.toISOString(), key]);
   }
 
   async unfinished(): Promise<StoredRequest[]> {
@@ -60,9 +58,10 @@ export class PostgresRequestInbox implements RequestInbox {
   }
 
   pruneFinished(before: Date): Promise<number> {
-    return this.#host.write("pruning finished requests", async (client) => {
-      const deleted = await client.query(PG.inboxPrune, [before.toISOString()]);
-      return deleted.rowCount ?? 0;
-    });
+    return this.#host.execute("pruning finished requests", PG.inboxPrune, [before.toISOString()]);
   }
+}
+
+function decideValues(key: string, changeId: string | null, outcome: JsonObject, at: Date): unknown[] {
+  return [at.toISOString(), JSON.stringify(outcome), changeId, key];
 }

@@ -61,8 +61,15 @@ async function openOn(url: string, logged: string[] = []): Promise<ChangeStore> 
   return store;
 }
 
+/** A database migrated once in beforeAll: each test's database is a copy of it (CREATE DATABASE … TEMPLATE). */
+const MIGRATED = "changes_migrated";
+
 async function fresh(): Promise<ChangeStore> {
-  return openOn(await pg.createDatabase(`changes_${++databases}`));
+  const name = `changes_${++databases}`;
+  await pg.query("postgres", `CREATE DATABASE ${name} TEMPLATE ${MIGRATED}`);
+  const url = new URL(pg.url);
+  url.pathname = `/${name}`;
+  return openOn(url.href);
 }
 
 async function again(store: ChangeStore, logged?: string[]): Promise<ChangeStore> {
@@ -74,6 +81,8 @@ async function again(store: ChangeStore, logged?: string[]): Promise<ChangeStore
 describe.skipIf(bin === null)("the change store on PostgreSQL", () => {
   beforeAll(async () => {
     pg = await startPostgres();
+    // Opening a store migrates its database; closing it leaves no connection to the template.
+    await (await openPostgresStore(await pg.createDatabase(MIGRATED))).close();
   }, 90_000);
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((s) => s.close()));

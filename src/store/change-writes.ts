@@ -21,10 +21,8 @@ import {
   type TransitionResult,
   transition,
 } from "../domain/record.ts";
+import type { SqlValue } from "./script.ts";
 import type { ApplyResult, CreateChangeInput, ListQuery, NewRequest } from "./store.ts";
-
-/** A bound value of a statement, as both engines take it. */
-export type SqlValue = string | number | null | Uint8Array;
 
 /** States whose change holds its two machines: a new plan touching one of them is refused. */
 export const OPEN_STATES: readonly ChangeState[] = STATES.filter(holdsHostLock);

@@ -56,8 +56,6 @@ export const PG = {
   updateChange: updateChangeSql(mark),
   insertApproval: insertSql("approvals", APPROVAL_COLUMNS, mark),
   insertAudit: insertSql("audit", AUDIT_COLUMNS, mark),
-  keepPlan: "INSERT INTO plans (hash, plan_deflated) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
-  planByHash: "SELECT plan_deflated FROM plans WHERE hash = $1",
   claimNotice:
     "INSERT INTO notices (change_id, notice, sent_at) VALUES ($1, $2, $3) ON CONFLICT (change_id, notice) DO NOTHING",
   auditOfChange: "SELECT * FROM audit WHERE change_id = $1 ORDER BY seq",

@@ -11,7 +11,7 @@
 //     statement (READ COMMITTED: a new snapshot, with what the writer it waited for committed),
 //     runs the domain transition and writes row, approvals, audit and inbox decision in one
 //     transaction; the UPDATE still compares the version it read.
-//   - a lost connection rejects with DatabaseUnavailableError (unavailable.ts), never crashes the
+//   - a lost connection rejects with StoreUnavailableError (unavailable.ts), never crashes the
 //     process: the pool's idle-client errors are logged, and the next call reconnects.
 import type { PoolClient } from "pg";
 import { hostKey } from "../../domain/host.ts";
@@ -30,10 +30,9 @@ import {
   OPEN_STATES,
   type PlanToKeep,
   planHashTaken,
-  type SqlValue,
   transitionWrites,
 } from "../change-writes.ts";
-import { deflatePlan, inflatePlan } from "../plans.ts";
+import { inflatePlan, keepPlanScript } from "../plans.ts";
 import { int, type Row } from "../rows.ts";
 import type {
   ApplyResult,
@@ -47,6 +46,7 @@ import { PG } from "./change-queries.ts";
 import { inPostgresTransaction, openPostgres, type PostgresConnection } from "./connect.ts";
 import { PostgresRequestInbox } from "./inbox.ts";
 import { migratePostgres } from "./migrate.ts";
+import { runOnClient } from "./script.ts";
 import { asUnavailable } from "./unavailable.ts";
 
 export interface PostgresStoreOptions {
@@ -272,13 +272,9 @@ async function loadRecord(client: PoolClient, id: string): Promise<ChangeRecord 
   return row === undefined ? null : toRecord(row);
 }
 
-/** The plan into plans unless it is there; a different plan under the same hash is refused. */
+/** The plan into plans unless it is there (store/plans.ts, as the dispatcher keeps a job's); another plan under its hash is refused. */
 async function keepPlan(client: PoolClient, plan: PlanToKeep): Promise<void> {
-  const values: SqlValue[] = [plan.hash, deflatePlan(plan.json)];
-  const inserted = await client.query(PG.keepPlan, values);
-  if (inserted.rowCount === 1) return;
-  const [row] = (await client.query<Row>(PG.planByHash, [plan.hash])).rows;
-  if (inflatePlan(row?.plan_deflated) !== plan.json) throw planHashTaken(plan);
+  if (!(await runOnClient(client, keepPlanScript(plan.hash, plan.json)))) throw planHashTaken(plan);
 }
 
 function toRecord(row: Row): ChangeRecord {

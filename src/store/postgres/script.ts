@@ -39,6 +39,16 @@ async function execute(client: PoolClient, s: Statement): Promise<StatementResul
   return { rows: result.rows, changes: result.rowCount ?? 0 };
 }
 
+/**
+ * Runs `script` on `client` inside the caller's own transaction (the change store's, which takes
+ * its locks itself): each statement awaited in turn; errors pass unchanged to the caller.
+ */
+export async function runOnClient<T>(client: PoolClient, script: Script<T>): Promise<T> {
+  let step = script.next();
+  while (step.done !== true) step = script.next(await execute(client, step.value));
+  return step.value;
+}
+
 /** The error a caller sees when the server failed under `doing`. */
 function unavailable(connection: PostgresConnection, doing: string, error: unknown): StoreUnavailableError {
   if (error instanceof StoreUnavailableError) return error;

@@ -1,18 +1,16 @@
-// What a caller sees when PostgreSQL cannot be reached while the bot runs (a restart, a failover,
-// a network cut): one recognisable error, DatabaseUnavailableError, whose message a Slack reply
-// can show as it is ("the database is unavailable, try again"), instead of pg's many shapes of
-// connection failure. The pool itself survives the outage and reconnects on the next call; this
+// What a caller of the change store sees when PostgreSQL cannot be reached while the bot runs (a
+// restart, a failover, a network cut): StoreUnavailableError (store/script.ts, the dispatcher's
+// too, so one check serves both stores), whose message a Slack reply can show as it is ("the
+// database is unavailable, try again"), instead of pg's many shapes of connection failure. The pool itself survives the outage and reconnects on the next call; this
 // module only names the failure. What it keeps true: only failures of the connection are called
 // unavailable; a refused statement (a constraint, a bug) is passed on unchanged, since trying
 // again would not help.
+import { StoreUnavailableError } from "../script.ts";
 import { DatabaseConnectError, type PostgresConnection } from "./connect.ts";
 
-/** PostgreSQL could not be reached for this call; nothing can be assumed written unless the caller reads it back. */
-export class DatabaseUnavailableError extends Error {}
-
 /** True for the error a store call rejects with during an outage: show "try again", do not crash. */
-export function isDatabaseUnavailable(error: unknown): error is DatabaseUnavailableError {
-  return error instanceof DatabaseUnavailableError;
+export function isDatabaseUnavailable(error: unknown): error is StoreUnavailableError {
+  return error instanceof StoreUnavailableError;
 }
 
 const NETWORK_CODES = new Set([
@@ -52,11 +50,11 @@ export function isConnectionFailure(error: unknown): boolean {
   return LOST_MESSAGES.some((pattern) => pattern.test(error.message));
 }
 
-/** `error` as the caller should see it: DatabaseUnavailableError for a lost connection, else unchanged. */
+/** `error` as the caller should see it: StoreUnavailableError for a lost connection, else unchanged. */
 export function asUnavailable(connection: PostgresConnection, doing: string, error: unknown): unknown {
   if (isDatabaseUnavailable(error) || !isConnectionFailure(error)) return error;
   const detail = connection.explain(doing, error);
-  return new DatabaseUnavailableError(`the database is unavailable, try again in a moment (${detail})`, {
+  return new StoreUnavailableError(`the database is unavailable, try again in a moment (${detail})`, {
     cause: error,
   });
 }

@@ -240,7 +240,6 @@ describe.skipIf(bin === null)("the change store on PostgreSQL", () => {
       ["dueForExpiry", [["planned"], T0.toISOString()]],
       ["auditOfChange", ["CHG-1"]],
       ["auditPage", [0, 500]],
-      ["planByHash", ["hash-of-CHG-1"]],
       ["inboxUnfinished", []],
     ];
     it.each(samples)(

@@ -9,7 +9,7 @@ import { flushCompileCache } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { type CommandIo, runPlanCommand } from "./cli/plan.ts";
 import { type RunnerStartFlags, withRunnerStartOptions } from "./cli/runner-start-options.ts";
-import type { Registry } from "./dispatch/index.ts";
+import type { DispatchStore, Registry } from "./dispatch/index.ts";
 import { PLAN_USAGE } from "./domain/grammar.ts";
 import type { ChangeStore } from "./store/store.ts";
 
@@ -289,9 +289,13 @@ async function run(action: () => Promise<void>): Promise<void> {
 async function withStore(action: (store: ChangeStore) => Promise<number>): Promise<void> {
   await run(async () => {
     const { readConfig } = await import("./startup.ts");
-    const { openSqliteStore } = await import("./store/sqlite.ts");
-    // Reading commands never create a database: a mistyped MOMLINK_DB is an error, not an empty export.
-    const store = openSqliteStore(readConfig().db, { create: false });
+    const config = readConfig();
+    // The replicas' database when MOMLINK_DATABASE_URL is set, else the SQLite file. Reading
+    // commands never create a SQLite file: a mistyped MOMLINK_DB is an error, not an empty export.
+    const store =
+      config.databaseUrl === undefined
+        ? (await import("./store/sqlite.ts")).openSqliteStore(config.db, { create: false })
+        : await (await import("./store/postgres/change-store.ts")).openPostgresStore(config.databaseUrl);
     try {
       process.exitCode = await action(store);
     } finally {
@@ -312,37 +316,47 @@ async function withRegistry(
   await run(async () => {
     const { readConfig, StartError } = await import("./startup.ts");
     const config = readConfig();
-    const {
-      createRegistry,
-      DISPATCH_SCHEMA,
-      loadOrCreateSigningKeys,
-      signingKeyPathFor,
-      sqliteDispatchStore,
-    } = await import("./dispatch/index.ts");
-    const { openDatabase } = await import("./store/database.ts");
-    const { existsSync } = await import("node:fs");
-    const created = config.db !== ":memory:" && !existsSync(config.db);
+    const { createRegistry, loadOrCreateSigningKeys, signingKeyFileOf } = await import("./dispatch/index.ts");
     // Opened first: a missing database stops a reading command before a signing key is made beside it.
-    const { db } = openDatabase(config.db, { schemas: [DISPATCH_SCHEMA], create: options.create });
-    if (created) {
-      io.stderr(
-        `momlink: created a new database at ${config.db} (MOMLINK_DB); the bot must use this same file to see the runner\n`,
-      );
-    }
+    const opened = await openRegistryStore(config, options.create);
     let keys: ReturnType<typeof loadOrCreateSigningKeys>;
     try {
-      keys = loadOrCreateSigningKeys(signingKeyPathFor(config.db));
+      keys = loadOrCreateSigningKeys(signingKeyFileOf(config));
     } catch (error) {
-      db.close();
+      await opened.close();
       throw new StartError(`momlink: ${(error as Error).message}`);
     }
     try {
-      const registry = createRegistry({ store: sqliteDispatchStore(db), keys, clock: () => new Date() });
+      const registry = createRegistry({ store: opened.store, keys, clock: () => new Date() });
       process.exitCode = await action({ registry, keyId: keys.keyId, runnerPort: config.runnerPort });
     } finally {
-      db.close();
+      await opened.close();
     }
   });
+}
+
+/** The runner tables of the replicas' PostgreSQL database when MOMLINK_DATABASE_URL is set, else of the SQLite file. */
+async function openRegistryStore(
+  config: { db: string; databaseUrl?: string | undefined },
+  create: boolean,
+): Promise<{ store: DispatchStore; close(): Promise<void> }> {
+  if (config.databaseUrl !== undefined) {
+    const { openPostgres } = await import("./store/postgres/connect.ts");
+    const { postgresDispatchStore } = await import("./store/postgres/dispatch-store.ts");
+    const connection = openPostgres(config.databaseUrl, { max: 2, applicationName: "momlink runners" });
+    return { store: postgresDispatchStore(connection), close: () => connection.close() };
+  }
+  const { DISPATCH_SCHEMA, sqliteDispatchStore } = await import("./dispatch/index.ts");
+  const { openDatabase } = await import("./store/database.ts");
+  const { existsSync } = await import("node:fs");
+  const created = config.db !== ":memory:" && !existsSync(config.db);
+  const { db } = openDatabase(config.db, { schemas: [DISPATCH_SCHEMA], create });
+  if (created) {
+    io.stderr(
+      `momlink: created a new database at ${config.db} (MOMLINK_DB); the bot must use this same file to see the runner\n`,
+    );
+  }
+  return { store: sqliteDispatchStore(db), close: async () => db.close() };
 }
 
 try {

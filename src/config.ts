@@ -56,6 +56,7 @@ export const VARIABLES = [
   "PORT",
   "MOMLINK_DB",
   "MOMLINK_DATABASE_URL",
+  "MOMLINK_SIGNING_KEY",
   "MOMLINK_APPROVERS",
   "MOMLINK_REQUIRED_APPROVALS",
   "MOMLINK_PLAN_TTL_MINUTES",
@@ -96,6 +97,7 @@ const fields = z.object({
   PORT: optional(port("PORT", DEFAULTS.port)),
   MOMLINK_DB: optional(z.string()),
   MOMLINK_DATABASE_URL: optional(databaseUrl()),
+  MOMLINK_SIGNING_KEY: optional(z.string().min(1)),
   MOMLINK_APPROVERS: optional(list("MOMLINK_APPROVERS", "U0123ABCD,@mom-approvers", approverProblem)),
   MOMLINK_REQUIRED_APPROVALS: optional(
     wholeNumber("MOMLINK_REQUIRED_APPROVALS", 1, Number.MAX_SAFE_INTEGER, DEFAULTS.requiredApprovals),
@@ -157,6 +159,14 @@ function crossCheck(env: Fields, ctx: z.core.$RefinementCtx<Fields>): void {
         "or unset SLACK_BOT_TOKEN to use the local console. e.g. SLACK_APP_TOKEN=xapp-1-A0123ABCD-1234567890123-abcdef0123",
     );
   }
+  if (set("MOMLINK_DATABASE_URL") && !set("MOMLINK_SIGNING_KEY")) {
+    // Beside MOMLINK_DB each replica would make a key of its own, and runners trust only the one they enrolled with.
+    issue(
+      "MOMLINK_SIGNING_KEY",
+      "is required with MOMLINK_DATABASE_URL: every replica signs jobs with the one key the runners enrolled with, so each needs the same key file " +
+        "(created on the first start if missing: copy it to every replica before starting the next). e.g. MOMLINK_SIGNING_KEY=/etc/momlink/signing-key.pem",
+    );
+  }
   if (set("MOMLINK_RUNNER_TLS_CERT") !== set("MOMLINK_RUNNER_TLS_KEY")) {
     const missing = set("MOMLINK_RUNNER_TLS_CERT") ? "MOMLINK_RUNNER_TLS_KEY" : "MOMLINK_RUNNER_TLS_CERT";
     issue(
@@ -179,6 +189,8 @@ function toConfig(env: Fields) {
     db: env.MOMLINK_DB ?? DEFAULTS.db,
     /** PostgreSQL for several replicas (store/postgres/); holds a password: log redactDatabaseUrl(databaseUrl). */
     databaseUrl: env.MOMLINK_DATABASE_URL,
+    /** The bot's job-signing key file; unset: beside MOMLINK_DB (dispatch/keys.ts signingKeyFileOf). */
+    signingKey: env.MOMLINK_SIGNING_KEY,
     approvers: env.MOMLINK_APPROVERS ?? [],
     requiredApprovals: env.MOMLINK_REQUIRED_APPROVALS ?? DEFAULTS.requiredApprovals,
     planTtlMinutes: env.MOMLINK_PLAN_TTL_MINUTES ?? DEFAULTS.planTtlMinutes,

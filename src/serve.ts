@@ -21,7 +21,7 @@ import {
   loadOrCreateSigningKeys,
   realScheduler,
   runnerJobsOf,
-  signingKeyPathFor,
+  signingKeyFileOf,
 } from "./dispatch/index.ts";
 import { PLAN_EXAMPLE } from "./domain/grammar.ts";
 import type { ApprovalPolicy } from "./domain/policy.ts";
@@ -30,7 +30,7 @@ import { prepareSandbox, type Sandbox, startSandboxRunners, stopSandboxEms } fro
 import { createSlackRuntime } from "./slack/boot.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
 import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
-import { openServedStore } from "./store/served-store.ts";
+import { openServedStore, type ServedStore } from "./store/served-store.ts";
 import type { ChangeStore } from "./store/store.ts";
 
 /** Expiry is also checked on every approval; the sweep tidies messages and sends due reminders (read from the store). */
@@ -75,22 +75,28 @@ function readPem(variable: string, path: string): string {
 
 async function openRunners(
   config: Config,
-  store: ChangeStore,
+  served: ServedStore,
   policy: ApprovalPolicy,
   logger: Logger,
   listen: { host: string; port: number },
 ): Promise<Runners> {
-  // The key lives beside the database, so a backup takes both; an in-memory database gets a key for this run only.
+  const { store } = served;
+  // MOMLINK_SIGNING_KEY, else beside the SQLite file so a backup takes both; an in-memory database
+  // gets a key for this run only. Replicas on PostgreSQL must all name the same file (config.ts).
   const keys =
-    config.db === ":memory:" ? generateSigningKeys() : loadOrCreateSigningKeys(signingKeyPathFor(config.db));
+    config.db === ":memory:" && config.signingKey === undefined
+      ? generateSigningKeys()
+      : loadOrCreateSigningKeys(signingKeyFileOf(config));
   const dispatcher = createDispatcher({
-    db: config.db,
+    db: served.dispatcherDb,
     keys,
     leaseMs: config.jobLeaseSeconds * 1000,
     logger: logger.child({ component: "dispatcher" }),
   });
   let listening: Awaited<ReturnType<Dispatcher["listen"]>>;
   try {
+    // PostgreSQL: the schema is migrated and the LISTEN connection up before a runner is served.
+    await dispatcher.ready();
     const tls = config.runnerTls;
     listening = await dispatcher.listen({
       ...listen,
@@ -140,10 +146,11 @@ async function openRunners(
 async function startBot(
   config: Config,
   policy: ApprovalPolicy,
-  store: ChangeStore,
+  served: ServedStore,
   logger: Logger,
   options: ServeOptions,
 ): Promise<Running> {
+  const { store } = served;
   const base = {
     store,
     policy,
@@ -153,12 +160,12 @@ async function startBot(
     now: () => new Date(),
     logger,
   };
-  if (config.mode === "console") return runConsoleMode(config, store, logger, options, base);
+  if (config.mode === "console") return runConsoleMode(config, served, logger, options, base);
 
   const runners =
     config.runnerPort === undefined
       ? undefined
-      : await openRunners(config, store, policy, logger, {
+      : await openRunners(config, served, policy, logger, {
           host: config.runnerHost,
           port: config.runnerPort,
         });
@@ -184,7 +191,7 @@ async function startBot(
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   logger.info(
-    { mode: config.mode, db: config.db, expiredAtStart: expired, runnerApi: runners?.url ?? null },
+    { mode: config.mode, db: served.shown, expiredAtStart: expired, runnerApi: runners?.url ?? null },
     "momlink is running",
   );
   return {
@@ -199,15 +206,16 @@ async function startBot(
 
 async function runConsoleMode(
   config: Config,
-  store: ChangeStore,
+  served: ServedStore,
   logger: Logger,
   options: ServeOptions,
   base: Parameters<typeof createSlackRuntime>[1],
 ): Promise<Running> {
   // The console always has a runner API: on loopback and any free port, unless one is configured.
+  const { store } = served;
   const runners = await openRunners(
     config,
-    store,
+    served,
     base.policy,
     logger,
     config.runnerPort === undefined
@@ -377,7 +385,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   );
   // Before the store: a refused policy leaves nothing behind, not even a new database file.
   const policy = policyFrom(config);
-  const { store, close: closeStore } = await openServedStore(config);
+  const served = await openServedStore(config, logger);
+  const closeStore = () => served.close();
   let running: Running | undefined;
   let stopping = false;
   const stop = async (exitCode: number) => {
@@ -401,7 +410,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       void Promise.race([running?.idle(), delay(GONE_GRACE_MS)]).then(() => stop(EXIT_DATABASE_GONE));
     });
   }
-  running = await startBot(config, policy, store, logger, options);
+  running = await startBot(config, policy, served, logger, options);
   if (config.mode === "console") {
     await closeStore();
     return;

@@ -294,17 +294,18 @@ describe("momlink serve", () => {
     expect(String(another.stderr)).toContain("another momlink serve");
   });
 
-  it("refuses to serve while MOMLINK_DATABASE_URL is set, without showing its password", async () => {
+  it("refuses MOMLINK_DATABASE_URL without MOMLINK_SIGNING_KEY (each replica would sign with a key of its own), without showing its password", async () => {
     const run = await runMomlink(["serve"], {
       cwd: dir,
       env: {
         MOMLINK_DB: join(dir, "momlink.db"),
+        MOMLINK_APPROVERS: APPROVER,
         MOMLINK_DATABASE_URL: "postgres://momlink:Zq9wQz7@db.example.net/momlink?sslmode=verify-full",
       },
     });
     expect(run.exitCode).toBe(2);
-    expect(String(run.stderr)).toContain("momlink serve does not run on PostgreSQL yet");
-    expect(String(run.stderr)).toContain("postgres://momlink:***@db.example.net/momlink");
+    expect(String(run.stderr)).toContain("MOMLINK_SIGNING_KEY");
+    expect(String(run.stderr)).toContain("every replica signs jobs with the one key the runners enrolled with");
     expect(String(run.stderr)).not.toContain("Zq9wQz7");
     expect(existsSync(join(dir, "momlink.db"))).toBe(false);
   });

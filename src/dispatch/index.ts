@@ -16,7 +16,7 @@ export {
   realScheduler,
   type Scheduler,
 } from "./dispatcher.ts";
-export { generateSigningKeys, loadOrCreateSigningKeys, signingKeyPathFor } from "./keys.ts";
+export { generateSigningKeys, loadOrCreateSigningKeys, signingKeyFileOf, signingKeyPathFor } from "./keys.ts";
 export type { DispatchStore } from "./ports/dispatch-store.ts";
 export {
   type AddedRunner,

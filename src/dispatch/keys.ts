@@ -9,6 +9,11 @@ export function signingKeyPathFor(dbPath: string): string {
   return join(dirname(resolve(dbPath)), "momlink-signing-key.pem");
 }
 
+/** The key file a configuration names: MOMLINK_SIGNING_KEY, else beside MOMLINK_DB. */
+export function signingKeyFileOf(config: { db: string; signingKey?: string | undefined }): string {
+  return config.signingKey ?? signingKeyPathFor(config.db);
+}
+
 /** In-memory keys (tests, benchmarks, `:memory:` databases). */
 export function generateSigningKeys(): SigningKeys {
   const { privateKey } = generateKeyPairSync("ed25519");

@@ -1,37 +1,40 @@
-// The store `momlink serve` and `momlink console` run on, chosen in one place: the SQLite file of
-// MOMLINK_DB, held with its serve lock (serve-lock.ts) so no second bot runs on it. While the
-// PostgreSQL store is not there yet (docs/postgres.md), MOMLINK_DATABASE_URL is refused rather than
-// ignored: serving from the SQLite file while the operator asked for PostgreSQL would split the
-// truth in two, silently. The PostgreSQL store plugs in here.
+// The store `momlink serve` and `momlink console` run on, chosen in one place, with where the
+// runner dispatcher keeps its tables (always the same database as the changes: one truth).
+// - MOMLINK_DATABASE_URL set: PostgreSQL, for one or several replicas. The change store and the
+//   dispatcher share one connection pool; the schema is migrated once however many replicas start
+//   together (postgres/migrate.ts), and nothing here holds a lock: replicas are meant to run at once.
+// - Otherwise the SQLite file of MOMLINK_DB, held with its serve lock (serve-lock.ts) so no second
+//   bot runs on it: a job queued by one process could not wake a runner waiting on another.
+// pg is loaded only when PostgreSQL is asked for, so the embedded default starts as fast as before.
 import type { Config } from "../config.ts";
-import { StartError } from "../start-error.ts";
-import { DB_VARIABLE } from "./db-file.ts";
-import { DATABASE_URL_VARIABLE, redactDatabaseUrl } from "./postgres/url.ts";
+import type { Logger } from "../log.ts";
+import type { PostgresConnection } from "./postgres/connect.ts";
 import { holdServeLock } from "./serve-lock.ts";
 import { openSqliteStore } from "./sqlite.ts";
 import type { ChangeStore } from "./store.ts";
 
 export interface ServedStore {
   store: ChangeStore;
-  /** Closes the store, then lets the next serve take the lock. */
+  /** What the dispatcher opens its tables on (dispatch/dispatcher.ts DispatcherOptions.db). */
+  dispatcherDb: string | { postgres: PostgresConnection };
+  /** Which engine serves, for the start-up log line (a URL without its password). */
+  shown: string;
+  /** Closes the store (and the pool, after the dispatcher closed), then lets the next serve take the lock. */
   close(): Promise<void>;
 }
 
 export async function openServedStore(
   config: Pick<Config, "db" | "databaseUrl" | "mode">,
+  logger?: Logger,
 ): Promise<ServedStore> {
-  if (config.databaseUrl !== undefined) {
-    throw new StartError(
-      `${DATABASE_URL_VARIABLE} is set (${redactDatabaseUrl(config.databaseUrl)}), but momlink serve does not run on ` +
-        `PostgreSQL yet: unset it to serve from ${DB_VARIABLE}=${config.db}. momlink store copy fills the PostgreSQL ` +
-        "database ahead of the switch (docs/postgres.md).",
-    );
-  }
+  if (config.databaseUrl !== undefined) return openPostgresServed(config.databaseUrl, logger);
   const store = openSqliteStore(config.db);
   try {
     const lock = holdServeLock(config.db, config.mode === "console" ? "momlink console" : "momlink serve");
     return {
       store,
+      dispatcherDb: config.db,
+      shown: config.db,
       close: async () => {
         await store.close();
         lock.release();
@@ -39,6 +42,29 @@ export async function openServedStore(
     };
   } catch (error) {
     await store.close();
+    throw error;
+  }
+}
+
+async function openPostgresServed(url: string, logger: Logger | undefined): Promise<ServedStore> {
+  const [{ openPostgres }, { openPostgresStore }] = await Promise.all([
+    import("./postgres/connect.ts"),
+    import("./postgres/change-store.ts"),
+  ]);
+  const connection = openPostgres(url, { applicationName: "momlink serve" });
+  try {
+    const store = await openPostgresStore(connection, logger === undefined ? {} : { logger });
+    return {
+      store,
+      dispatcherDb: { postgres: connection },
+      shown: connection.shown,
+      close: async () => {
+        await store.close();
+        await connection.close();
+      },
+    };
+  } catch (error) {
+    await connection.close();
     throw error;
   }
 }

@@ -2,17 +2,17 @@
 // a write inside BEGIN … COMMIT (a throw rolls it back), a read without a transaction. The `?`
 // placeholders become $1, $2, … and a locking read gains FOR UPDATE (SKIP LOCKED): two replicas
 // changing one row queue behind each other, and two claiming work each take rows the other has not.
-// A failure of the server or the connection is a StoreUnavailableError naming what was being done,
-// never the password: the caller answers "try again", nothing was committed.
+// A lost or refused connection is a StoreUnavailableError naming what was being done, never the
+// password: the caller answers "try again", nothing was committed.
 import type { PoolClient } from "pg";
 import {
   type RowLock,
   type Script,
   type Statement,
   type StatementResult,
-  StoreUnavailableError,
 } from "../script.ts";
 import { connectClient, inPostgresTransaction, type PostgresConnection } from "./connect.ts";
+import { asUnavailable } from "./unavailable.ts";
 
 const LOCK_CLAUSE: Record<RowLock, string> = {
   update: " FOR UPDATE",
@@ -49,16 +49,20 @@ export async function runOnClient<T>(client: PoolClient, script: Script<T>): Pro
   return step.value;
 }
 
-/** The error a caller sees when the server failed under `doing`. */
-function unavailable(connection: PostgresConnection, doing: string, error: unknown): StoreUnavailableError {
-  if (error instanceof StoreUnavailableError) return error;
-  return new StoreUnavailableError(connection.explain(doing, error), { cause: error });
+/**
+ * The error a caller sees when a statement failed under `doing`: StoreUnavailableError ("try
+ * again") only for a lost or refused connection (unavailable.ts, the change store's same rule); a
+ * statement the server refused (a constraint, a bug) stays what it is, since trying again would
+ * fail the same way.
+ */
+function unavailable(connection: PostgresConnection, doing: string, error: unknown): unknown {
+  return asUnavailable(connection, doing, error);
 }
 
 /**
  * Runs `script` as one transaction (`write`) or as plain reads on one client (`read`). Errors the
  * script throws itself (a refusal, a decoding error) pass unchanged; the server's and the
- * connection's (connect, a statement, COMMIT) become StoreUnavailableError.
+ * connection's (connect, a statement, COMMIT) become StoreUnavailableError when the connection failed.
  */
 export async function runPostgres<T>(
   connection: PostgresConnection,

@@ -1,0 +1,173 @@
+// Two `momlink serve` replicas on one PostgreSQL database, as an operator runs them behind a load
+// balancer (HTTP mode): real processes, a real throwaway cluster, Slack faked once for both.
+// What it shows (issue 12's faults 2 and 3): the same Slack request reaching both replicas makes
+// one change, and two approvers clicking at the same instant on different replicas give exactly
+// one transition with both approvals recorded.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DATABASE_UNAVAILABLE } from "../../src/slack/failures.ts";
+import {
+  type FakeSlack,
+  interactiveBody,
+  postSigned,
+  slashCommandBody,
+  startFakeSlack,
+  TEST_BOT_TOKEN,
+  TEST_SIGNING_SECRET,
+} from "../harness/index.ts";
+import { freePort, type RunningMomlink, spawnMomlink } from "../support/cli.ts";
+import {
+  findPostgresBin,
+  POSTGRES_INSTALL_HINT,
+  type PostgresServer,
+  startPostgres,
+} from "../support/postgres.ts";
+
+const BOB = "U0BOB0001";
+const CAROL = "U0CAROL01";
+const PLAN_TEXT = "plan primary=mom-a secondary=mom-b em-home=D:\\EM share=\\\\san-server\\mom-failover";
+
+const bin = findPostgresBin();
+if (bin === null) console.warn(`skipping the replica tests: ${POSTGRES_INSTALL_HINT}`);
+
+describe.skipIf(bin === null)("two momlink serve replicas on one PostgreSQL database", () => {
+  let server: PostgresServer;
+  let dir: string;
+  let fake: FakeSlack;
+  let replicas: RunningMomlink[] = [];
+  let database = 0;
+
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "momlink-replicas-"));
+    fake = await startFakeSlack();
+  });
+  afterEach(async () => {
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    replicas = [];
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts two replicas on a new database (same URL, same signing key); returns their Slack URLs and the database's name. */
+  async function startReplicas(env: Record<string, string> = {}): Promise<{ urls: string[]; name: string }> {
+    database += 1;
+    const name = `replicas_${database}`;
+    const url = await server.createDatabase(name);
+    const urls: string[] = [];
+    // One after the other: the first migrates the schema and creates the key file the second reads.
+    for (const replica of ["a", "b"]) {
+      const port = await freePort();
+      replicas.push(
+        await spawnMomlink(["serve"], {
+          cwd: dir,
+          env: {
+            SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+            SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+            SLACK_API_URL: fake.url,
+            PORT: String(port),
+            MOMLINK_DATABASE_URL: url,
+            MOMLINK_SIGNING_KEY: join(dir, "signing-key.pem"),
+            // Never used on PostgreSQL: a replica must not quietly open a file of its own.
+            MOMLINK_DB: join(dir, `unused-${replica}.db`),
+            MOMLINK_APPROVERS: `${BOB},${CAROL}`,
+            LOG_LEVEL: "info",
+            ...env,
+          },
+          until: ["momlink is running"],
+        }),
+      );
+      urls.push(`http://127.0.0.1:${port}/slack/events`);
+    }
+    return { urls, name };
+  }
+
+  const count = async (name: string, sql: string) => Number(await server.query(name, sql));
+
+  it("makes one change of one slash command delivered to both (Slack's retry reached the other replica)", async () => {
+    const { urls, name } = await startReplicas();
+    const body = slashCommandBody(fake.api.slashCommand({ text: PLAN_TEXT }));
+    const since = fake.api.mark();
+    const [first, retry] = await Promise.all([
+      postSigned(urls[0] as string, body, { secret: TEST_SIGNING_SECRET }),
+      postSigned(urls[1] as string, body, {
+        secret: TEST_SIGNING_SECRET,
+        retryNum: 1,
+        retryReason: "http_timeout",
+      }),
+    ]);
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
+    expect(String(post.params.text)).toContain("CHG-1");
+    // Each replica recorded its receipt before its ack: by now the second one found the first's.
+    expect(await count(name, "SELECT count(*) FROM inbox")).toBe(1);
+    expect(await count(name, "SELECT count(*) FROM changes")).toBe(1);
+    expect(await server.query(name, "SELECT id FROM changes")).toBe("CHG-1");
+  });
+
+  it("records two approvals clicked at once on A and on B (2 required) and makes exactly one transition", async () => {
+    const { urls, name } = await startReplicas({ MOMLINK_REQUIRED_APPROVALS: "2" });
+    const since = fake.api.mark();
+    const plan = await postSigned(
+      urls[0] as string,
+      slashCommandBody(fake.api.slashCommand({ text: PLAN_TEXT })),
+      { secret: TEST_SIGNING_SECRET },
+    );
+    expect(plan.status).toBe(200);
+    const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
+    const messageTs = String(post.response.ts);
+    const click = (user: string) =>
+      interactiveBody(fake.api.blockActions({ messageTs, actionId: "momlink_approve", userId: user }));
+    const [bob, carol] = await Promise.all([
+      postSigned(urls[0] as string, click(BOB), { secret: TEST_SIGNING_SECRET }),
+      postSigned(urls[1] as string, click(CAROL), { secret: TEST_SIGNING_SECRET }),
+    ]);
+    expect([bob.status, carol.status]).toEqual([200, 200]);
+    // The decisions are taken after the acks: the thread hears the one that made it approved.
+    await fake.api.waitFor("chat.postMessage", (call) => String(call.params.text).includes(": approved by"), {
+      since,
+    });
+    expect(await server.query(name, "SELECT state FROM changes WHERE id = 'CHG-1'")).toBe("approved");
+    expect(await count(name, "SELECT count(*) FROM approvals WHERE kind = 'change'")).toBe(2);
+    expect(await server.query(name, "SELECT string_agg(actor, ',' ORDER BY actor) FROM approvals")).toBe(
+      [BOB, CAROL].sort().join(","),
+    );
+    expect(await count(name, "SELECT count(*) FROM audit WHERE to_state = 'approved'")).toBe(1);
+  });
+
+  it("tells the person to try again while PostgreSQL is down, and serves the same request once it is back", async () => {
+    const { urls, name } = await startReplicas();
+    await server.stop();
+    try {
+      const since = fake.api.mark();
+      const refused = await postSigned(
+        urls[0] as string,
+        slashCommandBody(fake.api.slashCommand({ text: PLAN_TEXT })),
+        { secret: TEST_SIGNING_SECRET },
+      );
+      const answer = await fake.api.waitFor(
+        "response_url",
+        (call) => String(call.params.text ?? "").includes(DATABASE_UNAVAILABLE) || refused.status !== 200,
+        { since },
+      );
+      expect(String(answer.params.text)).toContain("cannot reach its database right now");
+    } finally {
+      await server.start();
+    }
+    // The replicas reconnect by themselves: the next request, on the other replica, is served.
+    const since = fake.api.mark();
+    await postSigned(urls[1] as string, slashCommandBody(fake.api.slashCommand({ text: PLAN_TEXT })), {
+      secret: TEST_SIGNING_SECRET,
+    });
+    const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
+    expect(String(post.params.text)).toMatch(/CHG-\d+/);
+    expect(await count(name, "SELECT count(*) FROM changes")).toBe(1);
+  });
+});

@@ -305,7 +305,9 @@ describe("momlink serve", () => {
     });
     expect(run.exitCode).toBe(2);
     expect(String(run.stderr)).toContain("MOMLINK_SIGNING_KEY");
-    expect(String(run.stderr)).toContain("every replica signs jobs with the one key the runners enrolled with");
+    expect(String(run.stderr)).toContain(
+      "every replica signs jobs with the one key the runners enrolled with",
+    );
     expect(String(run.stderr)).not.toContain("Zq9wQz7");
     expect(existsSync(join(dir, "momlink.db"))).toBe(false);
   });

@@ -5,12 +5,7 @@
 // A lost or refused connection is a StoreUnavailableError naming what was being done, never the
 // password: the caller answers "try again", nothing was committed.
 import type { PoolClient } from "pg";
-import {
-  type RowLock,
-  type Script,
-  type Statement,
-  type StatementResult,
-} from "../script.ts";
+import type { RowLock, Script, Statement, StatementResult } from "../script.ts";
 import { connectClient, inPostgresTransaction, type PostgresConnection } from "./connect.ts";
 import { asUnavailable } from "./unavailable.ts";
 

@@ -79,7 +79,7 @@ export async function storeCopy(options: CopyOptions, io: CommandIo): Promise<nu
         ])}\n`,
       );
       io.stdout(
-        `Runners pinned the bot's signing key, ${signingKeyPathFor(options.from)}: every replica needs that same file.\n`,
+        `Runners pinned the bot's signing key, ${signingKeyPathFor(options.from)}: every replica needs that same file: set MOMLINK_SIGNING_KEY to it.\n`,
       );
     }
     return EXIT_OK;

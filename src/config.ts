@@ -159,14 +159,6 @@ function crossCheck(env: Fields, ctx: z.core.$RefinementCtx<Fields>): void {
         "or unset SLACK_BOT_TOKEN to use the local console. e.g. SLACK_APP_TOKEN=xapp-1-A0123ABCD-1234567890123-abcdef0123",
     );
   }
-  if (set("MOMLINK_DATABASE_URL") && !set("MOMLINK_SIGNING_KEY")) {
-    // Beside MOMLINK_DB each replica would make a key of its own, and runners trust only the one they enrolled with.
-    issue(
-      "MOMLINK_SIGNING_KEY",
-      "is required with MOMLINK_DATABASE_URL: every replica signs jobs with the one key the runners enrolled with, so each needs the same key file " +
-        "(created on the first start if missing: copy it to every replica before starting the next). e.g. MOMLINK_SIGNING_KEY=/etc/momlink/signing-key.pem",
-    );
-  }
   if (set("MOMLINK_RUNNER_TLS_CERT") !== set("MOMLINK_RUNNER_TLS_KEY")) {
     const missing = set("MOMLINK_RUNNER_TLS_CERT") ? "MOMLINK_RUNNER_TLS_KEY" : "MOMLINK_RUNNER_TLS_CERT";
     issue(

@@ -385,6 +385,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   );
   // Before the store: a refused policy leaves nothing behind, not even a new database file.
   const policy = policyFrom(config);
+  // Before the store, too: on PostgreSQL a replica that would sign with a key of its own must not start.
+  signingKeyFileOf(config);
   const served = await openServedStore(config, logger);
   const closeStore = () => served.close();
   let running: Running | undefined;

@@ -415,20 +415,12 @@ describe("loadConfig: a bad environment stops the start and names the variable",
 describe("MOMLINK_DATABASE_URL", () => {
   it("takes a PostgreSQL URL with TLS options as node-postgres reads them", () => {
     const url = `postgresql://momlink:pw@db.example.net:5432/momlink?sslmode=verify-full&sslrootcert=${THIS_FILE}`;
-    expect(
-      configOf({ MOMLINK_DATABASE_URL: url, MOMLINK_SIGNING_KEY: "/etc/momlink/key.pem" }).databaseUrl,
-    ).toBe(url);
+    expect(configOf({ MOMLINK_DATABASE_URL: url }).databaseUrl).toBe(url);
     expect(configOf({}).databaseUrl).toBeUndefined();
   });
 
-  it("asks for MOMLINK_SIGNING_KEY with it: every replica signs with the same key file", () => {
-    const url = "postgres://momlink@db.example.net/momlink";
-    const errors = errorsOf({ MOMLINK_DATABASE_URL: url });
-    expect(errors).toEqual([
-      expect.stringContaining("MOMLINK_SIGNING_KEY: is required with MOMLINK_DATABASE_URL"),
-    ]);
-    expect(errors[0]).toContain("e.g. MOMLINK_SIGNING_KEY=/etc/momlink/signing-key.pem");
-    const config = configOf({ MOMLINK_DATABASE_URL: url, MOMLINK_SIGNING_KEY: "/etc/momlink/key.pem" });
+  it("reads MOMLINK_SIGNING_KEY, the key file every replica names (serve requires it on PostgreSQL)", () => {
+    const config = configOf({ MOMLINK_SIGNING_KEY: "/etc/momlink/key.pem" });
     expect(config.signingKey).toBe("/etc/momlink/key.pem");
     expect(configOf({}).signingKey).toBeUndefined();
   });

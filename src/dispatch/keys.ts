@@ -3,15 +3,31 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:cry
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { keyIdOf, type SigningKeys } from "../protocol/signing.ts";
+import { StartError } from "../start-error.ts";
 
 /** Where the key lives for a given database path: beside it, so backups take both together. */
 export function signingKeyPathFor(dbPath: string): string {
   return join(dirname(resolve(dbPath)), "momlink-signing-key.pem");
 }
 
-/** The key file a configuration names: MOMLINK_SIGNING_KEY, else beside MOMLINK_DB. */
-export function signingKeyFileOf(config: { db: string; signingKey?: string | undefined }): string {
-  return config.signingKey ?? signingKeyPathFor(config.db);
+export const SHARED_KEY_REQUIRED =
+  "MOMLINK_SIGNING_KEY is required with MOMLINK_DATABASE_URL: every replica signs jobs with the one key the runners " +
+  "enrolled with, so each needs the same key file (created on the first start if missing: copy it to every replica " +
+  "before starting the next). e.g. MOMLINK_SIGNING_KEY=/etc/momlink/signing-key.pem";
+
+/**
+ * The key file a configuration names: MOMLINK_SIGNING_KEY, else beside MOMLINK_DB. On PostgreSQL
+ * it must be named (a StartError otherwise): a key made beside each replica's MOMLINK_DB would
+ * differ from replica to replica, and runners refuse jobs signed by a key they did not enrol with.
+ */
+export function signingKeyFileOf(config: {
+  db: string;
+  signingKey?: string | undefined;
+  databaseUrl?: string | undefined;
+}): string {
+  if (config.signingKey !== undefined) return config.signingKey;
+  if (config.databaseUrl !== undefined) throw new StartError(SHARED_KEY_REQUIRED);
+  return signingKeyPathFor(config.db);
 }
 
 /** In-memory keys (tests, benchmarks, `:memory:` databases). */

@@ -25,6 +25,7 @@ import {
 } from "./config-rules.ts";
 import { DEFAULT_ALLOWED_DIRS } from "./domain/pair.ts";
 import { editDistance } from "./domain/problem.ts";
+import { DEFAULT_SLACK_LIMITS, type SlackLimits } from "./slack/update-scheduler.ts";
 
 export { LOG_LEVELS, type LogLevel } from "./config-rules.ts";
 
@@ -45,6 +46,10 @@ export const DEFAULTS = {
   jobLeaseSeconds: 60,
   /** About two connections per runner (a long-poll and a report); room for some 400 hosts. */
   runnerMaxConnections: 1000,
+  /** Slack's documented limits (slack/update-scheduler.ts): a message updated once a second, a channel 3 writes in 3 s. */
+  slackMessageIntervalMs: DEFAULT_SLACK_LIMITS.messageIntervalMs,
+  slackChannelWrites: DEFAULT_SLACK_LIMITS.channelWrites,
+  slackChannelWindowMs: DEFAULT_SLACK_LIMITS.channelWindowMs,
 } as const;
 
 /** Every variable momlink reads, in the order `.env.example` documents them. */
@@ -72,6 +77,9 @@ export const VARIABLES = [
   "MOMLINK_RUNNER_MAX_CONNECTIONS",
   "MOMLINK_JOB_LEASE_SECONDS",
   "MOMLINK_PREFLIGHT_TIMEOUT_SECONDS",
+  "MOMLINK_SLACK_MESSAGE_INTERVAL_MS",
+  "MOMLINK_SLACK_CHANNEL_WRITES",
+  "MOMLINK_SLACK_CHANNEL_WINDOW_MS",
   "LOG_LEVEL",
 ] as const;
 
@@ -128,6 +136,15 @@ const fields = z.object({
   ),
   MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: optional(
     wholeNumber("MOMLINK_PREFLIGHT_TIMEOUT_SECONDS", 1, 600, DEFAULTS.preflightTimeoutSeconds),
+  ),
+  MOMLINK_SLACK_MESSAGE_INTERVAL_MS: optional(
+    wholeNumber("MOMLINK_SLACK_MESSAGE_INTERVAL_MS", 0, 60_000, DEFAULTS.slackMessageIntervalMs),
+  ),
+  MOMLINK_SLACK_CHANNEL_WRITES: optional(
+    wholeNumber("MOMLINK_SLACK_CHANNEL_WRITES", 1, 1000, DEFAULTS.slackChannelWrites),
+  ),
+  MOMLINK_SLACK_CHANNEL_WINDOW_MS: optional(
+    wholeNumber("MOMLINK_SLACK_CHANNEL_WINDOW_MS", 100, 600_000, DEFAULTS.slackChannelWindowMs),
   ),
   LOG_LEVEL: optional(logLevel()),
 });
@@ -210,6 +227,11 @@ function toConfig(env: Fields) {
     runnerMaxConnections: env.MOMLINK_RUNNER_MAX_CONNECTIONS ?? DEFAULTS.runnerMaxConnections,
     jobLeaseSeconds: env.MOMLINK_JOB_LEASE_SECONDS ?? DEFAULTS.jobLeaseSeconds,
     preflightTimeoutSeconds: env.MOMLINK_PREFLIGHT_TIMEOUT_SECONDS ?? DEFAULTS.preflightTimeoutSeconds,
+    slackLimits: {
+      messageIntervalMs: env.MOMLINK_SLACK_MESSAGE_INTERVAL_MS ?? DEFAULTS.slackMessageIntervalMs,
+      channelWrites: env.MOMLINK_SLACK_CHANNEL_WRITES ?? DEFAULTS.slackChannelWrites,
+      channelWindowMs: env.MOMLINK_SLACK_CHANNEL_WINDOW_MS ?? DEFAULTS.slackChannelWindowMs,
+    } satisfies SlackLimits,
     logLevel: env.LOG_LEVEL ?? DEFAULTS.logLevel,
   };
   // crossCheck guarantees the bot token wherever a mode needs it; the fallback never runs.

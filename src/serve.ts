@@ -157,6 +157,7 @@ async function startBot(
     allowedDirs: config.allowedDirs,
     ticketPattern: config.ticketPattern,
     notices: config.notices,
+    slackLimits: config.slackLimits,
     now: () => new Date(),
     logger,
   };

@@ -85,7 +85,8 @@ export interface PersonDecides {
 /**
  * A person's event on a change, with their groups asked first; accepted, it decides the inbox
  * request in the same transaction. Refused, it writes nothing: the refusal is logged, an expired
- * plan is expired on the spot (its buttons go away), and the inbox request is decided with the
+ * plan is expired on the spot (its buttons go away), a click on a message showing an older plan
+ * hash re-renders that message, and the inbox request is decided with the
  * reason, which notes a group that could not be read when that may be why.
  */
 export async function decideAs(
@@ -94,6 +95,9 @@ export async function decideAs(
   event: (groups: string[]) => ChangeEvent,
 ): Promise<Outcome> {
   const { changeId, actor, requestKey } = who;
+  // Decided after the requests still waiting for their ack (slack/ack-queue.ts): a burst of clicks
+  // is acked first, and each then decided in turn.
+  await deps.afterPendingAcks();
   const { groups, error } = await deps.identity.groupsOf(actor);
   const result = await deps.store.apply(changeId, event(groups), transitionContext(deps), requestKey);
   if (result.ok) return { ok: true, record: result.record };
@@ -101,6 +105,12 @@ export async function decideAs(
     { changeId, actor, code: result.code, reason: plainPhrase(result.reason) },
     "request denied",
   );
+  if (result.code === "hash-mismatch") {
+    // The clicked message shows the buttons of a plan the store moved past: it is shown as it now
+    // stands before the refusal (which says to look at it) is read.
+    const current = await deps.store.get(changeId);
+    if (current !== null) await reshow(deps, current);
+  }
   if (result.code === "expired") {
     // Expired but not yet swept: expire it now so the buttons go away too.
     const expired = await deps.store.apply(

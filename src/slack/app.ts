@@ -19,7 +19,7 @@ import { registerEvents } from "./events/index.ts";
 import { createIdentity } from "./identity.ts";
 import { requestKey } from "./payloads.ts";
 import { createSlackPresenter } from "./presenter.ts";
-import type { SlackLimits } from "./update-scheduler.ts";
+import type { SchedulerTimers, SlackLimits } from "./update-scheduler.ts";
 import { registerViews } from "./views/index.ts";
 
 export type { ChangeNotify, Runners as RunnerHooks } from "../change/ports/runners.ts";
@@ -42,6 +42,8 @@ export interface MomlinkDeps {
   runners?: Runners | ((notify: ChangeNotify) => Runners);
   /** The write limits the change messages keep to (slack/update-scheduler.ts); default Slack's. */
   slackLimits?: SlackLimits | undefined;
+  /** The gate's clock and timers (default the real ones), for tests that decide when a wait ends. */
+  slackTimers?: SchedulerTimers | undefined;
 }
 
 export interface MomlinkHandle {
@@ -73,6 +75,7 @@ export async function registerMomlink(app: App, deps: MomlinkDeps): Promise<Moml
   const identity = createIdentity({ client: app.client, policy, now, logger });
   const presenter = createSlackPresenter({
     ...(deps.slackLimits === undefined ? {} : { limits: deps.slackLimits }),
+    ...(deps.slackTimers === undefined ? {} : { timers: deps.slackTimers }),
     client: app.client,
     logger,
     policy,

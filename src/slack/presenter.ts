@@ -10,6 +10,7 @@ import type { DurableRequest } from "../change/inbox.ts";
 import type { RecoveredAnswer } from "../change/outcomes.ts";
 import type { Audience, ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
 import type { HostOutcome } from "../change/ports/runners.ts";
+import { allowedActions } from "../domain/actions.ts";
 import type { ApprovalPolicy } from "../domain/policy.ts";
 import type { ChangeRecord } from "../domain/record.ts";
 import type { Logger } from "../log.ts";
@@ -102,6 +103,7 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
   const { client, logger } = out;
   /** Changes whose message is being posted right now: a concurrent refresh must not post a second. */
   const posting = new Set<string>();
+  const clickable = clickableShown(out);
 
   const failed = (changeId: string, err: unknown): Shown => {
     logger.error(
@@ -118,12 +120,14 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
       return { ok: false, error: "the change has no message (yet)" };
     const { channel, messageTs: ts } = record;
     try {
-      await out.gate.update(channel, ts, async () => {
+      const send = async () => {
         const latest = (await current()) ?? view;
         await out.freshGroupIds();
         const { message } = planMessages(latest.record, out.messageContext(), latest.progress);
         await client.chat.update({ channel, ts, ...message });
-      });
+        clickable.shown(channel, ts, latest.record);
+      };
+      await out.gate.update(channel, ts, send, clickable.changes(channel, ts, record));
       return { ok: true };
     } catch (err) {
       return failed(record.id, err);
@@ -154,6 +158,7 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
       const ts = sent.ts;
       if (ts === undefined) throw new Error("chat.postMessage returned no ts");
       const channel = sent.channel ?? target;
+      clickable.shown(channel, ts, record);
       await posted(channel, ts);
       for (const part of threadScripts) {
         await out.gate.post(channel, () => client.chat.postMessage({ channel, thread_ts: ts, ...part }));
@@ -172,6 +177,33 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
       const view = await current();
       return view === null ? { ok: false, error: `there is no change ${changeId}` } : update(view, current);
     },
+  };
+}
+
+/** Messages whose last shown buttons are remembered: more than the changes open on a busy day. */
+const CLICKABLE_MESSAGES = 1000;
+
+/**
+ * What a person can click on each change message as it was last sent: the plan hash its buttons
+ * carry and which buttons show (domain/actions.ts). An update that would change it is urgent in
+ * the gate (update-scheduler.ts): it goes ahead of progress-only updates, so a click is made on
+ * the message as the store now stands, not on buttons it moved past (an Approve still showing
+ * after the approval, a hash pre-flight replaced). A message not remembered (after a restart)
+ * counts as changed.
+ */
+function clickableShown(out: Out) {
+  const shown = new Map<string, string>();
+  const keyOf = (record: ChangeRecord) => `${record.planHash} ${allowedActions(record, out.now()).join(",")}`;
+  return {
+    shown(channel: string, ts: string, record: ChangeRecord): void {
+      const message = `${channel} ${ts}`;
+      shown.delete(message);
+      shown.set(message, keyOf(record));
+      const oldest = shown.keys().next();
+      if (shown.size > CLICKABLE_MESSAGES && oldest.done !== true) shown.delete(oldest.value);
+    },
+    changes: (channel: string, ts: string, record: ChangeRecord): boolean =>
+      shown.get(`${channel} ${ts}`) !== keyOf(record),
   };
 }
 

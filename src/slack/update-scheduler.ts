@@ -11,6 +11,10 @@
 //   second, with a burst of three, as a plan's message and its two script parts need), one write
 //   at a time: posts (thread replies) in the order asked, never coalesced or dropped, and ahead of
 //   any waiting update (which renders the newest state when it goes);
+// - an urgent update (one that changes what a person can click: the plan's hash, which buttons
+//   show; presenter.ts decides) goes ahead of the channel's waiting progress-only updates, so a
+//   click is made on the message as it now stands rather than on buttons the store moved past;
+//   it still keeps its message's interval and the channel's budget;
 // - both are counted from when a write was answered, so Slack, which counts arrivals, sees them
 //   at least as far apart as this file allows, whatever the network does in between;
 // - a 429 pauses the channel for its Retry-After and the same write is tried again after it (the
@@ -46,8 +50,11 @@ export const realTimers: SchedulerTimers = {
 };
 
 export interface UpdateScheduler {
-  /** Updates message `ts` in `channel` with what `send` renders when its turn comes (coalesced). */
-  update(channel: string, ts: string, send: () => Promise<void>): Promise<void>;
+  /**
+   * Updates message `ts` in `channel` with what `send` renders when its turn comes (coalesced);
+   * `urgent` when the update changes what can be clicked: it goes ahead of progress-only updates.
+   */
+  update(channel: string, ts: string, send: () => Promise<void>, urgent?: boolean): Promise<void>;
   /** A write that is never coalesced (a post, a thread reply), in the order asked, within the channel's budget. */
   post<T>(channel: string, send: () => Promise<T>): Promise<T>;
   /** Resolves once every write asked for so far has been made or has failed. */
@@ -60,7 +67,7 @@ interface Waiter {
 }
 
 type Item =
-  | { kind: "update"; ts: string; send: () => Promise<void>; waiters: Waiter[] }
+  | { kind: "update"; ts: string; send: () => Promise<void>; urgent: boolean; waiters: Waiter[] }
   | { kind: "post"; run: () => Promise<void> };
 
 interface Channel {
@@ -149,7 +156,9 @@ export function createUpdateScheduler(
     // (the message saying succeeded above the last phase's reply). Posts are never held back by a
     // message's interval and are few, so they cannot starve the updates.
     const firstPost = c.queue.findIndex((item) => item.kind === "post");
-    const index = firstPost >= 0 ? firstPost : c.queue.findIndex((item) => readyAt(channel, item) <= now);
+    const ready = (item: Item) => readyAt(channel, item) <= now;
+    const firstUrgent = c.queue.findIndex((item) => item.kind === "update" && item.urgent && ready(item));
+    const index = [firstPost, firstUrgent].find((i) => i >= 0) ?? c.queue.findIndex(ready);
     if (index < 0) {
       wake(channel, c, Math.min(...c.queue.map((item) => readyAt(channel, item))));
       return;
@@ -189,14 +198,16 @@ export function createUpdateScheduler(
   }
 
   return {
-    update(channel, ts, send) {
+    update(channel, ts, send, urgent = false) {
       const c = channelOf(channel);
       return new Promise<void>((resolve, reject) => {
         const waiting = c.queue.find((q) => q.kind === "update" && q.ts === ts);
         if (waiting?.kind === "update") {
+          // The newest render goes, and stays urgent if any render it stands for was.
           waiting.send = send;
+          waiting.urgent ||= urgent;
           waiting.waiters.push({ resolve, reject });
-        } else c.queue.push({ kind: "update", ts, send, waiters: [{ resolve, reject }] });
+        } else c.queue.push({ kind: "update", ts, send, urgent, waiters: [{ resolve, reject }] });
         pump(channel);
       });
     },

@@ -152,6 +152,10 @@ describe("a click that must not approve", () => {
     expect(m.fake.api.ephemerals[0]?.text).toBe(
       `Your approval was not recorded: the plan changed since this message was posted (hash 00000000…, now ${record.planHash.slice(0, 8)}…): look at the updated message`,
     );
+    // The message it points to was re-rendered: its buttons carry the plan's hash again, and work.
+    expect(actionsBlock(current())?.block_id).toBe(`momlink_decide:${record.planHash}`);
+    await m.click(message.ts, "momlink_approve", BOB);
+    expect((await m.store.get("CHG-1"))?.state).toBe("approved");
   });
 });
 

@@ -11,7 +11,7 @@ import type { ApprovalPolicy } from "../../src/domain/policy.ts";
 import type { TicketPattern } from "../../src/domain/ticket.ts";
 import { createLogger, toBoltLogger } from "../../src/log.ts";
 import { type MomlinkDeps, type MomlinkHandle, registerMomlink } from "../../src/slack/app.ts";
-import type { SlackLimits } from "../../src/slack/update-scheduler.ts";
+import type { SchedulerTimers, SlackLimits } from "../../src/slack/update-scheduler.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
 import {
@@ -74,6 +74,8 @@ export interface StartOptions {
   slackRateLimits?: RateLimits;
   /** The limits the bot's gate keeps to (default Slack's: src/slack/update-scheduler.ts). */
   slackLimits?: SlackLimits;
+  /** The gate's clock and timers (default the real ones). */
+  slackTimers?: SchedulerTimers;
 }
 
 export interface Momlink {
@@ -150,6 +152,7 @@ export async function startMomlink(options: StartOptions = {}): Promise<Momlink>
     logger,
     ...(options.runners === undefined ? {} : { runners: options.runners }),
     ...(options.slackLimits === undefined ? {} : { slackLimits: options.slackLimits }),
+    ...(options.slackTimers === undefined ? {} : { slackTimers: options.slackTimers }),
   });
 
   let url = "";

@@ -151,6 +151,33 @@ describe("the update scheduler", () => {
     ]);
   });
 
+  it("sends an urgent update (new buttons) ahead of the channel's waiting progress updates, within the budget", async () => {
+    const clock = handClock();
+    const api = slack(clock.timers);
+    const s = createUpdateScheduler(LIMITS, clock.timers);
+    const first = [1, 2, 3].map((n) => s.update("C1", `${n}.0`, api.send(`progress ${n}`)));
+    await clock.advance(0);
+    // The budget is spent: what follows waits for the window, progress first in line.
+    const waiting = [4, 5].map((n) => s.update("C1", `${n}.0`, api.send(`progress ${n}`)));
+    const buttons = s.update("C1", "6.0", api.send("approved 6"), true);
+    // A progress render of a message whose urgent update waits keeps it urgent when coalesced.
+    const coalesced = [
+      s.update("C1", "7.0", api.send("buttons 7"), true),
+      s.update("C1", "7.0", api.send("progress 7")),
+    ];
+    await clock.advance(10_000);
+    await Promise.all([...first, ...waiting, buttons, ...coalesced]);
+    expect(api.writes.map((w) => `${w.at} ${w.what}`)).toEqual([
+      "0 progress 1",
+      "0 progress 2",
+      "0 progress 3",
+      "3000 approved 6",
+      "3000 progress 7",
+      "3000 progress 4",
+      "6000 progress 5",
+    ]);
+  });
+
   it("lets the caller handle an error that is not a rate limit, and carries on with the next write", async () => {
     const clock = handClock();
     const api = slack(clock.timers);

@@ -38,15 +38,63 @@ const APPROVER = "U0BOB0001";
 /** How long a fake step takes on a runner: a real one takes longer, which only spreads the load. */
 const STEP_MS = 20;
 
-type Message = { type: "ready" };
+type Message =
+  | { type: "ready" }
+  | { type: "stats" }
+  | { type: "stats"; acks: number[]; loopMaxMs: number; loopP99Ms: number };
 
 // ---------------------------------------------------------------------------------------------
 // Children
 
+/**
+ * The serve child also times each Slack request from the moment its server saw it to its answer
+ * (node:http's diagnostics channels), and watches its event loop: asked for them ("stats"), it
+ * sends those since it was last asked. The driver's own timing includes its runners and local Slack.
+ */
 async function serveChild(): Promise<void> {
+  const { subscribe } = await import("node:diagnostics_channel");
+  const { monitorEventLoopDelay } = await import("node:perf_hooks");
+  const started = new WeakMap<object, number>();
+  let acks: number[] = [];
+  type HttpMessage = { request: { url?: string }; response: object };
+  subscribe("http.server.request.start", (m) => {
+    const { request, response } = m as HttpMessage;
+    if (request.url?.startsWith("/slack/") === true) started.set(response, performance.now());
+  });
+  subscribe("http.server.response.finish", (m) => {
+    const at = started.get((m as HttpMessage).response);
+    if (at !== undefined) acks.push(performance.now() - at);
+  });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  process.on("message", (m: Message) => {
+    if (m.type !== "stats" || "acks" in m) return;
+    const reply = {
+      type: "stats" as const,
+      acks,
+      loopMaxMs: loop.max / 1e6,
+      loopP99Ms: loop.percentile(99) / 1e6,
+    };
+    process.send?.(reply satisfies Message);
+    acks = [];
+    loop.reset();
+  });
   const { serve } = await import("../src/serve.ts");
   await serve();
   process.send?.({ type: "ready" } satisfies Message);
+}
+
+/** The serve child's own figures since it was last asked. */
+function serveStats(c: ChildProcess): Promise<{ acks: number[]; loopMaxMs: number; loopP99Ms: number }> {
+  return new Promise((resolve) => {
+    const on = (m: Message) => {
+      if (m.type !== "stats" || !("acks" in m)) return;
+      c.off("message", on);
+      resolve(m);
+    };
+    c.on("message", on);
+    c.send({ type: "stats" } satisfies Message);
+  });
 }
 
 async function bareChild(port: number, slackUrl: string): Promise<void> {
@@ -173,6 +221,11 @@ interface KRow {
   bare: ReturnType<typeof stats>;
   plan: ReturnType<typeof stats>;
   click: ReturnType<typeof stats>;
+  /** The serve's own time from a request's arrival to its answer (the plan burst, then the clicks'). */
+  servePlan: ReturnType<typeof stats>;
+  serveClick: ReturnType<typeof stats>;
+  /** The serve's event-loop delay max while the plans and the clicks were answered. */
+  loopMaxMs: number;
   updatesPerChange: number;
   busiestMessage: number;
   busiestChannel: number;
@@ -240,7 +293,9 @@ async function runK(
     );
     await stop(bare);
 
+    await serveStats(serve);
     const since = api.mark();
+    const ephemeralsBefore = api.ephemerals.length;
     const t0 = performance.now();
     const posted = new Map<string, string>();
     const allPosted = new Promise<void>((resolve) => {
@@ -269,6 +324,10 @@ async function runK(
       ),
     );
     await allPosted;
+    const served = {
+      plan: await serveStats(serve),
+      click: { acks: [] as number[], loopMaxMs: 0, loopP99Ms: 0 },
+    };
     if (process.env.BENCH_DEBUG) process.stderr.write(`posted ${posted.size}\n`);
     const clickAcks = await Promise.all(
       [...posted.values()].map((where) => {
@@ -277,6 +336,7 @@ async function runK(
         return post(url, interactiveBody(payload), "application/x-www-form-urlencoded");
       }),
     );
+    served.click = await serveStats(serve);
     // Done when every message shows the change succeeded (the final state delivered).
     const succeeded = () =>
       [...posted.values()].every((where) => {
@@ -303,6 +363,16 @@ async function runK(
     }
     if (reclicks > 0)
       process.stderr.write(`K=${k}: ${reclicks} approvals clicked again on the re-rendered message\n`);
+    // What the clicks that did not approve were told (the refusal's reason, up to its first colon's clause).
+    const told = new Map<string, number>();
+    for (const e of api.ephemerals.slice(ephemeralsBefore)) {
+      const reason = e.text
+        .replace(/CHG-\d+/g, "CHG-n")
+        .replace(/\(hash .*$/, "(hash …)")
+        .slice(0, 90);
+      told.set(reason, (told.get(reason) ?? 0) + 1);
+    }
+    for (const [reason, n] of told) process.stderr.write(`K=${k}: ${n} × ${reason}\n`);
     const completeS = (performance.now() - t0) / 1000;
     const calls = api.calls.slice(since);
     const updates = calls.filter((c) => c.method === "chat.update" && c.status === 200);
@@ -321,6 +391,9 @@ async function runK(
       bare: stats(bareAcks),
       plan: stats(planAcks),
       click: stats(clickAcks),
+      servePlan: stats(served.plan.acks),
+      serveClick: stats(served.click.acks),
+      loopMaxMs: Math.max(served.plan.loopMaxMs, served.click.loopMaxMs),
       updatesPerChange: updates.length / k,
       busiestMessage: Math.max(...[...byMessage.values()].map(busiestSecond)),
       busiestChannel: Math.max(
@@ -374,12 +447,18 @@ async function main(): Promise<void> {
   console.log(
     "K | bare Bolt ack p50/p99/max | plan ack p50/p99/max | approve ack p50/p99/max | chat.update per change | busiest second: message / channel | 429s | all succeeded after",
   );
+  const serveSide: string[] = [];
   for (const r of rows) {
     const s = (x: ReturnType<typeof stats>) => `${f(x.p50)}/${f(x.p99)}/${f(x.max)} ms`;
     console.log(
       `${r.k} | ${s(r.bare)} | ${s(r.plan)} | ${s(r.click)} | ${r.updatesPerChange.toFixed(1)} | ${r.busiestMessage} / ${r.busiestChannel} | ${r.refused} | ${r.completeS.toFixed(1)} s`,
     );
+    serveSide.push(`${r.k} | ${s(r.servePlan)} | ${s(r.serveClick)} | ${f(r.loopMaxMs)} ms`);
   }
+  console.log(
+    "\nin the serve: K | plan arrival→ack p50/p99/max | approve arrival→ack p50/p99/max | loop delay max",
+  );
+  for (const line of serveSide) console.log(line);
   console.log(
     "goals: at K=50 ack p99 ≤ 1.5× bare Bolt and max < 500 ms; busiest second per message ≤ 1; K=200 completes",
   );

@@ -33,6 +33,8 @@ export async function approve(deps: ChangeDeps, request: ApproveRequest): Promis
     requesterAudience(deps, record, actor),
   );
   if (record.state === "approved" && deps.runners !== undefined) {
+    // Queuing the jobs (signing, storing) waits for the acks still pending too.
+    await deps.afterPendingAcks();
     try {
       await deps.runners.approved(record);
     } catch (err) {

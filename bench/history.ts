@@ -9,7 +9,9 @@
 //
 // Two processes: this one (the local Slack Web API, the seeding, the signed requests, the clock)
 // and a real `momlink serve` in HTTP mode with its runner API on, over the seeded file, which also
-// watches its own event loop (perf_hooks.monitorEventLoopDelay) and reports it over IPC. Requests
+// watches its own event loop (perf_hooks.monitorEventLoopDelay) and reports it over IPC, beside
+// an idle process watching its own over the same window (the machine's share of the delay: on 2
+// cores shared with other work, the OS alone holds a process back tens of ms). Requests
 // go one at a time: this measures how long a person waits, not throughput. The seeded history is
 // bench/history-seed.ts (through the store API, batched in transactions; its time is printed).
 import { type ChildProcess, fork } from "node:child_process";
@@ -38,7 +40,7 @@ type Message = { type: "ready" } | { type: "reset" } | { type: "stats" } | { typ
 // ---------------------------------------------------------------------------------------------
 // The serving child: a real `momlink serve`, watching its own event loop.
 
-async function serveChild(): Promise<void> {
+function watchOwnLoop(): void {
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
   process.on("message", (m: Message) => {
@@ -46,9 +48,37 @@ async function serveChild(): Promise<void> {
     if (m.type === "reset" || m.type === "stats")
       process.send?.({ type: "delay", maxMs: delay.max / 1e6 } satisfies Message);
   });
+}
+
+async function serveChild(): Promise<void> {
+  watchOwnLoop();
   const { serve } = await import("../src/serve.ts");
   await serve();
   process.send?.({ type: "ready" } satisfies Message);
+}
+
+/**
+ * The loop delay's baseline: a process that does nothing but watch its own event loop, over the
+ * same window. Its delay is the machine's (the OS not scheduling it, on 2 shared cores), not momlink's.
+ */
+function idleChild(): void {
+  watchOwnLoop();
+  setInterval(() => {}, 60_000);
+  process.send?.({ type: "ready" } satisfies Message);
+}
+
+/** The idle baseline process; stopped with stopServe. */
+async function startIdle(): Promise<Serving> {
+  const child = fork(import.meta.filename, ["--role", "idle"], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  await new Promise<void>((resolve) => child.once("message", () => resolve()));
+  const ask = (m: Message) =>
+    new Promise<Message>((resolve) => {
+      child.once("message", resolve);
+      child.send(m);
+    });
+  return { child, url: "", ask };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,13 +172,21 @@ interface Measured {
   show: number[];
   home: number[];
   loopMaxMs: number;
+  /** The idle baseline process's loop delay max over the same window. */
+  idleLoopMaxMs: number;
 }
 
-async function measure(api: LocalSlackApi, s: Serving, changes: number, samples: number): Promise<Measured> {
-  const out: Measured = { plan: [], show: [], home: [], loopMaxMs: 0 };
+async function measure(
+  api: LocalSlackApi,
+  s: Serving,
+  idle: Serving,
+  changes: number,
+  samples: number,
+): Promise<Measured> {
+  const out: Measured = { plan: [], show: [], home: [], loopMaxMs: 0, idleLoopMaxMs: 0 };
   // A warm-up of each, then the figures.
   for (let i = -3; i < samples; i++) {
-    if (i === 0) await s.ask({ type: "reset" });
+    if (i === 0) await Promise.all([s.ask({ type: "reset" }), idle.ask({ type: "reset" })]);
     sequence += 1;
     const plan = timed(
       s.url,
@@ -188,8 +226,9 @@ async function measure(api: LocalSlackApi, s: Serving, changes: number, samples:
       out.home.push(homeMs);
     }
   }
-  const stats = await s.ask({ type: "stats" });
+  const [stats, idleStats] = await Promise.all([s.ask({ type: "stats" }), idle.ask({ type: "stats" })]);
   out.loopMaxMs = stats.type === "delay" ? stats.maxMs : Number.NaN;
+  out.idleLoopMaxMs = idleStats.type === "delay" ? idleStats.maxMs : Number.NaN;
   return out;
 }
 
@@ -215,6 +254,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.role === "serve") return serveChild();
+  if (values.role === "idle") return idleChild();
   const sizes = values.sizes.split(",").map(Number);
   if (values["size-only"]) return sizesOnDisk(sizes);
   const samples = Number(values.samples);
@@ -241,14 +281,16 @@ async function main(): Promise<void> {
         );
       }
       const s = await startServe(dbPath, slack.url);
+      const idle = await startIdle();
       try {
         rows.push({
           label: size === 0 ? "empty store" : `${size} changes`,
-          m: await measure(api, s, size, samples),
+          m: await measure(api, s, idle, size, samples),
           ...(seed ? { seed } : {}),
         });
       } finally {
         await stopServe(s);
+        await stopServe(idle);
       }
     }
   } finally {
@@ -298,11 +340,12 @@ function report(
     "App Home p50",
     "p99",
     "loop delay max",
+    "idle process's",
   ];
   console.log(header.join(" | "));
   for (const { label, m } of rows) {
     const cells = [m.plan, m.show, m.home].flatMap((v) => [percentile(v, 0.5), percentile(v, 0.99)]);
-    console.log([label, ...cells.map(fmt), fmt(m.loopMaxMs)].join(" | "));
+    console.log([label, ...cells.map(fmt), fmt(m.loopMaxMs), fmt(m.idleLoopMaxMs)].join(" | "));
   }
   const small = rows[1];
   const large = rows.at(-1);

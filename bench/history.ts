@@ -155,14 +155,22 @@ async function timed(url: string, body: string, type: string, until: Promise<voi
 const FORM = "application/x-www-form-urlencoded";
 let sequence = 0;
 
-function command(api: LocalSlackApi, text: string): string {
+/**
+ * The channels plans are made in, one after another: a plan is three writes (its message and two
+ * script parts), a channel's whole budget for 3 s (slack/update-scheduler.ts), so in one channel
+ * each preview would wait for the one before it and the figure would be the gate's, not the store's.
+ */
+const PLAN_CHANNELS = Array.from({ length: 50 }, (_, i) => `C0HIST${String(i).padStart(3, "0")}`);
+
+function command(api: LocalSlackApi, text: string, channel = "C0LOCAL01"): string {
   sequence += 1;
   return slashCommandBody(
     slashCommandPayload(LOCAL_WORKSPACE, {
       text,
       userId: REQUESTER,
+      channelId: channel,
       triggerId: `${sequence}.${Date.now()}.bench`,
-      responseUrl: api.issueResponseUrl({ channel: "C0LOCAL01", user: REQUESTER }),
+      responseUrl: api.issueResponseUrl({ channel, user: REQUESTER }),
     }),
   );
 }
@@ -190,7 +198,7 @@ async function measure(
     sequence += 1;
     const plan = timed(
       s.url,
-      command(api, `plan ${pairText(`new-${sequence}`)}`),
+      command(api, `plan ${pairText(`new-${sequence}`)}`, PLAN_CHANNELS[sequence % PLAN_CHANNELS.length]),
       FORM,
       nextCall(api, (c) => c.method === "chat.postMessage"),
     );
@@ -261,6 +269,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "momlink-history-"));
   const dbPath = join(dir, "momlink.db");
   const api = new LocalSlackApi();
+  for (const [i, id] of PLAN_CHANNELS.entries()) api.addChannel({ id, name: `mom-history-${i}` });
   const slack = await api.listen(0, "127.0.0.1");
   if (process.env.BENCH_DEBUG)
     api.onCall((c) =>

@@ -4,6 +4,7 @@
 
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RunnerJobs } from "../../../src/change/ports/runner-jobs.ts";
 import type { HostOutcome } from "../../../src/change/ports/runners.ts";
 import {
   createOrchestrator,
@@ -684,5 +685,70 @@ describe("a services=manage change: phases across the hosts, the pair's evidence
       verdict: null,
       hosts: [{ host: "mom-a", verdict: "standing-by" }],
     });
+  });
+});
+
+describe("reactions of one change, one at a time", () => {
+  /**
+   * An orchestrator whose job ends are held back, so the test can deliver one end twice in the
+   * same tick (two replicas' events, a redelivery), and which counts the enqueues it asks for.
+   */
+  async function heldBackOrchestrator() {
+    await orchestrator.close(); // the shared one must not react to the real events as well
+    const real = runnerJobsOf(bot.dispatcher);
+    const held: Parameters<Parameters<RunnerJobs["onEnded"]>[0]>[] = [];
+    let react: Parameters<RunnerJobs["onEnded"]>[0] = () => {};
+    const enqueued: string[] = [];
+    const warnings: string[] = [];
+    const jobs: RunnerJobs = {
+      ...real,
+      enqueue: (request) => {
+        enqueued.push(request.id);
+        return real.enqueue(request);
+      },
+      onEnded(handler) {
+        react = handler;
+        return real.onEnded((...ended) => void held.push(ended));
+      },
+    };
+    orchestrator = createOrchestrator({
+      jobs,
+      store,
+      policy: POLICY,
+      now: bot.time.clock,
+      logger: createLogger({
+        level: "warn",
+        destination: { write: (line: string) => void warnings.push(String(JSON.parse(line).msg)) },
+      }),
+      notify: { progress: () => {}, hostOutcome: (_id, outcome) => void told.outcomes.push(outcome) },
+      scheduler: timers.scheduler,
+    });
+    /** Every end held so far, each delivered twice in one tick; resolves once the bot has reacted. */
+    const deliverTwice = async () => {
+      for (const ended of held.splice(0)) {
+        void react(...ended);
+        void react(...ended);
+      }
+      await orchestrator.settled();
+    };
+    return { enqueued, warnings, deliverTwice };
+  }
+
+  it("two ends of a change's job in the same tick start its next phase once, and finish the change once", async () => {
+    await runners("mom-a", "mom-b");
+    const { enqueued, warnings, deliverTwice } = await heldBackOrchestrator();
+    await orchestrator.approved(await approved());
+    expect(enqueued).toEqual(["CHG-1-v4-execute-primary"]);
+
+    await finish("mom-a", await take("mom-a"), { ok: true });
+    await deliverTwice();
+    expect(enqueued).toEqual(["CHG-1-v4-execute-primary", "CHG-1-v4-execute-secondary"]);
+    expect(jobs()).toEqual(["execute mom-a done", "execute mom-b queued"]);
+
+    await finish("mom-b", await take("mom-b"), { ok: true });
+    await deliverTwice();
+    expect(await state()).toBe("succeeded");
+    expect((await store.audit("CHG-1")).filter((e) => e.event === "succeed")).toHaveLength(1);
+    expect(warnings).toEqual([]);
   });
 });

@@ -310,13 +310,13 @@ async function main(): Promise<void> {
 }
 
 /** Seeds each size in turn and prints its bytes per change, in all and by table. */
-function sizesOnDisk(sizes: number[]): void {
+async function sizesOnDisk(sizes: number[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "momlink-history-"));
   const dbPath = join(dir, "momlink.db");
   try {
     let seeded = 0;
     for (const size of sizes) {
-      seedHistory(dbPath, size - seeded, START);
+      await seedHistory(dbPath, size - seeded, START);
       seeded = size;
       const bytes = sizeOf(dbPath);
       console.log(

@@ -106,7 +106,7 @@ describe("the console session", () => {
     api = new LocalSlackApi();
     const receiver = new ConsoleReceiver();
     const app = new App(consoleAppOptions(api, receiver));
-    registerMomlink(app, {
+    await registerMomlink(app, {
       store,
       policy: { approvers: { users: [], groups: [] }, requiredApprovals: 1, fourEyes: true, ttlMinutes: 30 },
       allowedDirs: ["config", "data", "traces", "logs", "threaddumps"],

@@ -30,14 +30,14 @@ describe("the dispatcher's tables in the bot's database", () => {
   it.each([
     ["change store first", ["changes", "dispatch"]],
     ["dispatcher first", ["dispatch", "changes"]],
-  ])("share one file with the change store, whichever opens it first (%s)", (_name, order) => {
+  ])("share one file with the change store, whichever opens it first (%s)", async (_name, order) => {
     const path = join(tmp.dir, "momlink.db");
     for (const which of order) {
-      if (which === "changes") openSqliteStore(path).close();
+      if (which === "changes") await openSqliteStore(path).close();
       else openDispatchDb(path).db.close();
     }
     // Both open again cleanly: neither mistakes the other's migrations for a newer schema.
-    openSqliteStore(path).close();
+    await openSqliteStore(path).close();
     const { db } = openDispatchDb(path);
     expect(tables(db)).toEqual(
       expect.arrayContaining([

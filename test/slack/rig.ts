@@ -160,24 +160,23 @@ export async function startRig(
         if (error) reject(error);
         else resolve();
       };
-      const test = () => {
+      /** Never rejects: a failing check ends the wait with its error. */
+      const test = async (): Promise<void> => {
         if (finished) return;
-        Promise.resolve()
-          .then(check)
-          .then(
-            (holds) => {
-              if (holds) finish();
-            },
-            (error: unknown) => finish(error as Error),
-          );
+        try {
+          if (await check()) finish();
+        } catch (error) {
+          finish(error as Error);
+        }
       };
       // A safety net only: every wait is woken by the events below, never by this timer.
       const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), 15_000);
-      offs.push(bot.m.fake.api.onCall(() => setImmediate(test)));
+      const later = () => setImmediate(() => void test());
+      offs.push(bot.m.fake.api.onCall(later));
       for (const event of ["result", "step", "lost", "expired", "handed-over", "waiting"] as const) {
-        offs.push(bot.dispatcher.on(event, () => setImmediate(test)));
+        offs.push(bot.dispatcher.on(event, later));
       }
-      test();
+      void test();
     });
 
   async function startRunnerFor(host: string, wrap?: (executor: JobExecutor) => JobExecutor) {

@@ -9,7 +9,7 @@ import type { HostPlan } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { clip, REASON_OUTPUT } from "../../domain/runner-output.ts";
 import type { Logger } from "../../log.ts";
-import type { RunnerJobs, Timers } from "../ports/runner-jobs.ts";
+import type { Queued, RunnerJobs, Timers } from "../ports/runner-jobs.ts";
 import type { PreflightFacts } from "../ports/runners.ts";
 import { runnerOf } from "./hosts.ts";
 import { phaseJobId } from "./job-ids.ts";
@@ -53,16 +53,23 @@ export function createQuestions(options: {
       };
     }
     const waited = wait(id, runner.name, hostPlan.host);
-    const queued = await jobs.enqueue({
-      id,
-      kind,
-      changeId: record.id,
-      host: hostPlan.host,
-      role: hostPlan.role,
-      planHash: record.planHash,
-      plan: record.plan,
-      runner: runner.name,
-    });
+    const queued = await jobs
+      .enqueue({
+        id,
+        kind,
+        changeId: record.id,
+        host: hostPlan.host,
+        role: hostPlan.role,
+        planHash: record.planHash,
+        plan: record.plan,
+        runner: runner.name,
+      })
+      // The adapter answers a refusal as a value; a throw is treated the same, so the wait ends now.
+      .catch((err: unknown): Queued => ({
+        ok: false,
+        duplicate: false,
+        error: err instanceof Error ? err.message : String(err),
+      }));
     if (!queued.ok) {
       const refused: Answer = {
         facts: null,

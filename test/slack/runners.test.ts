@@ -24,7 +24,7 @@ describe("/momlink runners", () => {
     rig = await startRig();
     await rig.startRunner(PRIMARY);
     await rig.startRunner(SECONDARY);
-    rig.bot.dispatcher.addRunner({ name: "mom-c", host: "mom-c", platform: "windows" });
+    await rig.bot.dispatcher.addRunner({ name: "mom-c", host: "mom-c", platform: "windows" });
     await rig.runners.get(SECONDARY)?.stop(); // mom-b's agent stops
     rig.clock.advanceMinutes(5);
     // mom-a's long-poll times out and it asks again: seen just now.

@@ -65,11 +65,13 @@ export function createQuestions(options: {
         runner: runner.name,
       })
       // The adapter answers a refusal as a value; a throw is treated the same, so the wait ends now.
-      .catch((err: unknown): Queued => ({
-        ok: false,
-        duplicate: false,
-        error: err instanceof Error ? err.message : String(err),
-      }));
+      .catch(
+        (err: unknown): Queued => ({
+          ok: false,
+          duplicate: false,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
     if (!queued.ok) {
       const refused: Answer = {
         facts: null,

@@ -743,7 +743,7 @@ describe("reactions of one change, one at a time", () => {
     await finish("mom-a", await take("mom-a"), { ok: true });
     await deliverTwice();
     expect(enqueued).toEqual(["CHG-1-v4-execute-primary", "CHG-1-v4-execute-secondary"]);
-    expect(jobs()).toEqual(["execute mom-a done", "execute mom-b queued"]);
+    expect(await jobs()).toEqual(["execute mom-a done", "execute mom-b queued"]);
 
     await finish("mom-b", await take("mom-b"), { ok: true });
     await deliverTwice();

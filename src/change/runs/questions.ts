@@ -1,10 +1,12 @@
 // Read-only questions to the runners (pre-flight, verify): queue the job, wait for its answer or
 // the timeout, whichever comes first. These waits live in memory only: after a restart they are
 // simply asked again. The waiter is in place before the job is queued, so an answer that comes
-// while the enqueue is still being awaited wakes it all the same.
+// while the enqueue is still being awaited wakes it all the same. The job's end is heard from the
+// dispatcher of this process; with several replicas the runner's answer may reach another one, so
+// a waiter also looks at the stored job every second (LOOK_MS) and answers from it once it ended.
 import type { HostFacts } from "../../domain/facts.ts";
 import type { Job, JobResult } from "../../domain/job.ts";
-import type { JobState } from "../../domain/job-lifecycle.ts";
+import { FINISHED_JOB_STATES, type JobState } from "../../domain/job-lifecycle.ts";
 import type { HostPlan } from "../../domain/plan.ts";
 import type { ChangeRecord } from "../../domain/record.ts";
 import { clip, REASON_OUTPUT } from "../../domain/runner-output.ts";
@@ -18,6 +20,9 @@ import { phaseJobId } from "./job-ids.ts";
 export type Answer = { facts: HostFacts | null; note: string | null; result: JobResult | null };
 
 type Wake = (answer: Answer) => void;
+
+/** How often a waiting question reads its job from the store (an answer another replica took). */
+const LOOK_MS = 1000;
 
 export interface Questions {
   ask(record: ChangeRecord, hostPlan: HostPlan, kind: "preflight" | "verify", id: string): Promise<Answer>;
@@ -94,6 +99,7 @@ export function createQuestions(options: {
     const answer = new Promise<Answer>((resolve) => {
       const waiting = waiters.get(id) ?? new Set<Wake>();
       waiters.set(id, waiting);
+      let done = false;
       const cancel = scheduler.after(timeoutMs, () =>
         settle({
           facts: null,
@@ -101,13 +107,34 @@ export function createQuestions(options: {
           result: null,
         }),
       );
+      let stopLooking = () => {};
+      const look = () => {
+        stopLooking = scheduler.after(LOOK_MS, () => {
+          if (done) return;
+          jobs.job(id).then(
+            (view) => {
+              if (view !== null && FINISHED_JOB_STATES.includes(view.state)) {
+                settle(answerOf(view.job, view.result, view.state));
+              } else if (!done) look();
+            },
+            (err: unknown) => {
+              logger.warn({ err, jobId: id }, "could not read a question's job; looking again");
+              if (!done) look();
+            },
+          );
+        });
+      };
       settle = (given) => {
+        if (done) return;
+        done = true;
         waiting.delete(settle);
         if (waiting.size === 0 && waiters.get(id) === waiting) waiters.delete(id);
         cancel();
+        stopLooking();
         resolve(given);
       };
       waiting.add(settle);
+      look();
     });
     return { answer, settle };
   }

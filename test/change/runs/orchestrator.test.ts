@@ -243,6 +243,39 @@ describe("pre-flight", () => {
     },
   );
 
+  it("answers from the stored job when the runner's report reached another replica (no event here)", async () => {
+    // This process hears no job end at all: each answer went to another replica's dispatcher.
+    const timersByMs: { ms: number; fn: () => void }[] = [];
+    const elsewhere = createOrchestrator({
+      jobs: { ...runnerJobsOf(bot.dispatcher), onEnded: () => () => {} },
+      store,
+      policy: POLICY,
+      now: bot.time.clock,
+      logger: createLogger({ level: "silent" }),
+      notify: { progress: () => {}, hostOutcome: () => {} },
+      preflightTimeoutMs: 30_000,
+      scheduler: {
+        after: (ms, fn) => {
+          const timer = { ms, fn };
+          timersByMs.push(timer);
+          return () => void timersByMs.splice(timersByMs.indexOf(timer) >>> 0, 1);
+        },
+      },
+    });
+    try {
+      await runners("mom-a", "mom-b");
+      const asked = elsewhere.preflight(await planned());
+      await finish("mom-a", await take("mom-a"), { ok: true, facts: facts("mom-a") });
+      await finish("mom-b", await take("mom-b"), { ok: true, facts: facts("mom-b") });
+      // The looks (every second), never the 30 s time-outs.
+      for (const timer of timersByMs.filter((t) => t.ms < 30_000)) timer.fn();
+      expect(await asked).toEqual({ primary: facts("mom-a"), secondary: facts("mom-b") });
+      expect(timersByMs.filter((t) => t.ms >= 30_000)).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it("does not send a plan to a runner of another platform, nor wait for an offline one", async () => {
     credentials["mom-a"] = await registerRunner(bot, "mom-a", "mom-a", "windows");
     await runners("mom-b");

@@ -184,11 +184,15 @@ async function startBot(
   await runtime.momlink.sweepReminders();
   // Changes a previous process left approved, executing or rolling back continue from their rows.
   await runners?.orchestrator()?.resume();
+  // Replicas on PostgreSQL also catch up on changes another replica left between two steps when it
+  // died (approved but not handed over); alone on SQLite, the start's resume covered that.
+  const catchUp = config.databaseUrl === undefined ? undefined : () => runners?.orchestrator()?.catchUp();
   const sweeper = setInterval(() => {
     runtime.momlink
       .sweepExpired()
       .then(() => runtime.momlink.sweepReminders())
-      .catch((error: unknown) => logger.error({ err: error }, "expiry and reminder sweep failed"));
+      .then(() => catchUp?.())
+      .catch((error: unknown) => logger.error({ err: error }, "expiry, reminder and catch-up sweep failed"));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   logger.info(

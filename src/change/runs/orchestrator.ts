@@ -54,6 +54,11 @@ export interface OrchestratorOptions {
 export interface Orchestrator extends Required<Runners> {
   /** Picks up every change a previous process left approved, executing or rolling back. */
   resume(): Promise<void>;
+  /**
+   * The same, without re-rendering each message: what a replica runs on its sweep, so a change
+   * another replica approved and died before handing over moves on without waiting for a restart.
+   */
+  catchUp(): Promise<void>;
   /** Resolves once every reaction to a job event asked for so far has run, and every message update and thread reply they asked for has been sent. */
   settled(): Promise<void>;
   /** Stops listening to the dispatcher; waits for pending notifications. */
@@ -81,6 +86,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   });
   const questions = createQuestions({ jobs, logger, scheduler, timeoutMs });
   const reactions = createPerChange(logger);
+  const inFlight = () => store.list({ states: ["approved", "executing", "rolling_back"], limit: 1000 });
   const reconcile = (changeId: string): Promise<void> =>
     reactions.run(changeId, "move the change on", () => phases.reconcile(changeId));
 
@@ -117,7 +123,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       return { preflightNotes: notes, runs, failover };
     },
     async resume() {
-      const left = await store.list({ states: ["approved", "executing", "rolling_back"], limit: 1000 });
+      const left = await inFlight();
       const resumed = left.map((record) => {
         logger.info({ changeId: record.id, state: record.state }, "resuming a change left running");
         const moved = reconcile(record.id);
@@ -125,6 +131,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         return moved;
       });
       await Promise.all(resumed);
+    },
+    async catchUp() {
+      // Safe beside the replica driving a change: the derived job ids refuse a second enqueue and
+      // the change row's lock puts a second transition in line, where the state machine refuses it.
+      await Promise.all((await inFlight()).map((record) => reconcile(record.id)));
     },
     async settled() {
       // A reaction may ask for renders, and a render never starts a reaction: reactions first.

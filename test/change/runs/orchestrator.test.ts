@@ -434,6 +434,19 @@ describe("executing an approved change", () => {
     expect(await jobs()).toEqual(["execute mom-a queued"]);
   });
 
+  it("catches up on a change another replica approved but never handed over, and re-renders nothing that did not move", async () => {
+    await runners("mom-a", "mom-b");
+    await approved(); // approved on a replica that died before handing it over
+    await orchestrator.catchUp();
+    expect(await state()).toBe("executing");
+    expect(await jobs()).toEqual(["execute mom-a queued"]);
+    const shown = told.progress.length; // the move to executing is shown
+    await orchestrator.catchUp(); // the next sweep, here or on another replica: nothing twice
+    await orchestrator.settled();
+    expect(await jobs()).toEqual(["execute mom-a queued"]);
+    expect(told.progress).toHaveLength(shown); // and nothing re-rendered when nothing moved
+  });
+
   it("picks up on start a change a previous process approved but never started", async () => {
     await runners("mom-a", "mom-b");
     await approved(); // approved, and then the bot stopped before handing it over

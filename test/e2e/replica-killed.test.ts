@@ -13,11 +13,10 @@ import {
   postSigned,
   slashCommandBody,
   startFakeSlack,
-  TEST_BOT_TOKEN,
   TEST_SIGNING_SECRET,
 } from "../harness/index.ts";
 import { createSandbox, PRIMARY, runnerStartArgs, type Sandbox, SECONDARY } from "../runner/fixtures.ts";
-import { freePort, type RunningMomlink, runMomlink, spawnMomlink } from "../support/cli.ts";
+import { type RunningMomlink, runMomlink, spawnMomlink } from "../support/cli.ts";
 import {
   findPostgresBin,
   POSTGRES_INSTALL_HINT,
@@ -26,7 +25,7 @@ import {
 } from "../support/postgres.ts";
 import { untilFile } from "../support/processes.ts";
 import { startTcpFailover, type TcpFailover } from "../support/tcp-failover.ts";
-import { sandboxPlan } from "./support.ts";
+import { sandboxPlan, startReplica } from "./support.ts";
 
 const ALICE = "UALICE0001";
 const BOB = "UBOB00001";
@@ -64,27 +63,19 @@ describe.skipIf(bin === null || process.platform !== "linux")("replica A killed 
     };
     const runnerPorts: number[] = [];
     const slackUrls: string[] = [];
-    for (const replica of ["a", "b"]) {
-      const [slackPort, runnerPort] = [await freePort(), await freePort()];
-      const running = await spawnMomlink(["serve"], {
+    for (const name of ["a", "b"]) {
+      const replica = await startReplica({
+        name,
         cwd: hosts.root,
-        env: {
-          ...shared,
-          MOMLINK_DB: join(hosts.root, `unused-${replica}.db`),
-          SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-          SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-          SLACK_API_URL: fake.url,
-          PORT: String(slackPort),
-          MOMLINK_RUNNER_PORT: String(runnerPort),
-          MOMLINK_RUNNER_HOST: "127.0.0.1",
-          MOMLINK_APPROVERS: BOB,
-          LOG_LEVEL: "info",
-        },
-        until: ["momlink is running"],
+        fake,
+        databaseUrl,
+        signingKey: shared.MOMLINK_SIGNING_KEY,
+        approvers: BOB,
+        runnerApi: true,
       });
-      processes.push(running);
-      runnerPorts.push(runnerPort);
-      slackUrls.push(`http://127.0.0.1:${slackPort}/slack/events`);
+      processes.push(replica.process);
+      runnerPorts.push(replica.runnerPort as number);
+      slackUrls.push(replica.slackUrl);
     }
     [replicaA] = processes as [RunningMomlink];
     slackA = slackUrls[0] as string;

@@ -14,16 +14,16 @@ import {
   postSigned,
   slashCommandBody,
   startFakeSlack,
-  TEST_BOT_TOKEN,
   TEST_SIGNING_SECRET,
 } from "../harness/index.ts";
-import { freePort, type RunningMomlink, spawnMomlink } from "../support/cli.ts";
+import type { RunningMomlink } from "../support/cli.ts";
 import {
   findPostgresBin,
   POSTGRES_INSTALL_HINT,
   type PostgresServer,
   startPostgres,
 } from "../support/postgres.ts";
+import { startReplica } from "./support.ts";
 
 const BOB = "U0BOB0001";
 const CAROL = "U0CAROL01";
@@ -62,29 +62,18 @@ describe.skipIf(bin === null)("two momlink serve replicas on one PostgreSQL data
     const name = `replicas_${database}`;
     const url = await server.createDatabase(name);
     const urls: string[] = [];
-    // One after the other: the first migrates the schema and creates the key file the second reads.
     for (const replica of ["a", "b"]) {
-      const port = await freePort();
-      replicas.push(
-        await spawnMomlink(["serve"], {
-          cwd: dir,
-          env: {
-            SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-            SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-            SLACK_API_URL: fake.url,
-            PORT: String(port),
-            MOMLINK_DATABASE_URL: url,
-            MOMLINK_SIGNING_KEY: join(dir, "signing-key.pem"),
-            // Never used on PostgreSQL: a replica must not quietly open a file of its own.
-            MOMLINK_DB: join(dir, `unused-${replica}.db`),
-            MOMLINK_APPROVERS: `${BOB},${CAROL}`,
-            LOG_LEVEL: "info",
-            ...env,
-          },
-          until: ["momlink is running"],
-        }),
-      );
-      urls.push(`http://127.0.0.1:${port}/slack/events`);
+      const started = await startReplica({
+        name: replica,
+        cwd: dir,
+        fake,
+        databaseUrl: url,
+        signingKey: join(dir, "signing-key.pem"),
+        approvers: `${BOB},${CAROL}`,
+        env,
+      });
+      replicas.push(started.process);
+      urls.push(started.slackUrl);
     }
     return { urls, name };
   }

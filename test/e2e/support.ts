@@ -127,3 +127,55 @@ export function sandboxPlan(hosts: Sandbox, dirs: string): string {
     `share=${hosts.share} dirs=${dirs}`,
   ].join(" ");
 }
+
+/** One `momlink serve` replica in HTTP mode on a PostgreSQL database, as the replica tests start them. */
+export interface Replica {
+  process: RunningMomlink;
+  /** Its Slack request URL (a load balancer would send Slack's requests here). */
+  slackUrl: string;
+  /** Its runner API port, when asked for one. */
+  runnerPort?: number;
+}
+
+/**
+ * Starts replica `name` on `databaseUrl` with the shared signing key `signingKey`. Start replicas
+ * one after the other: the first migrates the schema and creates the key file the next ones read.
+ */
+export async function startReplica(options: {
+  name: string;
+  cwd: string;
+  fake: FakeSlack;
+  databaseUrl: string;
+  signingKey: string;
+  approvers: string;
+  runnerApi?: boolean;
+  env?: Record<string, string>;
+}): Promise<Replica> {
+  const slackPort = await freePort();
+  const runnerPort = options.runnerApi === true ? await freePort() : undefined;
+  const process = await spawnMomlink(["serve"], {
+    cwd: options.cwd,
+    env: {
+      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: options.fake.url,
+      PORT: String(slackPort),
+      MOMLINK_DATABASE_URL: options.databaseUrl,
+      MOMLINK_SIGNING_KEY: options.signingKey,
+      // Never used on PostgreSQL: a replica must not quietly open a file of its own.
+      MOMLINK_DB: join(options.cwd, `unused-${options.name}.db`),
+      MOMLINK_APPROVERS: options.approvers,
+      LOG_LEVEL: "info",
+      ...(runnerPort === undefined
+        ? {}
+        : { MOMLINK_RUNNER_PORT: String(runnerPort), MOMLINK_RUNNER_HOST: "127.0.0.1" }),
+      ...options.env,
+    },
+    until: ["momlink is running"],
+  });
+  return {
+    process,
+    slackUrl: `http://127.0.0.1:${slackPort}/slack/events`,
+    ...(runnerPort === undefined ? {} : { runnerPort }),
+  };
+}

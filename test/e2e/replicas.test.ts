@@ -2,7 +2,7 @@
 // balancer (HTTP mode): real processes, a real throwaway cluster, Slack faked once for both.
 // What it shows (issue 12's faults 2 and 3): the same Slack request reaching both replicas makes
 // one change, and two approvers clicking at the same instant on different replicas give exactly
-// one transition with both approvals recorded.
+// one transition with both approvals recorded (and `records` on that database shows it).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ import {
   startFakeSlack,
   TEST_SIGNING_SECRET,
 } from "../harness/index.ts";
-import type { RunningMomlink } from "../support/cli.ts";
+import { type RunningMomlink, runMomlink } from "../support/cli.ts";
 import {
   findPostgresBin,
   POSTGRES_INSTALL_HINT,
@@ -57,7 +57,9 @@ describe.skipIf(bin === null)("two momlink serve replicas on one PostgreSQL data
   });
 
   /** Starts two replicas on a new database (same URL, same signing key); returns their Slack URLs and the database's name. */
-  async function startReplicas(env: Record<string, string> = {}): Promise<{ urls: string[]; name: string }> {
+  async function startReplicas(
+    env: Record<string, string> = {},
+  ): Promise<{ urls: string[]; name: string; databaseUrl: string }> {
     database += 1;
     const name = `replicas_${database}`;
     const url = await server.createDatabase(name);
@@ -75,7 +77,7 @@ describe.skipIf(bin === null)("two momlink serve replicas on one PostgreSQL data
       replicas.push(started.process);
       urls.push(started.slackUrl);
     }
-    return { urls, name };
+    return { urls, name, databaseUrl: url };
   }
 
   const count = async (name: string, sql: string) => Number(await server.query(name, sql));
@@ -102,7 +104,7 @@ describe.skipIf(bin === null)("two momlink serve replicas on one PostgreSQL data
   });
 
   it("records two approvals clicked at once on A and on B (2 required) and makes exactly one transition", async () => {
-    const { urls, name } = await startReplicas({ MOMLINK_REQUIRED_APPROVALS: "2" });
+    const { urls, name, databaseUrl } = await startReplicas({ MOMLINK_REQUIRED_APPROVALS: "2" });
     const since = fake.api.mark();
     const plan = await postSigned(
       urls[0] as string,
@@ -129,6 +131,15 @@ describe.skipIf(bin === null)("two momlink serve replicas on one PostgreSQL data
       [BOB, CAROL].sort().join(","),
     );
     expect(await count(name, "SELECT count(*) FROM audit WHERE to_state = 'approved'")).toBe(1);
+    // An auditor reads the same from the replicas' database with the CLI.
+    const listed = await runMomlink(["records", "list", "--json"], {
+      cwd: dir,
+      env: { MOMLINK_DATABASE_URL: databaseUrl },
+    });
+    expect(listed.exitCode).toBe(0);
+    expect(JSON.parse(String(listed.stdout))).toEqual([
+      expect.objectContaining({ id: "CHG-1", state: "approved" }),
+    ]);
   });
 
   it("tells the person to try again while PostgreSQL is down, and serves the same request once it is back", async () => {

@@ -130,6 +130,11 @@ describe.skipIf(wine === null)("cmd.exe under Wine parses every rendered line ex
       );
     }
     output = JSON.parse(await readFile(outputFile, "utf8")) as DriverOutput;
+    if (output.startFailures.length > 0) {
+      console.warn(
+        `Wine failed to create cmd.exe and the line was run again:\n${output.startFailures.join("\n")}`,
+      );
+    }
   }, 240_000);
 
   afterAll(async () => {

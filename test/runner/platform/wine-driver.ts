@@ -43,6 +43,8 @@ export interface DriverOutput {
   control: { status: number | null; markerAfterControl: boolean };
   /** The Windows platform's read-only facts as Windows node sees them under Wine. */
   facts: { inspect: string[]; service: string; l2r: boolean | null; privilege: boolean | null };
+  /** Lines whose cmd.exe Wine failed to create (and which were run again): not a parse result. */
+  startFailures: string[];
   error?: string;
 }
 
@@ -56,12 +58,28 @@ const output: DriverOutput = {
   markerAfterHostile: false,
   control: { status: null, markerAfterControl: false },
   facts: { inspect: [], service: "", l2r: null, privilege: null },
+  startFailures: [],
 };
+
+/**
+ * Under load on a busy CI machine, Wine's CreateProcess of cmd.exe sometimes fails outright
+ * ("spawn UNKNOWN": no process, no exit code). That says nothing about how cmd.exe parses a
+ * line, which is what this lane checks, so such a line is run again (at most twice more) and
+ * the failure is reported. A line that started is never re-run: its one mklink call stays one.
+ */
+async function runStarted(line: string, cwd: string): ReturnType<typeof runCmdLine> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await runCmdLine(line, { cwd, timeoutMs: 20_000, outputLimit: 4096 });
+    const notStarted = result.exitCode === null && !result.timedOut && /did not start/.test(result.output);
+    if (!notStarted || attempt === 3) return result;
+    output.startFailures.push(`${line} (${result.output})`);
+  }
+}
 
 try {
   for (const run of input.runs) {
     const before = run.observe.map((path) => existsSync(path));
-    const result = await runCmdLine(run.line, { cwd: run.cwd, timeoutMs: 20_000, outputLimit: 4096 });
+    const result = await runStarted(run.line, run.cwd);
     output.runs.push({
       ok: result.ok,
       exitCode: result.exitCode,

@@ -184,6 +184,24 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     up: movePlansOut,
   },
+  {
+    // Issue 12: what each change message last showed (domain/render-order.ts), so an update of a
+    // render as old as, or older than, the one on Slack is not sent (store/sqlite-renders.ts;
+    // PostgreSQL shares the table across replicas, store/postgres/renders.ts).
+    version: 7,
+    name: "the render each change message last showed (message_renders)",
+    sql: `
+      CREATE TABLE message_renders (
+        channel    TEXT NOT NULL,
+        message_ts TEXT NOT NULL,
+        change_id  TEXT NOT NULL REFERENCES changes (id),
+        version    INTEGER NOT NULL,
+        digest     TEXT NOT NULL,
+        shown_at   TEXT NOT NULL,
+        PRIMARY KEY (channel, message_ts)
+      );
+    `,
+  },
 ];
 
 /** One list of migrations with its own bookkeeping table: several share a file, counted apart. */

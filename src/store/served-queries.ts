@@ -86,6 +86,18 @@ export const SERVED = {
           WHERE request_key = ? AND decided_at IS NULL`,
     serves: "every acked click and form, with its change",
   },
+  shownRender: {
+    sql: "SELECT version, digest FROM message_renders WHERE channel = ? AND message_ts = ?",
+    serves: "every update of a change's message (what it shows already)",
+  },
+  recordRender: {
+    // Never back: a stamp of a lower version than the stored one changes nothing.
+    sql: `INSERT INTO message_renders (channel, message_ts, change_id, version, digest, shown_at)
+          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, message_ts) DO UPDATE SET
+          change_id = excluded.change_id, version = excluded.version, digest = excluded.digest,
+          shown_at = excluded.shown_at WHERE excluded.version >= message_renders.version`,
+    serves: "every update of a change's message, once Slack took it",
+  },
   inboxFinish: {
     sql: "UPDATE inbox SET finished_at = ? WHERE request_key = ? AND finished_at IS NULL",
     serves: "every acked click and form, once Slack was told",
@@ -99,6 +111,7 @@ export const GROWING_TABLES = [
   "audit",
   "inbox",
   "notices",
+  "message_renders",
   "plans",
   "dispatch_jobs",
   "dispatch_events",

@@ -39,6 +39,7 @@ import { keepPlan, storedPlan } from "./plans.ts";
 import { int, type Row, text } from "./rows.ts";
 import { FROM_NEWEST, SERVED } from "./served-queries.ts";
 import { SqliteRequestInbox } from "./sqlite-inbox.ts";
+import { SqliteMessageRenders } from "./sqlite-renders.ts";
 import type {
   ApplyResult,
   ChangeStore,
@@ -89,6 +90,7 @@ class SqliteChangeStore implements ChangeStore {
   private readonly statements = new Map<string, StatementSync>();
   private readonly owned: boolean;
   readonly inbox: SqliteRequestInbox;
+  readonly renders: SqliteMessageRenders;
 
   constructor(db: DatabaseSync, owned: boolean) {
     this.db = db;
@@ -97,6 +99,10 @@ class SqliteChangeStore implements ChangeStore {
       sql: (text) => this.sql(text),
       write: (fn) => this.write(fn),
       read: (fn) => this.read(fn),
+    });
+    this.renders = new SqliteMessageRenders({
+      sql: (text) => this.sql(text),
+      write: (fn) => this.write(fn),
     });
   }
 

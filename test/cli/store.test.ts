@@ -85,6 +85,8 @@ async function seedSqlite(path: string): Promise<void> {
              ('k3', 'approve', 'U0BOB0001', '{}', 't', 't');
     DELETE FROM inbox WHERE request_key = 'k3';
     INSERT INTO notices (change_id, notice, sent_at) VALUES ('CHG-1', 'reminder', '2026-12-01T10:15:00.000Z');
+    INSERT INTO message_renders (channel, message_ts, change_id, version, digest, shown_at)
+      VALUES ('C0OPS', '1764579600.000100', 'CHG-1', 3, 'digest-of-CHG-1-v3', '2026-12-01T10:16:00.000Z');
   `);
   // A finished job's events as the queue keeps them: one compressed blob.
   foldEvents(db, "CHG-1-verify-mom-a");
@@ -145,10 +147,18 @@ describe.skipIf(bin === null)("momlink store copy", () => {
       "dispatch_runners",
       "dispatch_tokens",
       "inbox",
+      "message_renders",
       "notices",
       "plans",
     ]);
     expect(counts.audit?.[0]).toBeGreaterThan(2);
+    // What the change message shows comes along: a replica on PostgreSQL compares its renders with it.
+    expect(
+      await pg.query(
+        `copy_${databases}`,
+        "SELECT version || ' ' || digest FROM message_renders WHERE change_id = 'CHG-1'",
+      ),
+    ).toBe("3 digest-of-CHG-1-v3");
     // Byte for byte: the plan the approvals bind to, and the audit in its order.
     const ofChange = "FROM plans WHERE hash = (SELECT plan_hash FROM changes WHERE id = 'CHG-1')";
     const planBytes = String(source.prepare(`SELECT lower(hex(plan_deflated)) AS h ${ofChange}`).get()?.h);
@@ -189,7 +199,7 @@ describe.skipIf(bin === null)("momlink store copy", () => {
     const again = await copy(url);
     expect(again.exitCode).toBe(1);
     expect(String(again.stderr)).toMatch(
-      /is not empty: it holds plans \(\d+ rows?\), changes \(2 rows\), notices \(1 row\), audit \(\d+ rows\)/,
+      /is not empty: it holds plans \(\d+ rows?\), changes \(2 rows\), notices \(1 row\), message_renders \(1 row\), audit \(\d+ rows\)/,
     );
     expect(String(again.stderr)).not.toContain("approvals (");
     expect(await pg.query(`copy_${databases}`, "SELECT count(*) FROM approvals")).toBe("0");

@@ -1,6 +1,6 @@
-// The change store's contract (change-store.contract.ts) on SQLite: each test its own file in a
-// temporary directory; `again` opens a second store on that file, as a restart or a second
-// process would. What only SQLite has (file identity, WAL, busy timeout, threads racing on one
+// The change store's contracts (change-store.contract.ts, message-renders.contract.ts) on SQLite:
+// each test its own file in a temporary directory; `again` opens a second store on that file, as a
+// restart or a second process would. What only SQLite has (file identity, WAL, busy timeout, threads racing on one
 // file) stays in sqlite.test.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { afterEach } from "vitest";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
-import { changeStoreContract } from "./change-store.contract.ts";
+import { changeStoreContract, type StoreEngine } from "./change-store.contract.ts";
+import { messageRendersContract } from "./message-renders.contract.ts";
 
 const dirs: string[] = [];
 const opened: ChangeStore[] = [];
@@ -27,7 +28,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-changeStoreContract({
+const sqlite: StoreEngine = {
   fresh: async () => {
     const dir = mkdtempSync(join(tmpdir(), "momlink-contract-"));
     dirs.push(dir);
@@ -38,4 +39,7 @@ changeStoreContract({
     if (path === undefined) throw new Error("not a store this file opened");
     return openOn(path);
   },
-});
+};
+
+changeStoreContract(sqlite);
+messageRendersContract(sqlite);

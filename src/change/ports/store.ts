@@ -20,6 +20,7 @@ import type {
   TransitionContext,
   TransitionResult,
 } from "../../domain/record.ts";
+import type { MessageRenders } from "./message-renders.ts";
 
 export interface CreateChangeInput {
   requester: string;
@@ -101,6 +102,8 @@ export interface RequestInbox {
 export interface ChangeStore {
   /** Requests received, decided and finished (see RequestInbox). */
   readonly inbox: RequestInbox;
+  /** What each change message last showed, and the lock its updates take across processes (ports/message-renders.ts). */
+  readonly renders: MessageRenders;
   /**
    * Allocates the next `CHG-<n>` and creates the record in `planned`, unless a host of the plan
    * (case-insensitive, either role) belongs to an open change: then nothing is written and that

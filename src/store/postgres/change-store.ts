@@ -46,6 +46,7 @@ import { PG } from "./change-queries.ts";
 import { inPostgresTransaction, openPostgres, type PostgresConnection } from "./connect.ts";
 import { PostgresRequestInbox } from "./inbox.ts";
 import { migratePostgres } from "./migrate.ts";
+import { PostgresMessageRenders } from "./renders.ts";
 import { runOnClient } from "./script.ts";
 import { asUnavailable } from "./unavailable.ts";
 
@@ -56,6 +57,10 @@ export interface PostgresStoreOptions {
   auditPageSize?: number;
   /** Connections in the pool, when opened from a URL. Default 10. */
   maxConnections?: number;
+  /** How long an update may hold its message's lock (postgres/renders.ts). Default 30 s. */
+  renderHoldMs?: number;
+  /** Messages one replica may hold locked at once, a pool connection each. Default 3. */
+  renderLockSlots?: number;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function openPostgresStore(
 
 class PostgresChangeStore implements ChangeStore {
   readonly inbox: PostgresRequestInbox;
+  readonly renders: PostgresMessageRenders;
   readonly #connection: PostgresConnection;
   readonly #owned: boolean;
   readonly #pageSize: number;
@@ -102,6 +108,11 @@ class PostgresChangeStore implements ChangeStore {
     this.inbox = new PostgresRequestInbox({
       execute: (doing, sql, values) => this.#execute(doing, sql, values),
       read: (doing, sql, values) => this.#read(doing, sql, values),
+    });
+    this.renders = new PostgresMessageRenders(connection, {
+      logger,
+      ...(options.renderHoldMs === undefined ? {} : { holdMs: options.renderHoldMs }),
+      ...(options.renderLockSlots === undefined ? {} : { lockSlots: options.renderLockSlots }),
     });
   }
 

@@ -38,6 +38,7 @@ import {
   T0,
   TWO_APPROVALS,
 } from "../change-store.contract.ts";
+import { messageOf, messageRendersContract, raceUpdates, shownOn } from "../message-renders.contract.ts";
 
 const bin = findPostgresBin();
 if (bin === null) console.warn(`skipping the PostgreSQL change store tests: ${POSTGRES_INSTALL_HINT}`);
@@ -94,9 +95,18 @@ describe.skipIf(bin === null)("the change store on PostgreSQL", () => {
 
   describe("the contract", () => {
     changeStoreContract({ fresh, again });
+    messageRendersContract({ fresh, again });
   });
 
   describe("two replicas at the same instant", () => {
+    it("updating one message: the lock puts both replicas' updates in line, each sees the one before", async () => {
+      const a = await fresh();
+      const b = await again(a);
+      const key = await messageOf(a);
+      expect(await raceUpdates([a, b], key, 12)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(await shownOn(b, key)).toEqual({ version: 12, digest: "render 12" });
+    });
+
     it("planning for the same host: one change, one conflict naming it", async () => {
       const a = await fresh();
       const b = await again(a);

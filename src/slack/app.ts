@@ -82,6 +82,7 @@ export async function registerMomlink(app: App, deps: MomlinkDeps): Promise<Moml
     now,
     runners: deps.runners !== undefined,
     groupIds: identity.groupIds,
+    renders: store.renders,
   });
   const changes = createChanges({
     store,

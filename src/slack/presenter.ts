@@ -8,6 +8,7 @@
 import type { webApi } from "@slack/bolt";
 import type { DurableRequest } from "../change/inbox.ts";
 import type { RecoveredAnswer } from "../change/outcomes.ts";
+import type { MessageRenders } from "../change/ports/message-renders.ts";
 import type { Audience, ChangeView, Presenter, Shown } from "../change/ports/presenter.ts";
 import type { HostOutcome } from "../change/ports/runners.ts";
 import { allowedActions } from "../domain/actions.ts";
@@ -19,6 +20,7 @@ import { hostOutcomeMessage } from "./change-reports.ts";
 import { type GroupIds, slackMention, slackTime } from "./mrkdwn.ts";
 import { newsText, recoveredText, WHAT_WAS_ASKED } from "./news.ts";
 import { planMessages } from "./plan-message.ts";
+import { sendUnlessShown, stampOf } from "./render-claim.ts";
 import {
   createUpdateScheduler,
   DEFAULT_SLACK_LIMITS,
@@ -41,6 +43,11 @@ export interface SlackPresenterOptions {
   limits?: SlackLimits;
   /** The scheduler's clock and timers, for tests. */
   timers?: SchedulerTimers;
+  /**
+   * The store's record of what each change message shows (ChangeStore.renders): an update is sent
+   * under the message's lock and only when newer (render-claim.ts). Absent: every update is sent.
+   */
+  renders?: MessageRenders;
 }
 
 export interface SlackPresenter extends Presenter {
@@ -64,6 +71,8 @@ interface Out {
   freshGroupIds(): Promise<void>;
   /** Every chat.update and chat.postMessage goes through it: Slack's limits, coalescing, Retry-After. */
   gate: UpdateScheduler;
+  /** What each message last showed, across replicas (render-claim.ts); none: every update is sent. */
+  renders: MessageRenders | undefined;
 }
 
 export function createSlackPresenter(options: SlackPresenterOptions): SlackPresenter {
@@ -79,7 +88,8 @@ export function createSlackPresenter(options: SlackPresenterOptions): SlackPrese
     }
   }
   const gate = createUpdateScheduler(options.limits ?? DEFAULT_SLACK_LIMITS, options.timers ?? realTimers);
-  const out: Out = { client, logger, now, messageContext, freshGroupIds, gate };
+  const renders = options.renders;
+  const out: Out = { client, logger, now, messageContext, freshGroupIds, gate, renders };
   const messages = messageWriter(out);
   return {
     messageContext,
@@ -120,12 +130,18 @@ function messageWriter(out: Out): Pick<Presenter, "post" | "show"> {
       return { ok: false, error: "the change has no message (yet)" };
     const { channel, messageTs: ts } = record;
     try {
-      const send = async () => {
+      const render = async () => {
         const latest = (await current()) ?? view;
         await out.freshGroupIds();
         const { message } = planMessages(latest.record, out.messageContext(), latest.progress);
-        await client.chat.update({ channel, ts, ...message });
-        clickable.shown(channel, ts, latest.record);
+        return { message, view: latest, stamp: stampOf(latest.record.version, message) };
+      };
+      const send = async () => {
+        const key = { changeId: record.id, channel, ts };
+        const { verdict, rendered } = await sendUnlessShown(out, key, render, async (message) => {
+          await client.chat.update({ channel, ts, ...message });
+        });
+        if (verdict !== "older") clickable.shown(channel, ts, rendered.view.record);
       };
       await out.gate.update(channel, ts, send, clickable.changes(channel, ts, record));
       return { ok: true };

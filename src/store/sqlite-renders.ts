@@ -8,17 +8,15 @@
 // render, which is read later and so shows the store as new or newer; the hung one's record, if it
 // ever comes, cannot move the stored version back.
 import type { StatementSync } from "node:sqlite";
-import type {
-  MessageClaim,
-  MessageKey,
-  MessageRenders,
-  RenderStamp,
+import {
+  type MessageClaim,
+  type MessageKey,
+  type MessageRenders,
+  RENDER_HOLD_MS,
+  type RenderStamp,
 } from "../change/ports/message-renders.ts";
 import { int, text } from "./rows.ts";
 import { SERVED } from "./served-queries.ts";
-
-/** How long one render may hold its message before the next one goes: longer than a Slack call takes. */
-export const RENDER_HOLD_MS = 30_000;
 
 export class SqliteMessageRenders implements MessageRenders {
   readonly #sql: (text: string) => StatementSync;

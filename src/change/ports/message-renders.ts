@@ -17,6 +17,9 @@ import type { RenderStamp } from "../../domain/render-order.ts";
 
 export type { RenderStamp, RenderVerdict } from "../../domain/render-order.ts";
 
+/** How long one update may hold its message's lock (and a waiter wait for it), by default: longer than a Slack call takes. */
+export const RENDER_HOLD_MS = 30_000;
+
 /** A change's message, as the front end names it. */
 export interface MessageKey {
   changeId: string;

@@ -21,6 +21,7 @@ import {
   type MessageClaim,
   type MessageKey,
   type MessageRenders,
+  RENDER_HOLD_MS,
   RenderLockUnavailable,
   type RenderStamp,
 } from "../../change/ports/message-renders.ts";
@@ -28,8 +29,6 @@ import type { Logger } from "../../log.ts";
 import { int, type Row, text } from "../rows.ts";
 import { connectClient, type PostgresConnection } from "./connect.ts";
 
-/** How long one render may hold its message's lock, and a waiter wait for it: longer than a Slack call takes. */
-export const RENDER_HOLD_MS = 30_000;
 /** Messages this replica may hold locked at once (one pool connection each). */
 export const RENDER_LOCK_SLOTS = 3;
 

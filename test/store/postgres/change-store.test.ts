@@ -38,7 +38,13 @@ import {
   T0,
   TWO_APPROVALS,
 } from "../change-store.contract.ts";
-import { messageOf, messageRendersContract, raceUpdates, shownOn } from "../message-renders.contract.ts";
+import {
+  messageOf,
+  messageRendersContract,
+  raceUpdates,
+  recordOn,
+  shownOn,
+} from "../message-renders.contract.ts";
 
 const bin = findPostgresBin();
 if (bin === null) console.warn(`skipping the PostgreSQL change store tests: ${POSTGRES_INSTALL_HINT}`);
@@ -99,6 +105,41 @@ describe.skipIf(bin === null)("the change store on PostgreSQL", () => {
   });
 
   describe("two replicas at the same instant", () => {
+    it("a replica whose send hangs holds its message's lock no longer than the hold: the server ends its session, the other updates, the hung one records nothing", async () => {
+      const a = await fresh();
+      const url = urlOf.get(a) ?? "";
+      const logged: string[] = [];
+      const hung = await openPostgresStore(url, {
+        renderHoldMs: 300,
+        logger: createLogger({
+          level: "warn",
+          destination: { write: (line: string) => void logged.push(line) },
+        }),
+      });
+      opened.push(hung);
+      const key = await messageOf(a);
+      let unhang = () => {};
+      let hungHolds = () => {};
+      const holding = new Promise<void>((resolve) => {
+        hungHolds = resolve;
+      });
+      const stuck = hung.renders.withMessage(key, async (claim) => {
+        hungHolds();
+        await new Promise<void>((resolve) => {
+          unhang = resolve;
+        });
+        await claim.record({ version: 1, digest: "hung" });
+        return "sent late";
+      });
+      await holding;
+      // The other replica gets the message once the server cut the hung one off.
+      await recordOn(a, key, { version: 2, digest: "newer" });
+      unhang();
+      expect(await stuck).toBe("sent late");
+      expect(await shownOn(a, key)).toEqual({ version: 2, digest: "newer" });
+      expect(logged.join("")).toContain("could not record what the change message shows");
+    }, 60_000);
+
     it("updating one message: the lock puts both replicas' updates in line, each sees the one before", async () => {
       const a = await fresh();
       const b = await again(a);

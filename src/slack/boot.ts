@@ -45,6 +45,17 @@ function trackInFlight(app: BoltApp): () => Promise<void> {
  */
 const RATE_LIMITS_TO_CALLER = { rejectRateLimitedCalls: true } as const;
 
+/**
+ * Every Slack call is bounded: 10 s each, tried at most three times (the WebClient default is no
+ * timeout and ten retries over half an hour). A change message's update holds the message's lock
+ * in the store while it runs (render-claim.ts), which the database frees after RENDER_HOLD_MS
+ * (60 s): the call must end well within it, or an older render could land after the next one.
+ */
+const SLACK_CALL_BOUNDS = {
+  timeout: 10_000,
+  retryConfig: { retries: 2, factor: 2, minTimeout: 1000, maxTimeout: 4000 },
+} as const;
+
 /** Options shared by every mode: never retry for half an hour (the WebClient default) inside a chat-ops bot. */
 function commonOptions(logger: Logger, config: Config): Partial<AppOptions> {
   return {
@@ -80,6 +91,7 @@ export async function createSlackRuntime(
       const ids = await identify(config.slack.botToken, config.slack.apiUrl);
       const clientOptions = {
         ...RATE_LIMITS_TO_CALLER,
+        ...SLACK_CALL_BOUNDS,
         ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       };
       app = new App({
@@ -103,6 +115,7 @@ export async function createSlackRuntime(
         signingSecret: config.slack.signingSecret,
         clientOptions: {
           ...RATE_LIMITS_TO_CALLER,
+          ...SLACK_CALL_BOUNDS,
           ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
         },
       });

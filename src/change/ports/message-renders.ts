@@ -17,8 +17,11 @@ import type { RenderStamp } from "../../domain/render-order.ts";
 
 export type { RenderStamp, RenderVerdict } from "../../domain/render-order.ts";
 
-/** How long one update may hold its message's lock (and a waiter wait for it), by default: longer than a Slack call takes. */
-export const RENDER_HOLD_MS = 30_000;
+/**
+ * How long one update may hold its message's lock (and a waiter wait for it), by default: longer
+ * than a Slack call may take with its retries (slack/boot.ts SLACK_CALL_BOUNDS: 3 × 10 s + waits).
+ */
+export const RENDER_HOLD_MS = 60_000;
 
 /** A change's message, as the front end names it. */
 export interface MessageKey {

@@ -57,7 +57,7 @@ export interface PostgresStoreOptions {
   auditPageSize?: number;
   /** Connections in the pool, when opened from a URL. Default 10. */
   maxConnections?: number;
-  /** How long an update may hold its message's lock (postgres/renders.ts). Default 30 s. */
+  /** How long an update may hold its message's lock (postgres/renders.ts). Default 60 s. */
   renderHoldMs?: number;
   /** Messages one replica may hold locked at once, a pool connection each. Default 3. */
   renderLockSlots?: number;

@@ -18,6 +18,11 @@ enableCompileCache(
 );
 
 if (process.features.typescript) {
+  // The runner agent's V8 settings go in before any other module loads (even commander and the
+  // CLI's own), or what those loads grow stays: src/runner/heap.ts says why and what it saves.
+  if (process.argv[2] === "runner" && process.argv[3] === "start") {
+    (await import("../src/runner/heap.ts")).leanRunnerEngine();
+  }
   await import("../src/cli.ts");
 } else {
   const { execa } = await import("execa");

@@ -182,7 +182,6 @@ withRunnerStartOptions(
         "status: 0 stopped, 2 configuration problem, 3 revoked (register again).",
     ),
 ).action(async (options: RunnerStartFlags) => {
-  (await import("./runner/heap.ts")).holdYoungGeneration(); // before the runner's modules load
   const { startRunnerCommand } = await longRunning(import("./cli/runner.ts"));
   const { config, allowEmHome, allowShare, platform, unknownServiceIsStopped, logLevel, ...service } =
     options;

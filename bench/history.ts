@@ -2,7 +2,13 @@
 // reply and App Home → its publish, p50/p99, and the serving process's event-loop delay max, on an
 // empty store (the baseline, same run) and on stores seeded with 1k and 100k changes.
 //
-//   node bench/history.ts [--sizes 1000,100000] [--samples 40] [--size-only]
+//   node bench/history.ts [--sizes 1000,100000] [--samples 40] [--size-only] [--stores <dir>]
+//
+// --stores keeps each size's seeded store in <dir> (<size>.db, with the signing key beside it) and
+// starts the next run from a copy of it instead of seeding again: a re-run after a fix then takes
+// minutes, not the 100k seed's ten or more. Each run measures a fresh copy (its plans add changes),
+// and a kept store is only as current as the seed and migrations it was made with: delete <dir>
+// after changing either.
 //
 // --size-only seeds the sizes and prints the bytes per change on disk, by table (SQLite's dbstat),
 // without starting a serve: the size figure in seconds rather than the 100k run's ten minutes.
@@ -15,9 +21,9 @@
 // go one at a time: this measures how long a person waits, not throughput. The seeded history is
 // bench/history-seed.ts (through the store API, batched in transactions; its time is printed).
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
@@ -27,6 +33,7 @@ import {
   slashCommandPayload,
 } from "../src/console/local-slack/payloads.ts";
 import { LocalSlackApi, type RecordedCall } from "../src/console/local-slack/web-api.ts";
+import { signingKeyPathFor } from "../src/dispatch/keys.ts";
 import { eventBody, signRequest, slashCommandBody } from "../test/harness/signing.ts";
 import { APPROVER, pairText, REQUESTER, type SeedStats, seedHistory } from "./history-seed.ts";
 import { freePort } from "./ports.ts";
@@ -245,6 +252,21 @@ function percentile(values: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? Number.NaN;
 }
 
+type Row = {
+  label: string;
+  m: Measured;
+  seed?: { stats: SeedStats; ms: number; bytes: number } | { kept: string; bytes: number };
+};
+
+/** A store and its signing key, copied whole (its WAL checkpointed first, by sizeOf): --stores. */
+function copyStore(from: string, to: string): void {
+  sizeOf(from);
+  mkdirSync(dirname(to), { recursive: true });
+  for (const suffix of ["-wal", "-shm"]) rmSync(`${to}${suffix}`, { force: true });
+  copyFileSync(from, to);
+  copyFileSync(signingKeyPathFor(from), signingKeyPathFor(to));
+}
+
 function sizeOf(path: string): number {
   const db = new DatabaseSync(path);
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -259,6 +281,7 @@ async function main(): Promise<void> {
       samples: { type: "string", default: "40" },
       role: { type: "string" },
       "size-only": { type: "boolean", default: false },
+      stores: { type: "string" },
     },
   });
   if (values.role === "serve") return serveChild();
@@ -275,19 +298,25 @@ async function main(): Promise<void> {
     api.onCall((c) =>
       process.stderr.write(`call ${c.method} ${c.status} ${JSON.stringify(c.response).slice(0, 200)}\n`),
     );
-  const rows: { label: string; m: Measured; seed?: { stats: SeedStats; ms: number; bytes: number } }[] = [];
+  const rows: Row[] = [];
   try {
     let seeded = 0;
     for (const size of [0, ...sizes]) {
-      let seed: (typeof rows)[number]["seed"];
-      if (size > 0) {
+      let seed: Row["seed"];
+      const kept = values.stores === undefined || size === 0 ? null : join(values.stores, `${size}.db`);
+      if (kept !== null && existsSync(kept)) {
+        copyStore(kept, dbPath);
+        seed = { kept, bytes: sizeOf(dbPath) };
+        seeded = size;
+        process.stderr.write(`${size} changes: a copy of ${kept}\n`);
+      } else if (size > 0) {
         const t0 = performance.now();
         const stats = await seedHistory(dbPath, size - seeded, START);
-        seed = { stats, ms: performance.now() - t0, bytes: sizeOf(dbPath) };
+        const ms = performance.now() - t0;
+        seed = { stats, ms, bytes: sizeOf(dbPath) };
         seeded = size;
-        process.stderr.write(
-          `seeded ${size} changes (+${stats.changes} in ${(seed.ms / 1000).toFixed(0)} s)\n`,
-        );
+        process.stderr.write(`seeded ${size} changes (+${stats.changes} in ${(ms / 1000).toFixed(0)} s)\n`);
+        if (kept !== null) copyStore(dbPath, kept);
       }
       const s = await startServe(dbPath, slack.url);
       const idle = await startIdle();
@@ -334,10 +363,7 @@ async function sizesOnDisk(sizes: number[]): Promise<void> {
   }
 }
 
-function report(
-  rows: { label: string; m: Measured; seed?: { stats: SeedStats; ms: number; bytes: number } }[],
-  samples: number,
-): void {
+function report(rows: Row[], samples: number): void {
   const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
   console.log(`momlink serve, one request at a time, ${samples} samples each (ms)\n`);
   const header = [
@@ -376,6 +402,10 @@ function report(
   console.log("\nseeded history");
   for (const { label, seed } of rows) {
     if (seed === undefined) continue;
+    if ("kept" in seed) {
+      console.log(`${label}: a copy of ${seed.kept}; database ${(seed.bytes / 1024 / 1024).toFixed(1)} MB`);
+      continue;
+    }
     const per = (n: number) => (n / seed.stats.changes).toFixed(1);
     console.log(
       `${label}: +${seed.stats.changes} in ${(seed.ms / 1000).toFixed(0)} s; per change ${per(seed.stats.audit)} audit rows, ${per(seed.stats.jobs)} jobs, ${per(seed.stats.events)} step events; database ${(seed.bytes / 1024 / 1024).toFixed(1)} MB`,

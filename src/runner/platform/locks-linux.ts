@@ -11,6 +11,10 @@
 //   the EM's exclusive one; flock() locks are a different kind Java does not use.
 // - Unreadable means "unknown" with the reason, never "not held". A missing lock file is held by
 //   no one.
+// - /proc/locks is not one atomic snapshot: the kernel prints it a page per read() by position,
+//   so a lock taken or released elsewhere between two pages can repeat or skip a line (seen on a
+//   busy CI machine: one pid listed twice as the holder). The file's lines are read until two
+//   reads agree on them (a few reads at most), and a line repeated within a read counts once.
 // - /proc/locks shows this kernel's locks only: on an NFS share, a lock the other MOM host holds
 //   is not in this host's list (the NFS server knows it). Across hosts, compare both hosts' probes.
 //
@@ -110,28 +114,58 @@ export async function probeRecordLock(
   const source = `${proc}/locks`;
   const info = await statLockedFile(path, source);
   if ("state" in info) return info;
-  let text: string;
-  try {
-    text = await readFile(source, "utf8");
-  } catch (error) {
-    return {
-      state: "unknown",
-      source,
-      detail: `cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
   const { major, minor } = deviceNumbers(info.dev);
   const file = `${path} (device ${hex2(major)}:${hex2(minor)}, inode ${info.ino})`;
-  const onFile = parseProcLocks(text).locks.filter(
-    (l) =>
-      l.major === major &&
-      l.minor === minor &&
-      l.inode === info.ino &&
-      (l.type === "POSIX" || l.type === "OFDLCK"),
-  );
+  const onThisFile = (text: string) =>
+    distinct(
+      parseProcLocks(text).locks.filter(
+        (l) =>
+          l.major === major &&
+          l.minor === minor &&
+          l.inode === info.ino &&
+          (l.type === "POSIX" || l.type === "OFDLCK"),
+      ),
+    );
+  let onFile: ProcLock[] | null = null;
+  for (let read = 1; read <= SETTLE_READS; read++) {
+    let text: string;
+    try {
+      text = await readFile(source, "utf8");
+    } catch (error) {
+      return {
+        state: "unknown",
+        source,
+        detail: `cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    const locks = onThisFile(text);
+    const settled = onFile !== null && sameLocks(onFile, locks);
+    onFile = locks;
+    if (settled) break;
+  }
+  if (onFile === null) return { state: "unknown", source, detail: `${source} was not read` };
   const waiters = onFile.filter((l) => l.blocked && l.pid !== null).map((l) => l.pid as number);
   const holders = await lockHolders(onFile, options.servicePid ?? null, proc);
   return lockVerdict(holders, waiters, source, file);
+}
+
+/** Reads of /proc/locks before its lines for one file are taken as they are (two that agree end it sooner). */
+const SETTLE_READS = 4;
+
+/** What a lock line says, without its ordinal (which a torn read renumbers). */
+function lockKey(l: ProcLock): string {
+  return [l.blocked ? "->" : "", l.type, l.access, l.pid ?? "-", l.start, l.end ?? "EOF"].join(" ");
+}
+
+/** One entry per distinct lock: a torn read can print a line twice, and one owner's locks on a range merge. */
+function distinct(locks: ProcLock[]): ProcLock[] {
+  const seen = new Set<string>();
+  return locks.filter((l) => !seen.has(lockKey(l)) && seen.add(lockKey(l)));
+}
+
+function sameLocks(a: ProcLock[], b: ProcLock[]): boolean {
+  const keys = (x: ProcLock[]) => x.map(lockKey).sort().join("\n");
+  return keys(a) === keys(b);
 }
 
 /** The file's device and inode; a missing file is not held (no EM created it), another error unknown. */

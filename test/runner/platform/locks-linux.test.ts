@@ -136,6 +136,21 @@ describe("probeRecordLock over a recorded /proc", () => {
     expect(toLockObservation(probe)).toMatchObject({ state: "held", holder: "this-em", pid: 101 });
   });
 
+  it("counts a lock once when a torn read of /proc/locks prints its line twice", async () => {
+    // The kernel prints /proc/locks a page per read(), by position: a lock released elsewhere
+    // between two pages makes the next page start one line early, so a line comes out twice.
+    const probe = await withLocks(
+      [
+        "1: POSIX  ADVISORY  WRITE 101 DEV:INO 0 EOF",
+        "2: POSIX  ADVISORY  READ 300 fe:00:1 0 EOF",
+        "2: POSIX  ADVISORY  WRITE 101 DEV:INO 0 EOF",
+      ],
+      100,
+    );
+    expect(probe).toMatchObject({ state: "held", holders: [{ pid: 101, isService: true }] });
+    expect(probe.state === "held" && probe.holders).toHaveLength(1);
+  });
+
   it("tells another process's lock from the service's", async () => {
     const probe = await withLocks(["1: POSIX  ADVISORY  WRITE 300 DEV:INO 0 EOF"], 100);
     expect(toLockObservation(probe)).toMatchObject({ state: "held", holder: "another-process", pid: 300 });

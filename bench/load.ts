@@ -16,7 +16,7 @@
 // baseline. Goals (issue 10): ack p99 ≤ 1.5× bare Bolt and max < 500 ms at K=50; no message
 // updated more than once per second; K=200 completes.
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -38,10 +38,25 @@ const APPROVER = "U0BOB0001";
 /** How long a fake step takes on a runner: a real one takes longer, which only spreads the load. */
 const STEP_MS = 20;
 
-type Message =
-  | { type: "ready" }
-  | { type: "stats" }
-  | { type: "stats"; acks: number[]; loopMaxMs: number; loopP99Ms: number };
+/** The serve's SQLite write transactions in a window: how many, and their time on the event loop. */
+interface WriteStats {
+  count: number;
+  windowMs: number;
+  /** Summed over the window: inside write transactions, and inside their COMMITs (the fsyncs). */
+  totalMs: number;
+  commitMs: number;
+  commitP99Ms: number;
+  commitMaxMs: number;
+}
+
+interface ServeStats {
+  acks: number[];
+  loopMaxMs: number;
+  loopP99Ms: number;
+  writes: WriteStats;
+}
+
+type Message = { type: "ready" } | { type: "stats" } | ({ type: "stats" } & ServeStats);
 
 // ---------------------------------------------------------------------------------------------
 // Children
@@ -65,18 +80,36 @@ async function serveChild(): Promise<void> {
     const at = started.get((m as HttpMessage).response);
     if (at !== undefined) acks.push(performance.now() - at);
   });
+  // Every SQLite write transaction's time (store/transaction.ts publishes it while someone listens).
+  const { SQLITE_WRITE_CHANNEL } = await import("../src/store/transaction.ts");
+  let commits: { totalMs: number; commitMs: number }[] = [];
+  let windowStart = performance.now();
+  subscribe(SQLITE_WRITE_CHANNEL, (m) => {
+    commits.push(m as { totalMs: number; commitMs: number });
+  });
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   process.on("message", (m: Message) => {
     if (m.type !== "stats" || "acks" in m) return;
+    const commitTimes = stats(commits.map((c) => c.commitMs));
     const reply = {
       type: "stats" as const,
       acks,
       loopMaxMs: loop.max / 1e6,
       loopP99Ms: loop.percentile(99) / 1e6,
+      writes: {
+        count: commits.length,
+        windowMs: performance.now() - windowStart,
+        totalMs: commits.reduce((sum, c) => sum + c.totalMs, 0),
+        commitMs: commits.reduce((sum, c) => sum + c.commitMs, 0),
+        commitP99Ms: commitTimes.p99,
+        commitMaxMs: commitTimes.max,
+      },
     };
     process.send?.(reply satisfies Message);
     acks = [];
+    commits = [];
+    windowStart = performance.now();
     loop.reset();
   });
   const { serve } = await import("../src/serve.ts");
@@ -85,7 +118,7 @@ async function serveChild(): Promise<void> {
 }
 
 /** The serve child's own figures since it was last asked. */
-function serveStats(c: ChildProcess): Promise<{ acks: number[]; loopMaxMs: number; loopP99Ms: number }> {
+function serveStats(c: ChildProcess): Promise<ServeStats> {
   return new Promise((resolve) => {
     const on = (m: Message) => {
       if (m.type !== "stats" || !("acks" in m)) return;
@@ -114,9 +147,11 @@ async function bareChild(port: number, slackUrl: string): Promise<void> {
   process.send?.({ type: "ready" } satisfies Message);
 }
 
+/** BENCH_SERVE_LOG=<file>: the children's logs (stdout) are appended there, to see what a slow run did. */
 function child(args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const log = process.env.BENCH_SERVE_LOG;
   const c = fork(import.meta.filename, args, {
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    stdio: ["ignore", log === undefined ? "ignore" : openSync(log, "a"), "inherit", "ipc"],
     env: { ...process.env, ...env },
   });
   return new Promise((resolve, reject) => {
@@ -226,6 +261,8 @@ interface KRow {
   serveClick: ReturnType<typeof stats>;
   /** The serve's event-loop delay max while the plans and the clicks were answered. */
   loopMaxMs: number;
+  /** The serve's SQLite writes: the plan burst (to the last preview), the clicks, the runs to the end. */
+  writes: { plan: WriteStats; click: WriteStats; run: WriteStats };
   updatesPerChange: number;
   busiestMessage: number;
   busiestChannel: number;
@@ -324,10 +361,7 @@ async function runK(
       ),
     );
     await allPosted;
-    const served = {
-      plan: await serveStats(serve),
-      click: { acks: [] as number[], loopMaxMs: 0, loopP99Ms: 0 },
-    };
+    const planServed = await serveStats(serve);
     if (process.env.BENCH_DEBUG) process.stderr.write(`posted ${posted.size}\n`);
     const clickAcks = await Promise.all(
       [...posted.values()].map((where) => {
@@ -336,7 +370,7 @@ async function runK(
         return post(url, interactiveBody(payload), "application/x-www-form-urlencoded");
       }),
     );
-    served.click = await serveStats(serve);
+    const clickServed = await serveStats(serve);
     // Done when every message shows the change succeeded (the final state delivered).
     const succeeded = () =>
       [...posted.values()].every((where) => {
@@ -374,6 +408,7 @@ async function runK(
     }
     for (const [reason, n] of told) process.stderr.write(`K=${k}: ${n} × ${reason}\n`);
     const completeS = (performance.now() - t0) / 1000;
+    const runServed = await serveStats(serve);
     const calls = api.calls.slice(since);
     const updates = calls.filter((c) => c.method === "chat.update" && c.status === 200);
     const byMessage = new Map<string, number[]>();
@@ -391,9 +426,10 @@ async function runK(
       bare: stats(bareAcks),
       plan: stats(planAcks),
       click: stats(clickAcks),
-      servePlan: stats(served.plan.acks),
-      serveClick: stats(served.click.acks),
-      loopMaxMs: Math.max(served.plan.loopMaxMs, served.click.loopMaxMs),
+      servePlan: stats(planServed.acks),
+      serveClick: stats(clickServed.acks),
+      loopMaxMs: Math.max(planServed.loopMaxMs, clickServed.loopMaxMs),
+      writes: { plan: planServed.writes, click: clickServed.writes, run: runServed.writes },
       updatesPerChange: updates.length / k,
       busiestMessage: Math.max(...[...byMessage.values()].map(busiestSecond)),
       busiestChannel: Math.max(
@@ -459,6 +495,13 @@ async function main(): Promise<void> {
     "\nin the serve: K | plan arrival→ack p50/p99/max | approve arrival→ack p50/p99/max | loop delay max",
   );
   for (const line of serveSide) console.log(line);
+  console.log(
+    "\nSQLite writes in the serve (plans to the last preview | the clicks | the runs to the end): commits, per s, ms in write transactions / in COMMIT, COMMIT p99/max ms",
+  );
+  const w = (x: WriteStats) =>
+    `${x.count}, ${f((x.count * 1000) / Math.max(1, x.windowMs))}/s, ${f(x.totalMs)}/${f(x.commitMs)} ms, ${x.commitP99Ms.toFixed(1)}/${x.commitMaxMs.toFixed(1)}`;
+  for (const r of rows)
+    console.log(`${r.k} | ${w(r.writes.plan)} | ${w(r.writes.click)} | ${w(r.writes.run)}`);
   console.log(
     "goals: at K=50 ack p99 ≤ 1.5× bare Bolt and max < 500 ms; busiest second per message ≤ 1; K=200 completes",
   );

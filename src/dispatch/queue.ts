@@ -35,15 +35,22 @@ import { type JobRow, lifeOf, resultOf, toJobRow, toStepEvent } from "./rows.ts"
 
 export type { QueueDenialCode, QueueOutcome, StoredJob, SweepResult } from "./ports/dispatch-store.ts";
 
-/** How many jobs' views jobOf keeps: more than the jobs running at once on a busy day. */
-const VIEW_CACHE_JOBS = 512;
+/**
+ * How many jobs' views viewOf keeps (least recently read go first): the four jobs of each of 200
+ * changes shown at once (bench/load.ts K=200), at ~40 KB each for a typical plan.
+ */
+const VIEW_CACHE_JOBS = 1024;
 
 /**
- * The bot's view of the jobs runners are reporting on, by id: a step event (the most frequent
- * write) then rebuilds no plan. Keyed on the row's own text, so a row edited since is read afresh;
- * what is sent to a runner (take, get) is always rebuilt from the rows. One per store.
+ * The bot's view of the jobs it reads most, by id: a step event (the most frequent write) and a
+ * render of a change's message (job, jobsOf: every job of the change, several times a render)
+ * then rebuild no plan (no read of plans, no inflate, no schema parse). Keyed on the row's own
+ * text, read in the same transaction, so a row another replica or a hand edit changed since is
+ * decoded afresh: only the decoding is kept, never the row. The plan a hash names never changes
+ * (store/plans.ts keeps one text per hash). What is handed to a runner (take) is always rebuilt
+ * from the rows. One per store.
  */
-export type JobViews = Map<string, { signedJson: string; planHash: string | null; job: Job }>;
+export type JobViews = Map<string, { signedJson: string; planHash: string | null; job: Job; wire: unknown }>;
 
 /** The queue's verbs on a store, at the dispatcher's clock and lease. */
 export function createQueue(options: { store: DispatchStore; clock: () => Date; leaseMs: number }) {
@@ -78,17 +85,31 @@ export function createQueue(options: { store: DispatchStore; clock: () => Date; 
 
 export type Queue = ReturnType<typeof createQueue>;
 
-function* jobOf(views: JobViews, row: JobRow): Script<Job> {
+/** The row as a stored job, its decoding kept in `views` (see JobViews). */
+function* viewOf(views: JobViews, row: JobRow): Script<StoredJob> {
   const cached = views.get(row.id);
+  const status = { state: row.state, attempts: row.attempts };
   if (cached !== undefined && cached.signedJson === row.signed_json && cached.planHash === row.plan_hash) {
-    return cached.job;
+    // The most recently read stay: the jobs of the changes being shown now.
+    views.delete(row.id);
+    views.set(row.id, cached);
+    return { job: cached.job, wire: cached.wire, ...status };
   }
-  const { job } = yield* fromRow(row);
+  const stored = yield* fromRow(row);
   views.delete(row.id);
-  views.set(row.id, { signedJson: row.signed_json, planHash: row.plan_hash, job });
+  views.set(row.id, {
+    signedJson: row.signed_json,
+    planHash: row.plan_hash,
+    job: stored.job,
+    wire: stored.wire,
+  });
   const oldest = views.keys().next();
   if (views.size > VIEW_CACHE_JOBS && oldest.done !== true) views.delete(oldest.value);
-  return job;
+  return stored;
+}
+
+function* jobOf(views: JobViews, row: JobRow): Script<Job> {
+  return (yield* viewOf(views, row)).job;
 }
 
 /**
@@ -288,22 +309,25 @@ function* claimDue(
   return rows.map(toJobRow);
 }
 
-export function* jobScript(jobId: string): Script<JobView | null> {
+export function* jobScript(views: JobViews, jobId: string): Script<JobView | null> {
   const raw = yield* one(SERVED.jobById.sql, [jobId]);
   if (raw === undefined) return null;
   const row = toJobRow(raw);
   return {
-    ...(yield* fromRow(row)),
+    ...(yield* viewOf(views, row)),
     result: resultOf(raw),
     leaseUntil: row.lease_until_ms === null ? null : new Date(row.lease_until_ms).toISOString(),
   };
 }
 
 /** Every job of one change, oldest first, with its state and result. */
-export function* jobsOfScript(changeId: string): Script<(StoredJob & { result: JobResult | null })[]> {
+export function* jobsOfScript(
+  views: JobViews,
+  changeId: string,
+): Script<(StoredJob & { result: JobResult | null })[]> {
   const out: (StoredJob & { result: JobResult | null })[] = [];
   for (const raw of yield* all(SERVED.jobsOfChange.sql, [changeId])) {
-    out.push({ ...(yield* fromRow(toJobRow(raw))), result: resultOf(raw) });
+    out.push({ ...(yield* viewOf(views, toJobRow(raw))), result: resultOf(raw) });
   }
   return out;
 }

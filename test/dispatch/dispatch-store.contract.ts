@@ -161,6 +161,38 @@ export function dispatchStoreContract(engine: string, open: () => Promise<Opened
       expect((await store.job("j1"))?.leaseUntil).toBe(new Date(t(1000) + LEASE).toISOString());
     });
 
+    it("records step events reported together (one batch) each in its job's order, with its own answer", async () => {
+      await enrolled(store, "mom-a");
+      await enrolled(store, "mom-b");
+      await store.insertJob(signedJob("j1"), t(0));
+      await store.insertJob(signedJob("j2", { runner: "mom-b" }), t(0));
+      await store.take(leaseFor("mom-a"));
+      await store.take(leaseFor("mom-b"));
+      // Not awaited one by one: asked in one loop turn, as a busy runner API asks them.
+      const answers = await Promise.all([
+        store.recordEvent("mom-b", "j2", 1, stepEvent("j2", 0), t(2000), LEASE),
+        store.recordEvent("mom-a", "j1", 1, stepEvent("j1", 0), t(2000), LEASE),
+        store.recordEvent("mom-a", "j1", 2, stepEvent("j1", 1), t(2001), LEASE),
+        store.recordEvent("mom-a", "j1", 2, stepEvent("j1", 1), t(2002), LEASE),
+        store.recordEvent("mom-a", "j1", 4, stepEvent("j1", 3), t(2003), LEASE),
+        store.recordEvent("mom-b", "j1", 3, stepEvent("j1", 2), t(2004), LEASE),
+        store.recordEvent("mom-a", "j1", 3, stepEvent("j1", 2), t(2005), LEASE),
+      ]);
+      expect(answers.map((a) => (a.ok ? (a.value.duplicate ? "duplicate" : "recorded") : a.code))).toEqual([
+        "recorded",
+        "recorded",
+        "recorded",
+        "duplicate",
+        "out-of-order",
+        "not-found",
+        "recorded",
+      ]);
+      expect(await store.events("j1")).toEqual([0, 1, 2].map((i) => stepEvent("j1", i)));
+      expect(await store.events("j2")).toEqual([stepEvent("j2", 0)]);
+      // The lease runs from the last event recorded.
+      expect((await store.job("j1"))?.leaseUntil).toBe(new Date(t(2005) + LEASE).toISOString());
+    });
+
     it("queues and leases for a waiter in one call", async () => {
       await enrolled(store, "mom-a");
       const leased = await store.insertJob(signedJob("j1"), t(0), leaseFor("mom-a"));

@@ -2,13 +2,17 @@
 // It shares the store's connection and write transactions: a transition that decides a request
 // marks it in the same transaction (decideWithin), so a request is never left decided in one
 // place and not the other. Rows are decoded and checked, never cast. Its methods are async only at
-// their surface (the port is async for PostgreSQL): each write runs whole when called.
+// their surface (the port is async for PostgreSQL): each write runs whole when called, except a
+// received request's: the requests received in one loop turn are one commit (write-batch.ts), so a
+// burst of fifty plans waits for one fsync before its acks instead of fifty in a row on the event
+// loop; each still resolves only once its row is committed, and its ack goes after that.
 import type { StatementSync } from "node:sqlite";
 import type { JsonObject } from "../domain/record.ts";
 import { toStoredRequest } from "./change-rows.ts";
 import { inboxReceiveValues } from "./change-writes.ts";
 import { SERVED } from "./served-queries.ts";
 import type { NewRequest, RequestInbox, StoredRequest } from "./store.ts";
+import { batchedWrites } from "./write-batch.ts";
 
 /** What the inbox needs of the store it lives in. */
 export interface InboxHost {
@@ -20,13 +24,19 @@ export interface InboxHost {
 
 export class SqliteRequestInbox implements RequestInbox {
   readonly #host: InboxHost;
+  /** Keyed by the request's key: a redelivery in the same turn is written after it, and is the duplicate. */
+  readonly #received: <T>(key: string, insert: () => T) => Promise<T>;
 
   constructor(host: InboxHost) {
     this.#host = host;
+    this.#received = batchedWrites<() => unknown>({
+      together: async (inserts) => host.write(() => inserts.map((insert) => insert())),
+      alone: async (insert) => host.write(insert),
+    });
   }
 
   async receive(request: NewRequest): Promise<"received" | "duplicate"> {
-    return this.#host.write(() => {
+    return this.#received(request.key, () => {
       const inserted = this.#host.sql(SERVED.inboxReceive.sql).run(...inboxReceiveValues(request));
       return Number(inserted.changes) === 1 ? "received" : "duplicate";
     });

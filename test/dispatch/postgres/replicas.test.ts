@@ -2,14 +2,25 @@
 // runner API a real runner uses: a job queued on one reaches a long-poll held by another at once
 // (LISTEN/NOTIFY: the schedulers here fire nothing and tick never runs unless a test says so), a job
 // is handed out once when both hold polls, a lease that ran out is reported by one replica, a
-// registration token registers once, and a revoke on one is seen by the other at the next request.
+// registration token registers once, a revoke on one is seen by the other at the next request, and
+// what a runner reported through one is what the other's next read of the jobs shows.
 import { describe, expect, it } from "vitest";
 import { generateSigningKeys } from "../../../src/dispatch/keys.ts";
 import { createLogger } from "../../../src/log.ts";
 import type { SignedJob } from "../../../src/protocol/signing.ts";
 import { openPostgres } from "../../../src/store/postgres/connect.ts";
 import { postgresJobSignals } from "../../../src/store/postgres/job-signals.ts";
-import { type Bot, drivenClock, get, jobInput, next, post, registerRunner, startBot } from "../support.ts";
+import {
+  type Bot,
+  drivenClock,
+  get,
+  jobInput,
+  next,
+  post,
+  registerRunner,
+  startBot,
+  stepEvent,
+} from "../support.ts";
 import { havePostgres, postgresCluster } from "./support.ts";
 
 const cluster = postgresCluster("the PostgreSQL replica tests");
@@ -96,6 +107,24 @@ describe.skipIf(!havePostgres)("bot replicas on one PostgreSQL database", () => 
       await Promise.all([a.dispatcher.tick(), b.dispatcher.tick()]);
 
       expect(lost.sort()).toEqual(jobs.map((j) => j.id).sort());
+    });
+  });
+
+  it("show on A, at its next read of a change's jobs, what the runner reported through B", async () => {
+    await withReplicas(2, async (bots) => {
+      const [a, b] = bots as [Bot, Bot];
+      const credential = await registerRunner(a, "mom-a", "mom-a");
+      const job = await a.dispatcher.enqueue(jobInput());
+      // A reads the change's jobs as a render does, and keeps their decoding.
+      expect((await a.dispatcher.jobsFor(job.changeId)).map((j) => j.state)).toEqual(["queued"]);
+      expect((await get(b.url, "/v1/jobs/next?wait=0", credential)).status).toBe(200);
+      const event = stepEvent(job.id, 0);
+      expect((await post(b.url, `/v1/jobs/${job.id}/events?seq=1`, event, credential)).status).toBe(200);
+      expect((await post(b.url, `/v1/jobs/${job.id}/result`, { ok: true }, credential)).status).toBe(200);
+      const [seen] = await a.dispatcher.jobsFor(job.changeId);
+      expect([seen?.state, seen?.result]).toEqual(["done", { ok: true }]);
+      expect((await a.dispatcher.job(job.id))?.state).toBe("done");
+      expect(await a.dispatcher.events(job.id)).toEqual([event]);
     });
   });
 

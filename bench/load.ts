@@ -4,11 +4,15 @@
 // app's ack at the same concurrency (same run), chat.update per change, the busiest second of one
 // message and of the channel, and how many writes Slack refused.
 //
-//   node bench/load.ts [--k 1,10,50,200] [--channels 1]
+//   node bench/load.ts [--k 1,10,50,200] [--channels 10]
 //
 // In one channel Slack's one message a second bounds a busy day (about ten writes per change:
-// the plan, its scripts, the updates, the thread replies); --channels spreads the changes over
-// several ops channels.
+// the plan, its scripts, the updates, the thread replies: K=50 in one channel takes minutes, its
+// approvals waiting behind the channel's writes); --channels spreads the changes over several ops
+// channels (default 10, as the figures in docs/ were taken). The serve's side is printed too:
+// arrival→ack (from the request's headers, so time spent before the serve read it is not in it),
+// its event-loop delay, and its SQLite commits (store/transaction.ts's diagnostics channel).
+// BENCH_SERVE_LOG=<file> keeps the children's logs.
 //
 // Processes: this one (the local Slack, the runners with a fake executor that reports every step
 // of its host's plan, the signed requests) and, per K, a `momlink serve` child over a fresh file
@@ -451,7 +455,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       k: { type: "string", default: "1,10,50,200" },
-      channels: { type: "string", default: "1" },
+      channels: { type: "string", default: "10" },
       role: { type: "string" },
       port: { type: "string" },
       slack: { type: "string" },

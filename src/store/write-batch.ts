@@ -12,7 +12,10 @@
 //   the same transaction); across keys the batch runs in key order, so two replicas' batches lock
 //   the rows they share in one order and cannot wait on each other;
 // - one write that throws (a row that no longer decodes, say) fails only itself: the batch rolled
-//   back whole, and each of its writes is then run again alone, in the same order.
+//   back whole, and each of its writes is then run again alone, in the same order. Where a failed
+//   COMMIT may still have landed (a PostgreSQL connection lost during it), a write run again must
+//   be idempotent: a step event (by its seq), a result and a sighting are; a received request on
+//   SQLite is batched only there, where a failed COMMIT is rolled back (transaction.ts).
 import type { Script } from "./script.ts";
 
 /** How a batch is written: its units together in one transaction, or one alone. */

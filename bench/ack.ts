@@ -8,7 +8,10 @@
 // times each until its response has arrived. Rounds alternate between the two apps; after each
 // momlink round the bench waits until momlink has finished the work it does after its acks
 // (store writes, chat.postMessage) so that work lands in momlink's own figures, not the bare app's.
-// Every plan names its own pair of hosts (mom-a-<n>, mom-b-<n>), so none is refused by a host lock.
+// Every plan names its own pair of hosts (mom-a-<n>, mom-b-<n>), so none is refused by a host lock,
+// and is made in its own channel: a plan is three channel writes (its message and two script
+// parts), a channel's whole budget for 3 s (slack/update-scheduler.ts), so 500 plans in one channel
+// would keep the work after the acks going for 25 minutes a round, timing Slack's limit, not acks.
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -172,6 +175,7 @@ function planRequest(slackUrl: string): string {
     slashCommandPayload(LOCAL_WORKSPACE, {
       text: `plan primary=mom-a-${n} secondary=mom-b-${n} em-home="D:\\Introscope\\EM" share=\\\\san-server\\mom-failover-${n}`,
       userId: "U0LOCAL01",
+      channelId: `C0ACK${String(n).padStart(5, "0")}`,
       triggerId: `${n}.${Date.now()}.bench`,
       responseUrl: `${base}response/bench/${n}`,
     }),

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from "../log.ts";
 import type { SigningKeys } from "../protocol/signing.ts";
 import type { JobResult } from "../protocol/wire.ts";
 import type { PostgresConnection } from "../store/postgres/connect.ts";
+import { StoreUnavailableError } from "../store/script.ts";
 import { createEmitter, type Emit } from "./emitter.ts";
 import { type EnqueueInput, enqueue, signalQueued } from "./enqueue.ts";
 import { createLongPolls, type LongPolls } from "./long-polls.ts";
@@ -125,6 +126,8 @@ interface DispatcherState {
   closeSignals: () => Promise<void>;
   servers: Set<Server>;
   closed: boolean;
+  /** A tick found the store unreachable, and none has swept since: the next sweep renews the leases. */
+  storeWasUnreachable: boolean;
 }
 
 export function createDispatcher(options: DispatcherOptions) {
@@ -143,9 +146,10 @@ export function createDispatcher(options: DispatcherOptions) {
   });
   const handler: RequestListener = createRunnerHandler(api, logger);
   const stopTicking = scheduler.every(options.tickMs ?? 1000, () => {
-    tick(state).catch((err: unknown) =>
-      logger.warn({ err }, "dispatcher tick failed; the next one tries again"),
-    );
+    tick(state).catch((err: unknown) => {
+      if (err instanceof StoreUnavailableError) state.storeWasUnreachable = true;
+      logger.warn({ err }, "dispatcher tick failed; the next one tries again");
+    });
   });
 
   return {
@@ -233,6 +237,7 @@ function openDispatcherState(options: DispatcherOptions) {
     closeSignals: opened.closeSignals,
     servers: new Set<Server>(),
     closed: false,
+    storeWasUnreachable: false,
   };
   return { state, on, scheduler };
 }
@@ -271,7 +276,14 @@ function wake(state: DispatcherState, runner: string): void {
 async function tick(state: DispatcherState): Promise<void> {
   const { queue, polls, logger, emit } = state;
   if (state.closed) return;
-  const { lost, requeued, expired } = await queue.sweep();
+  // After an outage of the store (PostgreSQL restarting), no runner could heartbeat: each replica's
+  // first sweep gives every lease a full one again before it runs any out, whichever replica sweeps first.
+  const renewed = state.storeWasUnreachable;
+  const { lost, requeued, expired } = await queue.sweep(renewed);
+  if (renewed) {
+    state.storeWasUnreachable = false;
+    logger.info("the database is reachable again: leases held through the outage were renewed");
+  }
   for (const job of lost) {
     logger.warn(
       { jobId: job.id, kind: job.kind, changeId: job.changeId, runner: job.runner },

@@ -76,7 +76,11 @@ export function createQueue(options: { store: DispatchStore; clock: () => Date; 
       store.recordEvent(runner, jobId, seq, event, now(), leaseMs),
     heartbeat: (runner: string, jobId: string) => store.heartbeat(runner, jobId, now(), leaseMs),
     finish: (runner: string, jobId: string, result: JobResult) => store.finish(runner, jobId, result, now()),
-    sweep: () => store.sweep(now()),
+    /** `afterOutage`: the store was unreachable until now, so every lease first gets a full one again. */
+    sweep: (afterOutage = false) => {
+      const at = now();
+      return afterOutage ? store.sweep(at, at + leaseMs) : store.sweep(at);
+    },
     get: (jobId: string) => store.job(jobId),
     forChange: (changeId: string) => store.jobsOf(changeId),
     events: (jobId: string) => store.events(jobId),
@@ -281,8 +285,16 @@ export function* finishScript(
  * Runs out leases and expiries as of `now`. The rows are claimed (SKIP LOCKED) and moved only if
  * still in the state read, so when replicas sweep together each job is reported by one of them.
  */
-export function* sweepScript(views: JobViews, now: number): Script<SweepResult> {
+export function* sweepScript(views: JobViews, now: number, renewLeasesUntil?: number): Script<SweepResult> {
   const out: SweepResult = { lost: [], requeued: [], expired: [] };
+  if (renewLeasesUntil !== undefined) {
+    // No runner could heartbeat while the store was down: a lease that ran out meanwhile says
+    // nothing about its runner. Its next heartbeat (every third of a lease) keeps it from here.
+    yield* run("UPDATE dispatch_jobs SET lease_until_ms = ? WHERE state = 'leased' AND lease_until_ms < ?", [
+      renewLeasesUntil,
+      renewLeasesUntil,
+    ]);
+  }
   for (const row of yield* claimDue("leased", "lease_until_ms", now)) {
     const { outcome, written } = yield* move(row, { type: "lease-ran-out", now });
     if (!outcome.ok || !written) continue;

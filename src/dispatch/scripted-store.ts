@@ -63,7 +63,8 @@ export function scriptedDispatchStore(runScript: ScriptRunner, close: () => Prom
       write("extending a lease", heartbeatScript(runner, jobId, nowMs, leaseMs)),
     finish: (runner, jobId, result, nowMs) =>
       report(`job ${jobId}`, () => finishScript(views, { runner, jobId, result }, nowMs)),
-    sweep: (nowMs) => write("sweeping leases and expiries", sweepScript(views, nowMs)),
+    sweep: (nowMs, renewLeasesUntilMs) =>
+      write("sweeping leases and expiries", sweepScript(views, nowMs, renewLeasesUntilMs)),
     job: (jobId) => read("reading a job", jobScript(views, jobId)),
     jobsOf: (changeId) => read("reading a change's jobs", jobsOfScript(views, changeId)),
     events: (jobId) => read("reading a job's events", eventsScript(jobId)),

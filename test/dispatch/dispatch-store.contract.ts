@@ -248,5 +248,18 @@ export function dispatchStoreContract(engine: string, open: () => Promise<Opened
       expect(await store.sweep(t(1000) + LEASE + 2)).toEqual({ lost: [], requeued: [], expired: [] });
       expect((await store.job("pre"))?.state).toBe("queued");
     });
+
+    it("renews the leases that ran out during an outage of the store before it sweeps, and runs them out a lease later", async () => {
+      await enrolled(store, "mom-a");
+      await store.insertJob(signedJob("exec"), t(0));
+      await store.take(leaseFor("mom-a"));
+      // The first sweep after the outage, long after the lease ran out: nothing is lost.
+      const back = t(1000) + 5 * LEASE;
+      expect(await store.sweep(back, back + LEASE)).toEqual({ lost: [], requeued: [], expired: [] });
+      expect((await store.job("exec"))?.leaseUntil).toBe(new Date(back + LEASE).toISOString());
+      // A runner that stays silent after that is lost one lease later, as ever.
+      expect((await store.sweep(back + LEASE - 1)).lost).toEqual([]);
+      expect((await store.sweep(back + LEASE + 1)).lost.map((j) => j.id)).toEqual(["exec"]);
+    });
   });
 }

@@ -113,8 +113,12 @@ export interface DispatchStore {
     result: JobResult,
     nowMs: number,
   ): Promise<QueueOutcome<{ duplicate: boolean; job: Job }>>;
-  /** Runs out leases and expiries as of `nowMs`; each job it returns was moved by this call alone. */
-  sweep(nowMs: number): Promise<SweepResult>;
+  /**
+   * Runs out leases and expiries as of `nowMs`; each job it returns was moved by this call alone.
+   * Given `renewLeasesUntilMs` (the first sweep after the store was unreachable), every leased job
+   * whose lease ends sooner is first given until then: its runner could not report either.
+   */
+  sweep(nowMs: number, renewLeasesUntilMs?: number): Promise<SweepResult>;
   job(jobId: string): Promise<JobView | null>;
   /** Every job of one change, oldest first, with its state and result. */
   jobsOf(changeId: string): Promise<(StoredJob & { result: JobResult | null })[]>;

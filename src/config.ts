@@ -44,6 +44,8 @@ export const DEFAULTS = {
   preflightTimeoutSeconds: 30,
   /** A runner that stays silent this long during a job is declared lost (the runner heartbeats at a third of it). */
   jobLeaseSeconds: 60,
+  /** How often each bot process sweeps: expiry, reminders, changes and requests a dead replica left (serve-sweeps.ts). */
+  sweepSeconds: 30,
   /** About two connections per runner (a long-poll and a report); room for some 400 hosts. */
   runnerMaxConnections: 1000,
   /** Slack's documented limits (slack/update-scheduler.ts): a message updated once a second, a channel 3 writes in 3 s. */
@@ -76,6 +78,7 @@ export const VARIABLES = [
   "MOMLINK_RUNNER_TLS_KEY",
   "MOMLINK_RUNNER_MAX_CONNECTIONS",
   "MOMLINK_JOB_LEASE_SECONDS",
+  "MOMLINK_SWEEP_SECONDS",
   "MOMLINK_PREFLIGHT_TIMEOUT_SECONDS",
   "MOMLINK_SLACK_MESSAGE_INTERVAL_MS",
   "MOMLINK_SLACK_CHANNEL_WRITES",
@@ -134,6 +137,7 @@ const fields = z.object({
   MOMLINK_JOB_LEASE_SECONDS: optional(
     wholeNumber("MOMLINK_JOB_LEASE_SECONDS", 3, 3600, DEFAULTS.jobLeaseSeconds),
   ),
+  MOMLINK_SWEEP_SECONDS: optional(wholeNumber("MOMLINK_SWEEP_SECONDS", 1, 3600, DEFAULTS.sweepSeconds)),
   MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: optional(
     wholeNumber("MOMLINK_PREFLIGHT_TIMEOUT_SECONDS", 1, 600, DEFAULTS.preflightTimeoutSeconds),
   ),
@@ -226,6 +230,7 @@ function toConfig(env: Fields) {
         : undefined,
     runnerMaxConnections: env.MOMLINK_RUNNER_MAX_CONNECTIONS ?? DEFAULTS.runnerMaxConnections,
     jobLeaseSeconds: env.MOMLINK_JOB_LEASE_SECONDS ?? DEFAULTS.jobLeaseSeconds,
+    sweepSeconds: env.MOMLINK_SWEEP_SECONDS ?? DEFAULTS.sweepSeconds,
     preflightTimeoutSeconds: env.MOMLINK_PREFLIGHT_TIMEOUT_SECONDS ?? DEFAULTS.preflightTimeoutSeconds,
     slackLimits: {
       messageIntervalMs: env.MOMLINK_SLACK_MESSAGE_INTERVAL_MS ?? DEFAULTS.slackMessageIntervalMs,

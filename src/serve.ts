@@ -27,14 +27,13 @@ import { PLAN_EXAMPLE } from "./domain/grammar.ts";
 import type { ApprovalPolicy } from "./domain/policy.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { prepareSandbox, type Sandbox, startSandboxRunners, stopSandboxEms } from "./sandbox/index.ts";
+import { startSweeps } from "./serve-sweeps.ts";
 import { createSlackRuntime } from "./slack/boot.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
 import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
 import { openServedStore, type ServedStore } from "./store/served-store.ts";
 import type { ChangeStore } from "./store/store.ts";
 
-/** Expiry is also checked on every approval; the sweep tidies messages and sends due reminders (read from the store). */
-const SWEEP_INTERVAL_MS = 30_000;
 /** Where the console's sandbox lives, relative to where the console starts. */
 const SANDBOX_ROOT = "./var/sandbox";
 
@@ -186,22 +185,25 @@ async function startBot(
   await runners?.orchestrator()?.resume();
   // Replicas on PostgreSQL also catch up on changes another replica left between two steps when it
   // died (approved but not handed over); alone on SQLite, the start's resume covered that.
-  const catchUp = config.databaseUrl === undefined ? undefined : () => runners?.orchestrator()?.catchUp();
-  const sweeper = setInterval(() => {
-    runtime.momlink
-      .sweepExpired()
-      .then(() => runtime.momlink.sweepReminders())
-      .then(() => catchUp?.())
-      .catch((error: unknown) => logger.error({ err: error }, "expiry, reminder and catch-up sweep failed"));
-  }, SWEEP_INTERVAL_MS);
-  sweeper.unref();
+  // Expiry is also checked on every approval; the sweep tidies messages and sends due reminders.
+  const orchestrator = runners?.orchestrator();
+  const sweeps = startSweeps(
+    [
+      { name: "expire plans", run: () => runtime.momlink.sweepExpired() },
+      { name: "send reminders", run: () => runtime.momlink.sweepReminders() },
+      ...(config.databaseUrl === undefined || orchestrator === undefined
+        ? []
+        : [{ name: "catch up on changes left between two steps", run: () => orchestrator.catchUp() }]),
+    ],
+    { intervalMs: config.sweepSeconds * 1000, logger },
+  );
   logger.info(
     { mode: config.mode, db: served.shown, expiredAtStart: expired, runnerApi: runners?.url ?? null },
     "momlink is running",
   );
   return {
     stop: async () => {
-      clearInterval(sweeper);
+      await sweeps.stop();
       await runtime.stop();
       await runners?.close();
     },

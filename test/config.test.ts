@@ -80,6 +80,7 @@ describe("loadConfig: values and defaults", () => {
         runnerMaxConnections: 1000,
         slackLimits: { messageIntervalMs: 1000, channelWrites: 3, channelWindowMs: 3000 },
         jobLeaseSeconds: 60,
+        sweepSeconds: 30,
         preflightTimeoutSeconds: 30,
         logLevel: "info",
         notices: { reminder: { percent: 50, leadMinutes: 5 }, directMessages: false },
@@ -129,6 +130,7 @@ describe("loadConfig: values and defaults", () => {
     ],
     ["runner API connection cap", { MOMLINK_RUNNER_MAX_CONNECTIONS: "5000" }, { runnerMaxConnections: 5000 }],
     ["job lease", { MOMLINK_JOB_LEASE_SECONDS: "120" }, { jobLeaseSeconds: 120 }],
+    ["sweep interval", { MOMLINK_SWEEP_SECONDS: "5" }, { sweepSeconds: 5 }],
     ["pre-flight wait", { MOMLINK_PREFLIGHT_TIMEOUT_SECONDS: "90" }, { preflightTimeoutSeconds: 90 }],
     [
       "Slack write limits, each on its own",
@@ -301,6 +303,12 @@ describe("loadConfig: a bad environment stops the start and names the variable",
       { MOMLINK_JOB_LEASE_SECONDS: "2" },
       "MOMLINK_JOB_LEASE_SECONDS",
       "from 3 to 3600",
+    ],
+    [
+      "a sweep that never runs",
+      { MOMLINK_SWEEP_SECONDS: "0" },
+      "MOMLINK_SWEEP_SECONDS",
+      'a whole number from 1 to 3600 (got "0")',
     ],
     [
       "a channel that may never write",

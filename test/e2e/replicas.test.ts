@@ -2,7 +2,9 @@
 // balancer (HTTP mode): real processes, a real throwaway cluster, Slack faked once for both.
 // What it shows (issue 12's faults 2 and 3): the same Slack request reaching both replicas makes
 // one change, and two approvers clicking at the same instant on different replicas give exactly
-// one transition with both approvals recorded (and `records` on that database shows it).
+// one transition with both approvals recorded (and `records` on that database shows it); and a
+// living replica's own sweep (MOMLINK_SWEEP_SECONDS) moves on a change another replica approved
+// and never handed to the runners, without a restart.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,11 +25,15 @@ import {
   type PostgresServer,
   startPostgres,
 } from "../support/postgres.ts";
+import { waitFor } from "../support/watch.ts";
 import { startReplica } from "./support.ts";
 
 const BOB = "U0BOB0001";
 const CAROL = "U0CAROL01";
 const PLAN_TEXT = "plan primary=mom-a secondary=mom-b em-home=D:\\EM share=\\\\san-server\\mom-failover";
+/** The same pair on Linux, for runners registered from this (Linux) machine. */
+const LINUX_PLAN =
+  "plan platform=linux primary=mom-a secondary=mom-b em-home=/opt/introscope share=/mnt/mom-failover";
 
 const bin = findPostgresBin();
 if (bin === null) console.warn(`skipping the replica tests: ${POSTGRES_INSTALL_HINT}`);
@@ -169,5 +175,82 @@ describe.skipIf(bin === null)("two momlink serve replicas on one PostgreSQL data
     const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
     expect(String(post.params.text)).toMatch(/CHG-\d+/);
     expect(await count(name, "SELECT count(*) FROM changes")).toBe(1);
+  });
+
+  it("moves on, from a living replica's sweep, a change another replica approved and never handed to the runners", async () => {
+    database += 1;
+    const name = `replicas_${database}`;
+    const databaseUrl = await server.createDatabase(name);
+    const started = async (replicaName: string, env: Record<string, string>, runnerApi: boolean) => {
+      const replica = await startReplica({
+        name: replicaName,
+        cwd: dir,
+        fake,
+        databaseUrl,
+        signingKey: join(dir, "signing-key.pem"),
+        approvers: BOB,
+        runnerApi,
+        env,
+      });
+      replicas.push(replica.process);
+      return replica;
+    };
+    // B serves the runners and sweeps every second; it is up before the change exists, so only its
+    // sweep (not the resume of its start) can move the change on. The runners are registered (a
+    // job can be queued for them) and not started: the job stays queued, for the test to see.
+    const b = await started("b", { MOMLINK_SWEEP_SECONDS: "1" }, true);
+    const cliEnv = { MOMLINK_DATABASE_URL: databaseUrl, MOMLINK_SIGNING_KEY: join(dir, "signing-key.pem") };
+    const cli = async (...args: string[]) => {
+      const run = await runMomlink(args, { cwd: dir, env: cliEnv });
+      expect(run.exitCode, String(run.stderr)).toBe(0);
+      return String(run.stdout);
+    };
+    for (const host of ["mom-a", "mom-b"]) {
+      const { token } = JSON.parse(
+        await cli("runners", "add", host, "--host", host, "--platform", "linux", "--json"),
+      ) as { token: string };
+      const server = `http://127.0.0.1:${String(b.runnerPort)}`;
+      await cli(
+        "runner",
+        "register",
+        "--server",
+        server,
+        "--token",
+        token,
+        "--config",
+        join(dir, `${host}.json`),
+      );
+    }
+    // A has no runner API: what it approves it never hands over, as a replica that died right after
+    // the approval leaves a change (approved, no job queued).
+    const a = await started("a", {}, false);
+    const since = fake.api.mark();
+    await postSigned(a.slackUrl, slashCommandBody(fake.api.slashCommand({ text: LINUX_PLAN })), {
+      secret: TEST_SIGNING_SECRET,
+    });
+    const post = await fake.api.waitFor("chat.postMessage", undefined, { since });
+    const messageTs = String(post.response.ts);
+    await postSigned(
+      a.slackUrl,
+      interactiveBody(fake.api.blockActions({ messageTs, actionId: "momlink_approve", userId: BOB })),
+      { secret: TEST_SIGNING_SECRET },
+    );
+    const queued = await waitFor(
+      "an execute job of CHG-1 queued by B's sweep",
+      async () => {
+        const jobs = await server.query(
+          name,
+          "SELECT id || ' ' || state FROM dispatch_jobs WHERE kind = 'execute'",
+        );
+        return jobs === "" ? undefined : jobs;
+      },
+      {
+        everyMs: 250,
+        timeoutMs: 20_000,
+        describe: () => server.query(name, "SELECT state FROM changes WHERE id = 'CHG-1'"),
+      },
+    );
+    expect(queued).toMatch(/^CHG-1-v\d+-execute-primary queued$/);
+    expect(await server.query(name, "SELECT state FROM changes WHERE id = 'CHG-1'")).toBe("executing");
   });
 });

@@ -159,6 +159,8 @@ async function startBot(
     slackLimits: config.slackLimits,
     now: () => new Date(),
     logger,
+    // Replicas: a start takes over only what a dead replica left, not what living ones are finishing.
+    takeOverAtStart: config.databaseUrl === undefined ? ("any-other" as const) : ("lapsed" as const),
   };
   if (config.mode === "console") return runConsoleMode(config, served, logger, options, base);
 
@@ -189,6 +191,11 @@ async function startBot(
   const orchestrator = runners?.orchestrator();
   const sweeps = startSweeps(
     [
+      ...(config.databaseUrl === undefined
+        ? []
+        : [
+            { name: "take over requests a dead replica left", run: () => runtime.momlink.takeOverRequests() },
+          ]),
       { name: "expire plans", run: () => runtime.momlink.sweepExpired() },
       { name: "send reminders", run: () => runtime.momlink.sweepReminders() },
       ...(config.databaseUrl === undefined || orchestrator === undefined

@@ -14,7 +14,7 @@ import type { Outcome, PlanOutcome, PlanRequest, VerifyOutcome } from "./outcome
 import { plan } from "./plan.ts";
 import type { ChangeNotify, ChangeProgress, RunnerInfo, Runners } from "./ports/runners.ts";
 import type { ListQuery, StoredAuditEntry, StoredRequest } from "./ports/store.ts";
-import { createRecovery } from "./recovery.ts";
+import { createRecovery, createTakeOver } from "./recovery.ts";
 import { checkReject, type RejectRequest, reject } from "./reject.ts";
 import { type RollbackRequest, rollback } from "./rollback.ts";
 import { verify } from "./verify.ts";
@@ -42,6 +42,8 @@ export interface Changes {
   finish(key: string): Promise<void>;
   /** Finishes the requests an earlier process received and did not finish; run once at start. */
   finishReceived(): Promise<number>;
+  /** Renews this process's requests and finishes those a replica that died left (their lease ran out); run on every sweep. */
+  takeOverRequests(): Promise<number>;
   get(id: string): Promise<ChangeRecord | null>;
   list(query?: ListQuery): Promise<ChangeRecord[]>;
   audit(changeId: string): Promise<StoredAuditEntry[]>;
@@ -82,6 +84,7 @@ export function createChanges(options: ChangesOptions): Changes {
     receive: (request, ack) => receiveThenAck(deps, request, ack),
     finish: (key) => finishRequest(deps, key),
     finishReceived: createRecovery(deps, leftovers),
+    takeOverRequests: createTakeOver(deps),
     get: (id) => deps.store.get(id),
     list: (query) => deps.store.list(query),
     audit: (changeId) => deps.store.audit(changeId),

@@ -5,6 +5,10 @@
 // person is told (the presenter's `recovered`), since the front end's way back to them may be
 // gone. A row this build cannot read is reported and set aside, never retried forever; a row
 // whose decision throws stays unfinished for the next start.
+//
+// With replicas (PostgreSQL), a request belongs to the replica that received it, under a lease it
+// renews on every sweep (createTakeOver): a sweep takes over, once across replicas, only the
+// requests whose lease ran out (their replica died), and never one a living replica is finishing.
 import { parsePlanText } from "../domain/grammar.ts";
 import type { PairSpec } from "../domain/pair.ts";
 import { describeProblems } from "../domain/problem.ts";
@@ -32,25 +36,46 @@ export function createRecovery(deps: ChangeDeps, rows: readonly StoredRequest[])
   return async () => {
     const leftovers = waiting.splice(0);
     await deps.store.inbox.pruneFinished(new Date(deps.now().getTime() - KEEP_FINISHED_MS));
-    let finished = 0;
-    for (const row of leftovers) {
-      try {
-        if (await finishOne(deps, row)) finished += 1;
-      } catch (err) {
-        deps.logger.error(
-          { key: row.key, kind: row.kind, err },
-          "could not finish a request received before the restart",
-        );
-      }
+    return finishAll(deps, leftovers, "before the restart");
+  };
+}
+
+/**
+ * One sweep's take-over of the requests replicas that died left: renews this replica's own leases
+ * first (after a sweep that failed, e.g. the database restarting, every lease that ran out
+ * meanwhile: no replica could renew), then claims the lapsed ones and finishes them. Returns how many.
+ */
+export function createTakeOver(deps: ChangeDeps): () => Promise<number> {
+  let failedBefore = false;
+  return async () => {
+    try {
+      await deps.store.inbox.renewLeases(deps.now(), failedBefore ? "all" : "own");
+      failedBefore = false;
+      const lapsed = await deps.store.inbox.takeOver(deps.now(), "lapsed");
+      return await finishAll(deps, lapsed, "by a replica that stopped");
+    } catch (error) {
+      failedBefore = true;
+      throw error;
     }
-    if (leftovers.length > 0) {
-      deps.logger.info(
-        { finished, left: leftovers.length - finished },
-        "finished requests received before the restart",
+  };
+}
+
+async function finishAll(deps: ChangeDeps, rows: readonly StoredRequest[], leftBy: string): Promise<number> {
+  let finished = 0;
+  for (const row of rows) {
+    try {
+      if (await finishOne(deps, row)) finished += 1;
+    } catch (err) {
+      deps.logger.error(
+        { key: row.key, kind: row.kind, err },
+        `could not finish a request received ${leftBy}`,
       );
     }
-    return finished;
-  };
+  }
+  if (rows.length > 0) {
+    deps.logger.info({ finished, left: rows.length - finished }, `finished requests received ${leftBy}`);
+  }
+  return finished;
 }
 
 async function finishOne(deps: ChangeDeps, row: StoredRequest): Promise<boolean> {

@@ -44,6 +44,12 @@ export interface MomlinkDeps {
   slackLimits?: SlackLimits | undefined;
   /** The gate's clock and timers (default the real ones), for tests that decide when a wait ends. */
   slackTimers?: SchedulerTimers | undefined;
+  /**
+   * Which requests an earlier process left this start claims (RequestInbox.takeOver): on SQLite
+   * (default) every other owner's, since one process serves the file; with replicas on PostgreSQL
+   * only those whose lease ran out, never a living replica's.
+   */
+  takeOverAtStart?: "lapsed" | "any-other" | undefined;
 }
 
 export interface MomlinkHandle {
@@ -60,6 +66,8 @@ export interface MomlinkHandle {
    * read when the app was registered, before it took any request). Run once at start.
    */
   finishReceived(): Promise<number>;
+  /** Renews this replica's requests and finishes those of a replica that died; run on every sweep (PostgreSQL). */
+  takeOverRequests(): Promise<number>;
 }
 
 /**
@@ -68,8 +76,8 @@ export interface MomlinkHandle {
  */
 export async function registerMomlink(app: App, deps: MomlinkDeps): Promise<MomlinkHandle> {
   const logger = deps.logger.child({ component: "momlink-slack" });
-  // Read now, before any listener is registered: no request of this process can add to it yet.
-  const leftovers = await deps.store.inbox.unfinished();
+  // Claimed now, before any listener is registered; what this process receives is its own anyway.
+  const leftovers = await deps.store.inbox.takeOver(deps.now(), deps.takeOverAtStart ?? "any-other");
   const { store, policy, allowedDirs, now } = deps;
   const ticketPattern = deps.ticketPattern;
   const identity = createIdentity({ client: app.client, policy, now, logger });
@@ -117,6 +125,7 @@ export async function registerMomlink(app: App, deps: MomlinkDeps): Promise<Moml
     refreshMessage: (changeId) => changes.refreshMessage(changeId),
     notify: changes.notify,
     finishReceived: () => changes.finishReceived(),
+    takeOverRequests: () => changes.takeOverRequests(),
   };
 }
 

@@ -4,6 +4,7 @@
 // and the PostgreSQL one (postgres/change-store.ts) differ only in SQL text, placeholders and
 // locking; what a create or a transition writes comes from here, so the engines cannot diverge.
 // Pure: no I/O, no engine types.
+import { randomUUID } from "node:crypto";
 import { hostKey } from "../domain/host.ts";
 import type { Plan } from "../domain/plan.ts";
 import {
@@ -90,7 +91,41 @@ export const INBOX_RECEIVE_COLUMNS = [
   "channel",
   "payload_json",
   "received_at",
+  "owner",
+  "lease_until_ms",
 ] as const;
+
+/** The inbox's lease statements (RequestInbox renewLeases, takeOver) in an engine's placeholders. */
+export function inboxLeaseSql(mark: Placeholder) {
+  const lapsed = (n: number) => `(lease_until_ms IS NULL OR lease_until_ms < ${mark(n)})`;
+  const claim = `UPDATE inbox SET owner = ${mark(1)}, lease_until_ms = ${mark(2)}
+      WHERE finished_at IS NULL AND (owner IS NULL OR owner <> ${mark(3)})`;
+  return {
+    /** [lease until, owner] */
+    renewOwn: `UPDATE inbox SET lease_until_ms = ${mark(1)} WHERE owner = ${mark(2)} AND finished_at IS NULL`,
+    /** [lease until, lease until] */
+    renewAll: `UPDATE inbox SET lease_until_ms = ${mark(1)} WHERE finished_at IS NULL AND ${lapsed(2)}`,
+    /** [owner, lease until, owner, now] */
+    takeLapsed: `${claim} AND ${lapsed(4)} RETURNING *`,
+    /** [owner, lease until, owner] */
+    takeAnyOther: `${claim} RETURNING *`,
+  };
+}
+
+/** What a store's inbox stamps on each request it receives and claims: who owns it, for how long. */
+export interface InboxOwner {
+  /** This store's id, one per opened store (a process). */
+  id: string;
+  leaseMs: number;
+}
+
+/** How long a request stays its receiver's without a renewal, unless the store is told otherwise (3 sweeps of 30 s). */
+export const DEFAULT_INBOX_LEASE_MS = 90_000;
+
+/** A new owner for a store being opened: a random id, so a restarted process is a new owner. */
+export function newInboxOwner(leaseMs: number | undefined): InboxOwner {
+  return { id: randomUUID(), leaseMs: leaseMs ?? DEFAULT_INBOX_LEASE_MS };
+}
 
 /** An engine's placeholder for the n-th bound value (1-based): `?` for SQLite, `$n` for PostgreSQL. */
 export type Placeholder = (n: number) => string;
@@ -229,7 +264,7 @@ export function listLimit(query: ListQuery): number {
   return Math.max(0, Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT));
 }
 
-export function inboxReceiveValues(request: NewRequest): SqlValue[] {
+export function inboxReceiveValues(request: NewRequest, owner: InboxOwner): SqlValue[] {
   return [
     request.key,
     request.kind,
@@ -238,6 +273,8 @@ export function inboxReceiveValues(request: NewRequest): SqlValue[] {
     request.channel,
     JSON.stringify(request.payload),
     request.receivedAt.toISOString(),
+    owner.id,
+    request.receivedAt.getTime() + owner.leaseMs,
   ];
 }
 

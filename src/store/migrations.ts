@@ -202,6 +202,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Issue 12: each request is owned by the process that received it, under a lease it renews
+    // while it lives (RequestInbox renewLeases), so with several replicas a sweep takes over only
+    // the requests of one that died (takeOver), once, never one a living replica is finishing.
+    // Rows from before have neither: anyone may take them (they are a previous process's).
+    version: 8,
+    name: "inbox requests owned by the process finishing them, under a lease",
+    sql: `
+      ALTER TABLE inbox ADD COLUMN owner TEXT;
+      ALTER TABLE inbox ADD COLUMN lease_until_ms INTEGER;
+    `,
+  },
 ];
 
 /** One list of migrations with its own bookkeeping table: several share a file, counted apart. */

@@ -77,8 +77,8 @@ export const SERVED = {
     serves: "every render of a finished job's steps, show",
   },
   inboxReceive: {
-    sql: `INSERT INTO inbox (request_key, kind, change_id, actor, channel, payload_json, received_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING`,
+    sql: `INSERT INTO inbox (request_key, kind, change_id, actor, channel, payload_json, received_at, owner, lease_until_ms)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING`,
     serves: "every acked click and form, before its ack",
   },
   inboxDecide: {

@@ -24,11 +24,13 @@ export interface ServedStore {
 }
 
 export async function openServedStore(
-  config: Pick<Config, "db" | "databaseUrl" | "mode">,
+  config: Pick<Config, "db" | "databaseUrl" | "mode"> & Partial<Pick<Config, "sweepSeconds">>,
   logger?: Logger,
 ): Promise<ServedStore> {
-  if (config.databaseUrl !== undefined) return openPostgresServed(config.databaseUrl, logger);
-  const store = openSqliteStore(config.db);
+  // A request's receiver renews its lease on every sweep: three sweeps missed, and it is taken over.
+  const inboxLeaseMs = config.sweepSeconds === undefined ? undefined : 3 * config.sweepSeconds * 1000;
+  if (config.databaseUrl !== undefined) return openPostgresServed(config.databaseUrl, logger, inboxLeaseMs);
+  const store = openSqliteStore(config.db, inboxLeaseMs === undefined ? {} : { inboxLeaseMs });
   try {
     const lock = holdServeLock(config.db, config.mode === "console" ? "momlink console" : "momlink serve");
     return {
@@ -46,14 +48,21 @@ export async function openServedStore(
   }
 }
 
-async function openPostgresServed(url: string, logger: Logger | undefined): Promise<ServedStore> {
+async function openPostgresServed(
+  url: string,
+  logger: Logger | undefined,
+  inboxLeaseMs: number | undefined,
+): Promise<ServedStore> {
   const [{ openPostgres }, { openPostgresStore }] = await Promise.all([
     import("./postgres/connect.ts"),
     import("./postgres/change-store.ts"),
   ]);
   const connection = openPostgres(url, { applicationName: "momlink serve" });
   try {
-    const store = await openPostgresStore(connection, logger === undefined ? {} : { logger });
+    const store = await openPostgresStore(connection, {
+      ...(logger === undefined ? {} : { logger }),
+      ...(inboxLeaseMs === undefined ? {} : { inboxLeaseMs }),
+    });
     return {
       store,
       dispatcherDb: { postgres: connection },

@@ -22,9 +22,11 @@ import {
   EXPIRABLE_STATES,
   hostKeys,
   hostsTakenDenial,
+  type InboxOwner,
   insertSql,
   listLimit,
   newChangeWrites,
+  newInboxOwner,
   notFound,
   OPEN_STATES,
   type PlanToKeep,
@@ -58,6 +60,8 @@ export interface SqliteStoreOptions {
    * an auditor must never get an empty export from a mistyped MOMLINK_DB).
    */
   create?: boolean;
+  /** How long a received request stays this process's without a renewal (RequestInbox.renewLeases). */
+  inboxLeaseMs?: number;
 }
 
 const mark = () => "?";
@@ -82,7 +86,7 @@ export function openSqliteStore(path: string | DatabaseSync, options: SqliteStor
     ...(options.create === undefined ? {} : { create: options.create }),
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
   });
-  return new SqliteChangeStore(db, owned);
+  return new SqliteChangeStore(db, owned, newInboxOwner(options.inboxLeaseMs));
 }
 
 class SqliteChangeStore implements ChangeStore {
@@ -92,14 +96,17 @@ class SqliteChangeStore implements ChangeStore {
   readonly inbox: SqliteRequestInbox;
   readonly renders: SqliteMessageRenders;
 
-  constructor(db: DatabaseSync, owned: boolean) {
+  constructor(db: DatabaseSync, owned: boolean, inboxOwner: InboxOwner) {
     this.db = db;
     this.owned = owned;
-    this.inbox = new SqliteRequestInbox({
-      sql: (text) => this.sql(text),
-      write: (fn) => this.write(fn),
-      read: (fn) => this.read(fn),
-    });
+    this.inbox = new SqliteRequestInbox(
+      {
+        sql: (text) => this.sql(text),
+        write: (fn) => this.write(fn),
+        read: (fn) => this.read(fn),
+      },
+      inboxOwner,
+    );
     this.renders = new SqliteMessageRenders({
       sql: (text) => this.sql(text),
       write: (fn) => this.write(fn),

@@ -84,6 +84,7 @@ async function seedSqlite(path: string): Promise<void> {
       VALUES ('k1', 'approve', 'U0BOB0001', '{}', 't', 't'), ('k2', 'approve', 'U0BOB0001', '{}', 't', NULL),
              ('k3', 'approve', 'U0BOB0001', '{}', 't', 't');
     DELETE FROM inbox WHERE request_key = 'k3';
+    UPDATE inbox SET owner = 'a-dead-process', lease_until_ms = 1764579690000 WHERE request_key = 'k2';
     INSERT INTO notices (change_id, notice, sent_at) VALUES ('CHG-1', 'reminder', '2026-12-01T10:15:00.000Z');
     INSERT INTO message_renders (channel, message_ts, change_id, version, digest, shown_at)
       VALUES ('C0OPS', '1764579600.000100', 'CHG-1', 3, 'digest-of-CHG-1-v3', '2026-12-01T10:16:00.000Z');
@@ -186,6 +187,13 @@ describe.skipIf(bin === null)("momlink store copy", () => {
       `INSERT INTO inbox (request_key, kind, actor, payload_json, received_at) VALUES ('k4', 'approve', 'U1', '{}', 't') RETURNING seq`,
     );
     expect(next).toBe("4");
+    // The unfinished request keeps its owner and lease: a replica takes it over once the lease ran out.
+    expect(
+      await pg.query(
+        `copy_${databases}`,
+        "SELECT owner || ' ' || lease_until_ms FROM inbox WHERE request_key = 'k2'",
+      ),
+    ).toBe("a-dead-process 1764579690000");
     expect(String(run.stdout)).toMatch(/changes\s+2\s+2\s+3/);
     expect(String(run.stdout)).toContain("momlink-signing-key.pem");
     expect(String(run.stdout)).not.toMatch(/password/i);

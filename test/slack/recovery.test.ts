@@ -33,8 +33,11 @@ async function restartedWith(
   await first.command(PLAN_TEXT, ALICE);
   const hash = (await first.store.get("CHG-1"))!.planHash;
   await first.stop({ keepFake: true });
+  // The rows are the killed process's (received under its owner id); the new bot is another owner.
+  const killed = openSqliteStore(first.dbPath);
+  await rows(killed, hash);
+  await killed.close();
   const store = openSqliteStore(first.dbPath);
-  await rows(store, hash);
   m = await startMomlink({ fake: first.fake, dbPath: first.dbPath, store });
   return m;
 }

@@ -465,6 +465,55 @@ export function changeStoreContract(engine: StoreEngine): void {
   });
 
   describe("the request inbox", () => {
+    /** The default lease of a received request (store/change-writes.ts DEFAULT_INBOX_LEASE_MS). */
+    const LEASE_MS = 90_000;
+    const at = (ms: number) => new Date(T0.getTime() + ms);
+    const keys = (rows: readonly { key: string }[]) => rows.map((r) => r.key);
+
+    it("leaves a living receiver's request alone and gives a lapsed one to one other store, once", async () => {
+      const receiver = await engine.fresh();
+      const [b, c] = [await engine.again(receiver), await engine.again(receiver)];
+      await receiver.inbox.receive(request("first"));
+      await receiver.inbox.receive(request("second", { receivedAt: at(1) }));
+      expect(await b.inbox.takeOver(at(LEASE_MS - 1), "lapsed")).toEqual([]);
+      // The receiver renews (it lives): the lease runs from the renewal.
+      expect(await receiver.inbox.renewLeases(at(60_000), "own")).toBe(2);
+      expect(await b.inbox.takeOver(at(LEASE_MS + 2), "lapsed")).toEqual([]);
+      expect(await receiver.inbox.takeOver(at(60_000 + LEASE_MS + 1), "lapsed")).toEqual([]); // its own
+      // The receiver stopped renewing: two stores taking over at once get each request once between them.
+      const late = at(60_000 + LEASE_MS + 1);
+      const [byB, byC] = await Promise.all([
+        b.inbox.takeOver(late, "lapsed"),
+        c.inbox.takeOver(late, "lapsed"),
+      ]);
+      expect([...keys(byB), ...keys(byC)].sort()).toEqual(["first", "second"]);
+      const taker = byB.length > 0 ? b : c;
+      expect(keys(byB.length > 0 ? byB : byC)).toEqual(["first", "second"]); // oldest first
+      // Now the taker's, under its own lease, which it renews.
+      expect(await taker.inbox.renewLeases(late, "own")).toBe(2);
+      expect(await receiver.inbox.takeOver(at(60_000 + LEASE_MS + 2), "lapsed")).toEqual([]);
+      await taker.inbox.finish("first", late);
+      expect(keys(await receiver.inbox.takeOver(at(10 * LEASE_MS), "lapsed"))).toEqual(["second"]);
+    });
+
+    it("takes every other store's unfinished request at a start that knows they ended (any-other), never its own", async () => {
+      const killed = await engine.fresh();
+      await killed.inbox.receive(request("left"));
+      const started = await engine.again(killed);
+      await started.inbox.receive(request("mine"));
+      expect(keys(await started.inbox.takeOver(T0, "any-other"))).toEqual(["left"]);
+      expect(await started.inbox.takeOver(T0, "any-other")).toEqual([]);
+    });
+
+    it("renews every lapsed lease after an outage of the store (all), so nobody takes over a request its receiver could not renew", async () => {
+      const receiver = await engine.fresh();
+      const other = await engine.again(receiver);
+      await receiver.inbox.receive(request("held"));
+      const back = at(5 * LEASE_MS);
+      expect(await other.inbox.renewLeases(back, "all")).toBe(1);
+      expect(await other.inbox.takeOver(at(5 * LEASE_MS + 1), "lapsed")).toEqual([]);
+      expect(keys(await other.inbox.takeOver(at(6 * LEASE_MS + 1), "lapsed"))).toEqual(["held"]);
+    });
     it("takes a request once: the same key again is a duplicate, also after a reopen", async () => {
       const store = await engine.fresh();
       expect(await store.inbox.receive(request("action:UAPP1:1.1"))).toBe("received");

@@ -95,6 +95,19 @@ export interface RequestInbox {
   finish(key: string, at: Date): Promise<void>;
   /** Requests received and not finished, oldest first. */
   unfinished(): Promise<StoredRequest[]>;
+  /**
+   * Each request is received with an owner (this store: one per process) and a lease, which the
+   * owner renews while it lives (`own`). After the store was unreachable, `all` renews every
+   * unfinished request whose lease ran out meanwhile: its owner could not renew either. Returns how many.
+   */
+  renewLeases(now: Date, scope: "own" | "all"): Promise<number>;
+  /**
+   * Claims, for this store, the unfinished requests another owner left: `lapsed`, those whose
+   * lease ran out (a replica that died; across replicas each row is claimed by one caller);
+   * `any-other`, every one not this store's own (a start on SQLite, whose serve lock proves every
+   * other owner ended). Oldest first; the caller finishes them.
+   */
+  takeOver(now: Date, scope: "lapsed" | "any-other"): Promise<StoredRequest[]>;
   /** Forgets finished requests older than `before` (their keys no longer dedupe); returns how many. */
   pruneFinished(before: Date): Promise<number>;
 }

@@ -26,6 +26,7 @@ import {
   hostsTakenDenial,
   listLimit,
   newChangeWrites,
+  newInboxOwner,
   notFound,
   OPEN_STATES,
   type PlanToKeep,
@@ -61,6 +62,8 @@ export interface PostgresStoreOptions {
   renderHoldMs?: number;
   /** Messages one replica may hold locked at once, a pool connection each. Default 3. */
   renderLockSlots?: number;
+  /** How long a received request stays this replica's without a renewal (RequestInbox.renewLeases). */
+  inboxLeaseMs?: number;
 }
 
 /**
@@ -105,10 +108,13 @@ class PostgresChangeStore implements ChangeStore {
         "PostgreSQL connection lost; the next call reconnects",
       );
     connection.pool.on("error", this.#onPoolError);
-    this.inbox = new PostgresRequestInbox({
-      execute: (doing, sql, values) => this.#execute(doing, sql, values),
-      read: (doing, sql, values) => this.#read(doing, sql, values),
-    });
+    this.inbox = new PostgresRequestInbox(
+      {
+        execute: (doing, sql, values) => this.#execute(doing, sql, values),
+        read: (doing, sql, values) => this.#read(doing, sql, values),
+      },
+      newInboxOwner(options.inboxLeaseMs),
+    );
     this.renders = new PostgresMessageRenders(connection, {
       logger,
       ...(options.renderHoldMs === undefined ? {} : { holdMs: options.renderHoldMs }),

@@ -254,6 +254,17 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    // Issue 12 (SQLite change migration 8): each inbox request owned by the replica finishing it,
+    // under a lease it renews while it lives, so a sweep takes over only a dead replica's, once.
+    version: 7,
+    name: "inbox requests owned by the replica finishing them, under a lease",
+    sqlite: { schema_migrations: 8, dispatch_schema_migrations: 4 },
+    sql: `
+      ALTER TABLE inbox ADD COLUMN owner TEXT;
+      ALTER TABLE inbox ADD COLUMN lease_until_ms BIGINT;
+    `,
+  },
 ];
 
 /** Columns only PostgreSQL has, and why: SQLite's rowid gives the same order (migration 5). */

@@ -7,12 +7,39 @@
 // It must keep true: a task that fails (the database restarting) is logged and does not keep the
 // others from running, and the sweep after it runs as usual; two sweeps of one process never
 // overlap (a slow one makes the next tick skip, not pile up); stop() waits for a running sweep.
+import type { Orchestrator } from "./change/runs/orchestrator.ts";
 import type { Logger } from "./log.ts";
+import type { MomlinkHandle } from "./slack/app.ts";
 
 export interface SweepTask {
   /** For the log line when it fails. */
   name: string;
   run(): Promise<unknown>;
+}
+
+/**
+ * What serve sweeps. Expiry is also checked on every approval; the sweep tidies messages and sends
+ * due reminders. Replicas on PostgreSQL also renew their requests' leases first (before anything
+ * slow) and take over a dead replica's, and catch up on changes another replica left between two
+ * steps when it died (approved but not handed over); alone on SQLite, the start covered both.
+ */
+export function sweepTasks(
+  momlink: Pick<MomlinkHandle, "sweepExpired" | "sweepReminders" | "takeOverRequests">,
+  orchestrator: Pick<Orchestrator, "catchUp"> | undefined,
+  options: { replicas: boolean },
+): SweepTask[] {
+  const tasks: SweepTask[] = [];
+  if (options.replicas) {
+    tasks.push({ name: "take over requests a dead replica left", run: () => momlink.takeOverRequests() });
+  }
+  tasks.push(
+    { name: "expire plans", run: () => momlink.sweepExpired() },
+    { name: "send reminders", run: () => momlink.sweepReminders() },
+  );
+  if (options.replicas && orchestrator !== undefined) {
+    tasks.push({ name: "catch up on changes left between two steps", run: () => orchestrator.catchUp() });
+  }
+  return tasks;
 }
 
 export interface Sweeps {

@@ -27,7 +27,7 @@ import { PLAN_EXAMPLE } from "./domain/grammar.ts";
 import type { ApprovalPolicy } from "./domain/policy.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { prepareSandbox, type Sandbox, startSandboxRunners, stopSandboxEms } from "./sandbox/index.ts";
-import { startSweeps } from "./serve-sweeps.ts";
+import { startSweeps, sweepTasks } from "./serve-sweeps.ts";
 import { createSlackRuntime } from "./slack/boot.ts";
 import { policyFrom, readConfig, StartError } from "./startup.ts";
 import { DB_VARIABLE, onDatabaseGone } from "./store/db-file.ts";
@@ -185,23 +185,8 @@ async function startBot(
   await runtime.momlink.sweepReminders();
   // Changes a previous process left approved, executing or rolling back continue from their rows.
   await runners?.orchestrator()?.resume();
-  // Replicas on PostgreSQL also catch up on changes another replica left between two steps when it
-  // died (approved but not handed over); alone on SQLite, the start's resume covered that.
-  // Expiry is also checked on every approval; the sweep tidies messages and sends due reminders.
-  const orchestrator = runners?.orchestrator();
   const sweeps = startSweeps(
-    [
-      ...(config.databaseUrl === undefined
-        ? []
-        : [
-            { name: "take over requests a dead replica left", run: () => runtime.momlink.takeOverRequests() },
-          ]),
-      { name: "expire plans", run: () => runtime.momlink.sweepExpired() },
-      { name: "send reminders", run: () => runtime.momlink.sweepReminders() },
-      ...(config.databaseUrl === undefined || orchestrator === undefined
-        ? []
-        : [{ name: "catch up on changes left between two steps", run: () => orchestrator.catchUp() }]),
-    ],
+    sweepTasks(runtime.momlink, runners?.orchestrator(), { replicas: config.databaseUrl !== undefined }),
     { intervalMs: config.sweepSeconds * 1000, logger },
   );
   logger.info(

@@ -3,7 +3,7 @@
 // again, and two sweeps of one process never run at once.
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.ts";
-import { startSweeps } from "../src/serve-sweeps.ts";
+import { startSweeps, sweepTasks } from "../src/serve-sweeps.ts";
 
 const HOUR = 60 * 60_000;
 
@@ -57,5 +57,23 @@ describe("serve's sweeps", () => {
     await Promise.all([first, second]);
     await sweeps.stop();
     expect(events).toEqual(["start 1", "end 1", "start 2", "end 2"]);
+  });
+
+  it("sweeps a replica's requests before anything slow, and only with replicas takes over or catches up", async () => {
+    const ran: string[] = [];
+    const counted = (name: string) => async () => {
+      ran.push(name);
+      return 0;
+    };
+    const momlink = {
+      sweepExpired: counted("expire"),
+      sweepReminders: counted("remind"),
+      takeOverRequests: counted("take over"),
+    };
+    const orchestrator = { catchUp: async () => void ran.push("catch up") };
+    for (const task of sweepTasks(momlink, orchestrator, { replicas: false })) await task.run();
+    expect(ran.splice(0)).toEqual(["expire", "remind"]);
+    for (const task of sweepTasks(momlink, orchestrator, { replicas: true })) await task.run();
+    expect(ran).toEqual(["take over", "expire", "remind", "catch up"]);
   });
 });

@@ -1,7 +1,7 @@
 // Requests a replica acked and had not finished (issue 12): with two or three `momlink serve`
 // replicas on one PostgreSQL database (real processes, a throwaway cluster, one fake Slack), a
 // request belongs to the replica that received it under a lease it renews on every sweep
-// (MOMLINK_SWEEP_SECONDS=1 here: a 3 s lease). Slack is made to hang on the approver group's
+// (MOMLINK_SWEEP_SECONDS=2 here: a 6 s lease). Slack is made to hang on the approver group's
 // members, so an approval acked by A waits in A: neither B's sweeps nor C's start take it while A
 // lives; A killed, B's sweep takes it over, without a restart, and finishes it once.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -50,7 +50,7 @@ describe.skipIf(bin === null)("requests a replica acked and had not finished", (
       databaseUrl,
       signingKey: join(dir, "signing-key.pem"),
       approvers: GROUP.id,
-      env: { MOMLINK_SWEEP_SECONDS: "1" },
+      env: { MOMLINK_SWEEP_SECONDS: "2" },
     });
     processes.push(replica.process);
     return replica;
@@ -103,10 +103,11 @@ describe.skipIf(bin === null)("requests a replica acked and had not finished", (
     expect(ownerA).not.toBe("");
 
     // A lives: it renews the lease past the one the receipt had, and nobody takes the request,
-    // neither B's sweeps (every second) nor a replica starting meanwhile.
+    // neither B's sweeps (every 2 s) nor a replica starting meanwhile. A renewal past the first
+    // lease plus one lease was made after the first lease had run out.
     await waitFor(
       "A to renew its request's lease beyond the first one",
-      async () => (Number(await approval("lease_until_ms")) > firstLease + 3000 ? true : undefined),
+      async () => (Number(await approval("lease_until_ms")) > firstLease + 6000 ? true : undefined),
       { everyMs: 250, timeoutMs: 30_000, describe: () => approval("owner || ' ' || lease_until_ms") },
     );
     const c = await start("c");

@@ -16,6 +16,7 @@ import {
   type PostgresServer,
   startPostgres,
 } from "../support/postgres.ts";
+import { isAlive } from "../support/processes.ts";
 import { waitFor } from "../support/watch.ts";
 import { deployReplicas, type ReplicaDeployment } from "./replica-deployment.ts";
 
@@ -99,6 +100,8 @@ describe.skipIf(bin === null || process.platform !== "linux")("PostgreSQL restar
     for (const emHome of [hosts.primaryEmHome, hosts.secondaryEmHome]) {
       expect((await lstat(join(emHome, "config"))).isSymbolicLink()).toBe(true);
     }
+    // Both replicas lived through it (a connection cut between two statements once ended one).
+    for (const replica of deployment.replicas) expect(await isAlive(replica.pid)).toBe(true);
   }, 180_000);
 });
 

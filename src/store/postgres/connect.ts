@@ -62,13 +62,28 @@ export function openPostgres(
   };
 }
 
-/** A client from the pool, or a DatabaseConnectError saying why none could be had. */
+/** Clients given a listener for a server lost while they are checked out (once each: a pool reuses them). */
+const heard = new WeakSet<PoolClient>();
+
+/**
+ * A client from the pool, or a DatabaseConnectError saying why none could be had. pg emits 'error'
+ * on a client whose server goes away while no query of it runs (between two statements of a
+ * transaction), and the pool takes its own listener off the clients it hands out: unheard, that
+ * error would end the process (a PostgreSQL restart killed serve). The next statement on that
+ * client then fails as a lost connection, and the pool drops the client when it is released.
+ */
 export async function connectClient(connection: PostgresConnection): Promise<PoolClient> {
+  let client: PoolClient;
   try {
-    return await connection.pool.connect();
+    client = await connection.pool.connect();
   } catch (error) {
     throw new DatabaseConnectError(connection.explain("cannot connect", error));
   }
+  if (!heard.has(client)) {
+    heard.add(client);
+    client.on("error", () => undefined);
+  }
+  return client;
 }
 
 /**

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../../src/log.ts";
 import { PG } from "../../../src/store/postgres/change-queries.ts";
 import { openPostgresStore } from "../../../src/store/postgres/change-store.ts";
-import { openPostgres } from "../../../src/store/postgres/connect.ts";
+import { connectClient, openPostgres } from "../../../src/store/postgres/connect.ts";
 import { copySqliteToPostgres } from "../../../src/store/postgres/copy.ts";
 import { isDatabaseUnavailable } from "../../../src/store/postgres/unavailable.ts";
 import { GROWING_TABLES } from "../../../src/store/served-queries.ts";
@@ -371,6 +371,35 @@ describe.skipIf(bin === null)("the change store on PostgreSQL", () => {
       );
       expect(await store.inbox.receive(request("after-outage"))).toBe("received");
       expect(logged.join("")).toContain("PostgreSQL connection lost; the next call reconnects");
+    });
+
+    it("a connection checked out between two statements of a transaction, cut by the stop, does not take the process down", async () => {
+      // pg emits 'error' on a client that loses its server while no query runs, and a pool takes
+      // its own listener off the clients it hands out: unheard, that error ended serve itself
+      // (vitest fails the run on it: an uncaught exception).
+      const url = await pg.createDatabase(`changes_${++databases}`);
+      const connection = openPostgres(url);
+      try {
+        const client = await connectClient(connection);
+        await client.query("BEGIN");
+        await pg.stop();
+        try {
+          const cut = await client.query("SELECT 1").then(
+            () => null,
+            (error: unknown) => error,
+          );
+          expect(cut).toBeInstanceOf(Error);
+          client.release(cut as Error);
+        } finally {
+          await pg.start();
+        }
+        // The pool dropped that client: the next one is a new connection.
+        const next = await connectClient(connection);
+        expect((await next.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+        next.release();
+      } finally {
+        await connection.close();
+      }
     });
   });
 });

@@ -259,8 +259,11 @@ export function hostKeys(hosts: ChangeHosts): [string, string] {
   return [hostKey(hosts.primary), hostKey(hosts.secondary)];
 }
 
-/** A list's row limit: default 20, never negative. */
+/** A list's row limit: default 20, never negative; refuses a shape no served query answers. */
 export function listLimit(query: ListQuery): number {
+  if (query.requester !== undefined && (query.host !== undefined || query.states !== undefined)) {
+    throw new Error("a list of a person's changes takes no host or states (store/served-queries.ts)");
+  }
   return Math.max(0, Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT));
 }
 

@@ -214,6 +214,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE inbox ADD COLUMN lease_until_ms INTEGER;
     `,
   },
+  {
+    // Issue 10: App Home's "Your recent changes" reads a person's newest changes from an index by
+    // requester (store/served-queries.ts requesterChanges), instead of decoding everyone's latest
+    // 200 and keeping the person's, which read 200 records per open and lost older changes.
+    version: 9,
+    name: "an index of each person's changes, newest first",
+    sql: "CREATE INDEX changes_requester_seq ON changes (requester, seq);",
+  },
 ];
 
 /** One list of migrations with its own bookkeeping table: several share a file, counted apart. */

@@ -56,6 +56,10 @@ export const SERVED = {
           ORDER BY seq DESC LIMIT ?2`,
     serves: "the busy check before a restart, resume",
   },
+  requesterChanges: {
+    sql: "SELECT * FROM changes WHERE requester = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+    serves: "App Home (your recent changes)",
+  },
   hostChanges: { sql: hostList(false), serves: "history <host>" },
   hostChangesInStates: { sql: hostList(true), serves: "verify <host>" },
   planByHash: {

@@ -142,6 +142,9 @@ class SqliteChangeStore implements ChangeStore {
     const limit = listLimit(query);
     const states = query.states === undefined ? null : JSON.stringify(query.states);
     const rows = (): Row[] => {
+      if (query.requester !== undefined) {
+        return this.sql(SERVED.requesterChanges.sql).all(query.requester, FROM_NEWEST, limit);
+      }
       if (query.host !== undefined) {
         const key = hostKey(query.host);
         return states === null

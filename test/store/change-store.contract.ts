@@ -437,6 +437,24 @@ export function changeStoreContract(engine: StoreEngine): void {
       expect((await store.list())[2]).toEqual(await store.get("CHG-1"));
     });
 
+    it("lists a person's changes newest first, however many others came after them", async () => {
+      const store = await engine.fresh();
+      const asked = async (requester: string, primary: string, secondary: string) => {
+        const result = await store.createChange({ ...changeInput(primary, secondary), requester });
+        if (!result.ok) throw new Error(`unexpected conflict with ${result.conflict.id}`);
+        return result.record;
+      };
+      await asked("U0CAROL01", "mom-a", "mom-b");
+      await asked("U0CAROL01", "mom-c", "mom-d");
+      for (let i = 0; i < 5; i++) await asked("U0DAVE001", `mom-x${i}`, `mom-y${i}`);
+      expect(ids(await store.list({ requester: "U0CAROL01" }))).toEqual(["CHG-2", "CHG-1"]);
+      expect(ids(await store.list({ requester: "U0CAROL01", limit: 1 }))).toEqual(["CHG-2"]);
+      expect(ids(await store.list({ requester: "U0DAVE001", limit: 2 }))).toEqual(["CHG-7", "CHG-6"]);
+      expect(await store.list({ requester: "U0NOBODY1" })).toEqual([]);
+      expect((await store.list({ requester: "U0CAROL01" }))[1]).toEqual(await store.get("CHG-1"));
+      await expect(store.list({ requester: "U0CAROL01", host: "mom-a" })).rejects.toThrow(/takes no host/);
+    });
+
     it("finds plans past their expiry that nobody approved, and the expire event closes them", async () => {
       const store = await engine.fresh();
       const planned = await create(store, "mom-a", "mom-b", T0);

@@ -64,6 +64,15 @@ describe("the statements on a served path", () => {
     expect(scans(planOf(db, SERVED.jobsOfChange.sql))).toEqual(["SCAN dispatch_jobs"]);
   });
 
+  it("a person's changes come from the index by requester, in seq order, without a sort", () => {
+    const lines = details(planOf(migrated(), SERVED.requesterChanges.sql));
+    // Without the index the plan is a search of the rowid range: every change since the cursor,
+    // everyone's, read to find one person's.
+    expect(lines).toEqual([
+      expect.stringMatching(/^SEARCH changes USING INDEX changes_requester_seq \(requester=\? AND seq<\?\)$/),
+    ]);
+  });
+
   it.each(["hostChanges", "hostChangesInStates"] as const)(
     "%s reads each half from an index in seq order, up to the limit, without sorting the host's changes",
     (name) => {

@@ -45,6 +45,12 @@ export type CreateChangeResult =
 export interface ListQuery {
   /** Changes touching this machine (either role), matched by hostKey: any spelling of its name. */
   host?: string;
+  /**
+   * Changes this person asked for, newest first (App Home's "Your recent changes"): read from an
+   * index by requester, so a person's changes are found however many others came after them.
+   * Not combined with `host` or `states`.
+   */
+  requester?: string;
   /** Default 20. */
   limit?: number;
   states?: readonly ChangeState[];

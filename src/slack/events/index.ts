@@ -5,7 +5,7 @@ import { requiresFourEyes } from "../../domain/policy.ts";
 import type { BotContext } from "../context.ts";
 import { type AwaitingChange, HOME_CHANGES, type HomeSections, homeView } from "../views/app-home.ts";
 
-/** Enough of everyone's latest changes to find the viewer's own among them. */
+/** Enough of the changes awaiting approval to find those the viewer may decide. */
 const SCAN = 200;
 
 async function sectionsFor(bot: BotContext, user: string): Promise<HomeSections> {
@@ -19,11 +19,12 @@ async function sectionsFor(bot: BotContext, user: string): Promise<HomeSections>
     if (!(await changes.checkReject({ changeId: record.id, actor: user })).ok) continue;
     awaiting.push({ record, link: await bot.permalink(record) });
   }
-  const recent = await changes.list({ limit: SCAN });
   return {
     awaiting,
-    mine: recent.filter((r) => r.requester === user).slice(0, HOME_CHANGES),
-    latest: recent.slice(0, HOME_CHANGES),
+    // From the index by requester: a person's changes however many others came after them (a
+    // filter of everyone's latest 200 read and decoded 200 records and lost older ones).
+    mine: await changes.list({ requester: user, limit: HOME_CHANGES }),
+    latest: await changes.list({ limit: HOME_CHANGES }),
   };
 }
 

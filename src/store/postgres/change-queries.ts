@@ -48,6 +48,7 @@ export const PG = {
     AND c.id <> $3 ORDER BY c.seq DESC LIMIT 1`,
   latestChanges: `${RECORD} ORDER BY c.seq DESC LIMIT $1`,
   latestChangesInStates: `${RECORD} WHERE c.state = ANY($2::text[]) ORDER BY c.seq DESC LIMIT $1`,
+  requesterChanges: `${RECORD} WHERE c.requester = $1 ORDER BY c.seq DESC LIMIT $2`,
   hostChanges: hostList(false),
   hostChangesInStates: hostList(true),
   dueForExpiry: `${RECORD} WHERE c.state = ANY($1::text[]) AND c.expires_at <= $2 ORDER BY c.expires_at, c.seq`,

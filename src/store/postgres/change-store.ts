@@ -147,13 +147,15 @@ class PostgresChangeStore implements ChangeStore {
     const states = query.states === undefined ? null : [...query.states];
     const key = query.host === undefined ? null : hostKey(query.host);
     const [sql, values]: [string, unknown[]] =
-      key === null
-        ? states === null
-          ? [PG.latestChanges, [limit]]
-          : [PG.latestChangesInStates, [limit, states]]
-        : states === null
-          ? [PG.hostChanges, [key, limit]]
-          : [PG.hostChangesInStates, [key, limit, states]];
+      query.requester !== undefined
+        ? [PG.requesterChanges, [query.requester, limit]]
+        : key === null
+          ? states === null
+            ? [PG.latestChanges, [limit]]
+            : [PG.latestChangesInStates, [limit, states]]
+          : states === null
+            ? [PG.hostChanges, [key, limit]]
+            : [PG.hostChangesInStates, [key, limit, states]];
     return (await this.#read("listing changes", sql, values)).map(toRecord);
   }
 

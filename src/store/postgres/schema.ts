@@ -265,6 +265,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE inbox ADD COLUMN lease_until_ms BIGINT;
     `,
   },
+  {
+    // Issue 10 (SQLite change migration 9): App Home reads a person's newest changes by index.
+    version: 8,
+    name: "an index of each person's changes, newest first",
+    sqlite: { schema_migrations: 9, dispatch_schema_migrations: 4 },
+    sql: "CREATE INDEX changes_requester_seq ON changes (requester, seq)",
+  },
 ];
 
 /** Columns only PostgreSQL has, and why: SQLite's rowid gives the same order (migration 5). */

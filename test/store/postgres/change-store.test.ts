@@ -286,6 +286,7 @@ describe.skipIf(bin === null)("the change store on PostgreSQL", () => {
       ["openConflict", [["mom-a", "mom-b"], ["planned"], ""]],
       ["latestChanges", [20]],
       ["latestChangesInStates", [20, ["planned"]]],
+      ["requesterChanges", ["U0ALICE01", 20]],
       ["hostChanges", ["mom-a", 20]],
       ["hostChangesInStates", ["mom-a", 20, ["planned"]]],
       ["dueForExpiry", [["planned"], T0.toISOString()]],

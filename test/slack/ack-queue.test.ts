@@ -65,4 +65,25 @@ describe("ackFirstQueue with Slack's HTTP requests open", () => {
       server.close();
     }
   });
+  it("after the last Slack request closes, holds a step for a quiet moment, and its cap still lets it go", async () => {
+    const server = createServer((_req, res) => res.end("ok"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      // A gap no test waits for: only the cap lets the step go, after the request was answered.
+      const afterPendingAcks = ackFirstQueue({ quietMs: 120_000, quietCapMs: 2_000 });
+      await (await fetch(`http://127.0.0.1:${port}/slack/events`, { method: "POST", body: "x" })).text();
+      let ran = false;
+      const step = afterPendingAcks().then(() => {
+        ran = true;
+      });
+      // No request is open: without the quiet moment the step would have gone by the first turn.
+      for (let turn = 0; turn < 5; turn++) await nextTurn();
+      expect(ran).toBe(false);
+      await step;
+      expect(ran).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
 });

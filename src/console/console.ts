@@ -320,12 +320,28 @@ export async function runConsole(
 ): Promise<void> {
   const rl = createInterface({ input: io.input, terminal: false });
   const prompt = () => io.output.write(`${session.user.name}> `);
-  io.output.write(`${io.welcome}\n`);
-  prompt();
-  for await (const text of rl) {
-    if (!(await session.line(text))) break;
+  // Ctrl-C, a `kill` or a closed terminal ends the console as `quit` does, so the caller stops the
+  // sandbox's stand-in EMs: they run detached (as an EM service would) and a default signal death
+  // left both running. A second signal while it stops exits at once.
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    io.output.write(`\n${signal}: stopping the console and its sandbox…\n`);
+    rl.close();
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, onSignal);
+  try {
+    io.output.write(`${io.welcome}\n`);
     prompt();
+    for await (const text of rl) {
+      if (!(await session.line(text))) break;
+      prompt();
+    }
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+    rl.close();
   }
-  rl.close();
   io.output.write("\n");
 }

@@ -15,11 +15,12 @@ import {
 } from "../../src/console/console.ts";
 import { LocalSlackApi } from "../../src/console/local-slack/web-api.ts";
 import { createLogger } from "../../src/log.ts";
-import { prepareSandbox, stopSandboxEms } from "../../src/sandbox/index.ts";
+import { prepareSandbox, sandboxStandIn, stopSandboxEms } from "../../src/sandbox/index.ts";
+import { standInStatus } from "../../src/sandbox/stand-in-em/control.ts";
 import { registerMomlink } from "../../src/slack/app.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
 import type { ChangeStore } from "../../src/store/store.ts";
-import { runMomlink } from "../support/cli.ts";
+import { runMomlink, spawnMomlink } from "../support/cli.ts";
 
 const PLAN =
   "/momlink plan primary=mom-a secondary=mom-b em-home=D:\\Introscope\\EM share=\\\\san-server\\mom-failover";
@@ -95,6 +96,31 @@ describe("npm start without Slack tokens", () => {
     // The whole story (stand-in EMs, five phases) takes 15-30 s on a loaded 2-core machine: the
     // default 30 s is no bound for it, 90 s is.
   }, 90_000);
+});
+
+describe("npm start stopped by a signal", () => {
+  let sandbox: ReturnType<typeof prepareSandbox> | undefined;
+  afterEach(async () => {
+    if (sandbox !== undefined) await stopSandboxEms(sandbox);
+  });
+
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "%s ends the console as quit does: the sandbox's stand-in EMs stop with it",
+    async (signal) => {
+      sandbox = prepareSandbox(join(dir, "var", "sandbox"));
+      const hosts = sandbox.hosts.map((host) => sandboxStandIn(sandbox as NonNullable<typeof sandbox>, host));
+      const running = await spawnMomlink(["serve"], { cwd: dir, until: ["alice> "] });
+      // The EMs are up once the prompt is (the sandbox starts them before the console reads).
+      for (const host of hosts) expect((await standInStatus(host)).state).toBe("running");
+      await running.kill(signal);
+      const { exitCode, output } = await running.exited;
+      expect(output).toContain(`${signal}: stopping the console and its sandbox`);
+      expect(exitCode).toBe(0);
+      // Before, the console died of the signal and both detached stand-ins kept running.
+      for (const host of hosts) expect((await standInStatus(host)).state).toBe("stopped");
+    },
+    60_000,
+  );
 });
 
 describe("the console session", () => {

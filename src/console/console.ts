@@ -322,11 +322,16 @@ export async function runConsole(
   const prompt = () => io.output.write(`${session.user.name}> `);
   // Ctrl-C, a `kill` or a closed terminal ends the console as `quit` does, so the caller stops the
   // sandbox's stand-in EMs: they run detached (as an EM service would) and a default signal death
-  // left both running. A second signal while it stops exits at once.
-  let signalled = false;
+  // left both running. Another signal a second or more later (a person pressing Ctrl-C again)
+  // exits at once; one sooner is the same stop delivered twice (a terminal's Ctrl-C reaches both
+  // npm and this process, and npm passes it on as well).
+  let signalledAt: number | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(130);
-    signalled = true;
+    if (signalledAt !== null) {
+      if (performance.now() - signalledAt >= 1000) process.exit(130);
+      return;
+    }
+    signalledAt = performance.now();
     io.output.write(`\n${signal}: stopping the console and its sandbox…\n`);
     rl.close();
   };

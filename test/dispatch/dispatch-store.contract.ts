@@ -60,6 +60,16 @@ const registration = (token: string, extra: Partial<RegisterRequest> = {}): Regi
 });
 
 /** Adds runner `name` (host `name`) with token `tok-<name>` and registers it with credential `cred-<name>`. */
+/** Two runners, each with one leased job (j1 for mom-a, j2 for mom-b). */
+export async function twoLeasedJobs(store: DispatchStore): Promise<void> {
+  await enrolled(store, "mom-a");
+  await enrolled(store, "mom-b");
+  await store.insertJob(signedJob("j1"), t(0));
+  await store.insertJob(signedJob("j2", { runner: "mom-b" }), t(0));
+  await store.take(leaseFor("mom-a"));
+  await store.take(leaseFor("mom-b"));
+}
+
 export async function enrolled(store: DispatchStore, name: string): Promise<void> {
   const token = { hash: secretHash(`tok-${name}`), createdAt: T0.toISOString(), expiresMs: t(HOUR) };
   await store.addRunner({ name, host: name, platform: "linux" }, token);
@@ -162,12 +172,7 @@ export function dispatchStoreContract(engine: string, open: () => Promise<Opened
     });
 
     it("records step events reported together (one batch) each in its job's order, with its own answer", async () => {
-      await enrolled(store, "mom-a");
-      await enrolled(store, "mom-b");
-      await store.insertJob(signedJob("j1"), t(0));
-      await store.insertJob(signedJob("j2", { runner: "mom-b" }), t(0));
-      await store.take(leaseFor("mom-a"));
-      await store.take(leaseFor("mom-b"));
+      await twoLeasedJobs(store);
       // Not awaited one by one: asked in one loop turn, as a busy runner API asks them.
       const answers = await Promise.all([
         store.recordEvent("mom-b", "j2", 1, stepEvent("j2", 0), t(2000), LEASE),

@@ -14,7 +14,7 @@ import { DISPATCH_SCHEMA } from "../../src/dispatch/store.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { runSqliteTransaction, type Script } from "../../src/store/script.ts";
 import { SQLITE_WRITE_CHANNEL } from "../../src/store/transaction.ts";
-import { enrolled, leaseFor, signedJob } from "./dispatch-store.contract.ts";
+import { signedJob, twoLeasedJobs } from "./dispatch-store.contract.ts";
 import { stepEvent, T0, tempDir } from "./support.ts";
 
 const LEASE = 60_000;
@@ -38,16 +38,6 @@ afterEach(() => {
   raw = undefined;
   tmp.cleanup();
 });
-
-/** Two runners, each with one leased job (j1 for mom-a, j2 for mom-b). */
-async function twoLeasedJobs(store: DispatchStore): Promise<void> {
-  await enrolled(store, "mom-a");
-  await enrolled(store, "mom-b");
-  await store.insertJob(signedJob("j1"), t(0));
-  await store.insertJob(signedJob("j2", { runner: "mom-b" }), t(0));
-  await store.take(leaseFor("mom-a"));
-  await store.take(leaseFor("mom-b"));
-}
 
 describe("runner reports made in one loop turn", () => {
   it("are one commit (steps, a result, a sighting), and each is answered only after it", async () => {
